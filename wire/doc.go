@@ -1,0 +1,17 @@
+// Package wire is Brick's HTTP/1.1 codec: bytes in, structs out.
+//
+// It parses request heads (RFC 9112 §2–§5), decides how the request body is
+// framed (RFC 9112 §6), decodes chunked bodies (RFC 9112 §7) and serializes
+// response heads and chunks. It does no I/O: every parser takes a []byte and
+// reports how many bytes it consumed, and ErrNeedMore when the input ends
+// before a complete element. That keeps the codec usable from an event loop,
+// from a goroutine per connection and from a fuzzer alike, and makes results
+// independent of how the input was split into reads.
+//
+// A parsed Request is a view: its byte slices point into the caller's buffer
+// and stay valid only while that buffer is left untouched. This is what lets
+// a plain GET on a kept-alive connection be parsed without allocating.
+//
+// Every rejection is an *Error carrying the HTTP status to answer with and a
+// fixed reason that never echoes the input.
+package wire
