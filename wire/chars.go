@@ -1,5 +1,7 @@
 package wire
 
+import "math"
+
 // tokenTable marks tchar (RFC 9110 §5.6.2): the bytes allowed in a token.
 var tokenTable = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
@@ -97,10 +99,11 @@ func nextListElement(b []byte) (elem, rest []byte) {
 	}
 }
 
-// parseDecimal parses 1*DIGIT into a non-negative int64, rejecting signs,
-// spaces and values that overflow.
+// parseDecimal parses 1*DIGIT into a non-negative int64, rejecting empty
+// input, signs, spaces and values that do not fit in an int64. Leading zeros
+// are fine: they do not change the number, so no two parsers can disagree.
 func parseDecimal(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
+	if len(b) == 0 {
 		return 0, false
 	}
 	var n int64
@@ -108,7 +111,11 @@ func parseDecimal(b []byte) (int64, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		d := int64(c - '0')
+		if n > (math.MaxInt64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
 	}
 	return n, true
 }

@@ -3,15 +3,24 @@ package wire
 import (
 	"bytes"
 	"io"
+	"math"
 )
 
-// Chunked-decoding limits. A chunk line (size and extensions) longer than
-// maxChunkLine is refused: chunk extensions are otherwise a free way to make
-// a server read unbounded data that never counts as body.
+// Chunked-decoding limits.
 const (
-	maxChunkLine       = 4096
-	maxChunkSizeDigits = 15 // < 2^60: no overflow in int64 arithmetic
-	// DefaultMaxTrailerBytes bounds the trailer section.
+	// maxChunkLine bounds a chunk-size line, CRLF included, as net/http
+	// does: chunk extensions are otherwise a free way to make a server read
+	// unbounded data that never counts as body.
+	maxChunkLine = 4096
+	// maxChunkSizeDigits bounds the hex digits of a chunk size, leading
+	// zeros included, as net/http does.
+	maxChunkSizeDigits = 16
+	// maxChunkOverhead bounds framing bytes (size lines, extensions, CRLFs)
+	// not paid for by data, with net/http's accounting: each chunk earns 16
+	// bytes plus twice its size. Tiny chunks with long extensions would
+	// otherwise cost the server far more reading than the body limit says.
+	maxChunkOverhead = 16 << 10
+	// DefaultMaxTrailerBytes bounds the trailer section, CRLFs included.
 	DefaultMaxTrailerBytes = 16 << 10
 )
 
@@ -34,8 +43,9 @@ type ChunkedDecoder struct {
 
 	state    chunkState
 	left     int64 // bytes left in the current chunk
-	total    int64
-	trailers int // bytes of trailer section seen
+	total    int64 // sum of the chunk sizes so far
+	excess   int64 // framing overhead not yet paid for by data
+	trailers int   // bytes of trailer section seen
 }
 
 // Done reports whether the last chunk and trailer section have been read.
@@ -48,6 +58,10 @@ func (d *ChunkedDecoder) Done() bool { return d.state == chunkDone }
 // call again with the rest), io.EOF means the body ended (n counts the end),
 // and an *Error means the encoding is malformed and the connection must be
 // closed. Trailer fields are checked and discarded.
+//
+// Line endings are strictly CRLF: a bare LF or CR inside chunked framing is
+// a known request-smuggling vector, so unlike in the head it is refused.
+// The verdict never depends on how the input was split.
 func (d *ChunkedDecoder) Decode(in []byte) (n int, data []byte, err error) {
 	for {
 		switch d.state {
@@ -61,10 +75,17 @@ func (d *ChunkedDecoder) Decode(in []byte) (n int, data []byte, err error) {
 				return n, nil, err
 			}
 			n += used
-			if d.Limit > 0 && d.total+size > d.Limit {
+			if d.Limit > 0 && size > d.Limit-d.total {
 				return n, nil, ErrBodyTooLarge
 			}
 			d.total += size
+			d.excess += int64(used) - 16 - 2*min(size, maxChunkOverhead)
+			if d.excess < 0 {
+				d.excess = 0
+			}
+			if d.excess > maxChunkOverhead {
+				return n, nil, ErrChunkOverhead
+			}
 			if size == 0 {
 				d.state = chunkTrailer
 			} else {
@@ -95,18 +116,11 @@ func (d *ChunkedDecoder) Decode(in []byte) (n int, data []byte, err error) {
 			n += 2
 			d.state = chunkSize
 		case chunkTrailer:
-			line, used, err := chunkLine(in[n:])
+			line, used, err := d.trailerLine(in[n:])
 			if err != nil {
-				if err == ErrNeedMore && d.trailers+len(in)-n > DefaultMaxTrailerBytes {
-					return n, nil, ErrTrailerTooLarge
-				}
 				return n, nil, err
 			}
 			n += used
-			d.trailers += used
-			if d.trailers > DefaultMaxTrailerBytes {
-				return n, nil, ErrTrailerTooLarge
-			}
 			if len(line) == 0 {
 				d.state = chunkDone
 				return n, nil, io.EOF
@@ -120,21 +134,52 @@ func (d *ChunkedDecoder) Decode(in []byte) (n int, data []byte, err error) {
 	}
 }
 
-// chunkLine returns the next CRLF-terminated line without its CRLF. Inside
-// chunked framing a bare LF is an error: lenient line endings here are a
-// known request-smuggling vector.
+// chunkLine returns the next CRLF-terminated chunk-size line without its
+// CRLF. A partial line is rejected early only when no ending can make it
+// valid and every ending gives the same error.
 func chunkLine(b []byte) (line []byte, used int, err error) {
 	i := bytes.IndexByte(b, '\n')
 	if i < 0 {
-		if len(b) > maxChunkLine {
+		if len(b) >= maxChunkLine || badChunkSizePrefix(b) {
 			return nil, 0, ErrBadChunk
 		}
 		return nil, 0, ErrNeedMore
 	}
-	if i == 0 || b[i-1] != '\r' || i > maxChunkLine {
+	if i >= maxChunkLine || i == 0 || b[i-1] != '\r' {
 		return nil, 0, ErrBadChunk
 	}
 	return b[:i-1], i + 1, nil
+}
+
+// badChunkSizePrefix reports whether b, the start of a chunk-size line
+// without its LF, already cannot be one: it does not start with a hex
+// digit, or its digits, while still few enough not to be 413, are followed
+// by a byte that cannot start an extension or the CRLF.
+func badChunkSizePrefix(b []byte) bool {
+	i := 0
+	for i < len(b) && i <= maxChunkSizeDigits && hexValue(b[i]) >= 0 {
+		i++
+	}
+	switch {
+	case i == 0 && len(b) > 0:
+		return true
+	case i == len(b) || i > maxChunkSizeDigits:
+		return false
+	}
+	c := b[i]
+	return c != ';' && c != ' ' && c != '\t' && (c != '\r' || i+1 < len(b))
+}
+
+func hexValue(c byte) int64 {
+	switch {
+	case c >= '0' && c <= '9':
+		return int64(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int64(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int64(c-'A') + 10
+	}
+	return -1
 }
 
 // parseChunkSize parses chunk-size [ chunk-ext ] (RFC 9112 §7.1.1).
@@ -142,33 +187,24 @@ func parseChunkSize(line []byte) (int64, error) {
 	var size int64
 	i := 0
 	for ; i < len(line); i++ {
-		c := line[i]
-		var v byte
-		switch {
-		case c >= '0' && c <= '9':
-			v = c - '0'
-		case c|0x20 >= 'a' && c|0x20 <= 'f':
-			v = c|0x20 - 'a' + 10
-		default:
-			goto ext
+		v := hexValue(line[i])
+		if v < 0 {
+			break
 		}
-		if i >= maxChunkSizeDigits {
+		if i >= maxChunkSizeDigits || size > math.MaxInt64>>4 {
 			return 0, ErrChunkTooLarge
 		}
-		size = size<<4 | int64(v)
+		size = size<<4 | v
 	}
-ext:
-	if i == 0 {
-		return 0, ErrBadChunk
-	}
-	if !validChunkExt(line[i:]) {
+	if i == 0 || !validChunkExt(line[i:]) {
 		return 0, ErrBadChunk
 	}
 	return size, nil
 }
 
 // validChunkExt checks *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ),
-// where ext-val is a token or a quoted-string.
+// where ext-val is a token or a quoted-string. Trailing whitespace is
+// allowed as net/http allows it.
 func validChunkExt(b []byte) bool {
 	for {
 		b = trimOWS(b)
@@ -229,14 +265,36 @@ func quotedStringEnd(b []byte) (int, bool) {
 	return 0, false
 }
 
-// checkTrailerField checks a trailer field line like a header field line.
+// trailerLine returns the next CRLF-terminated trailer line without its
+// CRLF, counting it against DefaultMaxTrailerBytes. The size is judged
+// before the content, and a partial line as soon as it cannot fit, so the
+// verdict is the same however the input was split.
+func (d *ChunkedDecoder) trailerLine(b []byte) (line []byte, used int, err error) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		if d.trailers+len(b) >= DefaultMaxTrailerBytes {
+			return nil, 0, ErrTrailerTooLarge
+		}
+		return nil, 0, ErrNeedMore
+	}
+	if d.trailers+i+1 > DefaultMaxTrailerBytes {
+		return nil, 0, ErrTrailerTooLarge
+	}
+	if i == 0 || b[i-1] != '\r' {
+		return nil, 0, ErrBadChunk
+	}
+	d.trailers += i + 1
+	return b[:i-1], i + 1, nil
+}
+
+// checkTrailerField checks a trailer field line like a header field line
+// (RFC 9112 §7.1.2).
 func checkTrailerField(line []byte) error {
-	var r Request
-	var st fieldState
 	if line[0] == ' ' || line[0] == '\t' {
 		return ErrObsFold
 	}
-	return r.parseField(line, &st)
+	_, _, err := parseFieldLine(line)
+	return err
 }
 
 // AppendChunk appends p as one chunk. An empty p appends nothing, because an
@@ -251,8 +309,12 @@ func AppendChunk(dst, p []byte) []byte {
 }
 
 // AppendChunkHeader appends the size line of a chunk of n bytes; the caller
-// writes the n bytes and then "\r\n".
+// writes the n bytes and then "\r\n". n must not be negative, and n == 0
+// writes the last chunk's line, which ends the body.
 func AppendChunkHeader(dst []byte, n int) []byte {
+	if n < 0 {
+		panic("wire: negative chunk size")
+	}
 	var tmp [16]byte
 	i := len(tmp)
 	for {

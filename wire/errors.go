@@ -39,10 +39,12 @@ var (
 	ErrTEAndCL            = &Error{400, "both Transfer-Encoding and Content-Length"}
 	ErrTEOnHTTP10         = &Error{400, "Transfer-Encoding in an HTTP/1.0 request"}
 	ErrChunkedNotLast     = &Error{400, "chunked is not the final transfer coding"}
+	ErrBadTransferCoding  = &Error{400, "malformed Transfer-Encoding"}
 	ErrUnknownTE          = &Error{501, "transfer coding not implemented"}
 	ErrBadExpect          = &Error{417, "expectation not supported"}
 	ErrBadChunk           = &Error{400, "malformed chunked encoding"}
 	ErrChunkTooLarge      = &Error{413, "chunk size too large"}
+	ErrChunkOverhead      = &Error{400, "too much chunked encoding overhead"}
 	ErrBodyTooLarge       = &Error{413, "request body too large"}
 	ErrTrailerTooLarge    = &Error{431, "trailer section too large"}
 )

@@ -4,19 +4,23 @@ package wire
 // message framing and connection handling, so that no second pass over the
 // header is needed.
 type fieldState struct {
-	hosts      int
-	host       []byte
+	hosts int
+	host  []byte
+
+	clLines    int   // Content-Length field lines
 	cl         int64 // the Content-Length value
-	clSeen     bool
+	clSeen     bool  // cl holds a value
 	clInvalid  bool
 	clConflict bool
-	te         [4][]byte // Transfer-Encoding field values, in order
-	teLines    int
-	close      bool
-	keepAlive  bool
-	expect100  bool
-	expectBad  bool
-	expectSeen bool
+
+	teLines       int  // Transfer-Encoding field lines
+	teCodings     int  // transfer codings listed, over all lines
+	teChunked     int  // how many of them are chunked
+	teLastChunked bool // the last coding listed is chunked
+	teInvalid     bool // a coding is not a token
+
+	close, keepAlive     bool
+	expect100, expectBad bool
 }
 
 // note records a field that matters for framing. The switch on length keeps
@@ -30,7 +34,7 @@ func (st *fieldState) note(name, value []byte) {
 		}
 	case 6:
 		if EqualFold(name, "Expect") {
-			st.expectSeen = true
+			// RFC 9110 §10.1.1: 100-continue is the only expectation.
 			for e, rest := nextListElement(value); len(e) > 0 || len(rest) > 0; e, rest = nextListElement(rest) {
 				if EqualFold(e, "100-continue") {
 					st.expect100 = true
@@ -56,23 +60,24 @@ func (st *fieldState) note(name, value []byte) {
 		}
 	case 17:
 		if EqualFold(name, "Transfer-Encoding") {
-			if st.teLines < len(st.te) {
-				st.te[st.teLines] = value
-			}
-			st.teLines++
+			st.noteTransferEncoding(value)
 		}
 	}
 }
 
-// noteContentLength accepts repeated Content-Length values only when they
-// are all the same valid number (RFC 9112 §6.3 item 5).
+// noteContentLength accepts repeated Content-Length values, in separate
+// lines or as a list in one, only when they are all the same valid number
+// (RFC 9110 §8.6, RFC 9112 §6.3 item 5). Content-Length is not a list, so an
+// empty element makes the field invalid rather than being skipped: skipping
+// it would read "Content-Length: ," as no Content-Length at all.
 func (st *fieldState) noteContentLength(value []byte) {
-	if len(trimOWS(value)) == 0 {
-		st.clInvalid = true
-		return
-	}
-	for e, rest := nextListElement(value); len(e) > 0 || len(rest) > 0; e, rest = nextListElement(rest) {
-		n, ok := parseDecimal(e)
+	st.clLines++
+	for {
+		i := 0
+		for i < len(value) && value[i] != ',' {
+			i++
+		}
+		n, ok := parseDecimal(trimOWS(value[:i]))
 		switch {
 		case !ok:
 			st.clInvalid = true
@@ -82,6 +87,28 @@ func (st *fieldState) noteContentLength(value []byte) {
 			return
 		}
 		st.cl, st.clSeen = n, true
+		if i == len(value) {
+			return
+		}
+		value = value[i+1:]
+	}
+}
+
+// noteTransferEncoding records the codings of one Transfer-Encoding line;
+// the list continues across lines (RFC 9110 §5.3).
+func (st *fieldState) noteTransferEncoding(value []byte) {
+	st.teLines++
+	for e, rest := nextListElement(value); len(e) > 0 || len(rest) > 0; e, rest = nextListElement(rest) {
+		if len(e) == 0 {
+			continue
+		}
+		st.teCodings++
+		st.teLastChunked = EqualFold(e, "chunked")
+		if st.teLastChunked {
+			st.teChunked++
+		} else if !validCoding(e) {
+			st.teInvalid = true
+		}
 	}
 }
 
@@ -92,89 +119,72 @@ func (r *Request) decideFraming(st *fieldState) error {
 	case st.hosts > 1:
 		return ErrDuplicateHost
 	case st.hosts == 0 && r.Minor >= 1:
+		// Also for the absolute and authority forms: RFC 9112 §3.2 asks
+		// every HTTP/1.1 request to carry Host.
 		return ErrMissingHost
 	case st.hosts == 1 && !validHost(st.host):
 		return ErrBadHost
 	}
 	if r.Host == nil {
+		// RFC 9112 §3.2.2: the target's authority, when it has one, wins.
 		r.Host = st.host
 	}
 
-	if r.Minor >= 1 {
-		r.Close = st.close
-		if st.expectBad {
-			return ErrBadExpect
-		}
-		// RFC 9110 §10.1.1: a 100-continue in HTTP/1.0 is ignored.
-		r.Expect100 = st.expect100
-	} else {
-		r.Close = st.close || !st.keepAlive
-	}
-
 	if st.teLines > 0 {
-		if r.Minor == 0 {
+		switch {
+		case r.Minor == 0:
 			// RFC 9112 §6.1: TE in HTTP/1.0 means the framing is faulty.
 			return ErrTEOnHTTP10
-		}
-		if st.clSeen || st.clInvalid || st.clConflict {
+		case st.clLines > 0:
 			// RFC 9112 §6.1 lets a server drop Content-Length and go on;
 			// refusing removes the classic request-smuggling ambiguity.
 			return ErrTEAndCL
-		}
-		if st.teLines > len(st.te) {
+		case st.teInvalid || st.teCodings == 0 || st.teChunked > 1:
+			// RFC 9112 §6.1: chunked is applied at most once.
+			return ErrBadTransferCoding
+		case !st.teLastChunked:
+			// RFC 9112 §6.3 item 4: without chunked last, a request's
+			// body length cannot be determined.
+			return ErrChunkedNotLast
+		case st.teCodings > 1:
+			// RFC 9112 §6.1: a coding Brick does not implement is 501.
 			return ErrUnknownTE
 		}
-		if err := checkTransferCodings(st.te[:st.teLines]); err != nil {
-			return err
-		}
 		r.Chunked, r.ContentLength = true, -1
-		return nil
-	}
-	switch {
-	case st.clInvalid:
-		return ErrBadContentLength
-	case st.clConflict:
-		return ErrConflictingLength
-	}
-	r.ContentLength = st.cl
-	return nil
-}
-
-// checkTransferCodings accepts exactly "chunked" as the only and final
-// coding: chunked not last is 400 (RFC 9112 §6.3 item 4), and any other
-// coding is one Brick does not implement, 501 (RFC 9112 §6.1).
-func checkTransferCodings(lines [][]byte) error {
-	var codings, chunked int
-	last := false
-	for _, v := range lines {
-		for e, rest := nextListElement(v); len(e) > 0 || len(rest) > 0; e, rest = nextListElement(rest) {
-			if len(e) == 0 {
-				continue
-			}
-			codings++
-			last = EqualFold(e, "chunked")
-			if last {
-				chunked++
-			} else if !IsToken(codingName(e)) {
-				return ErrChunkedNotLast
-			}
+	} else {
+		switch {
+		case st.clInvalid:
+			return ErrBadContentLength
+		case st.clConflict:
+			return ErrConflictingLength
 		}
+		r.ContentLength = st.cl
 	}
-	switch {
-	case codings == 0 || !last || chunked > 1:
-		return ErrChunkedNotLast
-	case codings > 1:
-		return ErrUnknownTE
+
+	if st.expectBad {
+		// RFC 9110 §10.1.1; answered on HTTP/1.0 too, as net/http does.
+		return ErrBadExpect
+	}
+	if r.Minor >= 1 {
+		r.Close = st.close
+		r.Expect100 = st.expect100
+	} else {
+		// RFC 9112 §9.3: HTTP/1.0 persists only when asked to; its
+		// 100-continue is ignored (RFC 9110 §10.1.1).
+		r.Close = st.close || !st.keepAlive
 	}
 	return nil
 }
 
-// codingName strips transfer-parameters from a coding.
-func codingName(e []byte) []byte {
-	for i, c := range e {
-		if c == ';' || c == ' ' || c == '\t' {
-			return e[:i]
-		}
+// validCoding checks the shape of transfer-coding = token *( OWS ";" OWS
+// transfer-parameter ) (RFC 9112 §7): a well-formed coding Brick does not
+// know is 501, garbage is 400. Parameters are not examined further; the
+// request is refused either way.
+func validCoding(e []byte) bool {
+	i := 0
+	for i < len(e) && tokenTable[e[i]] {
+		i++
 	}
-	return e
+	rest := trimOWS(e[i:])
+	return i > 0 && (len(rest) == 0 || rest[0] == ';')
 }

@@ -97,44 +97,78 @@ func (r *Request) ProtoAtLeast(major, minor int) bool {
 }
 
 // Parse parses one request head from the start of buf. On success it returns
-// the number of bytes the head took (the body, if any, starts there). When
-// buf holds only part of a head it returns ErrNeedMore; call again with the
-// same r and a longer buf: the search resumes where it stopped, so a head
+// the number of bytes the head took (the body, if any, starts there) and has
+// overwritten every field of r. When buf holds only part of a head it
+// returns ErrNeedMore; call again with the same r and a longer buf that
+// starts with the same bytes: the search resumes where it stopped, so a head
 // that trickles in byte by byte costs linear time. Any other error is an
 // *Error whose status should be sent before closing the connection.
+//
+// A partial head is rejected as soon as it breaks the request-line grammar
+// or a limit, and the verdict never depends on how the input was split:
+// every split of the same bytes gives the same result as the whole.
 func (r *Request) Parse(buf []byte, lim *Limits) (int, error) {
 	l := lim.withDefaults()
-	// RFC 9112 §2.2: ignore empty lines received before the request-line.
-	start := 0
-	for start < len(buf) && (buf[start] == '\n' || buf[start] == '\r' && start+1 < len(buf) && buf[start+1] == '\n') {
-		start++
-		if buf[start-1] == '\r' {
-			start++
-		}
-		if start > l.MaxHeaderBytes {
-			return 0, ErrHeaderTooLarge
-		}
-	}
-	if start < len(buf) && buf[start] == '\r' && start+1 == len(buf) {
-		return 0, ErrNeedMore
-	}
-	head := buf[start:]
-	end := r.findHeadEnd(head)
-	if end < 0 {
-		return 0, r.incomplete(head, &l)
-	}
-	if end > l.MaxHeaderBytes {
-		return 0, r.incomplete(head[:end], &l)
-	}
-	r.scan = 0
-	if err := r.parseHead(head[:end], &l); err != nil {
+	start, err := skipEmptyLines(buf)
+	if err != nil {
+		r.scan = 0
 		return 0, err
 	}
-	return start + end, nil
+	head := buf[start:]
+	resume := r.scan
+	if resume < 0 || resume > len(head) {
+		// Not from this head (a caller's ResumeAt gone wrong): start over
+		// rather than index out of range or skip bytes.
+		resume = 0
+	}
+	r.scan = resume
+	end := r.findHeadEnd(head)
+	if end < 0 || end > l.MaxHeaderBytes {
+		err := incomplete(head, resume, &l)
+		if err != ErrNeedMore {
+			r.scan = 0
+		}
+		return 0, err
+	}
+	r.scan = 0
+	n, err := r.parseHead(head[:end], &l)
+	if err != nil {
+		return 0, err
+	}
+	return start + n, nil
+}
+
+// maxLeadingEmptyLines bounds the empty lines skipped before a request-line.
+// RFC 9112 §2.2 asks a server to ignore at least one (old clients sent a CRLF
+// after a POST body); a few are generous, and the bound keeps each call on a
+// trickling head from rescanning an unbounded prefix.
+const maxLeadingEmptyLines = 8
+
+// skipEmptyLines returns the length of the empty lines (CRLF or bare LF)
+// that start buf, or ErrNeedMore when buf holds nothing else yet.
+func skipEmptyLines(buf []byte) (int, error) {
+	i := 0
+	for lines := 0; i < len(buf); lines++ {
+		if lines == maxLeadingEmptyLines {
+			return 0, ErrBadRequestLine
+		}
+		switch {
+		case buf[i] == '\n':
+			i++
+		case buf[i] == '\r' && i+1 == len(buf):
+			return 0, ErrNeedMore
+		case buf[i] == '\r' && buf[i+1] == '\n':
+			i += 2
+		default:
+			return i, nil
+		}
+	}
+	return 0, ErrNeedMore
 }
 
 // findHeadEnd returns the length of the head including the blank line that
-// ends it, or -1. It resumes from r.scan so repeated calls stay linear.
+// ends it, or -1. It resumes from r.scan, before which no line of b ends a
+// head, so repeated calls stay linear.
 func (r *Request) findHeadEnd(b []byte) int {
 	i := r.scan
 	for {
@@ -160,34 +194,25 @@ func (r *Request) findHeadEnd(b []byte) int {
 
 // incomplete decides between waiting for more bytes and rejecting a head
 // that can already be seen to break a limit or the request-line grammar.
-func (r *Request) incomplete(head []byte, l *Limits) error {
-	line := head
+// It judges only the first MaxHeaderBytes+1 bytes: that is all a complete
+// head over the limit is judged on too, which keeps the verdict the same
+// however the head was split. from is where the previous call stopped.
+func incomplete(head []byte, from int, l *Limits) error {
+	if len(head) > l.MaxHeaderBytes {
+		head = head[:l.MaxHeaderBytes+1]
+	}
+	line, complete := head, false
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
-		line = head[:i]
-		var tmp Request
-		if err := tmp.parseRequestLine(trimCR(line), l); err != nil {
-			return err
-		}
-	} else {
-		sp := bytes.IndexByte(line, ' ')
-		switch {
-		case sp < 0 && len(line) > maxMethodBytes:
-			return ErrBadMethod
-		case sp >= 0 && !IsToken(line[:sp]):
-			return ErrBadMethod
-		case sp >= 0 && len(line)-sp-1 > l.MaxTargetBytes+len(" HTTP/1.1\r"):
-			return ErrTargetTooLong
-		}
+		line, complete = trimCR(head[:i]), true
+	}
+	if _, _, err := checkRequestLine(line, complete, min(from, len(line)), l); err != nil {
+		return err
 	}
 	if len(head) > l.MaxHeaderBytes {
 		return ErrHeaderTooLarge
 	}
 	return ErrNeedMore
 }
-
-// maxMethodBytes bounds a method before its space arrives; the longest
-// registered method is 17 bytes (UPDATEREDIRECTREF).
-const maxMethodBytes = 64
 
 func trimCR(line []byte) []byte {
 	if n := len(line); n > 0 && line[n-1] == '\r' {
@@ -196,62 +221,69 @@ func trimCR(line []byte) []byte {
 	return line
 }
 
-// parseHead parses a complete head: request line, fields, blank line.
-func (r *Request) parseHead(head []byte, l *Limits) error {
+// parseHead parses a complete head: request line, fields, blank line. It
+// returns the length up to and including the first blank line, which it
+// finds itself rather than trusting the caller's search.
+func (r *Request) parseHead(head []byte, l *Limits) (int, error) {
+	h := r.Header
+	h.Reset()
+	*r = Request{Header: h}
 	i := bytes.IndexByte(head, '\n')
 	if err := r.parseRequestLine(trimCR(head[:i]), l); err != nil {
-		return err
+		return 0, err
 	}
 	var st fieldState
-	rest := head[i+1:]
+	pos := i + 1
 	for {
-		j := bytes.IndexByte(rest, '\n')
-		line := trimCR(rest[:j])
-		rest = rest[j+1:]
+		j := bytes.IndexByte(head[pos:], '\n')
+		line := trimCR(head[pos : pos+j])
+		pos += j + 1
 		if len(line) == 0 {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			// RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace after the
 			// request-line): both are rejected rather than guessed at.
-			return ErrObsFold
+			return 0, ErrObsFold
 		}
 		if r.Header.Len() >= l.MaxHeaderCount {
-			return ErrTooManyHeaders
+			return 0, ErrTooManyHeaders
 		}
-		if err := r.parseField(line, &st); err != nil {
-			return err
+		name, value, err := parseFieldLine(line)
+		if err != nil {
+			return 0, err
 		}
+		r.Header.appendView(name, value)
+		st.note(name, value)
 	}
-	return r.decideFraming(&st)
+	if err := r.decideFraming(&st); err != nil {
+		return 0, err
+	}
+	return pos, nil
 }
 
-// parseField parses one field line (RFC 9112 §5) and notes the fields that
-// decide framing and connection handling.
-func (r *Request) parseField(line []byte, st *fieldState) error {
+// parseFieldLine splits one field line (RFC 9112 §5) into its name and its
+// value without surrounding whitespace, checking both.
+func parseFieldLine(line []byte) (name, value []byte, err error) {
 	colon := bytes.IndexByte(line, ':')
 	if colon <= 0 {
-		return ErrBadHeaderName
+		return nil, nil, ErrBadHeaderName
 	}
-	name := line[:colon]
+	name = line[:colon]
 	if c := name[len(name)-1]; c == ' ' || c == '\t' {
-		return ErrSpaceBeforeColon
+		// RFC 9112 §5.1: a server MUST reject whitespace before the colon.
+		return nil, nil, ErrSpaceBeforeColon
 	}
 	for _, c := range name {
 		if !tokenTable[c] {
-			return ErrBadHeaderName
+			return nil, nil, byteError(c, ErrBadHeaderName)
 		}
 	}
-	value := trimOWS(line[colon+1:])
+	value = trimOWS(line[colon+1:])
 	for _, c := range value {
 		if !valueTable[c] {
-			if c == '\r' {
-				return ErrBareCR
-			}
-			return ErrBadHeaderValue
+			return nil, nil, byteError(c, ErrBadHeaderValue)
 		}
 	}
-	r.Header.appendView(name, value)
-	st.note(name, value)
-	return nil
+	return name, value, nil
 }

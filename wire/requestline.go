@@ -4,80 +4,143 @@ import "bytes"
 
 var slash = []byte("/")
 
-// parseRequestLine parses method SP request-target SP HTTP-version
-// (RFC 9112 §3). Exactly one space separates the parts: the RFC lets a
-// server accept other whitespace, but being strict leaves nothing for two
-// parsers to disagree about.
-func (r *Request) parseRequestLine(line []byte, l *Limits) error {
-	sp1 := bytes.IndexByte(line, ' ')
-	if sp1 < 0 {
-		if bytes.IndexByte(line, '\r') >= 0 {
-			return ErrBareCR
+// maxMethodBytes bounds a method; the longest registered method is 17 bytes
+// (UPDATEREDIRECTREF), so anything near the bound is garbage, and a bound
+// lets a partial request line be rejected before its first space arrives.
+const maxMethodBytes = 64
+
+// checkRequestLine validates method SP request-target SP HTTP-version
+// (RFC 9112 §3) left to right and returns the error at the first byte that
+// cannot belong to a valid request line, or for a complete line, the error
+// its end reveals. It returns the positions of the two spaces.
+//
+// The same function judges a partial line (complete == false) and a
+// complete one, and a partial line is only rejected for bytes it already
+// holds, so the verdict on a request never depends on how it was split
+// into reads. A trailing CR of a partial line is left unjudged: it may be
+// the start of the CRLF. Bytes before from were validated by an earlier
+// call on a shorter prefix and are only counted, not checked again, so a
+// line that trickles in costs linear time.
+//
+// Exactly one space separates the parts: RFC 9112 §3 lets a server accept
+// other whitespace, but strictness leaves nothing for two parsers to
+// disagree about.
+func checkRequestLine(line []byte, complete bool, from int, l *Limits) (sp1, sp2 int, err error) {
+	n := len(line)
+	if !complete && n > 0 && line[n-1] == '\r' {
+		n--
+	}
+	// method = token (RFC 9110 §9.1)
+	i := 0
+	for i < n && i <= maxMethodBytes && tokenTable[line[i]] {
+		i++
+	}
+	switch {
+	case i > maxMethodBytes:
+		return 0, 0, ErrBadMethod
+	case i == n && complete:
+		return 0, 0, ErrBadRequestLine
+	case i == n:
+		return 0, 0, nil
+	case line[i] != ' ' || i == 0:
+		return 0, 0, byteError(line[i], ErrBadMethod)
+	}
+	sp1 = i
+
+	// request-target: visible ASCII up to the next space, at most
+	// MaxTargetBytes of it (RFC 9112 §3.2, RFC 9112 §3 on 414).
+	t0 := sp1 + 1
+	tEnd := min(n, t0+l.MaxTargetBytes+1)
+	sp := bytes.IndexByte(line[t0:tEnd], ' ')
+	if sp >= 0 {
+		tEnd = t0 + sp
+	}
+	for j := max(t0, from); j < tEnd; j++ {
+		if !targetTable[line[j]] {
+			return 0, 0, byteError(line[j], ErrBadTarget)
 		}
-		return ErrBadRequestLine
 	}
-	method := line[:sp1]
-	if !IsToken(method) {
-		return ErrBadMethod
+	switch {
+	case sp < 0 && tEnd-t0 > l.MaxTargetBytes:
+		return 0, 0, ErrTargetTooLong
+	case sp < 0 && complete:
+		return 0, 0, ErrBadRequestLine
+	case sp < 0:
+		return 0, 0, nil
+	case sp == 0:
+		return 0, 0, ErrBadTarget
 	}
-	rest := line[sp1+1:]
-	sp2 := bytes.LastIndexByte(rest, ' ')
-	if sp2 < 0 {
-		return ErrBadRequestLine
+	sp2 = tEnd
+
+	// HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3), case-sensitive.
+	v := line[sp2+1 : n]
+	for k, c := range v {
+		if k >= len(versionPattern) {
+			return 0, 0, byteError(c, ErrBadVersion)
+		}
+		if p := versionPattern[k]; p == 'D' && (c < '0' || c > '9') || p != 'D' && c != p {
+			return 0, 0, byteError(c, ErrBadVersion)
+		}
 	}
-	target, version := rest[:sp2], rest[sp2+1:]
-	if len(target) > l.MaxTargetBytes {
-		return ErrTargetTooLong
+	switch {
+	case !complete:
+		return 0, 0, nil
+	case len(v) < len(versionPattern):
+		return 0, 0, ErrBadVersion
+	case v[5] != '1':
+		// RFC 9110 §6.2: a different major version is a different
+		// protocol; 0.9 and 2.0 are not spoken on an HTTP/1.1 connection.
+		return 0, 0, ErrVersionUnsupported
 	}
-	if err := r.parseVersion(version); err != nil {
-		return err
-	}
-	r.Method = method
-	return r.parseTarget(target)
+	return sp1, sp2, nil
 }
 
-// parseVersion parses HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3).
-func (r *Request) parseVersion(v []byte) error {
-	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' ||
-		v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9' {
-		if bytes.IndexByte(v, '\r') >= 0 {
-			return ErrBareCR
-		}
-		return ErrBadVersion
+const versionPattern = "HTTP/D.D"
+
+// byteError is the error for an unexpected byte: a CR that does not end a
+// line is reported as such, anything else as err.
+func byteError(c byte, err *Error) *Error {
+	if c == '\r' {
+		return ErrBareCR
 	}
-	major, minor := int(v[5]-'0'), int(v[7]-'0')
-	if major != 1 {
-		return ErrVersionUnsupported
+	return err
+}
+
+// parseRequestLine parses a complete request line (without its line
+// terminator) into r.
+func (r *Request) parseRequestLine(line []byte, l *Limits) error {
+	sp1, sp2, err := checkRequestLine(line, true, 0, l)
+	if err != nil {
+		return err
 	}
-	r.Proto, r.Major, r.Minor = v, 1, min(minor, 1)
-	return nil
+	r.Method, r.Proto = line[:sp1], line[sp2+1:]
+	// RFC 9110 §6.2: a recipient treats a higher 1.x minor version as the
+	// highest one it implements, 1.1.
+	r.Major, r.Minor = 1, min(int(r.Proto[7]-'0'), 1)
+	return r.parseTarget(line[sp1+1 : sp2])
 }
 
 // parseTarget classifies the request-target into its four forms
-// (RFC 9112 §3.2) and splits out path, query and authority.
+// (RFC 9112 §3.2) and splits out path, query and authority. Its bytes were
+// already checked to be visible ASCII.
 func (r *Request) parseTarget(t []byte) error {
-	if len(t) == 0 {
-		return ErrBadTarget
-	}
-	for _, c := range t {
-		if !targetTable[c] {
-			if c == '\r' {
-				return ErrBareCR
-			}
-			return ErrBadTarget
-		}
-	}
 	r.Target = t
-	isConnect := string(r.Method) == "CONNECT"
 	switch {
-	case isConnect:
-		// §3.2.3: CONNECT takes only the authority form, host and port.
+	case string(r.Method) == "CONNECT":
+		// §3.2.3: CONNECT takes only the authority form, uri-host ":"
+		// port, and needs both to name a tunnel's far end.
 		colon := bytes.LastIndexByte(t, ':')
-		if !validHost(t) || colon < 0 || colon < bytes.LastIndexByte(t, ']') || colon == len(t)-1 {
+		if colon <= 0 || colon == len(t)-1 || colon < bytes.LastIndexByte(t, ']') || !validHost(t) {
 			return ErrBadTarget
 		}
 		r.Form, r.Host = AuthorityForm, t
 	case t[0] == '/':
+		// §3.2.1: origin-form = absolute-path [ "?" query ]. A fragment
+		// is never sent (RFC 9110 §4.2.5); rejecting '#' keeps a server
+		// and a cache from disagreeing on where the path ends.
+		if bytes.IndexByte(t, '#') >= 0 {
+			return ErrBadTarget
+		}
 		r.Form = OriginForm
 		r.splitQuery(t)
 	case len(t) == 1 && t[0] == '*':

@@ -5,17 +5,20 @@ import "strconv"
 // ResponseHead describes a response head for AppendResponseHead. The
 // server decides the framing fields; Header carries the handler's fields.
 type ResponseHead struct {
+	// Status is the status code; one outside 100–599 is written as 500.
 	Status int
 	// Header holds the handler's fields. Content-Length, Transfer-Encoding
 	// and Connection in it are skipped: framing is the server's decision,
-	// made into the fields below.
+	// made into the fields below. The exception is Connection in a 101
+	// response, which carries the "upgrade" option of a protocol switch.
 	Header *Header
 	// Date is the value of the Date field, formatted by the caller (the codec
 	// has no clock); it is left out when empty or when Header has a Date.
 	Date []byte
-	// ContentLength is written when >= 0.
+	// ContentLength is written when >= 0 and Chunked is false.
 	ContentLength int64
-	// Chunked adds "Transfer-Encoding: chunked".
+	// Chunked adds "Transfer-Encoding: chunked" and suppresses
+	// Content-Length, which RFC 9112 §6.1 forbids next to it.
 	Chunked bool
 	// Close adds "Connection: close"; KeepAlive adds "Connection:
 	// keep-alive", which an HTTP/1.0 client needs to keep the connection.
@@ -24,9 +27,15 @@ type ResponseHead struct {
 
 // AppendResponseHead appends a response head, up to and including the blank
 // line. Field names that are not tokens are dropped and CR, LF and NUL in
-// values become spaces, so a handler cannot split the response.
+// values become spaces, so a handler cannot split the response. A 1xx or
+// 204 response gets neither Content-Length nor Transfer-Encoding: it has no
+// body, and RFC 9110 §8.6 and RFC 9112 §6.1 forbid both there.
 func AppendResponseHead(dst []byte, rh *ResponseHead) []byte {
-	dst = AppendStatusLine(dst, rh.Status)
+	status := rh.Status
+	if status < 100 || status > 599 {
+		status = 500 // as AppendStatusLine writes it
+	}
+	dst = AppendStatusLine(dst, status)
 	hasDate := false
 	if rh.Header != nil {
 		for _, f := range rh.Header.fields {
@@ -34,7 +43,9 @@ func AppendResponseHead(dst []byte, rh *ResponseHead) []byte {
 			case 4:
 				hasDate = hasDate || EqualFold(f.Name, "Date")
 			case 10:
-				if EqualFold(f.Name, "Connection") {
+				// A 101 needs the handler's "Connection: upgrade"
+				// (RFC 9110 §7.8); elsewhere Close and KeepAlive decide.
+				if status != 101 && EqualFold(f.Name, "Connection") {
 					continue
 				}
 			case 14:
@@ -50,17 +61,17 @@ func AppendResponseHead(dst []byte, rh *ResponseHead) []byte {
 		}
 	}
 	if !hasDate && len(rh.Date) > 0 {
-		dst = append(dst, "Date: "...)
-		dst = append(dst, rh.Date...)
-		dst = append(dst, '\r', '\n')
+		dst = appendField(dst, dateName, rh.Date)
 	}
-	if rh.ContentLength >= 0 {
+	framed := status >= 200 && status != 204
+	switch {
+	case !framed:
+	case rh.Chunked:
+		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
+	case rh.ContentLength >= 0:
 		dst = append(dst, "Content-Length: "...)
 		dst = strconv.AppendInt(dst, rh.ContentLength, 10)
 		dst = append(dst, '\r', '\n')
-	}
-	if rh.Chunked {
-		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 	}
 	switch {
 	case rh.Close:
@@ -71,6 +82,10 @@ func AppendResponseHead(dst []byte, rh *ResponseHead) []byte {
 	return append(dst, '\r', '\n')
 }
 
+var dateName = []byte("Date")
+
+// appendField appends one field line, dropping it when the name is not a
+// token and replacing CR, LF and NUL in the value.
 func appendField(dst, name, value []byte) []byte {
 	if !IsToken(name) {
 		return dst

@@ -1,0 +1,13 @@
+package wire
+
+// ScanPos returns where the search for the end of a partial head will
+// resume. A server that hands a connection between goroutines while a head
+// trickles in saves it with the connection and restores it with ResumeAt,
+// so that parsing a head that arrives byte by byte stays linear.
+func (r *Request) ScanPos() int { return r.scan }
+
+// ResumeAt restores a position saved with ScanPos for the same partial head.
+// A wrong position costs speed or early rejection, never correctness: Parse
+// ignores one outside the buffer, and a complete head is always parsed in
+// full from its start.
+func (r *Request) ResumeAt(pos int) { r.scan = pos }
