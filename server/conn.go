@@ -1,0 +1,171 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/brick-server/brick/internal/bufpool"
+	"github.com/brick-server/brick/wire"
+)
+
+// transport is what the protocol core needs from a connection. There are
+// two: pollConn, driven by Brick's readiness loops (Linux), and netConn, a
+// goroutine per connection over Go's netpoller (everywhere).
+type transport interface {
+	// read reads into p. A pollConn never blocks: with nothing to read it
+	// returns errAgain. A netConn blocks until deadline (unix ns).
+	read(p []byte, deadline int64) (int, error)
+	// waitRead blocks until the connection may have become readable, or
+	// fails with errTimeout at deadline. A netConn returns at once.
+	waitRead(deadline int64) error
+	// write writes all of p, failing when the client accepts nothing for
+	// the write timeout.
+	write(p []byte, timeout time.Duration) error
+	// park hands the connection back to its loop until it is readable,
+	// with deadline as its idle or header deadline, and reports whether it
+	// did; after true the caller must not touch the connection. A netConn
+	// never parks.
+	park(deadline int64, partial bool) bool
+	// close closes the connection; it is called once, by its owner.
+	close()
+	// abort makes pending and future I/O fail; any goroutine may call it.
+	abort()
+	// hijack detaches the connection from the server as a net.Conn.
+	hijack() (net.Conn, error)
+}
+
+var (
+	errAgain   = errors.New("server: no data yet")
+	errTimeout = errors.New("server: timeout")
+)
+
+// conn is one client connection's protocol state. It is small on purpose:
+// while a connection is parked idle it holds no buffer, so this struct is
+// most of what an idle connection costs.
+type conn struct {
+	srv    *Server
+	t      transport
+	remote netip.AddrPort
+	local  netip.AddrPort
+
+	buf  []byte // read buffer, len == cap; unconsumed bytes are buf[r:w]
+	r, w int
+	out  []byte // responses not yet written
+
+	scan      int   // where the head-end search resumes (wire.Request.ScanPos)
+	headSince int64 // when the first byte of the pending head arrived
+	requests  int
+	lastFull  bool // the last read filled the buffer: more may be waiting
+	closed    bool
+
+	idle atomic.Bool // netConn only: blocked waiting for a request
+}
+
+// Buffer sizes: a read buffer starts at 4 KiB, which holds a typical head
+// and keeps memory low under many connections; it grows for larger heads.
+const (
+	readBufSize = 4 << 10
+	// flushAt is how much output is gathered before writing even when
+	// pipelined requests remain.
+	flushAt = 64 << 10
+	// pendingMax is how much body is held back to compute Content-Length
+	// before the response is sent chunked.
+	pendingMax = 32 << 10
+)
+
+// releaseBuffers gives the read and output buffers back to the pool when
+// they hold nothing; a parked connection then holds no buffer at all.
+func (c *conn) releaseBuffers() {
+	if c.r == c.w && c.buf != nil {
+		bufpool.Put(c.buf)
+		c.buf, c.r, c.w = nil, 0, 0
+	}
+	if len(c.out) == 0 && c.out != nil {
+		bufpool.Put(c.out)
+		c.out = nil
+	}
+}
+
+// compact moves unconsumed bytes to the start of the read buffer. It must
+// not run while a request's views point into the buffer.
+func (c *conn) compact() {
+	if c.r == c.w {
+		c.r, c.w = 0, 0
+		return
+	}
+	if c.r > 0 {
+		n := copy(c.buf, c.buf[c.r:c.w])
+		c.r, c.w = 0, n
+	}
+}
+
+// ensureReadBuf gets a read buffer, or grows a full one for a head that
+// has not fit yet; the parser's limits bound how far it grows.
+func (c *conn) ensureReadBuf() {
+	if c.buf == nil {
+		c.buf = bufpool.Get(readBufSize)
+		c.buf = c.buf[:cap(c.buf)]
+		return
+	}
+	if c.w < len(c.buf) {
+		return
+	}
+	nb := bufpool.Get(2 * len(c.buf))
+	nb = nb[:cap(nb)]
+	c.w = copy(nb, c.buf[c.r:c.w])
+	c.r = 0
+	bufpool.Put(c.buf)
+	c.buf = nb
+}
+
+// closeNow closes the connection and returns its buffers.
+func (c *conn) closeNow() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.r, c.w = 0, 0
+	c.out = c.out[:0]
+	c.releaseBuffers()
+	c.t.close()
+}
+
+// headDeadline is when the head being received must be complete.
+func (c *conn) headDeadline() int64 {
+	return c.headSince + int64(c.srv.to.ReadHeader)
+}
+
+// waitDeadline is the deadline while waiting for bytes of a new head: the
+// header timeout for a connection's first request or a partial head, the
+// idle timeout between requests.
+func (c *conn) waitDeadline(now int64) int64 {
+	if c.r < c.w || c.requests == 0 {
+		return c.headDeadline()
+	}
+	return now + int64(c.srv.to.Idle)
+}
+
+// appendCanned appends a short plain-text response that ends the
+// connection: for protocol errors and internal failures.
+func (c *conn) appendCanned(status int, reason string) {
+	c.out = appendCannedResponse(c.out, status, reason, c.srv.clock.Date(), true)
+}
+
+var cannedHeader = func() *wire.Header {
+	h := new(wire.Header)
+	h.Add("Content-Type", "text/plain; charset=utf-8")
+	h.Add("X-Content-Type-Options", "nosniff")
+	return h
+}()
+
+func appendCannedResponse(dst []byte, status int, reason string, date []byte, close bool) []byte {
+	dst = wire.AppendResponseHead(dst, &wire.ResponseHead{
+		Status: status, Header: cannedHeader, Date: date,
+		ContentLength: int64(len(reason) + 1), Close: close,
+	})
+	dst = append(dst, reason...)
+	return append(dst, '\n')
+}

@@ -1,0 +1,53 @@
+// Package server is Brick's connection engine: listeners, the accept loop,
+// persistent connections, pipelining, request bodies, timeouts, limits,
+// panic recovery and graceful shutdown. It speaks HTTP/1.1 through the pure
+// codec in package wire and calls a web.Handler.
+//
+// # Connection model
+//
+// An idle kept-alive connection is the most common thing a server holds,
+// so its cost sets how many clients a machine can keep. A goroutine per
+// connection (net/http, fasthttp) keeps a goroutine stack and buffers for
+// every idle connection: about 16–20 KiB each, and still 3.5 KiB when the
+// goroutine holds no buffer. nginx holds one in about 0.5 KiB. Brick's rule
+// is therefore: an idle connection holds neither a goroutine nor a buffer.
+//
+// On Linux, one readiness loop per core (an epoll instance and a goroutine
+// waiting on it) owns the sockets. Each socket is registered once,
+// edge-triggered for reading and writing, so the steady state needs no
+// epoll_ctl calls. When a parked connection becomes readable its loop hands
+// it to a worker goroutine from a pool; the worker reads, parses with
+// package wire, runs the handler for every complete request in the buffer,
+// writes the responses of that pipelined batch in one write, and parks the
+// connection again, returning its buffers to the pool. A parked connection
+// is a ~200-byte struct and a slot in a descriptor table.
+//
+// Readiness that arrives while a worker owns a connection is recorded on the
+// connection; code that must block (a request body still in flight, a
+// client slow to read a response, the net/http adapter's body reads) waits
+// on that record, which the loop wakes. So blocking reads exist where they
+// are needed without a goroutine per idle connection.
+//
+// Timeouts need no timer per connection either: a per-server clock ticks
+// once a second, refreshes the cached Date header value and sweeps parked
+// connections past their idle or header deadline (408 for a head that
+// stopped half-way, a silent close for an idle connection). Waits inside a
+// request use a timer, since they are the slow path.
+//
+// Listeners without a file descriptor, Server.GoroutinePerConn, and systems
+// other than Linux use the portable model: a goroutine per connection over
+// Go's netpoller, running the same protocol code (exchange.go) through the
+// same transport interface (conn.go).
+//
+// # Files
+//
+//   - server.go: Server, Limits, Timeouts, Serve, Shutdown, Close.
+//   - listen.go: listening sockets (backlog, SO_REUSEADDR, SO_REUSEPORT).
+//   - conn.go: per-connection state and the transport interface.
+//   - exchange.go: the request loop: parse, handle, respond, keep alive.
+//   - response.go: the ResponseWriter and response framing.
+//   - body.go: streaming request bodies, 100-continue, draining.
+//   - engine_linux.go: the readiness loops; std.go: goroutine per conn.
+//   - clock.go: the cached Date value and the timeout sweep.
+//   - trace.go: the `brick -v` exchange printer.
+package server

@@ -1,0 +1,651 @@
+//go:build linux
+
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// engine is the readiness-loop model (see the package documentation): one
+// epoll loop per core owns the sockets; a connection with work is handed to
+// a worker goroutine, and handed back to its loop when idle.
+type engine struct {
+	srv     *Server
+	pollers []*poller
+	next    atomic.Uint32
+	table   fdTable
+
+	mu   sync.Mutex
+	idle []*worker // LIFO: the most recently used worker has a warm stack
+
+	stopOnce sync.Once
+	stopped  atomic.Bool
+}
+
+// pollable reports whether ln has a file descriptor the loops can accept on.
+func pollable(ln net.Listener) bool {
+	_, ok := ln.(syscall.Conn)
+	return ok
+}
+
+func (s *Server) startEngine() (*engine, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.engine != nil {
+		return s.engine, nil
+	}
+	e := &engine{srv: s}
+	for range runtime.GOMAXPROCS(0) {
+		p, err := newPoller(e)
+		if err != nil {
+			for _, p := range e.pollers {
+				p.wake()
+			}
+			return nil, err
+		}
+		e.pollers = append(e.pollers, p)
+	}
+	for _, p := range e.pollers {
+		go p.run()
+	}
+	s.engine = e
+	return e, nil
+}
+
+// servePoll accepts on ln's descriptor with accept4, waiting for readiness
+// through Go's netpoller (one goroutine per listener), and gives each
+// connection to a loop.
+func (s *Server) servePoll(ln net.Listener) error {
+	e, err := s.startEngine()
+	if err != nil {
+		return err
+	}
+	lf, err := dupListener(ln)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-s.done:
+			lf.Close() // unblocks the Read below
+		case <-stop:
+		}
+	}()
+	rc, err := lf.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var delay time.Duration
+	for {
+		if !s.acquire() {
+			return ErrServerClosed
+		}
+		var nfd int
+		var sa unix.Sockaddr
+		var aerr error
+		err := rc.Read(func(fd uintptr) bool {
+			nfd, sa, aerr = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+			return aerr != unix.EAGAIN
+		})
+		if err == nil {
+			err = aerr
+		}
+		if err != nil {
+			<-s.slots
+			if s.shutting.Load() {
+				return ErrServerClosed
+			}
+			switch {
+			case errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
+				continue
+			case errors.Is(err, unix.EMFILE), errors.Is(err, unix.ENFILE),
+				errors.Is(err, unix.ENOBUFS), errors.Is(err, unix.ENOMEM):
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; retrying (raise the open-file limit or lower MaxConns)", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		e.add(nfd, sa)
+	}
+}
+
+// dupListener duplicates ln's descriptor into an *os.File. A net.Listener's
+// raw connection cannot wait for readiness (its Read fails with EINVAL), but
+// a non-blocking descriptor in an os.File is registered with Go's netpoller,
+// so the accept loop can wait for connections without spinning and then take
+// them with accept4, without creating a net.Conn for each.
+func dupListener(ln net.Listener) (*os.File, error) {
+	rc, err := ln.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var lfd int
+	var derr error
+	if err := rc.Control(func(fd uintptr) {
+		lfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	if err := unix.SetNonblock(lfd, true); err != nil {
+		unix.Close(lfd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(lfd), "listener"), nil
+}
+
+// add registers an accepted socket with a loop, edge-triggered for both
+// directions, so no epoll_ctl call is needed again until it closes.
+func (e *engine) add(fd int, sa unix.Sockaddr) {
+	s := e.srv
+	s.conns.Add(1)
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	p := e.pollers[int(e.next.Add(1))%len(e.pollers)]
+	pc := &pollConn{fd: fd, p: p}
+	now := s.clock.Now()
+	pc.conn = conn{srv: s, t: pc, remote: sockaddrAddrPort(sa), headSince: now}
+	if lsa, err := unix.Getsockname(fd); err == nil {
+		pc.local = sockaddrAddrPort(lsa)
+	}
+	pc.deadline = now + int64(s.to.ReadHeader)
+	if !e.table.set(fd, pc) {
+		s.log.Warn("descriptor beyond the connection table; closing", "fd", fd)
+		unix.Close(fd)
+		s.release()
+		return
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		s.log.Error("epoll_ctl add failed", "err", err)
+		e.table.clear(fd, pc)
+		unix.Close(fd)
+		s.release()
+	}
+}
+
+func sockaddrAddrPort(sa unix.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	return netip.AddrPort{}
+}
+
+// dispatch runs a connection that became readable on an idle worker, or on
+// a new one when all are busy.
+func (e *engine) dispatch(pc *pollConn) {
+	e.mu.Lock()
+	if n := len(e.idle); n > 0 {
+		w := e.idle[n-1]
+		e.idle[n-1] = nil
+		e.idle = e.idle[:n-1]
+		e.mu.Unlock()
+		w.ch <- pc
+		return
+	}
+	e.mu.Unlock()
+	w := &worker{ch: make(chan *pollConn, 1)}
+	go w.run(e, pc)
+}
+
+// worker is a goroutine that serves connections one at a time, with the
+// exchange (request view, response writer) it reuses for all of them.
+type worker struct {
+	ch   chan *pollConn
+	x    exchange
+	last int64
+}
+
+func (w *worker) run(e *engine, pc *pollConn) {
+	for pc != nil {
+		w.x.serve(&pc.conn)
+		w.last = e.srv.clock.Now()
+		if e.stopped.Load() {
+			return
+		}
+		e.mu.Lock()
+		e.idle = append(e.idle, w)
+		e.mu.Unlock()
+		pc = <-w.ch
+	}
+}
+
+// workerIdleTime is how long an idle worker waits before it exits.
+const workerIdleTime = 10 * time.Second
+
+// sweep closes parked connections past their deadline (with 408 when a
+// head was partly received) and lets long-idle workers exit.
+func (e *engine) sweep(now int64) {
+	e.table.each(func(pc *pollConn) {
+		if partial, ok := pc.claimParked(now); ok {
+			if partial {
+				pc.out = appendCannedResponse(pc.out[:0], 408, "request header timeout", e.srv.clock.Date(), true)
+				unix.Write(pc.fd, pc.out)
+			}
+			pc.closeNow()
+		}
+	})
+	e.mu.Lock()
+	old := 0
+	for old < len(e.idle) && now-e.idle[old].last > int64(workerIdleTime) {
+		e.idle[old].ch <- nil
+		old++
+	}
+	e.idle = append(e.idle[:0], e.idle[old:]...)
+	e.mu.Unlock()
+}
+
+// closeParked closes every parked connection (for Shutdown).
+func (e *engine) closeParked() {
+	e.table.each(func(pc *pollConn) {
+		if _, ok := pc.claimParked(-1); ok {
+			pc.closeNow()
+		}
+	})
+}
+
+// abortAll closes parked connections and makes busy ones fail (for Close).
+func (e *engine) abortAll() {
+	e.table.each(func(pc *pollConn) {
+		if _, ok := pc.claimParked(-1); ok {
+			pc.closeNow()
+			return
+		}
+		pc.abort()
+	})
+}
+
+func (e *engine) stop() {
+	e.stopOnce.Do(func() {
+		e.stopped.Store(true)
+		for _, p := range e.pollers {
+			p.wake()
+		}
+		e.mu.Lock()
+		for _, w := range e.idle {
+			w.ch <- nil
+		}
+		e.idle = nil
+		e.mu.Unlock()
+	})
+}
+
+// poller is one readiness loop: an epoll instance and the goroutine that
+// waits on it.
+type poller struct {
+	e      *engine
+	epfd   int
+	wakefd int // an eventfd that interrupts epoll_wait to stop the loop
+}
+
+func newPoller(e *engine) (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(wfd)
+		return nil, err
+	}
+	return &poller{e: e, epfd: epfd, wakefd: wfd}, nil
+}
+
+func (p *poller) wake() {
+	var one = [8]byte{1}
+	unix.Write(p.wakefd, one[:])
+}
+
+func (p *poller) run() {
+	events := make([]unix.EpollEvent, 256)
+	defer func() {
+		unix.Close(p.epfd)
+		unix.Close(p.wakefd)
+	}()
+	for {
+		n, err := unix.EpollWait(p.epfd, events, 0)
+		if n == 0 && err == nil {
+			// Nothing ready: let the workers this loop just woke run
+			// before blocking. With one P (GOMAXPROCS=1) a blocking
+			// epoll_wait would otherwise hold the P until sysmon takes
+			// it back, delaying every response by tens of microseconds.
+			runtime.Gosched()
+			n, err = unix.EpollWait(p.epfd, events, -1)
+		}
+		if err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			p.e.srv.log.Error("epoll_wait failed; loop stops", "err", err)
+			return
+		}
+		for i := range n {
+			fd := int(events[i].Fd)
+			if fd == p.wakefd {
+				if p.e.stopped.Load() {
+					return
+				}
+				continue
+			}
+			if pc := p.e.table.get(fd); pc != nil {
+				pc.notify(events[i].Events)
+			}
+		}
+	}
+}
+
+type pcState uint8
+
+const (
+	stParked pcState = iota // owned by its loop, waiting for readiness
+	stBusy                  // owned by a worker (or the sweeper)
+	stClosed                // closed or hijacked
+)
+
+// pollConn is a connection driven by a loop. Its mutex guards the
+// hand-over between the loop (notify) and the goroutine that owns it.
+type pollConn struct {
+	conn
+	fd int
+	p  *poller
+
+	mu         sync.Mutex
+	state      pcState
+	readReady  bool // readable since the owner last looked
+	writeReady bool // writable since the owner last looked
+	aborted    bool
+	partial    bool  // parked with part of a head in its buffer
+	deadline   int64 // parked: idle or header deadline, unix ns
+	waiter     chan struct{}
+}
+
+const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+
+// notify is called by the loop for each readiness event.
+func (pc *pollConn) notify(ev uint32) {
+	pc.mu.Lock()
+	switch pc.state {
+	case stParked:
+		if ev&readEvents == 0 {
+			pc.mu.Unlock()
+			return
+		}
+		pc.state = stBusy
+		pc.mu.Unlock()
+		pc.p.e.dispatch(pc)
+	case stBusy:
+		if ev&readEvents != 0 {
+			pc.readReady = true
+		}
+		if ev&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+			pc.writeReady = true
+		}
+		w := pc.waiter
+		pc.mu.Unlock()
+		if w != nil {
+			select {
+			case w <- struct{}{}:
+			default:
+			}
+		}
+	default:
+		pc.mu.Unlock()
+	}
+}
+
+// claimParked takes a parked connection whose deadline is before now (any
+// parked one when now < 0) away from its loop.
+func (pc *pollConn) claimParked(now int64) (partial, ok bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.state != stParked || now >= 0 && pc.deadline > now {
+		return false, false
+	}
+	pc.state = stBusy
+	return pc.partial, true
+}
+
+func (pc *pollConn) read(p []byte, _ int64) (int, error) {
+	pc.mu.Lock()
+	pc.readReady = false
+	aborted := pc.aborted
+	pc.mu.Unlock()
+	if aborted {
+		return 0, io.EOF
+	}
+	for {
+		n, err := unix.Read(pc.fd, p)
+		switch {
+		case err == nil && n > 0:
+			return n, nil
+		case err == nil:
+			return 0, io.EOF
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return 0, errAgain
+		}
+		return 0, err
+	}
+}
+
+func (pc *pollConn) waitRead(deadline int64) error { return pc.wait(false, deadline) }
+
+// wait blocks until the loop reports the connection readable (or writable)
+// or the deadline passes. Waiting is the slow path (a body still in flight,
+// a client that reads slowly), so a channel and a timer per wait are fine.
+func (pc *pollConn) wait(write bool, deadline int64) error {
+	var ch chan struct{}
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	for {
+		pc.mu.Lock()
+		ready := &pc.readReady
+		if write {
+			ready = &pc.writeReady
+		}
+		if *ready || pc.aborted {
+			*ready = false
+			pc.waiter = nil
+			pc.mu.Unlock()
+			return nil
+		}
+		if ch == nil {
+			ch = make(chan struct{}, 1)
+		}
+		pc.waiter = ch
+		pc.mu.Unlock()
+		if t == nil {
+			d := time.Until(time.Unix(0, deadline))
+			if d <= 0 {
+				pc.clearWaiter()
+				return errTimeout
+			}
+			t = time.NewTimer(d)
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			pc.clearWaiter()
+			return errTimeout
+		}
+	}
+}
+
+func (pc *pollConn) clearWaiter() {
+	pc.mu.Lock()
+	pc.waiter = nil
+	pc.mu.Unlock()
+}
+
+func (pc *pollConn) write(p []byte, timeout time.Duration) error {
+	for len(p) > 0 {
+		n, err := unix.Write(pc.fd, p)
+		if n > 0 {
+			p = p[n:]
+		}
+		switch {
+		case err == nil, err == unix.EINTR:
+		case err == unix.EAGAIN:
+			pc.mu.Lock()
+			aborted := pc.aborted
+			pc.mu.Unlock()
+			if aborted {
+				return io.ErrClosedPipe
+			}
+			if err := pc.wait(true, time.Now().Add(timeout).UnixNano()); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+func (pc *pollConn) park(deadline int64, partial bool) bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.readReady || pc.aborted {
+		pc.readReady = false
+		return false
+	}
+	pc.state, pc.deadline, pc.partial, pc.writeReady = stParked, deadline, partial, false
+	return true
+}
+
+func (pc *pollConn) close() {
+	pc.mu.Lock()
+	pc.state = stClosed
+	pc.mu.Unlock()
+	// Clear the table slot before closing: once closed, the descriptor
+	// number may be reused by the next accepted connection.
+	pc.p.e.table.clear(pc.fd, pc)
+	unix.Close(pc.fd)
+	pc.srv.release()
+}
+
+func (pc *pollConn) abort() {
+	pc.mu.Lock()
+	if pc.state == stClosed {
+		pc.mu.Unlock()
+		return
+	}
+	pc.aborted = true
+	unix.Shutdown(pc.fd, unix.SHUT_RDWR)
+	w := pc.waiter
+	pc.mu.Unlock()
+	if w != nil {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (pc *pollConn) hijack() (net.Conn, error) {
+	pc.mu.Lock()
+	pc.state = stClosed
+	pc.mu.Unlock()
+	unix.EpollCtl(pc.p.epfd, unix.EPOLL_CTL_DEL, pc.fd, nil)
+	pc.p.e.table.clear(pc.fd, pc)
+	// net.FileConn duplicates the descriptor into Go's netpoller; the
+	// original is closed with f.
+	f := os.NewFile(uintptr(pc.fd), "hijacked")
+	nc, err := net.FileConn(f)
+	f.Close()
+	return nc, err
+}
+
+// fdTable maps descriptors to connections for the loops, without a lock:
+// two levels of atomic pointers, the second allocated on first use.
+type fdTable struct {
+	chunks [1 << fdChunkBits]atomic.Pointer[fdChunk]
+}
+
+const fdChunkBits = 10
+
+type fdChunk [1 << fdChunkBits]atomic.Pointer[pollConn]
+
+func (t *fdTable) slot(fd int, create bool) *atomic.Pointer[pollConn] {
+	hi, lo := fd>>fdChunkBits, fd&(1<<fdChunkBits-1)
+	if fd < 0 || hi >= len(t.chunks) {
+		return nil
+	}
+	ch := t.chunks[hi].Load()
+	if ch == nil {
+		if !create {
+			return nil
+		}
+		t.chunks[hi].CompareAndSwap(nil, new(fdChunk))
+		ch = t.chunks[hi].Load()
+	}
+	return &ch[lo]
+}
+
+func (t *fdTable) get(fd int) *pollConn {
+	if s := t.slot(fd, false); s != nil {
+		return s.Load()
+	}
+	return nil
+}
+
+func (t *fdTable) set(fd int, pc *pollConn) bool {
+	s := t.slot(fd, true)
+	if s == nil {
+		return false
+	}
+	s.Store(pc)
+	return true
+}
+
+func (t *fdTable) clear(fd int, pc *pollConn) {
+	if s := t.slot(fd, false); s != nil {
+		s.CompareAndSwap(pc, nil)
+	}
+}
+
+func (t *fdTable) each(f func(*pollConn)) {
+	for i := range t.chunks {
+		ch := t.chunks[i].Load()
+		if ch == nil {
+			continue
+		}
+		for j := range ch {
+			if pc := ch[j].Load(); pc != nil {
+				f(pc)
+			}
+		}
+	}
+}

@@ -1,0 +1,23 @@
+//go:build !linux
+
+package server
+
+import (
+	"errors"
+	"net"
+)
+
+// engine is the readiness-loop model, which exists on Linux only; here every
+// connection gets its own goroutine.
+type engine struct{}
+
+func pollable(net.Listener) bool { return false }
+
+func (s *Server) servePoll(net.Listener) error {
+	return errors.New("server: readiness loops need Linux")
+}
+
+func (e *engine) sweep(int64)  {}
+func (e *engine) closeParked() {}
+func (e *engine) abortAll()    {}
+func (e *engine) stop()        {}

@@ -1,0 +1,284 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/brick-server/brick/internal/bufpool"
+	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
+)
+
+// exchange is the scratch state for serving requests: the request view,
+// the response writer and the body reader. It belongs to the goroutine that
+// serves a connection (a worker of the readiness loops, or a connection's
+// own goroutine), never to a global pool, and is reused request after
+// request, which is what keeps the request path free of allocations.
+type exchange struct {
+	c    *conn
+	req  web.Request
+	resp response
+	body body
+
+	pending   []byte // response body held back to compute Content-Length
+	headStart int    // the request head is c.buf[headStart:headEnd]
+	headEnd   int
+	// pinned is set when the read buffer was replaced during a request:
+	// the old one still backs the request's views, so it is left to the
+	// garbage collector instead of going back to the pool.
+	pinned   bool
+	hijacked bool
+}
+
+// serve runs the connection until it parks, closes or is hijacked.
+func (x *exchange) serve(c *conn) {
+	x.c = c
+	defer func() { x.c = nil }()
+	s := c.srv
+	// A connection arrives here because it became readable: read before
+	// considering parking it again.
+	mustRead := true
+	for {
+		if !x.serveBuffered() {
+			return
+		}
+		if len(c.out) > 0 {
+			if err := x.flush(); err != nil {
+				c.closeNow()
+				return
+			}
+		}
+		if s.shutting.Load() && c.r == c.w {
+			c.closeNow()
+			return
+		}
+		c.compact()
+		now := s.clock.Now()
+		if c.r == c.w {
+			c.headSince = now
+		}
+		deadline := c.waitDeadline(now)
+		if !c.lastFull && !mustRead {
+			c.releaseBuffers()
+			if c.t.park(deadline, c.r < c.w) {
+				return
+			}
+		}
+		c.ensureReadBuf()
+		if c.r == c.w {
+			c.idle.Store(true)
+		}
+		n, err := c.t.read(c.buf[c.w:], deadline)
+		c.idle.Store(false)
+		mustRead = false
+		if err == errAgain {
+			c.lastFull = false
+			continue
+		}
+		if n <= 0 || err != nil {
+			if errors.Is(err, errTimeout) && c.r < c.w {
+				c.appendCanned(408, "request header timeout")
+				x.flush()
+			}
+			c.closeNow()
+			return
+		}
+		if c.r == c.w {
+			c.headSince = s.clock.Now()
+		}
+		c.w += n
+		c.lastFull = c.w == len(c.buf)
+	}
+}
+
+// serveBuffered serves every complete request in the read buffer, leaving
+// their responses in c.out so a pipelined batch goes out in one write. It
+// returns false when the connection was closed or hijacked.
+func (x *exchange) serveBuffered() bool {
+	c := x.c
+	s := c.srv
+	for c.r < c.w {
+		x.req.ResumeAt(c.scan)
+		n, err := x.req.Parse(c.buf[c.r:c.w], &s.lim.Limits)
+		if err == wire.ErrNeedMore {
+			c.scan = x.req.ScanPos()
+			if c.w-c.r >= len(c.buf) && c.w-c.r > s.lim.MaxHeaderBytes {
+				// Cannot happen: Parse rejects heads over the limit.
+				err = wire.ErrHeaderTooLarge
+			} else {
+				return true
+			}
+		}
+		if err != nil {
+			x.req.Reset()
+			var we *wire.Error
+			if !errors.As(err, &we) {
+				we = &wire.Error{Status: 400, Reason: "bad request"}
+			}
+			x.fail(we.Status, we.Reason)
+			return false
+		}
+		c.scan = 0
+		x.headStart, x.headEnd = c.r, c.r+n
+		c.r += n
+		ok := x.handle()
+		x.req.Reset()
+		x.req.Body = nil
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// fail sends a canned error response and closes the connection: the
+// framing can no longer be trusted.
+func (x *exchange) fail(status int, reason string) {
+	c := x.c
+	c.appendCanned(status, reason)
+	x.flush()
+	c.closeNow()
+}
+
+// flush writes the gathered output.
+func (x *exchange) flush() error {
+	c := x.c
+	if len(c.out) == 0 {
+		return nil
+	}
+	err := c.t.write(c.out, c.srv.to.Write)
+	c.out = c.out[:0]
+	x.resp.flushed()
+	return err
+}
+
+// handle serves one parsed request; it returns false when the connection
+// is no longer the server's to use (closed or hijacked).
+func (x *exchange) handle() bool {
+	c := x.c
+	s := c.srv
+	req := &x.req
+	c.requests++
+	req.RemoteAddr, req.LocalAddr = c.remote, c.local
+	req.WithContext(s.ctx)
+	if req.ContentLength > s.lim.MaxBodyBytes {
+		x.fail(413, "request body too large")
+		return false
+	}
+	x.body.init(x)
+	closeAfter := req.Close || s.shutting.Load() ||
+		s.lim.MaxRequestsPerConn > 0 && c.requests >= s.lim.MaxRequestsPerConn
+	if c.out == nil {
+		c.out = bufpool.Get(readBufSize)
+	}
+	x.resp.init(x, closeAfter)
+
+	err, panicked := x.call()
+	if x.hijacked {
+		x.hijacked = false
+		return false
+	}
+	if panicked {
+		return false
+	}
+	if x.body.err != nil {
+		// The body's framing broke (or exceeded its limit) while the
+		// handler read it: answer with that error if nothing was sent.
+		var we *wire.Error
+		if errors.As(x.body.err, &we) && !x.resp.started() {
+			x.resp.discard()
+			x.fail(we.Status, we.Reason)
+			return false
+		}
+		x.resp.closeAfter = true
+	}
+	if err != nil && !x.handlerError(err) {
+		return false
+	}
+	x.resp.finish()
+	if s.trace != nil {
+		s.trace.exchange(c.buf[x.headStart:x.headEnd], &x.resp)
+	}
+	if x.resp.closeAfter {
+		x.flush()
+		c.closeNow()
+		return false
+	}
+	if !x.body.finish() {
+		x.flush()
+		c.closeNow()
+		return false
+	}
+	x.afterRequest()
+	if len(c.out) >= flushAt {
+		if x.flush() != nil {
+			c.closeNow()
+			return false
+		}
+	}
+	return true
+}
+
+// afterRequest undoes a buffer swap made while reading the body: the
+// request's views are dead now, so the remaining bytes can move.
+func (x *exchange) afterRequest() {
+	x.pinned = false
+}
+
+// call runs the handler, turning a panic into a 500 (when nothing was sent
+// yet), a log line with the stack, and a closed connection.
+func (x *exchange) call() (err error, panicked bool) {
+	defer func() {
+		v := recover()
+		x.body.active = false
+		if v == nil {
+			return
+		}
+		panicked = true
+		if x.hijacked {
+			return
+		}
+		if v != web.ErrAbortHandler {
+			x.c.srv.log.Error("handler panic",
+				"method", string(x.req.Method), "target", string(x.req.Target),
+				"remote", x.c.remote.String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+		if !x.resp.started() {
+			x.resp.discard()
+			x.fail(500, "internal server error")
+			return
+		}
+		x.flush()
+		x.c.closeNow()
+	}()
+	return x.c.srv.Handler.ServeHTTP(&x.resp, &x.req), false
+}
+
+// handlerError renders an error returned by the handler. It returns false
+// when the connection was closed.
+func (x *exchange) handlerError(err error) bool {
+	c := x.c
+	status := web.StatusOf(err)
+	abort := errors.Is(err, web.ErrAbortHandler)
+	if status >= 500 && !abort {
+		c.srv.log.Error("handler error", "method", string(x.req.Method),
+			"target", string(x.req.Target), "status", status, "err", err)
+	}
+	if abort || x.resp.started() {
+		// The response is under way: cut it short so the client cannot
+		// take it for complete.
+		x.resp.discard()
+		x.flush()
+		c.closeNow()
+		return false
+	}
+	x.resp.discard()
+	text := wire.StatusText(status)
+	if text == "" {
+		text = "error"
+	}
+	c.out = appendCannedResponse(c.out, status, text, c.srv.clock.Date(), x.resp.closeAfter)
+	x.resp.done = true
+	return true
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package server
+
+func defaultMaxConns() int { return 10000 }

@@ -1,0 +1,287 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+
+	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
+)
+
+// Errors a handler can get from writing.
+var (
+	// ErrBodyNotAllowed: the status or method has no response body.
+	ErrBodyNotAllowed = errors.New("server: response status or method allows no body")
+	// ErrContentLength: more bytes than the declared Content-Length.
+	ErrContentLength = errors.New("server: wrote more than the declared Content-Length")
+	// ErrHijacked: the connection was hijacked.
+	ErrHijacked = errors.New("server: connection hijacked")
+)
+
+// response is the web.ResponseWriter of an exchange. Until the head is
+// committed, body bytes wait in exchange.pending; when the handler returns
+// without flushing, the whole body is known and goes out with a
+// Content-Length. A flush or a large body commits the head early and
+// streams the rest chunked (HTTP/1.1) or until close (HTTP/1.0).
+type response struct {
+	x      *exchange
+	header wire.Header
+
+	status      int
+	wroteHeader bool
+	committed   bool // the head is in c.out or on the wire
+	onWire      bool // part of this response has been written to the socket
+	chunked     bool
+	isHead      bool
+	declared    int64 // Content-Length set by the handler, or -1
+	written     int64 // body bytes the handler wrote
+	closeAfter  bool
+	done        bool // finish ran, or a canned response replaced this one
+
+	start int // offset of this response in c.out while not on the wire
+
+	traceHead []byte // a copy of the head, when tracing
+	traceBody []byte // the first bytes of the body, when tracing
+}
+
+var _ web.ResponseWriter = (*response)(nil)
+var _ web.Flusher = (*response)(nil)
+var _ web.Hijacker = (*response)(nil)
+
+func (r *response) init(x *exchange, closeAfter bool) {
+	h := r.header
+	h.Reset()
+	tb, tbody := r.traceHead[:0], r.traceBody[:0]
+	*r = response{x: x, header: h, status: 200, declared: -1, closeAfter: closeAfter,
+		isHead: string(x.req.Method) == "HEAD", start: len(x.c.out), traceHead: tb, traceBody: tbody}
+	x.pending = x.pending[:0]
+}
+
+// started reports whether any of the response left the server's control.
+func (r *response) started() bool { return r.onWire }
+
+// flushed notes that c.out was written out.
+func (r *response) flushed() {
+	if r.committed {
+		r.onWire = true
+	}
+	r.start = 0
+}
+
+// discard drops what the handler produced so far, when it is still ours.
+func (r *response) discard() {
+	if !r.onWire && r.x.c.out != nil {
+		r.x.c.out = r.x.c.out[:r.start]
+	}
+	r.x.pending = r.x.pending[:0]
+	r.committed = r.onWire
+}
+
+// Header returns the response header fields.
+func (r *response) Header() *wire.Header { return &r.header }
+
+// WriteHeader sets the status, or sends an informational 1xx response.
+func (r *response) WriteHeader(status int) {
+	if r.wroteHeader || r.done {
+		return
+	}
+	if status < 100 || status > 599 {
+		panic("server: invalid WriteHeader status code")
+	}
+	if status < 200 && status != 101 {
+		c := r.x.c
+		if status == 100 {
+			r.x.body.continueSent = true
+		}
+		c.out = wire.AppendResponseHead(c.out, &wire.ResponseHead{Status: status, Header: &r.header, ContentLength: -1})
+		r.start = len(c.out)
+		return
+	}
+	r.status, r.wroteHeader = status, true
+	if v := r.header.Get("Content-Length"); v != nil {
+		if n, ok := parseLength(v); ok {
+			r.declared = n
+		}
+	}
+}
+
+func parseLength(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// Write appends body bytes.
+func (r *response) Write(p []byte) (int, error) {
+	if !r.wroteHeader {
+		r.WriteHeader(200)
+	}
+	if r.done {
+		return 0, ErrHijacked
+	}
+	if !wire.BodyAllowed(r.status) {
+		return 0, ErrBodyNotAllowed
+	}
+	n := len(p)
+	var err error
+	if r.declared >= 0 && r.written+int64(n) > r.declared {
+		n = int(r.declared - r.written)
+		err = ErrContentLength
+	}
+	r.written += int64(n)
+	if r.x.c.srv.trace != nil && len(r.traceBody) < traceBodyMax {
+		r.traceBody = append(r.traceBody, p[:min(n, traceBodyMax-len(r.traceBody))]...)
+	}
+	if r.isHead || n == 0 {
+		return n, err
+	}
+	x := r.x
+	if !r.committed {
+		x.pending = append(x.pending, p[:n]...)
+		if len(x.pending) > pendingMax {
+			r.commit(false)
+			if ferr := x.flush(); ferr != nil {
+				return n, ferr
+			}
+		}
+		return n, err
+	}
+	c := x.c
+	if r.chunked {
+		c.out = wire.AppendChunk(c.out, p[:n])
+	} else {
+		c.out = append(c.out, p[:n]...)
+	}
+	if len(c.out) >= flushAt {
+		if ferr := x.flush(); ferr != nil {
+			return n, ferr
+		}
+	}
+	return n, err
+}
+
+// WriteString appends body bytes without converting s.
+func (r *response) WriteString(s string) (int, error) {
+	// The conversion does not escape (Write copies), so it does not allocate.
+	return r.Write([]byte(s))
+}
+
+// commit appends the head, choosing the framing (RFC 9112 §6.3): a known
+// length when the body is complete or declared, else chunked for HTTP/1.1
+// and close-delimited for HTTP/1.0.
+func (r *response) commit(final bool) {
+	x := r.x
+	c := x.c
+	req := &x.req
+	rh := wire.ResponseHead{Status: r.status, Header: &r.header, Date: c.srv.clock.Date(), ContentLength: -1}
+	switch {
+	case !wire.BodyAllowed(r.status):
+	case r.declared >= 0:
+		rh.ContentLength = r.declared
+	case final:
+		rh.ContentLength = r.written
+		if r.isHead && r.written == 0 {
+			rh.ContentLength = -1
+		}
+	case r.isHead:
+	case req.Minor >= 1:
+		rh.Chunked, r.chunked = true, true
+	default:
+		r.closeAfter = true
+	}
+	if req.Minor == 0 && !r.closeAfter {
+		rh.KeepAlive = true
+	}
+	rh.Close = r.closeAfter
+	start := len(c.out)
+	c.out = wire.AppendResponseHead(c.out, &rh)
+	if c.srv.trace != nil {
+		r.traceHead = append(r.traceHead[:0], c.out[start:]...)
+	}
+	r.committed = true
+	if len(x.pending) > 0 {
+		if r.chunked {
+			c.out = wire.AppendChunk(c.out, x.pending)
+		} else {
+			c.out = append(c.out, x.pending...)
+		}
+		x.pending = x.pending[:0]
+	}
+}
+
+// finish completes the response after the handler returned.
+func (r *response) finish() {
+	if r.done {
+		return
+	}
+	r.done = true
+	if !r.committed {
+		r.commit(true)
+		return
+	}
+	if r.chunked {
+		r.x.c.out = append(r.x.c.out, wire.LastChunk...)
+	}
+	if r.declared >= 0 && r.written < r.declared && !r.isHead && wire.BodyAllowed(r.status) {
+		// The body is shorter than announced: only closing tells the
+		// client it is incomplete.
+		r.closeAfter = true
+	}
+}
+
+// Flush sends the head and what was written so far.
+func (r *response) Flush() error {
+	if r.done {
+		return ErrHijacked
+	}
+	if !r.wroteHeader {
+		r.WriteHeader(200)
+	}
+	if !r.committed {
+		r.commit(false)
+	}
+	return r.x.flush()
+}
+
+// Hijack hands the connection to the handler. Bytes the client sent beyond
+// the request head are in the returned reader.
+func (r *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	x := r.x
+	c := x.c
+	if r.committed || r.done {
+		return nil, nil, errors.New("server: cannot hijack after the response started")
+	}
+	c.out = c.out[:r.start]
+	if err := x.flush(); err != nil {
+		return nil, nil, err
+	}
+	nc, err := c.t.hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	var rd io.Reader = nc
+	if c.r < c.w {
+		rest := append([]byte(nil), c.buf[c.r:c.w]...)
+		rd = io.MultiReader(bytes.NewReader(rest), nc)
+	}
+	x.hijacked, r.done = true, true
+	x.body.active = false
+	c.closed = true
+	// The request's views still point into the read buffer, so it goes to
+	// the garbage collector rather than back to the pool.
+	c.buf, c.r, c.w = nil, 0, 0
+	c.releaseBuffers()
+	c.srv.release()
+	return nc, bufio.NewReadWriter(bufio.NewReader(rd), bufio.NewWriter(nc)), nil
+}

@@ -1,0 +1,285 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
+)
+
+// Server serves HTTP/1.1 on the listeners given to Serve. The zero value
+// is not usable: set Handler. Fields must not change once Serve is called.
+type Server struct {
+	// Handler answers every request.
+	Handler web.Handler
+	// Limits bounds what a client may send; zero fields take defaults.
+	Limits Limits
+	// Timeouts bounds how long a client may take; zero fields take defaults.
+	Timeouts Timeouts
+	// Logger receives error and panic reports; nil means slog.Default().
+	Logger *slog.Logger
+	// Trace, when set, receives every request head and response head with
+	// the start of its body, as `brick -v` prints them.
+	Trace io.Writer
+	// BaseContext is the context of every request; nil means Background.
+	BaseContext context.Context
+	// GoroutinePerConn makes Serve use one goroutine per connection over
+	// Go's netpoller instead of Brick's readiness loops. It is the only
+	// model on systems other than Linux and for listeners without a file
+	// descriptor; on Linux it exists for comparison and debugging.
+	GoroutinePerConn bool
+
+	initOnce sync.Once
+	lim      Limits
+	to       Timeouts
+	log      *slog.Logger
+	ctx      context.Context
+	trace    *tracer
+	clock    clock
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	stdConns  map[*conn]struct{}
+	engine    *engine // the readiness loops, started by the first Serve
+
+	shutting atomic.Bool
+	conns    atomic.Int64 // open connections, both models
+	slots    chan struct{}
+	done     chan struct{}
+}
+
+// Limits bounds what a client may send.
+type Limits struct {
+	// Parser limits on the request head (414, 431).
+	wire.Limits
+	// MaxBodyBytes bounds a request body; larger is 413. Default 64 MiB.
+	MaxBodyBytes int64
+	// MaxDrainBytes bounds how much of a body the handler left unread is
+	// read and discarded to keep the connection; more closes it instead.
+	// Default 256 KiB.
+	MaxDrainBytes int64
+	// MaxConns bounds open connections; at the bound, new connections wait
+	// in the listen backlog. Default: 90% of the open-file limit.
+	MaxConns int
+	// MaxRequestsPerConn closes a connection after that many requests;
+	// 0 means no bound.
+	MaxRequestsPerConn int
+}
+
+// Timeouts bounds how long a client may take.
+type Timeouts struct {
+	// ReadHeader bounds receiving a request head, from its first byte (or
+	// from the connection's start for the first request). Default 10 s.
+	ReadHeader time.Duration
+	// Read bounds each wait for request body bytes. Default 60 s.
+	Read time.Duration
+	// Write bounds each wait for the client to accept response bytes.
+	// Default 60 s.
+	Write time.Duration
+	// Idle bounds a kept-alive connection's wait for its next request.
+	// Default 75 s, as nginx's keepalive_timeout.
+	Idle time.Duration
+}
+
+// ErrServerClosed is returned by Serve after Shutdown or Close.
+var ErrServerClosed = errors.New("server: closed")
+
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.lim = s.Limits
+		if s.lim.MaxBodyBytes <= 0 {
+			s.lim.MaxBodyBytes = 64 << 20
+		}
+		if s.lim.MaxDrainBytes <= 0 {
+			s.lim.MaxDrainBytes = 256 << 10
+		}
+		if s.lim.MaxConns <= 0 {
+			s.lim.MaxConns = defaultMaxConns()
+		}
+		s.lim.Limits = wire.Limits{
+			MaxTargetBytes: orDefault(s.lim.MaxTargetBytes, wire.DefaultMaxTargetBytes),
+			MaxHeaderBytes: orDefault(s.lim.MaxHeaderBytes, wire.DefaultMaxHeaderBytes),
+			MaxHeaderCount: orDefault(s.lim.MaxHeaderCount, wire.DefaultMaxHeaderCount),
+		}
+		s.to = s.Timeouts
+		s.to.ReadHeader = orDefault(s.to.ReadHeader, 10*time.Second)
+		s.to.Read = orDefault(s.to.Read, 60*time.Second)
+		s.to.Write = orDefault(s.to.Write, 60*time.Second)
+		s.to.Idle = orDefault(s.to.Idle, 75*time.Second)
+		s.log = s.Logger
+		if s.log == nil {
+			s.log = slog.Default()
+		}
+		s.ctx = s.BaseContext
+		if s.ctx == nil {
+			s.ctx = context.Background()
+		}
+		if s.Trace != nil {
+			s.trace = &tracer{w: s.Trace}
+		}
+		s.listeners = make(map[net.Listener]struct{})
+		s.stdConns = make(map[*conn]struct{})
+		s.slots = make(chan struct{}, s.lim.MaxConns)
+		s.done = make(chan struct{})
+		s.clock.start(s.done, s.sweep)
+	})
+}
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// ListenAndServe listens on addr ("host:port"; ":8888" for every address)
+// with Brick's socket options and serves until Shutdown or Close.
+func (s *Server) ListenAndServe(addr string) error {
+	ln, err := Listen(addr, ListenConfig{})
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve accepts connections on ln and serves them until Shutdown or Close,
+// then returns ErrServerClosed. It takes ownership of ln and closes it.
+func (s *Server) Serve(ln net.Listener) error {
+	s.init()
+	if s.Handler == nil {
+		return errors.New("server: no Handler set")
+	}
+	s.mu.Lock()
+	if s.shutting.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+	}()
+	var err error
+	if s.GoroutinePerConn || !pollable(ln) {
+		err = s.serveStd(ln)
+	} else {
+		err = s.servePoll(ln)
+	}
+	if s.shutting.Load() {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// acquire waits for a connection slot; it reports false once shutting down.
+func (s *Server) acquire() bool {
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+func (s *Server) release() {
+	s.conns.Add(-1)
+	<-s.slots
+}
+
+// OpenConns returns the number of open connections.
+func (s *Server) OpenConns() int { return int(s.conns.Load()) }
+
+// Shutdown stops accepting, closes idle connections, lets requests in
+// flight finish (their responses carry "Connection: close") and returns
+// when every connection is closed or ctx is done, whichever is first. When
+// ctx ends first, the remaining connections are closed hard.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.init()
+	s.closeListeners()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.closeIdle()
+		if s.conns.Load() == 0 {
+			s.stopEngine()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			s.Close()
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// Close closes the listeners and every connection at once.
+func (s *Server) Close() error {
+	s.init()
+	s.closeListeners()
+	s.mu.Lock()
+	for c := range s.stdConns {
+		c.t.abort()
+	}
+	s.mu.Unlock()
+	if e := s.getEngine(); e != nil {
+		e.abortAll()
+	}
+	s.stopEngine()
+	return nil
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.shutting.Swap(true) {
+		close(s.done)
+	}
+	for ln := range s.listeners {
+		ln.Close()
+	}
+}
+
+// closeIdle closes the connections waiting for a request.
+func (s *Server) closeIdle() {
+	s.mu.Lock()
+	for c := range s.stdConns {
+		if c.idle.Load() {
+			c.t.abort()
+		}
+	}
+	s.mu.Unlock()
+	if e := s.getEngine(); e != nil {
+		e.closeParked()
+	}
+}
+
+func (s *Server) getEngine() *engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.engine
+}
+
+func (s *Server) stopEngine() {
+	if e := s.getEngine(); e != nil {
+		e.stop()
+	}
+}
+
+// sweep runs once a second: it closes connections whose idle or header
+// deadline has passed (the readiness model keeps no timer per connection).
+func (s *Server) sweep(now int64) {
+	if e := s.getEngine(); e != nil {
+		e.sweep(now)
+	}
+}

@@ -1,0 +1,114 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// netConn is the goroutine-per-connection transport over a net.Conn: the
+// portable model, also used for listeners without a file descriptor.
+type netConn struct {
+	nc  net.Conn
+	srv *Server
+}
+
+func (n *netConn) read(p []byte, deadline int64) (int, error) {
+	n.nc.SetReadDeadline(time.Unix(0, deadline))
+	k, err := n.nc.Read(p)
+	if k > 0 {
+		return k, nil
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return 0, errTimeout
+	}
+	return 0, err
+}
+
+func (n *netConn) waitRead(int64) error { return nil }
+
+func (n *netConn) write(p []byte, timeout time.Duration) error {
+	// net.Conn has one deadline for the whole write; give it time in
+	// proportion to the size so a large response is not cut short.
+	n.nc.SetWriteDeadline(time.Now().Add(timeout + time.Duration(len(p)>>16)*time.Second))
+	_, err := n.nc.Write(p)
+	return err
+}
+
+func (n *netConn) park(int64, bool) bool { return false }
+
+func (n *netConn) close() {
+	n.nc.Close()
+	n.srv.release()
+}
+
+func (n *netConn) abort() {
+	if tc, ok := n.nc.(interface{ SetDeadline(time.Time) error }); ok {
+		tc.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+func (n *netConn) hijack() (net.Conn, error) {
+	n.nc.SetDeadline(time.Time{})
+	return n.nc, nil
+}
+
+// serveStd accepts with ln.Accept and serves each connection on its own
+// goroutine.
+func (s *Server) serveStd(ln net.Listener) error {
+	var delay time.Duration
+	for {
+		if !s.acquire() {
+			return ErrServerClosed
+		}
+		nc, err := ln.Accept()
+		if err != nil {
+			<-s.slots
+			if s.shutting.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// Out of file descriptors and the like: back off as
+				// net/http does rather than spin.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; retrying", "err", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.conns.Add(1)
+		c := &conn{srv: s, t: &netConn{nc: nc, srv: s}}
+		c.remote = addrPort(nc.RemoteAddr())
+		c.local = addrPort(nc.LocalAddr())
+		c.headSince = s.clock.Now()
+		s.mu.Lock()
+		s.stdConns[c] = struct{}{}
+		s.mu.Unlock()
+		go s.serveConnStd(c)
+	}
+}
+
+func (s *Server) serveConnStd(c *conn) {
+	var x exchange
+	x.serve(c)
+	s.mu.Lock()
+	delete(s.stdConns, c)
+	s.mu.Unlock()
+}
+
+func isTemporary(err error) bool {
+	t, ok := err.(interface{ Temporary() bool })
+	return ok && t.Temporary()
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort()
+	}
+	return netip.AddrPort{}
+}

@@ -1,0 +1,43 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+)
+
+// HandlerError is an error with the HTTP status it should produce.
+type HandlerError struct {
+	Status int
+	Err    error
+}
+
+// Error returns the status and the wrapped error's text.
+func (e *HandlerError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("status %d", e.Status)
+	}
+	return fmt.Sprintf("status %d: %v", e.Status, e.Err)
+}
+
+// Unwrap returns the wrapped error.
+func (e *HandlerError) Unwrap() error { return e.Err }
+
+// Error wraps err with the status a handler wants answered, for example
+// web.Error(404, nil) or web.Error(503, err).
+func Error(status int, err error) error {
+	return &HandlerError{Status: status, Err: err}
+}
+
+// StatusOf returns the status an error from a handler should produce: the
+// status of the first *HandlerError in its chain, else 500.
+func StatusOf(err error) int {
+	var he *HandlerError
+	if errors.As(err, &he) && he.Status >= 400 && he.Status <= 599 {
+		return he.Status
+	}
+	return 500
+}
+
+// ErrAbortHandler aborts a response without a log line: returned or
+// panicked with, it closes the connection like any other abort.
+var ErrAbortHandler = errors.New("web: abort handler")
