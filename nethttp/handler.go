@@ -1,0 +1,133 @@
+package nethttp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+
+	"github.com/brick-server/brick/web"
+)
+
+// Handler returns a web.Handler that serves h.
+func Handler(h http.Handler) web.Handler {
+	return &adapter{h: h}
+}
+
+type adapter struct{ h http.Handler }
+
+// ServeHTTP runs the net/http handler on a request of its own.
+func (a *adapter) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error) {
+	req, err := newRequest(r)
+	if err != nil {
+		return web.Error(http.StatusBadRequest, err)
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	ctx = context.WithValue(ctx, http.LocalAddrContextKey, net.TCPAddrFromAddrPort(r.LocalAddr))
+	req = req.WithContext(ctx)
+	rw := &responseWriter{w: w, req: req, header: make(http.Header)}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(web.ErrAbortHandler)
+			}
+			panic(v)
+		}
+	}()
+	a.h.ServeHTTP(rw, req)
+	if rw.hijacked {
+		return nil
+	}
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	return nil
+}
+
+// responseWriter is the http.ResponseWriter over a web.ResponseWriter.
+type responseWriter struct {
+	w           web.ResponseWriter
+	req         *http.Request
+	header      http.Header
+	wroteHeader bool
+	hijacked    bool
+}
+
+var (
+	_ http.ResponseWriter = (*responseWriter)(nil)
+	_ http.Flusher        = (*responseWriter)(nil)
+	_ http.Hijacker       = (*responseWriter)(nil)
+)
+
+// Header returns the header map of the response.
+func (rw *responseWriter) Header() http.Header { return rw.header }
+
+// WriteHeader copies the header map to the response and sets the status.
+func (rw *responseWriter) WriteHeader(code int) {
+	if rw.wroteHeader || rw.hijacked {
+		return
+	}
+	if code < 100 || code > 999 {
+		panic("nethttp: invalid WriteHeader code")
+	}
+	h := rw.w.Header()
+	h.Reset()
+	for k, vs := range rw.header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		rw.w.WriteHeader(code)
+		return
+	}
+	rw.wroteHeader = true
+	rw.w.WriteHeader(code)
+}
+
+// Write writes body bytes, sniffing a Content-Type when none was set.
+func (rw *responseWriter) Write(p []byte) (int, error) {
+	if rw.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !rw.wroteHeader {
+		if _, ok := rw.header["Content-Type"]; !ok && rw.header.Get("Transfer-Encoding") == "" && len(p) > 0 {
+			rw.header.Set("Content-Type", http.DetectContentType(p))
+		}
+		rw.WriteHeader(http.StatusOK)
+	}
+	return rw.w.Write(p)
+}
+
+// WriteString writes body bytes.
+func (rw *responseWriter) WriteString(s string) (int, error) {
+	if !rw.wroteHeader || rw.hijacked {
+		return rw.Write([]byte(s))
+	}
+	return rw.w.WriteString(s)
+}
+
+// Flush sends what was written so far.
+func (rw *responseWriter) Flush() { rw.FlushError() }
+
+// FlushError is Flush reporting failure; http.ResponseController uses it.
+func (rw *responseWriter) FlushError() error {
+	if !rw.wroteHeader {
+		rw.WriteHeader(http.StatusOK)
+	}
+	return web.Flush(rw.w)
+}
+
+// Hijack hands the connection to the handler.
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if rw.wroteHeader {
+		return nil, nil, errors.New("nethttp: Hijack after WriteHeader")
+	}
+	c, brw, err := web.Hijack(rw.w)
+	if err == nil {
+		rw.hijacked = true
+	}
+	return c, brw, err
+}
