@@ -273,12 +273,22 @@ func (x *exchange) handlerError(err error) bool {
 		c.closeNow()
 		return false
 	}
-	x.resp.discard()
+	// Answer through the response writer, so the handler's fields (an
+	// Allow for 405, a Retry-After for 503) stay and tracing sees it.
+	r := &x.resp
+	r.discard()
+	h := &r.header
+	for _, name := range [...]string{"Content-Length", "Content-Encoding", "ETag", "Last-Modified"} {
+		h.Del(name)
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	r.status, r.wroteHeader, r.declared, r.written = status, true, -1, 0
 	text := wire.StatusText(status)
 	if text == "" {
 		text = "error"
 	}
-	c.out = appendCannedResponse(c.out, status, text, c.srv.clock.Date(), x.resp.closeAfter)
-	x.resp.done = true
+	r.WriteString(text)
+	r.WriteString("\n")
 	return true
 }
