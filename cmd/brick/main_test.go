@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// brickBin is the real binary, built once for all tests.
+var (
+	buildOnce sync.Once
+	brickBin  string
+	buildErr  error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "brick-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		brickBin = filepath.Join(dir, "brick")
+		out, err := exec.Command("go", "build", "-o", brickBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return brickBin
+}
+
+// proc is a running brick process and what it prints to stderr.
+type proc struct {
+	cmd    *exec.Cmd
+	addr   string
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	done   chan struct{}
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+var addrRE = regexp.MustCompile(`addr=(\S+)`)
+
+// start runs brick with args and waits for its "serving" log line.
+func start(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(binary(t), args...), done: make(chan struct{})}
+	pr, pw := io.Pipe()
+	p.cmd.Stderr = pw
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.stderr.WriteString(line + "\n")
+			p.mu.Unlock()
+			if m := addrRE.FindStringSubmatch(line); m != nil && strings.Contains(line, "serving") {
+				select {
+				case ready <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	go func() {
+		p.cmd.Wait()
+		pw.Close()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+	})
+	select {
+	case p.addr = <-ready:
+	case <-p.done:
+		t.Fatalf("brick exited before serving:\n%s", p.output())
+	case <-time.After(10 * time.Second):
+		t.Fatalf("brick did not start:\n%s", p.output())
+	}
+	return p
+}
+
+func get(t *testing.T, url string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func TestDefaultSite(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0")
+	tests := []struct {
+		path, wantBody, wantType string
+		wantStatus               int
+	}{
+		{"/hello", "Hello, World!", "text/plain; charset=utf-8", 200},
+		{"/", "Brick is running", "text/html; charset=utf-8", 200},
+		{"/missing", "Not Found", "text/plain; charset=utf-8", 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			status, body, h := get(t, "http://"+p.addr+tc.path)
+			if status != tc.wantStatus || !strings.Contains(body, tc.wantBody) || h.Get("Content-Type") != tc.wantType {
+				t.Errorf("GET %s = %d %q (%s), want %d containing %q (%s)", tc.path, status, body, h.Get("Content-Type"), tc.wantStatus, tc.wantBody, tc.wantType)
+			}
+		})
+	}
+	resp, err := http.Post("http://"+p.addr+"/hello", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /hello = %d Allow %q, want 405 with Allow: GET, HEAD", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+}
+
+// TestTelnetSession is the article's "be the client yourself": two requests
+// typed on one connection, each answered, the connection kept open.
+func TestTelnetSession(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0")
+	c, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	for i := range 2 {
+		for _, line := range []string{"GET /hello HTTP/1.1", "Host: x", ""} {
+			fmt.Fprintf(c, "%s\r\n", line)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(b) != "Hello, World!" || resp.Close {
+			t.Fatalf("request %d: %d %q close=%v", i, resp.StatusCode, b, resp.Close)
+		}
+	}
+}
+
+func TestVerbosePrintsExchanges(t *testing.T) {
+	p := start(t, "-v", "-addr", "127.0.0.1:0")
+	get(t, "http://"+p.addr+"/hello")
+	want := []string{"< GET /hello HTTP/1.1", "< Host: " + p.addr, "> HTTP/1.1 200 OK", "> Content-Length: 13", "> Hello, World!"}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := p.output()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("-v output lacks %q:\n%s", missing, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback here:", err)
+	}
+	ln.Close()
+	p := start(t, "-addr", "[::1]:0")
+	if _, body, _ := get(t, "http://"+p.addr+"/hello"); body != "Hello, World!" {
+		t.Fatalf("GET over IPv6 = %q", body)
+	}
+}
+
+func TestSIGTERMShutsDownGracefully(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0")
+	get(t, "http://"+p.addr+"/hello")
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("brick did not exit after SIGTERM")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0:\n%s", code, p.output())
+	}
+	if !strings.Contains(p.output(), "stopped") {
+		t.Fatalf("no shutdown log:\n%s", p.output())
+	}
+}
+
+func TestBadUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined"},
+		{"invalid address", []string{"-addr", "256.0.0.1:80"}, 1, "choose another with -addr"},
+		{"help", []string{"-h"}, 0, "Usage: brick"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(tc.args, &stderr)
+			if code != tc.wantCode || !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Errorf("run(%q) = %d, stderr %q; want %d containing %q", tc.args, code, stderr.String(), tc.wantCode, tc.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,50 @@
+package brick_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayering keeps imports pointing one way: wire ← web ← {server,
+// nethttp} ← brick ← cmd. The wire codec stays pure (no network, clock, log
+// or filesystem), and the engine never imports net/http.
+func TestLayering(t *testing.T) {
+	const mod = "github.com/brick-server/brick"
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"wire", []string{"net", "net/http", "time", "log", "log/slog", "os", "syscall", mod + "/web", mod + "/server", mod + "/nethttp"}},
+		{"web", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick"}},
+		{"server", []string{"net/http", mod + "/nethttp", mod + "/cmd/brick", mod}},
+		{"nethttp", []string{mod + "/server", mod + "/cmd/brick", mod}},
+		{"internal/bufpool", []string{mod + "/wire", mod + "/web", mod + "/server"}},
+		{"", []string{mod + "/cmd/brick"}},
+	}
+	for _, tc := range tests {
+		name := tc.pkg
+		if name == "" {
+			name = "brick"
+		}
+		t.Run(name, func(t *testing.T) {
+			path := mod
+			if tc.pkg != "" {
+				path += "/" + tc.pkg
+			}
+			out, err := exec.Command("go", "list", "-deps", path).Output()
+			if err != nil {
+				t.Fatalf("go list -deps %s: %v", path, err)
+			}
+			deps := map[string]bool{}
+			for _, d := range strings.Fields(string(out)) {
+				deps[d] = true
+			}
+			for _, f := range tc.forbidden {
+				if deps[f] {
+					t.Errorf("%s imports %s (directly or not); imports must point down the layers", path, f)
+				}
+			}
+		})
+	}
+}
