@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/brick-server/brick/web"
+)
+
+// app is the behaviour the end-to-end tests serve, written twice: as a
+// web.Handler (serveWeb) and as an http.Handler (serveStd) that the matrix
+// runs through nethttp. Both answer the same paths the same way.
+type app struct {
+	started chan string   // a blocking handler sends its path when it starts
+	release chan struct{} // closed by the test to let blocking handlers go on
+}
+
+func newApp() *app {
+	return &app{started: make(chan string, 64), release: make(chan struct{})}
+}
+
+// bigBody is longer than the server holds back to compute a Content-Length.
+var bigBody = strings.Repeat("0123456789abcdef", 100<<10/16)
+
+// wait blocks until the test releases the handler, at most 10 s.
+func (a *app) wait() {
+	select {
+	case <-a.release:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+func (a *app) serveWeb(w web.ResponseWriter, r *web.Request) error {
+	switch string(r.Path) {
+	case "/":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, err := w.WriteString("Hello, World!")
+		return err
+	case "/query":
+		_, err := w.Write(r.Query)
+		return err
+	case "/echo":
+		_, err := io.Copy(w, r.Body)
+		return err
+	case "/len":
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			return err
+		}
+		_, err = w.WriteString(strconv.FormatInt(n, 10))
+		return err
+	case "/noread":
+		_, err := w.WriteString("ok")
+		return err
+	case "/reject":
+		w.WriteHeader(403)
+		_, err := w.WriteString("no")
+		return err
+	case "/big":
+		_, err := w.WriteString(bigBody)
+		return err
+	case "/flushed":
+		w.WriteString("first")
+		if err := web.Flush(w); err != nil {
+			return err
+		}
+		_, err := w.WriteString("second")
+		return err
+	case "/stream":
+		w.WriteString("first")
+		if err := web.Flush(w); err != nil {
+			return err
+		}
+		a.started <- "/stream"
+		a.wait()
+		_, err := w.WriteString("second")
+		return err
+	case "/panic":
+		w.WriteString("never sent")
+		panic("boom")
+	case "/panic-after-flush":
+		w.WriteString("partial")
+		web.Flush(w)
+		panic("boom after flush")
+	case "/abort":
+		panic(web.ErrAbortHandler)
+	case "/missing":
+		return web.Error(404, errors.New("no such thing"))
+	case "/fail":
+		return errors.New("database down")
+	case "/sleep":
+		a.started <- "/sleep"
+		time.Sleep(300 * time.Millisecond)
+		_, err := w.WriteString("slept")
+		return err
+	case "/block":
+		a.started <- "/block"
+		a.wait()
+		_, err := w.WriteString("released")
+		return err
+	case "/hijack":
+		nc, brw, err := web.Hijack(w)
+		if err != nil {
+			return err
+		}
+		hijacked(nc, brw)
+		return nil
+	}
+	return web.Error(404, nil)
+}
+
+func (a *app) serveStd(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "Hello, World!")
+	case "/query":
+		io.WriteString(w, r.URL.RawQuery)
+	case "/echo":
+		io.Copy(w, r.Body)
+	case "/len":
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		io.WriteString(w, strconv.FormatInt(n, 10))
+	case "/noread":
+		io.WriteString(w, "ok")
+	case "/reject":
+		w.WriteHeader(403)
+		io.WriteString(w, "no")
+	case "/big":
+		io.WriteString(w, bigBody)
+	case "/flushed":
+		io.WriteString(w, "first")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			panic(err)
+		}
+		io.WriteString(w, "second")
+	case "/stream":
+		io.WriteString(w, "first")
+		w.(http.Flusher).Flush()
+		a.started <- "/stream"
+		a.wait()
+		io.WriteString(w, "second")
+	case "/panic":
+		io.WriteString(w, "never sent")
+		panic("boom")
+	case "/panic-after-flush":
+		io.WriteString(w, "partial")
+		w.(http.Flusher).Flush()
+		panic("boom after flush")
+	case "/abort":
+		panic(http.ErrAbortHandler)
+	case "/missing":
+		http.Error(w, "Not Found", 404)
+	case "/fail":
+		http.Error(w, "Internal Server Error", 500)
+	case "/sleep":
+		a.started <- "/sleep"
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "slept")
+	case "/block":
+		a.started <- "/block"
+		a.wait()
+		io.WriteString(w, "released")
+	case "/hijack":
+		nc, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		hijacked(nc, brw)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// hijacked answers on a hijacked connection: it reads the line the client
+// sent after the request head and echoes it in a raw response.
+func hijacked(nc net.Conn, brw *bufio.ReadWriter) {
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	line, err := brw.ReadString('\n')
+	if err != nil {
+		return
+	}
+	brw.WriteString("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhijacked: " + line)
+	brw.Flush()
+}
