@@ -74,18 +74,17 @@ func (d *ChunkedDecoder) Decode(in []byte) (n int, data []byte, err error) {
 			if err != nil {
 				return n, nil, err
 			}
-			n += used
 			if d.Limit > 0 && size > d.Limit-d.total {
 				return n, nil, ErrBodyTooLarge
 			}
-			d.total += size
-			d.excess += int64(used) - 16 - 2*min(size, maxChunkOverhead)
-			if d.excess < 0 {
-				d.excess = 0
-			}
+			d.excess = max(0, d.excess+int64(used)-16-2*min(size, maxChunkOverhead))
 			if d.excess > maxChunkOverhead {
 				return n, nil, ErrChunkOverhead
 			}
+			// Only a line that passed every check counts as consumed, so
+			// on error n is where the offending element starts.
+			n += used
+			d.total += size
 			if size == 0 {
 				d.state = chunkTrailer
 			} else {
@@ -120,14 +119,14 @@ func (d *ChunkedDecoder) Decode(in []byte) (n int, data []byte, err error) {
 			if err != nil {
 				return n, nil, err
 			}
-			n += used
 			if len(line) == 0 {
 				d.state = chunkDone
-				return n, nil, io.EOF
+				return n + used, nil, io.EOF
 			}
 			if err := checkTrailerField(line); err != nil {
 				return n, nil, err
 			}
+			n += used
 		case chunkDone:
 			return n, nil, io.EOF
 		}

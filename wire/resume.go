@@ -7,7 +7,7 @@ package wire
 func (r *Request) ScanPos() int { return r.scan }
 
 // ResumeAt restores a position saved with ScanPos for the same partial head.
-// A wrong position costs speed or early rejection, never correctness: Parse
-// ignores one outside the buffer, and a complete head is always parsed in
-// full from its start.
+// A wrong position never changes a verdict: Parse ignores one outside the
+// buffer, and a complete head is always parsed in full from its start. At
+// worst, a position past the end of the head makes Parse wait for more.
 func (r *Request) ResumeAt(pos int) { r.scan = pos }
