@@ -27,7 +27,7 @@ func form(f TargetForm) func(*parsed) { return func(p *parsed) { p.Form = f } }
 func proto(s string, minor int) func(*parsed) {
 	return func(p *parsed) { p.Proto, p.Minor = s, minor }
 }
-func length(n int64) func(*parsed) { return func(p *parsed) { p.ContentLength = n } }
+func length(n int64) func(*parsed)     { return func(p *parsed) { p.ContentLength = n } }
 func fields(f ...string) func(*parsed) { return func(p *parsed) { p.Fields = f } }
 
 var (
