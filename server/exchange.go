@@ -196,16 +196,22 @@ func (x *exchange) handle() bool {
 	if err != nil && !x.handlerError(err) {
 		return false
 	}
+	// When the head is not written yet, deal with the unread body first,
+	// as net/http does: the response can then say "Connection: close" when
+	// the body cannot be drained, and a client that sends its whole request
+	// before reading cannot deadlock against the response.
+	drained := false
+	if !x.resp.committed && !x.resp.closeAfter {
+		drained = true
+		if !x.body.finish() {
+			x.resp.closeAfter = true
+		}
+	}
 	x.resp.finish()
 	if s.trace != nil {
 		s.trace.exchange(c.buf[x.headStart:x.headEnd], &x.resp)
 	}
-	if x.resp.closeAfter {
-		x.flush()
-		c.closeNow()
-		return false
-	}
-	if !x.body.finish() {
+	if x.resp.closeAfter || !drained && !x.body.finish() {
 		x.flush()
 		c.closeNow()
 		return false

@@ -200,6 +200,14 @@ func (r *response) commit(final bool) {
 	default:
 		r.closeAfter = true
 	}
+	if b := &x.body; b.needCont && !b.continueSent && !b.eof {
+		// RFC 9110 §10.1.1: the final response goes out before the client
+		// was asked for the body. A 100 Continue would now land inside
+		// this response, and the client may send the body or not, so the
+		// connection cannot be reused.
+		b.needCont = false
+		r.closeAfter = true
+	}
 	if req.Minor == 0 && !r.closeAfter {
 		rh.KeepAlive = true
 	}
