@@ -207,13 +207,15 @@ func validScheme(s []byte) bool {
 	return len(s) > 0
 }
 
-// hostTable marks reg-name bytes: unreserved, sub-delims and '%' for
-// pct-encoded (RFC 3986 §3.2.2).
+// hostTable marks reg-name bytes: unreserved and sub-delims (RFC 3986
+// §3.2.2). The grammar also allows pct-encoded bytes, but no DNS name needs
+// them and they let "a%2eb" and "a.b" name one host in two spellings, one
+// of which net/url decodes and Brick would not; so '%' is refused.
 var hostTable = func() (t [256]bool) {
 	for c := 0; c < 256; c++ {
 		b := byte(c)
 		t[c] = b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' ||
-			bytes.IndexByte([]byte("-._~!$&'()*+,;=%"), b) >= 0
+			bytes.IndexByte([]byte("-._~!$&'()*+,;="), b) >= 0
 	}
 	return t
 }()
