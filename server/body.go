@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io"
+	"os"
 
 	"github.com/brick-server/brick/internal/bufpool"
 	"github.com/brick-server/brick/web"
@@ -12,6 +13,37 @@ import (
 // ErrBodyReadAfterClose is returned when a request body is read after its
 // handler returned.
 var ErrBodyReadAfterClose = errors.New("server: request body read after the handler returned")
+
+// bodyError is a failure to receive a request body that is not in its
+// framing: the client was too slow or stopped sending. A handler's Read
+// returns it; when nothing was sent yet, the server answers with Status.
+type bodyError struct {
+	Status int
+	Reason string
+	err    error // what errors.Is finds: os.ErrDeadlineExceeded or io.ErrUnexpectedEOF
+}
+
+func (e *bodyError) Error() string { return "server: " + e.Reason }
+func (e *bodyError) Unwrap() error { return e.err }
+
+var (
+	errBodyTimeout    = &bodyError{408, "request body timeout", os.ErrDeadlineExceeded}
+	errBodyIncomplete = &bodyError{400, "incomplete request body", io.ErrUnexpectedEOF}
+)
+
+// bodyErrorStatus returns the status and reason to answer a failed body
+// with: the framing error's (400, 413), 408 for a timeout, else 400.
+func bodyErrorStatus(err error) (int, string) {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we.Status, we.Reason
+	}
+	var be *bodyError
+	if errors.As(err, &be) {
+		return be.Status, be.Reason
+	}
+	return 400, "bad request body"
+}
 
 // minBodyRoom is the free space the read buffer needs behind a request head
 // to read body bytes into it: a chunk-size line must fit whole.
@@ -152,12 +184,15 @@ func (b *body) fill() error {
 		n, err := c.t.read(c.buf[c.w:], deadline)
 		if err == errAgain {
 			if err := c.t.waitRead(deadline); err != nil {
-				return io.ErrUnexpectedEOF
+				return errBodyTimeout
 			}
 			continue
 		}
+		if errors.Is(err, errTimeout) {
+			return errBodyTimeout
+		}
 		if n <= 0 || err != nil {
-			return io.ErrUnexpectedEOF
+			return errBodyIncomplete
 		}
 		c.w += n
 		return nil

@@ -61,7 +61,9 @@ type conn struct {
 	lastFull  bool // the last read filled the buffer: more may be waiting
 	closed    bool
 
-	idle atomic.Bool // netConn only: blocked waiting for a request
+	// idle is set (netConn only) while blocked waiting for a request.
+	// Shutdown closes the connection only if it can take the mark first.
+	idle atomic.Bool
 }
 
 // Buffer sizes: a read buffer starts at 4 KiB, which holds a typical head

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -19,10 +20,26 @@ import (
 type app struct {
 	started chan string   // a blocking handler sends its path when it starts
 	release chan struct{} // closed by the test to let blocking handlers go on
+	ended   chan string   // "/block" reports how it ended: "released" or "cancelled"
 }
 
 func newApp() *app {
-	return &app{started: make(chan string, 64), release: make(chan struct{})}
+	return &app{started: make(chan string, 64), release: make(chan struct{}), ended: make(chan string, 64)}
+}
+
+// block waits for the test to release the handler or for the request's
+// context to end, and reports which.
+func (a *app) block(ctx context.Context) string {
+	how := "released"
+	select {
+	case <-a.release:
+	case <-ctx.Done():
+		how = "cancelled"
+	case <-time.After(10 * time.Second):
+		how = "timed out"
+	}
+	a.ended <- how
+	return how
 }
 
 // bigBody is longer than the server holds back to compute a Content-Length.
@@ -101,8 +118,7 @@ func (a *app) serveWeb(w web.ResponseWriter, r *web.Request) error {
 		return err
 	case "/block":
 		a.started <- "/block"
-		a.wait()
-		_, err := w.WriteString("released")
+		_, err := w.WriteString(a.block(r.Context()))
 		return err
 	case "/hijack":
 		nc, brw, err := web.Hijack(w)
@@ -169,8 +185,7 @@ func (a *app) serveStd(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "slept")
 	case "/block":
 		a.started <- "/block"
-		a.wait()
-		io.WriteString(w, "released")
+		io.WriteString(w, a.block(r.Context()))
 	case "/hijack":
 		nc, brw, err := w.(http.Hijacker).Hijack()
 		if err != nil {

@@ -68,6 +68,22 @@ type env struct {
 	addr   string
 	logs   *syncBuffer
 	served chan error // Serve's result
+
+	servedOnce sync.Once
+	servedErr  error
+}
+
+// serveResult waits for Serve to return and returns its result.
+func (e *env) serveResult(t *testing.T) error {
+	t.Helper()
+	e.servedOnce.Do(func() {
+		select {
+		case e.servedErr = <-e.served:
+		case <-time.After(5 * time.Second):
+			e.servedErr = errors.New("Serve did not return")
+		}
+	})
+	return e.servedErr
 }
 
 // syncBuffer is a bytes.Buffer that the server's logger and the test may
@@ -121,7 +137,7 @@ func (m mode) serve(t *testing.T, ln net.Listener, a *app, cfg func(*server.Serv
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
-		if err := <-e.served; !errors.Is(err, server.ErrServerClosed) {
+		if err := e.serveResult(t); !errors.Is(err, server.ErrServerClosed) {
 			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 		if t.Failed() {

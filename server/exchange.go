@@ -66,11 +66,17 @@ func (x *exchange) serve(c *conn) {
 			}
 		}
 		c.ensureReadBuf()
-		if c.r == c.w {
+		idle := c.r == c.w
+		if idle {
 			c.idle.Store(true)
 		}
 		n, err := c.t.read(c.buf[c.w:], deadline)
-		c.idle.Store(false)
+		if idle && !c.idle.CompareAndSwap(true, false) {
+			// Shutdown closed the connection as idle while this read
+			// returned: what it read is dropped with the connection.
+			c.closeNow()
+			return
+		}
 		mustRead = false
 		if err == errAgain {
 			c.lastFull = false
@@ -183,15 +189,23 @@ func (x *exchange) handle() bool {
 		return false
 	}
 	if x.body.err != nil {
-		// The body's framing broke (or exceeded its limit) while the
-		// handler read it: answer with that error if nothing was sent.
-		var we *wire.Error
-		if errors.As(x.body.err, &we) && !x.resp.started() {
+		// The body broke (bad framing, over the limit, too slow, cut
+		// short) while the handler read it: answer with that error if
+		// nothing was sent. The handler's own error most likely comes from
+		// the body, so it is neither rendered nor logged.
+		if !x.resp.started() {
+			status, reason := bodyErrorStatus(x.body.err)
 			x.resp.discard()
-			x.fail(we.Status, we.Reason)
+			x.fail(status, reason)
 			return false
 		}
 		x.resp.closeAfter = true
+		if err != nil {
+			x.resp.discard()
+			x.flush()
+			c.closeNow()
+			return false
+		}
 	}
 	if err != nil && !x.handlerError(err) {
 		return false
@@ -211,7 +225,10 @@ func (x *exchange) handle() bool {
 	if s.trace != nil {
 		s.trace.exchange(c.buf[x.headStart:x.headEnd], &x.resp)
 	}
-	if x.resp.closeAfter || !drained && !x.body.finish() {
+	// A response committed before Shutdown began could not say
+	// "Connection: close"; the connection closes after it all the same,
+	// and requests pipelined behind it are not served.
+	if x.resp.closeAfter || s.shutting.Load() || !drained && !x.body.finish() {
 		x.flush()
 		c.closeNow()
 		return false
@@ -245,11 +262,18 @@ func (x *exchange) call() (err error, panicked bool) {
 		if x.hijacked {
 			return
 		}
-		if v != web.ErrAbortHandler {
-			x.c.srv.log.Error("handler panic",
-				"method", string(x.req.Method), "target", string(x.req.Target),
-				"remote", x.c.remote.String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		if v == web.ErrAbortHandler {
+			// An abort ends the connection without a response, as
+			// returning ErrAbortHandler does; responses to earlier
+			// pipelined requests still go out.
+			x.resp.discard()
+			x.flush()
+			x.c.closeNow()
+			return
 		}
+		x.c.srv.log.Error("handler panic",
+			"method", string(x.req.Method), "target", string(x.req.Target),
+			"remote", x.c.remote.String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		if !x.resp.started() {
 			x.resp.discard()
 			x.fail(500, "internal server error")

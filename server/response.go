@@ -208,6 +208,9 @@ func (r *response) commit(final bool) {
 		b.needCont = false
 		r.closeAfter = true
 	}
+	if c.srv.shutting.Load() {
+		r.closeAfter = true
+	}
 	if req.Minor == 0 && !r.closeAfter {
 		rh.KeepAlive = true
 	}

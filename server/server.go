@@ -40,7 +40,8 @@ type Server struct {
 	lim      Limits
 	to       Timeouts
 	log      *slog.Logger
-	ctx      context.Context
+	ctx      context.Context // requests' context, cancelled by Close
+	cancel   context.CancelFunc
 	trace    *tracer
 	clock    clock
 
@@ -117,10 +118,11 @@ func (s *Server) init() {
 		if s.log == nil {
 			s.log = slog.Default()
 		}
-		s.ctx = s.BaseContext
-		if s.ctx == nil {
-			s.ctx = context.Background()
+		base := s.BaseContext
+		if base == nil {
+			base = context.Background()
 		}
+		s.ctx, s.cancel = context.WithCancel(base)
 		if s.Trace != nil {
 			s.trace = &tracer{w: s.Trace}
 		}
@@ -223,7 +225,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Close closes the listeners and every connection at once.
+// Close closes the listeners and every connection at once, and cancels
+// the context of the requests in flight.
 func (s *Server) Close() error {
 	s.init()
 	s.closeListeners()
@@ -235,6 +238,9 @@ func (s *Server) Close() error {
 	if e := s.getEngine(); e != nil {
 		e.abortAll()
 	}
+	// After the aborts, so that a handler woken by the cancellation cannot
+	// get a response out.
+	s.cancel()
 	s.stopEngine()
 	return nil
 }
@@ -254,7 +260,9 @@ func (s *Server) closeListeners() {
 func (s *Server) closeIdle() {
 	s.mu.Lock()
 	for c := range s.stdConns {
-		if c.idle.Load() {
+		// Taking the idle mark races with the connection's goroutine
+		// taking it back when a request arrives: whoever wins owns it.
+		if c.idle.CompareAndSwap(true, false) {
 			c.t.abort()
 		}
 	}

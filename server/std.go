@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -12,6 +13,9 @@ import (
 type netConn struct {
 	nc  net.Conn
 	srv *Server
+
+	mu       sync.Mutex
+	hijacked bool
 }
 
 func (n *netConn) read(p []byte, deadline int64) (int, error) {
@@ -44,13 +48,21 @@ func (n *netConn) close() {
 	n.srv.release()
 }
 
+// abort closes the socket, which makes the owner's pending and future I/O
+// fail at once (a deadline would not do: the owner sets new ones). The
+// owner's own close later is then a harmless second Close.
 func (n *netConn) abort() {
-	if tc, ok := n.nc.(interface{ SetDeadline(time.Time) error }); ok {
-		tc.SetDeadline(time.Unix(1, 0))
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.hijacked {
+		n.nc.Close()
 	}
 }
 
 func (n *netConn) hijack() (net.Conn, error) {
+	n.mu.Lock()
+	n.hijacked = true
+	n.mu.Unlock()
 	n.nc.SetDeadline(time.Time{})
 	return n.nc, nil
 }
