@@ -151,19 +151,17 @@ func chunkLine(b []byte) (line []byte, used int, err error) {
 }
 
 // badChunkSizePrefix reports whether b, the start of a chunk-size line
-// without its LF, already cannot be one: it does not start with a hex
-// digit, or its digits, while still few enough not to be 413, are followed
-// by a byte that cannot start an extension or the CRLF.
+// without its LF, already cannot be one whatever follows, in a way the
+// complete line would be refused for with the same error: it does not
+// start with a hex digit, or its digits, while not yet too large (413), are
+// followed by a byte that can start neither an extension nor the CRLF.
 func badChunkSizePrefix(b []byte) bool {
-	i := 0
-	for i < len(b) && i <= maxChunkSizeDigits && hexValue(b[i]) >= 0 {
-		i++
-	}
+	_, i, err := scanChunkSize(b)
 	switch {
-	case i == 0 && len(b) > 0:
-		return true
-	case i == len(b) || i > maxChunkSizeDigits:
+	case err != nil || i == len(b):
 		return false
+	case i == 0:
+		return true
 	}
 	c := b[i]
 	return c != ';' && c != ' ' && c != '\t' && (c != '\r' || i+1 < len(b))
@@ -181,19 +179,27 @@ func hexValue(c byte) int64 {
 	return -1
 }
 
-// parseChunkSize parses chunk-size [ chunk-ext ] (RFC 9112 §7.1.1).
-func parseChunkSize(line []byte) (int64, error) {
-	var size int64
-	i := 0
-	for ; i < len(line); i++ {
-		v := hexValue(line[i])
+// scanChunkSize reads the hex digits at the start of line and returns
+// their value and count; too many digits or an int64 overflow is 413.
+func scanChunkSize(line []byte) (size int64, n int, err error) {
+	for ; n < len(line); n++ {
+		v := hexValue(line[n])
 		if v < 0 {
 			break
 		}
-		if i >= maxChunkSizeDigits || size > math.MaxInt64>>4 {
-			return 0, ErrChunkTooLarge
+		if n >= maxChunkSizeDigits || size > math.MaxInt64>>4 {
+			return 0, n, ErrChunkTooLarge
 		}
 		size = size<<4 | v
+	}
+	return size, n, nil
+}
+
+// parseChunkSize parses chunk-size [ chunk-ext ] (RFC 9112 §7.1.1).
+func parseChunkSize(line []byte) (int64, error) {
+	size, i, err := scanChunkSize(line)
+	if err != nil {
+		return 0, err
 	}
 	if i == 0 || !validChunkExt(line[i:]) {
 		return 0, ErrBadChunk

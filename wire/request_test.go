@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -625,6 +626,43 @@ func TestProtoAtLeast(t *testing.T) {
 	}{{1, 0, true}, {1, 1, true}, {1, 2, false}, {2, 0, false}, {0, 9, true}} {
 		if got := r.ProtoAtLeast(tc.major, tc.minor); got != tc.want {
 			t.Errorf("ProtoAtLeast(%d, %d) = %v, want %v", tc.major, tc.minor, got, tc.want)
+		}
+	}
+}
+
+func TestValidHost(t *testing.T) {
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"", true}, {"example.com", true}, {"example.com:8080", true}, {"example.com:", true},
+		{"xn--bcher-kva.example", true}, {"a_b-c~d!$&'()*+,;=", true}, {"127.0.0.1:80", true},
+		{"[::1]", true}, {"[::1]:443", true}, {"[2001:db8::1]:8080", true}, {"[::ffff:192.0.2.1]", true},
+		{"[1:2:3:4:5:6:7:8]", true},
+		{"a:b", false}, {"a:1:2", false}, {"a:123456", false}, {"u@h", false}, {"a b", false},
+		{"a/b", false}, {"a%2eb", false}, {"[::1", false}, {"[::1]x", false}, {"[]", false},
+		{"[AA]", false}, {"[1::2::3]", false}, {"[fe80::1%25en0]", false}, {"[v1.x]", false},
+		{"[::01.2.3.4]", false}, {"[1:2:3:4:5:6:7:8:9]", false}, {"::1", false}, {"caf\xc3\xa9", false},
+	}
+	for _, tc := range tests {
+		if got := validHost([]byte(tc.host)); got != tc.want {
+			t.Errorf("validHost(%q) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+}
+
+// TestValidIPv6 checks the IPv6 literal grammar against net/netip.
+func TestValidIPv6(t *testing.T) {
+	for _, s := range []string{
+		"::", "::1", "1::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9",
+		"1::2::3", "::ffff:1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "1.2.3.4", ":1", "1:",
+		"1:::2", "12345::", "fe80::1%en0", "::01.2.3.4", "::1.2.3", "::1.2.3.4.5", "AA", "::1.2.3.4:5",
+		"aaaa:bbbb:cccc:dddd:eeee:ffff:0000:1111", "1:2:3:4:5:6:7::8", "::ffff:256.1.1.1", "1::1.2.3.4", "",
+	} {
+		a, err := netip.ParseAddr(s)
+		want := err == nil && a.Is6() && a.Zone() == ""
+		if got := validIPv6([]byte(s)); got != want {
+			t.Errorf("validIPv6(%q) = %v, netip says %v", s, got, want)
 		}
 	}
 }

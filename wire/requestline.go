@@ -221,19 +221,13 @@ var hostTable = func() (t [256]bool) {
 }()
 
 // validHost checks uri-host [ ":" port ] (RFC 9110 §7.2). An empty value is
-// allowed: a client sends an empty Host when the URI has no authority.
+// allowed: a client sends an empty Host when the URI has no authority. An
+// IP-literal must hold a well-formed IPv6 address; IPvFuture and zone IDs
+// are refused, as no client sends them to a server.
 func validHost(h []byte) bool {
 	if len(h) > 0 && h[0] == '[' {
 		end := bytes.IndexByte(h, ']')
-		if end < 2 {
-			return false
-		}
-		for _, c := range h[1:end] {
-			if !(c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f' || c == ':' || c == '.' || c == 'v' || c == 'V') {
-				return false
-			}
-		}
-		return validPort(h[end+1:])
+		return end > 0 && validIPv6(h[1:end]) && validPort(h[end+1:])
 	}
 	colon := bytes.IndexByte(h, ':')
 	host := h
@@ -249,6 +243,74 @@ func validHost(h []byte) bool {
 		}
 	}
 	return true
+}
+
+// validIPv6 checks IPv6address (RFC 3986 §3.2.2): eight groups of up to four
+// hex digits, or fewer with one "::", the last two optionally written as an
+// IPv4 address.
+func validIPv6(s []byte) bool {
+	groups, ellipsis := 0, false
+	i := 0
+	if len(s) >= 2 && s[0] == ':' && s[1] == ':' {
+		ellipsis, i = true, 2
+	}
+	for i < len(s) {
+		j := i
+		for j < len(s) && j-i < 4 && hexValue(s[j]) >= 0 {
+			j++
+		}
+		if j < len(s) && s[j] == '.' {
+			if !validIPv4(s[i:]) {
+				return false
+			}
+			groups += 2
+			break
+		}
+		if j == i {
+			return false
+		}
+		groups++
+		if j == len(s) {
+			break
+		}
+		if s[j] != ':' || j+1 == len(s) {
+			return false
+		}
+		i = j + 1
+		if s[i] == ':' {
+			if ellipsis {
+				return false
+			}
+			ellipsis, i = true, i+1
+		}
+	}
+	if ellipsis {
+		return groups <= 7
+	}
+	return groups == 8
+}
+
+// validIPv4 checks four dec-octets (RFC 3986 §3.2.2): 0 to 255, without
+// leading zeros.
+func validIPv4(s []byte) bool {
+	for part := 0; part < 4; part++ {
+		if part > 0 {
+			if len(s) == 0 || s[0] != '.' {
+				return false
+			}
+			s = s[1:]
+		}
+		i, n := 0, 0
+		for i < len(s) && i < 3 && s[i] >= '0' && s[i] <= '9' {
+			n = n*10 + int(s[i]-'0')
+			i++
+		}
+		if i == 0 || n > 255 || i > 1 && s[0] == '0' {
+			return false
+		}
+		s = s[i:]
+	}
+	return len(s) == 0
 }
 
 // validPort checks [ ":" *DIGIT ] after a host.
