@@ -108,6 +108,22 @@ func (r *response) WriteHeader(status int) {
 	}
 }
 
+// wantsClose reports whether a Connection field value a handler set lists
+// "close" (RFC 9112 §9.6), which net/http handlers use to end a connection.
+func wantsClose(v []byte) bool {
+	for len(v) > 0 {
+		i := bytes.IndexByte(v, ',')
+		if i < 0 {
+			i = len(v)
+		}
+		if wire.EqualFold(bytes.TrimSpace(v[:i]), "close") {
+			return true
+		}
+		v = v[min(i+1, len(v)):]
+	}
+	return false
+}
+
 func parseLength(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 18 {
 		return 0, false
@@ -208,7 +224,7 @@ func (r *response) commit(final bool) {
 		b.needCont = false
 		r.closeAfter = true
 	}
-	if c.srv.shutting.Load() {
+	if c.srv.shutting.Load() || wantsClose(r.header.Get("Connection")) {
 		r.closeAfter = true
 	}
 	if req.Minor == 0 && !r.closeAfter {

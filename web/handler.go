@@ -109,7 +109,8 @@ var NoBody io.Reader = eofReader{}
 // sends it with a Content-Length.
 type ResponseWriter interface {
 	// Header returns the response header fields to set. Content-Length set
-	// here is honoured (writing more is an error); Connection and
+	// here is honoured (writing more is an error), and "Connection: close"
+	// closes the connection after the response; otherwise Connection and
 	// Transfer-Encoding are the server's to decide.
 	Header() *wire.Header
 	// WriteHeader sets the status code; without it the status is 200. A
