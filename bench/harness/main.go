@@ -1,0 +1,194 @@
+// Command harness runs Brick and its peers side by side under wrk and
+// prints one table row per server. bench/run is its front end; see
+// bench/README.md for the method.
+//
+// Every server runs pinned to CPU 0 (Go servers with GOMAXPROCS=1, nginx
+// with one worker) and wrk runs pinned to CPU 1, so the server gets one core
+// and the load generator the other. Because fast servers saturate wrk's
+// core, the harness also reports requests per server-CPU-second: the
+// server's user+system time from /proc over each run.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	dur := flag.Duration("d", 5*time.Second, "duration of each wrk run")
+	runs := flag.Int("runs", 3, "wrk runs per server (the median is reported)")
+	conns := flag.Int("c", 64, "wrk connections")
+	idleN := flag.Int("idle-conns", 10000, "connections for the idle scenario")
+	only := flag.String("servers", "", "comma-separated subset of servers to run (default: all)")
+	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
+	flag.Usage = func() {
+		fmt.Fprintf(os.Stderr, "Usage: bench/run [flags] plaintext|pipelined|latency|idle|all|smoke\n\nFlags:\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+	if runtime.GOOS != "linux" {
+		log.Fatal("the harness needs Linux (taskset, /proc)")
+	}
+	h, err := newHarness(*out, *only)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.cleanup()
+	ctx, stop := signalContext()
+	defer stop()
+
+	var scenarios []scenario
+	switch name := flag.Arg(0); name {
+	case "plaintext", "latency":
+		scenarios = []scenario{{name: name, dur: *dur, runs: *runs, conns: *conns}}
+	case "pipelined":
+		scenarios = []scenario{{name: name, dur: *dur, runs: *runs, conns: *conns, pipeline: 16}}
+	case "idle":
+		scenarios = []scenario{{name: name, idleConns: *idleN}}
+	case "all":
+		scenarios = []scenario{
+			{name: "plaintext", dur: *dur, runs: *runs, conns: *conns},
+			{name: "pipelined", dur: *dur, runs: *runs, conns: *conns, pipeline: 16},
+			{name: "idle", idleConns: *idleN},
+		}
+	case "smoke":
+		// Every server once, briefly, to keep the harness from rotting;
+		// no numbers are asserted and bench/results is left alone.
+		h.outDir = ""
+		scenarios = []scenario{
+			{name: "plaintext", dur: time.Second, runs: 1, conns: 8, smoke: true},
+			{name: "pipelined", dur: time.Second, runs: 1, conns: 8, pipeline: 16, smoke: true},
+			{name: "idle", idleConns: 200, smoke: true},
+		}
+	default:
+		flag.Usage()
+		os.Exit(2)
+	}
+	for _, sc := range scenarios {
+		if err := h.run(ctx, sc); err != nil {
+			h.cleanup()
+			log.Fatal(err)
+		}
+	}
+}
+
+// scenario is one kind of load.
+type scenario struct {
+	name      string
+	dur       time.Duration
+	runs      int
+	conns     int
+	pipeline  int // requests per write; 0 = plain keep-alive
+	idleConns int // > 0: the idle-memory scenario
+	smoke     bool
+}
+
+// harness holds the built binaries and the scratch directory.
+type harness struct {
+	root    string // the repository
+	tmp     string
+	outDir  string
+	servers []serverSpec
+	env     string // machine description for the tables
+}
+
+func newHarness(out, only string) (*harness, error) {
+	root, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(root, "bench", "pipeline.lua")); err != nil {
+		return nil, fmt.Errorf("run from the repository root (bench/run does): %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "brick-bench")
+	if err != nil {
+		return nil, err
+	}
+	h := &harness{root: root, tmp: tmp, outDir: out}
+	for _, tool := range []string{"wrk", "taskset", "nginx"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if _, err2 := os.Stat("/usr/sbin/" + tool); tool == "nginx" && err2 == nil {
+				continue
+			}
+			return nil, fmt.Errorf("%s is not installed: bench/run installs it with apt-get", tool)
+		}
+	}
+	for _, b := range []struct{ name, pkg string }{
+		{"brick-bench", "./bench/servers/brick"},
+		{"nethttp-bench", "./bench/servers/nethttp"},
+		{"fasthttp-bench", "./bench/servers/fasthttp"},
+		{"idleclient", "./bench/idleclient"},
+	} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, b.name), b.pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+		}
+	}
+	h.servers = allServers(tmp)
+	if only != "" {
+		keep := map[string]bool{}
+		for _, s := range strings.Split(only, ",") {
+			keep[strings.TrimSpace(s)] = true
+		}
+		var sel []serverSpec
+		for _, s := range h.servers {
+			if keep[s.name] {
+				sel = append(sel, s)
+			}
+		}
+		h.servers = sel
+	}
+	h.env = describeMachine()
+	return h, nil
+}
+
+func (h *harness) cleanup() {
+	killAll()
+	if h.tmp != "" {
+		os.RemoveAll(h.tmp)
+	}
+}
+
+// run measures every server under one scenario and reports.
+func (h *harness) run(ctx context.Context, sc scenario) error {
+	var rows []row
+	for _, spec := range h.servers {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Printf("%s: %s", sc.name, spec.name)
+		r, err := h.measure(ctx, spec, sc)
+		if err != nil {
+			return fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
+		}
+		rows = append(rows, r)
+	}
+	table := formatTable(sc, rows, h.env)
+	fmt.Println(table)
+	if h.outDir == "" {
+		return nil
+	}
+	dir := filepath.Join(h.root, h.outDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, sc.name+".md"), []byte(table), 0o644); err != nil {
+		return err
+	}
+	return drawChart(filepath.Join(dir, sc.name+".png"), sc, rows)
+}

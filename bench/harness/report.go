@@ -1,0 +1,125 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// formatTable renders a scenario's rows as a markdown table, with ratios
+// against Brick (the first row named "brick").
+func formatTable(sc scenario, rows []row, env string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s\n\n", title(sc))
+	var ref *row
+	for i := range rows {
+		if rows[i].server == "brick" {
+			ref = &rows[i]
+		}
+	}
+	if sc.idleConns > 0 {
+		b.WriteString("| server | idle conns | RSS before (KiB) | RSS after (KiB) | KiB per idle conn | vs brick |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %s |\n", r.server, r.idleConns, r.rssBefore, r.rssAfter, r.idleKiB,
+				ratio(r.idleKiB, refVal(ref, func(r *row) float64 { return r.idleKiB })))
+		}
+	} else {
+		b.WriteString("| server | req/s | vs brick | req per server-CPU-s | vs brick | p50 | p90 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "| %s | %.0f | %s | %.0f | %s | %s | %s | %s | %s |\n", r.server, r.rps,
+				ratio(r.rps, refVal(ref, func(r *row) float64 { return r.rps })), r.perCPU,
+				ratio(r.perCPU, refVal(ref, func(r *row) float64 { return r.perCPU })),
+				fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), r.errors)
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", env)
+	return b.String()
+}
+
+func title(sc scenario) string {
+	switch {
+	case sc.idleConns > 0:
+		return fmt.Sprintf("idle: %d kept-alive connections, one request each, then idle", sc.idleConns)
+	case sc.pipeline > 0:
+		return fmt.Sprintf("%s: wrk -t1 -c%d, %d requests per write, %s x %d runs (median)", sc.name, sc.conns, sc.pipeline, sc.dur, sc.runs)
+	}
+	return fmt.Sprintf("%s: wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
+}
+
+func refVal(ref *row, f func(*row) float64) float64 {
+	if ref == nil {
+		return 0
+	}
+	return f(ref)
+}
+
+// ratio is v relative to Brick's figure: "0.85x" means 85% of Brick's.
+func ratio(v, ref float64) string {
+	if ref == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", v/ref)
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "-"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dus", d.Microseconds())
+	}
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
+
+// describeMachine notes what the figures were measured on.
+func describeMachine() string {
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	wrkV, _ := exec.Command("wrk", "-v").CombinedOutput()
+	nginxV, _ := exec.Command("sh", "-c", "nginx -v 2>&1 || /usr/sbin/nginx -v 2>&1").CombinedOutput()
+	first := func(b []byte) string {
+		s := strings.TrimSpace(string(b))
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			s = s[:i]
+		}
+		return s
+	}
+	return fmt.Sprintf("Measured %s on %d CPUs, Linux %s, %s; server on CPU 0 (Go: GOMAXPROCS=1; nginx: 1 worker), wrk on CPU 1; %s; %s.",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), strings.TrimSpace(string(kernel)),
+		runtime.Version(), first(wrkV), first(nginxV))
+}
+
+// drawChart writes a bar chart of the scenario's main figure.
+func drawChart(path string, sc scenario, rows []row) error {
+	p := plot.New()
+	p.Title.Text = title(sc)
+	vals := make(plotter.Values, len(rows))
+	names := make([]string, len(rows))
+	for i, r := range rows {
+		names[i] = r.server
+		if sc.idleConns > 0 {
+			vals[i] = r.idleKiB
+		} else {
+			vals[i] = r.rps
+		}
+	}
+	if sc.idleConns > 0 {
+		p.Y.Label.Text = "KiB per idle connection (lower is better)"
+	} else {
+		p.Y.Label.Text = "requests per second (higher is better)"
+	}
+	bars, err := plotter.NewBarChart(vals, vg.Points(40))
+	if err != nil {
+		return err
+	}
+	bars.Color = plotter.DefaultLineStyle.Color
+	p.Add(bars)
+	p.NominalX(names...)
+	return p.Save(7*vg.Inch, 4*vg.Inch, path)
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// serverSpec says how to start one server on a port.
+type serverSpec struct {
+	name  string
+	start func(port int, nofile int) (*exec.Cmd, error)
+}
+
+// allServers lists the peers in table order; Brick first, as the others'
+// ratios are against it.
+func allServers(bin string) []serverSpec {
+	goServer := func(exe string, args ...string) func(int, int) (*exec.Cmd, error) {
+		return func(port, nofile int) (*exec.Cmd, error) {
+			a := append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", port)}, args...)
+			cmd := pinned(nofile, filepath.Join(bin, exe), a...)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			return cmd, nil
+		}
+	}
+	return []serverSpec{
+		{"brick", goServer("brick-bench", "-api", "native")},
+		{"brick-nethttp", goServer("brick-bench", "-api", "nethttp")},
+		{"fasthttp", goServer("fasthttp-bench")},
+		{"nginx", func(port, nofile int) (*exec.Cmd, error) { return nginxCmd(bin, port, nofile) }},
+		{"net/http", goServer("nethttp-bench")},
+	}
+}
+
+// pinned runs exe on CPU 0 with the open-file limit set to nofile.
+func pinned(nofile int, exe string, args ...string) *exec.Cmd {
+	script := fmt.Sprintf(`ulimit -n %d 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec taskset -c 0 "$@"`, nofile)
+	return exec.Command("sh", append([]string{"-c", script, "sh", exe}, args...)...)
+}
+
+// nginxConf is nginx at its best for this response: one worker, no access
+// log, keep-alive without a request cap (as in TechEmpower's setup).
+const nginxConf = `
+worker_processes 1;
+daemon off;
+master_process on;
+user root;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+worker_rlimit_nofile %[3]d;
+events {
+    worker_connections %[3]d;
+}
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    server {
+        listen 127.0.0.1:%[2]d backlog=4096;
+        location / {
+            default_type text/plain;
+            return 200 "Hello, World!";
+        }
+    }
+}
+`
+
+func nginxCmd(bin string, port, nofile int) (*exec.Cmd, error) {
+	prefix := filepath.Join(bin, fmt.Sprintf("nginx-%d", port))
+	if err := os.MkdirAll(filepath.Join(prefix, "logs"), 0o755); err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxConf, prefix, port, nofile)), 0o644); err != nil {
+		return nil, err
+	}
+	exe := "nginx"
+	if _, err := exec.LookPath(exe); err != nil {
+		exe = "/usr/sbin/nginx"
+	}
+	return pinned(nofile, exe, "-p", prefix, "-c", conf), nil
+}
+
+// waitReady polls until the server answers a request on port.
+func waitReady(port int, done <-chan struct{}) error {
+	deadline := time.Now().Add(15 * time.Second)
+	req := []byte("GET /hello HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return fmt.Errorf("server exited during start-up")
+		default:
+		}
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
+		if err == nil {
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			c.Write(req)
+			buf := make([]byte, 512)
+			n, _ := c.Read(buf)
+			c.Close()
+			if n > 12 && string(buf[9:12]) == "200" {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("server did not answer on port %d within 15 s", port)
+}

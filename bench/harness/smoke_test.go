@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSmoke runs `bench/run smoke`: every server, every scenario, briefly,
+// so the harness cannot rot. It asserts that each server produced a row,
+// not any figure: speed lives in benchmarks, not in timed tests.
+func TestSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts every peer server")
+	}
+	for _, tool := range []string{"wrk", "taskset"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (scripts/test installs it)", tool)
+		}
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(root, "bench", "run"), "smoke")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench/run smoke: %v\n%s", err, out)
+	}
+	for _, want := range []string{"### plaintext", "### pipelined", "### idle",
+		"| brick |", "| brick-nethttp |", "| fasthttp |", "| nginx |", "| net/http |"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("smoke output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+// Command brick-bench serves the benchmark response with Brick, through its
+// own handler API (-api native) or an unchanged net/http handler through
+// the adapter (-api nethttp).
+package main
+
+import (
+	"flag"
+	"log"
+	"net/http"
+
+	"github.com/brick-server/brick/nethttp"
+	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/web"
+)
+
+var hello = []byte("Hello, World!")
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	api := flag.String("api", "native", "native (Brick's handler API) or nethttp (the net/http adapter)")
+	flag.Parse()
+	var h web.Handler
+	switch *api {
+	case "native":
+		h = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+			w.Header().Set("Content-Type", "text/plain")
+			_, err := w.Write(hello)
+			return err
+		})
+	case "nethttp":
+		h = nethttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.Write(hello)
+		}))
+	default:
+		log.Fatalf("unknown -api %q", *api)
+	}
+	s := &server.Server{Handler: h}
+	log.Fatal(s.ListenAndServe(*addr))
+}
