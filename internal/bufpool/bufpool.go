@@ -15,7 +15,13 @@ const (
 	maxShift = 20
 )
 
-var pools [maxShift - minShift + 1]sync.Pool
+// pools hold *[]byte: a pointer goes into a sync.Pool without allocating,
+// a slice header would be boxed on every Put. The *[]byte boxes themselves
+// are recycled through boxes, so a steady Get/Put cycle allocates nothing.
+var (
+	pools [maxShift - minShift + 1]sync.Pool
+	boxes sync.Pool
+)
 
 // Get returns a buffer with length 0 and capacity at least n.
 func Get(n int) []byte {
@@ -24,7 +30,10 @@ func Get(n int) []byte {
 		return make([]byte, 0, n)
 	}
 	if p, ok := pools[i].Get().(*[]byte); ok {
-		return (*p)[:0]
+		b := (*p)[:0]
+		*p = nil
+		boxes.Put(p)
+		return b
 	}
 	return make([]byte, 0, 1<<(i+minShift))
 }
@@ -37,8 +46,12 @@ func Put(b []byte) {
 		return
 	}
 	i := bits.Len(uint(c)) - 1 - minShift
-	b = b[:0]
-	pools[i].Put(&b)
+	p, _ := boxes.Get().(*[]byte)
+	if p == nil {
+		p = new([]byte)
+	}
+	*p = b[:0]
+	pools[i].Put(p)
 }
 
 // class returns the pool index for a buffer of at least n bytes, or -1.
