@@ -424,7 +424,7 @@ func TestResponse(t *testing.T) {
 // TestFlush checks http.ResponseController and http.Flusher: the flushed
 // part reaches the client while the handler still runs.
 func TestFlush(t *testing.T) {
-	release := make(chan struct{})
+	release := make(chan struct{}, 1) // one value per request
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "part one;")
 		if err := http.NewResponseController(w).Flush(); err != nil {
@@ -438,7 +438,6 @@ func TestFlush(t *testing.T) {
 		io.WriteString(w, "part two")
 	})
 	serve(t, h, func(t *testing.T, s *testServer) {
-		release = make(chan struct{})
 		resp, err := http.Get(s.url + "/")
 		if err != nil {
 			t.Fatal(err)
@@ -448,7 +447,7 @@ func TestFlush(t *testing.T) {
 		if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "part one;" {
 			t.Fatalf("%q %v", first, err)
 		}
-		close(release)
+		release <- struct{}{}
 		rest, err := io.ReadAll(resp.Body)
 		if err != nil || string(rest) != "part two" {
 			t.Fatalf("%q %v", rest, err)
