@@ -29,6 +29,9 @@ type transport interface {
 	// did; after true the caller must not touch the connection. A netConn
 	// never parks.
 	park(deadline int64, partial bool) bool
+	// closeWrite sends FIN after the bytes written so far (shutdown
+	// SHUT_WR) and leaves the read side open.
+	closeWrite() error
 	// close closes the connection; it is called once, by its owner.
 	close()
 	// abort makes pending and future I/O fail; any goroutine may call it.
@@ -60,6 +63,10 @@ type conn struct {
 	requests  int
 	lastFull  bool // the last read filled the buffer: more may be waiting
 	closed    bool
+	// lingerUntil is set (unix ns) once the connection is closing with a
+	// lingering close: see exchange.lingerClose.
+	lingerUntil int64
+	lingered    int // bytes discarded while lingering
 
 	// idle is set (netConn only) while blocked waiting for a request.
 	// Shutdown closes the connection only if it can take the mark first.

@@ -20,7 +20,7 @@ import (
 // bodies of known and unknown length, and 100-continue.
 func TestGoClient(t *testing.T) {
 	run(t, func(t *testing.T, m mode) {
-		e := m.start(t, newApp(), nil)
+		e := m.start(t, newApp(), func(s *server.Server) { s.Limits.MaxBodyBytes = 1 << 20 })
 		tr := &http.Transport{ExpectContinueTimeout: 5 * time.Second}
 		defer tr.CloseIdleConnections()
 		client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -73,6 +73,30 @@ func TestGoClient(t *testing.T) {
 				b, err := io.ReadAll(resp.Body)
 				if err != nil || resp.StatusCode != 200 || string(b) != tc.want {
 					t.Fatalf("%d, %d bytes, %v", resp.StatusCode, len(b), err)
+				}
+			})
+		}
+		// The server answers 413 and closes while the client is still
+		// sending; without a lingering close the client's write fails with
+		// a reset before it reads the response.
+		over := strings.Repeat("o", 8<<20)
+		for _, body := range []struct {
+			name string
+			r    func() io.Reader
+		}{
+			{"Content-Length", func() io.Reader { return strings.NewReader(over) }},
+			{"chunked", func() io.Reader { return io.MultiReader(strings.NewReader(over)) }},
+		} {
+			t.Run("body over MaxBodyBytes, "+body.name, func(t *testing.T) {
+				for range 5 {
+					resp, err := client.Post(url+"/echo", "text/plain", body.r())
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != 413 {
+						t.Fatalf("%d", resp.StatusCode)
+					}
 				}
 			})
 		}

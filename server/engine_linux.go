@@ -581,6 +581,8 @@ func (pc *pollConn) park(deadline int64, partial bool) bool {
 	return true
 }
 
+func (pc *pollConn) closeWrite() error { return unix.Shutdown(pc.fd, unix.SHUT_WR) }
+
 func (pc *pollConn) close() {
 	pc.mu.Lock()
 	pc.state = stClosed

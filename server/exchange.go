@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/brick-server/brick/internal/bufpool"
 	"github.com/brick-server/brick/web"
@@ -36,6 +37,10 @@ func (x *exchange) serve(c *conn) {
 	x.c = c
 	defer func() { x.c = nil }()
 	s := c.srv
+	if c.lingerUntil != 0 {
+		x.linger()
+		return
+	}
 	// A connection arrives here because it became readable: read before
 	// considering parking it again.
 	mustRead := true
@@ -141,10 +146,76 @@ func (x *exchange) serveBuffered() bool {
 // fail sends a canned error response and closes the connection: the
 // framing can no longer be trusted.
 func (x *exchange) fail(status int, reason string) {
+	x.c.appendCanned(status, reason)
+	x.lingerClose()
+}
+
+// Lingering close. Closing a socket with unread input makes the kernel
+// send a reset, and a reset can reach the client before it has read the
+// response (or while it is still writing the request, which then fails
+// with "connection reset by peer"): a client sending a body over the limit
+// would never see its 413. So when the client may still be sending, the
+// server sends its response and FIN, then reads and discards for a while
+// before closing, as nginx's lingering_close and net/http's
+// closeWriteAndWait do.
+const (
+	lingerTime = time.Second
+	lingerMax  = 16 << 20 // discarded bytes; a client still sending more is cut off
+)
+
+// lingerClose writes what is gathered, half-closes the connection and
+// lingers on it; it returns with the connection closed or parked.
+func (x *exchange) lingerClose() {
 	c := x.c
-	c.appendCanned(status, reason)
-	x.flush()
-	c.closeNow()
+	if x.flush() != nil || c.t.closeWrite() != nil {
+		c.closeNow()
+		return
+	}
+	// Real time, not the server's coarse clock: the linger is short.
+	c.lingerUntil = time.Now().Add(lingerTime).UnixNano()
+	c.r, c.w = 0, 0
+	x.linger()
+}
+
+// linger discards input until the client closes, lingerTime passes or
+// lingerMax bytes came; in the readiness model it parks between reads, and
+// the sweep closes it at its deadline.
+func (x *exchange) linger() {
+	c := x.c
+	for {
+		c.ensureReadBuf()
+		c.idle.Store(true) // Shutdown may close a lingering connection
+		n, err := c.t.read(c.buf, c.lingerUntil)
+		if !c.idle.CompareAndSwap(true, false) {
+			c.closeNow()
+			return
+		}
+		if err == errAgain {
+			c.releaseBuffers()
+			if c.t.park(c.lingerUntil, false) {
+				return
+			}
+			continue
+		}
+		c.lingered += n
+		if n <= 0 || err != nil || c.lingered > lingerMax || time.Now().UnixNano() > c.lingerUntil {
+			c.closeNow()
+			return
+		}
+	}
+}
+
+// end closes the connection after its last response: with a lingering
+// close when the client may still be sending (an unread body, pipelined
+// requests), else at once.
+func (x *exchange) end() {
+	c := x.c
+	if x.body.eof && c.r == c.w {
+		x.flush()
+		c.closeNow()
+		return
+	}
+	x.lingerClose()
 }
 
 // flush writes the gathered output.
@@ -229,8 +300,7 @@ func (x *exchange) handle() bool {
 	// "Connection: close"; the connection closes after it all the same,
 	// and requests pipelined behind it are not served.
 	if x.resp.closeAfter || s.shutting.Load() || !drained && !x.body.finish() {
-		x.flush()
-		c.closeNow()
+		x.end()
 		return false
 	}
 	x.afterRequest()

@@ -43,6 +43,13 @@ func (n *netConn) write(p []byte, timeout time.Duration) error {
 
 func (n *netConn) park(int64, bool) bool { return false }
 
+func (n *netConn) closeWrite() error {
+	if cw, ok := n.nc.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
+}
+
 func (n *netConn) close() {
 	n.nc.Close()
 	n.srv.release()
