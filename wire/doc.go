@@ -14,4 +14,14 @@
 //
 // Every rejection is an *Error carrying the HTTP status to answer with and a
 // fixed reason that never echoes the input.
+//
+// The parser is strict where two parsers disagreeing could let a request be
+// smuggled, and it is tested against net/http (fuzz_test.go) for that. It
+// refuses what net/http lets through: Transfer-Encoding with Content-Length
+// or in HTTP/1.0, obs-fold, fragments, userinfo and non-ASCII bytes in the
+// target, hosts outside the RFC 3986 grammar, and expectations other than
+// 100-continue. It accepts, as RFC 9110 and 9112 allow, a few things
+// net/http refuses: a few empty lines before the request-line, a list of
+// equal Content-Length values, and empty elements in Transfer-Encoding and
+// Expect lists.
 package wire

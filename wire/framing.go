@@ -17,7 +17,7 @@ type fieldState struct {
 	teCodings     int  // transfer codings listed, over all lines
 	teChunked     int  // how many of them are chunked
 	teLastChunked bool // the last coding listed is chunked
-	teInvalid     bool // a coding is not a token
+	teInvalid     bool // a coding is malformed
 
 	close, keepAlive     bool
 	expect100, expectBad bool

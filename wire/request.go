@@ -50,10 +50,12 @@ func (l *Limits) withDefaults() Limits {
 // Request is a parsed request head. Its byte slices are views into the
 // buffer given to Parse and are valid only while that buffer is unchanged.
 type Request struct {
+	// Method is the request method, a case-sensitive token (RFC 9110 §9.1).
 	Method []byte
 	// Target is the request-target exactly as received.
 	Target []byte
-	Form   TargetForm
+	// Form is which of the four forms Target takes (RFC 9112 §3.2).
+	Form TargetForm
 	// Path is the path of an origin- or absolute-form target, still
 	// percent-encoded; "*" for the asterisk form; empty for CONNECT.
 	Path []byte
@@ -65,7 +67,8 @@ type Request struct {
 	// Major and Minor are the version numbers. A higher 1.x minor version is
 	// reported as 1.1, as RFC 9110 §6.2 asks recipients to treat it.
 	Major, Minor int
-	Header       Header
+	// Header holds the field lines in order, as views into the buffer.
+	Header Header
 	// Host is the authority the request is for: the absolute- or
 	// authority-form target's, else the Host field's value (RFC 9112 §3.2.2).
 	Host []byte
