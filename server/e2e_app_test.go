@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -120,6 +121,29 @@ func (a *app) serveWeb(w web.ResponseWriter, r *web.Request) error {
 		a.started <- "/block"
 		_, err := w.WriteString(a.block(r.Context()))
 		return err
+	case "/header-after-body":
+		// The head's views must survive the body being read, even when
+		// reading it moves the body to a new buffer.
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			return err
+		}
+		w.Write(r.Header.Get("X-Big"))
+		_, err = w.WriteString(" " + string(r.Path) + " " + strconv.FormatInt(n, 10))
+		return err
+	case "/flood":
+		// Writes until the client stops reading and the write times out.
+		chunk := []byte(strings.Repeat("f", 64<<10))
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				a.ended <- "write failed"
+				return err
+			}
+		}
+	case "/short":
+		w.Header().Set("Content-Length", "10")
+		_, err := w.WriteString("hello")
+		return err
 	case "/hijack":
 		nc, brw, err := web.Hijack(w)
 		if err != nil {
@@ -186,6 +210,24 @@ func (a *app) serveStd(w http.ResponseWriter, r *http.Request) {
 	case "/block":
 		a.started <- "/block"
 		io.WriteString(w, a.block(r.Context()))
+	case "/header-after-body":
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		fmt.Fprintf(w, "%s %s %d", r.Header.Get("X-Big"), r.URL.Path, n)
+	case "/flood":
+		chunk := []byte(strings.Repeat("f", 64<<10))
+		for {
+			if _, err := w.Write(chunk); err != nil {
+				a.ended <- "write failed"
+				return
+			}
+		}
+	case "/short":
+		w.Header().Set("Content-Length", "10")
+		io.WriteString(w, "hello")
 	case "/hijack":
 		nc, brw, err := w.(http.Hijacker).Hijack()
 		if err != nil {

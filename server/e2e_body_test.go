@@ -279,3 +279,74 @@ func TestStreaming(t *testing.T) {
 		}
 	})
 }
+
+// pattern returns n bytes of a repeating, position-revealing text, so a
+// corrupted or shifted copy does not compare equal.
+func pattern(n int) string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		b.WriteString(alphabet[i%len(alphabet):])
+	}
+	return b.String()[:n]
+}
+
+// TestLargeHeads sends heads of many sizes around and beyond the 4 KiB read
+// buffer, with bodies behind them: the head's views must survive the body
+// being read (which may move it to a new buffer), and the request pipelined
+// after the body must be served.
+func TestLargeHeads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	body := pattern(100000)
+	run(t, func(t *testing.T, m mode) {
+		e := m.start(t, newApp(), nil)
+		for _, size := range []int{100, 3000, 3900, 3990, 4040, 4090, 5000, 9000, 40000} {
+			for _, framing := range []string{"none", "Content-Length", "chunked"} {
+				t.Run(fmt.Sprintf("%d-byte field, body %s", size, framing), func(t *testing.T) {
+					value := pattern(size)
+					req := "POST /header-after-body HTTP/1.1\r\nHost: x\r\nX-Big: " + value + "\r\n"
+					n := len(body)
+					switch framing {
+					case "none":
+						req += "\r\n"
+						n = 0
+					case "Content-Length":
+						req += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+					case "chunked":
+						req += "Transfer-Encoding: chunked\r\n\r\n" + chunked(body, 7000, rng)
+					}
+					req += "GET /query?after HTTP/1.1\r\nHost: x\r\n\r\n"
+					c, br := e.dial(t)
+					done := writeAsync(c, req)
+					r := readResponse(t, br, "POST")
+					if want := fmt.Sprintf("%s /header-after-body %d", value, n); r.StatusCode != 200 || r.body != want {
+						t.Fatalf("%d: got %d bytes %.60q..., want %d bytes", r.StatusCode, len(r.body), r.body, len(want))
+					}
+					if r := readResponse(t, br, "GET"); r.body != "after" {
+						t.Fatalf("pipelined request: %q", r.body)
+					}
+					if err := <-done; err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+		}
+		t.Run("pipelined heads larger than the buffer", func(t *testing.T) {
+			c, br := e.dial(t)
+			var req strings.Builder
+			for i := range 12 {
+				fmt.Fprintf(&req, "GET /header-after-body HTTP/1.1\r\nHost: x\r\nX-Big: %d%s\r\n\r\n", i, pattern(1500+i*97))
+			}
+			done := writeAsync(c, req.String())
+			for i := range 12 {
+				want := fmt.Sprintf("%d%s /header-after-body 0", i, pattern(1500+i*97))
+				if r := readResponse(t, br, "GET"); r.body != want {
+					t.Fatalf("response %d: %.60q", i, r.body)
+				}
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/web"
 )
 
 // TestHandlerFailure covers panics and returned errors: a 500 with a
@@ -70,6 +72,44 @@ func TestHandlerFailure(t *testing.T) {
 			}
 			expectOpen(t, c, br)
 		})
+		t.Run("body shorter than its Content-Length", func(t *testing.T) {
+			c, br := e.dial(t)
+			write(t, c, "GET /short HTTP/1.1\r\nHost: x\r\n\r\n")
+			if r, err := tryReadResponse(br, "GET"); !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("got %v, %v; want the response cut short", r, err)
+			}
+		})
+		t.Run("client gone mid-response", func(t *testing.T) {
+			before := e.logs.String()
+			c, br := e.dial(t)
+			write(t, c, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
+			br.Peek(1)
+			c.Close()
+			select {
+			case how := <-e.app.ended:
+				if how != "write failed" {
+					t.Fatal(how)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the handler's writes did not fail")
+			}
+			e.checkServes(t)
+			if after := e.logs.String(); after != before {
+				t.Errorf("a client going away was logged: %s", after[len(before):])
+			}
+		})
+		t.Run("client half-closes after its request", func(t *testing.T) {
+			for _, path := range []string{"/query?half", "/sleep"} {
+				c, br := e.dial(t)
+				write(t, c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+				c.(*net.TCPConn).CloseWrite()
+				r := readResponse(t, br, "GET")
+				if r.StatusCode != 200 || r.body != map[string]string{"/query?half": "half", "/sleep": "slept"}[path] {
+					t.Fatalf("%s: %d %q", path, r.StatusCode, r.body)
+				}
+				expectClosed(t, c, br)
+			}
+		})
 		t.Run("error", func(t *testing.T) {
 			r := e.roundTrip(t, "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")
 			if r.StatusCode != 500 {
@@ -95,8 +135,9 @@ func readWithin(t *testing.T, c net.Conn, max time.Duration) string {
 // once a second, so a 1 s timeout fires within about 2 s.
 func TestTimeouts(t *testing.T) {
 	runParallel(t, func(t *testing.T, m mode) {
-		e := m.start(t, newApp(), func(s *server.Server) {
-			s.Timeouts = server.Timeouts{ReadHeader: time.Second, Idle: time.Second, Read: 300 * time.Millisecond}
+		a := newApp()
+		e := m.start(t, a, func(s *server.Server) {
+			s.Timeouts = server.Timeouts{ReadHeader: time.Second, Idle: time.Second, Read: 300 * time.Millisecond, Write: 300 * time.Millisecond}
 		})
 		var wg sync.WaitGroup
 		check := func(name string, f func(t *testing.T)) {
@@ -159,6 +200,18 @@ func TestTimeouts(t *testing.T) {
 				if !strings.HasPrefix(got, "HTTP/1.1 408 ") || !strings.Contains(got, "Connection: close\r\n") {
 					t.Fatalf("got %q", got)
 				}
+			}
+		})
+		check("client that does not read", func(t *testing.T) {
+			c, _ := e.dial(t)
+			write(t, c, "GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
+			select {
+			case how := <-a.ended:
+				if how != "write failed" {
+					t.Fatal(how)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("the handler's writes did not time out")
 			}
 		})
 		wg.Wait()
@@ -351,4 +404,38 @@ func TestHijack(t *testing.T) {
 		}
 		e.checkServes(t)
 	})
+}
+
+// TestTwoListeners serves one Server on two listeners; Shutdown stops both.
+func TestTwoListeners(t *testing.T) {
+	for _, perConn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("GoroutinePerConn=%v", perConn), func(t *testing.T) {
+			a := newApp()
+			srv := &server.Server{Handler: web.HandlerFunc(a.serveWeb), GoroutinePerConn: perConn}
+			var addrs []string
+			served := make(chan error, 2)
+			for range 2 {
+				ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				addrs = append(addrs, ln.Addr().String())
+				go func() { served <- srv.Serve(ln) }()
+			}
+			for _, addr := range addrs {
+				e := &env{addr: addr}
+				e.checkServes(t)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				if err := <-served; !errors.Is(err, server.ErrServerClosed) {
+					t.Errorf("Serve returned %v", err)
+				}
+			}
+		})
+	}
 }

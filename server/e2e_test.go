@@ -64,6 +64,7 @@ func runParallel(t *testing.T, f func(t *testing.T, m mode)) {
 
 // env is a running server.
 type env struct {
+	app    *app
 	srv    *server.Server
 	addr   string
 	logs   *syncBuffer
@@ -131,7 +132,7 @@ func (m mode) serve(t *testing.T, ln net.Listener, a *app, cfg func(*server.Serv
 	if cfg != nil {
 		cfg(srv)
 	}
-	e := &env{srv: srv, addr: ln.Addr().String(), logs: logs, served: make(chan error, 1)}
+	e := &env{app: a, srv: srv, addr: ln.Addr().String(), logs: logs, served: make(chan error, 1)}
 	go func() { e.served <- srv.Serve(ln) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -488,5 +489,61 @@ func TestHead(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// TestConcurrentClients runs many connections at once, each sending
+// pipelined batches of GETs and POSTs with bodies, to shake out races in
+// the hand-over between the readiness loops and the workers.
+func TestConcurrentClients(t *testing.T) {
+	const clients, rounds = 40, 25
+	run(t, func(t *testing.T, m mode) {
+		e := m.start(t, newApp(), nil)
+		var wg sync.WaitGroup
+		for i := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := net.Dial("tcp", e.addr)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				br := bufio.NewReader(c)
+				for r := range rounds {
+					var req strings.Builder
+					var want []string
+					for k := range 1 + (i+r)%4 {
+						tag := fmt.Sprintf("c%d-r%d-k%d", i, r, k)
+						if k%2 == 0 {
+							fmt.Fprintf(&req, "GET /query?%s HTTP/1.1\r\nHost: x\r\n\r\n", tag)
+						} else {
+							body := tag + strings.Repeat(".", (i*r*k)%5000)
+							fmt.Fprintf(&req, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+							tag = body
+						}
+						want = append(want, tag)
+					}
+					if _, err := io.WriteString(c, req.String()); err != nil {
+						t.Error(err)
+						return
+					}
+					for _, w := range want {
+						resp, err := tryReadResponse(br, "GET")
+						if err != nil {
+							t.Errorf("client %d round %d: %v", i, r, err)
+							return
+						}
+						if resp.body != w {
+							t.Errorf("client %d round %d: got %.40q, want %.40q", i, r, resp.body, w)
+							return
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
 	})
 }

@@ -417,9 +417,14 @@ type pollConn struct {
 	readReady  bool // readable since the owner last looked
 	writeReady bool // writable since the owner last looked
 	aborted    bool
-	partial    bool  // parked with part of a head in its buffer
-	deadline   int64 // parked: idle or header deadline, unix ns
-	waiter     chan struct{}
+	// hup is set once the peer shut down its side (or the socket failed).
+	// With edge-triggered events that is reported once, often together
+	// with the last data, so the connection must not park again: the EOF
+	// is only seen by reading, and no further event would come.
+	hup      bool
+	partial  bool  // parked with part of a head in its buffer
+	deadline int64 // parked: idle or header deadline, unix ns
+	waiter   chan struct{}
 }
 
 const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
@@ -427,6 +432,9 @@ const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLER
 // notify is called by the loop for each readiness event.
 func (pc *pollConn) notify(ev uint32) {
 	pc.mu.Lock()
+	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+		pc.hup = true
+	}
 	switch pc.state {
 	case stParked:
 		if ev&readEvents == 0 {
@@ -573,7 +581,7 @@ func (pc *pollConn) write(p []byte, timeout time.Duration) error {
 func (pc *pollConn) park(deadline int64, partial bool) bool {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if pc.readReady || pc.aborted {
+	if pc.readReady || pc.aborted || pc.hup {
 		pc.readReady = false
 		return false
 	}

@@ -30,11 +30,16 @@ type exchange struct {
 	// garbage collector instead of going back to the pool.
 	pinned   bool
 	hijacked bool
+	// writeErr is the first failed write to the client during the current
+	// request: the connection is broken, later writes fail at once, and
+	// the handler's resulting error is not logged.
+	writeErr error
 }
 
 // serve runs the connection until it parks, closes or is hijacked.
 func (x *exchange) serve(c *conn) {
 	x.c = c
+	x.writeErr = nil
 	defer func() { x.c = nil }()
 	s := c.srv
 	if c.lingerUntil != 0 {
@@ -224,9 +229,16 @@ func (x *exchange) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
+	if x.writeErr != nil {
+		c.out = c.out[:0]
+		return x.writeErr
+	}
 	err := c.t.write(c.out, c.srv.to.Write)
 	c.out = c.out[:0]
 	x.resp.flushed()
+	if err != nil {
+		x.writeErr = err
+	}
 	return err
 }
 
@@ -257,6 +269,12 @@ func (x *exchange) handle() bool {
 		return false
 	}
 	if panicked {
+		return false
+	}
+	if x.writeErr != nil {
+		// The client is gone or stopped reading (write timeout): there is
+		// no one to answer, and nothing worth logging.
+		c.closeNow()
 		return false
 	}
 	if x.body.err != nil {

@@ -146,6 +146,9 @@ func (r *response) Write(p []byte) (int, error) {
 	if r.done {
 		return 0, ErrHijacked
 	}
+	if r.x.writeErr != nil {
+		return 0, r.x.writeErr
+	}
 	if !wire.BodyAllowed(r.status) {
 		return 0, ErrBodyNotAllowed
 	}
@@ -205,6 +208,11 @@ func (r *response) commit(final bool) {
 	case !wire.BodyAllowed(r.status):
 	case r.declared >= 0:
 		rh.ContentLength = r.declared
+		if final && r.written < r.declared && !r.isHead {
+			// The handler declared more than it wrote: only closing
+			// tells the client the body is incomplete.
+			r.closeAfter = true
+		}
 	case final:
 		rh.ContentLength = r.written
 		if r.isHead && r.written == 0 {
