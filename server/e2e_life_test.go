@@ -439,3 +439,24 @@ func TestTwoListeners(t *testing.T) {
 		})
 	}
 }
+
+// TestTrace checks the `brick -v` printer, including for a request whose
+// body made the server move to a new read buffer.
+func TestTrace(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		trace := new(syncBuffer)
+		e := m.start(t, newApp(), func(s *server.Server) { s.Trace = trace })
+		value := pattern(4000)
+		body := pattern(50000)
+		c, br := e.dial(t)
+		write(t, c, "POST /len HTTP/1.1\r\nHost: x\r\nX-Big: "+value+"\r\nContent-Length: 50000\r\n\r\n"+body)
+		if r := readResponse(t, br, "POST"); r.body != "50000" {
+			t.Fatalf("%q", r.body)
+		}
+		got := trace.String()
+		want := "< POST /len HTTP/1.1\n< Host: x\n< X-Big: " + value + "\n< Content-Length: 50000\n< \n> HTTP/1.1 200 OK\n"
+		if !strings.HasPrefix(got, want) || !strings.HasSuffix(got, "\n> \n> 50000\n\n") {
+			t.Fatalf("trace:\n%.300s\n...\n%s", got, got[max(0, len(got)-200):])
+		}
+	})
+}

@@ -23,8 +23,10 @@ type exchange struct {
 	body body
 
 	pending   []byte // response body held back to compute Content-Length
-	headStart int    // the request head is c.buf[headStart:headEnd]
-	headEnd   int
+	// head is the request head in the read buffer; it stays valid while
+	// the request is served even if the body moves to a new buffer.
+	head    []byte
+	headEnd int // where the head ends in the read buffer it was parsed in
 	// pinned is set when the read buffer was replaced during a request:
 	// the old one still backs the request's views, so it is left to the
 	// garbage collector instead of going back to the pool.
@@ -136,11 +138,12 @@ func (x *exchange) serveBuffered() bool {
 			return false
 		}
 		c.scan = 0
-		x.headStart, x.headEnd = c.r, c.r+n
+		x.head, x.headEnd = c.buf[c.r:c.r+n], c.r+n
 		c.r += n
 		ok := x.handle()
 		x.req.Reset()
 		x.req.Body = nil
+		x.head = nil
 		if !ok {
 			return false
 		}
@@ -312,7 +315,7 @@ func (x *exchange) handle() bool {
 	}
 	x.resp.finish()
 	if s.trace != nil {
-		s.trace.exchange(c.buf[x.headStart:x.headEnd], &x.resp)
+		s.trace.exchange(x.head, &x.resp)
 	}
 	// A response committed before Shutdown began could not say
 	// "Connection: close"; the connection closes after it all the same,
