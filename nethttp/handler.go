@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 
@@ -36,7 +37,13 @@ func (a *adapter) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error) {
 			panic(v)
 		}
 	}()
-	a.h.ServeHTTP(rw, req)
+	h := a.h
+	if req.RequestURI == "*" && req.Method == http.MethodOptions {
+		// net/http's Server answers "OPTIONS *" itself rather than passing
+		// it to a handler that cannot route it (a ServeMux answers 400).
+		h = http.HandlerFunc(optionsAsterisk)
+	}
+	h.ServeHTTP(rw, req)
 	if rw.hijacked {
 		return nil
 	}
@@ -44,6 +51,17 @@ func (a *adapter) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error) {
 		rw.WriteHeader(http.StatusOK)
 	}
 	return nil
+}
+
+// optionsAsterisk answers "OPTIONS *" as net/http's Server does: 200 with
+// an empty body.
+func optionsAsterisk(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Length", "0")
+	if r.ContentLength != 0 {
+		// A body would have to be read to reuse the connection; as
+		// net/http does, read a little of it and let the server decide.
+		io.CopyN(io.Discard, r.Body, 4<<10)
+	}
 }
 
 // responseWriter is the http.ResponseWriter over a web.ResponseWriter.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -564,5 +565,142 @@ func TestClient(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+	})
+}
+
+// TestDifferential sends the same raw requests to net/http's own server and
+// to Brick with the adapter, serving the same handler, and compares what
+// the handler saw and what the client got back.
+func TestDifferential(t *testing.T) {
+	describe := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		var keys []string
+		for k := range r.Header {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var hdr strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&hdr, "%s=%q ", k, r.Header[k])
+		}
+		fmt.Fprintf(w, "method=%s uri=%s path=%q rawpath=%q rawquery=%q host=%q urlhost=%q scheme=%q proto=%s/%d.%d\n"+
+			"cl=%d te=%q close=%v body=%q err=%v trailer=%q\nheader: %s\n",
+			r.Method, r.RequestURI, r.URL.Path, r.URL.RawPath, r.URL.RawQuery, r.Host, r.URL.Host, r.URL.Scheme,
+			r.Proto, r.ProtoMajor, r.ProtoMinor, r.ContentLength, r.TransferEncoding, r.Close, b, err, r.Trailer, hdr.String())
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/", describe)
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/elsewhere", http.StatusFound) })
+	mux.HandleFunc("/status/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		w.WriteHeader(code)
+	})
+	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", "a=1; Path=/")
+		w.Header().Add("Set-Cookie", "b=2")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Multi", "x, y")
+		io.WriteString(w, "<html><body>sniffed</body></html>")
+	})
+	mux.HandleFunc("/flush", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "one ")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, "two")
+	})
+	mux.HandleFunc("/declared", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "3")
+		io.WriteString(w, "abc")
+	})
+	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", http.StatusForbidden) })
+	mux.Handle("/files/", http.StripPrefix("/files/", http.FileServer(http.FS(fstest.MapFS{
+		"f.txt": {Data: []byte("0123456789"), ModTime: time.Unix(1700000000, 0)},
+	}))))
+	requests := []struct{ name, raw string }{
+		{"response headers", "GET /headers HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"flush", "GET /flush HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"flush HTTP/1.0", "GET /flush HTTP/1.0\r\n\r\n"},
+		{"declared length", "GET /declared HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"http.Error", "GET /error HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"file", "GET /files/f.txt HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"file range", "GET /files/f.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=2-4\r\n\r\n"},
+		{"file unsatisfiable range", "GET /files/f.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=50-60\r\n\r\n"},
+		{"file HEAD", "HEAD /files/f.txt HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"file directory redirect", "GET /files HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"simple", "GET /a/b?c=d&e HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\nAccept: */*\r\n\r\n"},
+		{"escaped path", "GET /a%2Fb/%7Euser?q=%20 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"absolute form", "GET http://other.example:81/p?q HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"HTTP/1.0", "GET /x HTTP/1.0\r\nHost: h\r\n\r\n"},
+		{"HTTP/1.0 keep-alive", "GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"},
+		{"Connection close", "GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"},
+		{"repeated fields", "GET / HTTP/1.1\r\nHost: h\r\nx-a: 1\r\nX-A: 2\r\naccept-encoding: gzip\r\ncookie: a=1\r\nCookie: b=2\r\n\r\n"},
+		{"Content-Length body", "POST /f HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"},
+		// Not compared: request trailers (package wire checks and drops
+		// them; net/http fills Request.Trailer), and Expect: 100-continue
+		// with the body already sent (Brick sends no 100 Continue when it
+		// need not wait for the body; net/http always does).
+		{"chunked body", "POST /f HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"},
+		{"OPTIONS * with a body", "OPTIONS * HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"},
+		{"zero Content-Length", "POST /f HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"},
+		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"HEAD", "HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"redirect", "GET /redirect HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"204", "GET /status/204 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"304", "GET /status/304 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"500", "GET /status/500 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"unknown method", "PURGE /x HTTP/1.1\r\nHost: h\r\n\r\n"},
+	}
+	// net/http's answers, from a server of its own.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := &http.Server{Handler: mux}
+	go std.Serve(ln)
+	defer std.Close()
+	exchange := func(t *testing.T, addr, raw string) string {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, raw)
+		method, _, _ := strings.Cut(raw, " ")
+		br := bufio.NewReader(c)
+		var out strings.Builder
+		for {
+			resp, err := http.ReadResponse(br, &http.Request{Method: method})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Header.Del("Date")
+			var keys []string
+			for k := range resp.Header {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			fmt.Fprintf(&out, "%d close=%v\n", resp.StatusCode, resp.Close)
+			for _, k := range keys {
+				fmt.Fprintf(&out, "%s: %q\n", k, resp.Header[k])
+			}
+			fmt.Fprintf(&out, "\n%s", b)
+			if resp.StatusCode >= 200 {
+				return out.String()
+			}
+		}
+	}
+	want := map[string]string{}
+	for _, rq := range requests {
+		want[rq.name] = exchange(t, ln.Addr().String(), rq.raw)
+	}
+	serve(t, mux, func(t *testing.T, s *testServer) {
+		for _, rq := range requests {
+			t.Run(rq.name, func(t *testing.T) {
+				if got := exchange(t, s.addr, rq.raw); got != want[rq.name] {
+					t.Errorf("Brick:\n%s\nnet/http:\n%s", got, want[rq.name])
+				}
+			})
+		}
 	})
 }

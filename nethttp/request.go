@@ -34,8 +34,9 @@ func newRequest(r *web.Request) (*http.Request, error) {
 	}
 	for _, f := range r.Header.Fields() {
 		key := textproto.CanonicalMIMEHeaderKey(string(f.Name))
-		if key == "Host" {
-			// net/http moves Host out of the header into Request.Host.
+		if key == "Host" || key == "Transfer-Encoding" && r.Chunked {
+			// net/http moves Host into Request.Host and the chunked
+			// coding into Request.TransferEncoding.
 			continue
 		}
 		req.Header[key] = append(req.Header[key], string(f.Value))
