@@ -13,7 +13,9 @@
 // is therefore: an idle connection holds neither a goroutine nor a buffer.
 //
 // On Linux, one readiness loop per core (an epoll instance and a goroutine
-// waiting on it) owns the sockets. Each socket is registered once,
+// waiting on it) owns the sockets. The goroutine waits in Go's netpoller,
+// on the epoll descriptor itself, rather than in a blocking epoll_wait,
+// which would hold a P until the runtime's sysmon took it back. Each socket is registered once,
 // edge-triggered for reading and writing, so the steady state needs no
 // epoll_ctl calls. When a parked connection becomes readable its loop hands
 // it to a worker goroutine from a pool; the worker reads, parses with
@@ -34,6 +36,11 @@
 // stopped half-way, a silent close for an idle connection). Waits inside a
 // request use a timer, since they are the slow path.
 //
+// A connection the server closes while the client may still be sending
+// (an error response, an unread body) is closed lingering: response, FIN,
+// then input discarded for up to a second, so the client's kernel does
+// not receive a reset that would destroy the response before it is read.
+//
 // Listeners without a file descriptor, Server.GoroutinePerConn, and systems
 // other than Linux use the portable model: a goroutine per connection over
 // Go's netpoller, running the same protocol code (exchange.go) through the
@@ -48,6 +55,8 @@
 //   - response.go: the ResponseWriter and response framing.
 //   - body.go: streaming request bodies, 100-continue, draining.
 //   - engine_linux.go: the readiness loops; std.go: goroutine per conn.
+//   - e2e_*_test.go: end-to-end tests over loopback, in a matrix of both
+//     models and both handler kinds (native and through nethttp).
 //   - clock.go: the cached Date value and the timeout sweep.
 //   - trace.go: the `brick -v` exchange printer.
 package server
