@@ -22,7 +22,7 @@ type exchange struct {
 	resp response
 	body body
 
-	pending   []byte // response body held back to compute Content-Length
+	pending []byte // response body held back to compute Content-Length
 	// head is the request head in the read buffer; it stays valid while
 	// the request is served even if the body moves to a new buffer.
 	head    []byte
