@@ -22,10 +22,12 @@ type app struct {
 	started chan string   // a blocking handler sends its path when it starts
 	release chan struct{} // closed by the test to let blocking handlers go on
 	ended   chan string   // "/block" reports how it ended: "released" or "cancelled"
+	clones  chan *web.Request
 }
 
 func newApp() *app {
-	return &app{started: make(chan string, 64), release: make(chan struct{}), ended: make(chan string, 64)}
+	return &app{started: make(chan string, 64), release: make(chan struct{}), ended: make(chan string, 64),
+		clones: make(chan *web.Request, 64)}
 }
 
 // block waits for the test to release the handler or for the request's
@@ -144,6 +146,18 @@ func (a *app) serveWeb(w web.ResponseWriter, r *web.Request) error {
 		w.Header().Set("Content-Length", "10")
 		_, err := w.WriteString("hello")
 		return err
+	case "/wrapped":
+		// A middleware's wrapper must not hide flushing and hijacking.
+		ww := &wrapper{w}
+		ww.WriteString("first")
+		if err := web.Flush(ww); err != nil {
+			return err
+		}
+		_, err := ww.WriteString("second")
+		return err
+	case "/clone":
+		a.clones <- r.Clone()
+		return nil
 	case "/hijack":
 		nc, brw, err := web.Hijack(w)
 		if err != nil {
@@ -228,6 +242,13 @@ func (a *app) serveStd(w http.ResponseWriter, r *http.Request) {
 	case "/short":
 		w.Header().Set("Content-Length", "10")
 		io.WriteString(w, "hello")
+	case "/wrapped":
+		ww := &stdWrapper{w}
+		io.WriteString(ww, "first")
+		if err := http.NewResponseController(ww).Flush(); err != nil {
+			panic(err)
+		}
+		io.WriteString(ww, "second")
 	case "/hijack":
 		nc, brw, err := w.(http.Hijacker).Hijack()
 		if err != nil {
@@ -238,6 +259,17 @@ func (a *app) serveStd(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 	}
 }
+
+// wrapper is a middleware's web.ResponseWriter wrapper: it exposes the
+// writer it wraps through Unwrap and nothing else.
+type wrapper struct{ web.ResponseWriter }
+
+func (w *wrapper) Unwrap() web.ResponseWriter { return w.ResponseWriter }
+
+// stdWrapper is the same for net/http, as http.ResponseController expects.
+type stdWrapper struct{ http.ResponseWriter }
+
+func (w *stdWrapper) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // hijacked answers on a hijacked connection: it reads the line the client
 // sent after the request head and echoes it in a raw response.

@@ -350,3 +350,45 @@ func TestLargeHeads(t *testing.T) {
 		})
 	})
 }
+
+// TestWrappedWriter checks that flushing works through a wrapper that
+// only offers Unwrap.
+func TestWrappedWriter(t *testing.T) {
+	run(t, func(t *testing.T, m mode) {
+		e := m.start(t, newApp(), nil)
+		r := e.roundTrip(t, "GET /wrapped HTTP/1.1\r\nHost: x\r\n\r\n")
+		if r.StatusCode != 200 || r.body != "firstsecond" || len(r.TransferEncoding) != 1 {
+			t.Fatalf("%d %q %v: the flush did not reach the server's writer", r.StatusCode, r.body, r.TransferEncoding)
+		}
+	})
+}
+
+// TestClone keeps requests past their handler with Request.Clone while
+// the connection goes on reusing its buffer; the clones must not change.
+func TestClone(t *testing.T) {
+	for _, m := range modes {
+		if m.adapt {
+			continue // net/http requests are the handler's own anyway
+		}
+		t.Run(m.name, func(t *testing.T) {
+			a := newApp()
+			e := m.start(t, a, nil)
+			c, br := e.dial(t)
+			var sent []string
+			for i := range 20 {
+				target := fmt.Sprintf("/clone?i=%d&pad=%s", i, pattern(i*37))
+				sent = append(sent, target)
+				write(t, c, "GET "+target+" HTTP/1.1\r\nHost: h"+strconv.Itoa(i)+"\r\nX-I: "+strconv.Itoa(i)+"\r\n\r\n")
+				readResponse(t, br, "GET")
+			}
+			for i, target := range sent {
+				r := <-a.clones
+				if string(r.Method) != "GET" || string(r.Target) != target || string(r.Path) != "/clone" ||
+					string(r.Query) != target[len("/clone?"):] || string(r.Host) != "h"+strconv.Itoa(i) ||
+					string(r.Header.Get("X-I")) != strconv.Itoa(i) {
+					t.Errorf("clone %d: %s %s path %s query %s host %s X-I %s", i, r.Method, r.Target, r.Path, r.Query, r.Host, r.Header.Get("X-I"))
+				}
+			}
+		})
+	}
+}
