@@ -494,6 +494,15 @@ func (pc *pollConn) read(p []byte, _ int64) (int, error) {
 		case err == unix.EINTR:
 			continue
 		case err == unix.EAGAIN:
+			pc.mu.Lock()
+			hup := pc.hup
+			pc.mu.Unlock()
+			if hup {
+				// After the peer's FIN a read returns 0, not EAGAIN; a
+				// socket reporting both is broken, and since park refuses
+				// to wait once hup is set, reporting EAGAIN would spin.
+				return 0, io.EOF
+			}
 			return 0, errAgain
 		}
 		return 0, err
