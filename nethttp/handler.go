@@ -71,6 +71,7 @@ type responseWriter struct {
 	header      http.Header
 	wroteHeader bool
 	hijacked    bool
+	status      int
 }
 
 var (
@@ -101,7 +102,7 @@ func (rw *responseWriter) WriteHeader(code int) {
 		rw.w.WriteHeader(code)
 		return
 	}
-	rw.wroteHeader = true
+	rw.wroteHeader, rw.status = true, code
 	rw.w.WriteHeader(code)
 }
 
@@ -116,12 +117,21 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		}
 		rw.WriteHeader(http.StatusOK)
 	}
+	if rw.noBody() {
+		// net/http's own error value, which handlers compare with.
+		return 0, http.ErrBodyNotAllowed
+	}
 	return rw.w.Write(p)
+}
+
+// noBody reports whether the status allows no body (RFC 9110 §6.4.1).
+func (rw *responseWriter) noBody() bool {
+	return rw.status == http.StatusNoContent || rw.status == http.StatusNotModified
 }
 
 // WriteString writes body bytes.
 func (rw *responseWriter) WriteString(s string) (int, error) {
-	if !rw.wroteHeader || rw.hijacked {
+	if !rw.wroteHeader || rw.hijacked || rw.noBody() {
 		return rw.Write([]byte(s))
 	}
 	return rw.w.WriteString(s)
