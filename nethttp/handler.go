@@ -71,7 +71,6 @@ type responseWriter struct {
 	header      http.Header
 	wroteHeader bool
 	hijacked    bool
-	status      int
 }
 
 var (
@@ -102,7 +101,7 @@ func (rw *responseWriter) WriteHeader(code int) {
 		rw.w.WriteHeader(code)
 		return
 	}
-	rw.wroteHeader, rw.status = true, code
+	rw.wroteHeader = true
 	rw.w.WriteHeader(code)
 }
 
@@ -117,24 +116,27 @@ func (rw *responseWriter) Write(p []byte) (int, error) {
 		}
 		rw.WriteHeader(http.StatusOK)
 	}
-	if rw.noBody() {
-		// net/http's own error value, which handlers compare with.
-		return 0, http.ErrBodyNotAllowed
-	}
-	return rw.w.Write(p)
+	return netHTTPError(rw.w.Write(p))
 }
 
-// noBody reports whether the status allows no body (RFC 9110 §6.4.1).
-func (rw *responseWriter) noBody() bool {
-	return rw.status == http.StatusNoContent || rw.status == http.StatusNotModified
+// netHTTPError turns Brick's write errors into net/http's own values,
+// which handlers compare with.
+func netHTTPError(n int, err error) (int, error) {
+	switch err {
+	case web.ErrBodyNotAllowed:
+		err = http.ErrBodyNotAllowed
+	case web.ErrContentLength:
+		err = http.ErrContentLength
+	}
+	return n, err
 }
 
 // WriteString writes body bytes.
 func (rw *responseWriter) WriteString(s string) (int, error) {
-	if !rw.wroteHeader || rw.hijacked || rw.noBody() {
+	if !rw.wroteHeader || rw.hijacked {
 		return rw.Write([]byte(s))
 	}
-	return rw.w.WriteString(s)
+	return netHTTPError(rw.w.WriteString(s))
 }
 
 // Flush sends what was written so far.

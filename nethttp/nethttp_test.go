@@ -350,7 +350,10 @@ func TestResponse(t *testing.T) {
 	})
 	mux.HandleFunc("/declared", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "5")
-		io.WriteString(w, "hello")
+		io.WriteString(w, "hel")
+		if n, err := io.WriteString(w, "lo, world"); n != 2 || err != http.ErrContentLength {
+			panic(fmt.Sprintf("write past Content-Length: %d, %v; want 2, http.ErrContentLength", n, err))
+		}
 	})
 	mux.HandleFunc("/close", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")

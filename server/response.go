@@ -13,10 +13,10 @@ import (
 
 // Errors a handler can get from writing.
 var (
-	// ErrBodyNotAllowed: the status or method has no response body.
-	ErrBodyNotAllowed = errors.New("server: response status or method allows no body")
+	// ErrBodyNotAllowed: the status has no response body.
+	ErrBodyNotAllowed = web.ErrBodyNotAllowed
 	// ErrContentLength: more bytes than the declared Content-Length.
-	ErrContentLength = errors.New("server: wrote more than the declared Content-Length")
+	ErrContentLength = web.ErrContentLength
 	// ErrHijacked: the connection was hijacked.
 	ErrHijacked = errors.New("server: connection hijacked")
 )

@@ -41,3 +41,12 @@ func StatusOf(err error) int {
 // ErrAbortHandler aborts a response without a log line: returned or
 // panicked with, it closes the connection like any other abort.
 var ErrAbortHandler = errors.New("web: abort handler")
+
+// Errors a ResponseWriter's Write returns, shared by every implementation
+// so that adapters can recognise them.
+var (
+	// ErrBodyNotAllowed: the status (1xx, 204, 304) allows no body.
+	ErrBodyNotAllowed = errors.New("web: response status allows no body")
+	// ErrContentLength: more bytes than the declared Content-Length.
+	ErrContentLength = errors.New("web: wrote more than the declared Content-Length")
+)
