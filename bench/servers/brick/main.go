@@ -4,9 +4,14 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"log"
 	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
 
 	"github.com/brick-server/brick/nethttp"
 	"github.com/brick-server/brick/server"
@@ -18,7 +23,12 @@ var hello = []byte("Hello, World!")
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	api := flag.String("api", "native", "native (Brick's handler API) or nethttp (the net/http adapter)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGTERM or SIGINT")
 	flag.Parse()
+	if *cpuprofile != "" {
+		stop := profile(*cpuprofile)
+		defer stop()
+	}
 	var h web.Handler
 	switch *api {
 	case "native":
@@ -36,5 +46,29 @@ func main() {
 		log.Fatalf("unknown -api %q", *api)
 	}
 	s := &server.Server{Handler: h}
-	log.Fatal(s.ListenAndServe(*addr))
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		s.Close()
+	}()
+	if err := s.ListenAndServe(*addr); err != nil && err != server.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+// profile starts CPU profiling into path and returns the function that
+// stops it.
+func profile(path string) func() {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
