@@ -221,8 +221,9 @@ func (b *body) makeRoom() {
 	nb = nb[:cap(nb)]
 	n := copy(nb, c.buf[c.r:c.w])
 	c.buf, c.r, c.w = nb, 0, n
+	// The old buffer is not returned to the pool: the request's views
+	// still point into it, so the garbage collector takes it later.
 	b.base = 0
-	b.x.pinned = true
 }
 
 // finish runs after the handler: it reads and discards what the handler

@@ -25,12 +25,8 @@ type exchange struct {
 	pending []byte // response body held back to compute Content-Length
 	// head is the request head in the read buffer; it stays valid while
 	// the request is served even if the body moves to a new buffer.
-	head    []byte
-	headEnd int // where the head ends in the read buffer it was parsed in
-	// pinned is set when the read buffer was replaced during a request:
-	// the old one still backs the request's views, so it is left to the
-	// garbage collector instead of going back to the pool.
-	pinned   bool
+	head     []byte
+	headEnd  int // where the head ends in the read buffer it was parsed in
 	hijacked bool
 	// writeErr is the first failed write to the client during the current
 	// request: the connection is broken, later writes fail at once, and
@@ -121,12 +117,7 @@ func (x *exchange) serveBuffered() bool {
 		n, err := x.req.Parse(c.buf[c.r:c.w], &s.lim.Limits)
 		if err == wire.ErrNeedMore {
 			c.scan = x.req.ScanPos()
-			if c.w-c.r >= len(c.buf) && c.w-c.r > s.lim.MaxHeaderBytes {
-				// Cannot happen: Parse rejects heads over the limit.
-				err = wire.ErrHeaderTooLarge
-			} else {
-				return true
-			}
+			return true
 		}
 		if err != nil {
 			x.req.Reset()
@@ -324,7 +315,6 @@ func (x *exchange) handle() bool {
 		x.end()
 		return false
 	}
-	x.afterRequest()
 	if len(c.out) >= flushAt {
 		if x.flush() != nil {
 			c.closeNow()
@@ -332,12 +322,6 @@ func (x *exchange) handle() bool {
 		}
 	}
 	return true
-}
-
-// afterRequest undoes a buffer swap made while reading the body: the
-// request's views are dead now, so the remaining bytes can move.
-func (x *exchange) afterRequest() {
-	x.pinned = false
 }
 
 // call runs the handler, turning a panic into a 500 (when nothing was sent
