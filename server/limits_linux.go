@@ -2,12 +2,14 @@ package server
 
 import "golang.org/x/sys/unix"
 
-// defaultMaxConns leaves a tenth of the open-file limit for everything else
-// the process opens (files served, logs, sockets to workers).
+// defaultMaxConns leaves part of the open-file limit for everything else the
+// process opens (files served, logs, sockets to workers): a tenth, or 1024
+// descriptors when that is less.
 func defaultMaxConns() int {
 	var rl unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == unix.RLIM_INFINITY {
 		return 10000
 	}
-	return max(int(rl.Cur)*9/10, 64)
+	n := int(rl.Cur)
+	return max(n*9/10, n-1024, 64)
 }

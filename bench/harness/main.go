@@ -174,7 +174,13 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		log.Printf("%s: %s", sc.name, spec.name)
 		r, err := h.measure(ctx, spec, sc)
 		if err != nil {
-			return fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
+			if sc.smoke || ctx.Err() != nil {
+				return fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
+			}
+			// One peer failing must not lose the others' figures: the
+			// failure goes into its row.
+			log.Printf("%s on %s failed: %v", sc.name, spec.name, err)
+			r = row{server: spec.name, errors: "failed: " + firstLine(err.Error())}
 		}
 		rows = append(rows, r)
 	}
@@ -191,4 +197,11 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		return err
 	}
 	return drawChart(filepath.Join(dir, sc.name+".png"), sc, rows)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -218,7 +218,7 @@ func (h *harness) measureIdle(ctx context.Context, name string, pid, port int, s
 		if err != nil {
 			return row{}, err
 		}
-	case <-time.After(120 * time.Second):
+	case <-time.After(60 * time.Second):
 		return row{}, fmt.Errorf("idle client did not finish opening connections")
 	}
 	// Let the server finish with the requests and go idle.

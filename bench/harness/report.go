@@ -25,10 +25,10 @@ func formatTable(sc scenario, rows []row, env string) string {
 		}
 	}
 	if sc.idleConns > 0 {
-		b.WriteString("| server | idle conns | RSS before (KiB) | RSS after (KiB) | KiB per idle conn | vs brick |\n|---|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| server | idle conns | RSS before (KiB) | RSS after (KiB) | KiB per idle conn | vs brick | errors |\n|---|---:|---:|---:|---:|---:|---|\n")
 		for _, r := range rows {
-			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %s |\n", r.server, r.idleConns, r.rssBefore, r.rssAfter, r.idleKiB,
-				ratio(r.idleKiB, refVal(ref, func(r *row) float64 { return r.idleKiB })))
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %s | %s |\n", r.server, r.idleConns, r.rssBefore, r.rssAfter, r.idleKiB,
+				ratio(r.idleKiB, refVal(ref, func(r *row) float64 { return r.idleKiB })), r.errors)
 		}
 	} else {
 		b.WriteString("| server | req/s | vs brick | req per server-CPU-s | vs brick | p50 | p90 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
