@@ -28,6 +28,13 @@ type exchange struct {
 	head     []byte
 	headEnd  int // where the head ends in the read buffer it was parsed in
 	hijacked bool
+	// keepBuffers is set for the readiness loops' workers: between
+	// connections a worker keeps one empty read buffer and one output
+	// buffer, which spares the pool two round trips per request. A
+	// connection's own goroutine (the portable model) returns them, so
+	// that an idle connection holds no buffer in either model.
+	keepBuffers       bool
+	spareIn, spareOut []byte
 	// writeErr is the first failed write to the client during the current
 	// request: the connection is broken, later writes fail at once, and
 	// the handler's resulting error is not logged.
@@ -68,12 +75,12 @@ func (x *exchange) serve(c *conn) {
 		}
 		deadline := c.waitDeadline(now)
 		if !c.lastFull && !mustRead {
-			c.releaseBuffers()
+			x.releaseBuffers()
 			if c.t.park(deadline, c.r < c.w) {
 				return
 			}
 		}
-		c.ensureReadBuf()
+		x.ensureReadBuf()
 		idle := c.r == c.w
 		if idle {
 			c.idle.Store(true)
@@ -104,6 +111,30 @@ func (x *exchange) serve(c *conn) {
 		c.w += n
 		c.lastFull = c.w == len(c.buf)
 	}
+}
+
+// releaseBuffers takes the connection's empty buffers before it parks,
+// keeping them for the next connection when the exchange may.
+func (x *exchange) releaseBuffers() {
+	c := x.c
+	if x.keepBuffers {
+		if c.r == c.w && len(c.buf) == readBufSize && x.spareIn == nil {
+			x.spareIn, c.buf, c.r, c.w = c.buf, nil, 0, 0
+		}
+		if len(c.out) == 0 && cap(c.out) == readBufSize && x.spareOut == nil {
+			x.spareOut, c.out = c.out, nil
+		}
+	}
+	c.releaseBuffers()
+}
+
+// ensureReadBuf gives the connection a read buffer, the spare one first.
+func (x *exchange) ensureReadBuf() {
+	c := x.c
+	if c.buf == nil && x.spareIn != nil {
+		c.buf, x.spareIn = x.spareIn, nil
+	}
+	c.ensureReadBuf()
 }
 
 // serveBuffered serves every complete request in the read buffer, leaving
@@ -253,7 +284,9 @@ func (x *exchange) handle() bool {
 	closeAfter := req.Close || s.shutting.Load() ||
 		s.lim.MaxRequestsPerConn > 0 && c.requests >= s.lim.MaxRequestsPerConn
 	if c.out == nil {
-		c.out = bufpool.Get(readBufSize)
+		if c.out, x.spareOut = x.spareOut, nil; c.out == nil {
+			c.out = bufpool.Get(readBufSize)
+		}
 	}
 	x.resp.init(x, closeAfter)
 
