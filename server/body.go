@@ -167,12 +167,12 @@ func (b *body) fill() error {
 	c := x.c
 	if b.needCont && !b.continueSent {
 		b.continueSent = true
-		c.out = append(c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
-		x.resp.start = len(c.out)
+		x.out = append(x.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		x.resp.start = len(x.out)
 	}
-	if len(c.out) > 0 {
+	if len(x.out) > 0 {
 		// Earlier pipelined responses and the 100 Continue go out now;
-		// this response's head is not in c.out until the handler commits.
+		// this response's head is not in x.out until the handler commits.
 		if err := x.flush(); err != nil {
 			return err
 		}

@@ -51,26 +51,54 @@ var (
 type conn struct {
 	srv    *Server
 	t      transport
-	remote netip.AddrPort
-	local  netip.AddrPort
+	remote sockAddr
+	local  sockAddr
 
 	buf  []byte // read buffer, len == cap; unconsumed bytes are buf[r:w]
 	r, w int
-	out  []byte // responses not yet written
 
-	scan      int   // where the head-end search resumes (wire.Request.ScanPos)
+	scan      int32 // where the head-end search resumes (wire.Request.ScanPos)
 	headSince int64 // when the first byte of the pending head arrived
-	requests  int
+	requests  int32
 	lastFull  bool // the last read filled the buffer: more may be waiting
 	closed    bool
 	// lingerUntil is set (unix ns) once the connection is closing with a
 	// lingering close: see exchange.lingerClose.
 	lingerUntil int64
-	lingered    int // bytes discarded while lingering
+	lingered    int32 // bytes discarded while lingering (at most lingerMax)
 
 	// idle is set (netConn only) while blocked waiting for a request.
 	// Shutdown closes the connection only if it can take the mark first.
 	idle atomic.Bool
+}
+
+// sockAddr is an IP address and port in 20 bytes, against 32 for a
+// netip.AddrPort (which can carry an IPv6 zone): a connection keeps two, and
+// what a parked connection holds is what bounds how many Brick can keep.
+type sockAddr struct {
+	ip    [16]byte
+	port  uint16
+	is4   bool
+	valid bool
+}
+
+func toSockAddr(ap netip.AddrPort) sockAddr {
+	if !ap.IsValid() {
+		return sockAddr{}
+	}
+	a := ap.Addr()
+	return sockAddr{ip: a.As16(), port: ap.Port(), is4: a.Is4(), valid: true}
+}
+
+// AddrPort returns the address as a netip.AddrPort.
+func (a sockAddr) AddrPort() netip.AddrPort {
+	switch {
+	case !a.valid:
+		return netip.AddrPort{}
+	case a.is4:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.ip).Unmap(), a.port)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16(a.ip), a.port)
 }
 
 // Buffer sizes: a read buffer starts at 4 KiB, which holds a typical head
@@ -85,16 +113,12 @@ const (
 	pendingMax = 32 << 10
 )
 
-// releaseBuffers gives the read and output buffers back to the pool when
+// releaseBuffers gives the read buffer back to the pool when
 // they hold nothing; a parked connection then holds no buffer at all.
 func (c *conn) releaseBuffers() {
 	if c.r == c.w && c.buf != nil {
 		bufpool.Put(c.buf)
 		c.buf, c.r, c.w = nil, 0, 0
-	}
-	if len(c.out) == 0 && c.out != nil {
-		bufpool.Put(c.out)
-		c.out = nil
 	}
 }
 
@@ -137,7 +161,6 @@ func (c *conn) closeNow() {
 	}
 	c.closed = true
 	c.r, c.w = 0, 0
-	c.out = c.out[:0]
 	c.releaseBuffers()
 	c.t.close()
 }
@@ -157,11 +180,6 @@ func (c *conn) waitDeadline(now int64) int64 {
 	return now + int64(c.srv.to.Idle)
 }
 
-// appendCanned appends a short plain-text response that ends the
-// connection: for protocol errors and internal failures.
-func (c *conn) appendCanned(status int, reason string) {
-	c.out = appendCannedResponse(c.out, status, reason, c.srv.clock.Date(), true)
-}
 
 var cannedHeader = func() *wire.Header {
 	h := new(wire.Header)

@@ -92,19 +92,15 @@ func (s *Server) servePoll(ln net.Listener) error {
 		return err
 	}
 	var delay time.Duration
+	acc := new(acceptor)
+	accept := acc.accept // one closure for the listener's life
 	for {
 		if !s.acquire() {
 			return ErrServerClosed
 		}
-		var nfd int
-		var sa unix.Sockaddr
-		var aerr error
-		err := rc.Read(func(fd uintptr) bool {
-			nfd, sa, aerr = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-			return aerr != unix.EAGAIN
-		})
+		err := rc.Read(accept)
 		if err == nil {
-			err = aerr
+			err = acc.err
 		}
 		if err != nil {
 			<-s.slots
@@ -124,7 +120,7 @@ func (s *Server) servePoll(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		e.add(nfd, sa)
+		e.add(acc.fd, rawSockAddr(&acc.rsa))
 	}
 }
 
@@ -157,17 +153,14 @@ func dupListener(ln net.Listener) (*os.File, error) {
 
 // add registers an accepted socket with a loop, edge-triggered for both
 // directions, so no epoll_ctl call is needed again until it closes.
-func (e *engine) add(fd int, sa unix.Sockaddr) {
+func (e *engine) add(fd int, remote sockAddr) {
 	s := e.srv
 	s.conns.Add(1)
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	p := e.pollers[int(e.next.Add(1))%len(e.pollers)]
 	pc := &pollConn{fd: fd, p: p}
 	now := s.clock.Now()
-	pc.conn = conn{srv: s, t: pc, remote: sockaddrAddrPort(sa), headSince: now}
-	if lsa, err := unix.Getsockname(fd); err == nil {
-		pc.local = sockaddrAddrPort(lsa)
-	}
+	pc.conn = conn{srv: s, t: pc, remote: remote, headSince: now, local: rawLocalAddr(fd)}
 	pc.deadline = now + int64(s.to.ReadHeader)
 	if !e.table.set(fd, pc) {
 		s.log.Warn("descriptor beyond the connection table; closing", "fd", fd)
@@ -184,14 +177,62 @@ func (e *engine) add(fd int, sa unix.Sockaddr) {
 	}
 }
 
-func sockaddrAddrPort(sa unix.Sockaddr) netip.AddrPort {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+// acceptor takes one connection per call from a listening socket; its
+// method is the callback given to the netpoller, made once per listener so
+// that accepting allocates nothing but the connection itself.
+type acceptor struct {
+	fd  int
+	rsa unix.RawSockaddrAny
+	err error
+}
+
+// accept runs accept4; it returns false (wait for readiness) on EAGAIN.
+func (a *acceptor) accept(lfd uintptr) bool {
+	l := uint32(unix.SizeofSockaddrAny)
+	n, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, lfd, uintptr(unsafe.Pointer(&a.rsa)),
+		uintptr(unsafe.Pointer(&l)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	a.fd, a.err = int(n), nil
+	if e != 0 {
+		a.fd, a.err = -1, e
 	}
-	return netip.AddrPort{}
+	return e != unix.EAGAIN
+}
+
+// rawLocalAddr is getsockname(2) into a sockAddr, without the allocations
+// of unix.Getsockname.
+func rawLocalAddr(fd int) sockAddr {
+	var rsa unix.RawSockaddrAny
+	l := uint32(unix.SizeofSockaddrAny)
+	_, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
+	if e != 0 {
+		return sockAddr{}
+	}
+	return rawSockAddr(&rsa)
+}
+
+// rawSockAddr converts a kernel socket address; other families than IPv4
+// and IPv6 (a Unix socket's) give the zero sockAddr.
+func rawSockAddr(rsa *unix.RawSockaddrAny) sockAddr {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		in := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		a := sockAddr{port: netPort(&in.Port), is4: true, valid: true}
+		a.ip[10], a.ip[11] = 0xff, 0xff
+		copy(a.ip[12:], in.Addr[:])
+		return a
+	case unix.AF_INET6:
+		in := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		a := sockAddr{ip: in.Addr, port: netPort(&in.Port), valid: true}
+		a.is4 = netip.AddrFrom16(a.ip).Is4In6()
+		return a
+	}
+	return sockAddr{}
+}
+
+// netPort reads a port stored in network byte order.
+func netPort(p *uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return uint16(b[0])<<8 | uint16(b[1])
 }
 
 // dispatch runs a connection that became readable on an idle worker, or on
@@ -243,13 +284,20 @@ func (e *engine) sweep(now int64) {
 	e.table.each(func(pc *pollConn) {
 		if partial, ok := pc.claimParked(now); ok {
 			if partial {
-				pc.out = appendCannedResponse(pc.out[:0], 408, "request header timeout", e.srv.clock.Date(), true)
-				unix.Write(pc.fd, pc.out)
+				var buf [256]byte
+				rawWrite(pc.fd, appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true))
 			}
 			pc.closeNow()
 		}
 	})
 	e.mu.Lock()
+	// Workers idle for a second give their spare buffers back: they are for
+	// bursts, and a quiet server should hold memory only for connections.
+	for _, w := range e.idle {
+		if now-w.last > int64(time.Second) {
+			w.x.dropSpares()
+		}
+	}
 	old := 0
 	for old < len(e.idle) && now-e.idle[old].last > int64(workerIdleTime) {
 		e.idle[old].ch <- nil

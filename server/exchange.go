@@ -35,6 +35,9 @@ type exchange struct {
 	// that an idle connection holds no buffer in either model.
 	keepBuffers       bool
 	spareIn, spareOut []byte
+	// out gathers the responses not yet written; it is empty whenever the
+	// connection parks, so it belongs here rather than to the connection.
+	out []byte
 	// writeErr is the first failed write to the client during the current
 	// request: the connection is broken, later writes fail at once, and
 	// the handler's resulting error is not logged.
@@ -45,7 +48,12 @@ type exchange struct {
 func (x *exchange) serve(c *conn) {
 	x.c = c
 	x.writeErr = nil
-	defer func() { x.c = nil }()
+	defer func() {
+		// Whatever was not written belongs to a connection now closed.
+		x.out = x.out[:0]
+		x.releaseOut()
+		x.c = nil
+	}()
 	s := c.srv
 	if c.lingerUntil != 0 {
 		x.linger()
@@ -58,7 +66,7 @@ func (x *exchange) serve(c *conn) {
 		if !x.serveBuffered() {
 			return
 		}
-		if len(c.out) > 0 {
+		if len(x.out) > 0 {
 			if err := x.flush(); err != nil {
 				c.closeNow()
 				return
@@ -99,7 +107,7 @@ func (x *exchange) serve(c *conn) {
 		}
 		if n <= 0 || err != nil {
 			if errors.Is(err, errTimeout) && c.r < c.w {
-				c.appendCanned(408, "request header timeout")
+				x.appendCanned(408, "request header timeout")
 				x.flush()
 			}
 			c.closeNow()
@@ -121,11 +129,41 @@ func (x *exchange) releaseBuffers() {
 		if c.r == c.w && len(c.buf) == readBufSize && x.spareIn == nil {
 			x.spareIn, c.buf, c.r, c.w = c.buf, nil, 0, 0
 		}
-		if len(c.out) == 0 && cap(c.out) == readBufSize && x.spareOut == nil {
-			x.spareOut, c.out = c.out, nil
-		}
 	}
+	x.releaseOut()
 	c.releaseBuffers()
+}
+
+// releaseOut takes the empty output buffer, keeping it for the next
+// connection when the exchange may.
+func (x *exchange) releaseOut() {
+	if x.out == nil || len(x.out) > 0 {
+		return
+	}
+	if x.keepBuffers && cap(x.out) == readBufSize && x.spareOut == nil {
+		x.spareOut = x.out
+	} else {
+		bufpool.Put(x.out)
+	}
+	x.out = nil
+}
+
+// appendCanned appends a short plain-text response that ends the
+// connection: for protocol errors and internal failures.
+func (x *exchange) appendCanned(status int, reason string) {
+	x.out = appendCannedResponse(x.out, status, reason, x.c.srv.clock.Date(), true)
+}
+
+// dropSpares returns the spare buffers to the pool.
+func (x *exchange) dropSpares() {
+	if x.spareIn != nil {
+		bufpool.Put(x.spareIn)
+		x.spareIn = nil
+	}
+	if x.spareOut != nil {
+		bufpool.Put(x.spareOut)
+		x.spareOut = nil
+	}
 }
 
 // ensureReadBuf gives the connection a read buffer, the spare one first.
@@ -138,16 +176,16 @@ func (x *exchange) ensureReadBuf() {
 }
 
 // serveBuffered serves every complete request in the read buffer, leaving
-// their responses in c.out so a pipelined batch goes out in one write. It
+// their responses in x.out so a pipelined batch goes out in one write. It
 // returns false when the connection was closed or hijacked.
 func (x *exchange) serveBuffered() bool {
 	c := x.c
 	s := c.srv
 	for c.r < c.w {
-		x.req.ResumeAt(c.scan)
+		x.req.ResumeAt(int(c.scan))
 		n, err := x.req.Parse(c.buf[c.r:c.w], &s.lim.Limits)
 		if err == wire.ErrNeedMore {
-			c.scan = x.req.ScanPos()
+			c.scan = int32(x.req.ScanPos())
 			return true
 		}
 		if err != nil {
@@ -176,7 +214,7 @@ func (x *exchange) serveBuffered() bool {
 // fail sends a canned error response and closes the connection: the
 // framing can no longer be trusted.
 func (x *exchange) fail(status int, reason string) {
-	x.c.appendCanned(status, reason)
+	x.appendCanned(status, reason)
 	x.lingerClose()
 }
 
@@ -227,7 +265,7 @@ func (x *exchange) linger() {
 			}
 			continue
 		}
-		c.lingered += n
+		c.lingered += int32(n)
 		if n <= 0 || err != nil || c.lingered > lingerMax || time.Now().UnixNano() > c.lingerUntil {
 			c.closeNow()
 			return
@@ -251,15 +289,15 @@ func (x *exchange) end() {
 // flush writes the gathered output.
 func (x *exchange) flush() error {
 	c := x.c
-	if len(c.out) == 0 {
+	if len(x.out) == 0 {
 		return nil
 	}
 	if x.writeErr != nil {
-		c.out = c.out[:0]
+		x.out = x.out[:0]
 		return x.writeErr
 	}
-	err := c.t.write(c.out, c.srv.to.Write)
-	c.out = c.out[:0]
+	err := c.t.write(x.out, c.srv.to.Write)
+	x.out = x.out[:0]
 	x.resp.flushed()
 	if err != nil {
 		x.writeErr = err
@@ -274,7 +312,7 @@ func (x *exchange) handle() bool {
 	s := c.srv
 	req := &x.req
 	c.requests++
-	req.RemoteAddr, req.LocalAddr = c.remote, c.local
+	req.RemoteAddr, req.LocalAddr = c.remote.AddrPort(), c.local.AddrPort()
 	req.WithContext(s.ctx)
 	if req.ContentLength > s.lim.MaxBodyBytes {
 		x.fail(413, "request body too large")
@@ -282,10 +320,10 @@ func (x *exchange) handle() bool {
 	}
 	x.body.init(x)
 	closeAfter := req.Close || s.shutting.Load() ||
-		s.lim.MaxRequestsPerConn > 0 && c.requests >= s.lim.MaxRequestsPerConn
-	if c.out == nil {
-		if c.out, x.spareOut = x.spareOut, nil; c.out == nil {
-			c.out = bufpool.Get(readBufSize)
+		s.lim.MaxRequestsPerConn > 0 && int(c.requests) >= s.lim.MaxRequestsPerConn
+	if x.out == nil {
+		if x.out, x.spareOut = x.spareOut, nil; x.out == nil {
+			x.out = bufpool.Get(readBufSize)
 		}
 	}
 	x.resp.init(x, closeAfter)
@@ -348,7 +386,7 @@ func (x *exchange) handle() bool {
 		x.end()
 		return false
 	}
-	if len(c.out) >= flushAt {
+	if len(x.out) >= flushAt {
 		if x.flush() != nil {
 			c.closeNow()
 			return false
@@ -381,7 +419,7 @@ func (x *exchange) call() (err error, panicked bool) {
 		}
 		x.c.srv.log.Error("handler panic",
 			"method", string(x.req.Method), "target", string(x.req.Target),
-			"remote", x.c.remote.String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			"remote", x.c.remote.AddrPort().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		if !x.resp.started() {
 			x.resp.discard()
 			x.fail(500, "internal server error")

@@ -32,7 +32,7 @@ type response struct {
 
 	status      int
 	wroteHeader bool
-	committed   bool // the head is in c.out or on the wire
+	committed   bool // the head is in x.out or on the wire
 	onWire      bool // part of this response has been written to the socket
 	chunked     bool
 	isHead      bool
@@ -41,7 +41,7 @@ type response struct {
 	closeAfter  bool
 	done        bool // finish ran, or a canned response replaced this one
 
-	start int // offset of this response in c.out while not on the wire
+	start int // offset of this response in x.out while not on the wire
 
 	traceHead []byte // a copy of the head, when tracing
 	traceBody []byte // the first bytes of the body, when tracing
@@ -56,14 +56,14 @@ func (r *response) init(x *exchange, closeAfter bool) {
 	h.Reset()
 	tb, tbody := r.traceHead[:0], r.traceBody[:0]
 	*r = response{x: x, header: h, status: 200, declared: -1, closeAfter: closeAfter,
-		isHead: string(x.req.Method) == "HEAD", start: len(x.c.out), traceHead: tb, traceBody: tbody}
+		isHead: string(x.req.Method) == "HEAD", start: len(x.out), traceHead: tb, traceBody: tbody}
 	x.pending = x.pending[:0]
 }
 
 // started reports whether any of the response left the server's control.
 func (r *response) started() bool { return r.onWire }
 
-// flushed notes that c.out was written out.
+// flushed notes that x.out was written out.
 func (r *response) flushed() {
 	if r.committed {
 		r.onWire = true
@@ -73,8 +73,8 @@ func (r *response) flushed() {
 
 // discard drops what the handler produced so far, when it is still ours.
 func (r *response) discard() {
-	if !r.onWire && r.x.c.out != nil {
-		r.x.c.out = r.x.c.out[:r.start]
+	if !r.onWire && r.x.out != nil {
+		r.x.out = r.x.out[:r.start]
 	}
 	r.x.pending = r.x.pending[:0]
 	r.committed = r.onWire
@@ -92,12 +92,12 @@ func (r *response) WriteHeader(status int) {
 		panic("server: invalid WriteHeader status code")
 	}
 	if status < 200 && status != 101 {
-		c := r.x.c
+		x := r.x
 		if status == 100 {
 			r.x.body.continueSent = true
 		}
-		c.out = wire.AppendResponseHead(c.out, &wire.ResponseHead{Status: status, Header: &r.header, ContentLength: -1})
-		r.start = len(c.out)
+		x.out = wire.AppendResponseHead(x.out, &wire.ResponseHead{Status: status, Header: &r.header, ContentLength: -1})
+		r.start = len(x.out)
 		return
 	}
 	r.status, r.wroteHeader = status, true
@@ -176,13 +176,12 @@ func (r *response) Write(p []byte) (int, error) {
 		}
 		return n, err
 	}
-	c := x.c
 	if r.chunked {
-		c.out = wire.AppendChunk(c.out, p[:n])
+		x.out = wire.AppendChunk(x.out, p[:n])
 	} else {
-		c.out = append(c.out, p[:n]...)
+		x.out = append(x.out, p[:n]...)
 	}
-	if len(c.out) >= flushAt {
+	if len(x.out) >= flushAt {
 		if ferr := x.flush(); ferr != nil {
 			return n, ferr
 		}
@@ -239,17 +238,17 @@ func (r *response) commit(final bool) {
 		rh.KeepAlive = true
 	}
 	rh.Close = r.closeAfter
-	start := len(c.out)
-	c.out = wire.AppendResponseHead(c.out, &rh)
+	start := len(x.out)
+	x.out = wire.AppendResponseHead(x.out, &rh)
 	if c.srv.trace != nil {
-		r.traceHead = append(r.traceHead[:0], c.out[start:]...)
+		r.traceHead = append(r.traceHead[:0], x.out[start:]...)
 	}
 	r.committed = true
 	if len(x.pending) > 0 {
 		if r.chunked {
-			c.out = wire.AppendChunk(c.out, x.pending)
+			x.out = wire.AppendChunk(x.out, x.pending)
 		} else {
-			c.out = append(c.out, x.pending...)
+			x.out = append(x.out, x.pending...)
 		}
 		x.pending = x.pending[:0]
 	}
@@ -266,7 +265,7 @@ func (r *response) finish() {
 		return
 	}
 	if r.chunked {
-		r.x.c.out = append(r.x.c.out, wire.LastChunk...)
+		r.x.out = append(r.x.out, wire.LastChunk...)
 	}
 	if r.declared >= 0 && r.written < r.declared && !r.isHead && wire.BodyAllowed(r.status) {
 		// The body is shorter than announced: only closing tells the
@@ -297,7 +296,7 @@ func (r *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if r.committed || r.done {
 		return nil, nil, errors.New("server: cannot hijack after the response started")
 	}
-	c.out = c.out[:r.start]
+	x.out = x.out[:r.start]
 	if err := x.flush(); err != nil {
 		return nil, nil, err
 	}

@@ -102,8 +102,8 @@ func (s *Server) serveStd(ln net.Listener) error {
 		delay = 0
 		s.conns.Add(1)
 		c := &conn{srv: s, t: &netConn{nc: nc, srv: s}}
-		c.remote = addrPort(nc.RemoteAddr())
-		c.local = addrPort(nc.LocalAddr())
+		c.remote = toSockAddr(addrPort(nc.RemoteAddr()))
+		c.local = toSockAddr(addrPort(nc.LocalAddr()))
 		c.headSince = s.clock.Now()
 		s.mu.Lock()
 		s.stdConns[c] = struct{}{}

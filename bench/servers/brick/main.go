@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -46,6 +47,18 @@ func main() {
 		log.Fatalf("unknown -api %q", *api)
 	}
 	s := &server.Server{Handler: h}
+	// SIGUSR1 prints the Go runtime's memory figures, to see where an idle
+	// connection's bytes go.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			log.Printf("heap in use %d KiB, heap idle %d KiB, released %d KiB, stacks %d KiB, sys %d KiB, goroutines %d, GCs %d",
+				m.HeapInuse>>10, m.HeapIdle>>10, m.HeapReleased>>10, m.StackInuse>>10, m.Sys>>10, runtime.NumGoroutine(), m.NumGC)
+		}
+	}()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	go func() {
