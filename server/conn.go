@@ -180,7 +180,6 @@ func (c *conn) waitDeadline(now int64) int64 {
 	return now + int64(c.srv.to.Idle)
 }
 
-
 var cannedHeader = func() *wire.Header {
 	h := new(wire.Header)
 	h.Add("Content-Type", "text/plain; charset=utf-8")
