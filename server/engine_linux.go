@@ -30,6 +30,10 @@ type engine struct {
 	mu   sync.Mutex
 	idle []*worker // LIFO: the most recently used worker has a warm stack
 
+	queue    []*pollConn // ready connections; queue[head:] wait for a worker
+	head     int
+	spinning bool // a worker has been woken for the queue and not yet taken from it
+
 	stopOnce sync.Once
 	stopped  atomic.Bool
 }
@@ -235,43 +239,96 @@ func netPort(p *uint16) uint16 {
 	return uint16(b[0])<<8 | uint16(b[1])
 }
 
-// dispatch runs a connection that became readable on an idle worker, or on
-// a new one when all are busy.
+// Dispatch. Ready connections go into a run queue that workers drain. A
+// worker that finishes a connection takes the next one from the queue
+// itself, so a burst of ready connections costs one goroutine wake-up, not
+// one per connection. So that a handler that blocks never holds up the
+// queue, a worker that takes a connection while others are waiting first
+// wakes one more worker (unless one is already on its way): at most one
+// wake-up is outstanding, and there is always a worker headed for a
+// non-empty queue.
+
+// dispatch queues a connection that became readable.
 func (e *engine) dispatch(pc *pollConn) {
 	e.mu.Lock()
+	e.queue = append(e.queue, pc)
+	e.wakeLocked()
+	e.mu.Unlock()
+}
+
+// wakeLocked gets a worker headed for the queue when none is: the most
+// recently idle one (its stack and buffers are warm), or a new one.
+func (e *engine) wakeLocked() {
+	if e.spinning {
+		return
+	}
+	e.spinning = true
 	if n := len(e.idle); n > 0 {
 		w := e.idle[n-1]
 		e.idle[n-1] = nil
 		e.idle = e.idle[:n-1]
-		e.mu.Unlock()
-		w.ch <- pc
+		w.ch <- false
 		return
 	}
-	e.mu.Unlock()
-	w := &worker{ch: make(chan *pollConn, 1)}
-	go w.run(e, pc)
+	w := &worker{ch: make(chan bool, 1)}
+	go w.run(e)
+}
+
+// take takes the next queued connection for a worker; it returns nil when
+// the queue is empty and the worker should go idle. woken says whether the
+// worker was the one headed for the queue.
+func (e *engine) take(woken bool) *pollConn {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if woken {
+		e.spinning = false
+	}
+	if e.head == len(e.queue) {
+		clear(e.queue)
+		e.queue, e.head = e.queue[:0], 0
+		return nil
+	}
+	pc := e.queue[e.head]
+	e.queue[e.head] = nil
+	e.head++
+	if e.head < len(e.queue) {
+		e.wakeLocked()
+	}
+	return pc
 }
 
 // worker is a goroutine that serves connections one at a time, with the
 // exchange (request view, response writer) it reuses for all of them.
 type worker struct {
-	ch   chan *pollConn
+	ch   chan bool // false: go to the queue; true: exit
 	x    exchange
 	last int64
 }
 
-func (w *worker) run(e *engine, pc *pollConn) {
+func (w *worker) run(e *engine) {
 	w.x.keepBuffers = true
-	for pc != nil {
-		w.x.serve(&pc.conn)
+	woken := true
+	for {
+		pc := e.take(woken)
+		woken = false
+		if pc != nil {
+			w.x.serve(&pc.conn)
+			continue
+		}
 		w.last = e.srv.clock.Now()
+		e.mu.Lock()
 		if e.stopped.Load() {
+			e.mu.Unlock()
 			return
 		}
-		e.mu.Lock()
+		// A connection queued after next looked but before this worker
+		// went idle has woken a worker already (spinning was false).
 		e.idle = append(e.idle, w)
 		e.mu.Unlock()
-		pc = <-w.ch
+		if <-w.ch {
+			return
+		}
+		woken = true
 	}
 }
 
@@ -300,7 +357,7 @@ func (e *engine) sweep(now int64) {
 	}
 	old := 0
 	for old < len(e.idle) && now-e.idle[old].last > int64(workerIdleTime) {
-		e.idle[old].ch <- nil
+		e.idle[old].ch <- true
 		old++
 	}
 	e.idle = append(e.idle[:0], e.idle[old:]...)
@@ -335,7 +392,7 @@ func (e *engine) stop() {
 		}
 		e.mu.Lock()
 		for _, w := range e.idle {
-			w.ch <- nil
+			w.ch <- true
 		}
 		e.idle = nil
 		e.mu.Unlock()
