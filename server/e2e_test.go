@@ -547,3 +547,60 @@ func TestConcurrentClients(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// TestBlockedHandlers checks that handlers blocked in the middle of a
+// request hold up only their own connections: with several of them stuck
+// (and connections becoming ready at the same moment as theirs), every
+// other connection is still served, and the blocked ones finish once
+// released.
+func TestBlockedHandlers(t *testing.T) {
+	const blocked, others = 8, 8
+	run(t, func(t *testing.T, m mode) {
+		a := newApp()
+		e := m.start(t, a, nil)
+		var conns []net.Conn
+		var readers []*bufio.Reader
+		for range blocked {
+			c, br := e.dial(t)
+			conns, readers = append(conns, c), append(readers, br)
+		}
+		// All blocked requests in one go, so they land in one batch of
+		// readiness events where the model has batches.
+		for _, c := range conns {
+			write(t, c, "GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
+		}
+		for range blocked {
+			select {
+			case <-a.started:
+			case <-time.After(5 * time.Second):
+				t.Fatal("blocking handlers did not all start: a blocked one holds up the others")
+			}
+		}
+		var wg sync.WaitGroup
+		for range others {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := net.Dial("tcp", e.addr)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+				r, err := tryReadResponse(bufio.NewReader(c), "GET")
+				if err != nil || r.body != "Hello, World!" {
+					t.Errorf("while handlers are blocked: %v %v", r, err)
+				}
+			}()
+		}
+		wg.Wait()
+		close(a.release)
+		for i, br := range readers {
+			if r := readResponse(t, br, "GET"); r.body != "released" {
+				t.Errorf("blocked request %d: %q", i, r.body)
+			}
+		}
+	})
+}
