@@ -30,10 +30,16 @@ func main() {
 	only := flag.String("servers", "", "comma-separated subset of servers to run (default: all)")
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run [flags] plaintext|pipelined|latency|idle|all|smoke\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
-	flag.Parse()
+	// The scenario may come first (bench/run idle -idle-conns 18000) or
+	// after the flags.
+	args := os.Args[1:]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		args = append(args[1:], args[0])
+	}
+	flag.CommandLine.Parse(args)
 	if flag.NArg() != 1 {
 		flag.Usage()
 		os.Exit(2)
@@ -189,7 +195,10 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 	if h.outDir == "" {
 		return nil
 	}
-	dir := filepath.Join(h.root, h.outDir)
+	dir := h.outDir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(h.root, dir)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
