@@ -7,7 +7,7 @@ import (
 )
 
 // TestLayering keeps imports pointing one way: wire ← web ← {server,
-// nethttp} ← brick ← cmd. The wire codec stays pure (no network, clock, log
+// nethttp, static} ← brick ← cmd. The wire codec stays pure (no network, clock, log
 // or filesystem), and the engine never imports net/http.
 func TestLayering(t *testing.T) {
 	const mod = "github.com/brick-server/brick"
@@ -19,6 +19,10 @@ func TestLayering(t *testing.T) {
 		{"web", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick"}},
 		{"server", []string{"net/http", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"nethttp", []string{mod + "/server", mod + "/cmd/brick", mod}},
+		// Features see the handler API, never the engine. (static reaches
+		// net/http only through andybalholm/brotli's HTTP helper, which
+		// it does not call.)
+		{"static", []string{mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"internal/bufpool", []string{mod + "/wire", mod + "/web", mod + "/server"}},
 		{"", []string{mod + "/cmd/brick"}},
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,11 @@ type transport interface {
 	// did; after true the caller must not touch the connection. A netConn
 	// never parks.
 	park(deadline int64, partial bool) bool
+	// sendFile writes head, then n bytes of f from offset, with
+	// sendfile(2) where it can; it returns how many bytes of the file it
+	// sent. Like write it fails when the client accepts nothing for the
+	// write timeout.
+	sendFile(head []byte, f *os.File, offset, n int64, timeout time.Duration) (int64, error)
 	// closeWrite sends FIN after the bytes written so far (shutdown
 	// SHUT_WR) and leaves the read side open.
 	closeWrite() error

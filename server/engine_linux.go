@@ -694,6 +694,65 @@ func (pc *pollConn) write(p []byte, timeout time.Duration) error {
 	return nil
 }
 
+// sendFile writes head with MSG_MORE, so the kernel may fill the first
+// packet with file bytes, then sends the file with sendfile(2), waiting for
+// the socket to drain through the loop as write does.
+func (pc *pollConn) sendFile(head []byte, f *os.File, offset, n int64, timeout time.Duration) (int64, error) {
+	for len(head) > 0 {
+		k, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(pc.fd), uintptr(unsafe.Pointer(&head[0])),
+			uintptr(len(head)), unix.MSG_MORE|unix.MSG_NOSIGNAL, 0, 0)
+		if e == 0 {
+			head = head[k:]
+			continue
+		}
+		if err := pc.writeWait(e, timeout); err != nil {
+			return 0, err
+		}
+	}
+	fd := int(f.Fd())
+	defer runtime.KeepAlive(f)
+	var sent int64
+	for sent < n {
+		off := offset + sent
+		// sendfile may block on a page-cache miss, so it is a normal
+		// system call, not a raw one.
+		k, err := unix.Sendfile(pc.fd, fd, &off, int(min(n-sent, 1<<30)))
+		if k > 0 {
+			sent += int64(k)
+		}
+		switch {
+		case err == nil && k == 0:
+			return sent, io.ErrUnexpectedEOF // the file shrank
+		case err == nil:
+		case err == unix.EAGAIN || err == unix.EINTR:
+			if err := pc.writeWait(err.(unix.Errno), timeout); err != nil {
+				return sent, err
+			}
+		default:
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+// writeWait handles a failed write's errno: EINTR retries, EAGAIN waits
+// for the socket to become writable, anything else is the error.
+func (pc *pollConn) writeWait(e unix.Errno, timeout time.Duration) error {
+	switch e {
+	case unix.EINTR:
+		return nil
+	case unix.EAGAIN:
+		pc.mu.Lock()
+		aborted := pc.aborted
+		pc.mu.Unlock()
+		if aborted {
+			return io.ErrClosedPipe
+		}
+		return pc.wait(true, time.Now().Add(timeout).UnixNano())
+	}
+	return e
+}
+
 func (pc *pollConn) park(deadline int64, partial bool) bool {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()

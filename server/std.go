@@ -2,8 +2,10 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"time"
 )
@@ -39,6 +41,30 @@ func (n *netConn) write(p []byte, timeout time.Duration) error {
 	n.nc.SetWriteDeadline(time.Now().Add(timeout + time.Duration(len(p)>>16)*time.Second))
 	_, err := n.nc.Write(p)
 	return err
+}
+
+// sendFile writes head and copies the file onto the net.Conn, which uses
+// sendfile(2) itself for a TCP connection. The file's offset is restored.
+func (n *netConn) sendFile(head []byte, f *os.File, offset, count int64, timeout time.Duration) (int64, error) {
+	if len(head) > 0 {
+		if err := n.write(head, timeout); err != nil {
+			return 0, err
+		}
+	}
+	pos, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return 0, err
+	}
+	defer f.Seek(pos, io.SeekStart)
+	n.nc.SetWriteDeadline(time.Now().Add(timeout + time.Duration(count>>16)*time.Second))
+	sent, err := io.Copy(n.nc, &io.LimitedReader{R: f, N: count})
+	if err == nil && sent < count {
+		err = io.ErrUnexpectedEOF // the file shrank
+	}
+	return sent, err
 }
 
 func (n *netConn) park(int64, bool) bool { return false }

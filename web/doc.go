@@ -21,7 +21,8 @@
 //
 // # Optional abilities
 //
-// Flushing and hijacking are reached through Flush and Hijack, which walk the
-// Unwrap chain of wrapping writers, so a middleware wrapper never hides what
-// the underlying writer can do.
+// Flushing, hijacking and sending a file with sendfile(2) are reached
+// through Flush, Hijack and SendFile, which walk the Unwrap chain of
+// wrapping writers, so a middleware wrapper never hides what the underlying
+// writer can do.
 package web

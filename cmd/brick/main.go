@@ -1,6 +1,7 @@
 // Command brick is the Brick web server.
 //
 //	brick                  serve the embedded default site on :8888
+//	brick DIR              serve the directory DIR (brick . for the current one)
 //	brick -addr [::1]:8080 choose the address (IPv4 or IPv6)
 //	brick -v               print every request and response to stderr
 package main
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/static"
 	"github.com/brick-server/brick/web"
 )
 
@@ -35,8 +37,14 @@ func run(args []string, stderr io.Writer) int {
 	reusePort := fs.Bool("reuseport", false, "set SO_REUSEPORT so several brick processes can share the port")
 	backlog := fs.Int("backlog", server.DefaultBacklog, "listen backlog (capped by net.core.somaxconn)")
 	perConn := fs.Bool("goroutine-per-conn", false, "use a goroutine per connection instead of the epoll loops (for comparison)")
+	staticCfg := static.RegisterFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: brick [flags]\n\nServes Brick's embedded default site: / and /hello.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: brick [flags] [DIR]\n\n"+
+			"Without DIR, serves Brick's embedded default site: / and /hello.\n"+
+			"With DIR (brick . for the current directory), serves the files under DIR:\n"+
+			"GET and HEAD, index.html or a listing for directories, ranges, validators,\n"+
+			"brotli/gzip; dotfiles and symlinks leading out of DIR are refused.\n"+
+			"Flags may come before or after DIR.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,12 +53,35 @@ func run(args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
+	dir := ""
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "brick: unexpected argument %q; serving a directory or an app is not available yet (see brick -h)\n", fs.Arg(0))
-		return 2
+		dir = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "brick: unexpected argument %q after the directory (see brick -h)\n", fs.Arg(0))
+			return 2
+		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	srv := &server.Server{Handler: web.HandlerFunc(welcome), Logger: log, GoroutinePerConn: *perConn}
+	var handler web.Handler = web.HandlerFunc(welcome)
+	try := "/hello"
+	if dir != "" {
+		staticCfg.Root = dir
+		staticCfg.Logger = log
+		fsrv, err := static.New(*staticCfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "brick: %v\n", err)
+			return 1
+		}
+		defer fsrv.Close()
+		handler, try = fsrv, "/"
+	}
+	srv := &server.Server{Handler: handler, Logger: log, GoroutinePerConn: *perConn}
 	if *verbose {
 		srv.Trace = stderr
 	}
@@ -59,7 +90,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "brick: %v\n", err)
 		return 1
 	}
-	log.Info("brick is serving", "addr", ln.Addr().String(), "try", "curl http://"+displayAddr(ln.Addr().String())+"/hello")
+	log.Info("brick is serving", "addr", ln.Addr().String(), "dir", dir, "try", "curl http://"+displayAddr(ln.Addr().String())+try)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -236,7 +236,9 @@ func TestBadUsage(t *testing.T) {
 	}{
 		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined"},
 		{"invalid address", []string{"-addr", "256.0.0.1:80"}, 1, "choose another with -addr"},
-		{"help", []string{"-h"}, 0, "Usage: brick"},
+		{"help", []string{"-h"}, 0, "Usage: brick [flags] [DIR]"},
+		{"missing directory", []string{"/nonexistent-brick-dir"}, 1, "static: root"},
+		{"two directories", []string{".", "."}, 2, "unexpected argument"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,4 +249,73 @@ func TestBadUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeDirectory runs `brick DIR` and `brick .` for real: a file, the
+// index, a listing, a redirect, a range, flags after DIR, and a traversal
+// that must not leave the directory.
+func TestServeDirectory(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "www")
+	os.MkdirAll(filepath.Join(dir, "docs"), 0o755)
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>home</h1>"), 0o644)
+	os.WriteFile(filepath.Join(dir, "docs", "a.txt"), []byte("file a"), 0o644)
+	os.WriteFile(filepath.Join(parent, "secret"), []byte("secret"), 0o644)
+
+	p := start(t, "-addr", "127.0.0.1:0", dir, "-cache-control", "max-age=60")
+	base := "http://" + p.addr
+	if status, body, h := get(t, base+"/"); status != 200 || body != "<h1>home</h1>" || h.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("GET / = %d %q %q", status, body, h.Get("Content-Type"))
+	}
+	if status, body, h := get(t, base+"/docs/a.txt"); status != 200 || body != "file a" || h.Get("Cache-Control") != "max-age=60" || h.Get("ETag") == "" {
+		t.Errorf("GET /docs/a.txt = %d %q %v", status, body, h)
+	}
+	if status, body, _ := get(t, base+"/docs"); status != 200 || !strings.Contains(body, `href="a.txt"`) {
+		t.Errorf("GET /docs (redirected to the listing) = %d %q", status, body)
+	}
+	req, _ := http.NewRequest("GET", base+"/docs/a.txt", nil)
+	req.Header.Set("Range", "bytes=5-")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 206 || string(b) != "a" {
+		t.Errorf("range = %d %q", resp.StatusCode, b)
+	}
+	c, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /../secret HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err = http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != 404 {
+		t.Errorf("GET /../secret = %v, %v; want 404", resp, err)
+	}
+	if !strings.Contains(p.output(), "dir="+dir) {
+		t.Errorf("log does not name the directory:\n%s", p.output())
+	}
+
+	// brick . serves the working directory; -listing=false turns listings off.
+	cmd := start2(t, dir, "-addr", "127.0.0.1:0", "-listing=false", ".")
+	if status, _, _ := get(t, "http://"+cmd.addr+"/docs/"); status != 403 {
+		t.Errorf("brick -listing=false . : GET /docs/ = %d, want 403", status)
+	}
+	if status, body, _ := get(t, "http://"+cmd.addr+"/docs/a.txt"); status != 200 || body != "file a" {
+		t.Errorf("brick . : GET /docs/a.txt = %d %q", status, body)
+	}
+}
+
+// start2 is start with a working directory.
+func start2(t *testing.T, wd string, args ...string) *proc {
+	t.Helper()
+	old, _ := os.Getwd()
+	binary(t)
+	if err := os.Chdir(wd); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(old)
+	return start(t, args...)
 }

@@ -1,0 +1,61 @@
+package static
+
+import (
+	"path"
+	"strings"
+)
+
+// types maps lower-case extensions to media types: the web's common types.
+// Text types carry charset=utf-8. Unknown extensions are
+// application/octet-stream, which browsers download rather than render.
+var types = map[string]string{
+	".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
+	".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+	".mjs": "text/javascript; charset=utf-8", ".json": "application/json",
+	".map": "application/json", ".webmanifest": "application/manifest+json",
+	".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
+	".csv": "text/csv; charset=utf-8", ".xml": "text/xml; charset=utf-8",
+	".rss": "application/rss+xml", ".atom": "application/atom+xml",
+	".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+	".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
+	".avif": "image/avif", ".ico": "image/x-icon", ".bmp": "image/bmp",
+	".tif": "image/tiff", ".tiff": "image/tiff",
+	".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".otf": "font/otf",
+	".mp4": "video/mp4", ".webm": "video/webm", ".ogv": "video/ogg", ".mov": "video/quicktime",
+	".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".wav": "audio/wav",
+	".flac": "audio/flac", ".m4a": "audio/mp4", ".opus": "audio/opus",
+	".pdf": "application/pdf", ".zip": "application/zip", ".gz": "application/gzip",
+	".tgz": "application/gzip", ".br": "application/octet-stream", ".tar": "application/x-tar",
+	".wasm": "application/wasm", ".ics": "text/calendar; charset=utf-8",
+	".yaml": "text/yaml; charset=utf-8", ".yml": "text/yaml; charset=utf-8",
+	".toml": "text/plain; charset=utf-8", ".go": "text/plain; charset=utf-8",
+	".sh": "text/plain; charset=utf-8", ".py": "text/plain; charset=utf-8",
+	".xhtml": "application/xhtml+xml", ".epub": "application/epub+zip",
+}
+
+// contentType returns the media type for a file name.
+func contentType(name string) string {
+	ext := path.Ext(name)
+	if t, ok := types[ext]; ok {
+		return t
+	}
+	if t, ok := types[strings.ToLower(ext)]; ok {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// compressible reports whether a media type gains from compression:
+// text, and the structured text formats under application/ and image/.
+func compressible(ctype string) bool {
+	if strings.HasPrefix(ctype, "text/") {
+		return true
+	}
+	switch ctype {
+	case "application/json", "application/manifest+json", "application/rss+xml",
+		"application/atom+xml", "image/svg+xml", "application/xhtml+xml",
+		"application/wasm", "image/x-icon", "image/bmp", "font/ttf", "font/otf":
+		return true
+	}
+	return false
+}

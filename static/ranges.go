@@ -1,0 +1,143 @@
+package static
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+)
+
+// byteRange is one satisfiable range: length bytes from start.
+type byteRange struct {
+	start, length int64
+}
+
+// maxRanges caps the ranges of one request: a client asking for more is
+// served the whole file, so a crafted Range cannot multiply the work.
+const maxRanges = 32
+
+// parseRange reads a Range field (RFC 9110 §14.1.2) for a representation
+// of size bytes. ignore is true when the field should be ignored (another
+// unit, bad syntax, too many ranges, or ranges together larger than the
+// file): the whole file is served. Otherwise ranges holds the satisfiable
+// ranges; empty means 416.
+func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
+	unit, set, ok := bytes.Cut(v, []byte("="))
+	if !ok || string(bytes.TrimSpace(unit)) != "bytes" {
+		return nil, true
+	}
+	var total int64
+	n := 0
+	for len(set) > 0 {
+		var spec []byte
+		if i := bytes.IndexByte(set, ','); i >= 0 {
+			spec, set = set[:i], set[i+1:]
+		} else {
+			spec, set = set, nil
+		}
+		spec = bytes.TrimSpace(spec)
+		if len(spec) == 0 {
+			continue // empty list elements are allowed (RFC 9110 §5.6.1)
+		}
+		if n++; n > maxRanges {
+			return nil, true
+		}
+		first, last, ok := bytes.Cut(spec, []byte("-"))
+		if !ok {
+			return nil, true
+		}
+		var br byteRange
+		if len(first) == 0 {
+			// suffix-range: the last N bytes.
+			k, ok := parseDigits(last)
+			if !ok {
+				return nil, true
+			}
+			if k == 0 || size == 0 {
+				continue // unsatisfiable
+			}
+			k = min(k, size)
+			br = byteRange{size - k, k}
+		} else {
+			a, ok := parseDigits(first)
+			if !ok {
+				return nil, true
+			}
+			end := size - 1
+			if len(last) > 0 {
+				b, ok := parseDigits(last)
+				if !ok || b < a {
+					return nil, true // invalid: the field is ignored
+				}
+				end = min(b, size-1)
+			}
+			if a >= size {
+				continue // unsatisfiable
+			}
+			br = byteRange{a, end - a + 1}
+		}
+		total += br.length
+		ranges = append(ranges, br)
+	}
+	if n == 0 {
+		return nil, true
+	}
+	if total > size && len(ranges) > 1 {
+		// Overlapping ranges asking for more than the file: serve it
+		// whole rather than amplify (RFC 9110 §14.2 allows ignoring).
+		return nil, true
+	}
+	return ranges, false
+}
+
+func parseDigits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// contentRange is a Content-Range value for r of a size-byte file.
+func contentRange(r byteRange, size int64) string {
+	b := make([]byte, 0, 64)
+	b = append(b, "bytes "...)
+	b = strconv.AppendInt(b, r.start, 10)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, r.start+r.length-1, 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, size, 10)
+	return string(b)
+}
+
+// multipart lays out a multipart/byteranges body (RFC 9110 §14.6): the
+// header block before each part and the closing delimiter.
+type multipart struct {
+	boundary string
+	heads    []string
+	tail     string
+	length   int64
+}
+
+func newMultipart(ranges []byteRange, size int64, ctype string) *multipart {
+	var rnd [12]byte
+	rand.Read(rnd[:])
+	m := &multipart{boundary: hex.EncodeToString(rnd[:])}
+	for i, r := range ranges {
+		h := "\r\n--" + m.boundary + "\r\nContent-Type: " + ctype + "\r\nContent-Range: " + contentRange(r, size) + "\r\n\r\n"
+		if i == 0 {
+			h = h[2:] // the body starts with the first delimiter
+		}
+		m.heads = append(m.heads, h)
+		m.length += int64(len(h)) + r.length
+	}
+	m.tail = "\r\n--" + m.boundary + "--\r\n"
+	m.length += int64(len(m.tail))
+	return m
+}

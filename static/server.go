@@ -1,0 +1,459 @@
+package static
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/brick-server/brick/web"
+)
+
+// FileServer is a web.Handler serving a directory tree; see the package
+// documentation for what it does. Make one with New; Close releases its
+// root directory.
+type FileServer struct {
+	cfg     Config
+	root    *os.Root
+	rootDir string
+	cache   cache
+}
+
+var _ web.Handler = (*FileServer)(nil)
+
+// New validates cfg and opens its root.
+func New(cfg Config) (*FileServer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(cfg.Root)
+	if err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, err
+	}
+	s := &FileServer{cfg: cfg, root: root, rootDir: abs}
+	s.cache.max = cfg.CacheTotal
+	return s, nil
+}
+
+// Close closes the root directory.
+func (s *FileServer) Close() error { return s.root.Close() }
+
+// rep is one representation to send: a file's identity bytes or an
+// encoded variant of them, from memory (data) or from an open file.
+type rep struct {
+	data   []byte
+	f      *os.File
+	size   int64
+	etag   string
+	coding string
+}
+
+// ServeHTTP answers a GET or HEAD for a file or directory under the root.
+func (s *FileServer) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
+	m := string(r.Method)
+	readable := m == "GET" || m == "HEAD"
+	// Hot path: a small file already in memory, under a path with nothing
+	// to decode or normalise.
+	if readable && s.cfg.CacheFileMax > 0 && simplePath(r.Path) {
+		if e := s.cache.get(string(r.Path)); e != nil && s.fresh(string(r.Path), e) {
+			return s.serveEntry(w, r, e)
+		}
+	}
+	p, err := cleanPath(r.Path)
+	if err != nil {
+		return web.Error(400, err)
+	}
+	if !s.cfg.Dotfiles && hidden(p) {
+		return web.Error(404, nil)
+	}
+	name := fsName(p)
+	f, err := s.open(name)
+	if err != nil {
+		return openError(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return web.Error(500, err)
+	}
+	if !readable {
+		return notAllowed(w)
+	}
+	if fi.IsDir() {
+		if !strings.HasSuffix(p, "/") {
+			return redirect(w, r, p+"/")
+		}
+		return s.serveDir(w, r, f, p, name)
+	}
+	if strings.HasSuffix(p, "/") {
+		return web.Error(404, nil) // a file is not a directory
+	}
+	return s.serveRegular(w, r, f, fi, p, name)
+}
+
+// serveRegular serves an open file: from the memory cache when it is small
+// enough, else from the disk.
+func (s *FileServer) serveRegular(w web.ResponseWriter, r *web.Request, f *os.File, fi fs.FileInfo, key, name string) error {
+	if !fi.Mode().IsRegular() {
+		return web.Error(403, nil)
+	}
+	if fi.Size() <= s.cfg.CacheFileMax {
+		e, err := s.load(f, fi, name)
+		if err != nil {
+			return web.Error(500, err)
+		}
+		s.cache.put(key, e)
+		return s.serveEntry(w, r, e)
+	}
+	e := s.newEntry(fi, name)
+	return s.serveLarge(w, r, e, f)
+}
+
+// open opens a clean relative name under the root. Through os.Root, every
+// symbolic link is resolved inside the root and one leading out fails;
+// with FollowSymlinks the plain path is opened (it has no ".." segment).
+func (s *FileServer) open(name string) (*os.File, error) {
+	if s.cfg.FollowSymlinks {
+		return os.Open(filepath.Join(s.rootDir, filepath.FromSlash(name)))
+	}
+	return s.root.Open(name)
+}
+
+func (s *FileServer) stat(name string) (fs.FileInfo, error) {
+	if s.cfg.FollowSymlinks {
+		return os.Stat(filepath.Join(s.rootDir, filepath.FromSlash(name)))
+	}
+	return s.root.Stat(name)
+}
+
+// openError maps a failed open to a status. The error itself (it names the
+// path) goes only to the log, for a 500.
+func openError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
+		return web.Error(404, nil)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ELOOP), escapes(err):
+		return web.Error(403, nil)
+	}
+	return web.Error(500, err)
+}
+
+// escapes reports whether os.Root refused a path (a symlink) that leads
+// out of the root; os has no exported value for it.
+func escapes(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "escapes")
+}
+
+func notAllowed(w web.ResponseWriter) error {
+	w.Header().Set("Allow", "GET, HEAD")
+	return web.Error(405, nil)
+}
+
+// redirect answers 301 with the slash form of a directory, query kept.
+func redirect(w web.ResponseWriter, r *web.Request, p string) error {
+	loc := escapePath(p)
+	if r.Query != nil {
+		loc += "?" + string(r.Query)
+	}
+	h := w.Header()
+	h.Set("Location", loc)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(301)
+	_, err := w.WriteString("<a href=\"" + htmlEscape(loc) + "\">Moved Permanently</a>.\n")
+	return err
+}
+
+// serveDir serves a directory's index file, or its listing.
+func (s *FileServer) serveDir(w web.ResponseWriter, r *web.Request, dir *os.File, p, name string) error {
+	idx := path.Join(name, s.cfg.Index)
+	f, err := s.open(idx)
+	if err == nil {
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return web.Error(500, err)
+		}
+		if fi.Mode().IsRegular() {
+			return s.serveRegular(w, r, f, fi, p, idx)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return openError(err)
+	}
+	if !s.cfg.Listing {
+		return web.Error(403, nil)
+	}
+	return s.serveListing(w, r, dir, p)
+}
+
+// newEntry fills an entry's response fields from the file's metadata.
+func (s *FileServer) newEntry(fi fs.FileInfo, name string) *entry {
+	e := &entry{name: name, size: fi.Size(), mod: fi.ModTime(), ctype: contentType(name)}
+	e.etag = makeETag(e.size, e.mod)
+	e.lastMod = e.mod.UTC().Format(httpTime)
+	e.length = strconv.FormatInt(e.size, 10)
+	e.checked.Store(time.Now().UnixNano())
+	e.vary = s.cfg.Compress && compressible(e.ctype) && e.size >= s.cfg.MinCompressSize
+	return e
+}
+
+// load reads a small file into a new entry, with its precompressed
+// siblings when they are small too.
+func (s *FileServer) load(f *os.File, fi fs.FileInfo, name string) (*entry, error) {
+	e := s.newEntry(fi, name)
+	e.data = make([]byte, e.size)
+	if _, err := io.ReadFull(f, e.data); err != nil {
+		return nil, err
+	}
+	if s.cfg.Precompressed {
+		s.loadSiblings(e)
+	}
+	return e, nil
+}
+
+// loadSiblings looks for x.br and x.gz beside a cached file.
+func (s *FileServer) loadSiblings(e *entry) {
+	for _, c := range codings {
+		f, err := s.open(e.name + c.ext)
+		if err != nil {
+			continue
+		}
+		fi, err := f.Stat()
+		if err == nil && fi.Mode().IsRegular() && fi.Size() <= s.cfg.CacheFileMax {
+			b := make([]byte, fi.Size())
+			if _, err := io.ReadFull(f, b); err == nil {
+				e.setEncoded(c.name, &rep{data: b, size: int64(len(b)), etag: encodedETag(makeETag(fi.Size(), fi.ModTime()), c.name), coding: c.name})
+				e.vary = true
+			}
+		}
+		f.Close()
+	}
+}
+
+func (e *entry) setEncoded(coding string, v *rep) {
+	e.mu.Lock()
+	if e.encoded == nil {
+		e.encoded = make(map[string]*rep)
+	}
+	e.encoded[coding] = v
+	e.mu.Unlock()
+}
+
+func (e *entry) getEncoded(coding string) (*rep, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	v, ok := e.encoded[coding]
+	return v, ok
+}
+
+// fresh reports whether a cached entry still describes the file on disk,
+// checking at most once per revalidateAfter; a changed file is dropped.
+func (s *FileServer) fresh(key string, e *entry) bool {
+	now := time.Now().UnixNano()
+	if now-e.checked.Load() < int64(revalidateAfter) {
+		return true
+	}
+	fi, err := s.stat(e.name)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.size || !fi.ModTime().Equal(e.mod) {
+		s.cache.drop(key, e)
+		return false
+	}
+	if s.cfg.Precompressed {
+		// Siblings may have come or gone: look again when next asked.
+		s.cache.drop(key, e)
+		return false
+	}
+	e.checked.Store(now)
+	return true
+}
+
+// chooseCached picks the representation of a cached file for the
+// request's Accept-Encoding.
+func (s *FileServer) chooseCached(r *web.Request, e *entry) *rep {
+	ae := r.Header.Get("Accept-Encoding")
+	if ae == nil || !e.vary || r.Header.Has("Range") {
+		return nil
+	}
+	for _, c := range codings {
+		if !acceptsEncoding(ae, c.name) {
+			continue
+		}
+		if v, ok := e.getEncoded(c.name); ok {
+			if v != nil {
+				return v
+			}
+			continue
+		}
+		if !s.cfg.Compress || !compressible(e.ctype) || e.size < s.cfg.MinCompressSize {
+			continue
+		}
+		b, err := compressBytes(e.data, c.name)
+		if err != nil || len(b) >= len(e.data) {
+			e.setEncoded(c.name, nil) // not worth it
+			continue
+		}
+		v := &rep{data: b, size: int64(len(b)), etag: encodedETag(e.etag, c.name), coding: c.name}
+		e.setEncoded(c.name, v)
+		return v
+	}
+	return nil
+}
+
+// serveEntry answers from a cached file.
+func (s *FileServer) serveEntry(w web.ResponseWriter, r *web.Request, e *entry) error {
+	v := s.chooseCached(r, e)
+	if v == nil {
+		v = &rep{data: e.data, size: e.size, etag: e.etag}
+		return s.send(w, r, e, v)
+	}
+	return s.send(w, r, e, v)
+}
+
+// serveLarge answers from the disk: a precompressed sibling, the file
+// compressed on the fly, or the file itself.
+func (s *FileServer) serveLarge(w web.ResponseWriter, r *web.Request, e *entry, f *os.File) error {
+	ae := r.Header.Get("Accept-Encoding")
+	ranged := r.Header.Has("Range")
+	if s.cfg.Precompressed {
+		for _, c := range codings {
+			sf, err := s.open(e.name + c.ext)
+			if err != nil {
+				continue
+			}
+			defer sf.Close()
+			fi, err := sf.Stat()
+			if err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			e.vary = true
+			if ae != nil && !ranged && acceptsEncoding(ae, c.name) {
+				return s.send(w, r, e, &rep{f: sf, size: fi.Size(), etag: encodedETag(makeETag(fi.Size(), fi.ModTime()), c.name), coding: c.name})
+			}
+		}
+	}
+	if e.vary && ae != nil && !ranged {
+		for _, c := range codings {
+			if acceptsEncoding(ae, c.name) {
+				return s.sendCompressed(w, r, e, f, c.name)
+			}
+		}
+	}
+	return s.send(w, r, e, &rep{f: f, size: e.size, etag: e.etag})
+}
+
+// setHeaders sets the fields every answer about the file carries.
+func (s *FileServer) setHeaders(w web.ResponseWriter, e *entry, v *rep) {
+	h := w.Header()
+	h.Add("Content-Type", e.ctype)
+	h.Add("X-Content-Type-Options", "nosniff")
+	h.Add("Last-Modified", e.lastMod)
+	h.Add("ETag", v.etag)
+	h.Add("Accept-Ranges", "bytes")
+	if s.cfg.CacheControl != "" {
+		h.Add("Cache-Control", s.cfg.CacheControl)
+	}
+	if e.vary {
+		h.Add("Vary", "Accept-Encoding")
+	}
+	if v.coding != "" {
+		h.Add("Content-Encoding", v.coding)
+	}
+}
+
+// send answers with one representation: conditionals, ranges, body.
+func (s *FileServer) send(w web.ResponseWriter, r *web.Request, e *entry, v *rep) error {
+	s.setHeaders(w, e, v)
+	h := w.Header()
+	switch precondition(r, v.etag, e.mod) {
+	case 304:
+		h.Del("Content-Type")
+		w.WriteHeader(304)
+		return nil
+	case 412:
+		return web.Error(412, nil)
+	}
+	if string(r.Method) == "GET" && v.coding == "" {
+		if rv := r.Header.Get("Range"); rv != nil && ifRangeHolds(r, v.etag, e.mod) {
+			ranges, ignore := parseRange(rv, v.size)
+			if !ignore {
+				return s.sendRanges(w, e, v, ranges)
+			}
+		}
+	}
+	h.Add("Content-Length", strconv.FormatInt(v.size, 10))
+	w.WriteHeader(200)
+	return writeBody(w, v, 0, v.size)
+}
+
+// sendRanges answers a satisfiable (206) or unsatisfiable (416) Range.
+func (s *FileServer) sendRanges(w web.ResponseWriter, e *entry, v *rep, ranges []byteRange) error {
+	h := w.Header()
+	if len(ranges) == 0 {
+		h.Set("Content-Range", "bytes */"+strconv.FormatInt(v.size, 10))
+		return web.Error(416, nil)
+	}
+	if len(ranges) == 1 {
+		br := ranges[0]
+		h.Add("Content-Range", contentRange(br, v.size))
+		h.Add("Content-Length", strconv.FormatInt(br.length, 10))
+		w.WriteHeader(206)
+		return writeBody(w, v, br.start, br.length)
+	}
+	mp := newMultipart(ranges, v.size, e.ctype)
+	h.Set("Content-Type", "multipart/byteranges; boundary="+mp.boundary)
+	h.Add("Content-Length", strconv.FormatInt(mp.length, 10))
+	w.WriteHeader(206)
+	for i, br := range ranges {
+		if _, err := w.WriteString(mp.heads[i]); err != nil {
+			return err
+		}
+		if err := writeBody(w, v, br.start, br.length); err != nil {
+			return err
+		}
+	}
+	_, err := w.WriteString(mp.tail)
+	return err
+}
+
+// writeBody writes n bytes of the representation from offset.
+func writeBody(w web.ResponseWriter, v *rep, offset, n int64) error {
+	if v.data != nil {
+		_, err := w.Write(v.data[offset : offset+n])
+		return err
+	}
+	k, err := web.SendFile(w, v.f, offset, n)
+	if err == nil && k < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// sendCompressed streams a large file through a compressor; the length is
+// not known in advance, so the response is chunked.
+func (s *FileServer) sendCompressed(w web.ResponseWriter, r *web.Request, e *entry, f *os.File, coding string) error {
+	v := &rep{etag: encodedETag(e.etag, coding), coding: coding}
+	s.setHeaders(w, e, v)
+	switch precondition(r, v.etag, e.mod) {
+	case 304:
+		w.Header().Del("Content-Type")
+		w.WriteHeader(304)
+		return nil
+	case 412:
+		return web.Error(412, nil)
+	}
+	w.WriteHeader(200)
+	if string(r.Method) == "HEAD" {
+		return nil
+	}
+	return compressTo(writerOnly{w}, f, coding)
+}
