@@ -30,7 +30,7 @@ func main() {
 	only := flag.String("servers", "", "comma-separated subset of servers to run (default: all)")
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -65,6 +65,12 @@ func main() {
 		scenarios = []scenario{{name: name, dur: *dur, runs: *runs, conns: *conns, pipeline: 16}}
 	case "idle":
 		scenarios = []scenario{{name: name, idleConns: *idleN}}
+	case "static":
+		// File servers (see fileServers) on the same 1 KiB and 1 MiB files.
+		scenarios = []scenario{
+			{name: "static-1k", dur: *dur, runs: *runs, conns: *conns, file: "/1k.bin"},
+			{name: "static-1m", dur: *dur, runs: *runs, conns: *conns, file: "/1m.bin"},
+		}
 	case "all":
 		scenarios = []scenario{
 			{name: "plaintext", dur: *dur, runs: *runs, conns: *conns},
@@ -79,6 +85,8 @@ func main() {
 			{name: "plaintext", dur: time.Second, runs: 1, conns: 8, smoke: true},
 			{name: "pipelined", dur: time.Second, runs: 1, conns: 8, pipeline: 16, smoke: true},
 			{name: "idle", idleConns: 200, smoke: true},
+			{name: "static-1k", dur: time.Second, runs: 1, conns: 8, file: "/1k.bin", smoke: true},
+			{name: "static-1m", dur: time.Second, runs: 1, conns: 8, file: "/1m.bin", smoke: true},
 		}
 	default:
 		flag.Usage()
@@ -98,8 +106,9 @@ type scenario struct {
 	dur       time.Duration
 	runs      int
 	conns     int
-	pipeline  int // requests per write; 0 = plain keep-alive
-	idleConns int // > 0: the idle-memory scenario
+	pipeline  int    // requests per write; 0 = plain keep-alive
+	idleConns int    // > 0: the idle-memory scenario
+	file      string // the static scenarios: the file's URL path, served by fileServers
 	smoke     bool
 }
 
@@ -109,7 +118,10 @@ type harness struct {
 	tmp     string
 	outDir  string
 	servers []serverSpec
-	env     string // machine description for the tables
+	// fileServers serve the files of staticDir, for the static scenarios.
+	fileServers []serverSpec
+	staticDir   string
+	env         string // machine description for the tables
 }
 
 func newHarness(out, only string) (*harness, error) {
@@ -146,18 +158,25 @@ func newHarness(out, only string) (*harness, error) {
 		}
 	}
 	h.servers = allServers(tmp)
+	if h.staticDir, err = makeStaticDir(tmp); err != nil {
+		return nil, err
+	}
+	h.fileServers = fileServers(tmp, h.staticDir)
 	if only != "" {
 		keep := map[string]bool{}
 		for _, s := range strings.Split(only, ",") {
 			keep[strings.TrimSpace(s)] = true
 		}
-		var sel []serverSpec
-		for _, s := range h.servers {
-			if keep[s.name] {
-				sel = append(sel, s)
+		filter := func(specs []serverSpec) []serverSpec {
+			var sel []serverSpec
+			for _, s := range specs {
+				if keep[s.name] {
+					sel = append(sel, s)
+				}
 			}
+			return sel
 		}
-		h.servers = sel
+		h.servers, h.fileServers = filter(h.servers), filter(h.fileServers)
 	}
 	h.env = describeMachine()
 	return h, nil
@@ -173,7 +192,11 @@ func (h *harness) cleanup() {
 // run measures every server under one scenario and reports.
 func (h *harness) run(ctx context.Context, sc scenario) error {
 	var rows []row
-	for _, spec := range h.servers {
+	specs := h.servers
+	if sc.file != "" {
+		specs = h.fileServers
+	}
+	for _, spec := range specs {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -32,6 +33,11 @@ const basePort = 18080
 
 func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (row, error) {
 	port := basePort
+	if sc.file != "" {
+		// A free port: the machine is shared, and a server left on the
+		// base port by another run would answer in place of this one.
+		port = freePort()
+	}
 	nofile := 4096
 	if sc.idleConns > 0 {
 		nofile = sc.idleConns + 1024
@@ -89,6 +95,9 @@ func (h *harness) wrk(ctx context.Context, port int, sc scenario, d time.Duratio
 	args := []string{"-c", "1", "wrk", "-t1", "-c" + strconv.Itoa(sc.conns),
 		"-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency"}
 	url := fmt.Sprintf("http://127.0.0.1:%d/hello", port)
+	if sc.file != "" {
+		url = fmt.Sprintf("http://127.0.0.1:%d%s", port, sc.file)
+	}
 	if sc.pipeline > 0 {
 		args = append(args, "-s", filepath.Join(h.root, "bench", "pipeline.lua"), url, "--", strconv.Itoa(sc.pipeline))
 	} else {
@@ -233,4 +242,14 @@ func pinnedClient(cmd *exec.Cmd, nofile int) *exec.Cmd {
 	script := fmt.Sprintf(`ulimit -n %d 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec taskset -c 1 "$@"`, nofile)
 	c := exec.CommandContext(context.Background(), "sh", append([]string{"-c", script, "sh"}, cmd.Args...)...)
 	return c
+}
+
+// freePort returns a loopback port nothing listens on, or basePort.
+func freePort() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return basePort
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

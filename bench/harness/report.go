@@ -30,6 +30,22 @@ func formatTable(sc scenario, rows []row, env string) string {
 			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %s | %s |\n", r.server, r.idleConns, r.rssBefore, r.rssAfter, r.idleKiB,
 				ratio(r.idleKiB, refVal(ref, func(r *row) float64 { return r.idleKiB })), r.errors)
 		}
+	} else if sc.file != "" {
+		// File serving is often limited by wrk's core, not the server's:
+		// the server's CPU time per request is the figure to compare.
+		b.WriteString("| server | req/s | vs brick | server CPU per req | vs brick | req per server-CPU-s | p50 | p90 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, r := range rows {
+			cpu := func(r *row) float64 {
+				if r.perCPU == 0 {
+					return 0
+				}
+				return 1e6 / r.perCPU
+			}
+			fmt.Fprintf(&b, "| %s | %.0f | %s | %.1fus | %s | %.0f | %s | %s | %s | %s |\n", r.server, r.rps,
+				ratio(r.rps, refVal(ref, func(r *row) float64 { return r.rps })), cpu(&r),
+				ratio(cpu(&r), refVal(ref, cpu)), r.perCPU,
+				fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), r.errors)
+		}
 	} else {
 		b.WriteString("| server | req/s | vs brick | req per server-CPU-s | vs brick | p50 | p90 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, r := range rows {
@@ -47,6 +63,8 @@ func title(sc scenario) string {
 	switch {
 	case sc.idleConns > 0:
 		return fmt.Sprintf("idle: %d kept-alive connections, one request each, then idle", sc.idleConns)
+	case sc.file != "":
+		return fmt.Sprintf("%s: GET %s, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.file, sc.conns, sc.dur, sc.runs)
 	case sc.pipeline > 0:
 		return fmt.Sprintf("%s: wrk -t1 -c%d, %d requests per write, %s x %d runs (median)", sc.name, sc.conns, sc.pipeline, sc.dur, sc.runs)
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
+	"log"
 	"net"
 	"os"
 	"os/exec"
@@ -113,4 +115,106 @@ func waitReady(port int, done <-chan struct{}) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("server did not answer on port %d within 15 s", port)
+}
+
+// makeStaticDir writes the files the static scenarios serve: 1k.bin and
+// 1m.bin (random bytes, so nothing compresses them), and hello, which
+// waitReady asks for.
+func makeStaticDir(tmp string) (string, error) {
+	dir := filepath.Join(tmp, "www")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	files := map[string]int{"1k.bin": 1 << 10, "1m.bin": 1 << 20}
+	for name, size := range files {
+		b := make([]byte, size)
+		rand.Read(b)
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "hello"), []byte("Hello, World!"), 0o644)
+}
+
+// fileServers lists the servers of the static scenarios, Brick first.
+// nginx runs with sendfile on, once with tcp_nopush on and once off;
+// Caddy's row is left out (with a note) when caddy is not installed.
+func fileServers(bin, dir string) []serverSpec {
+	goServer := func(exe string, args ...string) func(int, int) (*exec.Cmd, error) {
+		return func(port, nofile int) (*exec.Cmd, error) {
+			a := append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", port)}, args...)
+			cmd := pinned(nofile, filepath.Join(bin, exe), a...)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			return cmd, nil
+		}
+	}
+	specs := []serverSpec{
+		{"brick", goServer("brick-bench", "-static", dir)},
+		{"nginx-nopush", func(port, nofile int) (*exec.Cmd, error) { return nginxStaticCmd(bin, dir, port, nofile, true) }},
+		{"nginx", func(port, nofile int) (*exec.Cmd, error) { return nginxStaticCmd(bin, dir, port, nofile, false) }},
+	}
+	if caddy, err := exec.LookPath("caddy"); err == nil {
+		specs = append(specs, serverSpec{"caddy", func(port, nofile int) (*exec.Cmd, error) {
+			home := filepath.Join(bin, "caddy-home")
+			cmd := pinned(nofile, caddy, "file-server", "--root", dir, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "HOME="+home,
+				"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_DATA_HOME="+filepath.Join(home, "data"))
+			return cmd, nil
+		}})
+	} else {
+		log.Printf("caddy is not installed: the static scenarios run without it (bench/run installs it)")
+	}
+	return append(specs, serverSpec{"net/http", goServer("nethttp-bench", "-static", dir)})
+}
+
+// nginxStaticConf serves dir with nginx's stock file handling: sendfile on,
+// tcp_nopush as asked, one worker, no access log, keep-alive without a cap.
+const nginxStaticConf = `
+worker_processes 1;
+daemon off;
+master_process on;
+user root;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log warn;
+worker_rlimit_nofile %[3]d;
+events {
+    worker_connections %[3]d;
+}
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush %[5]s;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    default_type application/octet-stream;
+    client_body_temp_path %[1]s/body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    server {
+        listen 127.0.0.1:%[2]d backlog=4096;
+        root %[4]s;
+    }
+}
+`
+
+func nginxStaticCmd(bin, dir string, port, nofile int, nopush bool) (*exec.Cmd, error) {
+	prefix := filepath.Join(bin, fmt.Sprintf("nginx-static-%d", port))
+	if err := os.MkdirAll(filepath.Join(prefix, "logs"), 0o755); err != nil {
+		return nil, err
+	}
+	onOff := "off"
+	if nopush {
+		onOff = "on"
+	}
+	conf := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxStaticConf, prefix, port, nofile, dir, onOff)), 0o644); err != nil {
+		return nil, err
+	}
+	exe := "nginx"
+	if _, err := exec.LookPath(exe); err != nil {
+		exe = "/usr/sbin/nginx"
+	}
+	return pinned(nofile, exe, "-p", prefix, "-c", conf), nil
 }

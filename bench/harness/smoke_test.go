@@ -31,7 +31,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench/run smoke: %v\n%s", err, out)
 	}
-	for _, want := range []string{"### plaintext", "### pipelined", "### idle",
+	for _, want := range []string{"### plaintext", "### pipelined", "### idle", "### static-1k", "### static-1m", "| nginx-nopush |",
 		"| brick |", "| brick-nethttp |", "| fasthttp |", "| nginx |", "| net/http |"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("smoke output lacks %q:\n%s", want, out)

@@ -1,6 +1,6 @@
 // Command brick-bench serves the benchmark response with Brick, through its
 // own handler API (-api native) or an unchanged net/http handler through
-// the adapter (-api nethttp).
+// the adapter (-api nethttp); or a directory with package static (-static DIR).
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 
 	"github.com/brick-server/brick/nethttp"
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/static"
 	"github.com/brick-server/brick/web"
 )
 
@@ -25,6 +26,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	api := flag.String("api", "native", "native (Brick's handler API) or nethttp (the net/http adapter)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGTERM or SIGINT")
+	dir := flag.String("static", "", "serve this directory with package static (brick DIR's defaults) instead")
 	flag.Parse()
 	if *cpuprofile != "" {
 		stop := profile(*cpuprofile)
@@ -45,6 +47,13 @@ func main() {
 		}))
 	default:
 		log.Fatalf("unknown -api %q", *api)
+	}
+	if *dir != "" {
+		fs, err := static.New(static.Defaults(*dir))
+		if err != nil {
+			log.Fatal(err)
+		}
+		h = fs
 	}
 	s := &server.Server{Handler: h}
 	// SIGUSR1 prints the Go runtime's memory figures, to see where an idle
