@@ -694,20 +694,12 @@ func (pc *pollConn) write(p []byte, timeout time.Duration) error {
 	return nil
 }
 
-// sendFile writes head with MSG_MORE, so the kernel may fill the first
-// packet with file bytes, then sends the file with sendfile(2), waiting for
-// the socket to drain through the loop as write does.
+// sendFile writes head, then sends the file with sendfile(2), waiting for
+// the socket to drain through the loop as write does. The head is a plain
+// write, not held back with MSG_MORE or TCP_CORK (see response.SendFile).
 func (pc *pollConn) sendFile(head []byte, f *os.File, offset, n int64, timeout time.Duration) (int64, error) {
-	for len(head) > 0 {
-		k, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(pc.fd), uintptr(unsafe.Pointer(&head[0])),
-			uintptr(len(head)), unix.MSG_MORE|unix.MSG_NOSIGNAL, 0, 0)
-		if e == 0 {
-			head = head[k:]
-			continue
-		}
-		if err := pc.writeWait(e, timeout); err != nil {
-			return 0, err
-		}
+	if err := pc.write(head, timeout); err != nil {
+		return 0, err
 	}
 	fd := int(f.Fd())
 	defer runtime.KeepAlive(f)
