@@ -53,6 +53,8 @@
 //   - conn.go: per-connection state and the transport interface.
 //   - exchange.go: the request loop: parse, handle, respond, keep alive.
 //   - response.go: the ResponseWriter and response framing.
+//   - sendfile.go: web.FileSender: a file's bytes sent with sendfile(2)
+//     (pollConn.sendFile) or io.Copy onto the net.Conn (netConn.sendFile).
 //   - body.go: streaming request bodies, 100-continue, draining.
 //   - engine_linux.go: the readiness loops; std.go: goroutine per conn.
 //   - e2e_*_test.go: end-to-end tests over loopback, in a matrix of both
