@@ -76,6 +76,11 @@ func (s *FileServer) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	if !s.cfg.Dotfiles && hidden(p) {
 		return web.Error(404, nil)
 	}
+	if readable && s.cfg.CacheFileMax > 0 {
+		if e := s.cache.get(p); e != nil && s.fresh(p, e) {
+			return s.serveEntry(w, r, e)
+		}
+	}
 	name := fsName(p)
 	f, err := s.open(name)
 	if err != nil {
