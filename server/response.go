@@ -102,7 +102,7 @@ func (r *response) WriteHeader(status int) {
 	}
 	r.status, r.wroteHeader = status, true
 	if v := r.header.Get("Content-Length"); v != nil {
-		if n, ok := parseLength(v); ok {
+		if n, ok := wire.ParseDecimal(v); ok {
 			r.declared = n
 		}
 	}
@@ -122,20 +122,6 @@ func wantsClose(v []byte) bool {
 		v = v[min(i+1, len(v)):]
 	}
 	return false
-}
-
-func parseLength(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 // Write appends body bytes.

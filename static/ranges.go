@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
+
+	"github.com/brick-server/brick/wire"
 )
 
 // byteRange is one satisfiable range: length bytes from start.
@@ -49,7 +51,7 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 		var br byteRange
 		if len(first) == 0 {
 			// suffix-range: the last N bytes.
-			k, ok := parseDigits(last)
+			k, ok := wire.ParseDecimal(last)
 			if !ok {
 				return nil, true
 			}
@@ -59,13 +61,13 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 			k = min(k, size)
 			br = byteRange{size - k, k}
 		} else {
-			a, ok := parseDigits(first)
+			a, ok := wire.ParseDecimal(first)
 			if !ok {
 				return nil, true
 			}
 			end := size - 1
 			if len(last) > 0 {
-				b, ok := parseDigits(last)
+				b, ok := wire.ParseDecimal(last)
 				if !ok || b < a {
 					return nil, true // invalid: the field is ignored
 				}
@@ -88,20 +90,6 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 		return nil, true
 	}
 	return ranges, false
-}
-
-func parseDigits(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, true
 }
 
 // contentRange is a Content-Range value for r of a size-byte file.

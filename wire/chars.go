@@ -99,10 +99,10 @@ func nextListElement(b []byte) (elem, rest []byte) {
 	}
 }
 
-// parseDecimal parses 1*DIGIT into a non-negative int64, rejecting empty
-// input, signs, spaces and values that do not fit in an int64. Leading zeros
-// are fine: they do not change the number, so no two parsers can disagree.
-func parseDecimal(b []byte) (int64, bool) {
+// ParseDecimal parses 1*DIGIT (as in Content-Length or a byte range) into
+// a non-negative int64, rejecting empty input, signs, spaces and values
+// that overflow. Leading zeros are allowed.
+func ParseDecimal(b []byte) (int64, bool) {
 	if len(b) == 0 {
 		return 0, false
 	}

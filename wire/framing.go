@@ -77,7 +77,7 @@ func (st *fieldState) noteContentLength(value []byte) {
 		for i < len(value) && value[i] != ',' {
 			i++
 		}
-		n, ok := parseDecimal(trimOWS(value[:i]))
+		n, ok := ParseDecimal(trimOWS(value[:i]))
 		switch {
 		case !ok:
 			st.clInvalid = true
