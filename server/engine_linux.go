@@ -867,24 +867,18 @@ func (t *fdTable) each(f func(*pollConn)) {
 // descriptor are non-blocking and epoll_wait is called with a zero timeout.
 // Making them as raw system calls skips the scheduler's entersyscall and
 // exitsyscall (about 100 ns each way), which Go needs only for calls that
-// may block. These are the only raw calls in Brick.
+// may block. accept4, getsockname and the head of a sendfile response are
+// raw for the same reason; sendfile itself may wait for the disk, so it is
+// not.
 
-func rawRead(fd int, p []byte) (int, error) {
+func rawRead(fd int, p []byte) (int, error)  { return rawIO(unix.SYS_READ, fd, p) }
+func rawWrite(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, p) }
+
+func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-func rawWrite(fd int, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	n, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
 	if e != 0 {
 		return 0, e
 	}
