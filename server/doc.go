@@ -15,14 +15,18 @@
 // On Linux, one readiness loop per core (an epoll instance and a goroutine
 // waiting on it) owns the sockets. The goroutine waits in Go's netpoller,
 // on the epoll descriptor itself, rather than in a blocking epoll_wait,
-// which would hold a P until the runtime's sysmon took it back. Each socket is registered once,
-// edge-triggered for reading and writing, so the steady state needs no
-// epoll_ctl calls. When a parked connection becomes readable its loop hands
-// it to a worker goroutine from a pool; the worker reads, parses with
-// package wire, runs the handler for every complete request in the buffer,
-// writes the responses of that pipelined batch in one write, and parks the
-// connection again, returning its buffers to the pool. A parked connection
-// is a ~200-byte struct and a slot in a descriptor table.
+// which would hold a P until the runtime's sysmon took it back. Each socket
+// is registered once, edge-triggered for reading and writing, so the steady
+// state needs no epoll_ctl calls. A parked connection that becomes readable
+// goes into a run queue drained by pooled worker goroutines: a worker reads,
+// parses with package wire, runs the handler for every complete request in
+// the buffer, writes the responses of that pipelined batch in one write,
+// parks the connection again and takes the next one from the queue, so a
+// burst of ready connections costs one goroutine wake-up. A worker that
+// takes a connection while others wait first makes sure another worker is
+// on its way, so a handler that blocks holds up only its own connection.
+// A parked connection is a 192-byte struct and a slot in a descriptor
+// table.
 //
 // Readiness that arrives while a worker owns a connection is recorded on the
 // connection; code that must block (a request body still in flight, a
