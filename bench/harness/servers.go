@@ -43,8 +43,10 @@ func pinned(nofile int, exe string, args ...string) *exec.Cmd {
 	return exec.Command("sh", append([]string{"-c", script, "sh", exe}, args...)...)
 }
 
-// nginxConf is nginx at its best for this response: one worker, no access
-// log, keep-alive without a request cap (as in TechEmpower's setup).
+// nginxConf is the frame of every nginx the harness runs: one worker, no
+// access log, keep-alive without a request cap (as in TechEmpower's setup),
+// temporary files inside the prefix. %[4]s adds http-level directives and
+// %[5]s is the server block's body.
 const nginxConf = `
 worker_processes 1;
 daemon off;
@@ -65,23 +67,32 @@ http {
     fastcgi_temp_path %[1]s/fastcgi;
     uwsgi_temp_path %[1]s/uwsgi;
     scgi_temp_path %[1]s/scgi;
+%[4]s
     server {
         listen 127.0.0.1:%[2]d backlog=4096;
-        location / {
-            default_type text/plain;
-            return 200 "Hello, World!";
-        }
+%[5]s
     }
 }
 `
 
+// nginxCmd runs nginx answering the benchmark response.
 func nginxCmd(bin string, port, nofile int) (*exec.Cmd, error) {
-	prefix := filepath.Join(bin, fmt.Sprintf("nginx-%d", port))
+	return nginxWith(bin, "nginx", port, nofile, "", `        location / {
+            default_type text/plain;
+            return 200 "Hello, World!";
+        }`)
+}
+
+// nginxWith writes an nginx prefix named name with the given http-level
+// directives and server body, and returns the pinned command running it.
+func nginxWith(bin, name string, port, nofile int, httpExtra, serverBody string) (*exec.Cmd, error) {
+	prefix := filepath.Join(bin, fmt.Sprintf("%s-%d", name, port))
 	if err := os.MkdirAll(filepath.Join(prefix, "logs"), 0o755); err != nil {
 		return nil, err
 	}
 	conf := filepath.Join(prefix, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxConf, prefix, port, nofile)), 0o644); err != nil {
+	text := fmt.Sprintf(nginxConf, prefix, port, nofile, httpExtra, serverBody)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
 	exe := "nginx"
@@ -167,54 +178,13 @@ func fileServers(bin, dir string) []serverSpec {
 	return append(specs, serverSpec{"net/http", goServer("nethttp-bench", "-static", dir)})
 }
 
-// nginxStaticConf serves dir with nginx's stock file handling: sendfile on,
-// tcp_nopush as asked, one worker, no access log, keep-alive without a cap.
-const nginxStaticConf = `
-worker_processes 1;
-daemon off;
-master_process on;
-user root;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log warn;
-worker_rlimit_nofile %[3]d;
-events {
-    worker_connections %[3]d;
-}
-http {
-    access_log off;
-    sendfile on;
-    tcp_nopush %[5]s;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    default_type application/octet-stream;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    server {
-        listen 127.0.0.1:%[2]d backlog=4096;
-        root %[4]s;
-    }
-}
-`
-
+// nginxStaticCmd serves dir with nginx's stock file handling: sendfile on
+// and tcp_nopush as asked.
 func nginxStaticCmd(bin, dir string, port, nofile int, nopush bool) (*exec.Cmd, error) {
-	prefix := filepath.Join(bin, fmt.Sprintf("nginx-static-%d", port))
-	if err := os.MkdirAll(filepath.Join(prefix, "logs"), 0o755); err != nil {
-		return nil, err
-	}
 	onOff := "off"
 	if nopush {
 		onOff = "on"
 	}
-	conf := filepath.Join(prefix, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxStaticConf, prefix, port, nofile, dir, onOff)), 0o644); err != nil {
-		return nil, err
-	}
-	exe := "nginx"
-	if _, err := exec.LookPath(exe); err != nil {
-		exe = "/usr/sbin/nginx"
-	}
-	return pinned(nofile, exe, "-p", prefix, "-c", conf), nil
+	httpExtra := fmt.Sprintf("    sendfile on;\n    tcp_nopush %s;\n    default_type application/octet-stream;", onOff)
+	return nginxWith(bin, "nginx-static", port, nofile, httpExtra, "        root "+dir+";")
 }
