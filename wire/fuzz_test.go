@@ -232,8 +232,11 @@ func targetReason(method, target string) string {
 		return ""
 	}
 	// Absolute-form.
-	_, rest, ok := strings.Cut(target, "://")
-	if !ok || !validScheme([]byte(target[:strings.Index(target, ":")])) {
+	// The "://" must follow the scheme itself: in "a:://h" the first
+	// "://" comes after a colon that ends the scheme.
+	scheme, rest, ok := strings.Cut(target, ":")
+	rest, ok2 := strings.CutPrefix(rest, "//")
+	if !ok || !ok2 || !validScheme([]byte(scheme)) {
 		return "Brick takes only absolute URIs with an authority (RFC 9110 §4.2)"
 	}
 	auth := rest
