@@ -49,6 +49,19 @@ func IsToken(b []byte) bool {
 	return true
 }
 
+// IsFieldValue reports whether b may be sent as a field value: no control
+// characters other than HTAB (RFC 9110 §5.5), and so no CR or LF that
+// would split a field line. Gateways check values they take from
+// applications with it.
+func IsFieldValue(b []byte) bool {
+	for _, c := range b {
+		if !valueTable[c] {
+			return false
+		}
+	}
+	return true
+}
+
 // EqualFold reports whether b equals s under ASCII case folding, which is how
 // field names and most protocol tokens compare (RFC 9110 §5.1).
 func EqualFold(b []byte, s string) bool {

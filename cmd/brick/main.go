@@ -4,6 +4,7 @@
 //	brick DIR              serve the directory DIR (brick . for the current one)
 //	brick -addr [::1]:8080 choose the address (IPv4 or IPv6)
 //	brick -v               print every request and response to stderr
+//	brick wsgi module:app  run a Python WSGI application (Flask, Django, Pyramid)
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/static"
 	"github.com/brick-server/brick/web"
@@ -29,17 +31,16 @@ func main() {
 
 // run is main without the exit, so tests can call it.
 func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "wsgi" {
+		return runWSGI(args[1:], stderr)
+	}
 	fs := flag.NewFlagSet("brick", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", ":8888", "address to listen on, host:port (IPv6: [::1]:8888)")
-	verbose := fs.Bool("v", false, "print every request and response (bodies truncated) to stderr")
-	grace := fs.Duration("shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
-	reusePort := fs.Bool("reuseport", false, "set SO_REUSEPORT so several brick processes can share the port")
-	backlog := fs.Int("backlog", server.DefaultBacklog, "listen backlog (capped by net.core.somaxconn)")
-	perConn := fs.Bool("goroutine-per-conn", false, "use a goroutine per connection instead of the epoll loops (for comparison)")
+	sf := registerServerFlags(fs)
 	staticCfg := static.RegisterFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: brick [flags] [DIR]\n\n"+
+		fmt.Fprintf(stderr, "Usage: brick [flags] [DIR]\n"+
+			"       brick wsgi [flags] module:callable   (see brick wsgi -h)\n\n"+
 			"Without DIR, serves Brick's embedded default site: / and /hello.\n"+
 			"With DIR (brick . for the current directory), serves the files under DIR:\n"+
 			"GET and HEAD, index.html or a listing for directories, ranges, validators,\n"+
@@ -47,25 +48,9 @@ func run(args []string, stderr io.Writer) int {
 			"Flags may come before or after DIR.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	dir := ""
-	if fs.NArg() > 0 {
-		dir = fs.Arg(0)
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() > 0 {
-			fmt.Fprintf(stderr, "brick: unexpected argument %q after the directory (see brick -h)\n", fs.Arg(0))
-			return 2
-		}
+	dir, code := parseWithArg(fs, args, stderr, "the directory")
+	if code >= 0 {
+		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	var handler web.Handler = web.HandlerFunc(welcome)
@@ -81,30 +66,149 @@ func run(args []string, stderr io.Writer) int {
 		defer fsrv.Close()
 		handler, try = fsrv, "/"
 	}
-	srv := &server.Server{Handler: handler, Logger: log, GoroutinePerConn: *perConn}
-	if *verbose {
+	return serve(sf, handler, log, stderr, []any{"dir", dir, "try", try}, nil)
+}
+
+// runWSGI is `brick wsgi module:callable`: a WSGI application served by a
+// pool of Python workers.
+func runWSGI(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("brick wsgi", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := registerServerFlags(fs)
+	cfg := wsgi.RegisterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: brick wsgi [flags] [module:callable]\n\n"+
+			"Runs a Python WSGI application (Flask, Django, Pyramid...) unchanged, in a pool of\n"+
+			"Python worker processes, as gunicorn does: brick wsgi flaskapp:app\n"+
+			"The callable defaults to \"application\": brick wsgi mysite.wsgi --chdir mysite\n"+
+			"SIGHUP reloads the application's code; SIGTERM drains requests and stops.\n"+
+			"Flags may come before or after the application.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	app, code := parseWithArg(fs, args, stderr, "the application")
+	if code >= 0 {
+		return code
+	}
+	if app == "" {
+		fmt.Fprintf(stderr, "brick wsgi: say which application to run, as module:callable (e.g. brick wsgi flaskapp:app)\n")
+		return 2
+	}
+	cfg.App = app
+	cfg.Finish()
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	pool, err := wsgi.NewPool(*cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "brick wsgi: %v\n", err)
+		return 1
+	}
+	defer pool.Close()
+	h, err := wsgi.NewHandler(pool)
+	if err != nil {
+		fmt.Fprintf(stderr, "brick wsgi: %v\n", err)
+		return 1
+	}
+	onHUP := func() {
+		log.Info("SIGHUP: reloading the application")
+		if err := pool.Reload(); err != nil {
+			log.Error("reload failed; the running workers keep serving", "err", err)
+		}
+	}
+	return serve(sf, h, log, stderr, []any{"app", app, "python", pool.Python(), "try", "/"}, onHUP)
+}
+
+// parseWithArg parses flags around one optional positional argument and
+// returns it; code is the exit code when parsing ends the run, else -1.
+func parseWithArg(fs *flag.FlagSet, args []string, stderr io.Writer, what string) (arg string, code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", 0
+		}
+		return "", 2
+	}
+	if fs.NArg() == 0 {
+		return "", -1
+	}
+	arg = fs.Arg(0)
+	if err := fs.Parse(fs.Args()[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", 0
+		}
+		return "", 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "brick: unexpected argument %q after %s (see -h)\n", fs.Arg(0), what)
+		return "", 2
+	}
+	return arg, -1
+}
+
+// serverFlags are the flags every way of running Brick shares.
+type serverFlags struct {
+	addr      *string
+	verbose   *bool
+	grace     *time.Duration
+	reusePort *bool
+	backlog   *int
+	perConn   *bool
+}
+
+func registerServerFlags(fs *flag.FlagSet) *serverFlags {
+	return &serverFlags{
+		addr:      fs.String("addr", ":8888", "address to listen on, host:port (IPv6: [::1]:8888)"),
+		verbose:   fs.Bool("v", false, "print every request and response (bodies truncated) to stderr"),
+		grace:     fs.Duration("shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, how long in-flight requests may take to finish"),
+		reusePort: fs.Bool("reuseport", false, "set SO_REUSEPORT so several brick processes can share the port"),
+		backlog:   fs.Int("backlog", server.DefaultBacklog, "listen backlog (capped by net.core.somaxconn)"),
+		perConn:   fs.Bool("goroutine-per-conn", false, "use a goroutine per connection instead of the epoll loops (for comparison)"),
+	}
+}
+
+// serve listens and serves handler until SIGINT or SIGTERM, then drains.
+// onHUP, when not nil, runs on each SIGHUP.
+func serve(sf *serverFlags, handler web.Handler, log *slog.Logger, stderr io.Writer, attrs []any, onHUP func()) int {
+	srv := &server.Server{Handler: handler, Logger: log, GoroutinePerConn: *sf.perConn}
+	if *sf.verbose {
 		srv.Trace = stderr
 	}
-	ln, err := server.Listen(*addr, server.ListenConfig{Backlog: *backlog, ReusePort: *reusePort})
+	ln, err := server.Listen(*sf.addr, server.ListenConfig{Backlog: *sf.backlog, ReusePort: *sf.reusePort})
 	if err != nil {
 		fmt.Fprintf(stderr, "brick: %v\n", err)
 		return 1
 	}
-	log.Info("brick is serving", "addr", ln.Addr().String(), "dir", dir, "try", "curl http://"+displayAddr(ln.Addr().String())+try)
+	try := ""
+	for i := 0; i+1 < len(attrs); i += 2 {
+		if attrs[i] == "try" {
+			try = attrs[i+1].(string)
+			attrs = append(attrs[:i:i], attrs[i+2:]...)
+			break
+		}
+	}
+	attrs = append([]any{"addr", ln.Addr().String()}, attrs...)
+	log.Info("brick is serving", append(attrs, "try", "curl http://"+displayAddr(ln.Addr().String())+try)...)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1)
+	if onHUP != nil {
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		log.Error("server stopped", "err", err)
-		return 1
-	case <-ctx.Done():
+	for done := false; !done; {
+		select {
+		case err := <-errc:
+			log.Error("server stopped", "err", err)
+			return 1
+		case <-hup:
+			onHUP()
+		case <-ctx.Done():
+			done = true
+		}
 	}
 	stop()
-	log.Info("shutting down: finishing requests in flight", "timeout", grace.String())
-	sctx, cancel := context.WithTimeout(context.Background(), *grace)
+	log.Info("shutting down: finishing requests in flight", "timeout", sf.grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), *sf.grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown timed out; closed the remaining connections", "err", err)

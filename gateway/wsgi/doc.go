@@ -1,0 +1,72 @@
+// Package wsgi runs Python WSGI applications (PEP 3333) behind Brick: a
+// web.Handler that hands each request to one of a pool of Python worker
+// processes and streams the answer back. `brick wsgi module:app` is its
+// command.
+//
+// # Process model
+//
+// The Go side does all the HTTP work: it parses the request, reads the
+// whole body from the client (in memory, or a temporary file above a
+// threshold), builds the environ, and only then takes an idle worker. It
+// absorbs the worker's answer as fast as the worker produces it (memory,
+// then a temporary file) and writes it to the client at the client's pace.
+// A slow client therefore never pins a Python process: that is the job
+// nginx does in front of gunicorn, done here in the same binary.
+//
+// Each worker is a Python process running python/worker.py (embedded in
+// the binary; standard library only) that imports the application once and
+// serves one request at a time. Workers are supervised: started, declared
+// healthy only when they say "ready" on their socket, reaped when they exit
+// (no zombies, the lesson of the article's part 3), replaced with backoff,
+// recycled after --max-requests (with jitter) or --max-memory with the
+// replacement ready before the old worker leaves, and killed after
+// --timeout once their Python stack has been logged.
+//
+// # Why a protocol of our own
+//
+// Go and a worker talk over one Unix socket pair per worker, in frames:
+//
+//	type    1 byte
+//	length  4 bytes, little-endian: the payload's length
+//	payload length bytes
+//
+// HTTP to the worker would cost tens of microseconds of Python parsing per
+// request. The uwsgi and SCGI protocols send the request well but have no
+// way to say that a response ended, as against died halfway: the end of a
+// response is the end of the connection. Here every response ends with an
+// explicit frame, so a worker that crashes mid-body is never mistaken for
+// one that finished, and one socket serves request after request.
+//
+// Go to worker:
+//
+//	'Q' request. Payload: u32 n (an even number of strings), u32 flags,
+//	    n u32 end offsets (cumulative, from the start of the string bytes),
+//	    the string bytes, then the request body inline. The strings are
+//	    environ keys and values, alternately, as latin-1: Python decodes
+//	    them once and slices them apart in one pass. Flag 1 means the body
+//	    is not inline but in a file whose descriptor travels with the
+//	    frame's first byte (SCM_RIGHTS), CONTENT_LENGTH bytes from offset 0.
+//	'C' cancel: the client went away. The worker stops iterating the
+//	    response, calls its close() and ends with 'E'.
+//
+// Worker to Go:
+//
+//	'R' ready: sent once, after the application imported. Payload: text.
+//	'X' fatal: the application could not be loaded. Payload: the Python
+//	    traceback (UTF-8). The worker exits after sending it.
+//	'H' head: the status line and the header fields as latin-1 strings
+//	    separated by NUL: status, name, value, name, value...
+//	'D' data: response body bytes.
+//	'E' end: the response is complete; the worker takes the next request.
+//	'A' abort: the application failed. Payload: its traceback (UTF-8).
+//	    The worker takes the next request. Before any 'D' the client gets
+//	    a 500; after, its connection is cut so it cannot take a truncated
+//	    body for a whole one.
+//
+// A response is 'H' 'D'* 'E', or 'A' at any point. Anything else is a
+// protocol error: the request gets a 502 and the worker is replaced.
+//
+// Worker health comes only from these frames, never from exit codes: an
+// application that calls os._exit(3) costs the request it held (502) and a
+// new worker, nothing more.
+package wsgi

@@ -1,0 +1,407 @@
+package wsgi
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/brick-server/brick/gateway/cgienv"
+	"github.com/brick-server/brick/web"
+)
+
+// Handler is the web.Handler that runs requests through a Pool.
+type Handler struct {
+	pool  *Pool
+	cfg   *Config
+	log   *slog.Logger
+	env   cgienv.Options
+	calls sync.Pool
+}
+
+var _ web.Handler = (*Handler)(nil)
+
+// NewHandler returns a handler that serves requests with p's workers.
+func NewHandler(p *Pool) (*Handler, error) {
+	h := &Handler{pool: p, cfg: &p.cfg, log: p.log,
+		env: cgienv.Options{ScriptName: p.cfg.Mount, Scheme: "http"}}
+	if err := h.env.Validate(); err != nil {
+		return nil, err
+	}
+	h.calls.New = func() any { return &call{} }
+	return h, nil
+}
+
+// call holds one request's scratch space; calls are reused.
+type call struct {
+	env   cgienv.Builder
+	enc   RequestEncoder
+	frame []byte
+	body  []byte // the request body when it fits in memory
+	out   []byte // a buffered response's body
+	head  Head
+}
+
+// ServeHTTP reads the request body, builds the environ, waits for a
+// worker and relays its response.
+func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
+	c := h.calls.Get().(*call)
+	defer h.calls.Put(c)
+
+	// The whole body is read before a worker is taken: a client that
+	// sends slowly must not hold a Python process.
+	var bodyFile *os.File
+	bodyLen := int64(-1)
+	c.body = c.body[:0]
+	if r.ContentLength != 0 || r.Chunked {
+		var err error
+		bodyFile, bodyLen, err = h.readBody(c, r)
+		if err != nil {
+			return err
+		}
+		if bodyFile != nil {
+			defer bodyFile.Close()
+		}
+	} else if r.Header.Has("Content-Length") {
+		bodyLen = 0
+	}
+
+	c.enc.Reset()
+	if err := c.env.Build(&c.enc, r, &h.env, bodyLen); err != nil {
+		return err
+	}
+	c.enc.AddString("wsgi.url_scheme", h.env.Scheme)
+	flags := uint32(0)
+	if bodyFile != nil {
+		flags = FlagBodyFD
+	}
+	c.frame = c.enc.AppendFrame(c.frame[:0], flags, c.body)
+
+	wk, err := h.pool.acquire(r.Context())
+	if err != nil {
+		h.log.Warn("wsgi: no worker free; answering 503", "method", string(r.Method), "target", string(r.Target), "err", err)
+		w.Header().Set("Retry-After", "1")
+		return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
+	}
+	deadline := time.Now().Add(h.cfg.Timeout)
+	wk.conn.SetDeadline(deadline)
+	if err := wk.send(c.frame, bodyFile); err != nil {
+		return h.broken(w, r, wk, err, false)
+	}
+	return h.relay(w, r, wk, c)
+}
+
+// readBody reads the request body into c.body, or into an unlinked
+// temporary file once it outgrows BodyMemory.
+func (h *Handler) readBody(c *call, r *web.Request) (*os.File, int64, error) {
+	limit := h.cfg.BodyMemory
+	for {
+		if len(c.body) == cap(c.body) {
+			c.body = append(c.body, 0)[:len(c.body)]
+		}
+		n, err := r.Body.Read(c.body[len(c.body):min(cap(c.body), int(limit)+1)])
+		c.body = c.body[:len(c.body)+n]
+		if err == io.EOF {
+			return nil, int64(len(c.body)), nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if int64(len(c.body)) > limit {
+			break
+		}
+	}
+	f, err := tempFile(h.cfg.TempDir)
+	if err != nil {
+		h.log.Error("wsgi: cannot spool a request body", "err", err)
+		return nil, 0, web.Error(500, err)
+	}
+	if _, err := f.Write(c.body); err != nil {
+		f.Close()
+		return nil, 0, web.Error(500, err)
+	}
+	prefix := int64(len(c.body))
+	c.body = c.body[:0]
+	n, err := io.Copy(f, r.Body)
+	if err != nil {
+		f.Close()
+		var we *os.PathError
+		if errors.As(err, &we) {
+			h.log.Error("wsgi: cannot spool a request body", "err", err)
+			return nil, 0, web.Error(500, err)
+		}
+		return nil, 0, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, 0, web.Error(500, err)
+	}
+	return f, prefix + n, nil
+}
+
+// relay waits for the worker's answer and writes it to the client. A
+// response that is already whole in the worker's buffer (most are) frees
+// the worker before a byte goes to the client; a longer one is absorbed
+// by a pump goroutine into a spool while the client takes it at its pace.
+func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *call) error {
+	typ, payload, err := wk.readFrame()
+	if err != nil {
+		return h.broken(w, r, wk, err, false)
+	}
+	switch typ {
+	case FrameAbort:
+		h.appFailed(r, wk, payload)
+		h.pool.finished(wk)
+		return plain(w, 500, "Internal Server Error\n")
+	case FrameHead:
+	default:
+		return h.broken(w, r, wk, errProtocol(typ), false)
+	}
+	if err := ParseHead(payload, &c.head); err != nil {
+		h.log.Error("wsgi: the application sent an invalid status or header", "method", string(r.Method), "target", string(r.Target), "pid", wk.proc.Pid(), "err", err)
+		return h.broken(w, r, wk, err, false)
+	}
+
+	if wk.buffered() {
+		c.out = c.out[:0]
+		for {
+			typ, payload, err := wk.readFrame()
+			if err != nil {
+				return h.broken(w, r, wk, err, false)
+			}
+			switch typ {
+			case FrameData:
+				c.out = append(c.out, payload...)
+				continue
+			case FrameEnd:
+				h.pool.finished(wk)
+				writeHead(w, &c.head)
+				_, err := w.Write(c.out)
+				h.checkLength(r, err)
+				return nil
+			case FrameAbort:
+				h.appFailed(r, wk, payload)
+				h.pool.finished(wk)
+				return plain(w, 500, "Internal Server Error\n")
+			default:
+				return h.broken(w, r, wk, errProtocol(typ), false)
+			}
+		}
+	}
+	return h.stream(w, r, wk, c)
+}
+
+// stream relays a response that did not arrive in one piece.
+func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *call) error {
+	s := newSpool(h.cfg.ResponseMemory, h.cfg.TempDir)
+	req := requestLine(r)
+	go h.pump(wk, s, req)
+	defer s.release()
+
+	wrote := false
+	for {
+		data, state := s.take()
+		if len(data) > 0 {
+			if !wrote {
+				writeHead(w, &c.head)
+				wrote = true
+			}
+			if _, err := w.Write(data); err != nil {
+				if errors.Is(err, web.ErrContentLength) {
+					h.checkLength(r, err)
+					s.discard()
+					continue
+				}
+				s.cancel(wk)
+				return web.ErrAbortHandler
+			}
+			if s.empty() {
+				// Caught up with the worker: send what we have, so a
+				// stream with pauses reaches the client as produced.
+				if err := web.Flush(w); err != nil {
+					s.cancel(wk)
+					return web.ErrAbortHandler
+				}
+			}
+			continue
+		}
+		switch state {
+		case spoolEnd:
+			if !wrote {
+				writeHead(w, &c.head)
+			}
+			return nil
+		case spoolAbort:
+			if !wrote {
+				w.Header().Reset()
+				return plain(w, 500, "Internal Server Error\n")
+			}
+			return web.ErrAbortHandler
+		case spoolTimeout:
+			if !wrote {
+				w.Header().Reset()
+				return plain(w, 504, "Gateway Timeout: the application took too long\n")
+			}
+			return web.ErrAbortHandler
+		default: // spoolBroken
+			if !wrote {
+				w.Header().Reset()
+				return plain(w, 502, "Bad Gateway: the application's worker failed\n")
+			}
+			return web.ErrAbortHandler
+		}
+	}
+}
+
+// pump reads the rest of a response from the worker into the spool, and
+// gives the worker back as soon as the response is complete.
+func (h *Handler) pump(wk *worker, s *spool, req string) {
+	for {
+		if err := wk.fill(FrameHeaderLen); err != nil {
+			s.finish(h.pumpFailed(wk, req, err))
+			return
+		}
+		typ, n := ParseFrameHeader(wk.buf[wk.r:])
+		wk.r += FrameHeaderLen
+		switch typ {
+		case FrameData:
+			left := int(n)
+			for left > 0 {
+				if wk.r == wk.w {
+					wk.r, wk.w = 0, 0
+					if err := wk.fill(1); err != nil {
+						s.finish(h.pumpFailed(wk, req, err))
+						return
+					}
+				}
+				k := min(left, wk.w-wk.r)
+				if err := s.put(wk.buf[wk.r : wk.r+k]); err != nil {
+					h.log.Error("wsgi: cannot spool a response", "err", err)
+					h.pool.discard(wk)
+					s.finish(spoolBroken)
+					return
+				}
+				wk.r += k
+				left -= k
+			}
+		case FrameEnd:
+			// The spool learns first, so that a cancel from the
+			// handler can never reach the worker's next request.
+			s.finish(spoolEnd)
+			h.pool.finished(wk)
+			return
+		case FrameAbort:
+			wk.r -= FrameHeaderLen
+			_, payload, err := wk.readFrame()
+			if err != nil {
+				s.finish(h.pumpFailed(wk, req, err))
+				return
+			}
+			h.log.Error("wsgi: the application raised an exception", "request", req, "pid", wk.proc.Pid(), "traceback", string(payload))
+			s.finish(spoolAbort)
+			h.pool.finished(wk)
+			return
+		default:
+			s.finish(h.pumpFailed(wk, req, errProtocol(typ)))
+			return
+		}
+		if wk.r == wk.w {
+			wk.r, wk.w = 0, 0
+		}
+	}
+}
+
+// pumpFailed handles a worker that broke while streaming.
+func (h *Handler) pumpFailed(wk *worker, req string, err error) spoolState {
+	if isTimeout(err) {
+		h.timedOut(wk, req)
+		return spoolTimeout
+	}
+	h.died(wk, req, err)
+	return spoolBroken
+}
+
+// broken answers for a worker that failed before the response began: 504
+// when it ran out of time, else 502. The worker is replaced.
+func (h *Handler) broken(w web.ResponseWriter, r *web.Request, wk *worker, err error, _ bool) error {
+	req := requestLine(r)
+	if isTimeout(err) {
+		go h.timedOut(wk, req)
+		return plain(w, 504, "Gateway Timeout: the application took too long\n")
+	}
+	h.died(wk, req, err)
+	return plain(w, 502, "Bad Gateway: the application's worker failed\n")
+}
+
+// timedOut logs where a worker hung, then kills it.
+func (h *Handler) timedOut(wk *worker, req string) {
+	stack := wk.dumpStack()
+	h.log.Error("wsgi: request timed out; killing its worker", "request", req, "pid", wk.proc.Pid(),
+		"timeout", h.cfg.Timeout.String(), "stack", stack)
+	h.pool.discard(wk)
+}
+
+// died logs a worker that broke mid-request and kills what is left of it.
+func (h *Handler) died(wk *worker, req string, err error) {
+	h.pool.discard(wk)
+	select {
+	case <-wk.proc.Done():
+	case <-time.After(time.Second):
+	}
+	exit := "still running"
+	select {
+	case <-wk.proc.Done():
+		exit = wk.proc.Exit()
+	default:
+	}
+	h.log.Error("wsgi: worker failed during a request; replacing it", "request", req, "pid", wk.proc.Pid(), "exit", exit, "err", err)
+}
+
+// appFailed logs an exception the application raised.
+func (h *Handler) appFailed(r *web.Request, wk *worker, traceback []byte) {
+	h.log.Error("wsgi: the application raised an exception", "request", requestLine(r), "pid", wk.proc.Pid(), "traceback", string(traceback))
+}
+
+// checkLength logs an application that wrote more than its own
+// Content-Length; the extra bytes were not sent.
+func (h *Handler) checkLength(r *web.Request, err error) {
+	if errors.Is(err, web.ErrContentLength) {
+		h.log.Warn("wsgi: the application wrote more than its Content-Length; the rest was dropped", "request", requestLine(r))
+	}
+}
+
+// writeHead sets the application's status and fields on w.
+func writeHead(w web.ResponseWriter, head *Head) {
+	dst := w.Header()
+	for _, f := range head.Header.Fields() {
+		dst.AddBytes(f.Name, f.Value)
+	}
+	w.WriteHeader(head.Status)
+}
+
+// plain answers with a short text, as Brick's own errors are.
+func plain(w web.ResponseWriter, status int, text string) error {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(text)))
+	w.WriteHeader(status)
+	w.WriteString(text)
+	return nil
+}
+
+func requestLine(r *web.Request) string {
+	return string(r.Method) + " " + string(r.Target)
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+type errProtocol byte
+
+func (e errProtocol) Error() string {
+	return "wsgi: unexpected " + strconv.QuoteRune(rune(e)) + " frame from the worker"
+}

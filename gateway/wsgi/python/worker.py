@@ -1,0 +1,432 @@
+"""Brick's WSGI worker: one Python process that serves one request at a time.
+
+Brick (the Go server) starts this program with the application's
+"module:callable" as its argument and a Unix socket as file descriptor 3.
+The worker imports the application once, says "ready" on the socket, then
+answers request frames with response frames until the socket closes. The
+frame format is described in gateway/wsgi/doc.go; this file must stay in
+step with gateway/wsgi/codec.go.
+
+Only the standard library is used, so the worker runs under any Python 3
+that can import the application.
+"""
+
+import faulthandler
+import importlib
+import io
+import os
+import signal
+import socket
+import stat
+import struct
+import sys
+import traceback
+
+_FRAME = struct.Struct("<BI")
+_QUERY = struct.Struct("<II")
+_SCM_SPACE = socket.CMSG_SPACE(4)
+
+# Response frame types, already packed with their type byte.
+_END = _FRAME.pack(ord("E"), 0)
+
+# Hop-by-hop fields belong to one connection; PEP 3333 forbids them from
+# applications, and letting one through would let an app break the framing
+# Brick chose for the response.
+_HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    )
+)
+
+_MAX_FRAME = 1 << 30
+
+
+class ProtocolError(Exception):
+    """Brick sent something this worker does not understand."""
+
+
+class FileWrapper:
+    """wsgi.file_wrapper: lets an app return a file. When it is a regular
+    file, the worker sends it with os.sendfile, without copying it through
+    Python."""
+
+    def __init__(self, filelike, blksize=65536):
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+
+
+class Input(io.RawIOBase):
+    """wsgi.input for a body spooled by Brick into a file: exactly
+    CONTENT_LENGTH bytes, so no read can go past the body."""
+
+    def __init__(self, fd, length):
+        self._f = io.open(fd, "rb", buffering=65536, closefd=True)
+        self._left = length
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if size is None or size < 0 or size > self._left:
+            size = self._left
+        data = self._f.read(size)
+        self._left -= len(data)
+        return data
+
+    def readinto(self, b):
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def readline(self, size=-1):
+        if size is None or size < 0 or size > self._left:
+            size = self._left
+        data = self._f.readline(size)
+        self._left -= len(data)
+        return data
+
+    def close(self):
+        self._f.close()
+        super().close()
+
+
+class Channel:
+    """Frames over the socket to Brick: a growable receive buffer and the
+    file descriptors that arrived with it."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray(1 << 16)
+        self.mv = memoryview(self.buf)
+        self.r = 0
+        self.w = 0
+        self.fds = []
+
+    def need(self, k):
+        """Makes k unread bytes available from self.r on."""
+        if self.w - self.r >= k:
+            return
+        if self.r + k > len(self.buf):
+            have = self.w - self.r
+            if k > len(self.buf):
+                nbuf = bytearray(max(k, 2 * len(self.buf)))
+                nbuf[:have] = self.mv[self.r : self.w]
+                self.mv.release()
+                self.buf, self.mv = nbuf, memoryview(nbuf)
+            else:
+                self.buf[:have] = self.buf[self.r : self.w]
+            self.r, self.w = 0, have
+        while self.w - self.r < k:
+            n, anc, _, _ = self.sock.recvmsg_into([self.mv[self.w :]], _SCM_SPACE)
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    usable = len(data) - len(data) % 4
+                    self.fds.extend(struct.unpack("%di" % (usable // 4), data[:usable]))
+            if n == 0:
+                raise EOFError
+            self.w += n
+
+    def frame(self):
+        """Returns the next frame's type, and the start and end of its
+        payload in self.buf; the caller consumes it with done()."""
+        self.need(5)
+        kind, length = _FRAME.unpack_from(self.buf, self.r)
+        if length > _MAX_FRAME:
+            raise ProtocolError("frame of %d bytes" % length)
+        self.need(5 + length)
+        start = self.r + 5
+        return kind, start, start + length
+
+    def done(self, end):
+        self.r = end
+        if self.r == self.w:
+            self.r = self.w = 0
+
+    def cancelled(self):
+        """Reports, without waiting, whether Brick sent a cancel frame: the
+        client went away while a streamed response was being produced."""
+        try:
+            data = self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return False
+        return data == b"C" or data == b""
+
+
+_offset_structs = {}
+
+
+def decode_environ(buf, mv, start, end):
+    """Splits a request frame's payload into the environ dict and the
+    inline body, in one pass over a table of end offsets."""
+    n, flags = _QUERY.unpack_from(buf, start)
+    table = _offset_structs.get(n)
+    if table is None:
+        table = _offset_structs[n] = struct.Struct("<%dI" % n)
+    offs = table.unpack_from(buf, start + 8)
+    base = start + 8 + 4 * n
+    strings_end = base + (offs[-1] if n else 0)
+    if strings_end > end:
+        raise ProtocolError("environ table runs past its frame")
+    s = str(mv[base:strings_end], "latin-1")
+    parts = [s[a:b] for a, b in zip((0,) + offs, offs)]
+    environ = dict(zip(parts[0::2], parts[1::2]))
+    return environ, flags, strings_end
+
+
+def check_head(status, headers):
+    """Validates start_response's arguments and returns the head frame.
+    Errors are raised in start_response, while the application still runs,
+    as PEP 3333 asks; Brick then answers 500 and logs the traceback."""
+    if type(status) is not str:
+        raise TypeError("status must be a str, got %r" % (status,))
+    if len(status) < 4 or not status[:3].isdigit() or status[3] != " " or status[0] == "0":
+        raise ValueError("status must look like '200 OK', got %r" % (status,))
+    parts = [status]
+    for item in headers:
+        if type(item) is not tuple or len(item) != 2:
+            raise TypeError("each header must be a (name, value) tuple, got %r" % (item,))
+        name, value = item
+        if type(name) is not str or type(value) is not str:
+            raise TypeError("header names and values must be str, got %r" % (item,))
+        if name.lower() in _HOP_BY_HOP:
+            raise ValueError("hop-by-hop header %r is the server's to send (PEP 3333)" % name)
+        parts.append(name)
+        parts.append(value)
+    joined = "\0".join(parts)
+    if "\r" in joined or "\n" in joined or joined.count("\0") != len(parts) - 1:
+        raise ValueError("CR, LF or NUL in the status or a header: %r" % (parts,))
+    try:
+        payload = joined.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError("status and headers must be latin-1: %r" % (parts,)) from None
+    for name in parts[1::2]:
+        if not name or not name.isascii() or any(c in '()<>@,;:\\"/[]?={} \t' for c in name):
+            raise ValueError("header name %r is not a token" % (name,))
+    return _FRAME.pack(ord("H"), len(payload)) + payload
+
+
+class Worker:
+    def __init__(self, app, chan, multiprocess):
+        self.app = app
+        self.chan = chan
+        self.sock = chan.sock
+        self.base = {
+            "wsgi.version": (1, 0),
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": multiprocess,
+            "wsgi.run_once": False,
+            "wsgi.errors": sys.stderr,
+            "wsgi.file_wrapper": FileWrapper,
+            "wsgi.input_terminated": True,
+        }
+        self.head = None  # the head frame start_response built
+        self.head_sent = False
+
+    # start_response and write are bound methods rather than closures made
+    # per request: one request at a time, and fewer objects on the hot path.
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.head is not None:
+            raise AssertionError("start_response called a second time without exc_info")
+        self.head = check_head(status, headers)
+        return self.write
+
+    def write(self, data):
+        if type(data) is not bytes:
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError("write() takes bytes, got %s" % type(data).__name__)
+            data = bytes(data)
+        if self.head is None:
+            raise AssertionError("write() before start_response")
+        if not data:
+            return
+        if self.head_sent:
+            self.sock.sendall(_FRAME.pack(ord("D"), len(data)) + data)
+        else:
+            self.head_sent = True
+            self.sock.sendall(self.head + _FRAME.pack(ord("D"), len(data)) + data)
+
+    def send_file(self, wrapper):
+        """Sends a FileWrapper around a regular file with os.sendfile: one
+        data frame whose bytes go from the file to the socket unseen."""
+        f = wrapper.filelike
+        try:
+            fd = f.fileno()
+            st = os.fstat(fd)
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            return False
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        if hasattr(f, "tell"):
+            offset = f.tell()
+        else:
+            offset = os.lseek(fd, 0, os.SEEK_CUR)
+        count = max(0, st.st_size - offset)
+        if self.head is None:
+            raise AssertionError("the application returned before start_response")
+        if count == 0:
+            return True
+        frame = _FRAME.pack(ord("D"), count)
+        if not self.head_sent:
+            self.head_sent = True
+            frame = self.head + frame
+        self.sock.sendall(frame)
+        out = self.sock.fileno()
+        while count > 0:
+            sent = os.sendfile(out, fd, offset, count)
+            if sent == 0:
+                # The file shrank under us: the frame promised more, and
+                # the only honest way out is to let Brick see a broken
+                # worker rather than a short body posing as complete.
+                raise EOFError("file shrank while being sent")
+            offset += sent
+            count -= sent
+        return True
+
+    def handle(self, environ):
+        """Runs the application for one request and sends its response."""
+        self.head = None
+        self.head_sent = False
+        result = None
+        try:
+            result = self.app(environ, self.start_response)
+            if type(result) is list or type(result) is tuple:
+                body = b"".join(result)
+                if self.head is None:
+                    raise AssertionError("the application returned before start_response")
+                if body:
+                    frames = self.head + _FRAME.pack(ord("D"), len(body)) + body + _END
+                else:
+                    frames = self.head + _END
+                self.head_sent = True
+                self.sock.sendall(frames)
+                return
+            if isinstance(result, FileWrapper) and self.send_file(result):
+                pass
+            else:
+                for data in result:
+                    if data:
+                        self.write(data)
+                        if self.chan.cancelled():
+                            break
+                    elif self.head is None:
+                        raise AssertionError("the application yielded before start_response")
+            if self.head is None:
+                raise AssertionError("the application returned before start_response")
+            if self.head_sent:
+                self.sock.sendall(_END)
+            else:
+                self.head_sent = True
+                self.sock.sendall(self.head + _END)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            raise
+        except Exception:
+            tb = traceback.format_exc().encode("utf-8", "replace")
+            self.sock.sendall(_FRAME.pack(ord("A"), len(tb)) + tb)
+        finally:
+            if result is not None and hasattr(result, "close"):
+                try:
+                    result.close()
+                except Exception:
+                    traceback.print_exc()
+
+    def serve(self):
+        chan = self.chan
+        base = self.base
+        while True:
+            kind, start, end = chan.frame()
+            if kind == 0x43:  # 'C' that arrived after its response ended
+                chan.done(end)
+                continue
+            if kind != 0x51:  # 'Q'
+                raise ProtocolError("unexpected frame %r" % chr(kind))
+            environ, flags, body_start = decode_environ(chan.buf, chan.mv, start, end)
+            environ.update(base)
+            if flags & 1:
+                if not chan.fds:
+                    raise ProtocolError("body file descriptor missing")
+                fd = chan.fds.pop(0)
+                inp = Input(fd, int(environ.get("CONTENT_LENGTH") or 0))
+            else:
+                inp = io.BytesIO(chan.buf[body_start:end])
+            chan.done(end)
+            environ["wsgi.input"] = inp
+            try:
+                self.handle(environ)
+            finally:
+                inp.close()
+
+
+def load(spec):
+    """Imports "module:callable" (callable defaults to "application"; a
+    trailing "()" calls a factory without arguments, as gunicorn allows)."""
+    module, _, name = spec.partition(":")
+    name = name or "application"
+    mod = importlib.import_module(module)
+    call = name.endswith("()")
+    if call:
+        name = name[:-2]
+    obj = mod
+    for part in name.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AttributeError("module %r has no attribute %r" % (module, name)) from None
+    if call:
+        obj = obj()
+    if not callable(obj):
+        raise TypeError("%s is not callable" % spec)
+    return obj
+
+
+def main():
+    spec = sys.argv[1]
+    multiprocess = len(sys.argv) > 2 and sys.argv[2] == "multiprocess"
+    sock = socket.socket(fileno=3)
+    # Brick asks for a worker's stack with SIGUSR1 before killing it for
+    # running past --timeout, so the operator learns where it hung.
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+    # Terminal signals are Brick's to handle; it stops workers in order.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    sys.path.insert(0, os.getcwd())
+    try:
+        app = load(spec)
+    except BaseException:
+        tb = traceback.format_exc().encode("utf-8", "replace")
+        sock.sendall(_FRAME.pack(ord("X"), len(tb)) + tb)
+        sys.exit(1)
+    info = ("pid=%d python=%s app=%s" % (os.getpid(), sys.version.split()[0], spec)).encode()
+    sock.sendall(_FRAME.pack(ord("R"), len(info)) + info)
+    try:
+        Worker(app, Channel(sock), multiprocess).serve()
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        pass  # Brick closed the socket: stop quietly.
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+package wsgi
+
+import (
+	"os"
+	"sync"
+)
+
+// spoolState says how a streamed response ended.
+type spoolState int
+
+const (
+	spoolOpen    spoolState = iota
+	spoolEnd                // complete
+	spoolAbort              // the application raised after the head
+	spoolTimeout            // the worker ran past --timeout
+	spoolBroken             // the worker died or broke the protocol
+)
+
+// spool holds a response between the worker, which fills it as fast as it
+// produces, and the client, which empties it at its own pace: in memory up
+// to a bound, then in an unlinked temporary file. This is what frees a
+// Python worker from a slow client.
+type spool struct {
+	mu      sync.Mutex
+	ready   chan struct{} // signalled when data arrives or the state changes
+	mem     []byte        // unread bytes in memory
+	spare   []byte        // the buffer the reader gave back
+	memMax  int
+	tmpDir  string
+	file    *os.File // unread bytes past mem, in order
+	fileEnd int64
+	fileOff int64
+	readBuf []byte
+	state   spoolState
+	dropped bool // the client is gone or the body is over its length
+	refs    int  // the pump and the handler
+}
+
+func newSpool(memMax int64, tmpDir string) *spool {
+	return &spool{ready: make(chan struct{}, 1), memMax: int(memMax), tmpDir: tmpDir, refs: 2}
+}
+
+func (s *spool) signal() {
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+// put appends response bytes; it never waits for the client.
+func (s *spool) put(p []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dropped {
+		return nil
+	}
+	if s.file == nil && len(s.mem)+len(p) <= s.memMax {
+		if s.mem == nil {
+			s.mem, s.spare = s.spare[:0], nil
+		}
+		s.mem = append(s.mem, p...)
+		s.signal()
+		return nil
+	}
+	if s.file == nil {
+		f, err := tempFile(s.tmpDir)
+		if err != nil {
+			return err
+		}
+		s.file = f
+	}
+	if _, err := s.file.WriteAt(p, s.fileEnd); err != nil {
+		return err
+	}
+	s.fileEnd += int64(len(p))
+	s.signal()
+	return nil
+}
+
+// finish records how the response ended.
+func (s *spool) finish(st spoolState) {
+	s.mu.Lock()
+	s.state = st
+	s.mu.Unlock()
+	s.signal()
+	s.release()
+}
+
+// take waits for bytes or the end. The bytes are the caller's until the
+// next take.
+func (s *spool) take() ([]byte, spoolState) {
+	for {
+		s.mu.Lock()
+		if len(s.mem) > 0 {
+			data := s.mem
+			s.mem = nil
+			s.spare = s.readBuf[:0]
+			s.readBuf = data
+			s.mu.Unlock()
+			return data, spoolOpen
+		}
+		if s.fileOff < s.fileEnd {
+			f, off, n := s.file, s.fileOff, min(s.fileEnd-s.fileOff, 256<<10)
+			s.mu.Unlock()
+			if cap(s.readBuf) < int(n) {
+				s.readBuf = make([]byte, n)
+			}
+			// Only this goroutine reads, and written bytes never change.
+			k, err := f.ReadAt(s.readBuf[:n], off)
+			if err != nil && k < int(n) {
+				return nil, spoolBroken
+			}
+			s.mu.Lock()
+			s.fileOff += int64(k)
+			s.mu.Unlock()
+			return s.readBuf[:k], spoolOpen
+		}
+		st := s.state
+		s.mu.Unlock()
+		if st != spoolOpen {
+			return nil, st
+		}
+		<-s.ready
+	}
+}
+
+// empty reports whether the reader has caught up with the worker.
+func (s *spool) empty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mem) == 0 && s.fileOff == s.fileEnd
+}
+
+// discard drops what is left: the client cannot take more.
+func (s *spool) discard() {
+	s.mu.Lock()
+	s.dropped = true
+	s.mem = nil
+	s.fileOff = s.fileEnd
+	s.mu.Unlock()
+}
+
+// cancel tells the worker the client went away, unless its response has
+// already ended (and the worker moved on to another request).
+func (s *spool) cancel(wk *worker) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropped = true
+	if s.state == spoolOpen {
+		wk.conn.Write(AppendFrameHeader(nil, FrameCancel, 0))
+	}
+}
+
+// release drops one reference; the last closes the temporary file.
+func (s *spool) release() {
+	s.mu.Lock()
+	s.refs--
+	last := s.refs == 0
+	f := s.file
+	s.mu.Unlock()
+	if last && f != nil {
+		f.Close()
+	}
+}

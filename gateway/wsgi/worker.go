@@ -1,0 +1,270 @@
+package wsgi
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/brick-server/brick/internal/procpool"
+)
+
+// worker is one Python process and the Go end of its socket. It serves one
+// request at a time; the pool hands it to one handler at a time, so its
+// fields need no lock except where noted.
+type worker struct {
+	pool  *Pool
+	slot  *slot
+	proc  *procpool.Process
+	conn  *net.UnixConn
+	gen   int // the pool generation (SIGHUP reload) it was started for
+	limit int // requests before it is recycled; 0: no limit
+
+	buf  []byte // frames read from the worker; buf[r:w] not yet consumed
+	r, w int
+
+	served int
+
+	// retire is closed when the worker should leave service: the slot
+	// that owns it has started its replacement or the pool is closing.
+	// retiring is set under pool.mu.
+	retiring bool
+	// recycle asks the slot for a replacement (max requests, max memory,
+	// reload); sent to at most once, under pool.mu.
+	recycleAsked bool
+
+	// outMu guards capture: while the pool collects a stuck worker's
+	// stack dump, output lines go to capture instead of the log.
+	outMu   sync.Mutex
+	capture *bytes.Buffer
+}
+
+// errStartup is a worker that could not load the application: the
+// Python traceback, to show the operator.
+type errStartup struct {
+	module    string
+	traceback string
+}
+
+func (e *errStartup) Error() string {
+	return fmt.Sprintf("wsgi: the worker could not load %s:\n%s", e.module, strings.TrimRight(e.traceback, "\n"))
+}
+
+// spawn starts one worker and waits until it is ready or has failed.
+func (p *Pool) spawn(gen int) (*worker, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
+	}
+	ours := os.NewFile(uintptr(fds[0]), "wsgi-worker")
+	theirs := os.NewFile(uintptr(fds[1]), "wsgi-worker-peer")
+	fc, err := net.FileConn(ours)
+	ours.Close()
+	if err != nil {
+		theirs.Close()
+		return nil, fmt.Errorf("wsgi: socket: %w", err)
+	}
+	w := &worker{pool: p, conn: fc.(*net.UnixConn), gen: gen, buf: make([]byte, 64<<10)}
+	mode := "singleprocess"
+	if p.cfg.Workers > 1 {
+		mode = "multiprocess"
+	}
+	proc, err := procpool.Start(procpool.Spec{
+		Path:       p.python,
+		Args:       []string{p.script, p.cfg.App, mode},
+		Dir:        p.cfg.Dir,
+		Env:        p.env,
+		ExtraFiles: []*os.File{theirs},
+		Output:     w.output,
+	})
+	theirs.Close()
+	if err != nil {
+		w.conn.Close()
+		return nil, fmt.Errorf("wsgi: cannot start %s: %w (install Python 3 or pass --python)", p.python, err)
+	}
+	w.proc = proc
+	if p.cfg.MaxRequests > 0 {
+		w.limit = p.cfg.MaxRequests
+		if p.cfg.MaxRequestsJitter > 0 {
+			w.limit += p.rand(p.cfg.MaxRequestsJitter + 1)
+		}
+	}
+
+	// Readiness is a frame on the socket, never an exit code.
+	w.conn.SetReadDeadline(time.Now().Add(p.cfg.StartTimeout))
+	typ, payload, err := w.readFrame()
+	w.conn.SetReadDeadline(time.Time{})
+	switch {
+	case err == nil && typ == FrameReady:
+		p.log.Info("wsgi worker ready", "pid", proc.Pid(), "info", string(payload))
+		return w, nil
+	case err == nil && typ == FrameFatal:
+		err = &errStartup{module: p.cfg.App, traceback: string(payload)}
+	case err == nil:
+		err = fmt.Errorf("wsgi: worker sent frame %q before ready", typ)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = fmt.Errorf("wsgi: worker for %s not ready after %v (raise --start-timeout if the app is slow to import)", p.cfg.App, p.cfg.StartTimeout)
+	default:
+		proc.Kill()
+		<-proc.Done()
+		err = fmt.Errorf("wsgi: worker for %s exited before it was ready (%s); its output is in the log above", p.cfg.App, proc.Exit())
+	}
+	w.kill()
+	return nil, err
+}
+
+// output logs a line the worker printed: the application's prints, its
+// wsgi.errors and Python warnings.
+func (w *worker) output(line []byte) {
+	w.outMu.Lock()
+	if w.capture != nil {
+		w.capture.Write(line)
+		w.capture.WriteByte('\n')
+		w.outMu.Unlock()
+		return
+	}
+	w.outMu.Unlock()
+	pid := 0
+	if w.proc != nil {
+		pid = w.proc.Pid()
+	}
+	w.pool.log.Info("wsgi worker says", "pid", pid, "line", string(line))
+}
+
+// dumpStack asks the worker's faulthandler for every thread's Python stack
+// and returns it, for the log line that says where a request hung.
+func (w *worker) dumpStack() string {
+	var b bytes.Buffer
+	w.outMu.Lock()
+	w.capture = &b
+	w.outMu.Unlock()
+	if w.proc.Signal(syscall.SIGUSR1) == nil {
+		w.proc.WaitQuiet(200*time.Millisecond, 3*time.Second)
+	}
+	w.outMu.Lock()
+	w.capture = nil
+	w.outMu.Unlock()
+	return b.String()
+}
+
+// kill ends the worker at once and closes its socket.
+func (w *worker) kill() {
+	w.conn.Close()
+	if w.proc != nil {
+		w.proc.Kill()
+	}
+}
+
+// stop ends an idle worker gracefully: closing its socket makes it leave
+// its loop; a worker that does not is killed after a grace period.
+func (w *worker) stop(grace time.Duration) {
+	w.conn.Close()
+	select {
+	case <-w.proc.Done():
+	case <-time.After(grace):
+		w.proc.Stop(time.Second)
+	}
+}
+
+// fill reads more bytes from the worker, so that at least k unconsumed
+// bytes are buffered. The buffer grows for a head frame larger than it.
+func (w *worker) fill(k int) error {
+	if w.w-w.r >= k {
+		return nil
+	}
+	if w.r+k > len(w.buf) {
+		if k > len(w.buf) {
+			nb := make([]byte, max(k, 2*len(w.buf)))
+			copy(nb, w.buf[w.r:w.w])
+			w.buf = nb
+		} else {
+			copy(w.buf, w.buf[w.r:w.w])
+		}
+		w.w -= w.r
+		w.r = 0
+	}
+	for w.w-w.r < k {
+		n, err := w.conn.Read(w.buf[w.w:])
+		w.w += n
+		if err != nil {
+			if err == io.EOF && w.w-w.r < k {
+				return io.ErrUnexpectedEOF
+			}
+			if w.w-w.r < k {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// maxControlFrame bounds frames that are held whole: head, ready, fatal
+// and abort. Data frames stream through and have no bound.
+const maxControlFrame = 16 << 20
+
+// readFrame reads one whole frame. The payload is a view into w.buf, valid
+// until the next read.
+func (w *worker) readFrame() (typ byte, payload []byte, err error) {
+	if err := w.fill(FrameHeaderLen); err != nil {
+		return 0, nil, err
+	}
+	typ, n := ParseFrameHeader(w.buf[w.r:])
+	if n > maxControlFrame {
+		return 0, nil, fmt.Errorf("wsgi: %d-byte %q frame", n, typ)
+	}
+	if err := w.fill(FrameHeaderLen + int(n)); err != nil {
+		return 0, nil, err
+	}
+	start := w.r + FrameHeaderLen
+	w.r = start + int(n)
+	if w.r == w.w {
+		w.r, w.w = 0, 0
+		return typ, w.buf[start : start+int(n) : start+int(n)], nil
+	}
+	return typ, w.buf[start : start+int(n) : start+int(n)], nil
+}
+
+// buffered reports whether a whole response (up to its 'E' or 'A' frame)
+// is already in the read buffer, so the worker can be released before a
+// single byte is written to the client.
+func (w *worker) buffered() bool {
+	b := w.buf[w.r:w.w]
+	for len(b) >= FrameHeaderLen {
+		typ, n := ParseFrameHeader(b)
+		if uint64(len(b)) < FrameHeaderLen+uint64(n) {
+			return false
+		}
+		if typ == FrameEnd || typ == FrameAbort {
+			return true
+		}
+		b = b[FrameHeaderLen+int(n):]
+	}
+	return false
+}
+
+// send writes a request frame, with the body's descriptor when it is not
+// inline.
+func (w *worker) send(frame []byte, body *os.File) error {
+	if body == nil {
+		_, err := w.conn.Write(frame)
+		return err
+	}
+	oob := syscall.UnixRights(int(body.Fd()))
+	n, _, err := w.conn.WriteMsgUnix(frame, oob, nil)
+	if err == nil && n < len(frame) {
+		_, err = w.conn.Write(frame[n:])
+	}
+	return err
+}
+
+// logger returns the log with the worker's pid.
+func (w *worker) logger() *slog.Logger {
+	return w.pool.log.With("pid", w.proc.Pid())
+}
