@@ -59,7 +59,7 @@ def sleep(request):
 
 
 def env(request):
-    return Response(common.environ_json(request.environ), content_type="application/json")
+    return Response(common.environ_json(request.environ), content_type="application/json", charset="utf-8")
 
 
 def make_app():
