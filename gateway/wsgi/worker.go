@@ -42,8 +42,10 @@ type worker struct {
 
 	// outMu guards capture: while the pool collects a stuck worker's
 	// stack dump, output lines go to capture instead of the log.
-	outMu   sync.Mutex
-	capture *bytes.Buffer
+	outMu      sync.Mutex
+	capture    *bytes.Buffer
+	burst      bytes.Buffer
+	burstTimer *time.Timer
 }
 
 // errStartup is a worker that could not load the application: the
@@ -114,28 +116,55 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 	default:
 		proc.Kill()
 		<-proc.Done()
+		w.flushOutput()
 		err = fmt.Errorf("wsgi: worker for %s exited before it was ready (%s); its output is in the log above", p.cfg.App, proc.Exit())
 	}
 	w.kill()
 	return nil, err
 }
 
-// output logs a line the worker printed: the application's prints, its
-// wsgi.errors and Python warnings.
+// output collects a line the worker printed (the application's prints,
+// its wsgi.errors, Python warnings and tracebacks). Lines that come in one
+// burst make one log record, so a traceback reads as one entry.
 func (w *worker) output(line []byte) {
 	w.outMu.Lock()
+	defer w.outMu.Unlock()
 	if w.capture != nil {
 		w.capture.Write(line)
 		w.capture.WriteByte('\n')
-		w.outMu.Unlock()
 		return
 	}
-	w.outMu.Unlock()
+	if w.burst.Len() > 0 {
+		w.burst.WriteByte('\n')
+	}
+	w.burst.Write(line)
+	if w.burst.Len() >= 64<<10 {
+		w.flushOutputLocked()
+		return
+	}
+	if w.burstTimer == nil {
+		w.burstTimer = time.AfterFunc(20*time.Millisecond, w.flushOutput)
+	} else {
+		w.burstTimer.Reset(20 * time.Millisecond)
+	}
+}
+
+func (w *worker) flushOutput() {
+	w.outMu.Lock()
+	defer w.outMu.Unlock()
+	w.flushOutputLocked()
+}
+
+func (w *worker) flushOutputLocked() {
+	if w.burst.Len() == 0 {
+		return
+	}
 	pid := 0
 	if w.proc != nil {
 		pid = w.proc.Pid()
 	}
-	w.pool.log.Info("wsgi worker says", "pid", pid, "line", string(line))
+	w.pool.log.Info("wsgi worker output", "pid", pid, "text", w.burst.String())
+	w.burst.Reset()
 }
 
 // dumpStack asks the worker's faulthandler for every thread's Python stack
@@ -143,6 +172,7 @@ func (w *worker) output(line []byte) {
 func (w *worker) dumpStack() string {
 	var b bytes.Buffer
 	w.outMu.Lock()
+	w.flushOutputLocked()
 	w.capture = &b
 	w.outMu.Unlock()
 	if w.proc.Signal(syscall.SIGUSR1) == nil {
