@@ -80,18 +80,27 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	}
 	c.frame = c.enc.AppendFrame(c.frame[:0], flags, c.body)
 
-	wk, err := h.pool.acquire(r.Context())
-	if err != nil {
-		h.log.Warn("wsgi: no worker free; answering 503", "method", string(r.Method), "target", string(r.Target), "err", err)
-		w.Header().Set("Retry-After", "1")
-		return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
+	// A worker that died while idle (killed by the operator or the OOM
+	// killer) fails the send before the application saw the request, so
+	// the request can safely go to another worker.
+	for attempt := 0; ; attempt++ {
+		wk, err := h.pool.acquire(r.Context())
+		if err != nil {
+			h.log.Warn("wsgi: no worker free; answering 503", "method", string(r.Method), "target", string(r.Target), "err", err)
+			w.Header().Set("Retry-After", "1")
+			return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
+		}
+		wk.conn.SetDeadline(time.Now().Add(h.cfg.Timeout))
+		if err := wk.send(c.frame, bodyFile); err != nil {
+			if attempt < 2 && !isTimeout(err) {
+				h.log.Warn("wsgi: worker gone before the request reached it; trying another", "pid", wk.proc.Pid(), "err", err)
+				h.pool.discard(wk)
+				continue
+			}
+			return h.broken(w, r, wk, err, false)
+		}
+		return h.relay(w, r, wk, c)
 	}
-	deadline := time.Now().Add(h.cfg.Timeout)
-	wk.conn.SetDeadline(deadline)
-	if err := wk.send(c.frame, bodyFile); err != nil {
-		return h.broken(w, r, wk, err, false)
-	}
-	return h.relay(w, r, wk, c)
 }
 
 // readBody reads the request body into c.body, or into an unlinked
