@@ -318,10 +318,12 @@ class Worker:
                 body = b"".join(result)
                 if self.head is None:
                     raise AssertionError("the application returned before start_response")
+                # After write() the head has gone out already.
+                head = b"" if self.head_sent else self.head
                 if body:
-                    frames = self.head + _FRAME.pack(ord("D"), len(body)) + body + _END
+                    frames = head + _FRAME.pack(ord("D"), len(body)) + body + _END
                 else:
-                    frames = self.head + _END
+                    frames = head + _END
                 self.head_sent = True
                 self.sock.sendall(frames)
                 return
