@@ -1,0 +1,312 @@
+package procpool
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Spec describes one child process.
+type Spec struct {
+	// Path is the executable. A name without a slash is looked up in
+	// PATH, as exec.Command does.
+	Path string
+	// Args are the arguments after the program name (argv[1:]).
+	Args []string
+	// Dir is the working directory; empty means the server's own.
+	Dir string
+	// Env is the child's complete environment as "KEY=value" strings.
+	// As in exec.Cmd, nil means the server's own environment; pass an
+	// empty, non-nil slice for an empty one.
+	Env []string
+	// ExtraFiles become file descriptors 3, 4, ... in the child. Start
+	// does not close them: the caller closes its copies once Start has
+	// returned, or the peer of a socket never sees the child go away.
+	ExtraFiles []*os.File
+	// Output is called for each line the child writes on stdout or
+	// stderr, without its newline. Lines of one stream arrive in order;
+	// the two streams interleave as they are read. Calls never overlap,
+	// and the first may come before Start returns. A last line without a
+	// newline is delivered too, and a line longer than 64 KiB arrives in
+	// pieces of at most 64 KiB. The slice is valid only during the call.
+	// Output should return quickly: while it runs, the child blocks once
+	// the pipe is full. Nil discards the output.
+	Output func(line []byte)
+}
+
+// Process is a running (or finished) child started by Start. Its methods
+// are safe for concurrent use.
+type Process struct {
+	cmd    *exec.Cmd
+	pid    int
+	start  time.Time
+	output func([]byte)
+	outMu  sync.Mutex   // serialises calls to output
+	lastIO atomic.Int64 // time of the last read from the child's output, as nanoseconds since start
+	done   chan struct{}
+
+	// mu orders signals against reaping: while reaped is false the pid
+	// (and the process group named after it) still belongs to our child,
+	// so a signal cannot hit a stranger that reused the number.
+	mu     sync.Mutex
+	reaped bool
+
+	// Written by supervise before done is closed; read only after.
+	state    *os.ProcessState
+	waitErr  error
+	lifetime time.Duration
+}
+
+// outputGrace bounds how long Done waits, after the child has been
+// reaped, for its output pipes to reach end of file. Data already in a
+// pipe is read in microseconds; only a process that escaped the group
+// (setsid) and kept the pipe open makes this wait run out.
+const outputGrace = 500 * time.Millisecond
+
+// Start starts the child described by spec in its own process group, with
+// stdout and stderr piped to spec.Output and, on Linux, a parent-death
+// signal of SIGKILL. A goroutine waits for the child, so it is reaped when
+// it exits whether or not anyone calls a method.
+func Start(spec Spec) (*Process, error) {
+	if spec.Path == "" {
+		return nil, errors.New("procpool: Spec.Path is empty")
+	}
+	cmd := exec.Command(spec.Path, spec.Args...)
+	cmd.Dir = spec.Dir
+	cmd.Env = spec.Env
+	cmd.ExtraFiles = spec.ExtraFiles
+	cmd.SysProcAttr = sysProcAttr()
+
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("procpool: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("procpool: %w", err)
+	}
+	// *os.File outputs go to the child as they are: exec adds no copying
+	// goroutines of its own, and Wait never blocks on them.
+	cmd.Stdout = outW
+	cmd.Stderr = errW
+
+	// The clock starts before the fork, so that Uptime never
+	// understates how long the child lived.
+	p := &Process{cmd: cmd, output: spec.Output, done: make(chan struct{}), start: time.Now()}
+	err = startDetached(cmd)
+	// The child has its own copies of the write ends; ours must go, or
+	// the readers would never see end of file.
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, fmt.Errorf("procpool: %w", err)
+	}
+	p.pid = cmd.Process.Pid
+
+	pipes := []*os.File{outR, errR}
+	var pumps sync.WaitGroup
+	for _, f := range pipes {
+		pumps.Add(1)
+		go func() {
+			defer pumps.Done()
+			p.pump(f)
+		}()
+	}
+	go p.supervise(pipes, &pumps)
+	return p, nil
+}
+
+// startDetached starts cmd from a goroutine of its own. Linux sends the
+// parent-death signal when the thread that forked the child exits, not
+// when the process does. The Go runtime retires an OS thread only when a
+// goroutine that called runtime.LockOSThread exits without unlocking; a
+// fresh goroutine has never locked its thread, so whichever thread forks
+// lives as long as the server, even if Start's caller is a locked
+// goroutine about to exit.
+func startDetached(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Start() }()
+	return <-errc
+}
+
+// supervise reaps the child, cleans up its process group, and closes done
+// once the output has been delivered.
+func (p *Process) supervise(pipes []*os.File, pumps *sync.WaitGroup) {
+	if waitExited(p.pid) {
+		p.mu.Lock()
+		// The leader is a zombie, so its pid cannot have been reused and
+		// -pid still names its group. Anything left there is an orphan.
+		_ = signalGroup(p.cmd.Process, syscall.SIGKILL)
+		p.waitErr = p.cmd.Wait() // returns at once: there is a zombie to reap
+		p.reaped = true
+		p.mu.Unlock()
+	} else {
+		// Without waitid(WNOWAIT), Wait must block outside the lock, or
+		// Signal and Kill would wait for the child's death. The group
+		// kill comes after the reap; POSIX keeps a pid from being reused
+		// while a process group of that id lives, so -pid still names
+		// our group if anything is left in it. A signal sent between the
+		// reap and reaped = true could reach a process that reused the
+		// pid: the window os.Process has on such systems too.
+		err := p.cmd.Wait()
+		p.mu.Lock()
+		_ = signalGroup(p.cmd.Process, syscall.SIGKILL)
+		p.waitErr = err
+		p.reaped = true
+		p.mu.Unlock()
+	}
+
+	p.state = p.cmd.ProcessState
+	p.lifetime = time.Since(p.start)
+
+	deadline := time.Now().Add(outputGrace)
+	for _, f := range pipes {
+		// Fails only where pipes cannot take deadlines (Windows); there
+		// the readers wait for end of file.
+		_ = f.SetReadDeadline(deadline)
+	}
+	pumps.Wait()
+	for _, f := range pipes {
+		f.Close()
+	}
+	close(p.done)
+}
+
+// Pid returns the child's process id. It names the child's process group
+// too.
+func (p *Process) Pid() int { return p.pid }
+
+// Done returns a channel that is closed once the child has been reaped
+// and all of its output has been delivered to Spec.Output.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Exit describes how the child ended, for a log line: "exit status 3",
+// "killed by signal 9 (SIGKILL)", "killed by signal 11 (SIGSEGV:
+// segmentation fault)". It returns "" until Done is closed.
+func (p *Process) Exit() string {
+	if !p.finished() {
+		return ""
+	}
+	return describeExit(p.state, p.waitErr)
+}
+
+// State returns the child's exit state (exit code, resource usage), or
+// nil until Done is closed.
+func (p *Process) State() *os.ProcessState {
+	if !p.finished() {
+		return nil
+	}
+	return p.state
+}
+
+// Uptime returns how long the child has been running, or, once Done is
+// closed, how long it ran. Backoff.Next takes it.
+func (p *Process) Uptime() time.Duration {
+	if p.finished() {
+		return p.lifetime
+	}
+	return time.Since(p.start)
+}
+
+func (p *Process) finished() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Signal sends sig to the child alone, not to its group: a SIGUSR1 meant
+// for a Python worker's faulthandler would kill a subprocess that does
+// not handle it. Signalling a child that has already been reaped does
+// nothing and returns nil.
+func (p *Process) Signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reaped {
+		return nil
+	}
+	if err := signalPid(p.cmd.Process, sig); err != nil {
+		return fmt.Errorf("procpool: signal %d: %w", p.pid, err)
+	}
+	return nil
+}
+
+// Kill sends SIGKILL to the child's whole process group. It does not
+// wait; Done is closed once the child has been reaped.
+func (p *Process) Kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reaped {
+		return
+	}
+	_ = signalGroup(p.cmd.Process, syscall.SIGKILL)
+}
+
+// Stop asks the child to leave with SIGTERM, waits up to grace for it to
+// finish, then kills its group and waits for Done.
+func (p *Process) Stop(grace time.Duration) {
+	_ = p.Signal(syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return
+	case <-t.C:
+	}
+	p.Kill()
+	<-p.done
+}
+
+// RSS returns the child's resident set size in bytes. It is available on
+// Linux only (from /proc/PID/statm). A child that has exited but is not
+// yet reaped reports 0; once it has been reaped, RSS fails with an error
+// wrapping os.ErrProcessDone.
+func (p *Process) RSS() (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reaped {
+		return 0, fmt.Errorf("procpool: rss of %d: %w", p.pid, os.ErrProcessDone)
+	}
+	return readRSS(p.pid)
+}
+
+// WaitQuiet returns once the child has written nothing for quiet, counted
+// from the later of the call and the child's last output; or once limit
+// has passed; or at Done. Counting from the call means that a caller who has
+// just signalled a long-silent child still waits for the answer to start.
+func (p *Process) WaitQuiet(quiet, limit time.Duration) {
+	called := time.Now()
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for {
+		last := p.start.Add(time.Duration(p.lastIO.Load()))
+		if last.Before(called) {
+			last = called
+		}
+		wait := time.Until(last.Add(quiet))
+		if wait <= 0 {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-p.done:
+			t.Stop()
+			return
+		case <-deadline.C:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
