@@ -91,7 +91,10 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 		w.conn.Close()
 		return nil, fmt.Errorf("wsgi: cannot start %s: %w (install Python 3 or pass --python)", p.python, err)
 	}
+	// output may already be running: it reads proc under outMu.
+	w.outMu.Lock()
 	w.proc = proc
+	w.outMu.Unlock()
 	if p.cfg.MaxRequests > 0 {
 		w.limit = p.cfg.MaxRequests
 		if p.cfg.MaxRequestsJitter > 0 {
