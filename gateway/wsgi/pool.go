@@ -141,6 +141,11 @@ func (p *Pool) run(s *slot, w *worker) {
 		select {
 		case <-w.proc.Done():
 			p.delist(w)
+			select {
+			case <-p.closing:
+				return // stopped by Close, not a failure to report
+			default:
+			}
 			if !w.retiring {
 				p.log.Warn("wsgi worker exited; starting a replacement", "pid", w.proc.Pid(), "exit", w.proc.Exit(), "served", w.served)
 				select {
