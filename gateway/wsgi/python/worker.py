@@ -15,6 +15,7 @@ import faulthandler
 import importlib
 import io
 import os
+import re
 import signal
 import socket
 import stat
@@ -47,6 +48,12 @@ _HOP_BY_HOP = frozenset(
 )
 
 _MAX_FRAME = 1 << 30
+
+# What the Go side accepts (wire.IsToken, wire.IsFieldValue); anything else
+# must fail here, as the application's error, and not there, as a protocol
+# error that costs the worker. NUL is the frame's separator, counted apart.
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_CTL = re.compile("[\x01-\x08\x0a-\x1f\x7f]")
 
 
 class ProtocolError(Exception):
@@ -198,9 +205,11 @@ def check_head(status, headers):
     as PEP 3333 asks; Brick then answers 500 and logs the traceback."""
     if type(status) is not str:
         raise TypeError("status must be a str, got %r" % (status,))
-    if len(status) < 4 or not status[:3].isdigit() or status[3] != " " or status[0] == "0":
+    code = status[:3]
+    if len(status) < 4 or status[3] != " " or not (code.isascii() and code.isdigit() and "200" <= code <= "599"):
         raise ValueError("status must look like '200 OK', got %r" % (status,))
     parts = [status]
+    length = None
     for item in headers:
         if type(item) is not tuple or len(item) != 2:
             raise TypeError("each header must be a (name, value) tuple, got %r" % (item,))
@@ -209,17 +218,21 @@ def check_head(status, headers):
             raise TypeError("header names and values must be str, got %r" % (item,))
         if name.lower() in _HOP_BY_HOP:
             raise ValueError("hop-by-hop header %r is the server's to send (PEP 3333)" % name)
+        if name.lower() == "content-length":
+            if not (value.isascii() and value.isdigit() and int(value) < 1 << 63) or length not in (None, int(value)):
+                raise ValueError("Content-Length %r is not one number of bytes" % value)
+            length = int(value)
         parts.append(name)
         parts.append(value)
     joined = "\0".join(parts)
-    if "\r" in joined or "\n" in joined or joined.count("\0") != len(parts) - 1:
-        raise ValueError("CR, LF or NUL in the status or a header: %r" % (parts,))
+    if _CTL.search(joined) or joined.count("\0") != len(parts) - 1:
+        raise ValueError("a control character (CR, LF, NUL...) in the status or a header: %r" % (parts,))
     try:
         payload = joined.encode("latin-1")
     except UnicodeEncodeError:
         raise ValueError("status and headers must be latin-1: %r" % (parts,)) from None
     for name in parts[1::2]:
-        if not name or not name.isascii() or any(c in '()<>@,;:\\"/[]?={} \t' for c in name):
+        if not name or not _TCHAR.issuperset(name):
             raise ValueError("header name %r is not a token" % (name,))
     return _FRAME.pack(ord("H"), len(payload)) + payload
 
