@@ -1,0 +1,16 @@
+package wsgi
+
+import "slices"
+
+// WorkerPIDs returns the process ids of the workers in service, sorted,
+// so that tests can tell a worker that kept serving from its replacement.
+func WorkerPIDs(p *Pool) []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pids := make([]int, 0, len(p.live))
+	for w := range p.live {
+		pids = append(pids, w.proc.Pid())
+	}
+	slices.Sort(pids)
+	return pids
+}

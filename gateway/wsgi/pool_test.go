@@ -1,0 +1,372 @@
+package wsgi_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/brick-server/brick/gateway/wsgi"
+)
+
+// TestConcurrentClients sends 20 requests at once to a single worker: they
+// wait their turn and every one is answered.
+func TestConcurrentClients(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	results := make([]result, 20)
+	for i := range results {
+		wg.Go(func() {
+			<-start
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/sleep?s=0.02&i=%d", g.url, i), nil)
+			results[i] = g.do(req)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, r := range results {
+		if r.err != nil || r.status != 200 || r.body != "slept" {
+			t.Errorf("client %d: %d %q, %v", i, r.status, r.body, r.err)
+		}
+	}
+}
+
+// TestSlowClient: a client that does not read its 5 MiB answer must not
+// hold the only worker; the answer waits in the spool, whole.
+func TestSlowClient(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	// A small receive window, set before connecting, so that the kernel
+	// buffers cannot take the whole answer for the client.
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+	}}
+	c, err := d.Dial("tcp", g.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(200 * time.Millisecond) // the worker answers; nobody reads
+
+	t0 := time.Now()
+	g.mustGet(t, "/pid", 200)
+	if took := time.Since(t0); took > 3*time.Second {
+		t.Errorf("a request behind a slow client took %v", took)
+	}
+	// The slow client still gets every byte.
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	resp, body := readResponse(t, bufio.NewReader(c), "GET")
+	if resp.StatusCode != 200 || body != string(bigBody) {
+		t.Errorf("the slow client got %d with %d body bytes, want 200 with the %d of /big", resp.StatusCode, len(body), len(bigBody))
+	}
+}
+
+// TestTimeout: a request past Timeout gets 504, the worker's Python stack
+// is logged, and the next request is served by a replacement.
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application", Timeout: time.Second, QueueTimeout: 20 * time.Second})
+	before := waitPIDs(t, g.pool, 1, nil)
+	t0 := time.Now()
+	r := g.get(t, "/sleep?s=30")
+	took := time.Since(t0)
+	if r.err != nil || r.status != 504 {
+		t.Fatalf("GET /sleep?s=30 = %d %q, %v; want 504", r.status, r.body, r.err)
+	}
+	if took < 900*time.Millisecond || took > 5*time.Second {
+		t.Errorf("504 after %v, want about the 1 s timeout", took)
+	}
+	g.log.waitFor(t, 10*time.Second, "request timed out", `request="GET /sleep?s=30"`, "rawapp.py", "in application")
+	if r := g.mustGet(t, "/hello", 200); r.body != "Hello, World!" {
+		t.Errorf("after a timeout: %q", r.body)
+	}
+	waitPIDs(t, g.pool, 1, before)
+
+	// Past the timeout in the middle of a streamed answer, the client's
+	// connection is cut: its body is not whole.
+	r = g.get(t, "/close?mode=slow&name=x")
+	if r.err == nil || r.status != 200 || len(r.body) >= 200*1024 {
+		t.Errorf("GET a stream that outlives the timeout = %d, %d bytes, %v; want 200 and a cut", r.status, len(r.body), r.err)
+	}
+	g.mustGet(t, "/hello", 200)
+	noZombies(t)
+}
+
+// TestRecycling: with MaxRequests 5, one worker is replaced again and again
+// and no request notices. The clients pause 10 ms between requests, so
+// that the replacements (started while the old worker serves on) get a turn.
+func TestRecycling(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application", MaxRequests: 5})
+	var mu sync.Mutex
+	pids := map[string]bool{}
+	get := func(what string) {
+		r := g.get(t, "/pid")
+		if r.err != nil || r.status != 200 {
+			t.Errorf("%s: %d %q, %v", what, r.status, r.body, r.err)
+			return
+		}
+		mu.Lock()
+		pids[r.body] = true
+		mu.Unlock()
+	}
+	for i := range 60 {
+		get(fmt.Sprintf("request %d", i))
+		time.Sleep(10 * time.Millisecond)
+	}
+	var wg sync.WaitGroup
+	for c := range 8 {
+		wg.Go(func() {
+			for i := range 5 {
+				get(fmt.Sprintf("client %d, request %d", c, i))
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	if len(pids) < 4 {
+		t.Errorf("100 requests were served by %d workers; recycling after 5 should take more", len(pids))
+	}
+	g.log.waitFor(t, 5*time.Second, "wsgi worker recycling", "max requests")
+	if s := g.log.String(); strings.Contains(s, "worker failed") || strings.Contains(s, "worker exited") {
+		t.Errorf("recycling was seen as a failure")
+	}
+	noZombies(t)
+}
+
+// TestReload: Reload swaps in new code without a failed request, and a
+// reload whose code does not import leaves the old workers serving.
+func TestReload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := func(version string) []byte {
+		return fmt.Appendf(nil, `import os
+
+VERSION = %q
+
+
+def application(environ, start_response):
+    body = ("%%s %%d" %% (VERSION, os.getpid())).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+`, version)
+	}
+	file := filepath.Join(dir, "reloadapp.py")
+	if err := os.WriteFile(file, src("v1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, wsgi.Config{App: "reloadapp:application", Dir: dir, Workers: 2,
+		Env: []string{"PYTHONDONTWRITEBYTECODE=1"}})
+
+	// A client loops requests throughout.
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var last string
+	var failures []string
+	var served int
+	for range 2 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				r := g.get(t, "/")
+				mu.Lock()
+				served++
+				if r.err != nil || r.status != 200 {
+					failures = append(failures, fmt.Sprintf("%d %q %v", r.status, r.body, r.err))
+				} else {
+					last = r.body
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	defer func() { stop(); wg.Wait() }()
+	waitBody := func(prefix string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			mu.Lock()
+			l := last
+			mu.Unlock()
+			if strings.HasPrefix(l, prefix) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the application still answers %q, want %s", l, prefix)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitBody("v1")
+
+	if err := os.WriteFile(file, src("v2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.pool.Reload(); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	waitBody("v2")
+	// Every worker moves to the new code.
+	for i := range 10 {
+		if r := g.mustGet(t, "/", 200); !strings.HasPrefix(r.body, "v2") {
+			// Old workers finish their request first; give them a moment.
+			if i == 9 {
+				t.Errorf("after Reload: %q", r.body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	// New code that does not import: the error comes back, v2 serves on.
+	if err := os.WriteFile(file, []byte("def application(:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := g.pool.Reload()
+	if err == nil || !strings.Contains(err.Error(), "SyntaxError") || !strings.Contains(err.Error(), "reloadapp") {
+		t.Errorf("Reload of code with a syntax error = %v; want an error with the traceback", err)
+	}
+	for range 10 {
+		if r := g.mustGet(t, "/", 200); !strings.HasPrefix(r.body, "v2") {
+			t.Errorf("after a failed reload: %q", r.body)
+		}
+	}
+	stop()
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed during the reloads: %q", len(failures), served, failures)
+	}
+	if served < 10 {
+		t.Errorf("the client looped only %d requests", served)
+	}
+	noZombies(t)
+}
+
+// TestStartupFailure: an application that cannot be loaded is reported by
+// NewPool at once, with what Python said.
+func TestStartupFailure(t *testing.T) {
+	t.Parallel()
+	needPython(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "boomapp.py"), []byte("import os\n\nraise RuntimeError('import boom')\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "syntaxapp.py"), []byte("def application(:\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "exitapp.py"), []byte("import os\nos._exit(7)\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		cfg  wsgi.Config
+		want []string
+	}{
+		{"raises at import", wsgi.Config{App: "boomapp:application"},
+			[]string{"boomapp", "Traceback", "RuntimeError: import boom"}},
+		{"syntax error", wsgi.Config{App: "syntaxapp:application"},
+			[]string{"syntaxapp", "SyntaxError"}},
+		{"no such module", wsgi.Config{App: "nosuchapp:application"},
+			[]string{"nosuchapp", "ModuleNotFoundError"}},
+		{"no such callable", wsgi.Config{App: "rawapp:nope", Dir: appsDir},
+			[]string{"rawapp", "has no attribute", "nope"}},
+		{"exits at import", wsgi.Config{App: "exitapp:application"},
+			[]string{"exitapp", "exited before it was ready", "exit status 7"}},
+		{"no python", wsgi.Config{App: "rawapp:application", Dir: appsDir, Python: "/nonexistent/python3"},
+			[]string{"/nonexistent/python3"}},
+		{"not a module path", wsgi.Config{App: "no such:app"},
+			[]string{"not a Python module path"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			if cfg.Dir == "" {
+				cfg.Dir = dir
+			}
+			if cfg.Python == "" {
+				cfg.Python = python
+			}
+			cfg.Workers = 2
+			log, lb := newLogger()
+			t0 := time.Now()
+			p, err := wsgi.NewPool(cfg, log)
+			if err == nil {
+				p.Close()
+				t.Fatalf("NewPool(%s) succeeded", cfg.App)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("NewPool(%s) = %q; want it to say %q\nlog:\n%s", cfg.App, err, w, lb)
+				}
+			}
+			if took := time.Since(t0); took > 20*time.Second {
+				t.Errorf("NewPool took %v to fail", took)
+			}
+		})
+	}
+	noZombies(t)
+}
+
+// TestQueueFull: with one worker busy and one request waiting, the next
+// gets 503 with Retry-After.
+func TestQueueFull(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application", QueueSize: 1})
+	waitStats := func(what string, ok func(live, idle, queued int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			live, idle, queued := g.pool.Stats()
+			if ok(live, idle, queued) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waiting for %s: live %d idle %d queued %d", what, live, idle, queued)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	wg.Go(func() { results[0] = g.get(t, "/sleep?s=2") })
+	waitStats("the worker busy", func(live, idle, _ int) bool { return live == 1 && idle == 0 })
+	wg.Go(func() { results[1] = g.get(t, "/sleep?s=0.1") })
+	waitStats("a request queued", func(_, _, queued int) bool { return queued == 1 })
+
+	r := g.get(t, "/hello")
+	if r.err != nil || r.status != 503 || r.header.Get("Retry-After") == "" {
+		t.Errorf("GET with the queue full = %d %q Retry-After %q, %v; want 503 with Retry-After", r.status, r.body, r.header.Get("Retry-After"), r.err)
+	}
+	g.log.waitFor(t, 5*time.Second, "no worker free")
+	wg.Wait()
+	for i, r := range results {
+		if r.err != nil || r.status != 200 {
+			t.Errorf("request %d before the queue filled: %d %q, %v", i, r.status, r.body, r.err)
+		}
+	}
+	g.mustGet(t, "/hello", 200)
+}
+
+// TestCloseDuringRecycle: a pool closed while a replacement worker starts
+// stops it quietly; it is not a worker failure to log.
+func TestCloseDuringRecycle(t *testing.T) {
+	t.Parallel()
+	for i := range 4 {
+		var g *gateway
+		t.Run(fmt.Sprintf("close after %d ms", 20*i), func(t *testing.T) {
+			g = startGateway(t, wsgi.Config{App: "rawapp:application", MaxRequests: 2})
+			g.mustGet(t, "/pid", 200)
+			g.mustGet(t, "/pid", 200)
+			time.Sleep(time.Duration(20*i) * time.Millisecond)
+		})
+		if s := g.log.String(); strings.Contains(s, "worker exited") || strings.Contains(s, "failed") {
+			t.Errorf("closing during a recycle logged a failure:\n%s", s)
+		}
+	}
+	noZombies(t)
+}
