@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -318,4 +319,84 @@ func start2(t *testing.T, wd string, args ...string) *proc {
 	}
 	defer os.Chdir(old)
 	return start(t, args...)
+}
+
+// wsgiApps is the WSGI gateway's test applications.
+var wsgiApps = filepath.Join("..", "..", "gateway", "wsgi", "testdata", "apps")
+
+// TestWSGI runs `brick wsgi` for real: a Flask application answers, and
+// SIGTERM stops brick with its Python workers; an application that does
+// not import stops brick at once, with Python's traceback.
+func TestWSGI(t *testing.T) {
+	const python = "/usr/bin/python3"
+	if _, err := os.Stat(python); err != nil {
+		t.Skipf("%s is needed: %v", python, err)
+	}
+	apps, err := filepath.Abs(wsgiApps)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("serve and stop", func(t *testing.T) {
+		p := start(t, "wsgi", "flaskapp:app", "--chdir", apps, "--python", python, "--workers", "1", "-addr", "127.0.0.1:0")
+		if status, body, _ := get(t, "http://"+p.addr+"/hello"); status != 200 || body != "Hello, World!" {
+			t.Errorf("GET /hello = %d %q", status, body)
+		}
+		var workers []int
+		for _, m := range regexp.MustCompile(`msg="wsgi worker ready" pid=(\d+)`).FindAllStringSubmatch(p.output(), -1) {
+			pid, _ := strconv.Atoi(m[1])
+			workers = append(workers, pid)
+		}
+		if len(workers) == 0 {
+			t.Fatalf("no worker in the log:\n%s", p.output())
+		}
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("brick wsgi did not exit after SIGTERM:\n%s", p.output())
+		}
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("exit code %d after SIGTERM, want 0:\n%s", code, p.output())
+		}
+		// brick reaps its workers before it exits, so they are gone, not
+		// orphans left to init.
+		for _, pid := range workers {
+			if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
+				t.Errorf("worker %d outlived brick (kill 0: %v)", pid, err)
+			}
+		}
+	})
+
+	t.Run("application fails to import", func(t *testing.T) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "brokenapp.py"), []byte("raise RuntimeError('cannot import me')\n"), 0o644)
+		cmd := exec.Command(binary(t), "wsgi", "brokenapp:app", "--chdir", dir, "--python", python, "-addr", "127.0.0.1:0")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		t0 := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("brick wsgi with a broken application did not exit:\n%s", stderr.String())
+		}
+		if code := cmd.ProcessState.ExitCode(); code == 0 {
+			t.Errorf("exit code 0 for an application that does not import")
+		}
+		for _, want := range []string{"brokenapp", "Traceback", "RuntimeError: cannot import me"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+			}
+		}
+		if took := time.Since(t0); took > 10*time.Second {
+			t.Errorf("brick took %v to give up", took)
+		}
+	})
 }

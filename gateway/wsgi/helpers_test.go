@@ -64,6 +64,16 @@ func (l *logBuf) String() string {
 	return l.b.String()
 }
 
+// line returns the first log line that contains sub, or "".
+func (l *logBuf) line(sub string) string {
+	for line := range strings.Lines(l.String()) {
+		if strings.Contains(line, sub) {
+			return line
+		}
+	}
+	return ""
+}
+
 // waitFor waits until every one of subs is in the log.
 func (l *logBuf) waitFor(t *testing.T, timeout time.Duration, subs ...string) {
 	t.Helper()

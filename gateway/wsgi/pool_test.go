@@ -89,7 +89,12 @@ func TestTimeout(t *testing.T) {
 	if took < 900*time.Millisecond || took > 5*time.Second {
 		t.Errorf("504 after %v, want about the 1 s timeout", took)
 	}
-	g.log.waitFor(t, 10*time.Second, "request timed out", `request="GET /sleep?s=30"`, "rawapp.py", "in application")
+	// The line that reports the timeout holds the worker's Python stack.
+	g.log.waitFor(t, 10*time.Second, "request timed out")
+	if line := g.log.line("request timed out"); !strings.Contains(line, `request="GET /sleep?s=30"`) ||
+		!strings.Contains(line, `rawapp.py\", line`) || !strings.Contains(line, "in application") {
+		t.Errorf("the timeout's log line lacks the request or the stack where it hung: %s", line)
+	}
 	if r := g.mustGet(t, "/hello", 200); r.body != "Hello, World!" {
 		t.Errorf("after a timeout: %q", r.body)
 	}

@@ -289,6 +289,61 @@ func TestRawApp(t *testing.T) {
 		}
 	})
 
+	t.Run("start_response", func(t *testing.T) {
+		if r := g.mustGet(t, "/lazy", 200); r.body != "lazy" || r.header.Get("X-Lazy") != "yes" {
+			t.Errorf("start_response called from the iterable: %q X-Lazy %q", r.body, r.header.Get("X-Lazy"))
+		}
+		if r := g.get(t, "/twice"); r.err != nil || r.status != 500 {
+			t.Errorf("start_response twice without exc_info = %d %q, %v; want 500", r.status, r.body, r.err)
+		}
+	})
+
+	t.Run("crash mid-stream", func(t *testing.T) {
+		before := waitPIDs(t, g.pool, 2, nil)
+		r := g.get(t, "/crashstream")
+		if r.err == nil || r.status != 200 || r.body != "first" {
+			t.Errorf("GET /crashstream = %d %q, %v; want 200, \"first\" and a cut connection", r.status, r.body, r.err)
+		}
+		for range 4 {
+			g.mustGet(t, "/hello", 200)
+		}
+		waitPIDs(t, g.pool, 2, before)
+		noZombies(t)
+	})
+
+	t.Run("descriptors", func(t *testing.T) {
+		// Bodies passed as descriptors, read or not, must be closed in
+		// the worker; the keep-alive connection must stay in step.
+		pids := waitPIDs(t, g.pool, 2, nil)
+		fds := func() (n int) {
+			for _, pid := range pids {
+				ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+				if err != nil {
+					t.Skipf("cannot count a worker's descriptors: %v", err)
+				}
+				n += len(ents)
+			}
+			return n
+		}
+		before := fds()
+		body := bytes.Repeat([]byte("z"), 300<<10)
+		for i := range 20 {
+			path := "/hello" // the body is never read
+			if i%2 == 1 {
+				path = "/input?how=readall"
+			}
+			if r := g.post(t, path, body, i%4 > 1); r.err != nil || r.status != 200 {
+				t.Fatalf("POST %s: %d %q, %v", path, r.status, trim(r.body), r.err)
+			}
+		}
+		if after := fds(); after > before+2 {
+			t.Errorf("the workers held %d descriptors before 20 spooled bodies, %d after", before, after)
+		}
+		if after := wsgi.WorkerPIDs(g.pool); !slices.Equal(pids, after) {
+			t.Errorf("workers %v before, %v after", pids, after)
+		}
+	})
+
 	t.Run("error", func(t *testing.T) {
 		if r := g.get(t, "/error"); r.err != nil || r.status != 500 {
 			t.Errorf("GET /error = %d %q, %v; want 500", r.status, r.body, r.err)

@@ -209,6 +209,29 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])
         return gen()
 
+    if path == "/lazy":
+        # start_response from inside the iterable, before its first item.
+        def gen():
+            start_response("200 OK", [("Content-Type", "text/plain"), ("X-Lazy", "yes")])
+            yield b""
+            yield b"lazy"
+
+        return gen()
+
+    if path == "/twice":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"should not be seen"]
+
+    if path == "/crashstream":
+        def gen():
+            yield b"first"
+            time.sleep(0.3)
+            os._exit(3)
+
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return gen()
+
     if path == "/error":
         raise RuntimeError("boom from rawapp")
 
