@@ -219,7 +219,9 @@ func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *ca
 				wrote = true
 			}
 			if _, err := w.Write(data); err != nil {
-				if errors.Is(err, web.ErrContentLength) {
+				// Past its Content-Length, or a body its status (204,
+				// 304) forbids: the rest is dropped, the answer stands.
+				if errors.Is(err, web.ErrContentLength) || errors.Is(err, web.ErrBodyNotAllowed) {
 					h.checkLength(r, err)
 					s.discard()
 					continue
