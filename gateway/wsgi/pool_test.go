@@ -66,6 +66,21 @@ func TestSlowClient(t *testing.T) {
 	if took := time.Since(t0); took > 3*time.Second {
 		t.Errorf("a request behind a slow client took %v", took)
 	}
+	// Nor does a client that sends its body slowly: the body is read
+	// whole before a worker is taken.
+	up, upr := g.rawConn(t)
+	fmt.Fprintf(up, "POST /input?how=readall HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
+	time.Sleep(100 * time.Millisecond)
+	t0 = time.Now()
+	g.mustGet(t, "/pid", 200)
+	if took := time.Since(t0); took > 3*time.Second {
+		t.Errorf("a request behind a slow uploader took %v", took)
+	}
+	fmt.Fprintf(up, "world")
+	if resp, body := readResponse(t, upr, "POST"); resp.StatusCode != 200 || !strings.Contains(body, `"len": 10`) {
+		t.Errorf("the slow upload: %d %q", resp.StatusCode, body)
+	}
+
 	// The slow client still gets every byte.
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	resp, body := readResponse(t, bufio.NewReader(c), "GET")
@@ -152,6 +167,25 @@ func TestRecycling(t *testing.T) {
 	noZombies(t)
 }
 
+// TestMaxMemory: a worker over MaxMemory is recycled (here every worker
+// is, about every second) without a failed request.
+func TestMaxMemory(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application", MaxMemory: 1})
+	pids := map[string]bool{}
+	for deadline := time.Now().Add(2500 * time.Millisecond); time.Now().Before(deadline); {
+		pids[g.mustGet(t, "/pid", 200).body] = true
+		time.Sleep(10 * time.Millisecond)
+	}
+	g.log.waitFor(t, 5*time.Second, "wsgi worker recycling", "max memory")
+	if len(pids) < 2 {
+		t.Errorf("2.5 s of requests were served by %d workers; want the memory bound to recycle them", len(pids))
+	}
+	if s := g.log.String(); strings.Contains(s, "worker failed") || strings.Contains(s, "worker exited") {
+		t.Errorf("recycling was seen as a failure")
+	}
+}
+
 // TestReload: Reload swaps in new code without a failed request, and a
 // reload whose code does not import leaves the old workers serving.
 func TestReload(t *testing.T) {
@@ -159,11 +193,14 @@ func TestReload(t *testing.T) {
 	dir := t.TempDir()
 	src := func(version string) []byte {
 		return fmt.Appendf(nil, `import os
+import time
 
 VERSION = %q
 
 
 def application(environ, start_response):
+    if environ["PATH_INFO"] == "/slow":
+        time.sleep(1)
     body = ("%%s %%d" %% (VERSION, os.getpid())).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
@@ -217,6 +254,11 @@ def application(environ, start_response):
 	}
 	waitBody("v1")
 
+	// A long request in flight during the reload ends on the old code.
+	slow := make(chan result, 1)
+	go func() { slow <- g.get(t, "/slow") }()
+	time.Sleep(200 * time.Millisecond)
+
 	if err := os.WriteFile(file, src("v2"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +266,9 @@ def application(environ, start_response):
 		t.Fatalf("Reload: %v", err)
 	}
 	waitBody("v2")
+	if r := <-slow; r.err != nil || r.status != 200 || !strings.HasPrefix(r.body, "v1") {
+		t.Errorf("a request in flight during Reload = %d %q, %v; want v1's answer", r.status, r.body, r.err)
+	}
 	// Every worker moves to the new code.
 	for i := range 10 {
 		if r := g.mustGet(t, "/", 200); !strings.HasPrefix(r.body, "v2") {

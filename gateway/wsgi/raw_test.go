@@ -159,6 +159,29 @@ func TestRawApp(t *testing.T) {
 		}
 	})
 
+	t.Run("no body allowed", func(t *testing.T) {
+		c, br := g.rawConn(t)
+		for _, tc := range []struct {
+			path   string
+			status int
+		}{
+			{"/nobody?s=304+Not+Modified", 304},
+			{"/nobody?s=304+Not+Modified&stream=1", 304},
+			{"/nobody?s=204+No+Content", 204},
+			{"/nobody?s=204+No+Content&stream=1", 204},
+		} {
+			path := tc.path
+			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n", path)
+			resp, body := readResponse(t, br, "GET")
+			if resp.StatusCode != tc.status || body != "" || resp.Header.Get("ETag") != `"x"` {
+				t.Errorf("GET %s = %d %q %v; want %d without a body", path, resp.StatusCode, body, resp.Header, tc.status)
+			}
+			if resp, body := readResponse(t, br, "GET"); resp.StatusCode != 200 || body != "Hello, World!" {
+				t.Errorf("GET after %s = %d %q", path, resp.StatusCode, body)
+			}
+		}
+	})
+
 	t.Run("bad headers", func(t *testing.T) {
 		// Each is the application's error, raised by start_response: a
 		// 500, and the worker serves on.

@@ -166,6 +166,20 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")] + extra + [headers])
         return [b"should not be seen"]
 
+    if path == "/nobody":
+        # A status without a body (204, 304) and a body all the same,
+        # whole or streamed: the body must be dropped, the answer kept.
+        start_response(q["s"], [("ETag", '"x"')])
+        if q.get("stream"):
+
+            def gen():
+                yield b"body"
+                time.sleep(0.1)
+                yield b"more"
+
+            return gen()
+        return [b"body"]
+
     if path == "/status":
         # A status the gateway cannot send: 1xx, past 599, not ASCII digits.
         start_response(q["s"], [("Content-Type", "text/plain")])
