@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -122,6 +123,30 @@ func TestTimeout(t *testing.T) {
 		t.Errorf("GET a stream that outlives the timeout = %d, %d bytes, %v; want 200 and a cut", r.status, len(r.body), r.err)
 	}
 	g.mustGet(t, "/hello", 200)
+	noZombies(t)
+}
+
+// TestWorkerKilledWhileIdle: a worker killed from outside while it waits
+// (the OOM killer, an operator) costs no request: the next one goes to
+// its replacement.
+func TestWorkerKilledWhileIdle(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	for range 3 {
+		pids := waitPIDs(t, g.pool, 1, nil)
+		if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(5 * time.Second); syscall.Kill(pids[0], 0) == nil && !slices.Contains(zombies(), pids[0]); {
+			if time.Now().After(deadline) {
+				t.Fatalf("worker %d survived SIGKILL", pids[0])
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if r := g.mustGet(t, "/pid", 200); r.body == fmt.Sprint(pids[0]) {
+			t.Errorf("answered by the killed worker %s", r.body)
+		}
+	}
 	noZombies(t)
 }
 

@@ -297,11 +297,14 @@ func TestRawApp(t *testing.T) {
 		req.Header.Set("Script-Name", "/evil")
 		req.Header.Set("Path-Info", "/evil")
 		req.Header.Set("X-Custom", "yes")
+		req.Header.Set("X-Latin", "caf\xe9") // obs-text: latin-1 in the environ
 		env = environOf(t, g, req)
+		_, port, _ := strings.Cut(g.addr, ":")
 		for k, want := range map[string]string{
 			"SCRIPT_NAME": "", "PATH_INFO": "/env/x", "QUERY_STRING": "a=1",
 			"REQUEST_METHOD": "GET", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-			"HTTP_X_CUSTOM": "yes",
+			"HTTP_X_CUSTOM": "yes", "HTTP_X_LATIN": "café", "REMOTE_ADDR": "127.0.0.1",
+			"SERVER_NAME": "127.0.0.1", "SERVER_PORT": port, "HTTP_HOST": g.addr,
 		} {
 			if env[k] != want {
 				t.Errorf("environ[%s] = %q, want %q", k, env[k], want)
