@@ -8,15 +8,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/brick-server/brick/gateway/wsgi"
@@ -170,7 +167,7 @@ func serve(sf *serverFlags, handler web.Handler, log *slog.Logger, stderr io.Wri
 	if *sf.verbose {
 		srv.Trace = stderr
 	}
-	ln, err := server.Listen(*sf.addr, server.ListenConfig{Backlog: *sf.backlog, ReusePort: *sf.reusePort})
+	lns, err := listenerSet([]string{*sf.addr}, server.ListenConfig{Backlog: *sf.backlog, ReusePort: *sf.reusePort}, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "brick: %v\n", err)
 		return 1
@@ -183,40 +180,9 @@ func serve(sf *serverFlags, handler web.Handler, log *slog.Logger, stderr io.Wri
 			break
 		}
 	}
-	attrs = append([]any{"addr", ln.Addr().String()}, attrs...)
-	log.Info("brick is serving", append(attrs, "try", "curl http://"+displayAddr(ln.Addr().String())+try)...)
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	hup := make(chan os.Signal, 1)
-	if onHUP != nil {
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	for done := false; !done; {
-		select {
-		case err := <-errc:
-			log.Error("server stopped", "err", err)
-			return 1
-		case <-hup:
-			onHUP()
-		case <-ctx.Done():
-			done = true
-		}
-	}
-	stop()
-	log.Info("shutting down: finishing requests in flight", "timeout", sf.grace.String())
-	sctx, cancel := context.WithTimeout(context.Background(), *sf.grace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("shutdown timed out; closed the remaining connections", "err", err)
-		return 1
-	}
-	<-errc
-	log.Info("stopped")
-	return 0
+	logServing(log, lns, try, attrs...)
+	r := &runner{log: log, stderr: stderr, servers: []served{{srv, lns}}, grace: *sf.grace, onHUP: onHUP}
+	return r.run()
 }
 
 // displayAddr turns a listen address into one a user can paste into curl.
