@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,8 +30,9 @@ func main() {
 	idleN := flag.Int("idle-conns", 10000, "connections for the idle scenario")
 	only := flag.String("servers", "", "comma-separated subset of servers to run (default: all)")
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
+	workers := flag.String("workers", "1,4", "wsgi: comma-separated Python worker counts, one table per count and app")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -57,6 +59,9 @@ func main() {
 	ctx, stop := signalContext()
 	defer stop()
 
+	connsSet := false
+	flag.Visit(func(f *flag.Flag) { connsSet = connsSet || f.Name == "c" })
+
 	var scenarios []scenario
 	switch name := flag.Arg(0); name {
 	case "plaintext", "latency":
@@ -70,6 +75,23 @@ func main() {
 		scenarios = []scenario{
 			{name: "static-1k", dur: *dur, runs: *runs, conns: *conns, file: "/1k.bin"},
 			{name: "static-1m", dur: *dur, runs: *runs, conns: *conns, file: "/1m.bin"},
+		}
+	case "wsgi":
+		// Python workers answer a request at a time each: -c16 unless -c
+		// says otherwise.
+		c := 16
+		if connsSet {
+			c = *conns
+		}
+		for _, w := range strings.Split(*workers, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(w))
+			if err != nil || n < 1 {
+				log.Fatalf("-workers %q: want a comma-separated list of counts >= 1", *workers)
+			}
+			for _, app := range []string{"bare", "flask"} {
+				scenarios = append(scenarios, scenario{name: fmt.Sprintf("wsgi-%s-%dw", app, n),
+					dur: *dur, runs: *runs, conns: c, app: app, workers: n})
+			}
 		}
 	case "all":
 		scenarios = []scenario{
@@ -87,6 +109,14 @@ func main() {
 			{name: "idle", idleConns: 200, smoke: true},
 			{name: "static-1k", dur: time.Second, runs: 1, conns: 8, file: "/1k.bin", smoke: true},
 			{name: "static-1m", dur: time.Second, runs: 1, conns: 8, file: "/1m.bin", smoke: true},
+		}
+		// One wsgi peer, to keep the Python plumbing (start-up, readiness,
+		// the process tree) working without a second per server.
+		if uwsgiInstalled() {
+			scenarios = append(scenarios, scenario{name: "wsgi-bare-1w", dur: time.Second, runs: 1, conns: 8,
+				app: "bare", workers: 1, peers: []string{"uwsgi"}, smoke: true})
+		} else {
+			log.Printf("uwsgi is not installed: smoke runs without the wsgi scenario (bench/run installs it)")
 		}
 	default:
 		flag.Usage()
@@ -109,6 +139,9 @@ type scenario struct {
 	pipeline  int    // requests per write; 0 = plain keep-alive
 	idleConns int    // > 0: the idle-memory scenario
 	file      string // the static scenarios: the file's URL path, served by fileServers
+	app       string // the wsgi scenarios: "bare" or "flask" (bench/apps), served by wsgiServers
+	workers   int    // the wsgi scenarios: Python worker processes per server
+	peers     []string
 	smoke     bool
 }
 
@@ -122,6 +155,12 @@ type harness struct {
 	fileServers []serverSpec
 	staticDir   string
 	env         string // machine description for the tables
+	only        map[string]bool
+	// cmd/brick, built on first use by the wsgi scenarios.
+	brickBuilt bool
+	brickExe   string
+	brickErr   error
+	wsgiEnv    string // the Python side's versions, for the wsgi tables
 }
 
 func newHarness(out, only string) (*harness, error) {
@@ -163,20 +202,11 @@ func newHarness(out, only string) (*harness, error) {
 	}
 	h.fileServers = fileServers(tmp, h.staticDir)
 	if only != "" {
-		keep := map[string]bool{}
+		h.only = map[string]bool{}
 		for _, s := range strings.Split(only, ",") {
-			keep[strings.TrimSpace(s)] = true
+			h.only[strings.TrimSpace(s)] = true
 		}
-		filter := func(specs []serverSpec) []serverSpec {
-			var sel []serverSpec
-			for _, s := range specs {
-				if keep[s.name] {
-					sel = append(sel, s)
-				}
-			}
-			return sel
-		}
-		h.servers, h.fileServers = filter(h.servers), filter(h.fileServers)
+		h.servers, h.fileServers = filterServers(h.servers, h.only), filterServers(h.fileServers, h.only)
 	}
 	h.env = describeMachine()
 	return h, nil
@@ -193,8 +223,27 @@ func (h *harness) cleanup() {
 func (h *harness) run(ctx context.Context, sc scenario) error {
 	var rows []row
 	specs := h.servers
-	if sc.file != "" {
+	env := h.env
+	switch {
+	case sc.file != "":
 		specs = h.fileServers
+	case sc.app != "":
+		specs = h.wsgiServers(sc.app, sc.workers)
+		if h.only != nil {
+			specs = filterServers(specs, h.only)
+		}
+		if sc.peers != nil {
+			keep := map[string]bool{}
+			for _, p := range sc.peers {
+				keep[p] = true
+			}
+			specs = filterServers(specs, keep)
+		}
+		if h.wsgiEnv == "" {
+			h.wsgiEnv = wsgiVersions()
+		}
+		env += fmt.Sprintf(" Each server runs %d Python worker process%s of %s on CPU 0; %s.",
+			sc.workers, map[bool]string{true: "", false: "es"}[sc.workers == 1], python, h.wsgiEnv)
 	}
 	for _, spec := range specs {
 		if ctx.Err() != nil {
@@ -213,7 +262,7 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		}
 		rows = append(rows, r)
 	}
-	table := formatTable(sc, rows, h.env)
+	table := formatTable(sc, rows, env)
 	fmt.Println(table)
 	if h.outDir == "" {
 		return nil
@@ -229,6 +278,17 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		return err
 	}
 	return drawChart(filepath.Join(dir, sc.name+".png"), sc, rows)
+}
+
+// filterServers keeps the specs named in keep, in order.
+func filterServers(specs []serverSpec, keep map[string]bool) []serverSpec {
+	var sel []serverSpec
+	for _, s := range specs {
+		if keep[s.name] {
+			sel = append(sel, s)
+		}
+	}
+	return sel
 }
 
 func firstLine(s string) string {

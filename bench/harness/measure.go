@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,7 +34,7 @@ const basePort = 18080
 
 func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (row, error) {
 	port := basePort
-	if sc.file != "" {
+	if sc.file != "" || sc.app != "" {
 		// A free port: the machine is shared, and a server left on the
 		// base port by another run would answer in place of this one.
 		port = freePort()
@@ -46,15 +47,27 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 	if err != nil {
 		return row{}, err
 	}
+	// The server's own words, for the error when it does not start.
+	output := &tailBuffer{}
+	if cmd.Stdout == nil && cmd.Stderr == nil {
+		cmd.Stdout, cmd.Stderr = output, output
+		cmd.WaitDelay = time.Second
+	}
 	done, err := launch(cmd)
 	if err != nil {
 		return row{}, err
 	}
 	defer stop(cmd, done)
 	if err := waitReady(port, done); err != nil {
+		if last := output.errorLine(); last != "" {
+			err = fmt.Errorf("%w: %s", err, last)
+		}
 		return row{}, err
 	}
 	pid := cmd.Process.Pid
+	if sc.app != "" && !sc.smoke {
+		waitSettled(pid, 15*time.Second)
+	}
 	if sc.idleConns > 0 {
 		return h.measureIdle(ctx, spec.name, pid, port, sc)
 	}
@@ -253,3 +266,35 @@ func freePort() int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// tailBuffer keeps the last few KiB written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 8<<10 {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-4<<10:]...)
+	}
+	return len(p), nil
+}
+
+// errorLine returns the last line written that reads like an error
+// (a usage text or a start-up banner may follow it), else the last line.
+func (t *tailBuffer) errorLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(string(t.buf)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if errorRE.MatchString(lines[i]) {
+			return strings.TrimSpace(lines[i])
+		}
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+var errorRE = regexp.MustCompile(`(?i)error|exception|fatal|not defined|unknown|no such|cannot|can't|unable|failed`)

@@ -39,9 +39,16 @@ func launch(cmd *exec.Cmd) (<-chan struct{}, error) {
 }
 
 // stop ends cmd's whole process group: SIGTERM, then SIGKILL after a grace.
+// Descendants that left the group (a server may start its workers in
+// groups of their own) are killed too.
 func stop(cmd *exec.Cmd, done <-chan struct{}) {
 	if cmd.Process == nil {
 		return
+	}
+	descendants := tree(cmd.Process.Pid)[1:]
+	starts := make([]string, len(descendants))
+	for i, p := range descendants {
+		starts[i] = startTime(p)
 	}
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 	select {
@@ -49,6 +56,13 @@ func stop(cmd *exec.Cmd, done <-chan struct{}) {
 	case <-time.After(3 * time.Second):
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-done
+	}
+	for i, p := range descendants {
+		// The start time tells a leftover from a new process that
+		// reused the pid.
+		if starts[i] != "" && startTime(p) == starts[i] {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
 	}
 	startedMu.Lock()
 	delete(started, cmd)
@@ -60,6 +74,11 @@ func killAll() {
 	defer startedMu.Unlock()
 	for cmd := range started {
 		if cmd.Process != nil {
+			// Descendants first: once the parent is gone, its children
+			// no longer show as its tree.
+			for _, p := range tree(cmd.Process.Pid)[1:] {
+				syscall.Kill(p, syscall.SIGKILL)
+			}
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		}
 	}
@@ -132,6 +151,20 @@ func cpuTicks(pid int) int64 {
 }
 
 const ticksPerSecond = 100
+
+// startTime returns pid's start time from /proc/PID/stat, or "" when pid
+// does not exist.
+func startTime(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	// starttime is field 22: f[19] after pid, ppid (see cpuTicks).
+	if f := statFields(string(b)); len(f) > 19 {
+		return f[19]
+	}
+	return ""
+}
 
 // rssKiB returns the resident set size of pid's process tree.
 func rssKiB(pid int) int64 {

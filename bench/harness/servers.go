@@ -102,9 +102,10 @@ func nginxWith(bin, name string, port, nofile int, httpExtra, serverBody string)
 	return pinned(nofile, exe, "-p", prefix, "-c", conf), nil
 }
 
-// waitReady polls until the server answers a request on port.
+// waitReady polls until the server answers a request on port, for up to
+// 20 s: Python servers import their application first.
 func waitReady(port int, done <-chan struct{}) error {
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	req := []byte("GET /hello HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
 	for time.Now().Before(deadline) {
 		select {
@@ -125,7 +126,7 @@ func waitReady(port int, done <-chan struct{}) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("server did not answer on port %d within 15 s", port)
+	return fmt.Errorf("server did not answer on port %d within 20 s", port)
 }
 
 // makeStaticDir writes the files the static scenarios serve: 1k.bin and

@@ -31,8 +31,12 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench/run smoke: %v\n%s", err, out)
 	}
-	for _, want := range []string{"### plaintext", "### pipelined", "### idle", "### static-1k", "### static-1m", "| nginx-nopush |",
-		"| brick |", "| brick-nethttp |", "| fasthttp |", "| nginx |", "| net/http |"} {
+	wants := []string{"### plaintext", "### pipelined", "### idle", "### static-1k", "### static-1m", "| nginx-nopush |",
+		"| brick |", "| brick-nethttp |", "| fasthttp |", "| nginx |", "| net/http |"}
+	if uwsgiInstalled() {
+		wants = append(wants, "### wsgi-bare-1w", "| uwsgi |")
+	}
+	for _, want := range wants {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("smoke output lacks %q:\n%s", want, out)
 		}

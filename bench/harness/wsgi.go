@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The wsgi scenarios run the same Python application (bench/apps) under
+// Brick's `brick wsgi`, gunicorn and uWSGI, each with the same number of
+// Python worker processes, all on CPU 0 (taskset on the parent is inherited
+// by the workers it forks). Every server runs Debian's /usr/bin/python3,
+// which has python3-flask: the python3 on PATH may be another one.
+const python = "/usr/bin/python3"
+
+// wsgiApps maps a scenario's app to its module:callable in bench/apps.
+var wsgiApps = map[string]string{
+	"bare":  "bare:application",
+	"flask": "flaskapp:app",
+}
+
+// uwsgiPlugin is the file Debian's uwsgi-plugin-python3 installs.
+const uwsgiPlugin = "/usr/lib/uwsgi/plugins/python3_plugin.so"
+
+// uwsgiInstalled says whether uWSGI can run a Python application here.
+func uwsgiInstalled() bool {
+	_, err := exec.LookPath("uwsgi")
+	_, err2 := os.Stat(uwsgiPlugin)
+	_, err3 := os.Stat(python)
+	return err == nil && err2 == nil && err3 == nil
+}
+
+// pythonHas says whether /usr/bin/python3 can import module.
+func pythonHas(module string) bool {
+	return exec.Command(python, "-c", "import "+module).Run() == nil
+}
+
+// wsgiServers lists the servers of a wsgi scenario, Brick first.
+//
+//   - brick: the real cmd/brick binary, `brick wsgi`, GOMAXPROCS=1.
+//   - gunicorn: sync workers (its default class: one request at a time per
+//     worker, and no keep-alive: it answers with Connection: close), run as
+//     python3 -m gunicorn so the interpreter is Debian's.
+//   - uwsgi: --http-socket, so each worker parses HTTP itself with no
+//     router process in front; --master only with more than one worker
+//     (one worker is then the only process). --http-socket closes the
+//     connection after each response without saying so; the added
+//     Connection: close header says it, so wrk reconnects instead of
+//     counting a read error per request. (--http11-socket keeps a
+//     connection and serves nothing else until the client closes it: with
+//     more connections than workers the other clients would starve.)
+func (h *harness) wsgiServers(app string, workers int) []serverSpec {
+	module := wsgiApps[app]
+	dir := filepath.Join(h.root, "bench", "apps")
+	n := strconv.Itoa(workers)
+	addr := func(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+	return []serverSpec{
+		{"brick", func(port, nofile int) (*exec.Cmd, error) {
+			exe, err := h.brickBinary()
+			if err != nil {
+				return nil, err
+			}
+			cmd := pinned(nofile, exe, "wsgi", "-python", python, "-workers", n, "-chdir", dir,
+				"-addr", addr(port), module)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			return cmd, nil
+		}},
+		{"gunicorn", func(port, nofile int) (*exec.Cmd, error) {
+			if !pythonHas("gunicorn") {
+				return nil, fmt.Errorf("gunicorn is not installed for %s: bench/run installs it with apt-get", python)
+			}
+			return pinned(nofile, python, "-m", "gunicorn", "--workers", n, "--worker-class", "sync",
+				"--chdir", dir, "--bind", addr(port), "--log-level", "warning", module), nil
+		}},
+		{"uwsgi", func(port, nofile int) (*exec.Cmd, error) {
+			if !uwsgiInstalled() {
+				return nil, fmt.Errorf("uwsgi or its python3 plugin is not installed: bench/run installs them with apt-get")
+			}
+			args := []string{"--plugin", "python3", "--http-socket", addr(port), "--processes", n,
+				"--chdir", dir, "--module", module, "--disable-logging", "--need-app", "--die-on-term",
+				"--add-header", "Connection: close"}
+			if workers > 1 {
+				args = append(args, "--master")
+			}
+			exe, _ := exec.LookPath("uwsgi")
+			return pinned(nofile, exe, args...), nil
+		}},
+	}
+}
+
+// brickBinary builds cmd/brick once, on first use, so that the other
+// scenarios neither wait for it nor fail when it does not build.
+func (h *harness) brickBinary() (string, error) {
+	if h.brickBuilt {
+		return h.brickExe, h.brickErr
+	}
+	h.brickBuilt = true
+	h.brickExe = filepath.Join(h.tmp, "brick")
+	cmd := exec.Command("go", "build", "-o", h.brickExe, "./cmd/brick")
+	cmd.Dir = h.root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		h.brickErr = fmt.Errorf("go build ./cmd/brick: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return h.brickExe, h.brickErr
+}
+
+// wsgiVersions names the interpreter, Flask and the peers' versions for
+// the tables.
+func wsgiVersions() string {
+	out, err := exec.Command(python, "-c", `import sys
+v = ["Python " + sys.version.split()[0]]
+for m in ("flask", "gunicorn"):
+    try:
+        v.append(m + " " + __import__(m).__version__)
+    except Exception:
+        v.append(m + " not installed")
+print(", ".join(v))`).Output()
+	s := strings.TrimSpace(string(out))
+	if err != nil {
+		s = python + " not runnable"
+	}
+	if uv, err := exec.Command("uwsgi", "--version").Output(); err == nil {
+		s += ", uWSGI " + strings.TrimSpace(string(uv))
+	} else {
+		s += ", uWSGI not installed"
+	}
+	return s
+}
+
+// waitSettled waits, up to limit, until pid's process tree stops using the
+// CPU: Python workers import the application after the port already
+// answers (gunicorn's, or Brick's beyond the first), and that start-up must
+// not be charged to the run.
+func waitSettled(pid int, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	quiet := 0
+	last := cpuTicks(pid)
+	for quiet < 2 && time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		t := cpuTicks(pid)
+		if t-last <= 1 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		last = t
+	}
+}
