@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/brick-server/brick/gateway/wsgi"
@@ -95,13 +96,13 @@ func runWSGI(args []string, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	pool, err := wsgi.NewPool(*cfg, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "brick wsgi: %v\n", err)
+		fmt.Fprintln(stderr, wsgiError(err))
 		return 1
 	}
 	defer pool.Close()
 	h, err := wsgi.NewHandler(pool)
 	if err != nil {
-		fmt.Fprintf(stderr, "brick wsgi: %v\n", err)
+		fmt.Fprintln(stderr, wsgiError(err))
 		return 1
 	}
 	onHUP := func() {
@@ -111,6 +112,15 @@ func runWSGI(args []string, stderr io.Writer) int {
 		}
 	}
 	return serve(sf, h, log, stderr, []any{"app", app, "python", pool.Python(), "try", "/"}, onHUP)
+}
+
+// wsgiError words a gateway error for the terminal, without saying
+// "wsgi" twice.
+func wsgiError(err error) string {
+	if msg := err.Error(); strings.HasPrefix(msg, "wsgi: ") {
+		return "brick " + msg
+	}
+	return "brick wsgi: " + err.Error()
 }
 
 // parseWithArg parses flags around one optional positional argument and

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -91,6 +92,7 @@ type runner struct {
 	grace   time.Duration
 	onHUP   func()
 	onUSR1  func()
+	hupMu   sync.Mutex
 }
 
 func (r *runner) run() int {
@@ -122,7 +124,13 @@ func (r *runner) run() int {
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGHUP:
-				r.onHUP()
+				// A reload starts new workers, which takes a while; the
+				// loop stays free for SIGTERM meanwhile.
+				go func() {
+					r.hupMu.Lock()
+					defer r.hupMu.Unlock()
+					r.onHUP()
+				}()
 			case syscall.SIGUSR1:
 				r.onUSR1()
 			case syscall.SIGUSR2:

@@ -16,6 +16,7 @@ func RegisterFlags(fs *flag.FlagSet) *Config {
 	fs.StringVar(&c.Python, "python", "", "Python interpreter (default: the first python3 that can import the application's framework)")
 	fs.IntVar(&c.Workers, "workers", 0, "number of Python worker processes (default: number of CPUs)")
 	fs.Var((*seconds)(&c.Timeout), "timeout", "seconds a request may run in a worker before 504, a logged stack and a restart (default 30; 1m30s works too)")
+	fs.Var((*seconds)(&c.StartTimeout), "start-timeout", "seconds a worker may take to import the application (default 60)")
 	fs.IntVar(&c.MaxRequests, "max-requests", 0, "recycle a worker after this many requests (0: never)")
 	fs.IntVar(&c.MaxRequestsJitter, "max-requests-jitter", -1, "add a random 0..N to --max-requests per worker (default: a tenth of it)")
 	fs.Var((*byteSize)(&c.MaxMemory), "max-memory", "recycle a worker whose resident memory exceeds this, e.g. 512MiB (0: no bound)")

@@ -61,6 +61,10 @@ type Config struct {
 	// is kept in memory before the rest goes to a temporary file.
 	// Default 1 MiB.
 	ResponseMemory int64
+	// MaxTempFile bounds the part of one response waiting on disk for a
+	// slow client; past it the worker waits for the client. Default 1 GiB,
+	// as nginx's proxy_max_temp_file_size.
+	MaxTempFile int64
 	// TempDir holds spooled bodies. Default: os.TempDir().
 	TempDir string
 }
@@ -98,6 +102,9 @@ func (c *Config) validate() error {
 	}
 	if c.BodyMemory <= 0 {
 		c.BodyMemory = 64 << 10
+	}
+	if c.MaxTempFile <= 0 {
+		c.MaxTempFile = 1 << 30
 	}
 	if c.ResponseMemory <= 0 {
 		c.ResponseMemory = 1 << 20

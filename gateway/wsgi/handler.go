@@ -97,7 +97,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 				h.pool.discard(wk)
 				continue
 			}
-			return h.broken(w, r, wk, err, false)
+			return h.broken(w, r, wk, err)
 		}
 		return h.relay(w, r, wk, c)
 	}
@@ -158,7 +158,7 @@ func (h *Handler) readBody(c *call, r *web.Request) (*os.File, int64, error) {
 func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *call) error {
 	typ, payload, err := wk.readFrame()
 	if err != nil {
-		return h.broken(w, r, wk, err, false)
+		return h.broken(w, r, wk, err)
 	}
 	switch typ {
 	case FrameAbort:
@@ -167,11 +167,11 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *cal
 		return plain(w, 500, "Internal Server Error\n")
 	case FrameHead:
 	default:
-		return h.broken(w, r, wk, errProtocol(typ), false)
+		return h.broken(w, r, wk, errProtocol(typ))
 	}
 	if err := ParseHead(payload, &c.head); err != nil {
 		h.log.Error("wsgi: the application sent an invalid status or header", "method", string(r.Method), "target", string(r.Target), "pid", wk.proc.Pid(), "err", err)
-		return h.broken(w, r, wk, err, false)
+		return h.broken(w, r, wk, err)
 	}
 
 	if wk.buffered() {
@@ -179,7 +179,7 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *cal
 		for {
 			typ, payload, err := wk.readFrame()
 			if err != nil {
-				return h.broken(w, r, wk, err, false)
+				return h.broken(w, r, wk, err)
 			}
 			switch typ {
 			case FrameData:
@@ -196,7 +196,7 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *cal
 				h.pool.finished(wk)
 				return plain(w, 500, "Internal Server Error\n")
 			default:
-				return h.broken(w, r, wk, errProtocol(typ), false)
+				return h.broken(w, r, wk, errProtocol(typ))
 			}
 		}
 	}
@@ -205,7 +205,7 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *cal
 
 // stream relays a response that did not arrive in one piece.
 func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *call) error {
-	s := newSpool(h.cfg.ResponseMemory, h.cfg.TempDir)
+	s := newSpool(h.cfg.ResponseMemory, h.cfg.MaxTempFile, h.cfg.TempDir)
 	req := requestLine(r)
 	go h.pump(wk, s, req)
 	defer s.release()
@@ -337,7 +337,7 @@ func (h *Handler) pumpFailed(wk *worker, req string, err error) spoolState {
 
 // broken answers for a worker that failed before the response began: 504
 // when it ran out of time, else 502. The worker is replaced.
-func (h *Handler) broken(w web.ResponseWriter, r *web.Request, wk *worker, err error, _ bool) error {
+func (h *Handler) broken(w web.ResponseWriter, r *web.Request, wk *worker, err error) error {
 	req := requestLine(r)
 	if isTimeout(err) {
 		go h.timedOut(wk, req)

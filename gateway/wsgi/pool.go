@@ -42,6 +42,10 @@ type Pool struct {
 	rng   *rand.Rand
 }
 
+// closeGrace is how long Close lets a worker leave by itself once its
+// socket is closed; an idle worker leaves at once.
+const closeGrace = 2 * time.Second
+
 // ErrQueueFull is returned when every worker is busy and the queue of
 // waiting requests is at its bound: the handler answers 503.
 var ErrQueueFull = errors.New("wsgi: all workers busy and the queue is full")
@@ -147,7 +151,7 @@ func (p *Pool) run(s *slot, w *worker) {
 			default:
 			}
 			if !w.retiring {
-				p.log.Warn("wsgi worker exited; starting a replacement", "pid", w.proc.Pid(), "exit", w.proc.Exit(), "served", w.served)
+				p.log.Warn("wsgi worker exited; starting a replacement", "pid", w.proc.Pid(), "exit", w.proc.Exit(), "served", w.served.Load())
 				select {
 				case <-time.After(backoff.Next(w.proc.Uptime())):
 				case <-p.closing:
@@ -238,7 +242,7 @@ func (p *Pool) askRecycle(w *worker, why string) {
 	}
 	w.recycleAsked = true
 	p.mu.Unlock()
-	p.log.Info("wsgi worker recycling", "pid", w.proc.Pid(), "why", why, "served", w.served)
+	p.log.Info("wsgi worker recycling", "pid", w.proc.Pid(), "why", why, "served", w.served.Load())
 	p.sendRecycle(w)
 }
 
@@ -325,8 +329,7 @@ func (p *Pool) discard(w *worker) {
 
 // finished is called after each response a worker completed.
 func (p *Pool) finished(w *worker) {
-	w.served++
-	if w.limit > 0 && w.served >= w.limit {
+	if n := w.served.Add(1); w.limit > 0 && n >= int64(w.limit) {
 		p.askRecycle(w, "max requests")
 	}
 	p.release(w)
@@ -408,9 +411,11 @@ func (p *Pool) Stats() (live, idle, queued int) {
 	return len(p.live), len(p.idle), len(p.waiters)
 }
 
-// Close stops every worker: idle ones at once, busy ones after their
-// request (the server drains requests before closing the pool), and any
-// that does not leave within the grace period is killed. Every process is
+// Close stops every worker. It is meant to run after the server has
+// drained its requests (Server.Shutdown), so the workers are idle: closing
+// their sockets makes them leave their loop. A worker still inside a
+// request at this point (its request outlived the shutdown timeout) is cut
+// off: it gets SIGTERM after a short grace, then SIGKILL. Every process is
 // reaped before Close returns.
 func (p *Pool) Close() error {
 	p.mu.Lock()
@@ -436,7 +441,7 @@ func (p *Pool) Close() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.stop(p.cfg.Grace)
+			w.stop(closeGrace)
 			<-w.proc.Done()
 		}()
 	}

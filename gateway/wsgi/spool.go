@@ -23,6 +23,8 @@ const (
 type spool struct {
 	mu      sync.Mutex
 	ready   chan struct{} // signalled when data arrives or the state changes
+	drained chan struct{} // signalled when the reader takes from the file
+	fileMax int64         // bound on unread bytes in the file
 	mem     []byte        // unread bytes in memory
 	spare   []byte        // the buffer the reader gave back
 	memMax  int
@@ -36,8 +38,16 @@ type spool struct {
 	refs    int  // the pump and the handler
 }
 
-func newSpool(memMax int64, tmpDir string) *spool {
-	return &spool{ready: make(chan struct{}, 1), memMax: int(memMax), tmpDir: tmpDir, refs: 2}
+func newSpool(memMax, fileMax int64, tmpDir string) *spool {
+	return &spool{ready: make(chan struct{}, 1), drained: make(chan struct{}, 1),
+		memMax: int(memMax), fileMax: fileMax, tmpDir: tmpDir, refs: 2}
+}
+
+func (s *spool) signalDrained() {
+	select {
+	case s.drained <- struct{}{}:
+	default:
+	}
 }
 
 func (s *spool) signal() {
@@ -68,6 +78,16 @@ func (s *spool) put(p []byte) error {
 			return err
 		}
 		s.file = f
+	}
+	// Past the bound, the worker waits for the client, as nginx does
+	// past proxy_max_temp_file_size: the disk is not an endless buffer.
+	for s.fileEnd-s.fileOff >= s.fileMax && !s.dropped {
+		s.mu.Unlock()
+		<-s.drained
+		s.mu.Lock()
+	}
+	if s.dropped {
+		return nil
 	}
 	if _, err := s.file.WriteAt(p, s.fileEnd); err != nil {
 		return err
@@ -113,6 +133,7 @@ func (s *spool) take() ([]byte, spoolState) {
 			s.mu.Lock()
 			s.fileOff += int64(k)
 			s.mu.Unlock()
+			s.signalDrained()
 			return s.readBuf[:k], spoolOpen
 		}
 		st := s.state
@@ -138,6 +159,7 @@ func (s *spool) discard() {
 	s.mem = nil
 	s.fileOff = s.fileEnd
 	s.mu.Unlock()
+	s.signalDrained()
 }
 
 // cancel tells the worker the client went away, unless its response has
@@ -149,6 +171,7 @@ func (s *spool) cancel(wk *worker) {
 	if s.state == spoolOpen {
 		wk.conn.Write(AppendFrameHeader(nil, FrameCancel, 0))
 	}
+	s.signalDrained()
 }
 
 // release drops one reference; the last closes the temporary file.
