@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,7 +31,8 @@ type worker struct {
 	buf  []byte // frames read from the worker; buf[r:w] not yet consumed
 	r, w int
 
-	served int
+	// served counts completed requests; the memory watcher reads it too.
+	served atomic.Int64
 
 	// retire is closed when the worker should leave service: the slot
 	// that owns it has started its replacement or the pool is closing.
