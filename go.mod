@@ -6,6 +6,7 @@ require (
 	github.com/andybalholm/brotli v1.3.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/klauspost/compress v1.20.3
+	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/valyala/fasthttp v1.78.0
 	golang.org/x/sys v0.50.0
 	gonum.org/v1/plot v0.17.0

@@ -1,0 +1,73 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// CheckPaths looks at the machine: every static root and wsgi chdir must
+// be an existing directory, a wsgi python given as a path an executable
+// file, and the access log's directory must exist. It returns a *Errors
+// with the line of each problem, or nil. The command calls it before
+// applying a configuration; `brick validate` reports it too.
+func (o *Options) CheckPaths() error {
+	v := &validator{o: o}
+	dir := func(p path, line int, what, name string) {
+		fi, err := os.Stat(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			v.errorf(p, line, "%s %s does not exist", what, name)
+		case err != nil:
+			v.errorf(p, line, "%s: %v", what, err)
+		case !fi.IsDir():
+			v.errorf(p, line, "%s %s is not a directory", what, name)
+		}
+	}
+	switch a := o.Log.Access; a {
+	case "off", "stderr", "stdout", "":
+	default:
+		dir(path{"log", "access"}, 0, "the directory of log.access", filepath.Dir(a))
+	}
+	for i, s := range o.Sites {
+		for j, r := range s.Routes {
+			p := path{"site"}.index(i).field("route").index(j)
+			if r.Static != nil && r.Static.Root != "" {
+				dir(p.field("static").field("root"), r.Line, "static root", r.Static.Root)
+			}
+			if w := r.WSGI; w != nil {
+				if w.Chdir != "" {
+					dir(p.field("wsgi").field("chdir"), r.Line, "wsgi chdir", w.Chdir)
+				}
+				if strings.Contains(w.Python, "/") {
+					fi, err := os.Stat(w.Python)
+					switch {
+					case err != nil:
+						v.errorf(p.field("wsgi").field("python"), r.Line, "wsgi python: %v", err)
+					case !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0:
+						v.errorf(p.field("wsgi").field("python"), r.Line, "wsgi python %s is not an executable file", w.Python)
+					}
+				}
+			}
+		}
+	}
+	return asError(v.errs)
+}
+
+// CheckHandlers reports every route whose handler name registered does
+// not know, with its line: a program that uses Brick as a library passes
+// the lookup of its handler table. It returns a *Errors or nil.
+func (o *Options) CheckHandlers(registered func(name string) bool) error {
+	v := &validator{o: o}
+	for i, s := range o.Sites {
+		for j, r := range s.Routes {
+			if r.Handler != "" && !registered(r.Handler) {
+				p := path{"site"}.index(i).field("route").index(j).field("handler")
+				v.errorf(p, r.Line, "no Go handler is registered as %q", r.Handler)
+			}
+		}
+	}
+	return asError(v.errs)
+}

@@ -1,0 +1,111 @@
+// Package config reads the file behind `brick run -config brick.toml` and
+// `brick validate -config brick.toml` into typed Options.
+//
+// The file is TOML. It declares the listeners, the sites by Host name
+// (virtual hosts, with one default site), and for each site an ordered
+// list of routes by path prefix, each with exactly one action. A Django
+// deployment, /static/ from a directory and everything else to the WSGI
+// application, reads:
+//
+//	[server]
+//	listen = [":8000"]
+//
+//	[[site]]
+//	  [[site.route]]
+//	  path = "/static/"
+//	  static = { root = "/srv/mysite/static", cache_control = "public, max-age=3600" }
+//
+//	  [[site.route]]
+//	  path = "/"
+//	  wsgi = { app = "mysite.wsgi:application", chdir = "/srv/mysite", env = { DJANGO_SETTINGS_MODULE = "mysite.settings" } }
+//
+// testdata/example.toml shows every key with a comment; testdata/django.toml
+// is the file above.
+//
+// # Tables and keys
+//
+// Durations are strings for time.ParseDuration ("30s", "1m30s") and must
+// be positive. Sizes are a number of bytes or a string with a unit, K, M,
+// G or T, optionally followed by B or iB, all powers of 1024 ("10MiB",
+// "512M"). Relative paths are relative to the file's directory (Load).
+//
+// [server]: listen (a host:port, or an array of them; default [":8888"]),
+// admin (host:port of the /metrics and /healthz listener; default none),
+// shutdown_timeout (10s), reload_grace (30s: how long requests in flight
+// under the old configuration may run after SIGHUP), backlog (4096),
+// reuseport (false), max_conns (0: 90% of the open-file limit), max_body
+// (64MiB, the body limit of routes that set none), read_header_timeout
+// (10s), read_timeout (60s), write_timeout (60s), idle_timeout (75s).
+//
+// [log]: access ("stderr"; or "off", "stdout", a file path), format
+// ("combined"; or "common", "json").
+//
+// [[site]]: hosts, a string or an array of the names the site answers
+// for: exact names (case-insensitive, compared without the Host header's
+// port), "*.example.com" for any subdomain, IP addresses ("192.0.2.1",
+// "[2001:db8::1]"). A site whose hosts are left out, or include "*", is
+// the default site and answers every name no other site lists; there is
+// at most one, and without one such requests get 404. A name may belong to
+// one site only.
+//
+// [[site.route]], tried in file order, the first match answering: path (a
+// decoded path prefix starting with "/", without empty, "." or ".."
+// segments: "/static/" matches the paths that start with it, "/api"
+// matches /api and /api/... but not /apiary; requests are matched once
+// their path is decoded and normalized), one action, and: headers (a table
+// of response header fields added to every response of the route; not
+// the framing ones such as Content-Length), max_body (413 past it;
+// default, and at most, [server] max_body), timeout (the deadline of the
+// request's context: 504 past it, where the action allows; default none).
+// A route that an earlier route of its site shadows (path "/static/"
+// after "/") is an error: it would never be reached.
+//
+// The actions, each a table (inline or not) except handler:
+//
+//   - static: root (required; the route's path is taken off the request
+//     path, so /static/app.css under root /srv/static is
+//     /srv/static/app.css), index ("index.html"), listing (false),
+//     cache_control (none), compress (true), compress_min (1K),
+//     precompressed (true), dotfiles (false), follow_symlinks (false).
+//   - wsgi: app (required, "module:callable", or "module" for
+//     module:application, or "module:factory()"), chdir, python (default:
+//     a python3 that can import the app), workers (0: one per CPU), env (a
+//     table of variables), mount (SCRIPT_NAME; default the route's path
+//     without its last "/"), timeout (the route's timeout, else 30s),
+//     start_timeout (60s), grace (30s), max_requests (0: never recycle),
+//     max_requests_jitter (a tenth of max_requests), max_memory (0: no
+//     bound), queue (1024), queue_timeout (wsgi.timeout).
+//   - redirect: to (required: an absolute path or a full URL), status
+//     (302; or 301, 303, 307, 308), keep_path (false; true appends the rest
+//     of the path after the route's prefix, and the query, to "to", joined
+//     by one slash: /old/a?b goes to https://example.com/new/a?b).
+//   - respond: status (200; 200 to 599), body (""), content_type
+//     ("text/plain; charset=utf-8", sent with a body).
+//   - handler: the name under which a program that uses Brick as a library
+//     registered a Go handler (see CheckHandlers).
+//
+// # Errors
+//
+// Parse reports every problem at once as a *Errors, each item with its
+// file, line and column: TOML syntax, unknown keys (with the likely key
+// meant), values of the wrong type, and what Validate refuses. An error
+// prints as
+//
+//	brick.toml:12:3: route "/" has two actions (static and wsgi); keep one
+//
+// Parse returns no Options when anything is wrong, so an invalid file
+// never replaces a running configuration. Parse and Validate check values
+// only; CheckPaths checks that directories exist, at apply time.
+//
+// # Files
+//
+//   - options.go: the Options types; defaults.go: every default.
+//   - parse.go: Load, Parse and the decoder; positions.go: key positions
+//     from go-toml's syntax tree.
+//   - validate.go: Validate; values.go: sizes, hosts, addresses, header
+//     syntax; check.go: CheckPaths and CheckHandlers.
+//   - errors.go: Error and Errors.
+//
+// The package imports the standard library and go-toml only; the command
+// translates Options into static.Config, wsgi.Config and the router.
+package config

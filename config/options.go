@@ -1,0 +1,239 @@
+package config
+
+import (
+	"strings"
+	"time"
+)
+
+// Options is a whole configuration file as typed data. Parse and Load
+// return it with every default filled in (defaults.go) and validated; the
+// command translates it into the features' own configurations.
+//
+// Options is plain data: copying it shares its slices.
+type Options struct {
+	// File is the name the options were parsed from, used in messages;
+	// empty when built in code.
+	File   string
+	Server Server
+	Log    Log
+	// Sites are the virtual hosts, in file order.
+	Sites []Site
+
+	// pos maps key paths to their place in File; nil when built in code.
+	pos *positions
+}
+
+// Server is the [server] table: listeners and process-wide limits.
+type Server struct {
+	// Listen is one or more host:port addresses.
+	Listen []string
+	// Admin is the optional host:port of the metrics (/metrics) and health
+	// (/healthz) listener; empty for none.
+	Admin string
+	// ShutdownTimeout bounds how long in-flight requests may finish on
+	// SIGINT or SIGTERM.
+	ShutdownTimeout time.Duration
+	// ReloadGrace is how long requests in flight under the old
+	// configuration may run after SIGHUP loads a new one.
+	ReloadGrace time.Duration
+	// Backlog is the listen queue length.
+	Backlog int
+	// ReusePort sets SO_REUSEPORT so several processes can share a port.
+	ReusePort bool
+	// MaxConns bounds open connections; 0 leaves the engine's default
+	// (90% of the open-file limit).
+	MaxConns int
+	// MaxBody is the request body limit of routes that set none.
+	MaxBody int64
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// connection timeouts of the engine (server.Timeouts).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+}
+
+// Log is the [log] table: the access log.
+type Log struct {
+	// Access is "off", "stderr", "stdout" or a file path.
+	Access string
+	// Format is "common", "combined" or "json".
+	Format string
+}
+
+// Site is one [[site]]: the routes that answer for some Host names.
+type Site struct {
+	// Hosts are the lower-case names the site answers for, without port
+	// or trailing dot; "*.example.com" matches any subdomain. IPv6
+	// addresses are in brackets ("[2001:db8::1]"), as in a Host header.
+	Hosts []string
+	// Default makes the site answer requests whose Host no site names: its
+	// hosts were omitted or listed "*". At most one site is the default.
+	Default bool
+	// Routes are tried in order; the first whose path matches answers.
+	Routes []Route
+	// Line is the line of the site's [[site]] header; 0 when unknown.
+	Line int
+}
+
+// Route is one [[site.route]]: a path prefix, exactly one action
+// (Static, WSGI, Redirect, Respond or Handler), and the options that
+// apply around it.
+type Route struct {
+	// Path is the prefix the route matches: see Matches.
+	Path string
+
+	Static   *Static
+	WSGI     *WSGI
+	Redirect *Redirect
+	Respond  *Respond
+	// Handler names a Go handler that a program using Brick as a library
+	// registers under this name.
+	Handler string
+
+	// Headers are added to every response of the route, errors included,
+	// in file order; an action that sets the same name replaces them.
+	Headers []Header
+	// MaxBody bounds the request body; larger is 413. It is at most
+	// Server.MaxBody, which bounds every request.
+	MaxBody int64
+	// Timeout bounds the action's work on a request, where that applies;
+	// past it the client gets 504. 0: no bound beyond the action's own.
+	Timeout time.Duration
+	// Line is the line of the route's [[site.route]] header (or of its
+	// inline table); 0 when unknown.
+	Line int
+}
+
+// Static serves files from a directory (static.Config).
+type Static struct {
+	// Root is the directory that answers for the route's path: the prefix
+	// is removed, so with path "/static/" and root "/srv/static" the
+	// request /static/app.css reads /srv/static/app.css.
+	Root string
+	// Index is the file that answers for a directory.
+	Index string
+	// Listing lists directories without an index file (else 403).
+	Listing bool
+	// CacheControl is the Cache-Control of file responses; empty sends
+	// none.
+	CacheControl string
+	// Compress compresses compressible types of at least CompressMin
+	// bytes on the fly with brotli or gzip.
+	Compress    bool
+	CompressMin int64
+	// Precompressed serves x.br or x.gz beside x to clients that accept
+	// them.
+	Precompressed bool
+	// Dotfiles serves names starting with a dot (else 404, except under
+	// /.well-known/).
+	Dotfiles bool
+	// FollowSymlinks follows links that lead outside Root (else 403).
+	FollowSymlinks bool
+}
+
+// WSGI runs a Python WSGI application in a pool of workers (wsgi.Config).
+type WSGI struct {
+	// App is "module:callable"; the callable defaults to "application",
+	// and "module:make_app()" calls a factory.
+	App string
+	// Chdir is the directory the workers run in and import from.
+	Chdir string
+	// Python is the interpreter; empty finds one that can import the app.
+	Python string
+	// Workers is the number of Python processes; 0: one per CPU.
+	Workers int
+	// Env holds K=V pairs added to the workers' environment, in file
+	// order.
+	Env []string
+	// Mount is the URL prefix the application lives under (SCRIPT_NAME).
+	Mount string
+	// Timeout bounds a request in a worker (504, stack logged, worker
+	// replaced); StartTimeout bounds importing the application; Grace is
+	// how long a stopping worker may finish its request.
+	Timeout      time.Duration
+	StartTimeout time.Duration
+	Grace        time.Duration
+	// MaxRequests recycles a worker after that many requests (0: never),
+	// plus a random 0..MaxRequestsJitter.
+	MaxRequests       int
+	MaxRequestsJitter int
+	// MaxMemory recycles a worker whose resident memory exceeds it, in
+	// bytes; 0: no bound.
+	MaxMemory int64
+	// Queue bounds the requests waiting for a worker (more get 503), and
+	// QueueTimeout bounds each one's wait.
+	Queue        int
+	QueueTimeout time.Duration
+}
+
+// Redirect answers with a redirection to To.
+type Redirect struct {
+	// To is the target: an absolute path or a full URL.
+	To string
+	// Status is 301, 302, 303, 307 or 308.
+	Status int
+	// KeepPath appends the rest of the request path after the route's
+	// prefix, and the query, to To, joined by exactly one slash.
+	KeepPath bool
+}
+
+// Respond answers with a fixed response.
+type Respond struct {
+	Status int
+	Body   string
+	// ContentType is sent when Body is not empty.
+	ContentType string
+}
+
+// Header is one response header field.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Action names the route's action: "static", "wsgi", "redirect",
+// "respond" or "handler"; "" when it has none. With several (which
+// Validate refuses) it names the first.
+func (r *Route) Action() string {
+	if a := r.actions(); len(a) > 0 {
+		return a[0]
+	}
+	return ""
+}
+
+func (r *Route) actions() []string {
+	var a []string
+	if r.Static != nil {
+		a = append(a, "static")
+	}
+	if r.WSGI != nil {
+		a = append(a, "wsgi")
+	}
+	if r.Redirect != nil {
+		a = append(a, "redirect")
+	}
+	if r.Respond != nil {
+		a = append(a, "respond")
+	}
+	if r.Handler != "" {
+		a = append(a, "handler")
+	}
+	return a
+}
+
+// Matches reports whether the route answers for the request path p (a
+// decoded, normalized path). A Path ending in "/" matches every path that
+// starts with it: "/static/" matches "/static/app.css" but not "/static".
+// Any other Path matches itself and what lies below it, segment-wise:
+// "/api" matches "/api" and "/api/users" but not "/apiary".
+func (r *Route) Matches(p string) bool {
+	return prefixMatches(r.Path, p)
+}
+
+func prefixMatches(prefix, p string) bool {
+	if strings.HasSuffix(prefix, "/") {
+		return strings.HasPrefix(p, prefix)
+	}
+	return p == prefix || strings.HasPrefix(p, prefix) && p[len(prefix)] == '/'
+}

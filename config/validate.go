@@ -1,0 +1,413 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+)
+
+// Validate checks the options as a whole and returns a *Errors listing
+// every problem, or nil. Parse and Load have already called it; call it
+// again after changing the options in code. Problems carry their line in
+// the file when the options came from Parse or Load.
+//
+// It checks values, not the machine: whether directories exist is for
+// CheckPaths, and whether handlers are registered for CheckHandlers.
+func (o *Options) Validate() error {
+	return asError(o.validate())
+}
+
+type validator struct {
+	o    *Options
+	errs []*Error
+}
+
+// errorf reports a problem at the key path p; line is the fallback when
+// the options carry no positions.
+func (v *validator) errorf(p path, line int, format string, args ...any) {
+	e := &Error{File: v.o.File, Key: p.String(), key: p, Message: fmt.Sprintf(format, args...)}
+	if pl, ok := v.o.pos.lookup(p); ok {
+		e.Line, e.Column = pl.line, pl.col
+	} else {
+		e.Line = line
+	}
+	v.errs = append(v.errs, e)
+}
+
+func (o *Options) validate() []*Error {
+	v := &validator{o: o}
+	v.server()
+	v.log()
+	v.sites()
+	return v.errs
+}
+
+func (v *validator) server() {
+	s, p := &v.o.Server, path{"server"}
+	if len(s.Listen) == 0 {
+		v.errorf(p.field("listen"), 0, `server.listen is empty; give at least one address, e.g. ":8080"`)
+	}
+	seen := map[string]bool{}
+	for i, a := range s.Listen {
+		switch why := checkAddr(a); {
+		case why != "":
+			v.errorf(p.field("listen").index(i), 0, "listen: %s", why)
+		case seen[a]:
+			v.errorf(p.field("listen").index(i), 0, "listen: %q is given twice", a)
+		}
+		seen[a] = true
+	}
+	if s.Admin != "" {
+		if why := checkAddr(s.Admin); why != "" {
+			v.errorf(p.field("admin"), 0, "admin: %s", why)
+		} else if seen[s.Admin] {
+			v.errorf(p.field("admin"), 0, "admin: %q is also a listen address; the admin listener needs its own", s.Admin)
+		}
+	}
+	for _, d := range []struct {
+		key string
+		bad bool
+	}{
+		{"shutdown_timeout", s.ShutdownTimeout <= 0},
+		{"reload_grace", s.ReloadGrace <= 0},
+		{"backlog", s.Backlog <= 0},
+		{"max_body", s.MaxBody <= 0},
+		{"read_header_timeout", s.ReadHeaderTimeout <= 0},
+		{"read_timeout", s.ReadTimeout <= 0},
+		{"write_timeout", s.WriteTimeout <= 0},
+		{"idle_timeout", s.IdleTimeout <= 0},
+	} {
+		if d.bad {
+			v.errorf(p.field(d.key), 0, "server.%s must be positive", d.key)
+		}
+	}
+	if s.MaxConns < 0 {
+		v.errorf(p.field("max_conns"), 0, "server.max_conns must not be negative (0: the engine's default)")
+	}
+}
+
+func (v *validator) log() {
+	l, p := &v.o.Log, path{"log"}
+	if l.Access == "" {
+		v.errorf(p.field("access"), 0, `log.access is empty; write "off", "stderr", "stdout" or a file path`)
+	} else if strings.ContainsRune(l.Access, 0) {
+		v.errorf(p.field("access"), 0, "log.access contains a NUL byte")
+	}
+	switch l.Format {
+	case "common", "combined", "json":
+	default:
+		v.errorf(p.field("format"), 0, `log.format %q is not one of "common", "combined", "json"`, l.Format)
+	}
+}
+
+func (v *validator) sites() {
+	if len(v.o.Sites) == 0 {
+		v.errorf(path{"site"}, 0, "the file declares no site; add a [[site]] with at least one [[site.route]]")
+		v.errs[len(v.errs)-1].Key = "" // the whole file's problem
+	}
+	defaultSite := -1
+	hosts := map[string]int{} // host → index of the site serving it
+	for i := range v.o.Sites {
+		s := &v.o.Sites[i]
+		p := path{"site"}.index(i)
+		if s.Default {
+			if defaultSite >= 0 {
+				v.errorf(p, s.Line, "a second default site: %s is already the default (a site whose hosts are left out, or include \"*\", is the default)", v.siteName(defaultSite))
+			} else {
+				defaultSite = i
+			}
+		}
+		for _, h := range s.Hosts {
+			key := strings.ToLower(h)
+			if why := checkHost(key); why != "" {
+				v.errorf(p.field("hosts"), s.Line, "%s", why)
+				continue
+			}
+			switch j, dup := hosts[key]; {
+			case dup && j == i:
+				v.errorf(p.field("hosts"), s.Line, "host %q is listed twice", h)
+			case dup:
+				v.errorf(p.field("hosts"), s.Line, "host %q is already served by %s", h, v.siteName(j))
+			default:
+				hosts[key] = i
+			}
+		}
+		if len(s.Routes) == 0 {
+			v.errorf(p.field("route"), s.Line, "the site has no routes; add a [[site.route]] after its [[site]]")
+		}
+		validPath := make([]bool, len(s.Routes))
+		for j := range s.Routes {
+			validPath[j] = checkPath(s.Routes[j].Path) == ""
+		}
+		for j := range s.Routes {
+			v.route(s, j, p.field("route").index(j), validPath)
+		}
+	}
+}
+
+// siteName names a site in messages by its line, or by its number.
+func (v *validator) siteName(i int) string {
+	if pl, ok := v.o.pos.lookup(path{"site"}.index(i)); ok {
+		return fmt.Sprintf("the site at line %d", pl.line)
+	}
+	if l := v.o.Sites[i].Line; l > 0 {
+		return fmt.Sprintf("the site at line %d", l)
+	}
+	return fmt.Sprintf("site %d", i+1)
+}
+
+func (v *validator) route(s *Site, j int, p path, validPath []bool) {
+	r := &s.Routes[j]
+	if !validPath[j] {
+		v.errorf(p.field("path"), r.Line, "%s", checkPath(r.Path))
+	} else {
+		for k := range j {
+			prev := &s.Routes[k]
+			if validPath[k] && prefixMatches(prev.Path, r.Path) {
+				v.errorf(p, r.Line, "route %q is never reached: route %q%s comes first and matches every request it would; put the longer path first", r.Path, prev.Path, v.lineNote(p[:2].field("route").index(k), prev.Line))
+				break
+			}
+		}
+	}
+	switch acts := r.actions(); len(acts) {
+	case 0:
+		v.errorf(p, r.Line, "route %q has no action; give one of static, wsgi, redirect, respond or handler", r.Path)
+	case 1:
+	default:
+		v.errorf(p, r.Line, "route %q has %s actions (%s); keep one", r.Path, countWord(len(acts)), andList(acts))
+	}
+	if r.Static != nil {
+		v.static(r.Static, p.field("static"), r.Line)
+	}
+	if r.WSGI != nil {
+		v.wsgi(r, p.field("wsgi"))
+	}
+	if r.Redirect != nil {
+		v.redirect(r, p.field("redirect"))
+	}
+	if r.Respond != nil {
+		v.respond(r.Respond, p.field("respond"), r.Line)
+	}
+	if r.Handler != "" && strings.ContainsFunc(r.Handler, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }) {
+		v.errorf(p.field("handler"), r.Line, "handler name %q contains spaces or control characters", r.Handler)
+	}
+	v.headers(r, p.field("headers"))
+	switch srv := v.o.Server.MaxBody; {
+	case r.MaxBody <= 0:
+		v.errorf(p.field("max_body"), r.Line, "max_body must be positive")
+	case srv > 0 && r.MaxBody > srv:
+		v.errorf(p.field("max_body"), r.Line, "max_body %s is above [server] max_body %s, which bounds every request; raise that one too", formatSize(r.MaxBody), formatSize(srv))
+	}
+	if r.Timeout < 0 {
+		v.errorf(p.field("timeout"), r.Line, "timeout must not be negative")
+	}
+}
+
+// lineNote says " (line N)" for the route at key path p, when known.
+func (v *validator) lineNote(p path, line int) string {
+	if pl, ok := v.o.pos.lookup(p); ok {
+		line = pl.line
+	}
+	if line > 0 {
+		return fmt.Sprintf(" (line %d)", line)
+	}
+	return ""
+}
+
+// percentEncoded reports a "%XX" escape in s.
+func percentEncoded(s string) bool {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '%' && isHex(s[i+1]) && isHex(s[i+2]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// checkPath returns what is wrong with a route's path prefix, or "".
+func checkPath(p string) string {
+	switch {
+	case p == "":
+		return `the route has no path; give a prefix such as path = "/"`
+	case p[0] != '/':
+		return fmt.Sprintf("path %q must start with \"/\"", p)
+	case strings.ContainsAny(p, "?#"):
+		return fmt.Sprintf(`path %q: a route matches the path alone, without "?" or "#"`, p)
+	case strings.ContainsFunc(p, func(c rune) bool { return c < ' ' || c == 0x7f }):
+		return fmt.Sprintf("path %q contains a control character", p)
+	case strings.Contains(p, "\\"):
+		return fmt.Sprintf("path %q contains a backslash", p)
+	case percentEncoded(p):
+		return fmt.Sprintf(`path %q looks percent-encoded; write it decoded ("/café/", "/a b/"): requests are matched once decoded`, p)
+	case strings.Contains(p, "//"):
+		return fmt.Sprintf(`path %q has an empty segment ("//")`, p)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Sprintf(`path %q has a %q segment; requests are matched after those are removed`, p, seg)
+		}
+	}
+	return ""
+}
+
+func (v *validator) static(st *Static, p path, line int) {
+	if st.Root == "" {
+		v.errorf(p.field("root"), line, "static root is empty; give the directory to serve")
+	}
+	if st.Index == "" || st.Index == "." || st.Index == ".." || strings.ContainsAny(st.Index, "/\\\x00") {
+		v.errorf(p.field("index"), line, "static index %q must be a plain file name such as \"index.html\"", st.Index)
+	}
+	if why := badFieldValue(st.CacheControl); why != "" {
+		v.errorf(p.field("cache_control"), line, "static cache_control contains %s", why)
+	}
+	if st.CompressMin < 0 {
+		v.errorf(p.field("compress_min"), line, "static compress_min must not be negative")
+	}
+}
+
+func (v *validator) wsgi(r *Route, p path) {
+	w, line := r.WSGI, r.Line
+	switch {
+	case w.App == "":
+		v.errorf(p.field("app"), line, `wsgi app is missing; give module:callable, e.g. app = "mysite.wsgi:application"`)
+	case !checkApp(w.App):
+		v.errorf(p.field("app"), line, `wsgi app %q is not module:callable (e.g. "mysite.wsgi:application", "app:create_app()")`, w.App)
+	}
+	for _, f := range []struct{ key, val string }{{"chdir", w.Chdir}, {"python", w.Python}} {
+		if strings.ContainsRune(f.val, 0) {
+			v.errorf(p.field(f.key), line, "wsgi %s contains a NUL byte", f.key)
+		}
+	}
+	for _, kv := range w.Env {
+		k, val, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok || k == "":
+			v.errorf(p.field("env"), line, "wsgi env entry %q is not NAME=value", kv)
+		case strings.ContainsRune(k, 0) || strings.ContainsRune(val, 0):
+			v.errorf(p.field("env").field(k), line, "wsgi env %s contains a NUL byte", k)
+		}
+	}
+	if m := w.Mount; m != "" && (m[0] != '/' || strings.HasSuffix(m, "/")) {
+		v.errorf(p.field("mount"), line, `wsgi mount %q must be "" or a path starting, and not ending, with "/" (e.g. "/app")`, m)
+	} else if checkPath(r.Path) == "" && m != "" && r.Path != m && !strings.HasPrefix(r.Path, m+"/") {
+		v.errorf(p.field("mount"), line, "wsgi mount %q does not hold the route's path %q: the application would answer 404 to the route's requests", m, r.Path)
+	}
+	for _, d := range []struct {
+		key string
+		bad bool
+		why string
+	}{
+		{"workers", w.Workers < 0, "must not be negative (0: one per CPU)"},
+		{"timeout", w.Timeout <= 0, "must be positive"},
+		{"start_timeout", w.StartTimeout <= 0, "must be positive"},
+		{"grace", w.Grace <= 0, "must be positive"},
+		{"max_requests", w.MaxRequests < 0, "must not be negative (0: never recycle)"},
+		{"max_requests_jitter", w.MaxRequestsJitter < 0, "must not be negative"},
+		{"max_memory", w.MaxMemory < 0, "must not be negative (0: no bound)"},
+		{"queue", w.Queue <= 0, "must be positive"},
+		{"queue_timeout", w.QueueTimeout <= 0, "must be positive"},
+	} {
+		if d.bad {
+			v.errorf(p.field(d.key), line, "wsgi %s %s", d.key, d.why)
+		}
+	}
+}
+
+func (v *validator) redirect(r *Route, p path) {
+	rd, line := r.Redirect, r.Line
+	switch rd.Status {
+	case 301, 302, 303, 307, 308:
+	default:
+		v.errorf(p.field("status"), line, "redirect status %d is not one of 301, 302, 303, 307, 308", rd.Status)
+	}
+	to := rd.To
+	if to == "" {
+		v.errorf(p.field("to"), line, `redirect "to" is empty; give a path ("/new/") or a URL ("https://example.com/new/")`)
+		return
+	}
+	if strings.ContainsFunc(to, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
+		v.errorf(p.field("to"), line, "redirect to %q contains a space or a control character; percent-encode it", to)
+		return
+	}
+	if u, err := url.Parse(to); err != nil || to[0] != '/' && (u.Scheme == "" || u.Host == "") {
+		v.errorf(p.field("to"), line, `redirect to %q must be an absolute path ("/new/") or a full URL ("https://example.com/new/")`, to)
+		return
+	}
+	if rd.KeepPath && strings.ContainsAny(to, "?#") {
+		v.errorf(p.field("to"), line, "redirect to %q has a query or fragment, but keep_path appends the rest of the path and the query to it", to)
+	}
+}
+
+func (v *validator) respond(rs *Respond, p path, line int) {
+	switch {
+	case rs.Status >= 100 && rs.Status < 200:
+		v.errorf(p.field("status"), line, "respond status %d must be from 200 to 599: 1xx responses are interim, never final", rs.Status)
+	case rs.Status < 200 || rs.Status > 599:
+		v.errorf(p.field("status"), line, "respond status %d must be from 200 to 599", rs.Status)
+	case (rs.Status == 204 || rs.Status == 304) && rs.Body != "":
+		v.errorf(p.field("body"), line, "a %d response has no body (RFC 9110 §15); remove body", rs.Status)
+	}
+	if why := badFieldValue(rs.ContentType); why != "" {
+		v.errorf(p.field("content_type"), line, "respond content_type contains %s", why)
+	}
+}
+
+// frameHeaders are the fields the server writes itself to frame the
+// message or manage the connection; a route may not set them.
+var frameHeaders = map[string]bool{
+	"content-length": true, "transfer-encoding": true, "connection": true, "keep-alive": true,
+	"upgrade": true, "te": true, "trailer": true, "proxy-connection": true,
+}
+
+func (v *validator) headers(r *Route, p path) {
+	seen := map[string]bool{}
+	for _, h := range r.Headers {
+		hp := p.field(h.Name)
+		lower := strings.ToLower(h.Name)
+		switch {
+		case !isToken(h.Name):
+			v.errorf(hp, r.Line, "header name %q is not a valid field name (letters, digits and !#$%%&'*+-.^_`|~)", h.Name)
+		case frameHeaders[lower]:
+			v.errorf(hp, r.Line, "header %s is the server's to set: it frames the message or manages the connection", h.Name)
+		case seen[lower]:
+			v.errorf(hp, r.Line, "header %s is set twice (names are case-insensitive)", h.Name)
+		}
+		seen[lower] = true
+		if why := badFieldValue(h.Value); why != "" {
+			v.errorf(hp, r.Line, "the value of header %s contains %s", h.Name, why)
+		}
+	}
+}
+
+// formatSize writes a byte count with the largest unit that divides it.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		name  string
+		shift uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}} {
+		if n > 0 && n%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d%s", n>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func countWord(n int) string {
+	if n >= 2 && n <= 5 {
+		return [...]string{"two", "three", "four", "five"}[n-2]
+	}
+	return fmt.Sprint(n)
+}
+
+// andList writes "a and b", "a, b and c".
+func andList(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
