@@ -23,6 +23,9 @@ func TestLayering(t *testing.T) {
 		// net/http only through andybalholm/brotli's HTTP helper, which
 		// it does not call.)
 		{"static", []string{mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
+		{"router", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
+		{"accesslog", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
+		{"metrics", []string{mod + "/server", mod + "/gateway/wsgi", mod + "/cmd/brick", mod}},
 		{"internal/bufpool", []string{mod + "/wire", mod + "/web", mod + "/server"}},
 		{"", []string{mod + "/cmd/brick"}},
 	}

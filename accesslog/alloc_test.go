@@ -1,0 +1,59 @@
+//go:build !race
+
+package accesslog
+
+import (
+	"io"
+	"net/netip"
+	"testing"
+
+	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
+)
+
+type nopWriter struct{ h wire.Header }
+
+func (w *nopWriter) Header() *wire.Header              { return &w.h }
+func (w *nopWriter) WriteHeader(int)                   {}
+func (w *nopWriter) Write(p []byte) (int, error)       { return len(p), nil }
+func (w *nopWriter) WriteString(s string) (int, error) { return len(s), nil }
+
+var errNotFound = web.Error(404, nil)
+
+// TestAllocs: formatting and writing a line allocate nothing; the wrapper
+// is the one allocation per request, and none when the writer already
+// records (a metrics wrapper outside).
+func TestAllocs(t *testing.T) {
+	hello := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		if string(r.Path) != "/hello" {
+			return errNotFound
+		}
+		_, err := w.WriteString("Hello, World!")
+		return err
+	})
+	for _, tc := range []struct {
+		f    Format
+		path string
+	}{{Combined, "/hello"}, {Common, "/hello"}, {JSON, "/hello"}, {Combined, "/missing"}} {
+		f := tc.f
+		r := parse(t, "GET "+tc.path+"?x=1 HTTP/1.1\r\nHost: example.com\r\nReferer: http://a.example/\r\n"+
+			"User-Agent: Mozilla/5.0 \"x\"\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n")
+		r.RemoteAddr = netip.MustParseAddrPort("[2001:db8::1]:5000")
+		t.Run(f.String()+tc.path, func(t *testing.T) {
+			out := NewWriter(io.Discard)
+			defer out.Close()
+			h := New(hello, out, f)
+			w := &nopWriter{}
+			run := func() { h.ServeHTTP(w, r) }
+			run()
+			if n := testing.AllocsPerRun(500, run); n != 1 {
+				t.Errorf("%v allocations per request, want 1 (the wrapper)", n)
+			}
+			rec := &recorder{w: w}
+			run = func() { *rec = recorder{w: w}; h.ServeHTTP(rec, r) }
+			if n := testing.AllocsPerRun(500, run); n != 0 {
+				t.Errorf("under a recording writer: %v allocations per request, want 0", n)
+			}
+		})
+	}
+}

@@ -1,0 +1,60 @@
+//go:build !race
+
+package metrics
+
+import (
+	"testing"
+
+	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type nopWriter struct{ h wire.Header }
+
+func (w *nopWriter) Header() *wire.Header              { return &w.h }
+func (w *nopWriter) WriteHeader(int)                   {}
+func (w *nopWriter) Write(p []byte) (int, error)       { return len(p), nil }
+func (w *nopWriter) WriteString(s string) (int, error) { return len(s), nil }
+
+var errNotFound = web.Error(404, nil)
+
+// TestAllocs: recording a request allocates nothing but the wrapper, and
+// nothing at all under a writer that already records.
+func TestAllocs(t *testing.T) {
+	m, err := NewHTTP(prometheus.NewRegistry(), func(r *web.Request) (string, string) {
+		if string(r.Path) == "/api" {
+			return "main", "api"
+		}
+		return "main", "other"
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Wrap(web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		if string(r.Path) == "/api" {
+			_, err := w.WriteString("Hello, World!")
+			return err
+		}
+		return errNotFound
+	}))
+	for _, target := range []string{"/api", "/missing"} {
+		t.Run(target, func(t *testing.T) {
+			r := &web.Request{Body: web.NoBody}
+			if _, err := r.Request.Parse([]byte("GET "+target+" HTTP/1.1\r\nHost: x\r\n\r\n"), nil); err != nil {
+				t.Fatal(err)
+			}
+			w := &nopWriter{}
+			run := func() { h.ServeHTTP(w, r) }
+			run()
+			if n := testing.AllocsPerRun(500, run); n != 1 {
+				t.Errorf("%v allocations per request, want 1 (the wrapper)", n)
+			}
+			rec := &recorder{w: w}
+			run = func() { *rec = recorder{w: w}; h.ServeHTTP(rec, r) }
+			if n := testing.AllocsPerRun(500, run); n != 0 {
+				t.Errorf("under a recording writer: %v allocations per request, want 0", n)
+			}
+		})
+	}
+}

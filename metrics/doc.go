@@ -1,0 +1,49 @@
+// Package metrics exposes Brick's metrics in the Prometheus format, with
+// the official client library.
+//
+// # Requests
+//
+// HTTP.Wrap is a middleware recording, per site and route (the names a
+// Labels function gives, such as router.Router.Match's):
+//
+//	brick_http_requests_total{site,route,code_class}      counter; code_class is 1xx..5xx
+//	brick_http_request_duration_seconds{site,route}       histogram of the handler's time
+//	brick_http_response_bytes_total{site,route}           counter of response body bytes
+//
+// The status and bytes are what package accesslog would log for the same
+// request (see its documentation: the first final status written, or what
+// the server answers for a returned error or a panic). Labels must come
+// from a small, fixed set: after 1000 distinct site and route pairs,
+// further pairs are counted as site="other", route="other".
+//
+// Recording allocates nothing once a site and route pair has been seen:
+// the counters of each pair are looked up in a copy-on-write map, not
+// through the client library's label lookup. The ResponseWriter wrapper
+// is one allocation per request, none when the writer given to the
+// middleware already records (an access log wrapper outside it).
+//
+// # Connections
+//
+// RegisterConns adds gauges that call functions when scraped:
+// brick_http_open_connections (server.Server.OpenConns) and, when given,
+// brick_http_idle_connections.
+//
+// # WSGI
+//
+// NewWSGICollector turns a snapshot function into the gateway's metrics,
+// so this package does not import the gateway and the gateway does not
+// import Prometheus:
+//
+//	brick_wsgi_workers{app,state="busy|idle"}            gauge
+//	brick_wsgi_worker_restarts_total{app,reason}         counter
+//	brick_wsgi_timeouts_total{app}                       counter
+//	brick_wsgi_worker_memory_bytes{app,pid}              gauge
+//	brick_wsgi_queue_length{app}                         gauge
+//	brick_wsgi_queue_wait_seconds{app}                   histogram
+//
+// # Admin endpoint
+//
+// AdminHandler serves /metrics (through promhttp and Brick's net/http
+// adapter) and /healthz; it is meant for a listener of its own, such as
+// 127.0.0.1:9090, away from the sites.
+package metrics
