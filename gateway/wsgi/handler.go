@@ -90,7 +90,9 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 			w.Header().Set("Retry-After", "1")
 			return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
 		}
-		wk.conn.SetDeadline(time.Now().Add(h.cfg.Timeout))
+		if err := wk.conn.SetDeadline(time.Now().Add(h.cfg.Timeout)); err != nil {
+			return h.broken(w, r, wk, err)
+		}
 		if err := wk.send(c.frame, bodyFile); err != nil {
 			if attempt < 2 && !isTimeout(err) {
 				h.log.Warn("wsgi: worker gone before the request reached it; trying another", "pid", wk.proc.Pid(), "err", err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -24,7 +23,7 @@ type worker struct {
 	pool  *Pool
 	slot  *slot
 	proc  *procpool.Process
-	conn  *net.UnixConn
+	conn  *sock
 	gen   int // the pool generation (SIGHUP reload) it was started for
 	limit int // requests before it is recycled; 0: no limit
 
@@ -67,15 +66,8 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
 	}
-	ours := os.NewFile(uintptr(fds[0]), "wsgi-worker")
 	theirs := os.NewFile(uintptr(fds[1]), "wsgi-worker-peer")
-	fc, err := net.FileConn(ours)
-	ours.Close()
-	if err != nil {
-		theirs.Close()
-		return nil, fmt.Errorf("wsgi: socket: %w", err)
-	}
-	w := &worker{pool: p, conn: fc.(*net.UnixConn), gen: gen, buf: make([]byte, 64<<10)}
+	w := &worker{pool: p, conn: newSock(fds[0]), gen: gen, buf: make([]byte, 64<<10)}
 	mode := "singleprocess"
 	if p.cfg.Workers > 1 {
 		mode = "multiprocess"
@@ -105,9 +97,9 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 	}
 
 	// Readiness is a frame on the socket, never an exit code.
-	w.conn.SetReadDeadline(time.Now().Add(p.cfg.StartTimeout))
+	w.conn.SetDeadline(time.Now().Add(p.cfg.StartTimeout))
 	typ, payload, err := w.readFrame()
-	w.conn.SetReadDeadline(time.Time{})
+	w.conn.SetDeadline(time.Time{})
 	switch {
 	case err == nil && typ == FrameReady:
 		p.log.Info("wsgi worker ready", "pid", proc.Pid(), "info", string(payload))
@@ -291,12 +283,7 @@ func (w *worker) send(frame []byte, body *os.File) error {
 		_, err := w.conn.Write(frame)
 		return err
 	}
-	oob := syscall.UnixRights(int(body.Fd()))
-	n, _, err := w.conn.WriteMsgUnix(frame, oob, nil)
-	if err == nil && n < len(frame) {
-		_, err = w.conn.Write(frame[n:])
-	}
-	return err
+	return w.conn.WriteWithFD(frame, int(body.Fd()))
 }
 
 // logger returns the log with the worker's pid.
