@@ -351,6 +351,7 @@ func (h *Handler) broken(w web.ResponseWriter, r *web.Request, wk *worker, err e
 
 // timedOut logs where a worker hung, then kills it.
 func (h *Handler) timedOut(wk *worker, req string) {
+	wk.timedOut.Store(true)
 	stack := wk.dumpStack()
 	h.log.Error("wsgi: request timed out; killing its worker", "request", req, "pid", wk.proc.Pid(),
 		"timeout", h.cfg.Timeout.String(), "stack", stack)

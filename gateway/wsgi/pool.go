@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,8 @@ type Pool struct {
 	slots   []*slot
 	closing chan struct{}
 	wg      sync.WaitGroup
+
+	stats counters
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -133,6 +136,7 @@ func (p *Pool) run(s *slot, w *worker) {
 				w = nw
 				w.slot = s
 				p.enlist(w)
+				p.checkGen(w)
 				break
 			}
 			p.log.Error("wsgi worker failed to start; retrying", "err", err)
@@ -151,6 +155,11 @@ func (p *Pool) run(s *slot, w *worker) {
 			default:
 			}
 			if !w.retiring {
+				reason := "crash"
+				if w.timedOut.Load() {
+					reason = "timeout"
+				}
+				p.countRestart(reason)
 				p.log.Warn("wsgi worker exited; starting a replacement", "pid", w.proc.Pid(), "exit", w.proc.Exit(), "served", w.served.Load())
 				select {
 				case <-time.After(backoff.Next(w.proc.Uptime())):
@@ -178,6 +187,7 @@ func (p *Pool) run(s *slot, w *worker) {
 			}
 			nw.slot = s
 			p.enlist(nw)
+			p.checkGen(nw)
 			p.retire(old)
 			go func() {
 				<-old.proc.Done()
@@ -186,6 +196,24 @@ func (p *Pool) run(s *slot, w *worker) {
 			w = nw
 		case <-p.closing:
 			return
+		}
+	}
+}
+
+// checkGen recycles a worker started for a generation a Reload has since
+// replaced: it began before the reload and so runs the old code.
+func (p *Pool) checkGen(w *worker) {
+	p.mu.Lock()
+	stale := w.gen < p.gen && !w.recycleAsked && !w.retiring && !p.closed
+	if stale {
+		w.recycleAsked = true
+	}
+	p.mu.Unlock()
+	if stale {
+		// The slot's own goroutine calls this: never block on its channel.
+		select {
+		case w.slot.recycle <- w:
+		default:
 		}
 	}
 }
@@ -243,7 +271,9 @@ func (p *Pool) askRecycle(w *worker, why string) {
 	w.recycleAsked = true
 	p.mu.Unlock()
 	p.log.Info("wsgi worker recycling", "pid", w.proc.Pid(), "why", why, "served", w.served.Load())
-	p.sendRecycle(w)
+	p.countRestart(strings.ReplaceAll(why, " ", "_"))
+	// Not on the request's time: the slot may be busy starting a worker.
+	go p.sendRecycle(w)
 }
 
 // sendRecycle hands w to its slot for replacement.
@@ -264,6 +294,7 @@ func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle = p.idle[:n-1]
+		p.observeWaitLocked(0)
 		p.mu.Unlock()
 		return w, nil
 	}
@@ -275,6 +306,7 @@ func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 	p.waiters = append(p.waiters, ch)
 	p.mu.Unlock()
 
+	queued := time.Now()
 	timer := time.NewTimer(p.cfg.QueueTimeout)
 	defer timer.Stop()
 	select {
@@ -282,6 +314,7 @@ func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 		if w == nil {
 			return nil, errPoolClosed
 		}
+		p.observeWait(time.Since(queued))
 		return w, nil
 	case <-ctx.Done():
 	case <-timer.C:
@@ -376,6 +409,7 @@ func (p *Pool) askRecycleGen(w *worker) {
 	}
 	w.recycleAsked = true
 	p.mu.Unlock()
+	p.countRestart("reload")
 	p.sendRecycle(w)
 }
 
@@ -402,6 +436,99 @@ func (p *Pool) watchMemory() {
 			}
 		}
 	}
+}
+
+// PoolStats is a snapshot of a pool for metrics.
+type PoolStats struct {
+	Busy, Idle int
+	// Restarts counts workers replaced, by reason: "crash", "timeout",
+	// "max_requests", "max_memory", "reload".
+	Restarts map[string]uint64
+	Timeouts uint64
+	// Workers are the live workers' pids and resident memory in bytes.
+	Workers []WorkerStats
+	// QueueLength is the number of requests waiting for a worker.
+	QueueLength int
+	// QueueWait counts requests by how long they waited for a worker:
+	// QueueWait[i] is the number that waited at most QueueWaitBounds[i]
+	// (cumulative); QueueWaitCount and QueueWaitSum cover all of them.
+	QueueWait      []uint64
+	QueueWaitCount uint64
+	QueueWaitSum   float64
+}
+
+// WorkerStats describes one live worker.
+type WorkerStats struct {
+	PID    int
+	Memory int64
+}
+
+// QueueWaitBounds are the upper bounds, in seconds, of PoolStats.QueueWait.
+var QueueWaitBounds = []float64{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30}
+
+// counters are the pool's cumulative statistics, under Pool.mu.
+type counters struct {
+	restarts  map[string]uint64
+	timeouts  uint64
+	waits     []uint64
+	waitCount uint64
+	waitSum   float64
+}
+
+func (p *Pool) countRestart(reason string) {
+	p.mu.Lock()
+	if p.stats.restarts == nil {
+		p.stats.restarts = map[string]uint64{}
+	}
+	p.stats.restarts[reason]++
+	if reason == "timeout" {
+		p.stats.timeouts++
+	}
+	p.mu.Unlock()
+}
+
+func (p *Pool) observeWait(d time.Duration) {
+	p.mu.Lock()
+	p.observeWaitLocked(d)
+	p.mu.Unlock()
+}
+
+func (p *Pool) observeWaitLocked(d time.Duration) {
+	sec := d.Seconds()
+	if p.stats.waits == nil {
+		p.stats.waits = make([]uint64, len(QueueWaitBounds))
+	}
+	for i, b := range QueueWaitBounds {
+		if sec <= b {
+			p.stats.waits[i]++
+		}
+	}
+	p.stats.waitCount++
+	p.stats.waitSum += sec
+}
+
+// Snapshot returns the pool's statistics.
+func (p *Pool) Snapshot() PoolStats {
+	p.mu.Lock()
+	st := PoolStats{Idle: len(p.idle), Busy: len(p.live) - len(p.idle), QueueLength: len(p.waiters),
+		Restarts: map[string]uint64{}, Timeouts: p.stats.timeouts, QueueWaitCount: p.stats.waitCount, QueueWaitSum: p.stats.waitSum}
+	for k, v := range p.stats.restarts {
+		st.Restarts[k] = v
+	}
+	st.QueueWait = append(make([]uint64, 0, len(QueueWaitBounds)), p.stats.waits...)
+	for len(st.QueueWait) < len(QueueWaitBounds) {
+		st.QueueWait = append(st.QueueWait, 0)
+	}
+	ws := make([]*worker, 0, len(p.live))
+	for w := range p.live {
+		ws = append(ws, w)
+	}
+	p.mu.Unlock()
+	for _, w := range ws {
+		rss, _ := w.proc.RSS()
+		st.Workers = append(st.Workers, WorkerStats{PID: w.proc.Pid(), Memory: rss})
+	}
+	return st
 }
 
 // Stats reports how many workers are in service and how many are idle.

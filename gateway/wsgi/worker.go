@@ -32,6 +32,9 @@ type worker struct {
 
 	// served counts completed requests; the memory watcher reads it too.
 	served atomic.Int64
+	// timedOut marks a worker killed for running past the timeout, so
+	// its replacement is counted as such.
+	timedOut atomic.Bool
 
 	// retire is closed when the worker should leave service: the slot
 	// that owns it has started its replacement or the pool is closing.
