@@ -12,6 +12,11 @@ import (
 type Config struct {
 	// Root is the directory to serve.
 	Root string
+	// Prefix is the URL path the root is served under, ending in "/"
+	// (for example "/static/" in a site whose other paths go elsewhere):
+	// it is stripped before the rest names a file, and kept in redirects.
+	// Requests outside it get 404. Default: the root is served at "/".
+	Prefix string
 	// Index is the file that answers for its directory; "index.html"
 	// when empty.
 	Index string
@@ -58,6 +63,9 @@ func Defaults(root string) Config {
 func (c *Config) Validate() error {
 	if c.Root == "" {
 		return errors.New("static: no root directory")
+	}
+	if c.Prefix != "" && (c.Prefix[0] != '/' || c.Prefix[len(c.Prefix)-1] != '/') {
+		return fmt.Errorf("static: prefix %q must start and end with a slash, e.g. /static/", c.Prefix)
 	}
 	fi, err := os.Stat(c.Root)
 	if err != nil {

@@ -62,14 +62,24 @@ type rep struct {
 func (s *FileServer) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	m := string(r.Method)
 	readable := m == "GET" || m == "HEAD"
+	rp := r.Path
+	if s.cfg.Prefix != "" {
+		// The router matched the prefix on the normalised path; only its
+		// literal spelling is stripped here, so no second decoding can
+		// disagree with the first.
+		if !strings.HasPrefix(string(rp), s.cfg.Prefix) {
+			return web.Error(404, nil)
+		}
+		rp = rp[len(s.cfg.Prefix)-1:]
+	}
 	// Hot path: a small file already in memory, under a path with nothing
 	// to decode or normalise.
-	if readable && s.cfg.CacheFileMax > 0 && simplePath(r.Path) {
-		if e := s.cache.get(string(r.Path)); e != nil && s.fresh(string(r.Path), e) {
+	if readable && s.cfg.CacheFileMax > 0 && simplePath(rp) {
+		if e := s.cache.get(string(rp)); e != nil && s.fresh(string(rp), e) {
 			return s.serveEntry(w, r, e)
 		}
 	}
-	p, err := cleanPath(r.Path)
+	p, err := cleanPath(rp)
 	if err != nil {
 		return web.Error(400, err)
 	}
@@ -96,7 +106,7 @@ func (s *FileServer) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	}
 	if fi.IsDir() {
 		if !strings.HasSuffix(p, "/") {
-			return redirect(w, r, p+"/")
+			return redirect(w, r, strings.TrimSuffix(s.cfg.Prefix, "/")+p+"/")
 		}
 		return s.serveDir(w, r, f, p, name)
 	}
