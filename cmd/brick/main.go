@@ -19,6 +19,7 @@ import (
 
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/service"
 	"github.com/brick-server/brick/static"
 	"github.com/brick-server/brick/web"
 )
@@ -29,8 +30,15 @@ func main() {
 
 // run is main without the exit, so tests can call it.
 func run(args []string, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "wsgi" {
-		return runWSGI(args[1:], stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "wsgi":
+			return runWSGI(args[1:], stderr)
+		case "run":
+			return runConfig(args[1:], stderr)
+		case "validate":
+			return validateConfig(args[1:], os.Stdout, stderr)
+		}
 	}
 	fs := flag.NewFlagSet("brick", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -38,7 +46,9 @@ func run(args []string, stderr io.Writer) int {
 	staticCfg := static.RegisterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: brick [flags] [DIR]\n"+
-			"       brick wsgi [flags] module:callable   (see brick wsgi -h)\n\n"+
+			"       brick wsgi [flags] module:callable   (see brick wsgi -h)\n"+
+			"       brick run -config brick.toml          (sites and routes from a file)\n"+
+			"       brick validate -config brick.toml\n\n"+
 			"Without DIR, serves Brick's embedded default site: / and /hello.\n"+
 			"With DIR (brick . for the current directory), serves the files under DIR:\n"+
 			"GET and HEAD, index.html or a listing for directories, ranges, validators,\n"+
@@ -177,7 +187,7 @@ func serve(sf *serverFlags, handler web.Handler, log *slog.Logger, stderr io.Wri
 	if *sf.verbose {
 		srv.Trace = stderr
 	}
-	lns, err := listenerSet([]string{*sf.addr}, server.ListenConfig{Backlog: *sf.backlog, ReusePort: *sf.reusePort}, log)
+	lns, err := service.Listeners([]string{*sf.addr}, server.ListenConfig{Backlog: *sf.backlog, ReusePort: *sf.reusePort}, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "brick: %v\n", err)
 		return 1
@@ -190,21 +200,7 @@ func serve(sf *serverFlags, handler web.Handler, log *slog.Logger, stderr io.Wri
 			break
 		}
 	}
-	logServing(log, lns, try, attrs...)
-	r := &runner{log: log, stderr: stderr, servers: []served{{srv, lns}}, grace: *sf.grace, onHUP: onHUP}
-	return r.run()
-}
-
-// displayAddr turns a listen address into one a user can paste into curl.
-func displayAddr(a string) string {
-	if len(a) > 0 && a[0] == ':' {
-		return "localhost" + a
-	}
-	if len(a) > 5 && a[:5] == "[::]:" {
-		return "localhost" + a[4:]
-	}
-	if len(a) > 8 && a[:8] == "0.0.0.0:" {
-		return "localhost" + a[7:]
-	}
-	return a
+	service.LogServing(log, lns, try, attrs...)
+	r := &service.Runner{Log: log, Servers: []service.Served{{Server: srv, Listeners: lns}}, Grace: *sf.grace, OnHUP: onHUP}
+	return r.Run()
 }

@@ -1,11 +1,15 @@
-package main
+// Package service runs Brick as a long-lived service: listeners (also
+// inherited from systemd or from the previous binary in an upgrade),
+// signals, draining, and the configuration file's sites and routes with
+// reload on SIGHUP.
+package service
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -14,11 +18,11 @@ import (
 	"github.com/brick-server/brick/server"
 )
 
-// listenerSet opens the listeners for the configured addresses, taking
+// Listeners opens the listeners for the configured addresses, taking
 // the sockets this process inherited (a binary upgrade hands them over
 // under their addresses; systemd's socket activation in the order of its
 // socket units) before opening new ones.
-func listenerSet(addrs []string, lc server.ListenConfig, log *slog.Logger) ([]listenfd.Listener, error) {
+func Listeners(addrs []string, lc server.ListenConfig, log *slog.Logger) ([]listenfd.Listener, error) {
 	inherited, err := listenfd.Inherited()
 	if err != nil {
 		return nil, err
@@ -77,49 +81,58 @@ func listenerSet(addrs []string, lc server.ListenConfig, log *slog.Logger) ([]li
 	return out, nil
 }
 
-// served is one server and the listeners it serves.
-type served struct {
-	srv       *server.Server
-	listeners []listenfd.Listener
+// Served is one server and the listeners it serves.
+type Served struct {
+	Server    *server.Server
+	Listeners []listenfd.Listener
 }
 
-// runner serves until SIGINT or SIGTERM, then drains. SIGHUP and SIGUSR1
-// run the given hooks; SIGUSR2 upgrades the binary in place.
-type runner struct {
-	log     *slog.Logger
-	stderr  io.Writer
-	servers []served
-	grace   time.Duration
-	onHUP   func()
-	onUSR1  func()
-	hupMu   sync.Mutex
+// Runner serves until SIGINT or SIGTERM, then drains within Grace. SIGHUP
+// and SIGUSR1 run the given hooks (SIGHUP off the signal loop, one at a
+// time); SIGUSR2 upgrades the binary in place: the listening sockets go to
+// a new process, and this one drains once the new one serves.
+type Runner struct {
+	Log     *slog.Logger
+	Servers []Served
+	Grace   time.Duration
+	OnHUP   func()
+	OnUSR1  func()
+	// AfterDrain runs once every server has drained, before Run returns:
+	// the place to stop worker processes.
+	AfterDrain func()
+
+	hupMu sync.Mutex
 }
 
-func (r *runner) run() int {
+// Run serves and returns the process's exit code.
+func (r *Runner) Run() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR2)
-	if r.onHUP != nil {
+	if r.OnHUP != nil {
 		signal.Notify(sigs, syscall.SIGHUP)
 	}
-	if r.onUSR1 != nil {
+	if r.OnUSR1 != nil {
 		signal.Notify(sigs, syscall.SIGUSR1)
 	}
 	defer signal.Stop(sigs)
 
 	errc := make(chan error, 8)
 	n := 0
-	for _, s := range r.servers {
-		for _, l := range s.listeners {
+	for _, s := range r.Servers {
+		for _, l := range s.Listeners {
 			n++
-			go func() { errc <- s.srv.Serve(l.Listener) }()
+			go func() { errc <- s.Server.Serve(l.Listener) }()
 		}
 	}
 	listenfd.Ready()
 	for done := false; !done; {
 		select {
 		case err := <-errc:
-			r.log.Error("server stopped", "err", err)
+			r.Log.Error("server stopped", "err", err)
 			r.shutdown()
+			if r.AfterDrain != nil {
+				r.AfterDrain()
+			}
 			return 1
 		case sig := <-sigs:
 			switch sig {
@@ -129,10 +142,10 @@ func (r *runner) run() int {
 				go func() {
 					r.hupMu.Lock()
 					defer r.hupMu.Unlock()
-					r.onHUP()
+					r.OnHUP()
 				}()
 			case syscall.SIGUSR1:
-				r.onUSR1()
+				r.OnUSR1()
 			case syscall.SIGUSR2:
 				if r.upgrade() {
 					done = true
@@ -147,46 +160,62 @@ func (r *runner) run() int {
 	for i := 0; i < n; i++ {
 		<-errc
 	}
-	r.log.Info("stopped")
+	if r.AfterDrain != nil {
+		r.AfterDrain()
+	}
+	r.Log.Info("stopped")
 	return code
 }
 
 // upgrade starts the binary anew with our sockets; it reports whether
 // the new process serves, in which case this one drains and leaves.
-func (r *runner) upgrade() bool {
+func (r *Runner) upgrade() bool {
 	var all []listenfd.Listener
-	for _, s := range r.servers {
-		all = append(all, s.listeners...)
+	for _, s := range r.Servers {
+		all = append(all, s.Listeners...)
 	}
-	r.log.Info("SIGUSR2: starting a new binary with the listening sockets")
+	r.Log.Info("SIGUSR2: starting a new binary with the listening sockets")
 	pid, err := listenfd.Upgrade(all, 60*time.Second)
 	if err != nil {
-		r.log.Error("upgrade failed; this process keeps serving", "err", err)
+		r.Log.Error("upgrade failed; this process keeps serving", "err", err)
 		return false
 	}
-	r.log.Info("the new process serves; draining this one", "new_pid", pid)
+	r.Log.Info("the new process serves; draining this one", "new_pid", pid)
 	return true
 }
 
 // shutdown drains every server within the grace period.
-func (r *runner) shutdown() int {
-	r.log.Info("shutting down: finishing requests in flight", "timeout", r.grace.String())
-	ctx, cancel := context.WithTimeout(context.Background(), r.grace)
+func (r *Runner) shutdown() int {
+	r.Log.Info("shutting down: finishing requests in flight", "timeout", r.Grace.String())
+	ctx, cancel := context.WithTimeout(context.Background(), r.Grace)
 	defer cancel()
 	code := 0
-	for _, s := range r.servers {
-		if err := s.srv.Shutdown(ctx); err != nil {
-			r.log.Warn("shutdown timed out; closed the remaining connections", "err", err)
+	for _, s := range r.Servers {
+		if err := s.Server.Shutdown(ctx); err != nil {
+			r.Log.Warn("shutdown timed out; closed the remaining connections", "err", err)
 			code = 1
 		}
 	}
 	return code
 }
 
-// logServing prints where Brick listens and what to try.
-func logServing(log *slog.Logger, lns []listenfd.Listener, try string, attrs ...any) {
+// LogServing prints where Brick listens and what to try.
+func LogServing(log *slog.Logger, lns []listenfd.Listener, try string, attrs ...any) {
 	for _, l := range lns {
 		a := l.Addr().String()
 		log.Info("brick is serving", append([]any{"addr", a}, append(attrs, "try", "curl http://"+displayAddr(a)+try)...)...)
 	}
+}
+
+// displayAddr turns a listen address into one a user can paste into curl.
+func displayAddr(a string) string {
+	switch {
+	case strings.HasPrefix(a, ":"):
+		return "localhost" + a
+	case strings.HasPrefix(a, "[::]:"):
+		return "localhost" + a[4:]
+	case strings.HasPrefix(a, "0.0.0.0:"):
+		return "localhost" + a[7:]
+	}
+	return a
 }

@@ -1,0 +1,284 @@
+package service
+
+import (
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brick-server/brick/accesslog"
+	"github.com/brick-server/brick/config"
+	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/metrics"
+	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/web"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Service serves a configuration file: its sites and routes behind an
+// access log and metrics, on its listeners, with an admin listener for
+// /metrics and /healthz. Reload applies a new version of the file to new
+// requests while the requests in flight finish under the old one.
+type Service struct {
+	path     string
+	handlers Handlers
+	log      *slog.Logger
+
+	cur      atomic.Pointer[live]
+	reloadMu sync.Mutex
+
+	access    *accesslog.Writer
+	accessTo  string
+	accessNow atomic.Pointer[accessState]
+	inner     web.Handler // metrics → the current generation
+
+	reg     *prometheus.Registry
+	front   web.Handler // access log → metrics → the current generation
+	main    *server.Server
+	admin   *server.Server
+	healthy atomic.Bool
+}
+
+// accessState is the access log in force and the handler writing it.
+type accessState struct {
+	h web.Handler
+}
+
+// live is a generation with the count of its requests in flight.
+type live struct {
+	gen      *generation
+	inflight sync.WaitGroup
+}
+
+// Load reads the configuration at path and builds a Service from it:
+// every WSGI application is imported and every static root opened, so a
+// file that loads is a site that serves.
+func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
+	opts, err := loadChecked(path, handlers)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{path: path, handlers: handlers, log: log, reg: metrics.NewRegistry()}
+	gen, err := build(opts, handlers, log)
+	if err != nil {
+		return nil, err
+	}
+	s.cur.Store(&live{gen: gen})
+	labels := func(r *web.Request) (string, string) {
+		site, route := s.cur.Load().gen.router.Match(r)
+		if site == nil || route == nil {
+			return "none", "none"
+		}
+		return site.Name, route.Name
+	}
+	httpm, err := metrics.NewHTTP(s.reg, labels)
+	if err != nil {
+		gen.close()
+		return nil, err
+	}
+	s.reg.MustRegister(metrics.NewWSGICollector(s.wsgiStats))
+	s.inner = httpm.Wrap(web.HandlerFunc(s.serveCurrent))
+	if err := s.setAccessLog(opts.Log); err != nil {
+		gen.close()
+		return nil, err
+	}
+	s.front = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		return s.accessNow.Load().h.ServeHTTP(w, r)
+	})
+	s.healthy.Store(true)
+	return s, nil
+}
+
+// loadChecked loads and checks a file, including the paths it names and
+// the handlers it refers to.
+func loadChecked(path string, handlers Handlers) (*config.Options, error) {
+	opts, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.CheckPaths(); err != nil {
+		return nil, err
+	}
+	if err := opts.CheckHandlers(func(name string) bool { _, ok := handlers[name]; return ok }); err != nil {
+		return nil, err
+	}
+	return opts, nil
+}
+
+// Validate checks the file at path as Load would, without starting
+// anything; for `brick validate`.
+func Validate(path string, handlers Handlers) error {
+	_, err := loadChecked(path, handlers)
+	return err
+}
+
+// serveCurrent serves a request with the current generation, which stays
+// alive until the request is done.
+func (s *Service) serveCurrent(w web.ResponseWriter, r *web.Request) error {
+	l := s.cur.Load()
+	l.inflight.Add(1)
+	defer l.inflight.Done()
+	return l.gen.router.ServeHTTP(w, r)
+}
+
+// setAccessLog opens the access log a configuration asks for; the same
+// destination keeps its open file across reloads.
+func (s *Service) setAccessLog(lc config.Log) error {
+	format, err := accesslog.ParseFormat(lc.Format)
+	if err != nil {
+		return err
+	}
+	if lc.Access == "off" {
+		s.accessNow.Store(&accessState{h: s.inner})
+		return nil
+	}
+	if s.access == nil || s.accessTo != lc.Access {
+		w, err := accesslog.Open(lc.Access)
+		if err != nil {
+			return fmt.Errorf("access log: %w", err)
+		}
+		old := s.access
+		s.access, s.accessTo = w, lc.Access
+		if old != nil {
+			defer old.Close()
+		}
+	}
+	s.accessNow.Store(&accessState{h: accesslog.New(s.inner, s.access, format)})
+	return nil
+}
+
+// ReopenLogs reopens the access log file, for log rotation (SIGUSR1).
+func (s *Service) ReopenLogs() {
+	if s.access == nil {
+		return
+	}
+	if err := s.access.Reopen(); err != nil {
+		s.log.Error("cannot reopen the access log", "err", err)
+		return
+	}
+	s.log.Info("access log reopened", "path", s.accessTo)
+}
+
+// Reload reads the file again and, when it is valid and every application
+// in it starts, serves new requests with it; requests in flight finish
+// under the old configuration, which is closed after them (or after the
+// reload grace period). An invalid file changes nothing.
+func (s *Service) Reload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	opts, err := loadChecked(s.path, s.handlers)
+	if err != nil {
+		return err
+	}
+	gen, err := build(opts, s.handlers, s.log)
+	if err != nil {
+		return err
+	}
+	old := s.cur.Load()
+	if !sameListeners(old.gen.opts.Server, opts.Server) {
+		s.log.Warn("reload: listener changes take effect on restart or binary upgrade (SIGUSR2); keeping the current listeners")
+	}
+	if err := s.setAccessLog(opts.Log); err != nil {
+		gen.close()
+		return err
+	}
+	s.cur.Store(&live{gen: gen})
+	s.log.Info("reloaded the configuration", "file", s.path)
+	go func() {
+		done := make(chan struct{})
+		go func() { old.inflight.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(old.gen.opts.Server.ReloadGrace):
+			s.log.Warn("reload grace period over; closing the old configuration with requests still running")
+		}
+		old.gen.close()
+	}()
+	return nil
+}
+
+func sameListeners(a, b config.Server) bool {
+	if len(a.Listen) != len(b.Listen) || a.Admin != b.Admin {
+		return false
+	}
+	for i := range a.Listen {
+		if a.Listen[i] != b.Listen[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// wsgiStats reports the current generation's pools for metrics.
+func (s *Service) wsgiStats() []metrics.WSGIApp {
+	l := s.cur.Load()
+	var out []metrics.WSGIApp
+	for _, np := range l.gen.pools {
+		st := np.pool.Snapshot()
+		app := metrics.WSGIApp{Name: np.name, Busy: st.Busy, Idle: st.Idle, Restarts: st.Restarts,
+			Timeouts: st.Timeouts, QueueLength: st.QueueLength,
+			QueueWait: metrics.Histogram{Count: st.QueueWaitCount, Sum: st.QueueWaitSum, Buckets: map[float64]uint64{}}}
+		for i, b := range wsgi.QueueWaitBounds {
+			app.QueueWait.Buckets[b] = st.QueueWait[i]
+		}
+		for _, w := range st.Workers {
+			app.Workers = append(app.Workers, metrics.WSGIWorker{PID: w.PID, MemoryBytes: uint64(max(w.Memory, 0))})
+		}
+		out = append(out, app)
+	}
+	return out
+}
+
+// Run listens and serves until SIGINT or SIGTERM: SIGHUP reloads the
+// file, SIGUSR1 reopens the access log, SIGUSR2 upgrades the binary.
+func (s *Service) Run() int {
+	opts := s.cur.Load().gen.opts
+	so := opts.Server
+	lc := server.ListenConfig{Backlog: so.Backlog, ReusePort: so.ReusePort}
+	addrs := append([]string(nil), so.Listen...)
+	if so.Admin != "" {
+		addrs = append(addrs, so.Admin)
+	}
+	lns, err := Listeners(addrs, lc, s.log)
+	if err != nil {
+		s.log.Error("cannot listen", "err", err)
+		s.close()
+		return 1
+	}
+	s.main = &server.Server{Handler: s.front, Logger: s.log}
+	s.main.Limits.MaxConns = so.MaxConns
+	s.main.Limits.MaxBodyBytes = so.MaxBody
+	s.main.Timeouts = server.Timeouts{ReadHeader: so.ReadHeaderTimeout, Read: so.ReadTimeout, Write: so.WriteTimeout, Idle: so.IdleTimeout}
+	main := Served{Server: s.main, Listeners: lns[:len(so.Listen)]}
+	servers := []Served{main}
+	if so.Admin != "" {
+		s.admin = &server.Server{Handler: metrics.AdminHandler(s.reg, s.healthy.Load), Logger: s.log}
+		servers = append(servers, Served{Server: s.admin, Listeners: lns[len(so.Listen):]})
+		s.log.Info("admin listener: /metrics and /healthz", "addr", lns[len(so.Listen)].Addr().String())
+	}
+	metrics.RegisterConns(s.reg, s.main.OpenConns, nil)
+	LogServing(s.log, main.Listeners, "/", "config", s.path)
+	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout,
+		OnHUP: func() {
+			s.log.Info("SIGHUP: reloading the configuration", "file", s.path)
+			if err := s.Reload(); err != nil {
+				s.log.Error("reload failed; the running configuration keeps serving", "err", err)
+			}
+		},
+		OnUSR1:     s.ReopenLogs,
+		AfterDrain: s.close,
+	}
+	return r.Run()
+}
+
+// close stops the current generation and flushes the access log.
+func (s *Service) close() {
+	s.healthy.Store(false)
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	s.cur.Load().gen.close()
+	if s.access != nil {
+		s.access.Close()
+	}
+}
