@@ -10,10 +10,13 @@ package brick
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/brick-server/brick/nethttp"
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/service"
 	"github.com/brick-server/brick/web"
 )
 
@@ -46,4 +49,27 @@ func Adapt(handler any) (web.Handler, error) {
 		return nethttp.Handler(http.HandlerFunc(h)), nil
 	}
 	return nil, fmt.Errorf("brick: %T is neither a web.Handler nor an http.Handler", handler)
+}
+
+// RunConfig serves the configuration file at path as `brick run -config`
+// does, until SIGINT or SIGTERM, and returns the process's exit code.
+// Routes that say handler = "name" are served by handlers[name]: a Brick
+// web.Handler or any unchanged net/http.Handler.
+func RunConfig(path string, handlers map[string]any) int {
+	hs := service.Handlers{}
+	for name, h := range handlers {
+		wh, err := Adapt(h)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "brick: handler %q: %v\n", name, err)
+			return 2
+		}
+		hs[name] = wh
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	svc, err := service.Load(path, hs, log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "brick: %v\n", err)
+		return 1
+	}
+	return svc.Run()
 }

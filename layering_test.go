@@ -7,7 +7,8 @@ import (
 )
 
 // TestLayering keeps imports pointing one way: wire ← web ← {server,
-// nethttp, static} ← brick ← cmd. The wire codec stays pure (no network, clock, log
+// nethttp, static, gateway/*, router, accesslog, metrics} ← service ←
+// brick ← cmd, and config ← service. The wire codec stays pure (no network, clock, log
 // or filesystem), and the engine never imports net/http.
 func TestLayering(t *testing.T) {
 	const mod = "github.com/brick-server/brick"
@@ -26,6 +27,14 @@ func TestLayering(t *testing.T) {
 		{"router", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"accesslog", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"metrics", []string{mod + "/server", mod + "/gateway/wsgi", mod + "/cmd/brick", mod}},
+		{"gateway/cgienv", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
+		{"gateway/wsgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/cmd/brick", mod}},
+		// The file format knows nothing of what it configures; the
+		// service translates it.
+		{"config", []string{mod + "/wire", mod + "/web", mod + "/server", mod + "/static", mod + "/gateway/wsgi", mod + "/router", mod + "/cmd/brick", mod}},
+		{"service", []string{mod + "/cmd/brick", mod}},
+		{"internal/procpool", []string{mod + "/wire", mod + "/web", mod + "/server"}},
+		{"internal/listenfd", []string{mod + "/wire", mod + "/web", mod + "/server"}},
 		{"internal/bufpool", []string{mod + "/wire", mod + "/web", mod + "/server"}},
 		{"", []string{mod + "/cmd/brick"}},
 	}
