@@ -61,6 +61,24 @@ func Inherited() ([]Listener, error) {
 	return lns, nil
 }
 
+// init makes the descriptors this process was given close-on-exec before
+// anything else runs: Brick starts processes of its own (WSGI workers)
+// before it calls Inherited, and they must not hold the listening sockets
+// (which would keep a port open after Brick stops) or the upgrade's ready
+// pipe. sd_listen_fds(3) does the same.
+func init() {
+	n, _, err := parse()
+	if err != nil {
+		return
+	}
+	for i := 0; i < n; i++ {
+		syscall.CloseOnExec(firstFD + i)
+	}
+	if fd, err := strconv.Atoi(os.Getenv(envReadyFD)); err == nil && fd >= firstFD {
+		syscall.CloseOnExec(fd)
+	}
+}
+
 // count reads and clears the environment of either protocol.
 func count() (int, []string, error) {
 	defer func() {
@@ -68,6 +86,11 @@ func count() (int, []string, error) {
 			os.Unsetenv(k)
 		}
 	}()
+	return parse()
+}
+
+// parse reads the environment of either protocol.
+func parse() (int, []string, error) {
 	if v := os.Getenv(envUpFDs); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > maxInherited {
