@@ -22,10 +22,14 @@ import (
 // epoll loop per core owns the sockets; a connection with work is handed to
 // a worker goroutine, and handed back to its loop when idle.
 type engine struct {
-	srv     *Server
-	pollers []*poller
-	next    atomic.Uint32
-	table   fdTable
+	srv *Server
+	// idleConns is the number of parked connections between requests at
+	// the last sweep: counted there, once a second, so that keeping it
+	// costs the request path nothing.
+	idleConns atomic.Int64
+	pollers   []*poller
+	next      atomic.Uint32
+	table     fdTable
 
 	mu   sync.Mutex
 	idle []*worker // LIFO: the most recently used worker has a warm stack
@@ -338,7 +342,11 @@ const workerIdleTime = 10 * time.Second
 // sweep closes parked connections past their deadline (with 408 when a
 // head was partly received) and lets long-idle workers exit.
 func (e *engine) sweep(now int64) {
+	idle := 0
 	e.table.each(func(pc *pollConn) {
+		if pc.idleBetweenRequests() {
+			idle++
+		}
 		if partial, ok := pc.claimParked(now); ok {
 			if partial {
 				var buf [256]byte
@@ -347,6 +355,7 @@ func (e *engine) sweep(now int64) {
 			pc.closeNow()
 		}
 	})
+	e.idleConns.Store(int64(idle))
 	e.mu.Lock()
 	// Workers idle for a second give their spare buffers back: they are for
 	// bursts, and a quiet server should hold memory only for connections.
@@ -573,6 +582,13 @@ func (pc *pollConn) notify(ev uint32) {
 
 // claimParked takes a parked connection whose deadline is before now (any
 // parked one when now < 0) away from its loop.
+// idleBetweenRequests reports whether pc is parked with no request begun.
+func (pc *pollConn) idleBetweenRequests() bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return pc.state == stParked && !pc.partial
+}
+
 func (pc *pollConn) claimParked(now int64) (partial, ok bool) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
@@ -893,3 +909,5 @@ func rawEpollWait(epfd int, events []unix.EpollEvent) (int, error) {
 	}
 	return int(n), nil
 }
+
+func (e *engine) idleCount() int64 { return e.idleConns.Load() }

@@ -17,7 +17,8 @@ func (s *Server) servePoll(net.Listener) error {
 	return errors.New("server: readiness loops need Linux")
 }
 
-func (e *engine) sweep(int64)  {}
-func (e *engine) closeParked() {}
-func (e *engine) abortAll()    {}
-func (e *engine) stop()        {}
+func (e *engine) sweep(int64)      {}
+func (e *engine) idleCount() int64 { return 0 }
+func (e *engine) closeParked()     {}
+func (e *engine) abortAll()        {}
+func (e *engine) stop()            {}

@@ -201,6 +201,17 @@ func (s *Server) release() {
 // OpenConns returns the number of open connections.
 func (s *Server) OpenConns() int { return int(s.conns.Load()) }
 
+// IdleConns returns the number of kept-alive connections waiting for their
+// next request, as counted at the last once-a-second sweep; ok is false
+// when the server has no readiness loops (goroutine-per-connection mode
+// and systems other than Linux), which do not count them.
+func (s *Server) IdleConns() (n int, ok bool) {
+	if e := s.getEngine(); e != nil {
+		return int(e.idleCount()), true
+	}
+	return 0, false
+}
+
 // Shutdown stops accepting, closes idle connections, lets requests in
 // flight finish (their responses carry "Connection: close") and returns
 // when every connection is closed or ctx is done, whichever is first. When
