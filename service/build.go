@@ -37,8 +37,8 @@ type namedPool struct {
 // application imported) before build returns, so a generation is ready to
 // serve the moment it is swapped in; on any error, what was started is
 // stopped again.
-func build(opts *config.Options, handlers Handlers, log *slog.Logger) (g *generation, err error) {
-	g = &generation{opts: opts}
+func build(opts *config.Options, handlers Handlers, log *slog.Logger) (_ *generation, err error) {
+	g := &generation{opts: opts}
 	defer func() {
 		if err != nil {
 			g.close()
