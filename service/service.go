@@ -45,11 +45,46 @@ type accessState struct {
 	h web.Handler
 }
 
-// live is a generation with the count of its requests in flight.
+// live is a generation with the count of its requests in flight. Once a
+// reload retires it, it takes no new request, and idle is closed when the
+// last one in flight is done.
 type live struct {
-	gen      *generation
-	inflight sync.WaitGroup
+	gen   *generation
+	state atomic.Int64 // requests in flight, plus retired once retired
+	idle  chan struct{}
+	once  sync.Once
 }
+
+const retired = 1 << 62
+
+func newLive(gen *generation) *live { return &live{gen: gen, idle: make(chan struct{})} }
+
+// acquire counts a request in; it fails once the generation is retired.
+func (l *live) acquire() bool {
+	if l.state.Add(1)&retired != 0 {
+		l.release()
+		return false
+	}
+	return true
+}
+
+func (l *live) release() {
+	if l.state.Add(-1) == retired {
+		l.once.Do(func() { close(l.idle) })
+	}
+}
+
+// retire makes acquire fail from now on; idle is closed once the
+// requests in flight are done.
+func (l *live) retire() {
+	if l.state.Or(retired) == 0 {
+		l.once.Do(func() { close(l.idle) })
+	}
+}
+
+// testHookServe, set only by tests, runs between taking the current
+// generation and counting the request in it.
+var testHookServe func()
 
 // Load reads the configuration at path and builds a Service from it:
 // every WSGI application is imported and every static root opened, so a
@@ -64,7 +99,7 @@ func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cur.Store(&live{gen: gen})
+	s.cur.Store(newLive(gen))
 	labels := func(r *web.Request) (string, string) {
 		site, route := s.cur.Load().gen.router.Match(r)
 		if site == nil || route == nil {
@@ -116,10 +151,18 @@ func Validate(path string, handlers Handlers) error {
 // serveCurrent serves a request with the current generation, which stays
 // alive until the request is done.
 func (s *Service) serveCurrent(w web.ResponseWriter, r *web.Request) error {
-	l := s.cur.Load()
-	l.inflight.Add(1)
-	defer l.inflight.Done()
-	return l.gen.router.ServeHTTP(w, r)
+	for {
+		l := s.cur.Load()
+		if testHookServe != nil {
+			testHookServe()
+		}
+		if l.acquire() {
+			defer l.release()
+			return l.gen.router.ServeHTTP(w, r)
+		}
+		// A reload retired l between the two lines above, and may have
+		// closed it already: the current one is newer.
+	}
 }
 
 // setAccessLog opens the access log a configuration asks for; the same
@@ -183,13 +226,12 @@ func (s *Service) Reload() error {
 		gen.close()
 		return err
 	}
-	s.cur.Store(&live{gen: gen})
+	s.cur.Store(newLive(gen))
+	old.retire()
 	s.log.Info("reloaded the configuration", "file", s.path)
 	go func() {
-		done := make(chan struct{})
-		go func() { old.inflight.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-old.idle:
 		case <-time.After(old.gen.opts.Server.ReloadGrace):
 			s.log.Warn("reload grace period over; closing the old configuration with requests still running")
 		}
