@@ -30,6 +30,7 @@ type Service struct {
 
 	access    *accesslog.Writer
 	accessTo  string
+	accessMu  sync.Mutex // guards access and accessTo: SIGUSR1 and SIGHUP run apart
 	accessNow atomic.Pointer[accessState]
 	inner     web.Handler // metrics → the current generation
 
@@ -168,6 +169,8 @@ func (s *Service) serveCurrent(w web.ResponseWriter, r *web.Request) error {
 // setAccessLog opens the access log a configuration asks for; the same
 // destination keeps its open file across reloads.
 func (s *Service) setAccessLog(lc config.Log) error {
+	s.accessMu.Lock()
+	defer s.accessMu.Unlock()
 	format, err := accesslog.ParseFormat(lc.Format)
 	if err != nil {
 		return err
@@ -193,6 +196,8 @@ func (s *Service) setAccessLog(lc config.Log) error {
 
 // ReopenLogs reopens the access log file, for log rotation (SIGUSR1).
 func (s *Service) ReopenLogs() {
+	s.accessMu.Lock()
+	defer s.accessMu.Unlock()
 	if s.access == nil {
 		return
 	}
@@ -320,6 +325,8 @@ func (s *Service) close() {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	s.cur.Load().gen.close()
+	s.accessMu.Lock()
+	defer s.accessMu.Unlock()
 	if s.access != nil {
 		s.access.Close()
 	}
