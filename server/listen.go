@@ -36,7 +36,7 @@ func Listen(addr string, cfg ListenConfig) (net.Listener, error) {
 	}}
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (is another server using the port? choose another with -addr)", addr, err)
+		return nil, fmt.Errorf("listen on %s: %w (is another server using the port? choose another address)", addr, err)
 	}
 	backlog := cfg.Backlog
 	if backlog <= 0 {

@@ -67,7 +67,8 @@ type Limits struct {
 	// Default 256 KiB.
 	MaxDrainBytes int64
 	// MaxConns bounds open connections; at the bound, new connections wait
-	// in the listen backlog. Default: 90% of the open-file limit.
+	// in the listen backlog. Default: the open-file limit less a reserve
+	// for files, logs and workers: a tenth of it, or 1024 when that is less.
 	MaxConns int
 	// MaxRequestsPerConn closes a connection after that many requests;
 	// 0 means no bound.

@@ -30,7 +30,7 @@ func Listeners(addrs []string, lc server.ListenConfig, log *slog.Logger) ([]list
 	byName := map[string]listenfd.Listener{}
 	var unnamed []listenfd.Listener
 	for _, l := range inherited {
-		if l.Name != "" {
+		if l.Name != "" && !l.Activated {
 			byName[l.Name] = l
 		} else {
 			unnamed = append(unnamed, l)
@@ -97,9 +97,11 @@ type Runner struct {
 	Grace   time.Duration
 	OnHUP   func()
 	OnUSR1  func()
-	// AfterDrain runs once every server has drained, before Run returns:
-	// the place to stop worker processes.
-	AfterDrain func()
+	// BeforeDrain runs when the drain begins (for a health check to start
+	// failing); AfterDrain once every server has drained, before Run
+	// returns: the place to stop worker processes.
+	BeforeDrain func()
+	AfterDrain  func()
 
 	hupMu sync.Mutex
 }
@@ -175,7 +177,9 @@ func (r *Runner) upgrade() bool {
 		all = append(all, s.Listeners...)
 	}
 	r.Log.Info("SIGUSR2: starting a new binary with the listening sockets")
-	pid, err := listenfd.Upgrade(all, 60*time.Second)
+	// The new process imports every WSGI application before it serves;
+	// this one keeps serving meanwhile, so waiting long costs nothing.
+	pid, err := listenfd.Upgrade(all, 5*time.Minute)
 	if err != nil {
 		r.Log.Error("upgrade failed; this process keeps serving", "err", err)
 		return false
@@ -184,8 +188,12 @@ func (r *Runner) upgrade() bool {
 	return true
 }
 
-// shutdown drains every server within the grace period.
+// shutdown drains every server within the grace period, in order (the
+// admin server, listed last, answers health checks until the end).
 func (r *Runner) shutdown() int {
+	if r.BeforeDrain != nil {
+		r.BeforeDrain()
+	}
 	r.Log.Info("shutting down: finishing requests in flight", "timeout", r.Grace.String())
 	ctx, cancel := context.WithTimeout(context.Background(), r.Grace)
 	defer cancel()

@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/brick-server/brick/accesslog"
 	"github.com/brick-server/brick/config"
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/internal/listenfd"
 	"github.com/brick-server/brick/metrics"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
@@ -226,6 +228,8 @@ func (s *Service) Reload() error {
 	old := s.cur.Load()
 	if !sameListeners(old.gen.opts.Server, opts.Server) {
 		s.log.Warn("reload: listener changes take effect on restart or binary upgrade (SIGUSR2); keeping the current listeners")
+	} else if !reflect.DeepEqual(old.gen.opts.Server, opts.Server) {
+		s.log.Warn("reload: [server] settings (timeouts, limits, shutdown) take effect on restart or binary upgrade (SIGUSR2); sites, routes and logs are reloaded")
 	}
 	if err := s.setAccessLog(opts.Log); err != nil {
 		gen.close()
@@ -297,12 +301,20 @@ func (s *Service) Run() int {
 	s.main.Limits.MaxConns = so.MaxConns
 	s.main.Limits.MaxBodyBytes = so.MaxBody
 	s.main.Timeouts = server.Timeouts{ReadHeader: so.ReadHeaderTimeout, Read: so.ReadTimeout, Write: so.WriteTimeout, Idle: so.IdleTimeout}
-	main := Served{Server: s.main, Listeners: lns[:len(so.Listen)]}
+	// Listeners returns the configured addresses in order, then any
+	// extra sockets socket activation gave: those serve the sites.
+	nAdmin := 0
+	if so.Admin != "" {
+		nAdmin = 1
+	}
+	mainLns := append(lns[:len(so.Listen):len(so.Listen)], lns[len(so.Listen)+nAdmin:]...)
+	main := Served{Server: s.main, Listeners: mainLns}
 	servers := []Served{main}
 	if so.Admin != "" {
+		adminLn := lns[len(so.Listen)]
 		s.admin = &server.Server{Handler: metrics.AdminHandler(s.reg, s.healthy.Load), Logger: s.log}
-		servers = append(servers, Served{Server: s.admin, Listeners: lns[len(so.Listen):]})
-		s.log.Info("admin listener: /metrics and /healthz", "addr", lns[len(so.Listen)].Addr().String())
+		servers = append(servers, Served{Server: s.admin, Listeners: []listenfd.Listener{adminLn}})
+		s.log.Info("admin listener: /metrics and /healthz", "addr", adminLn.Addr().String())
 	}
 	metrics.RegisterConns(s.reg, s.main.OpenConns, nil)
 	LogServing(s.log, main.Listeners, "/", "config", s.path)
@@ -313,8 +325,9 @@ func (s *Service) Run() int {
 				s.log.Error("reload failed; the running configuration keeps serving", "err", err)
 			}
 		},
-		OnUSR1:     s.ReopenLogs,
-		AfterDrain: s.close,
+		OnUSR1:      s.ReopenLogs,
+		BeforeDrain: func() { s.healthy.Store(false) },
+		AfterDrain:  s.close,
 	}
 	return r.Run()
 }

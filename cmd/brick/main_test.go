@@ -236,7 +236,7 @@ func TestBadUsage(t *testing.T) {
 		wantErr  string
 	}{
 		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined"},
-		{"invalid address", []string{"-addr", "256.0.0.1:80"}, 1, "choose another with -addr"},
+		{"invalid address", []string{"-addr", "256.0.0.1:80"}, 1, "choose another address"},
 		{"help", []string{"-h"}, 0, "Usage: brick [flags] [DIR]"},
 		{"missing directory", []string{"/nonexistent-brick-dir"}, 1, "static: root"},
 		{"two directories", []string{".", "."}, 2, "unexpected argument"},

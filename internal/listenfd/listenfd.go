@@ -29,12 +29,17 @@ const (
 type Listener struct {
 	net.Listener
 	Name string
+	// Activated marks a socket from systemd: its Name is the unit's
+	// FileDescriptorName, never an address, so Brick pairs activated
+	// sockets with its addresses by position.
+	Activated bool
 }
 
 // Inherited returns the listening sockets this process was given, and
 // clears the variables so that Brick's own children do not see them. It
 // returns nothing when the process was started normally.
 func Inherited() ([]Listener, error) {
+	activated := os.Getenv(envUpFDs) == ""
 	n, names, err := count()
 	if err != nil || n == 0 {
 		return nil, err
@@ -56,7 +61,7 @@ func Inherited() ([]Listener, error) {
 		if i < len(names) {
 			name = names[i]
 		}
-		lns = append(lns, Listener{Listener: ln, Name: name})
+		lns = append(lns, Listener{Listener: ln, Name: name, Activated: activated})
 	}
 	return lns, nil
 }

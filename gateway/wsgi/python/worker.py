@@ -200,7 +200,8 @@ def decode_environ(buf, mv, start, end):
 
 
 def check_head(status, headers):
-    """Validates start_response's arguments and returns the head frame.
+    """Validates start_response's arguments and returns the head frame and
+    the Content-Length the application declared (None if it did not).
     Errors are raised in start_response, while the application still runs,
     as PEP 3333 asks; Brick then answers 500 and logs the traceback."""
     if type(status) is not str:
@@ -234,7 +235,7 @@ def check_head(status, headers):
     for name in parts[1::2]:
         if not name or not _TCHAR.issuperset(name):
             raise ValueError("header name %r is not a token" % (name,))
-    return _FRAME.pack(ord("H"), len(payload)) + payload
+    return _FRAME.pack(ord("H"), len(payload)) + payload, length
 
 
 class Worker:
@@ -252,6 +253,8 @@ class Worker:
             "wsgi.input_terminated": True,
         }
         self.head = None  # the head frame start_response built
+        self.length = None  # the Content-Length the application declared
+        self.ended = False  # the end frame went out with the last chunk
         self.head_sent = False
 
     # start_response and write are bound methods rather than closures made
@@ -265,10 +268,10 @@ class Worker:
                 exc_info = None
         elif self.head is not None:
             raise AssertionError("start_response called a second time without exc_info")
-        self.head = check_head(status, headers)
+        self.head, self.length = check_head(status, headers)
         return self.write
 
-    def write(self, data):
+    def write(self, data, end=b""):
         if type(data) is not bytes:
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise TypeError("write() takes bytes, got %s" % type(data).__name__)
@@ -278,10 +281,10 @@ class Worker:
         if not data:
             return
         if self.head_sent:
-            self.sock.sendall(_FRAME.pack(ord("D"), len(data)) + data)
+            self.sock.sendall(_FRAME.pack(ord("D"), len(data)) + data + end)
         else:
             self.head_sent = True
-            self.sock.sendall(self.head + _FRAME.pack(ord("D"), len(data)) + data)
+            self.sock.sendall(self.head + _FRAME.pack(ord("D"), len(data)) + data + end)
 
     def send_file(self, wrapper):
         """Sends a FileWrapper around a regular file with os.sendfile: one
@@ -324,6 +327,7 @@ class Worker:
         """Runs the application for one request and sends its response."""
         self.head = None
         self.head_sent = False
+        self.ended = False
         result = None
         try:
             result = self.app(environ, self.start_response)
@@ -340,19 +344,35 @@ class Worker:
                 self.head_sent = True
                 self.sock.sendall(frames)
                 return
+            self.ended = False
             if isinstance(result, FileWrapper) and self.send_file(result):
                 pass
             else:
+                sent = 0
                 for data in result:
-                    if data:
-                        self.write(data)
-                        if self.chan.cancelled():
-                            break
-                    elif self.head is None:
-                        raise AssertionError("the application yielded before start_response")
+                    if not data:
+                        if self.head is None:
+                            raise AssertionError("the application yielded before start_response")
+                        continue
+                    if self.ended:
+                        continue  # past the declared Content-Length: Brick would drop it
+                    sent += len(data)
+                    if self.length is not None and sent >= self.length:
+                        # This chunk completes the body the application
+                        # declared: end the response in the same write, so
+                        # Brick has it whole at once (Flask and Django
+                        # return iterables, not lists, with a length).
+                        self.write(data, _END)
+                        self.ended = True
+                        continue
+                    self.write(data)
+                    if self.chan.cancelled():
+                        break
             if self.head is None:
                 raise AssertionError("the application returned before start_response")
-            if self.head_sent:
+            if self.ended:
+                pass
+            elif self.head_sent:
                 self.sock.sendall(_END)
             else:
                 self.head_sent = True
@@ -360,6 +380,11 @@ class Worker:
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise
         except Exception:
+            if self.ended:
+                # The response went out whole; the error came after (from
+                # the iterable past its Content-Length): log it only.
+                traceback.print_exc()
+                return
             tb = traceback.format_exc().encode("utf-8", "replace")
             self.sock.sendall(_FRAME.pack(ord("A"), len(tb)) + tb)
         finally:
@@ -428,6 +453,10 @@ def main():
     # Terminal signals are Brick's to handle; it stops workers in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # systemd's stop signals every process of the service at once; the
+    # worker must finish its request while Brick drains, and leaves when
+    # Brick closes its socket (or kills it).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.path.insert(0, os.getcwd())
     try:
         app = load(spec)
