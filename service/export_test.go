@@ -1,0 +1,24 @@
+package service
+
+import (
+	"github.com/brick-server/brick/metrics"
+	"github.com/brick-server/brick/web"
+)
+
+// Handler is what Run serves on the main listeners: the access log, then
+// metrics, then the current configuration. Tests serve it on a server of
+// their own, so that they can call Reload and ReopenLogs directly instead
+// of sending this process signals.
+func (s *Service) Handler() web.Handler { return s.front }
+
+// Admin is what Run serves on the admin listener.
+func (s *Service) Admin() web.Handler { return metrics.AdminHandler(s.reg, s.healthy.Load) }
+
+// Close stops the configuration's workers and flushes the access log, as
+// Run does once it has drained.
+func (s *Service) Close() { s.close() }
+
+// SetServeHook makes f run between a request taking the current
+// configuration and being counted in it; nil removes it. Set it before
+// anything is served.
+func SetServeHook(f func()) { testHookServe = f }
