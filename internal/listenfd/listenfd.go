@@ -143,13 +143,19 @@ func Ready() {
 	f.Close()
 }
 
-// Upgrade starts a new copy of the running binary (re-read from disk, so
-// a replaced file is the new version) with the same arguments, hands it
-// the listeners under their names, and waits until it says it serves. The
-// caller then drains and exits. On any failure the new process is killed
-// and the caller keeps serving.
+// executable is the path this process was started from, found when it
+// starts: asked later, Linux names the file the process runs, under
+// whatever name that file has by then (the old binary moved to
+// brick.old, say), not what is at the path now.
+var executable, executableErr = os.Executable()
+
+// Upgrade starts the binary at the path this process was started from
+// (re-read from disk, so a replaced file is the new version) with the same
+// arguments, hands it the listeners under their names, and waits until it
+// says it serves. The caller then drains and exits. On any failure the new
+// process is killed and the caller keeps serving.
 func Upgrade(lns []Listener, timeout time.Duration) (pid int, err error) {
-	exe, err := os.Executable()
+	exe, err := executable, executableErr
 	if err != nil {
 		return 0, fmt.Errorf("listenfd: cannot find the binary to start: %w", err)
 	}
