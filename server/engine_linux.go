@@ -373,10 +373,18 @@ func (e *engine) sweep(now int64) {
 	e.mu.Unlock()
 }
 
-// closeParked closes every parked connection (for Shutdown).
+// newConnGrace is how long Shutdown leaves a new connection to send its
+// first request, as net/http does: the client has likely sent it already,
+// and would not retry it on a new connection.
+const newConnGrace = 5 * time.Second
+
+// closeParked closes the parked connections waiting between requests (for
+// Shutdown). One with part of a head waits for its header deadline, and a
+// new one gets newConnGrace to send its first request.
 func (e *engine) closeParked() {
+	now := time.Now().UnixNano() // the server's clock stops at Shutdown
 	e.table.each(func(pc *pollConn) {
-		if _, ok := pc.claimParked(-1); ok {
+		if pc.claimIdle(now) {
 			pc.closeNow()
 		}
 	})
@@ -597,6 +605,17 @@ func (pc *pollConn) claimParked(now int64) (partial, ok bool) {
 	}
 	pc.state = stBusy
 	return pc.partial, true
+}
+
+// claimIdle takes a parked connection for closeParked.
+func (pc *pollConn) claimIdle(now int64) bool {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if pc.state != stParked || pc.partial || pc.conn.requests == 0 && now-pc.conn.headSince < int64(newConnGrace) {
+		return false
+	}
+	pc.state = stBusy
+	return true
 }
 
 func (pc *pollConn) read(p []byte, _ int64) (int, error) {

@@ -72,7 +72,12 @@ func (x *exchange) serve(c *conn) {
 				return
 			}
 		}
-		if s.shutting.Load() && c.r == c.w {
+		// Shutting down, close a connection waiting between requests,
+		// once what made it readable has been read; not one that has yet
+		// to send its first request, which its client would lose: clients
+		// retry a request on a kept-alive connection that closes, not on a
+		// new one (Shutdown closes it if it stays silent).
+		if s.shutting.Load() && c.r == c.w && !mustRead && c.requests > 0 {
 			c.closeNow()
 			return
 		}
@@ -89,7 +94,7 @@ func (x *exchange) serve(c *conn) {
 			}
 		}
 		x.ensureReadBuf()
-		idle := c.r == c.w
+		idle := c.r == c.w && c.requests > 0
 		if idle {
 			c.idle.Store(true)
 		}
