@@ -39,9 +39,10 @@ func TestMain(m *testing.M) {
 
 // report is what the "inherited" helper prints on stdout.
 type report struct {
-	Err   string
-	Names []string
-	Addrs []string
+	Err       string
+	Names     []string
+	Addrs     []string
+	Activated []bool
 	// Env lists the protocol variables still set after Inherited.
 	Env []string
 	// Before and After list the descriptors from 3 up that a child of
@@ -62,6 +63,7 @@ func helperInherited() int {
 	for _, l := range lns {
 		rep.Names = append(rep.Names, l.Name)
 		rep.Addrs = append(rep.Addrs, l.Addr().String())
+		rep.Activated = append(rep.Activated, l.Activated)
 	}
 	for _, k := range protocolVars {
 		if _, ok := os.LookupEnv(k); ok {
@@ -225,6 +227,10 @@ func TestInherited(t *testing.T) {
 				for i := range rep.Addrs {
 					if want := lns[i].Addr().String(); rep.Addrs[i] != want {
 						t.Errorf("listener %d is %s, want %s (descriptor %d)", i, rep.Addrs[i], want, 3+i)
+					}
+					// systemd's names are its units', never addresses.
+					if want := strings.HasPrefix(tc.name, "systemd"); rep.Activated[i] != want {
+						t.Errorf("listener %d: Activated %v, want %v", i, rep.Activated[i], want)
 					}
 				}
 			}
