@@ -27,10 +27,9 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b 
 // ServeHTTP serves the request and logs it, also when next panics.
 func (l *logger) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error) {
 	start := time.Now()
-	rec, shared := w.(Recorder)
-	if !shared {
-		own := &recorder{w: w}
-		rec, w = own, own
+	rec, wrapped := web.Record(w)
+	if wrapped {
+		w = rec
 	}
 	returned := false
 	defer func() {
@@ -57,10 +56,10 @@ func (l *logger) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error) {
 }
 
 // log writes the line for a request.
-func (l *logger) log(rec Recorder, r *web.Request, start time.Time, err error) {
+func (l *logger) log(rec web.Recorder, r *web.Request, start time.Time, err error) {
 	e := entry{r: r, end: time.Now()}
 	e.dur = e.end.Sub(start)
-	e.status, e.bytes = outcome(rec, r, err)
+	e.status, e.bytes = web.Outcome(rec, r, err)
 	bp := linePool.Get().(*[]byte)
 	line := appendLine((*bp)[:0], l.format, &e)
 	l.out.Write(line)

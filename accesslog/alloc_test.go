@@ -49,8 +49,8 @@ func TestAllocs(t *testing.T) {
 			if n := testing.AllocsPerRun(500, run); n != 1 {
 				t.Errorf("%v allocations per request, want 1 (the wrapper)", n)
 			}
-			rec := &recorder{w: w}
-			run = func() { *rec = recorder{w: w}; h.ServeHTTP(rec, r) }
+			rec, _ := web.Record(w)
+			run = func() { h.ServeHTTP(rec, r) }
 			if n := testing.AllocsPerRun(500, run); n != 0 {
 				t.Errorf("under a recording writer: %v allocations per request, want 0", n)
 			}

@@ -131,10 +131,9 @@ func (h *middleware) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error)
 	if h.m.labels != nil {
 		site, route = h.m.labels(r)
 	}
-	rec, shared := w.(recording)
-	if !shared {
-		own := &recorder{w: w}
-		rec, w = own, own
+	rec, wrapped := web.Record(w)
+	if wrapped {
+		w = rec
 	}
 	returned := false
 	defer func() {
@@ -161,8 +160,8 @@ func (h *middleware) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error)
 
 var errPanic = web.Error(500, errors.New("handler panic"))
 
-func (m *HTTP) observe(site, route string, rec recording, r *web.Request, start time.Time, err error) {
-	status, bytes := outcome(rec, r, err)
+func (m *HTTP) observe(site, route string, rec web.Recorder, r *web.Request, start time.Time, err error) {
+	status, bytes := web.Outcome(rec, r, err)
 	s := m.get(site, route)
 	if c := status/100 - 1; c >= 0 && c < len(s.codes) {
 		s.codes[c].Inc()

@@ -1,4 +1,4 @@
-package metrics
+package web
 
 import (
 	"bufio"
@@ -6,15 +6,15 @@ import (
 	"net"
 	"os"
 
-	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire"
 )
 
-// recording is implemented by the ResponseWriter wrapper of this package
-// and by package accesslog's (accesslog.Recorder): a middleware finding it
-// on the writer it is given reads it instead of wrapping the writer again.
-type recording interface {
-	web.ResponseWriter
+// Recorder is a ResponseWriter that records the response's status and
+// body size, for middleware such as access logs and metrics. A middleware
+// that finds a Recorder on the writer it is given (one further out already
+// records) reads it instead of wrapping the writer again.
+type Recorder interface {
+	ResponseWriter
 	// Status is the first final status written (101 or 200-599), or 0.
 	Status() int
 	// BytesWritten is the number of body bytes written.
@@ -26,20 +26,19 @@ type recording interface {
 }
 
 // recorder wraps a ResponseWriter to record the status and body size.
-// Package accesslog has the same wrapper: keep the two alike.
 type recorder struct {
-	w       web.ResponseWriter
+	w       ResponseWriter
 	status  int
 	bytes   int64
 	started bool
 }
 
 var (
-	_ recording      = (*recorder)(nil)
-	_ web.Unwrapper  = (*recorder)(nil)
-	_ web.FileSender = (*recorder)(nil)
-	_ web.Flusher    = (*recorder)(nil)
-	_ web.Hijacker   = (*recorder)(nil)
+	_ Recorder   = (*recorder)(nil)
+	_ Unwrapper  = (*recorder)(nil)
+	_ FileSender = (*recorder)(nil)
+	_ Flusher    = (*recorder)(nil)
+	_ Hijacker   = (*recorder)(nil)
 )
 
 func (w *recorder) Header() *wire.Header { return w.w.Header() }
@@ -76,7 +75,7 @@ func (w *recorder) SendFile(f *os.File, offset, n int64) (int64, error) {
 		w.status = 200
 	}
 	w.started = true
-	m, err := web.SendFile(w.w, f, offset, n)
+	m, err := SendFile(w.w, f, offset, n)
 	w.bytes += m
 	return m, err
 }
@@ -87,12 +86,12 @@ func (w *recorder) Flush() error {
 		w.status = 200
 	}
 	w.started = true
-	return web.Flush(w.w)
+	return Flush(w.w)
 }
 
 // Hijack notes the hijack and hands over the connection underneath.
 func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	c, rw, err := web.Hijack(w.w)
+	c, rw, err := Hijack(w.w)
 	if err == nil {
 		w.started = true
 		if w.status == 0 {
@@ -103,7 +102,7 @@ func (w *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // Unwrap returns the wrapped writer.
-func (w *recorder) Unwrap() web.ResponseWriter { return w.w }
+func (w *recorder) Unwrap() ResponseWriter { return w.w }
 
 // Status returns the first final status written, or 0.
 func (w *recorder) Status() int { return w.status }
@@ -114,10 +113,22 @@ func (w *recorder) BytesWritten() int64 { return w.bytes }
 // Started reports whether the response may have left the server.
 func (w *recorder) Started() bool { return w.started }
 
-// outcome returns the status and body bytes the client gets for a
+// Record returns w itself when it already records (a middleware further
+// out wrapped it), else a new Recorder around w; wrapped says which.
+func Record(w ResponseWriter) (rec Recorder, wrapped bool) {
+	if rec, ok := w.(Recorder); ok {
+		return rec, false
+	}
+	return &recorder{w: w}, true
+}
+
+// Outcome returns the status and body bytes the client gets for a
 // response recorded by rec whose handler returned err, as far as a
-// middleware can tell (see package accesslog's documentation).
-func outcome(rec recording, r *web.Request, err error) (status int, bytes int64) {
+// middleware can tell: a handler's error becomes the status the server
+// answers with and its short text, an abort nginx's 444, and a response
+// cut after it started keeps what was recorded. The server itself may
+// still answer a broken request body with its own 400, 408 or 413.
+func Outcome(rec Recorder, r *Request, err error) (status int, bytes int64) {
 	status, bytes = rec.Status(), rec.BytesWritten()
 	switch {
 	case err == nil:
@@ -126,7 +137,7 @@ func outcome(rec recording, r *web.Request, err error) (status int, bytes int64)
 		}
 	case rec.Started():
 		// The connection is cut after whatever was sent.
-	case errors.Is(err, web.ErrAbortHandler):
+	case errors.Is(err, ErrAbortHandler):
 		// Closed without a response.
 		status, bytes = 444, 0
 	default:
@@ -136,7 +147,7 @@ func outcome(rec recording, r *web.Request, err error) (status int, bytes int64)
 			break
 		}
 		status = 500
-		if he, ok := find[*web.HandlerError](err); ok && he.Status >= 400 && he.Status <= 599 {
+		if he, ok := find[*HandlerError](err); ok && he.Status >= 400 && he.Status <= 599 {
 			status = he.Status
 		}
 		text := wire.StatusText(status)
