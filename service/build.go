@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/brick-server/brick/config"
@@ -110,7 +111,12 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 		return fs, nil
 	case cr.WSGI != nil:
 		cw := cr.WSGI
-		c := wsgi.Config{App: cw.App, Dir: cw.Chdir, Python: cw.Python, Workers: cw.Workers, Env: cw.Env,
+		dir := cw.Chdir
+		if dir == "" && g.opts.File != "" {
+			// Like the file's other relative paths: from its directory.
+			dir = filepath.Dir(g.opts.File)
+		}
+		c := wsgi.Config{App: cw.App, Dir: dir, Python: cw.Python, Workers: cw.Workers, Env: cw.Env,
 			Mount: cw.Mount, Timeout: cw.Timeout, StartTimeout: cw.StartTimeout, Grace: cw.Grace,
 			MaxRequests: cw.MaxRequests, MaxRequestsJitter: cw.MaxRequestsJitter, MaxMemory: cw.MaxMemory,
 			QueueSize: cw.Queue, QueueTimeout: cw.QueueTimeout}

@@ -127,8 +127,16 @@ func (r *Runner) Run() int {
 		}
 	}
 	listenfd.Ready()
+	// An upgrade waits for the new process to serve, which may take as
+	// long as its applications take to import; the loop stays free for
+	// SIGTERM meanwhile.
+	upgraded := make(chan bool, 1)
+	upgrading := false
 	for done := false; !done; {
 		select {
+		case ok := <-upgraded:
+			upgrading = false
+			done = ok
 		case err := <-errc:
 			r.Log.Error("server stopped", "err", err)
 			r.shutdown()
@@ -149,9 +157,12 @@ func (r *Runner) Run() int {
 			case syscall.SIGUSR1:
 				r.OnUSR1()
 			case syscall.SIGUSR2:
-				if r.upgrade() {
-					done = true
+				if upgrading {
+					r.Log.Warn("SIGUSR2: an upgrade is already under way")
+					break
 				}
+				upgrading = true
+				go func() { upgraded <- r.upgrade() }()
 			default:
 				done = true
 			}

@@ -46,6 +46,9 @@ type Service struct {
 // accessState is the access log in force and the handler writing it.
 type accessState struct {
 	h web.Handler
+	// inflight counts the requests logging through h, so that a writer a
+	// reload replaced is closed only after their lines are written.
+	inflight sync.WaitGroup
 }
 
 // live is a generation with the count of its requests in flight. Once a
@@ -122,7 +125,10 @@ func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s.front = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
-		return s.accessNow.Load().h.ServeHTTP(w, r)
+		st := s.accessNow.Load()
+		st.inflight.Add(1)
+		defer st.inflight.Done()
+		return st.h.ServeHTTP(w, r)
 	})
 	s.healthy.Store(true)
 	return s, nil
@@ -177,23 +183,47 @@ func (s *Service) setAccessLog(lc config.Log) error {
 	if err != nil {
 		return err
 	}
-	if lc.Access == "off" {
-		s.accessNow.Store(&accessState{h: s.inner})
-		return nil
-	}
-	if s.access == nil || s.accessTo != lc.Access {
+	var replaced *accesslog.Writer
+	if lc.Access != "off" && (s.access == nil || s.accessTo != lc.Access) {
 		w, err := accesslog.Open(lc.Access)
 		if err != nil {
 			return fmt.Errorf("access log: %w", err)
 		}
-		old := s.access
+		replaced = s.access
 		s.access, s.accessTo = w, lc.Access
-		if old != nil {
-			defer old.Close()
-		}
+	} else if lc.Access == "off" && s.access != nil {
+		replaced = s.access
+		s.access, s.accessTo = nil, ""
 	}
-	s.accessNow.Store(&accessState{h: accesslog.New(s.inner, s.access, format)})
+	st := &accessState{h: s.inner}
+	if lc.Access != "off" {
+		st.h = accesslog.New(s.inner, s.access, format)
+	}
+	prev := s.accessNow.Swap(st)
+	if replaced != nil {
+		// Requests that began under the old writer still log to it.
+		grace := 30 * time.Second
+		if l := s.cur.Load(); l != nil {
+			grace = l.gen.opts.Server.ReloadGrace
+		}
+		go func() {
+			if prev != nil {
+				waitGroupWithin(&prev.inflight, grace)
+			}
+			replaced.Close()
+		}()
+	}
 	return nil
+}
+
+// waitGroupWithin waits for wg, or d at most.
+func waitGroupWithin(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // ReopenLogs reopens the access log file, for log rotation (SIGUSR1).
