@@ -68,7 +68,8 @@
 //     cache_control (none), compress (true), compress_min (1K),
 //     precompressed (true), dotfiles (false), follow_symlinks (false).
 //   - wsgi: app (required, "module:callable", or "module" for
-//     module:application, or "module:factory()"), chdir, python (default:
+//     module:application, or "module:factory()"), chdir (default: the
+//     file's directory), python (default:
 //     a python3 that can import the app), workers (0: one per CPU), env (a
 //     table of variables), mount (SCRIPT_NAME; default the route's path
 //     without its last "/"), timeout (the route's timeout, else 30s),
