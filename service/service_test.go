@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/brick-server/brick/internal/testutil"
 	"io"
 	"log/slog"
 	"net/http"
@@ -243,7 +244,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	var reloaded atomic.Bool // Reload to v2 returned
 	var mu sync.Mutex
 	pids := map[string]map[string]bool{} // version → worker pids seen
-	l := startLoad(t, 3, 2, []string{f.base + "/v", f.base + "/wsgi"},
+	l := testutil.StartLoad(t, 3, 2, []string{f.base + "/v", f.base + "/wsgi"},
 		func() any { return reloaded.Load() },
 		func(url string, status int, body string, after any) string {
 			if status != 200 {
@@ -266,7 +267,7 @@ func TestReloadUnderLoad(t *testing.T) {
 			}
 			return ""
 		})
-	l.waitFor(t, 100)
+	l.WaitFor(t, 100)
 
 	f.write(t, versionConf("v2"))
 	t0 := time.Now()
@@ -275,7 +276,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	reloaded.Store(true)
 	t.Logf("Reload took %v", time.Since(t0))
-	l.waitFor(t, 100)
+	l.WaitFor(t, 100)
 
 	// An invalid file: Reload says where, and v2 keeps serving.
 	f.write(t, strings.Replace(versionConf("v3"), `body = "v3"`, `body = "v3", status = 99`, 1))
@@ -288,8 +289,8 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err := f.svc.Reload(); err == nil {
 		t.Errorf("Reload of an application that does not import: no error")
 	}
-	l.waitFor(t, 100)
-	l.report(t)
+	l.WaitFor(t, 100)
+	l.Report(t)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -4,7 +4,7 @@ package main
 
 import (
 	"bytes"
-	"fmt"
+	"github.com/brick-server/brick/internal/testutil"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -435,7 +434,7 @@ func TestRun(t *testing.T) {
 
 	t.Run("SIGHUP under load", func(t *testing.T) {
 		var reloaded atomic.Bool
-		l := startLoad(t, 3, 2, []string{base + "/v", base + "/version/"},
+		l := testutil.StartLoad(t, 3, 2, []string{base + "/v", base + "/version/"},
 			func() any { return reloaded.Load() },
 			func(url string, status int, body string, after any) string {
 				version, _, _ := strings.Cut(body, " ")
@@ -449,18 +448,18 @@ func TestRun(t *testing.T) {
 				}
 				return ""
 			})
-		l.waitFor(t, 100)
+		l.WaitFor(t, 100)
 		writeConf(t, dir, runConfVersion("v2"))
 		p.cmd.Process.Signal(syscall.SIGHUP)
 		p.waitLog(t, regexp.MustCompile(`msg="reloaded the configuration"`), 1, 30*time.Second)
 		reloaded.Store(true)
-		l.waitFor(t, 100)
+		l.WaitFor(t, 100)
 		// An invalid file: the error and its line in the log; v2 serves on.
 		writeConf(t, dir, strings.Replace(runConfVersion("v3"), `body = "v3"`, `body = "v3", status = 99`, 1))
 		p.cmd.Process.Signal(syscall.SIGHUP)
 		p.waitLog(t, regexp.MustCompile(`msg="reload failed; the running configuration keeps serving" err="\S*brick.toml:23:\d+: respond status 99`), 1, 30*time.Second)
-		l.waitFor(t, 100)
-		l.report(t)
+		l.WaitFor(t, 100)
+		l.Report(t)
 	})
 
 	// SIGTERM: exit 0, and every worker brick started is gone (reaped, not
@@ -550,106 +549,6 @@ next:
 	return 0, false
 }
 
-// loader is a client sending requests from several goroutines, on
-// kept-alive connections and on a new connection each, until stopped.
-type loader struct {
-	ok, failed atomic.Int64
-	mu         sync.Mutex
-	failures   []string
-	stop       chan struct{}
-	wg         sync.WaitGroup
-}
-
-// startLoad requests urls in turn from keepAlive goroutines sharing a
-// kept-alive client and fresh goroutines opening a connection per request.
-// check judges each answer ("" for good) and gets what before returned
-// just before the request was sent. A transport error (refused, reset,
-// EOF) is a failure.
-//
-// Go's Transport retries an idempotent request once, on a new
-// connection, when a kept-alive connection turns out to be closed by the
-// server before the answer began: the race every HTTP/1.1 client has with
-// a server closing an idle connection, which a draining server does. That
-// is the only retry; a new connection that fails is a failure.
-func startLoad(t *testing.T, keepAlive, fresh int, urls []string, before func() any, check func(url string, status int, body string, before any) string) *loader {
-	l := &loader{stop: make(chan struct{})}
-	run := func(c *http.Client, g int, kind string) {
-		defer l.wg.Done()
-		for i := g; ; i++ {
-			select {
-			case <-l.stop:
-				return
-			default:
-			}
-			u := urls[i%len(urls)]
-			b4 := before()
-			status, body, err := httpGet(c, u)
-			if err != nil {
-				l.fail(fmt.Sprintf("GET %s (%s): %v", u, kind, err))
-				continue
-			}
-			if why := check(u, status, body, b4); why != "" {
-				l.fail(fmt.Sprintf("GET %s (%s): %d %q: %s", u, kind, status, body, why))
-				continue
-			}
-			l.ok.Add(1)
-		}
-	}
-	kept := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: keepAlive}}
-	for g := range keepAlive {
-		l.wg.Add(1)
-		go run(kept, g, "kept-alive")
-	}
-	for g := range fresh {
-		c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-		l.wg.Add(1)
-		go run(c, keepAlive+g, "new connection")
-	}
-	t.Cleanup(l.halt)
-	return l
-}
-
-func (l *loader) fail(msg string) {
-	l.failed.Add(1)
-	l.mu.Lock()
-	if len(l.failures) < 20 {
-		l.failures = append(l.failures, time.Now().Format("15:04:05.000 ")+msg)
-	}
-	l.mu.Unlock()
-}
-
-func (l *loader) halt() {
-	select {
-	case <-l.stop:
-	default:
-		close(l.stop)
-	}
-	l.wg.Wait()
-}
-
-// waitFor waits until n more requests have succeeded.
-func (l *loader) waitFor(t *testing.T, n int64) {
-	t.Helper()
-	target := l.ok.Load() + n
-	deadline := time.Now().Add(30 * time.Second)
-	for l.ok.Load() < target {
-		if time.Now().After(deadline) {
-			t.Fatalf("the load made %d of %d more requests in 30 s (%d failed: %v)", l.ok.Load()-target+n, n, l.failed.Load(), l.failures)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// report stops the load and fails the test on any failed request.
-func (l *loader) report(t *testing.T) {
-	t.Helper()
-	l.halt()
-	if n := l.failed.Load(); n > 0 {
-		t.Errorf("%d of %d requests failed; the first ones:\n%s", n, n+l.ok.Load(), strings.Join(l.failures, "\n"))
-	}
-	t.Logf("%d requests, %d failed", l.ok.Load()+l.failed.Load(), l.failed.Load())
-}
-
 // upgradeConf is a fixed response and a WSGI application telling which
 // version of the file they come from, and an admin listener.
 const upgradeConf = `
@@ -713,7 +612,7 @@ func TestUpgradeUnderLoad(t *testing.T) {
 	base := "http://" + p.addr
 
 	var oldExited atomic.Bool
-	l := startLoad(t, 4, 2, []string{base + "/v", base + "/wsgi"},
+	l := testutil.StartLoad(t, 4, 2, []string{base + "/v", base + "/wsgi"},
 		func() any { return oldExited.Load() },
 		func(url string, status int, body string, after any) string {
 			version, _, _ := strings.Cut(body, " ")
@@ -727,7 +626,7 @@ func TestUpgradeUnderLoad(t *testing.T) {
 			}
 			return ""
 		})
-	l.waitFor(t, 100)
+	l.WaitFor(t, 100)
 
 	failedRE := regexp.MustCompile(`msg="upgrade failed; this process keeps serving" err="([^"]*)"`)
 	t.Run("the binary at the path cannot start", func(t *testing.T) {
@@ -743,7 +642,7 @@ func TestUpgradeUnderLoad(t *testing.T) {
 		if !strings.Contains(m[1], "exited before serving: exit status 1") || !strings.Contains(p.log(), "broken binary") {
 			t.Errorf("upgrade error %q; want the new process to have exited with status 1", m[1])
 		}
-		l.waitFor(t, 100)
+		l.WaitFor(t, 100)
 	})
 
 	t.Run("the file does not load", func(t *testing.T) {
@@ -754,7 +653,7 @@ func TestUpgradeUnderLoad(t *testing.T) {
 		if !strings.Contains(m[1], "exited before serving: exit status 1") || !strings.Contains(p.log(), "respond status 99") {
 			t.Errorf("upgrade error %q; want the new process to have exited with status 1 over the file", m[1])
 		}
-		l.waitFor(t, 100)
+		l.WaitFor(t, 100)
 	})
 
 	// A good binary and file: the new process takes over.
@@ -790,8 +689,8 @@ func TestUpgradeUnderLoad(t *testing.T) {
 		close(newDone)
 	}()
 	oldExited.Store(true)
-	l.waitFor(t, 200)
-	l.report(t)
+	l.WaitFor(t, 200)
+	l.Report(t)
 	if n := strings.Count(p.log(), `msg="using an inherited socket"`); n != 2 {
 		t.Errorf("the new process took %d inherited sockets, want 2 (site and admin)", n)
 	}
