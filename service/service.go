@@ -43,19 +43,24 @@ type Service struct {
 	healthy atomic.Bool
 }
 
-// accessState is the access log in force and the handler writing it.
+// accessState is the access log in force and the handler writing it,
+// with its requests counted, so that a writer a reload replaced is closed
+// only after their lines are written.
 type accessState struct {
 	h web.Handler
-	// inflight counts the requests logging through h, so that a writer a
-	// reload replaced is closed only after their lines are written.
-	inflight sync.WaitGroup
+	inflight
 }
 
-// live is a generation with the count of its requests in flight. Once a
-// reload retires it, it takes no new request, and idle is closed when the
-// last one in flight is done.
+// live is a generation with the count of its requests in flight.
 type live struct {
-	gen   *generation
+	gen *generation
+	inflight
+}
+
+// inflight counts the requests using something a reload may replace.
+// Once retired it takes no new request, and idle is closed when the last
+// one in flight is done.
+type inflight struct {
 	state atomic.Int64 // requests in flight, plus retired once retired
 	idle  chan struct{}
 	once  sync.Once
@@ -63,10 +68,12 @@ type live struct {
 
 const retired = 1 << 62
 
-func newLive(gen *generation) *live { return &live{gen: gen, idle: make(chan struct{})} }
+func newLive(gen *generation) *live { return &live{gen: gen, inflight: newInflight()} }
 
-// acquire counts a request in; it fails once the generation is retired.
-func (l *live) acquire() bool {
+func newInflight() inflight { return inflight{idle: make(chan struct{})} }
+
+// acquire counts a request in; it fails once retired.
+func (l *inflight) acquire() bool {
 	if l.state.Add(1)&retired != 0 {
 		l.release()
 		return false
@@ -74,7 +81,7 @@ func (l *live) acquire() bool {
 	return true
 }
 
-func (l *live) release() {
+func (l *inflight) release() {
 	if l.state.Add(-1) == retired {
 		l.once.Do(func() { close(l.idle) })
 	}
@@ -82,7 +89,7 @@ func (l *live) release() {
 
 // retire makes acquire fail from now on; idle is closed once the
 // requests in flight are done.
-func (l *live) retire() {
+func (l *inflight) retire() {
 	if l.state.Or(retired) == 0 {
 		l.once.Do(func() { close(l.idle) })
 	}
@@ -125,10 +132,14 @@ func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s.front = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
-		st := s.accessNow.Load()
-		st.inflight.Add(1)
-		defer st.inflight.Done()
-		return st.h.ServeHTTP(w, r)
+		for {
+			st := s.accessNow.Load()
+			if st.acquire() {
+				defer st.release()
+				return st.h.ServeHTTP(w, r)
+			}
+			// A reload replaced it between the load and the count.
+		}
 	})
 	s.healthy.Store(true)
 	return s, nil
@@ -195,11 +206,14 @@ func (s *Service) setAccessLog(lc config.Log) error {
 		replaced = s.access
 		s.access, s.accessTo = nil, ""
 	}
-	st := &accessState{h: s.inner}
+	st := &accessState{h: s.inner, inflight: newInflight()}
 	if lc.Access != "off" {
 		st.h = accesslog.New(s.inner, s.access, format)
 	}
 	prev := s.accessNow.Swap(st)
+	if prev != nil {
+		prev.retire()
+	}
 	if replaced != nil {
 		// Requests that began under the old writer still log to it.
 		grace := 30 * time.Second
@@ -208,22 +222,15 @@ func (s *Service) setAccessLog(lc config.Log) error {
 		}
 		go func() {
 			if prev != nil {
-				waitGroupWithin(&prev.inflight, grace)
+				select {
+				case <-prev.idle:
+				case <-time.After(grace):
+				}
 			}
 			replaced.Close()
 		}()
 	}
 	return nil
-}
-
-// waitGroupWithin waits for wg, or d at most.
-func waitGroupWithin(wg *sync.WaitGroup, d time.Duration) {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(d):
-	}
 }
 
 // ReopenLogs reopens the access log file, for log rotation (SIGUSR1).
@@ -346,7 +353,12 @@ func (s *Service) Run() int {
 		servers = append(servers, Served{Server: s.admin, Listeners: []listenfd.Listener{adminLn}})
 		s.log.Info("admin listener: /metrics and /healthz", "addr", adminLn.Addr().String())
 	}
-	metrics.RegisterConns(s.reg, s.main.OpenConns, nil)
+	// The engine starts with Serve; until then IdleConns says 0.
+	var idle func() int
+	if !s.main.GoroutinePerConn {
+		idle = func() int { n, _ := s.main.IdleConns(); return n }
+	}
+	metrics.RegisterConns(s.reg, s.main.OpenConns, idle)
 	LogServing(s.log, main.Listeners, "/", "config", s.path)
 	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout,
 		OnHUP: func() {
