@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +18,10 @@ import (
 	"github.com/brick-server/brick/internal/listenfd"
 	"github.com/brick-server/brick/server"
 )
+
+// extraName prefixes the names of activated sockets beyond the configured
+// addresses.
+const extraName = "extra:"
 
 // Listeners opens the listeners for the configured addresses, taking
 // the sockets this process inherited (a binary upgrade hands them over
@@ -69,14 +74,21 @@ func Listeners(addrs []string, lc server.ListenConfig, log *slog.Logger) ([]list
 		}
 		out = append(out, listenfd.Listener{Listener: ln, Name: addr})
 	}
-	for _, l := range byName {
+	for name, l := range byName {
+		if strings.HasPrefix(name, extraName) {
+			// An extra socket from socket activation, handed over by
+			// the process this one upgraded: still served.
+			unnamed = append(unnamed, listenfd.Listener{Listener: l.Listener})
+			continue
+		}
 		log.Warn("closing an inherited socket the configuration no longer lists", "name", l.Name)
 		l.Close()
 	}
-	for _, l := range unnamed {
+	for i, l := range unnamed {
 		// Socket activation gave more sockets than addresses: serve
-		// them all, as the unit asked.
-		out = append(out, l)
+		// them all, as the unit asked. The name keeps them apart (and
+		// served) through a binary upgrade.
+		out = append(out, listenfd.Listener{Listener: l.Listener, Name: extraName + strconv.Itoa(i)})
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brick-server/brick/gateway/cgienv"
@@ -20,6 +21,9 @@ type Handler struct {
 	log   *slog.Logger
 	env   cgienv.Options
 	calls sync.Pool
+
+	busy       atomic.Int64 // 503s not yet logged
+	busyLogged atomic.Int64 // when the last 503 line was written, unix ns
 }
 
 var _ web.Handler = (*Handler)(nil)
@@ -86,7 +90,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	for attempt := 0; ; attempt++ {
 		wk, err := h.pool.acquire(r.Context())
 		if err != nil {
-			h.log.Warn("wsgi: no worker free; answering 503", "method", string(r.Method), "target", string(r.Target), "err", err)
+			h.warnBusy(r, err)
 			w.Header().Set("Retry-After", "1")
 			return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
 		}
@@ -103,6 +107,21 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		}
 		return h.relay(w, r, wk, c)
 	}
+}
+
+// warnBusy logs a request turned away for want of a worker, at most once
+// a second with the count since: under overload, a line per request would
+// cost most exactly when the server can least afford it.
+func (h *Handler) warnBusy(r *web.Request, err error) {
+	n := h.busy.Add(1)
+	now := time.Now().UnixNano()
+	last := h.busyLogged.Load()
+	if now-last < int64(time.Second) || !h.busyLogged.CompareAndSwap(last, now) {
+		return
+	}
+	h.busy.Add(-n)
+	h.log.Warn("wsgi: no worker free; answering 503", "method", string(r.Method), "target", string(r.Target),
+		"err", err, "turned_away_since_last_line", n)
 }
 
 // readBody reads the request body into c.body, or into an unlinked
@@ -211,6 +230,8 @@ func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *ca
 	req := requestLine(r)
 	go h.pump(wk, s, req)
 	defer s.release()
+	// However stream ends, the pump must never wait on a reader that left.
+	defer s.discard()
 
 	wrote := false
 	for {

@@ -136,8 +136,10 @@ func (p *Pool) run(s *slot, w *worker) {
 				w = nw
 				w.slot = s
 				p.enlist(w)
-				p.checkGen(w)
 				break
+			}
+			if errors.Is(err, errPoolClosed) {
+				return
 			}
 			p.log.Error("wsgi worker failed to start; retrying", "err", err)
 			select {
@@ -146,6 +148,8 @@ func (p *Pool) run(s *slot, w *worker) {
 				return
 			}
 		}
+		// A worker started before a Reload runs the old code: replace it.
+		p.checkGen(w)
 		select {
 		case <-w.proc.Done():
 			p.delist(w)
@@ -176,6 +180,9 @@ func (p *Pool) run(s *slot, w *worker) {
 			gen := p.gen
 			p.mu.Unlock()
 			nw, err := p.spawn(gen)
+			if errors.Is(err, errPoolClosed) {
+				return
+			}
 			if err != nil {
 				// The old worker keeps serving: a reload whose new code
 				// does not import must not take the site down.
@@ -187,7 +194,6 @@ func (p *Pool) run(s *slot, w *worker) {
 			}
 			nw.slot = s
 			p.enlist(nw)
-			p.checkGen(nw)
 			p.retire(old)
 			go func() {
 				<-old.proc.Done()
@@ -214,6 +220,11 @@ func (p *Pool) checkGen(w *worker) {
 		select {
 		case w.slot.recycle <- w:
 		default:
+			// A stale request fills it; the slot will see this worker's
+			// generation next time round.
+			p.mu.Lock()
+			w.recycleAsked = false
+			p.mu.Unlock()
 		}
 	}
 }

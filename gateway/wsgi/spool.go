@@ -132,6 +132,14 @@ func (s *spool) take() ([]byte, spoolState) {
 			}
 			s.mu.Lock()
 			s.fileOff += int64(k)
+			if s.fileOff == s.fileEnd {
+				// Caught up: the file starts over, so a long response
+				// to a slow client holds on disk only what it has not
+				// yet taken, as MaxTempFile means.
+				if s.file.Truncate(0) == nil {
+					s.fileOff, s.fileEnd = 0, 0
+				}
+			}
 			s.mu.Unlock()
 			s.signalDrained()
 			return s.readBuf[:k], spoolOpen

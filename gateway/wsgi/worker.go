@@ -99,9 +99,26 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 		}
 	}
 
-	// Readiness is a frame on the socket, never an exit code.
+	// Readiness is a frame on the socket, never an exit code. Close does
+	// not wait out an import: it kills the worker, which ends the read.
 	w.conn.SetDeadline(time.Now().Add(p.cfg.StartTimeout))
+	readDone := make(chan struct{})
+	var closed atomic.Bool
+	go func() {
+		select {
+		case <-p.closing:
+			closed.Store(true)
+			proc.Kill()
+		case <-readDone:
+		}
+	}()
 	typ, payload, err := w.readFrame()
+	close(readDone)
+	if closed.Load() {
+		w.kill()
+		<-proc.Done()
+		return nil, errPoolClosed
+	}
 	w.conn.SetDeadline(time.Time{})
 	switch {
 	case err == nil && typ == FrameReady:
@@ -199,7 +216,10 @@ func (w *worker) stop(grace time.Duration) {
 	select {
 	case <-w.proc.Done():
 	case <-time.After(grace):
-		w.proc.Stop(time.Second)
+		// worker.py ignores SIGTERM (systemd sends it to the whole
+		// service), so there is no gentler signal to try first.
+		w.proc.Kill()
+		<-w.proc.Done()
 	}
 }
 
