@@ -21,7 +21,9 @@ import (
 // New refuses a bad status or target; served outside a Router, a bad one
 // is a 500.
 func Redirect(to string, status int, keepPath bool) web.Handler {
-	return &redirect{to: to, status: status, keep: keepPath}
+	h := &redirect{to: to, status: status, keep: keepPath}
+	h.err = h.validate()
+	return h
 }
 
 type redirect struct {
@@ -29,6 +31,7 @@ type redirect struct {
 	status int
 	keep   bool
 	prefix string // the route's, set by bind
+	err    error  // validate's verdict, computed once
 }
 
 func (h *redirect) validate() error {
@@ -51,8 +54,8 @@ func (h *redirect) bind(prefix string) web.Handler {
 
 // ServeHTTP answers with the redirection.
 func (h *redirect) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
-	if err := h.validate(); err != nil {
-		return web.Error(500, err)
+	if h.err != nil {
+		return web.Error(500, h.err)
 	}
 	var lbuf [pathBufSize]byte
 	loc := append(lbuf[:0], h.to...)
@@ -126,13 +129,16 @@ var pathSafe = func() (t [256]bool) {
 // no body. New refuses a status outside 200-599, and a body with 204 or
 // 304; served outside a Router, a bad one is a 500.
 func Respond(status int, contentType, body string) web.Handler {
-	return &respond{status: status, ctype: contentType, body: body, clen: strconv.Itoa(len(body))}
+	h := &respond{status: status, ctype: contentType, body: body, clen: strconv.Itoa(len(body))}
+	h.err = h.validate()
+	return h
 }
 
 type respond struct {
 	status      int
 	ctype, body string
 	clen        string
+	err         error // validate's verdict, computed once
 }
 
 func (h *respond) validate() error {
@@ -149,8 +155,8 @@ func (h *respond) validate() error {
 
 // ServeHTTP answers with the fixed response.
 func (h *respond) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
-	if err := h.validate(); err != nil {
-		return web.Error(500, err)
+	if h.err != nil {
+		return web.Error(500, h.err)
 	}
 	hd := w.Header()
 	if h.ctype != "" {

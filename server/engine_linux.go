@@ -588,8 +588,6 @@ func (pc *pollConn) notify(ev uint32) {
 	}
 }
 
-// claimParked takes a parked connection whose deadline is before now (any
-// parked one when now < 0) away from its loop.
 // idleBetweenRequests reports whether pc is parked with no request begun.
 func (pc *pollConn) idleBetweenRequests() bool {
 	pc.mu.Lock()
@@ -597,6 +595,8 @@ func (pc *pollConn) idleBetweenRequests() bool {
 	return pc.state == stParked && !pc.partial
 }
 
+// claimParked takes a parked connection whose deadline is before now (any
+// parked one when now < 0) away from its loop.
 func (pc *pollConn) claimParked(now int64) (partial, ok bool) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()

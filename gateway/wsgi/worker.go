@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -36,9 +35,8 @@ type worker struct {
 	// its replacement is counted as such.
 	timedOut atomic.Bool
 
-	// retire is closed when the worker should leave service: the slot
-	// that owns it has started its replacement or the pool is closing.
-	// retiring is set under pool.mu.
+	// retiring marks a worker to leave service once idle: its slot has
+	// started its replacement. Set under pool.mu.
 	retiring bool
 	// recycle asks the slot for a replacement (max requests, max memory,
 	// reload); sent to at most once, under pool.mu.
@@ -275,8 +273,9 @@ func (w *worker) readFrame() (typ byte, payload []byte, err error) {
 	start := w.r + FrameHeaderLen
 	w.r = start + int(n)
 	if w.r == w.w {
+		// All consumed: the next read starts at the front. The payload
+		// stays valid until then.
 		w.r, w.w = 0, 0
-		return typ, w.buf[start : start+int(n) : start+int(n)], nil
 	}
 	return typ, w.buf[start : start+int(n) : start+int(n)], nil
 }
@@ -307,9 +306,4 @@ func (w *worker) send(frame []byte, body *os.File) error {
 		return err
 	}
 	return w.conn.WriteWithFD(frame, int(body.Fd()))
-}
-
-// logger returns the log with the worker's pid.
-func (w *worker) logger() *slog.Logger {
-	return w.pool.log.With("pid", w.proc.Pid())
 }
