@@ -51,6 +51,9 @@ var (
 	errTimeout = errors.New("server: timeout")
 )
 
+// idleBetween marks a connection waiting between requests in conn.idle.
+const idleBetween = 1
+
 // conn is one client connection's protocol state. It is small on purpose:
 // while a connection is parked idle it holds no buffer, so this struct is
 // most of what an idle connection costs.
@@ -75,7 +78,11 @@ type conn struct {
 
 	// idle is set (netConn only) while blocked waiting for a request.
 	// Shutdown closes the connection only if it can take the mark first.
-	idle atomic.Bool
+	// idle is set while the connection waits for a request, for Shutdown
+	// to claim: idleBetween between requests, else (before the first
+	// request) the unix second the wait began; 0 while busy. Seconds in
+	// 32 bits keep an idle connection within its size budget.
+	idle atomic.Uint32
 }
 
 // sockAddr is an IP address and port in 20 bytes, against 32 for a

@@ -373,11 +373,6 @@ func (e *engine) sweep(now int64) {
 	e.mu.Unlock()
 }
 
-// newConnGrace is how long Shutdown leaves a new connection to send its
-// first request, as net/http does: the client has likely sent it already,
-// and would not retry it on a new connection.
-const newConnGrace = 5 * time.Second
-
 // closeParked closes the parked connections waiting between requests (for
 // Shutdown). One with part of a head waits for its header deadline, and a
 // new one gets newConnGrace to send its first request.

@@ -94,12 +94,19 @@ func (x *exchange) serve(c *conn) {
 			}
 		}
 		x.ensureReadBuf()
-		idle := c.r == c.w && c.requests > 0
+		// Waiting for the first byte of a request: Shutdown may close
+		// the connection then, at once between requests, and after
+		// newConnGrace before the first one (its client would not retry).
+		idle := c.r == c.w
+		mark := uint32(idleBetween)
 		if idle {
-			c.idle.Store(true)
+			if c.requests == 0 {
+				mark = max(uint32(now/int64(time.Second)), idleBetween+1)
+			}
+			c.idle.Store(mark)
 		}
 		n, err := c.t.read(c.buf[c.w:], deadline)
-		if idle && !c.idle.CompareAndSwap(true, false) {
+		if idle && !c.idle.CompareAndSwap(mark, 0) {
 			// Shutdown closed the connection as idle while this read
 			// returned: what it read is dropped with the connection.
 			c.closeNow()
@@ -257,9 +264,9 @@ func (x *exchange) linger() {
 	c := x.c
 	for {
 		c.ensureReadBuf()
-		c.idle.Store(true) // Shutdown may close a lingering connection
+		c.idle.Store(idleBetween) // Shutdown may close a lingering connection
 		n, err := c.t.read(c.buf, c.lingerUntil)
-		if !c.idle.CompareAndSwap(true, false) {
+		if !c.idle.CompareAndSwap(idleBetween, 0) {
 			c.closeNow()
 			return
 		}

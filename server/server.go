@@ -90,6 +90,11 @@ type Timeouts struct {
 	Idle time.Duration
 }
 
+// newConnGrace is how long Shutdown leaves a new connection to send its
+// first request, as net/http does: the client has likely sent it already,
+// and would not retry it on a new connection.
+const newConnGrace = 5 * time.Second
+
 // ErrServerClosed is returned by Serve after Shutdown or Close.
 var ErrServerClosed = errors.New("server: closed")
 
@@ -270,11 +275,16 @@ func (s *Server) closeListeners() {
 
 // closeIdle closes the connections waiting for a request.
 func (s *Server) closeIdle() {
+	now := uint32(time.Now().Unix()) // the server's clock stops at Shutdown
 	s.mu.Lock()
 	for c := range s.stdConns {
 		// Taking the idle mark races with the connection's goroutine
 		// taking it back when a request arrives: whoever wins owns it.
-		if c.idle.CompareAndSwap(true, false) {
+		mark := c.idle.Load()
+		if mark == 0 || mark != idleBetween && now-mark < uint32(newConnGrace/time.Second) {
+			continue
+		}
+		if c.idle.CompareAndSwap(mark, 0) {
 			c.t.abort()
 		}
 	}
