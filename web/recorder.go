@@ -111,7 +111,23 @@ func (w *recorder) Status() int { return w.status }
 func (w *recorder) BytesWritten() int64 { return w.bytes }
 
 // Started reports whether the response may have left the server.
-func (w *recorder) Started() bool { return w.started }
+// The server may have sent part of the response by itself (a body larger
+// than its buffer), which only the writer underneath knows.
+func (w *recorder) Started() bool {
+	if w.started {
+		return true
+	}
+	for inner := w.w; ; {
+		switch t := inner.(type) {
+		case interface{ Started() bool }:
+			return t.Started()
+		case Unwrapper:
+			inner = t.Unwrap()
+		default:
+			return false
+		}
+	}
+}
 
 // Record returns w itself when it already records (a middleware further
 // out wrapped it), else a new Recorder around w; wrapped says which.

@@ -60,3 +60,35 @@ func parseRequest(t *testing.T, raw string) *Request {
 	}
 	return r
 }
+
+// startedWriter is a writer underneath that has sent part of the response
+// by itself, as the server does with a body larger than its buffer.
+type startedWriter struct{ ResponseWriter }
+
+func (startedWriter) Started() bool { return true }
+
+// TestRecorderSeesServerStart: a response the server began sending is
+// started for the recorder too, through any wrapper, so a handler error
+// after it is logged as the cut response it is.
+func TestRecorderSeesServerStart(t *testing.T) {
+	rec, _ := Record(unwrapOnly{startedWriter{}})
+	if !rec.Started() {
+		t.Fatal("Started() = false under a writer that has started")
+	}
+	status, _ := Outcome(rec, parseRequest(t, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Error(500, nil))
+	if status == 500 {
+		t.Errorf("a cut response logged as the 500 the client never got")
+	}
+	if rec, _ := Record(unwrapOnly{}); rec.Started() {
+		t.Error("Started() = true before anything was sent")
+	}
+}
+
+// unwrapOnly is a wrapper that only unwraps.
+type unwrapOnly struct{ inner ResponseWriter }
+
+func (u unwrapOnly) Header() *wire.Header              { return nil }
+func (u unwrapOnly) WriteHeader(int)                   {}
+func (u unwrapOnly) Write(p []byte) (int, error)       { return len(p), nil }
+func (u unwrapOnly) WriteString(s string) (int, error) { return len(s), nil }
+func (u unwrapOnly) Unwrap() ResponseWriter            { return u.inner }
