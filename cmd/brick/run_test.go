@@ -435,19 +435,7 @@ func TestRun(t *testing.T) {
 	t.Run("SIGHUP under load", func(t *testing.T) {
 		var reloaded atomic.Bool
 		l := testutil.StartLoad(t, 3, 2, []string{base + "/v", base + "/version/"},
-			func() any { return reloaded.Load() },
-			func(url string, status int, body string, after any) string {
-				version, _, _ := strings.Cut(body, " ")
-				switch {
-				case status != 200:
-					return "status"
-				case version != "v1" && version != "v2":
-					return "unknown version"
-				case after.(bool) && version != "v2":
-					return "v1 for a request sent after the reload"
-				}
-				return ""
-			})
+			func() any { return reloaded.Load() }, fromV1ToV2("the reload"))
 		l.WaitFor(t, 100)
 		writeConf(t, dir, runConfVersion("v2"))
 		p.cmd.Process.Signal(syscall.SIGHUP)
@@ -613,19 +601,7 @@ func TestUpgradeUnderLoad(t *testing.T) {
 
 	var oldExited atomic.Bool
 	l := testutil.StartLoad(t, 4, 2, []string{base + "/v", base + "/wsgi"},
-		func() any { return oldExited.Load() },
-		func(url string, status int, body string, after any) string {
-			version, _, _ := strings.Cut(body, " ")
-			switch {
-			case status != 200:
-				return "status"
-			case version != "v1" && version != "v2":
-				return "unknown version"
-			case after.(bool) && version != "v2":
-				return "v1 for a request sent after the old process exited"
-			}
-			return ""
-		})
+		func() any { return oldExited.Load() }, fromV1ToV2("the old process exited"))
 	l.WaitFor(t, 100)
 
 	failedRE := regexp.MustCompile(`msg="upgrade failed; this process keeps serving" err="([^"]*)"`)
@@ -814,5 +790,23 @@ access = "off"
 				t.Errorf("exit code %d after SIGTERM, want 0", code)
 			}
 		})
+	}
+}
+
+// fromV1ToV2 judges answers "VERSION ..." while a server switches from
+// configuration v1 to v2: each is a 200 from one of them, and from v2 when
+// the load's before() said the switch (event) had happened.
+func fromV1ToV2(event string) func(url string, status int, body string, after any) string {
+	return func(url string, status int, body string, after any) string {
+		version, _, _ := strings.Cut(body, " ")
+		switch {
+		case status != 200:
+			return "status"
+		case version != "v1" && version != "v2":
+			return "unknown version"
+		case after.(bool) && version != "v2":
+			return "v1 for a request sent after " + event
+		}
+		return ""
 	}
 }
