@@ -7,16 +7,9 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/brick-server/brick/internal/testutil"
 	"github.com/brick-server/brick/web"
-	"github.com/brick-server/brick/wire"
 )
-
-type nopWriter struct{ h wire.Header }
-
-func (w *nopWriter) Header() *wire.Header              { return &w.h }
-func (w *nopWriter) WriteHeader(int)                   {}
-func (w *nopWriter) Write(p []byte) (int, error)       { return len(p), nil }
-func (w *nopWriter) WriteString(s string) (int, error) { return len(s), nil }
 
 var errNotFound = web.Error(404, nil)
 
@@ -43,7 +36,7 @@ func TestAllocs(t *testing.T) {
 			out := NewWriter(io.Discard)
 			defer out.Close()
 			h := New(hello, out, f)
-			w := &nopWriter{}
+			w := &testutil.DiscardWriter{}
 			run := func() { h.ServeHTTP(w, r) }
 			run()
 			if n := testing.AllocsPerRun(500, run); n != 1 {

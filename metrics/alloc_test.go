@@ -5,17 +5,10 @@ package metrics
 import (
 	"testing"
 
+	"github.com/brick-server/brick/internal/testutil"
 	"github.com/brick-server/brick/web"
-	"github.com/brick-server/brick/wire"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-type nopWriter struct{ h wire.Header }
-
-func (w *nopWriter) Header() *wire.Header              { return &w.h }
-func (w *nopWriter) WriteHeader(int)                   {}
-func (w *nopWriter) Write(p []byte) (int, error)       { return len(p), nil }
-func (w *nopWriter) WriteString(s string) (int, error) { return len(s), nil }
 
 var errNotFound = web.Error(404, nil)
 
@@ -44,7 +37,7 @@ func TestAllocs(t *testing.T) {
 			if _, err := r.Request.Parse([]byte("GET "+target+" HTTP/1.1\r\nHost: x\r\n\r\n"), nil); err != nil {
 				t.Fatal(err)
 			}
-			w := &nopWriter{}
+			w := &testutil.DiscardWriter{}
 			run := func() { h.ServeHTTP(w, r) }
 			run()
 			if n := testing.AllocsPerRun(500, run); n != 1 {
