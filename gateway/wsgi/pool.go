@@ -274,17 +274,25 @@ func (p *Pool) retire(w *worker) {
 
 // askRecycle asks w's slot for a replacement, once.
 func (p *Pool) askRecycle(w *worker, why string) {
-	p.mu.Lock()
-	if w.recycleAsked || w.retiring || p.closed {
-		p.mu.Unlock()
+	if !p.markRecycle(w) {
 		return
 	}
-	w.recycleAsked = true
-	p.mu.Unlock()
 	p.log.Info("wsgi worker recycling", "pid", w.proc.Pid(), "why", why, "served", w.served.Load())
 	p.countRestart(strings.ReplaceAll(why, " ", "_"))
 	// Not on the request's time: the slot may be busy starting a worker.
 	go p.sendRecycle(w)
+}
+
+// markRecycle notes that w's replacement is asked for; it reports false
+// when it already was, or w is leaving anyway.
+func (p *Pool) markRecycle(w *worker) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w.recycleAsked || w.retiring || p.closed {
+		return false
+	}
+	w.recycleAsked = true
+	return true
 }
 
 // sendRecycle hands w to its slot for replacement.
@@ -413,13 +421,9 @@ func (p *Pool) Reload() error {
 
 // askRecycleGen is askRecycle for a reload, without the log line.
 func (p *Pool) askRecycleGen(w *worker) {
-	p.mu.Lock()
-	if w.recycleAsked || w.retiring || p.closed {
-		p.mu.Unlock()
+	if !p.markRecycle(w) {
 		return
 	}
-	w.recycleAsked = true
-	p.mu.Unlock()
 	p.countRestart("reload")
 	p.sendRecycle(w)
 }
