@@ -546,12 +546,6 @@ func (p *Pool) Snapshot() PoolStats {
 	return st
 }
 
-// Stats reports how many workers are in service and how many are idle.
-func (p *Pool) Stats() (live, idle, queued int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.live), len(p.idle), len(p.waiters)
-}
 
 // Close stops every worker. It is meant to run after the server has
 // drained its requests (Server.Shutdown), so the workers are idle: closing

@@ -406,7 +406,8 @@ func TestQueueFull(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			live, idle, queued := g.pool.Stats()
+			st := g.pool.Snapshot()
+			live, idle, queued := st.Busy+st.Idle, st.Idle, st.QueueLength
 			if ok(live, idle, queued) {
 				return
 			}
