@@ -546,7 +546,6 @@ func (p *Pool) Snapshot() PoolStats {
 	return st
 }
 
-
 // Close stops every worker. It is meant to run after the server has
 // drained its requests (Server.Shutdown), so the workers are idle: closing
 // their sockets makes them leave their loop. A worker still inside a
