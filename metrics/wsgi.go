@@ -36,17 +36,13 @@ type WSGIWorker struct {
 // Histogram is a histogram kept by the code it describes: Buckets maps
 // each upper bound to the number of observations at or below it
 // (cumulative, as Prometheus counts them); Count and Sum cover all of
-// them. QueueWaitBuckets are bounds that suit a queue wait.
+// them. The code that keeps it chooses the bounds.
 type Histogram struct {
 	Count   uint64
 	Sum     float64
 	Buckets map[float64]uint64
 }
 
-// QueueWaitBuckets are suggested upper bounds, in seconds, for
-// WSGIApp.QueueWait: a request that waits at all usually waits for a
-// worker to finish one request.
-var QueueWaitBuckets = []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
 // WSGIStats returns a snapshot of every WSGI application. It is called on
 // each scrape, from the scraping goroutine.
