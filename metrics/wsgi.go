@@ -43,7 +43,6 @@ type Histogram struct {
 	Buckets map[float64]uint64
 }
 
-
 // WSGIStats returns a snapshot of every WSGI application. It is called on
 // each scrape, from the scraping goroutine.
 type WSGIStats func() []WSGIApp
