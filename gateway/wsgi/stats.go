@@ -1,0 +1,123 @@
+package wsgi
+
+import (
+	"time"
+)
+
+// watchMemory recycles workers whose resident memory passes MaxMemory.
+func (p *Pool) watchMemory() {
+	defer p.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.closing:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		ws := make([]*worker, 0, len(p.live))
+		for w := range p.live {
+			ws = append(ws, w)
+		}
+		p.mu.Unlock()
+		for _, w := range ws {
+			if rss, err := w.proc.RSS(); err == nil && rss > p.cfg.MaxMemory {
+				p.askRecycle(w, "max memory")
+			}
+		}
+	}
+}
+
+// PoolStats is a snapshot of a pool for metrics.
+type PoolStats struct {
+	Busy, Idle int
+	// Restarts counts workers replaced, by reason: "crash", "timeout",
+	// "max_requests", "max_memory", "reload".
+	Restarts map[string]uint64
+	Timeouts uint64
+	// Workers are the live workers' pids and resident memory in bytes.
+	Workers []WorkerStats
+	// QueueLength is the number of requests waiting for a worker.
+	QueueLength int
+	// QueueWait counts requests by how long they waited for a worker:
+	// QueueWait[i] is the number that waited at most QueueWaitBounds[i]
+	// (cumulative); QueueWaitCount and QueueWaitSum cover all of them.
+	QueueWait      []uint64
+	QueueWaitCount uint64
+	QueueWaitSum   float64
+}
+
+// WorkerStats describes one live worker.
+type WorkerStats struct {
+	PID    int
+	Memory int64
+}
+
+// QueueWaitBounds are the upper bounds, in seconds, of PoolStats.QueueWait.
+var QueueWaitBounds = []float64{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30}
+
+// counters are the pool's cumulative statistics, under Pool.mu.
+type counters struct {
+	restarts  map[string]uint64
+	timeouts  uint64
+	waits     []uint64
+	waitCount uint64
+	waitSum   float64
+}
+
+func (p *Pool) countRestart(reason string) {
+	p.mu.Lock()
+	if p.stats.restarts == nil {
+		p.stats.restarts = map[string]uint64{}
+	}
+	p.stats.restarts[reason]++
+	if reason == "timeout" {
+		p.stats.timeouts++
+	}
+	p.mu.Unlock()
+}
+
+func (p *Pool) observeWait(d time.Duration) {
+	p.mu.Lock()
+	p.observeWaitLocked(d)
+	p.mu.Unlock()
+}
+
+func (p *Pool) observeWaitLocked(d time.Duration) {
+	sec := d.Seconds()
+	if p.stats.waits == nil {
+		p.stats.waits = make([]uint64, len(QueueWaitBounds))
+	}
+	for i, b := range QueueWaitBounds {
+		if sec <= b {
+			p.stats.waits[i]++
+		}
+	}
+	p.stats.waitCount++
+	p.stats.waitSum += sec
+}
+
+// Snapshot returns the pool's statistics.
+func (p *Pool) Snapshot() PoolStats {
+	p.mu.Lock()
+	st := PoolStats{Idle: len(p.idle), Busy: len(p.live) - len(p.idle), QueueLength: len(p.waiters),
+		Restarts: map[string]uint64{}, Timeouts: p.stats.timeouts, QueueWaitCount: p.stats.waitCount, QueueWaitSum: p.stats.waitSum}
+	for k, v := range p.stats.restarts {
+		st.Restarts[k] = v
+	}
+	st.QueueWait = append(make([]uint64, 0, len(QueueWaitBounds)), p.stats.waits...)
+	for len(st.QueueWait) < len(QueueWaitBounds) {
+		st.QueueWait = append(st.QueueWait, 0)
+	}
+	ws := make([]*worker, 0, len(p.live))
+	for w := range p.live {
+		ws = append(ws, w)
+	}
+	p.mu.Unlock()
+	for _, w := range ws {
+		rss, _ := w.proc.RSS()
+		st.Workers = append(st.Workers, WorkerStats{PID: w.proc.Pid(), Memory: rss})
+	}
+	return st
+}
