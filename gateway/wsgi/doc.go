@@ -19,8 +19,12 @@
 // healthy only when they say "ready" on their socket, reaped when they exit
 // (no zombies, the lesson of the article's part 3), replaced with backoff,
 // recycled after --max-requests (with jitter) or --max-memory with the
-// replacement ready before the old worker leaves, and killed after
-// --timeout once their Python stack has been logged.
+// replacement ready before the old worker leaves (a replacement that
+// cannot start is retried with backoff while the old worker serves on),
+// and killed after --timeout once their Python stack has been logged. A
+// pool starts its workers side by side and is ready when all are; a
+// reload (SIGHUP) starts a whole new set and swaps it in only once every
+// new worker is ready, or keeps the old set when the new code fails.
 //
 // # Why a protocol of our own
 //

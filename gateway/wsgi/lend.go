@@ -67,20 +67,24 @@ func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 // release returns a worker after a complete response.
 func (p *Pool) release(w *worker) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if w.retiring || p.closed || !p.live[w] {
-		p.mu.Unlock()
 		go w.stop(p.cfg.Grace)
 		return
 	}
+	p.lendLocked(w)
+}
+
+// lendLocked hands a free worker to the oldest waiting request, or makes
+// it idle. Under p.mu.
+func (p *Pool) lendLocked(w *worker) {
 	if len(p.waiters) > 0 {
 		ch := p.waiters[0]
 		p.waiters = p.waiters[1:]
-		p.mu.Unlock()
-		ch <- w
+		ch <- w // buffered: never blocks
 		return
 	}
 	p.idle = append(p.idle, w)
-	p.mu.Unlock()
 }
 
 // finished is called after each response a worker completed.

@@ -15,6 +15,15 @@ import (
 // replacement after a backoff; when it must be recycled, the slot starts
 // the replacement first and retires the old worker only once the new one
 // is ready, so recycling never costs a request.
+//
+// Generations: every worker runs the code of one generation, which NewPool
+// starts as 0 and each successful Reload advances. A generation is swapped
+// in whole: its workers all start and become ready before any serves, and
+// the old ones are then retired together, so that requests never see two
+// versions of the code once Reload has returned. A Reload whose new code
+// does not start leaves every slot on the old generation. A recycle (max
+// requests, max memory) whose replacement cannot start keeps the old
+// worker serving and retries with a growing backoff, never at once.
 type Pool struct {
 	cfg    Config
 	log    *slog.Logger
@@ -26,13 +35,14 @@ type Pool struct {
 	mu      sync.Mutex
 	idle    []*worker      // ready for a request, most recently used last
 	waiters []chan *worker // requests waiting for a worker, oldest first
-	gen     int
+	gen     int            // the generation in service
 	closed  bool
 	live    map[*worker]bool // every worker in service (idle or busy)
 
-	slots   []*slot
-	closing chan struct{}
-	wg      sync.WaitGroup
+	slots    []*slot
+	closing  chan struct{}
+	wg       sync.WaitGroup
+	reloadMu sync.Mutex // one Reload at a time
 
 	stats counters
 
@@ -44,9 +54,11 @@ type Pool struct {
 // socket is closed; an idle worker leaves at once.
 const closeGrace = 2 * time.Second
 
-// NewPool starts cfg.Workers workers and waits for the first to be ready,
-// so that an application that fails to import is reported at once, with
-// its traceback, instead of in a restart loop.
+// NewPool starts cfg.Workers workers at once and returns when every one
+// is ready, so that the pool serves at full strength from its first
+// request (a configuration reload swaps it in only then). An application
+// that fails to import is reported at once, with its traceback, instead of
+// in a restart loop: the first worker that fails stops the others.
 func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -71,29 +83,67 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 		os.RemoveAll(p.tmp)
 		return nil, err
 	}
-	first, err := p.spawn(0)
+	ws, err := p.startAll(0)
 	if err != nil {
 		os.RemoveAll(p.tmp)
 		return nil, err
 	}
 	p.slots = make([]*slot, cfg.Workers)
+	p.mu.Lock()
 	for i := range p.slots {
-		s := &slot{recycle: make(chan *worker, 1)}
+		s := &slot{wake: make(chan struct{}, 1)}
 		p.slots[i] = s
-		var w *worker
-		if i == 0 {
-			w = first
-			w.slot = s
-			p.enlist(w)
-		}
+		p.installLocked(s, ws[i])
+	}
+	p.mu.Unlock()
+	for _, s := range p.slots {
 		p.wg.Add(1)
-		go p.run(s, w)
+		go p.run(s)
 	}
 	if cfg.MaxMemory > 0 {
 		p.wg.Add(1)
 		go p.watchMemory()
 	}
 	return p, nil
+}
+
+// startAll starts one worker of generation gen for every slot, all at
+// once, and waits until all are ready. When one fails, the others are
+// stopped without waiting out their import, and its error is returned.
+func (p *Pool) startAll(gen int) ([]*worker, error) {
+	ws := make([]*worker, p.cfg.Workers)
+	abort := make(chan struct{})
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	for i := range ws {
+		wg.Go(func() {
+			w, err := p.spawn(gen, abort)
+			if err == nil {
+				ws[i] = w
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if first == nil {
+				first = err
+				close(abort)
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil {
+		return ws, nil
+	}
+	for _, w := range ws {
+		if w != nil {
+			wg.Go(func() { w.stop(time.Second) })
+		}
+	}
+	wg.Wait()
+	return nil, first
 }
 
 // Python returns the interpreter the workers run.
@@ -106,44 +156,39 @@ func (p *Pool) rand(n int) int {
 }
 
 // Reload replaces every worker with one running freshly imported code,
-// without losing a request: each slot starts its new worker, and the old
-// one leaves once the new one is ready and its request is done. When the
-// new code fails to import, the old workers keep serving and Reload
-// returns the error.
+// without losing a request. It starts a whole new generation of workers
+// beside the old one and swaps it in once every new worker is ready: from
+// then on requests go to the new workers only, and each old worker leaves
+// when its request is done. When the new code fails to start, Reload
+// returns the error and every old worker keeps serving.
 func (p *Pool) Reload() error {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
 	p.mu.Lock()
-	p.gen++
-	gen := p.gen
+	gen := p.gen + 1
 	p.mu.Unlock()
-	probe, err := p.spawn(gen)
+	ws, err := p.startAll(gen)
 	if err != nil {
-		p.mu.Lock()
-		p.gen--
-		p.mu.Unlock()
 		return err
 	}
-	probe.stop(time.Second)
 	p.mu.Lock()
-	var old []*worker
-	for w := range p.live {
-		if w.gen < gen {
-			old = append(old, w)
+	if p.closed {
+		p.mu.Unlock()
+		for _, w := range ws {
+			go w.stop(time.Second)
 		}
+		return errPoolClosed
+	}
+	p.gen = gen
+	for i, s := range p.slots {
+		p.installLocked(s, ws[i])
+		p.countRestartLocked("reload")
 	}
 	p.mu.Unlock()
-	for _, w := range old {
-		p.askRecycleGen(w)
+	for _, s := range p.slots {
+		s.poke()
 	}
 	return nil
-}
-
-// askRecycleGen is askRecycle for a reload, without the log line.
-func (p *Pool) askRecycleGen(w *worker) {
-	if !p.markRecycle(w) {
-		return
-	}
-	p.countRestart("reload")
-	p.sendRecycle(w)
 }
 
 // Close stops every worker. It is meant to run after the server has

@@ -60,7 +60,12 @@ func TestSlowClient(t *testing.T) {
 	}
 	defer c.Close()
 	fmt.Fprintf(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
-	time.Sleep(200 * time.Millisecond) // the worker answers; nobody reads
+	// The worker took the request (its wait was counted), answered it,
+	// and is idle again, while nobody reads the answer.
+	waitUntil(t, 20*time.Second, "the worker to answer /big and come back", func() bool {
+		st := g.pool.Snapshot()
+		return st.QueueWaitCount == 1 && st.Idle == 1 && st.Busy == 0
+	})
 
 	t0 := time.Now()
 	g.mustGet(t, "/pid", 200)
@@ -69,9 +74,17 @@ func TestSlowClient(t *testing.T) {
 	}
 	// Nor does a client that sends its body slowly: the body is read
 	// whole before a worker is taken.
+	// The server sends 100 Continue when the handler starts reading the
+	// body: from then on the uploader is inside the handler.
 	up, upr := g.rawConn(t)
-	fmt.Fprintf(up, "POST /input?how=readall HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
-	time.Sleep(100 * time.Millisecond)
+	fmt.Fprintf(up, "POST /input?how=readall HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n")
+	if line, err := upr.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 ") {
+		t.Fatalf("waiting for 100 Continue: %q, %v", line, err)
+	}
+	if line, err := upr.ReadString('\n'); err != nil || line != "\r\n" {
+		t.Fatalf("after 100 Continue: %q, %v", line, err)
+	}
+	fmt.Fprintf(up, "hello")
 	t0 = time.Now()
 	g.mustGet(t, "/pid", 200)
 	if took := time.Since(t0); took > 3*time.Second {
@@ -217,11 +230,14 @@ func TestMaxMemory(t *testing.T) {
 	}
 }
 
-// TestReload: Reload swaps in new code without a failed request, and a
-// reload whose code does not import leaves the old workers serving.
+// TestReload: Reload swaps in new code without a failed request, whole:
+// once it returns every request is answered by a new worker on the new
+// code, and every worker in service is new. A reload whose code does not
+// import leaves the old workers serving, all of them.
 func TestReload(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	slowStarted := filepath.Join(dir, "slow-started")
 	src := func(version string) []byte {
 		return fmt.Appendf(nil, `import os
 import time
@@ -231,7 +247,10 @@ VERSION = %q
 
 def application(environ, start_response):
     if environ["PATH_INFO"] == "/slow":
+        open(os.environ["SLOW_STARTED"], "w").close()
         time.sleep(1)
+    elif environ["PATH_INFO"] == "/nap":
+        time.sleep(0.05)
     body = ("%%s %%d" %% (VERSION, os.getpid())).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]
@@ -242,13 +261,14 @@ def application(environ, start_response):
 		t.Fatal(err)
 	}
 	g := startGateway(t, wsgi.Config{App: "reloadapp:application", Dir: dir, Workers: 2,
-		Env: []string{"PYTHONDONTWRITEBYTECODE=1"}})
+		Env: []string{"PYTHONDONTWRITEBYTECODE=1", "SLOW_STARTED=" + slowStarted}})
+	v1 := waitPIDs(t, g.pool, 2, nil)
+	answerFromEach(t, g, v1, "v1")
 
-	// A client loops requests throughout.
+	// Clients loop requests throughout.
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var last string
 	var failures []string
 	var served int
 	for range 2 {
@@ -259,36 +279,20 @@ def application(environ, start_response):
 				served++
 				if r.err != nil || r.status != 200 {
 					failures = append(failures, fmt.Sprintf("%d %q %v", r.status, r.body, r.err))
-				} else {
-					last = r.body
 				}
 				mu.Unlock()
 			}
 		})
 	}
 	defer func() { stop(); wg.Wait() }()
-	waitBody := func(prefix string) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			mu.Lock()
-			l := last
-			mu.Unlock()
-			if strings.HasPrefix(l, prefix) {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the application still answers %q, want %s", l, prefix)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	waitBody("v1")
 
 	// A long request in flight during the reload ends on the old code.
 	slow := make(chan result, 1)
 	go func() { slow <- g.get(t, "/slow") }()
-	time.Sleep(200 * time.Millisecond)
+	waitUntil(t, 20*time.Second, "the slow request to reach a worker", func() bool {
+		_, err := os.Stat(slowStarted)
+		return err == nil
+	})
 
 	if err := os.WriteFile(file, src("v2"), 0o644); err != nil {
 		t.Fatal(err)
@@ -296,26 +300,27 @@ def application(environ, start_response):
 	if err := g.pool.Reload(); err != nil {
 		t.Fatalf("Reload: %v", err)
 	}
-	waitBody("v2")
+	// The new generation is in service whole: no request sent from now on
+	// reaches an old worker.
+	for i := range 10 {
+		if r := g.mustGet(t, "/", 200); !strings.HasPrefix(r.body, "v2 ") {
+			t.Fatalf("request %d after Reload returned = %q, want v2", i, r.body)
+		}
+	}
 	if r := <-slow; r.err != nil || r.status != 200 || !strings.HasPrefix(r.body, "v1") {
 		t.Errorf("a request in flight during Reload = %d %q, %v; want v1's answer", r.status, r.body, r.err)
 	}
-	// Every worker moves to the new code: each slot's replacement must
-	// import first, which takes seconds on a loaded machine.
-	for streak, deadline := 0, time.Now().Add(20*time.Second); streak < 8; {
-		r := g.mustGet(t, "/", 200)
-		if strings.HasPrefix(r.body, "v2") {
-			streak++
-			continue
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after Reload: %q", r.body)
-		}
-		streak = 0
-		time.Sleep(20 * time.Millisecond)
-	}
+	// Every old worker leaves (the slow one once its request is done),
+	// and each worker in service answers with the new code.
+	var v2 []int
+	waitUntil(t, 20*time.Second, "the old workers to leave", func() bool {
+		v2 = wsgi.WorkerPIDs(g.pool)
+		return len(v2) == 2 && !slices.ContainsFunc(v2, func(pid int) bool { return slices.Contains(v1, pid) })
+	})
+	answerFromEach(t, g, v2, "v2")
 
-	// New code that does not import: the error comes back, v2 serves on.
+	// New code that does not import: the error comes back, and every
+	// worker serves on with v2.
 	if err := os.WriteFile(file, []byte("def application(:\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -323,20 +328,50 @@ def application(environ, start_response):
 	if err == nil || !strings.Contains(err.Error(), "SyntaxError") || !strings.Contains(err.Error(), "reloadapp") {
 		t.Errorf("Reload of code with a syntax error = %v; want an error with the traceback", err)
 	}
-	for range 10 {
-		if r := g.mustGet(t, "/", 200); !strings.HasPrefix(r.body, "v2") {
-			t.Errorf("after a failed reload: %q", r.body)
-		}
+	if pids := wsgi.WorkerPIDs(g.pool); !slices.Equal(pids, v2) {
+		t.Errorf("workers after a failed reload: %v, want %v still", pids, v2)
 	}
+	answerFromEach(t, g, v2, "v2")
 	stop()
 	wg.Wait()
 	if len(failures) > 0 {
 		t.Errorf("%d of %d requests failed during the reloads: %q", len(failures), served, failures)
 	}
 	if served < 10 {
-		t.Errorf("the client looped only %d requests", served)
+		t.Errorf("the clients looped only %d requests", served)
 	}
 	noZombies(t)
+}
+
+// answerFromEach sends pairs of concurrent requests to an application
+// that answers "VERSION PID" until each of pids has answered, and fails
+// unless every answer came from one of pids with version.
+func answerFromEach(t *testing.T, g *gateway, pids []int, version string) {
+	t.Helper()
+	seen := map[int]bool{}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(seen) < len(pids) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20 s only workers %v of %v answered", seen, pids)
+		}
+		var pair [2]result
+		var wg sync.WaitGroup
+		for i := range pair {
+			wg.Go(func() { pair[i] = g.get(t, "/nap") })
+		}
+		wg.Wait()
+		for _, r := range pair {
+			var v string
+			var pid int
+			if r.err != nil || r.status != 200 {
+				t.Fatalf("GET /nap = %d %q, %v", r.status, r.body, r.err)
+			}
+			if _, err := fmt.Sscanf(r.body, "%s %d", &v, &pid); err != nil || v != version || !slices.Contains(pids, pid) {
+				t.Fatalf("GET /nap = %q; want %s from one of %v", r.body, version, pids)
+			}
+			seen[pid] = true
+		}
+	}
 }
 
 // TestStartupFailure: an application that cannot be loaded is reported by
@@ -442,17 +477,143 @@ func TestQueueFull(t *testing.T) {
 // stops it quietly; it is not a worker failure to log.
 func TestCloseDuringRecycle(t *testing.T) {
 	t.Parallel()
-	for i := range 4 {
+	for _, tc := range []struct {
+		name string
+		wait func(t *testing.T, g *gateway, first []int)
+	}{
+		// The recycle is asked before the second answer is sent: the
+		// replacement is starting now.
+		{"as the replacement starts", func(*testing.T, *gateway, []int) {}},
+		{"once the replacement serves", func(t *testing.T, g *gateway, first []int) { waitPIDs(t, g.pool, 1, first) }},
+	} {
 		var g *gateway
-		t.Run(fmt.Sprintf("close after %d ms", 20*i), func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			g = startGateway(t, wsgi.Config{App: "rawapp:application", MaxRequests: 2})
+			first := waitPIDs(t, g.pool, 1, nil)
 			g.mustGet(t, "/pid", 200)
 			g.mustGet(t, "/pid", 200)
-			time.Sleep(time.Duration(20*i) * time.Millisecond)
+			if n := g.pool.Snapshot().Restarts["max_requests"]; n != 1 {
+				t.Fatalf("recycles asked after 2 requests: %d, want 1", n)
+			}
+			tc.wait(t, g, first)
 		})
 		if s := g.log.String(); strings.Contains(s, "worker exited") || strings.Contains(s, "failed") {
 			t.Errorf("closing during a recycle logged a failure:\n%s", s)
 		}
 	}
 	noZombies(t)
+}
+
+// TestNewPoolStartsEveryWorker: NewPool starts its workers side by side
+// and returns once every one is ready, so a pool (and a configuration
+// reload that swaps one in) serves at full strength from its first
+// request.
+func TestNewPoolStartsEveryWorker(t *testing.T) {
+	t.Parallel()
+	needPython(t)
+	dir := t.TempDir()
+	// Each import takes a second: three in a row would take three.
+	if err := os.WriteFile(filepath.Join(dir, "slowimport.py"), []byte(`import time
+
+time.sleep(1)
+
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Length", "0")])
+    return []
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log, lb := newLogger()
+	t0 := time.Now()
+	p, err := wsgi.NewPool(wsgi.Config{App: "slowimport:application", Dir: dir, Python: python, Workers: 3,
+		Env: []string{"PYTHONDONTWRITEBYTECODE=1"}}, log)
+	took := time.Since(t0)
+	if err != nil {
+		t.Fatalf("NewPool: %v\nlog:\n%s", err, lb)
+	}
+	defer p.Close()
+	st := p.Snapshot()
+	pids := map[int]bool{}
+	for _, w := range st.Workers {
+		pids[w.PID] = true
+	}
+	if st.Idle != 3 || st.Busy != 0 || len(st.Workers) != 3 || len(pids) != 3 {
+		t.Errorf("right after NewPool: %d idle, %d busy, workers %v; want 3 idle workers with distinct pids", st.Idle, st.Busy, st.Workers)
+	}
+	if took < time.Second || took > 2500*time.Millisecond {
+		t.Errorf("NewPool of 3 workers that import in 1 s each took %v; want them started side by side", took)
+	}
+}
+
+// TestRecycleReplacementFails: a worker due for recycling whose
+// replacement cannot start (the application's code changed on disk and no
+// longer imports) keeps serving, and the replacement is tried again with
+// a growing delay, not at once; once the code imports again, the next
+// attempt replaces the worker.
+func TestRecycleReplacementFails(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	broken, attempts := filepath.Join(dir, "broken"), filepath.Join(dir, "attempts")
+	if err := os.WriteFile(filepath.Join(dir, "flakyapp.py"), []byte(`import os
+
+with open(os.environ["ATTEMPTS"], "a") as f:
+    f.write("import\n")
+if os.path.exists(os.environ["BROKEN"]):
+    raise RuntimeError("the new code does not import")
+
+
+def application(environ, start_response):
+    body = str(os.getpid()).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	starts := func() int {
+		b, _ := os.ReadFile(attempts)
+		return strings.Count(string(b), "\n")
+	}
+	g := startGateway(t, wsgi.Config{App: "flakyapp:application", Dir: dir, MaxRequests: 2,
+		Env: []string{"PYTHONDONTWRITEBYTECODE=1", "ATTEMPTS=" + attempts, "BROKEN=" + broken}})
+	first := g.mustGet(t, "/", 200).body
+	if err := os.WriteFile(broken, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := starts()
+	// The next request reaches the limit; requests go on for 3 s, each
+	// answered by the old worker.
+	const window = 3 * time.Second
+	n := 0
+	for t0 := time.Now(); time.Since(t0) < window; n++ {
+		if r := g.mustGet(t, "/", 200); r.body != first {
+			t.Fatalf("request %d answered by %s, want the old worker %s", n, r.body, first)
+		}
+	}
+	// Without a backoff, every request would set off another attempt.
+	if tries := starts() - before; tries < 1 || tries > 6 {
+		t.Errorf("%d attempts to start the replacement in %v (%d requests); want 1 to 6", tries, window, n)
+	}
+	g.log.waitFor(t, 5*time.Second, "replacement worker failed to start", "retry_in", "the new code does not import")
+
+	// The code imports again: the next attempt succeeds.
+	if err := os.Remove(broken); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 60*time.Second, "a replacement to serve", func() bool {
+		return g.mustGet(t, "/", 200).body != first
+	})
+	noZombies(t)
+}
+
+// waitUntil polls cond until it holds, failing the test after timeout.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -68,6 +68,11 @@ type counters struct {
 
 func (p *Pool) countRestart(reason string) {
 	p.mu.Lock()
+	p.countRestartLocked(reason)
+	p.mu.Unlock()
+}
+
+func (p *Pool) countRestartLocked(reason string) {
 	if p.stats.restarts == nil {
 		p.stats.restarts = map[string]uint64{}
 	}
@@ -75,7 +80,6 @@ func (p *Pool) countRestart(reason string) {
 	if reason == "timeout" {
 		p.stats.timeouts++
 	}
-	p.mu.Unlock()
 }
 
 func (p *Pool) observeWait(d time.Duration) {

@@ -61,8 +61,13 @@ func (e *errStartup) Error() string {
 	return fmt.Sprintf("wsgi: the worker could not load %s:\n%s", e.module, strings.TrimRight(e.traceback, "\n"))
 }
 
-// spawn starts one worker and waits until it is ready or has failed.
-func (p *Pool) spawn(gen int) (*worker, error) {
+// errStartAborted is a start given up because another worker of the same
+// generation failed to start.
+var errStartAborted = errors.New("wsgi: worker start aborted")
+
+// spawn starts one worker and waits until it is ready or has failed. A
+// close of abort (nil: never) gives up the start, as the pool's Close does.
+func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
@@ -101,21 +106,24 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 	// not wait out an import: it kills the worker, which ends the read.
 	w.conn.SetDeadline(time.Now().Add(p.cfg.StartTimeout))
 	readDone := make(chan struct{})
-	var closed atomic.Bool
+	var stopped atomic.Pointer[error]
 	go func() {
 		select {
 		case <-p.closing:
-			closed.Store(true)
+			stopped.Store(&errPoolClosed)
+			proc.Kill()
+		case <-abort:
+			stopped.Store(&errStartAborted)
 			proc.Kill()
 		case <-readDone:
 		}
 	}()
 	typ, payload, err := w.readFrame()
 	close(readDone)
-	if closed.Load() {
+	if why := stopped.Load(); why != nil {
 		w.kill()
 		<-proc.Done()
-		return nil, errPoolClosed
+		return nil, *why
 	}
 	w.conn.SetDeadline(time.Time{})
 	switch {
