@@ -62,13 +62,15 @@
 //	    separated by NUL: status, name, value, name, value...
 //	'D' data: response body bytes.
 //	'E' end: the response is complete; the worker takes the next request.
+//	    Its payload is empty.
 //	'A' abort: the application failed. Payload: its traceback (UTF-8).
 //	    The worker takes the next request. Before any 'D' the client gets
 //	    a 500; after, its connection is cut so it cannot take a truncated
 //	    body for a whole one.
 //
-// A response is 'H' 'D'* 'E', or 'A' at any point. Anything else is a
-// protocol error: the request gets a 502 and the worker is replaced.
+// A response is 'H' 'D'* 'E', or 'A' at any point. Frames other than 'D'
+// are at most 16 MiB. Anything else is a protocol error: the request gets
+// a 502 and the worker is replaced.
 //
 // Worker health comes only from these frames, never from exit codes: an
 // application that calls os._exit(3) costs the request it held (502) and a

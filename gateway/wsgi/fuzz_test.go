@@ -2,6 +2,8 @@ package wsgi
 
 import (
 	"bytes"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/brick-server/brick/wire"
@@ -64,4 +66,189 @@ func FuzzRequestFrame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzFrameStream reads what a worker could send (its frames, arbitrary
+// bytes from a broken or hostile process) the way the handler does, with
+// the stream cut into reads of every size and a buffer of several sizes:
+// the response read must not depend on either, and must match a plain
+// decoder of the whole stream. split picks the read size (its low five
+// bits) and the buffer size (the rest).
+func FuzzFrameStream(f *testing.F) {
+	frame := func(typ byte, payload string) string {
+		return string(AppendFrameHeader(nil, typ, len(payload))) + payload
+	}
+	head, end := frame(FrameHead, "200 OK\x00Content-Type\x00text/plain"), frame(FrameEnd, "")
+	for _, s := range []string{
+		head + frame(FrameData, "hello") + end,
+		head + frame(FrameData, "hel") + frame(FrameData, "") + frame(FrameData, "lo") + end + head,
+		head + frame(FrameData, strings.Repeat("x", 100)) + end,
+		head + frame(FrameData, "partial") + frame(FrameAbort, "Traceback: boom"),
+		frame(FrameAbort, "Traceback: boom"),
+		head + frame(FrameEnd, "abc") + head + end,
+		head + frame(FrameData, "cut sh"),
+		head + frame('Z', "?") + end,
+		head + frame(FrameAbort, strings.Repeat("t", 50)),
+		frame(FrameHead, strings.Repeat("h", 50)) + end,
+		"H\xff\xff\xff\xff",
+		head + "D\xff\xff\xff\xffxx",
+	} {
+		f.Add([]byte(s), uint8(0))
+		f.Add([]byte(s), uint8(0x41))
+	}
+	f.Fuzz(func(t *testing.T, stream []byte, split uint8) {
+		const limit = 40
+		want := decodeStream(stream, limit)
+		bufSize := 1 + int(split>>5)*9
+		for _, n := range []int{len(stream) + 1, 1, int(split&31) + 1} {
+			src := &chunkReader{b: stream, n: n}
+			fr := newFrameReader(src, bufSize, limit)
+			got := readStream(&fr)
+			got.consumed = src.read - (fr.w - fr.r)
+			if want.end == "broken" && got.end == "broken" {
+				continue
+			}
+			if got != want {
+				t.Fatalf("reads of %d bytes, buffer of %d:\n got %+v\nwant %+v", n, bufSize, got, want)
+			}
+		}
+	})
+}
+
+// chunkReader returns at most n bytes per Read.
+type chunkReader struct {
+	b    []byte
+	n    int
+	read int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.b) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), c.n)], c.b)
+	c.b = c.b[k:]
+	c.read += k
+	return k, nil
+}
+
+// streamOutcome is what one response read from a worker amounts to.
+type streamOutcome struct {
+	head, body, abort string
+	end               string // "end", "abort" or "broken"
+	consumed          int    // bytes of the stream it took, when not broken
+}
+
+// readStream reads one response as Handler.relay and Handler.pump do: the
+// first frame whole; the rest frame by frame when it is all buffered, else
+// streamed.
+func readStream(fr *frameReader) (o streamOutcome) {
+	o.end = "broken"
+	typ, p, err := fr.readFrame()
+	switch {
+	case err != nil:
+		return o
+	case typ == FrameAbort:
+		o.abort, o.end = string(p), "abort"
+		return o
+	case typ != FrameHead:
+		return o
+	}
+	o.head = string(p)
+	if fr.buffered() {
+		for {
+			typ, p, err := fr.readFrame()
+			switch {
+			case err != nil:
+				return o
+			case typ == FrameData:
+				o.body += string(p)
+			case typ == FrameEnd:
+				o.end = "end"
+				return o
+			case typ == FrameAbort:
+				o.abort, o.end = string(p), "abort"
+				return o
+			default:
+				return o
+			}
+		}
+	}
+	for {
+		typ, n, err := fr.header()
+		if err != nil {
+			return o
+		}
+		switch typ {
+		case FrameData:
+			for left := int(n); left > 0; {
+				b, err := fr.chunk(left)
+				if err != nil {
+					return o
+				}
+				o.body += string(b)
+				left -= len(b)
+			}
+		case FrameEnd:
+			o.end = "end"
+			return o
+		case FrameAbort:
+			p, err := fr.payload(n)
+			if err != nil {
+				return o
+			}
+			o.abort, o.end = string(p), "abort"
+			return o
+		default:
+			return o
+		}
+	}
+}
+
+// decodeStream is the protocol as doc.go states it, decoded from the
+// whole stream at once: a head (or an abort), data frames, and an empty
+// end frame or an abort; control frames are at most limit bytes.
+func decodeStream(b []byte, limit uint32) (o streamOutcome) {
+	o.end = "broken"
+	off := 0
+	next := func() (byte, []byte, bool) {
+		if len(b)-off < FrameHeaderLen {
+			return 0, nil, false
+		}
+		typ, n := ParseFrameHeader(b[off:])
+		if uint64(len(b)-off-FrameHeaderLen) < uint64(n) || typ != FrameData && n > limit {
+			return 0, nil, false
+		}
+		p := b[off+FrameHeaderLen : off+FrameHeaderLen+int(n)]
+		off += FrameHeaderLen + int(n)
+		return typ, p, true
+	}
+	typ, p, ok := next()
+	switch {
+	case !ok:
+		return o
+	case typ == FrameAbort:
+		o.abort, o.end, o.consumed = string(p), "abort", off
+		return o
+	case typ != FrameHead:
+		return o
+	}
+	o.head = string(p)
+	for {
+		typ, p, ok := next()
+		switch {
+		case !ok:
+			return o
+		case typ == FrameData:
+			o.body += string(p)
+		case typ == FrameEnd && len(p) == 0:
+			o.end, o.consumed = "end", off
+			return o
+		case typ == FrameAbort:
+			o.abort, o.end, o.consumed = string(p), "abort", off
+			return o
+		default:
+			return o
+		}
+	}
 }

@@ -177,7 +177,7 @@ func (h *Handler) readBody(c *call, r *web.Request) (*os.File, int64, error) {
 // the worker before a byte goes to the client; a longer one is absorbed
 // by a pump goroutine into a spool while the client takes it at its pace.
 func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *call) error {
-	typ, payload, err := wk.readFrame()
+	typ, payload, err := wk.frames.readFrame()
 	if err != nil {
 		return h.broken(w, r, wk, err)
 	}
@@ -195,10 +195,10 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *cal
 		return h.broken(w, r, wk, err)
 	}
 
-	if wk.buffered() {
+	if wk.frames.buffered() {
 		c.out = c.out[:0]
 		for {
-			typ, payload, err := wk.readFrame()
+			typ, payload, err := wk.frames.readFrame()
 			if err != nil {
 				return h.broken(w, r, wk, err)
 			}
@@ -294,32 +294,26 @@ func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *ca
 // gives the worker back as soon as the response is complete.
 func (h *Handler) pump(wk *worker, s *spool, req string) {
 	for {
-		if err := wk.fill(FrameHeaderLen); err != nil {
+		typ, n, err := wk.frames.header()
+		if err != nil {
 			s.finish(h.pumpFailed(wk, req, err))
 			return
 		}
-		typ, n := ParseFrameHeader(wk.buf[wk.r:])
-		wk.r += FrameHeaderLen
 		switch typ {
 		case FrameData:
-			left := int(n)
-			for left > 0 {
-				if wk.r == wk.w {
-					wk.r, wk.w = 0, 0
-					if err := wk.fill(1); err != nil {
-						s.finish(h.pumpFailed(wk, req, err))
-						return
-					}
+			for left := int(n); left > 0; {
+				b, err := wk.frames.chunk(left)
+				if err != nil {
+					s.finish(h.pumpFailed(wk, req, err))
+					return
 				}
-				k := min(left, wk.w-wk.r)
-				if err := s.put(wk.buf[wk.r : wk.r+k]); err != nil {
+				if err := s.put(b); err != nil {
 					h.log.Error("wsgi: cannot spool a response", "err", err)
 					h.pool.discard(wk)
 					s.finish(spoolBroken)
 					return
 				}
-				wk.r += k
-				left -= k
+				left -= len(b)
 			}
 		case FrameEnd:
 			// The spool learns first, so that a cancel from the
@@ -328,8 +322,7 @@ func (h *Handler) pump(wk *worker, s *spool, req string) {
 			h.pool.finished(wk)
 			return
 		case FrameAbort:
-			wk.r -= FrameHeaderLen
-			_, payload, err := wk.readFrame()
+			payload, err := wk.frames.payload(n)
 			if err != nil {
 				s.finish(h.pumpFailed(wk, req, err))
 				return
@@ -341,9 +334,6 @@ func (h *Handler) pump(wk *worker, s *spool, req string) {
 		default:
 			s.finish(h.pumpFailed(wk, req, errProtocol(typ)))
 			return
-		}
-		if wk.r == wk.w {
-			wk.r, wk.w = 0, 0
 		}
 	}
 }

@@ -89,6 +89,7 @@ func (p *Pool) lendLocked(w *worker) {
 
 // finished is called after each response a worker completed.
 func (p *Pool) finished(w *worker) {
+	w.frames.shrink()
 	if n := w.served.Add(1); w.limit > 0 && n >= int64(w.limit) {
 		p.askRecycle(w, "max requests")
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"sync"
@@ -26,8 +25,7 @@ type worker struct {
 	gen   int // the pool generation (SIGHUP reload) it was started for
 	limit int // requests before it is recycled; 0: no limit
 
-	buf  []byte // frames read from the worker; buf[r:w] not yet consumed
-	r, w int
+	frames frameReader // what the worker sends, read from conn
 
 	// served counts completed requests; the memory watcher reads it too.
 	served atomic.Int64
@@ -73,7 +71,8 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
 	}
 	theirs := os.NewFile(uintptr(fds[1]), "wsgi-worker-peer")
-	w := &worker{pool: p, conn: newSock(fds[0]), gen: gen, buf: make([]byte, 64<<10)}
+	w := &worker{pool: p, conn: newSock(fds[0]), gen: gen}
+	w.frames = newFrameReader(w.conn, frameBufferSize, maxControlFrame)
 	mode := "singleprocess"
 	if p.cfg.Workers > 1 {
 		mode = "multiprocess"
@@ -118,7 +117,7 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 		case <-readDone:
 		}
 	}()
-	typ, payload, err := w.readFrame()
+	typ, payload, err := w.frames.readFrame()
 	close(readDone)
 	if why := stopped.Load(); why != nil {
 		w.kill()
@@ -227,83 +226,6 @@ func (w *worker) stop(grace time.Duration) {
 		w.proc.Kill()
 		<-w.proc.Done()
 	}
-}
-
-// fill reads more bytes from the worker, so that at least k unconsumed
-// bytes are buffered. The buffer grows for a head frame larger than it.
-func (w *worker) fill(k int) error {
-	if w.w-w.r >= k {
-		return nil
-	}
-	if w.r+k > len(w.buf) {
-		if k > len(w.buf) {
-			nb := make([]byte, max(k, 2*len(w.buf)))
-			copy(nb, w.buf[w.r:w.w])
-			w.buf = nb
-		} else {
-			copy(w.buf, w.buf[w.r:w.w])
-		}
-		w.w -= w.r
-		w.r = 0
-	}
-	for w.w-w.r < k {
-		n, err := w.conn.Read(w.buf[w.w:])
-		w.w += n
-		if err != nil {
-			if err == io.EOF && w.w-w.r < k {
-				return io.ErrUnexpectedEOF
-			}
-			if w.w-w.r < k {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// maxControlFrame bounds frames that are held whole: head, ready, fatal
-// and abort. Data frames stream through and have no bound.
-const maxControlFrame = 16 << 20
-
-// readFrame reads one whole frame. The payload is a view into w.buf, valid
-// until the next read.
-func (w *worker) readFrame() (typ byte, payload []byte, err error) {
-	if err := w.fill(FrameHeaderLen); err != nil {
-		return 0, nil, err
-	}
-	typ, n := ParseFrameHeader(w.buf[w.r:])
-	if n > maxControlFrame {
-		return 0, nil, fmt.Errorf("wsgi: %d-byte %q frame", n, typ)
-	}
-	if err := w.fill(FrameHeaderLen + int(n)); err != nil {
-		return 0, nil, err
-	}
-	start := w.r + FrameHeaderLen
-	w.r = start + int(n)
-	if w.r == w.w {
-		// All consumed: the next read starts at the front. The payload
-		// stays valid until then.
-		w.r, w.w = 0, 0
-	}
-	return typ, w.buf[start : start+int(n) : start+int(n)], nil
-}
-
-// buffered reports whether a whole response (up to its 'E' or 'A' frame)
-// is already in the read buffer, so the worker can be released before a
-// single byte is written to the client.
-func (w *worker) buffered() bool {
-	b := w.buf[w.r:w.w]
-	for len(b) >= FrameHeaderLen {
-		typ, n := ParseFrameHeader(b)
-		if uint64(len(b)) < FrameHeaderLen+uint64(n) {
-			return false
-		}
-		if typ == FrameEnd || typ == FrameAbort {
-			return true
-		}
-		b = b[FrameHeaderLen+int(n):]
-	}
-	return false
 }
 
 // send writes a request frame, with the body's descriptor when it is not
