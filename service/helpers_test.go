@@ -6,13 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/internal/testutil"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/service"
 )
@@ -21,12 +21,11 @@ import (
 // be a pyenv without it).
 const python = "/usr/bin/python3"
 
-// needFlask skips a test when Debian's Python with Flask is missing.
+// needFlask skips a test when Debian's Python with Flask is missing
+// (fails when testutil.RequireTools is set).
 func needFlask(t *testing.T) {
 	t.Helper()
-	if err := exec.Command(python, "-c", "import flask").Run(); err != nil {
-		t.Skipf("%s with Flask is needed: %v", python, err)
-	}
+	testutil.NeedPython(t, "flask")
 }
 
 // flaskApps is the WSGI gateway's test applications.

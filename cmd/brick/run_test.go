@@ -30,9 +30,7 @@ const python = "/usr/bin/python3"
 
 func needFlask(t *testing.T) {
 	t.Helper()
-	if err := exec.Command(python, "-c", "import flask").Run(); err != nil {
-		t.Skipf("%s with Flask is needed: %v", python, err)
-	}
+	testutil.NeedPython(t, "flask")
 }
 
 // versionApp is a WSGI application answering "$VERSION $pid". It imports
@@ -578,9 +576,7 @@ func deploy(t *testing.T, path string, content []byte) {
 // that fail (the binary at the path cannot start; the file does not
 // load) leave the old process serving.
 func TestUpgradeUnderLoad(t *testing.T) {
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("%s is needed: %v", python, err)
-	}
+	testutil.NeedPython(t)
 	// The new process is the old one's child; when the old one exits it
 	// is given to the nearest subreaper: this test, which can then wait
 	// for it and see its exit status.

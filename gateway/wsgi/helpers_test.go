@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/internal/testutil"
 	"github.com/brick-server/brick/server"
 )
 
@@ -37,12 +38,11 @@ var appsDir = func() string {
 	return d
 }()
 
-// needPython skips the test when the interpreter is missing.
+// needPython skips the test when the interpreter is missing (fails when
+// testutil.RequireTools is set).
 func needPython(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("%s is needed for the WSGI integration tests: %v", python, err)
-	}
+	testutil.NeedPython(t)
 }
 
 // logBuf collects the log of one gateway; it is written from many
