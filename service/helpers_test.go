@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/internal/testutil"
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/service"
 )
@@ -102,25 +102,13 @@ func load(t *testing.T, conf string, setup func(dir string)) *fixture {
 		t.Fatalf("Load: %v", err)
 	}
 	f.svc = svc
-	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
-	if err != nil {
-		svc.Close()
-		t.Fatal(err)
-	}
-	srv := &server.Server{Handler: svc.Handler(), Logger: log}
-	served := make(chan struct{})
-	go func() { srv.Serve(ln); close(served) }()
-	f.base = "http://" + ln.Addr().String()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-served
+	t.Cleanup(func() { // after the server's shutdown
 		svc.Close()
 		if t.Failed() {
 			t.Logf("service log:\n%s", f.log.String())
 		}
 	})
+	f.base = "http://" + loopback.Serve(t, &server.Server{Handler: svc.Handler(), Logger: log})
 	return f
 }
 
