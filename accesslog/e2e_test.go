@@ -2,11 +2,9 @@ package accesslog_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/accesslog"
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
 )
@@ -74,20 +73,7 @@ func app(t *testing.T) (web.Handler, int64) {
 
 func serve(t *testing.T, h web.Handler) string {
 	t.Helper()
-	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &server.Server{Handler: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
-	return ln.Addr().String()
+	return loopback.Serve(t, &server.Server{Handler: h})
 }
 
 // goaccessCombined is GoAccess's COMBINED log-format,

@@ -1,14 +1,11 @@
 package metrics_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
 	dto "github.com/prometheus/client_model/go"
@@ -19,20 +16,8 @@ import (
 // serve starts a real server with h on 127.0.0.1:0.
 func serve(t *testing.T, h web.Handler) (*server.Server, string) {
 	t.Helper()
-	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &server.Server{Handler: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
-	return srv, "http://" + ln.Addr().String()
+	srv := &server.Server{Handler: h}
+	return srv, "http://" + loopback.Serve(t, srv)
 }
 
 // scrape fetches url over the wire and parses it as the Prometheus text

@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/nethttp"
 	"github.com/brick-server/brick/server"
 )
@@ -62,28 +63,17 @@ func serve(t *testing.T, h http.Handler, f func(t *testing.T, s *testServer)) {
 			name = "goroutine"
 		}
 		t.Run(name, func(t *testing.T) {
-			ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			logs := new(logBuffer)
-			srv := &server.Server{
-				Handler:          nethttp.Handler(h),
-				Logger:           slog.New(slog.NewTextHandler(logs, nil)),
-				GoroutinePerConn: perConn,
-			}
-			done := make(chan error, 1)
-			go func() { done <- srv.Serve(ln) }()
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				defer cancel()
-				srv.Shutdown(ctx)
-				<-done
+			t.Cleanup(func() { // after the server's shutdown
 				if t.Failed() {
 					t.Logf("server log:\n%s", logs)
 				}
 			})
-			addr := ln.Addr().String()
+			addr := loopback.Serve(t, &server.Server{
+				Handler:          nethttp.Handler(h),
+				Logger:           slog.New(slog.NewTextHandler(logs, nil)),
+				GoroutinePerConn: perConn,
+			})
 			f(t, &testServer{addr: addr, url: "http://" + addr, logs: logs})
 		})
 	}

@@ -2,15 +2,14 @@ package router_test
 
 import (
 	"bufio"
-	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire"
@@ -66,23 +65,11 @@ func named(name string) web.Handler {
 // serve starts a real server with h on 127.0.0.1:0 and returns its address.
 func serve(t *testing.T, h web.Handler, cfg func(*server.Server)) string {
 	t.Helper()
-	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &server.Server{Handler: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := &server.Server{Handler: h}
 	if cfg != nil {
 		cfg(srv)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
-	return ln.Addr().String()
+	return loopback.Serve(t, srv)
 }
 
 // rawConn is a client connection speaking raw bytes.

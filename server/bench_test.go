@@ -3,12 +3,12 @@ package server_test
 import (
 	"bytes"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
 )
@@ -116,23 +116,5 @@ func (rc *rawClient) roundTrip(tb testing.TB, batch int) {
 
 func startHello(tb testing.TB, perConn bool) string {
 	tb.Helper()
-	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := &server.Server{
-		Handler:          helloHandler,
-		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-		GoroutinePerConn: perConn,
-	}
-	done := make(chan struct{})
-	go func() {
-		srv.Serve(ln)
-		close(done)
-	}()
-	tb.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	return ln.Addr().String()
+	return loopback.Serve(tb, &server.Server{Handler: helloHandler, GoroutinePerConn: perConn})
 }

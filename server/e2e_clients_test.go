@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/internal/testutil"
 	"github.com/brick-server/brick/server"
 )
 
@@ -115,13 +116,11 @@ func TestGoClient(t *testing.T) {
 	})
 }
 
-// command runs an external client, skipping when it is not installed.
+// command runs an external client, skipping (or failing, see
+// testutil.Need) when it is not installed.
 func command(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("%s not installed", name)
-	}
+	path := testutil.LookPath(t, name)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var stderr bytes.Buffer
@@ -136,9 +135,7 @@ func command(t *testing.T, name string, args ...string) string {
 
 // TestCurl runs curl against the server.
 func TestCurl(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not installed")
-	}
+	testutil.LookPath(t, "curl")
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small")
 	os.WriteFile(small, []byte("from a file"), 0o644)
@@ -194,9 +191,7 @@ func TestCurl(t *testing.T) {
 // TestPython runs Python's http.client against the server: keep-alive,
 // a POST and a chunked response.
 func TestPython(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
+	testutil.LookPath(t, "python3")
 	const script = `
 import http.client, sys
 c = http.client.HTTPConnection(sys.argv[1], timeout=10)

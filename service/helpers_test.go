@@ -2,17 +2,17 @@ package service_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/internal/testutil"
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/service"
 )
@@ -21,12 +21,11 @@ import (
 // be a pyenv without it).
 const python = "/usr/bin/python3"
 
-// needFlask skips a test when Debian's Python with Flask is missing.
+// needFlask skips a test when Debian's Python with Flask is missing
+// (fails when testutil.RequireTools is set).
 func needFlask(t *testing.T) {
 	t.Helper()
-	if err := exec.Command(python, "-c", "import flask").Run(); err != nil {
-		t.Skipf("%s with Flask is needed: %v", python, err)
-	}
+	testutil.NeedPython(t, "flask")
 }
 
 // flaskApps is the WSGI gateway's test applications.
@@ -103,25 +102,13 @@ func load(t *testing.T, conf string, setup func(dir string)) *fixture {
 		t.Fatalf("Load: %v", err)
 	}
 	f.svc = svc
-	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
-	if err != nil {
-		svc.Close()
-		t.Fatal(err)
-	}
-	srv := &server.Server{Handler: svc.Handler(), Logger: log}
-	served := make(chan struct{})
-	go func() { srv.Serve(ln); close(served) }()
-	f.base = "http://" + ln.Addr().String()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-served
+	t.Cleanup(func() { // after the server's shutdown
 		svc.Close()
 		if t.Failed() {
 			t.Logf("service log:\n%s", f.log.String())
 		}
 	})
+	f.base = "http://" + loopback.Serve(t, &server.Server{Handler: svc.Handler(), Logger: log})
 	return f
 }
 

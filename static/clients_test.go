@@ -9,14 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brick-server/brick/internal/testutil"
 )
 
 // TestCurl uses curl as a real client: --range, -z (If-Modified-Since from
 // a date and from a local file's time), --compressed and a redirect.
 func TestCurl(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl not installed (scripts/test installs it)")
-	}
+	testutil.LookPath(t, "curl")
 	s := newSite(t)
 	addr, _ := serve(t, defaults(s), false)
 	base := "http://" + addr
@@ -64,15 +64,10 @@ func TestCurl(t *testing.T) {
 	}
 }
 
-// chromium returns the path of a headless browser, or skips.
+// chromium returns the path of a headless browser, or skips (fails when
+// testutil.RequireTools is set).
 func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("chromium not installed (scripts/test installs it)")
-	return ""
+	return testutil.LookPath(t, "chromium", "chromium-browser", "google-chrome")
 }
 
 func runChromium(t *testing.T, args ...string) []byte {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/static"
 )
@@ -138,17 +139,8 @@ func serve(t *testing.T, cfg static.Config, perConn bool) (addr string, log *syn
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &server.Server{Handler: fs, Logger: cfg.Logger, GoroutinePerConn: perConn}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		srv.Close()
-		fs.Close()
-	})
-	return ln.Addr().String(), log
+	t.Cleanup(func() { fs.Close() }) // after the server's shutdown
+	return loopback.Serve(t, &server.Server{Handler: fs, Logger: cfg.Logger, GoroutinePerConn: perConn}), log
 }
 
 // modes runs f with both connection models: the epoll loops (sendfile(2)

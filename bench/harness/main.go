@@ -185,15 +185,17 @@ func newHarness(out, only string) (*harness, error) {
 		}
 	}
 	for _, b := range []struct{ name, pkg string }{
-		{"brick-bench", "./bench/servers/brick"},
-		{"nethttp-bench", "./bench/servers/nethttp"},
-		{"fasthttp-bench", "./bench/servers/fasthttp"},
-		{"idleclient", "./bench/idleclient"},
+		{"brick-bench", "./servers/brick"},
+		{"nethttp-bench", "./servers/nethttp"},
+		{"fasthttp-bench", "./servers/fasthttp"},
+		{"idleclient", "./idleclient"},
 	} {
+		// bench/ is a module of its own, so that the peers' modules stay
+		// out of Brick's go.mod.
 		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, b.name), b.pkg)
-		cmd.Dir = root
+		cmd.Dir = filepath.Join(root, "bench")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+			return nil, fmt.Errorf("go build bench/%s: %v\n%s", strings.TrimPrefix(b.pkg, "./"), err, out)
 		}
 	}
 	h.servers = allServers(tmp)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -30,14 +29,12 @@ type row struct {
 	rssAfter  int64
 }
 
-const basePort = 18080
-
 func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (row, error) {
-	port := basePort
-	if sc.file != "" || sc.app != "" {
-		// A free port: the machine is shared, and a server left on the
-		// base port by another run would answer in place of this one.
-		port = freePort()
+	// A free port: the machine is shared, and a server left on a fixed
+	// port by another run would answer in place of this one.
+	port, err := freePort()
+	if err != nil {
+		return row{}, err
 	}
 	nofile := 4096
 	if sc.idleConns > 0 {
@@ -65,6 +62,11 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 		return row{}, err
 	}
 	pid := cmd.Process.Pid
+	// The port was free a moment ago; another process may have taken it
+	// since, alone or beside the server (SO_REUSEPORT shares a port).
+	if err := heldBy(port, pid); err != nil {
+		return row{}, fmt.Errorf("%s: %w", spec.name, err)
+	}
 	if sc.app != "" && !sc.smoke {
 		waitSettled(pid, 15*time.Second)
 	}
@@ -255,16 +257,6 @@ func pinnedClient(cmd *exec.Cmd, nofile int) *exec.Cmd {
 	script := fmt.Sprintf(`ulimit -n %d 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec taskset -c 1 "$@"`, nofile)
 	c := exec.CommandContext(context.Background(), "sh", append([]string{"-c", script, "sh"}, cmd.Args...)...)
 	return c
-}
-
-// freePort returns a loopback port nothing listens on, or basePort.
-func freePort() int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return basePort
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // tailBuffer keeps the last few KiB written to it.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/brick-server/brick/internal/testutil"
 )
 
 // TestSmoke runs `bench/run smoke`: every server, every scenario, briefly,
@@ -16,24 +18,30 @@ func TestSmoke(t *testing.T) {
 		t.Skip("starts every peer server")
 	}
 	for _, tool := range []string{"wrk", "taskset"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (scripts/test installs it)", tool)
-		}
+		testutil.LookPath(t, tool)
 	}
+	t.Setenv("PATH", os.Getenv("PATH")+":/usr/sbin") // Debian's nginx
+	testutil.LookPath(t, "nginx")
+	// The harness runs without these, leaving their rows out.
+	_, err := exec.LookPath("caddy")
+	caddy := testutil.Want(t, "caddy", err)
+	uwsgi := testutil.Want(t, "uwsgi with its python3 plugin and "+python, uwsgiMissing())
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(root, "bench", "run"), "smoke")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/sbin")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("bench/run smoke: %v\n%s", err, out)
 	}
 	wants := []string{"### plaintext", "### pipelined", "### idle", "### static-1k", "### static-1m", "| nginx-nopush |",
 		"| brick |", "| brick-nethttp |", "| fasthttp |", "| nginx |", "| net/http |"}
-	if uwsgiInstalled() {
+	if caddy {
+		wants = append(wants, "| caddy |")
+	}
+	if uwsgi {
 		wants = append(wants, "### wsgi-bare-1w", "| uwsgi |")
 	}
 	for _, want := range wants {

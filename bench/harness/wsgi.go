@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,11 +28,14 @@ var wsgiApps = map[string]string{
 const uwsgiPlugin = "/usr/lib/uwsgi/plugins/python3_plugin.so"
 
 // uwsgiInstalled says whether uWSGI can run a Python application here.
-func uwsgiInstalled() bool {
+func uwsgiInstalled() bool { return uwsgiMissing() == nil }
+
+// uwsgiMissing says what of uwsgiInstalled's needs is missing, or nil.
+func uwsgiMissing() error {
 	_, err := exec.LookPath("uwsgi")
 	_, err2 := os.Stat(uwsgiPlugin)
 	_, err3 := os.Stat(python)
-	return err == nil && err2 == nil && err3 == nil
+	return errors.Join(err, err2, err3)
 }
 
 // pythonHas says whether /usr/bin/python3 can import module.

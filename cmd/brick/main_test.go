@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/brick-server/brick/internal/testutil"
 )
 
 // brickBin is the real binary, built once for all tests.
@@ -328,10 +330,7 @@ var wsgiApps = filepath.Join("..", "..", "gateway", "wsgi", "testdata", "apps")
 // SIGTERM stops brick with its Python workers; an application that does
 // not import stops brick at once, with Python's traceback.
 func TestWSGI(t *testing.T) {
-	const python = "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("%s is needed: %v", python, err)
-	}
+	python := testutil.NeedPython(t)
 	apps, err := filepath.Abs(wsgiApps)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/internal/testutil"
+	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 )
 
@@ -37,12 +39,11 @@ var appsDir = func() string {
 	return d
 }()
 
-// needPython skips the test when the interpreter is missing.
+// needPython skips the test when the interpreter is missing (fails when
+// testutil.RequireTools is set).
 func needPython(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(python); err != nil {
-		t.Skipf("%s is needed for the WSGI integration tests: %v", python, err)
-	}
+	testutil.NeedPython(t)
 }
 
 // logBuf collects the log of one gateway; it is written from many
@@ -138,24 +139,17 @@ func startGateway(t *testing.T, cfg wsgi.Config) *gateway {
 		pool.Close()
 		t.Fatal(err)
 	}
-	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
-	if err != nil {
-		pool.Close()
-		t.Fatal(err)
-	}
-	srv := &server.Server{Handler: h, Logger: log}
-	go srv.Serve(ln)
-	g := &gateway{pool: pool, srv: srv, addr: ln.Addr().String(), log: lb,
-		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}}}
-	g.url = "http://" + g.addr
-	t.Cleanup(func() {
-		g.client.CloseIdleConnections()
-		srv.Close()
+	t.Cleanup(func() { // after the server's shutdown
 		pool.Close()
 		if t.Failed() {
 			t.Logf("gateway log (%s):\n%s", cfg.App, lb)
 		}
 	})
+	srv := &server.Server{Handler: h, Logger: log}
+	g := &gateway{pool: pool, srv: srv, addr: loopback.Serve(t, srv), log: lb,
+		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}}}
+	g.url = "http://" + g.addr
+	t.Cleanup(g.client.CloseIdleConnections) // before it, so that it need not wait for them
 	return g
 }
 
