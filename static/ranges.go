@@ -25,7 +25,8 @@ const maxRanges = 32
 // ranges; empty means 416.
 func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 	unit, set, ok := bytes.Cut(v, []byte("="))
-	if !ok || string(bytes.TrimSpace(unit)) != "bytes" {
+	// Range units are case-insensitive (RFC 9110 §14.1).
+	if !ok || !wire.EqualFold(trimOWS(unit), "bytes") {
 		return nil, true
 	}
 	var total int64
@@ -37,7 +38,7 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 		} else {
 			spec, set = set, nil
 		}
-		spec = bytes.TrimSpace(spec)
+		spec = trimOWS(spec)
 		if len(spec) == 0 {
 			continue // empty list elements are allowed (RFC 9110 §5.6.1)
 		}
@@ -78,15 +79,17 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 			}
 			br = byteRange{a, end - a + 1}
 		}
+		if br.length > size-total {
+			// Overlapping ranges asking for more than the file: serve it
+			// whole rather than amplify (RFC 9110 §14.2 allows ignoring).
+			// One range is never more than the file, and checked as it
+			// grows the total cannot overflow.
+			return nil, true
+		}
 		total += br.length
 		ranges = append(ranges, br)
 	}
 	if n == 0 {
-		return nil, true
-	}
-	if total > size && len(ranges) > 1 {
-		// Overlapping ranges asking for more than the file: serve it
-		// whole rather than amplify (RFC 9110 §14.2 allows ignoring).
 		return nil, true
 	}
 	return ranges, false

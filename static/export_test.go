@@ -1,0 +1,32 @@
+package static
+
+import "time"
+
+// SetTestHooks shortens how long s trusts a cached file and counts what it
+// reads into the cache and compresses there.
+func SetTestHooks(s *FileServer, revalidate time.Duration, onRead func(name string), onCompress func(name, coding string)) {
+	s.revalidate = revalidate
+	s.onRead = onRead
+	s.onCompress = onCompress
+}
+
+// CacheUse returns the bytes s's cache counts against its limit and the
+// bytes its entries actually hold, compressed copies included.
+func CacheUse(s *FileServer) (counted, held int64) {
+	s.cache.mu.RLock()
+	defer s.cache.mu.RUnlock()
+	for _, e := range s.cache.m {
+		held += int64(len(e.data))
+		e.mu.Lock()
+		for _, v := range e.encoded {
+			if v != nil {
+				held += int64(len(v.data))
+			}
+		}
+		e.mu.Unlock()
+	}
+	return s.cache.bytes, held
+}
+
+// Cached reports whether the file for request path key is in s's cache.
+func Cached(s *FileServer, key string) bool { return s.cache.get(key) != nil }
