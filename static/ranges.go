@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"math"
 	"strconv"
 
 	"github.com/brick-server/brick/wire"
@@ -52,7 +53,7 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 		var br byteRange
 		if len(first) == 0 {
 			// suffix-range: the last N bytes.
-			k, ok := wire.ParseDecimal(last)
+			k, ok := parsePos(last)
 			if !ok {
 				return nil, true
 			}
@@ -62,14 +63,14 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 			k = min(k, size)
 			br = byteRange{size - k, k}
 		} else {
-			a, ok := wire.ParseDecimal(first)
+			a, ok := parsePos(first)
 			if !ok {
 				return nil, true
 			}
 			end := size - 1
 			if len(last) > 0 {
-				b, ok := wire.ParseDecimal(last)
-				if !ok || b < a {
+				b, ok := parsePos(last)
+				if !ok || lessDecimal(last, first) {
 					return nil, true // invalid: the field is ignored
 				}
 				end = min(b, size-1)
@@ -93,6 +94,38 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 		return nil, true
 	}
 	return ranges, false
+}
+
+// parsePos reads a position or length of a range: one or more digits.
+// A value past math.MaxInt64 is kept as math.MaxInt64: it is past the end
+// of any file, so "0-99999999999999999999" still means the whole file as
+// RFC 9110 §14.1.1 says, instead of a syntax error.
+func parsePos(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if d := int64(c - '0'); n > (math.MaxInt64-d)/10 {
+			n = math.MaxInt64
+		} else {
+			n = n*10 + d
+		}
+	}
+	return n, true
+}
+
+// lessDecimal reports whether the digit string a is numerically less than
+// b, at any length: parsePos saturates, this does not.
+func lessDecimal(a, b []byte) bool {
+	a, b = bytes.TrimLeft(a, "0"), bytes.TrimLeft(b, "0")
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return bytes.Compare(a, b) < 0
 }
 
 // contentRange is a Content-Range value for r of a size-byte file.
