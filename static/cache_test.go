@@ -38,7 +38,7 @@ func (c *counter) get(key string) int {
 }
 
 // serveFS serves fs on a loopback port until the test ends.
-func serveFS(t *testing.T, fs *static.FileServer) string {
+func serveFS(t testing.TB, fs *static.FileServer) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -2,10 +2,13 @@ package static
 
 import "time"
 
-// SetTestHooks shortens how long s trusts a cached file and counts what it
-// reads into the cache and compresses there.
+// SetTestHooks shortens how long s trusts a cached file (unless
+// revalidate is 0) and counts what it reads into the cache and compresses
+// there.
 func SetTestHooks(s *FileServer, revalidate time.Duration, onRead func(name string), onCompress func(name, coding string)) {
-	s.revalidate = revalidate
+	if revalidate > 0 {
+		s.revalidate = revalidate
+	}
 	s.onRead = onRead
 	s.onCompress = onCompress
 }

@@ -52,6 +52,35 @@ func TestParseRange(t *testing.T) {
 	}
 }
 
+// TestParseRangeExtremes covers sizes and positions near the int64 limit:
+// findings of FuzzParseRange.
+func TestParseRangeExtremes(t *testing.T) {
+	const huge = "99999999999999999999" // past int64
+	tests := []struct {
+		name   string
+		v      string
+		size   int64
+		want   []byteRange
+		ignore bool
+	}{
+		{"total overflows int64", "bytes=0-,0-,0-,0-", 1<<62 + 1, nil, true},
+		{"last-pos past int64", "bytes=0-" + huge, 1000, []byteRange{{0, 1000}}, false},
+		{"first-pos past int64", "bytes=" + huge + "-", 1000, nil, false},
+		{"suffix past int64", "bytes=-" + huge, 1000, []byteRange{{0, 1000}}, false},
+		{"both past int64, reversed", "bytes=" + huge + "-" + huge[1:] + "8", 1000, nil, true},
+		{"both past int64, in order", "bytes=" + huge + "-" + huge + "9", 1000, nil, false},
+		{"empty file", "bytes=0-", 0, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ignore := parseRange([]byte(tc.v), tc.size)
+			if ignore != tc.ignore || len(got) != len(tc.want) || len(got) > 0 && got[0] != tc.want[0] {
+				t.Fatalf("parseRange(%q, %d) = %v, %v; want %v, %v", tc.v, tc.size, got, ignore, tc.want, tc.ignore)
+			}
+		})
+	}
+}
+
 func manyRanges(n int) string {
 	s := ""
 	for i := range n {
