@@ -26,7 +26,7 @@ func FuzzParseRange(f *testing.F) {
 		if size < 0 {
 			size = -(size + 1)
 		}
-		got, ignore := parseRange([]byte(v), size)
+		got, ignore := parseRange(nil, []byte(v), size)
 		if ignore && got != nil {
 			t.Fatalf("parseRange(%q, %d) ignores the field but returns %v", v, size, got)
 		}
@@ -48,7 +48,7 @@ func FuzzParseRange(f *testing.F) {
 		}
 		if unit, set, ok := strings.Cut(v, "="); ok {
 			for _, u := range []string{strings.ToUpper(unit), strings.ToLower(unit)} {
-				if g, i := parseRange([]byte(u+"="+set), size); i != ignore || !equalRanges(g, got) {
+				if g, i := parseRange(nil, []byte(u+"="+set), size); i != ignore || !equalRanges(g, got) {
 					t.Fatalf("range unit %q read differently from %q", u, unit)
 				}
 			}

@@ -39,7 +39,7 @@ func TestParseRange(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ignore := parseRange([]byte(tc.v), size)
+			got, ignore := parseRange(nil, []byte(tc.v), size)
 			if ignore != tc.ignore || len(got) != len(tc.want) {
 				t.Fatalf("parseRange(%q) = %v, %v; want %v, %v", tc.v, got, ignore, tc.want, tc.ignore)
 			}
@@ -73,7 +73,7 @@ func TestParseRangeExtremes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ignore := parseRange([]byte(tc.v), tc.size)
+			got, ignore := parseRange(nil, []byte(tc.v), tc.size)
 			if ignore != tc.ignore || len(got) != len(tc.want) || len(got) > 0 && got[0] != tc.want[0] {
 				t.Fatalf("parseRange(%q, %d) = %v, %v; want %v, %v", tc.v, tc.size, got, ignore, tc.want, tc.ignore)
 			}

@@ -23,8 +23,10 @@ const maxRanges = 32
 // of size bytes. ignore is true when the field should be ignored (another
 // unit, bad syntax, too many ranges, or ranges together larger than the
 // file): the whole file is served. Otherwise ranges holds the satisfiable
-// ranges; empty means 416.
-func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
+// ranges, appended to dst (a caller's array keeps one range off the heap);
+// empty means 416.
+func parseRange(dst []byteRange, v []byte, size int64) (ranges []byteRange, ignore bool) {
+	ranges = dst
 	unit, set, ok := bytes.Cut(v, []byte("="))
 	// Range units are case-insensitive (RFC 9110 §14.1).
 	if !ok || !wire.EqualFold(trimOWS(unit), "bytes") {
@@ -128,16 +130,15 @@ func lessDecimal(a, b []byte) bool {
 	return bytes.Compare(a, b) < 0
 }
 
-// contentRange is a Content-Range value for r of a size-byte file.
-func contentRange(r byteRange, size int64) string {
-	b := make([]byte, 0, 64)
+// appendContentRange appends a Content-Range value for r of a size-byte
+// file to b.
+func appendContentRange(b []byte, r byteRange, size int64) []byte {
 	b = append(b, "bytes "...)
 	b = strconv.AppendInt(b, r.start, 10)
 	b = append(b, '-')
 	b = strconv.AppendInt(b, r.start+r.length-1, 10)
 	b = append(b, '/')
-	b = strconv.AppendInt(b, size, 10)
-	return string(b)
+	return strconv.AppendInt(b, size, 10)
 }
 
 // multipart lays out a multipart/byteranges body (RFC 9110 §14.6): the
@@ -154,7 +155,7 @@ func newMultipart(ranges []byteRange, size int64, ctype string) *multipart {
 	rand.Read(rnd[:])
 	m := &multipart{boundary: hex.EncodeToString(rnd[:])}
 	for i, r := range ranges {
-		h := "\r\n--" + m.boundary + "\r\nContent-Type: " + ctype + "\r\nContent-Range: " + contentRange(r, size) + "\r\n\r\n"
+		h := "\r\n--" + m.boundary + "\r\nContent-Type: " + ctype + "\r\nContent-Range: " + string(appendContentRange(nil, r, size)) + "\r\n\r\n"
 		if i == 0 {
 			h = h[2:] // the body starts with the first delimiter
 		}

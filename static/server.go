@@ -290,7 +290,8 @@ func (s *FileServer) send(w web.ResponseWriter, r *web.Request, e *entry, v *rep
 	}
 	if string(r.Method) == "GET" && v.coding == "" {
 		if rv := r.Header.Get("Range"); rv != nil && ifRangeHolds(r, v.etag, e.mod) {
-			ranges, ignore := parseRange(rv, v.size)
+			var buf [4]byteRange
+			ranges, ignore := parseRange(buf[:0], rv, v.size)
 			if !ignore {
 				return s.sendRanges(w, e, v, ranges)
 			}
@@ -314,8 +315,9 @@ func (s *FileServer) sendRanges(w web.ResponseWriter, e *entry, v *rep, ranges [
 	}
 	if len(ranges) == 1 {
 		br := ranges[0]
-		h.Add("Content-Range", contentRange(br, v.size))
-		h.Add("Content-Length", strconv.FormatInt(br.length, 10))
+		var b [64]byte
+		h.AddBytes([]byte("Content-Range"), appendContentRange(b[:0], br, v.size))
+		h.AddBytes([]byte("Content-Length"), strconv.AppendInt(b[:0], br.length, 10))
 		w.WriteHeader(206)
 		return writeBody(w, v, br.start, br.length)
 	}
