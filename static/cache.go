@@ -59,11 +59,10 @@ type entry struct {
 	// cost is the bytes the entry holds, identity and encoded copies;
 	// guarded by the cache's mutex.
 	cost int64
-	// encoded holds, per coding, the precompressed sibling or the data
-	// compressed on first request; a nil value means the coding is not
-	// worth offering.
-	mu      sync.Mutex
-	encoded map[string]*rep
+	// encoded holds, per coding (the index in codings), the precompressed
+	// sibling or the data compressed on first request, or notWorth; nil
+	// until known. Atomic, so a hit takes no lock.
+	encoded [len(codings)]atomic.Pointer[rep]
 	vary    bool // the response varies with Accept-Encoding
 }
 
@@ -165,37 +164,25 @@ func (c *cache) evict(keep *entry) {
 // footprint is the bytes e holds: identity data and encoded copies.
 func (e *entry) footprint() int64 {
 	n := int64(len(e.data))
-	e.mu.Lock()
-	for _, v := range e.encoded {
-		if v != nil {
+	for i := range e.encoded {
+		if v := e.encoded[i].Load(); v != nil {
 			n += int64(len(v.data))
 		}
 	}
-	e.mu.Unlock()
 	return n
 }
 
-// addEncoded records v as e's copy in v.coding unless one was recorded
+// notWorth marks a coding that does not make a cached file smaller.
+var notWorth = new(rep)
+
+// addEncoded records v as e's copy in coding i unless one was recorded
 // meanwhile (two requests compressing at once); it returns the copy kept
 // and whether it is v.
-func (e *entry) addEncoded(coding string, v *rep) (*rep, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if old, ok := e.encoded[coding]; ok {
-		return old, false
+func (e *entry) addEncoded(i int, v *rep) (*rep, bool) {
+	if e.encoded[i].CompareAndSwap(nil, v) {
+		return v, true
 	}
-	if e.encoded == nil {
-		e.encoded = make(map[string]*rep)
-	}
-	e.encoded[coding] = v
-	return v, true
-}
-
-func (e *entry) getEncoded(coding string) (*rep, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	v, ok := e.encoded[coding]
-	return v, ok
+	return e.encoded[i].Load(), false
 }
 
 // cached returns the fresh cache entry for key, or nil.
@@ -293,7 +280,7 @@ func (s *FileServer) loadSiblings(e *entry) {
 			b := make([]byte, fi.Size())
 			if _, err := io.ReadFull(f, b); err == nil {
 				s.readHook(name)
-				e.addEncoded(c.name, newRep(b, encodedETag(makeETag(fi.Size(), fi.ModTime()), c.name), c.name))
+				e.addEncoded(i, newRep(b, encodedETag(makeETag(fi.Size(), fi.ModTime()), c.name), c.name))
 				e.vary = true
 			}
 		}
@@ -319,12 +306,12 @@ func (s *FileServer) chooseCached(r *web.Request, key string, e *entry) *rep {
 	if !e.vary || !r.Header.Has("Accept-Encoding") || r.Header.Has("Range") {
 		return &e.identity
 	}
-	for _, c := range codings {
+	for i, c := range codings {
 		if !acceptsEncoding(&r.Header, c.name) {
 			continue
 		}
-		if v, ok := e.getEncoded(c.name); ok {
-			if v != nil {
+		if v := e.encoded[i].Load(); v != nil {
+			if v != notWorth {
 				return v
 			}
 			continue
@@ -337,14 +324,14 @@ func (s *FileServer) chooseCached(r *web.Request, key string, e *entry) *rep {
 			s.onCompress(e.name, c.name)
 		}
 		if err != nil || len(b) >= len(e.data) {
-			e.addEncoded(c.name, nil) // not worth it
+			e.addEncoded(i, notWorth)
 			continue
 		}
-		v, added := e.addEncoded(c.name, newRep(b, encodedETag(e.etag, c.name), c.name))
+		v, added := e.addEncoded(i, newRep(b, encodedETag(e.etag, c.name), c.name))
 		if added {
 			s.cache.grow(key, e, v.size)
 		}
-		if v != nil {
+		if v != notWorth {
 			return v
 		}
 	}

@@ -3,8 +3,10 @@ package static_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,5 +193,60 @@ func TestCacheLimitCountsCompressedCopies(t *testing.T) {
 	}
 	if !static.Cached(fs, fmt.Sprintf("/f%02d.txt", files-1)) {
 		t.Errorf("the file asked for last is not cached: a full cache must evict, not refuse")
+	}
+}
+
+// TestCacheLimitConcurrent has several clients fill, grow and evict the
+// cache at once (run it with -race): the count stays exact and within the
+// limit.
+func TestCacheLimitConcurrent(t *testing.T) {
+	root := t.TempDir()
+	css := bytes.Repeat([]byte("body { color: #123456; margin: 0 auto; }\n"), 200)
+	const files = 16
+	for i := range files {
+		if err := os.WriteFile(filepath.Join(root, fmt.Sprintf("f%02d.css", i)), css, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const limit = 24 << 10
+	cfg := static.Defaults(root)
+	cfg.CacheTotal = limit
+	fs, err := static.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	static.SetTestHooks(fs, 5*time.Millisecond, nil, nil)
+	addr := serveFS(t, fs)
+	var wg sync.WaitGroup
+	for c := range 4 {
+		wg.Go(func() {
+			client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+			defer client.CloseIdleConnections()
+			for i := range 40 {
+				ae := [...]string{"br", "gzip", "identity"}[(c+i)%3]
+				target := fmt.Sprintf("/f%02d.css", (c*7+i)%files)
+				req, _ := http.NewRequest("GET", "http://"+addr+target, nil)
+				req.Header.Set("Accept-Encoding", ae)
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				want := "identity"
+				if c := resp.Header.Get("Content-Encoding"); c != "" {
+					want = c
+				}
+				if err != nil || resp.StatusCode != 200 || want != ae || ae == "identity" && !bytes.Equal(body, css) {
+					t.Errorf("GET %s (%s) = %d, %q, %d bytes, %v", target, ae, resp.StatusCode, want, len(body), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if counted, held := static.CacheUse(fs); held > limit || counted != held {
+		t.Errorf("cache holds %d bytes and counts %d, limit %d", held, counted, limit)
 	}
 }

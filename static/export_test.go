@@ -20,13 +20,11 @@ func CacheUse(s *FileServer) (counted, held int64) {
 	defer s.cache.mu.RUnlock()
 	for _, e := range s.cache.m {
 		held += int64(len(e.data))
-		e.mu.Lock()
-		for _, v := range e.encoded {
-			if v != nil {
+		for i := range e.encoded {
+			if v := e.encoded[i].Load(); v != nil {
 				held += int64(len(v.data))
 			}
 		}
-		e.mu.Unlock()
 	}
 	return s.cache.bytes, held
 }
