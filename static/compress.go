@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/andybalholm/brotli"
+	"github.com/brick-server/brick/wire"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -60,3 +61,128 @@ func compressBytes(b []byte, coding string) ([]byte, error) {
 // writerOnly hides every method but Write, so io.Copy cannot pick a
 // ReaderFrom of the destination that would bypass the compressor.
 type writerOnly struct{ io.Writer }
+
+// acceptsEncoding reports whether the request's Accept-Encoding fields,
+// taken together as one list (RFC 9110 §5.3), accept coding with a
+// non-zero weight (§12.5.3): the element naming the coding decides, and
+// "*" decides only for a coding not named. Names and the "q" parameter
+// are case-insensitive. An element that is not a token with an optional
+// valid weight is ignored, so a malformed element accepts nothing.
+func acceptsEncoding(h *wire.Header, coding string) bool {
+	star, starSeen := false, false
+	for _, f := range h.Fields() {
+		if !wire.EqualFold(f.Name, "Accept-Encoding") {
+			continue
+		}
+		for v := f.Value; len(v) > 0; {
+			var elem []byte
+			elem, v = nextElement(v)
+			name, accepted, ok := codingWeight(elem)
+			switch {
+			case !ok:
+			case wire.EqualFold(name, coding):
+				return accepted
+			case !starSeen && string(name) == "*":
+				star, starSeen = accepted, true
+			}
+		}
+	}
+	return star
+}
+
+// nextElement splits a list field value (RFC 9110 §5.6.1) at its first
+// comma outside a quoted-string, returning the element with OWS trimmed
+// and the rest after the comma.
+func nextElement(v []byte) (elem, rest []byte) {
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case quoted && c == '\\':
+			i++ // quoted-pair
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == ',':
+			return trimOWS(v[:i]), v[i+1:]
+		}
+	}
+	return trimOWS(v), nil
+}
+
+// codingWeight reads one Accept-Encoding element: a coding name (or "*")
+// and whether its weight is non-zero (a missing weight is 1). ok is false
+// for an empty or malformed element. Parameters other than q are
+// skipped.
+func codingWeight(elem []byte) (name []byte, accepted, ok bool) {
+	name, params := cutParam(elem)
+	if !wire.IsToken(name) {
+		return nil, false, false
+	}
+	accepted = true
+	for len(params) > 0 {
+		var p []byte
+		p, params = cutParam(params)
+		k, val, found := bytes.Cut(p, []byte("="))
+		if !found || !wire.EqualFold(trimOWS(k), "q") {
+			continue
+		}
+		nonzero, valid := parseQValue(trimOWS(val))
+		if !valid {
+			return nil, false, false
+		}
+		accepted = nonzero
+	}
+	return name, accepted, true
+}
+
+// cutParam splits v at its first ';' outside a quoted-string, OWS
+// trimmed on both sides.
+func cutParam(v []byte) (head, rest []byte) {
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case !quoted && c == ';':
+			return trimOWS(v[:i]), trimOWS(v[i+1:])
+		}
+	}
+	return trimOWS(v), nil
+}
+
+// parseQValue reads a qvalue (RFC 9110 §12.4.2): "0" [ "." 0*3DIGIT ] or
+// "1" [ "." 0*3("0") ]. nonzero reports a weight above zero.
+func parseQValue(v []byte) (nonzero, ok bool) {
+	if len(v) == 0 || (v[0] != '0' && v[0] != '1') {
+		return false, false
+	}
+	frac := v[1:]
+	if len(frac) > 0 {
+		if frac[0] != '.' || len(frac) > 4 {
+			return false, false
+		}
+		frac = frac[1:]
+	}
+	for _, c := range frac {
+		if c < '0' || c > '9' || v[0] == '1' && c != '0' {
+			return false, false
+		}
+		if c != '0' {
+			nonzero = true
+		}
+	}
+	return nonzero || v[0] == '1', true
+}
+
+// trimOWS removes optional whitespace (SP and HTAB, RFC 9110 §5.6.3) from
+// both ends of b.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}

@@ -31,49 +31,107 @@ func encodedETag(etag, coding string) string {
 
 const httpTime = "Mon, 02 Jan 2006 15:04:05 GMT"
 
+// rfc850Time is the obsolete RFC 850 form of an HTTP-date, with GMT
+// spelled out: time.RFC850 reads any zone abbreviation and, for one it
+// does not know, gives a result that depends on the local time zone.
+const rfc850Time = "Monday, 02-Jan-06 15:04:05 GMT"
+
 // parseHTTPDate parses an HTTP-date (RFC 9110 §5.6.7), including the two
 // obsolete forms recipients must accept.
 func parseHTTPDate(v []byte) (time.Time, bool) {
-	s := string(bytes.TrimSpace(v))
-	for _, layout := range [...]string{httpTime, time.RFC850, time.ANSIC} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
+	return parseHTTPDateAt(v, time.Now())
 }
 
-// etagMatch reports whether the If-Match / If-None-Match list v matches
-// etag: "*" matches any current representation; strong comparison for
-// If-Match, weak for If-None-Match (RFC 9110 §8.8.3.2).
-func etagMatch(v []byte, etag string, weak bool) bool {
-	for len(v) > 0 {
-		v = bytes.TrimLeft(v, " \t,")
-		if len(v) == 0 {
-			break
+// parseHTTPDateAt is parseHTTPDate with the current time given: the
+// two-digit year of the RFC 850 form is the latest year with those digits
+// that is not more than 50 years after now, as RFC 9110 §5.6.7 requires
+// (time.Parse fixes the century at 1969–2068 instead).
+func parseHTTPDateAt(v []byte, now time.Time) (time.Time, bool) {
+	s := string(trimOWS(v))
+	if t, err := time.Parse(httpTime, s); err == nil {
+		return t, true
+	}
+	if t, err := time.Parse(time.ANSIC, s); err == nil {
+		return t, true
+	}
+	t, err := time.Parse(rfc850Time, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	now = now.UTC()
+	t = t.AddDate(now.Year()/100*100+t.Year()%100-t.Year(), 0, 0)
+	if limit := now.AddDate(50, 0, 0); t.After(limit) {
+		t = t.AddDate(-100, 0, 0)
+	} else if u := t.AddDate(100, 0, 0); !u.After(limit) {
+		t = u
+	}
+	return t, true
+}
+
+// etagListMatch reports whether the fields named name (If-Match or
+// If-None-Match), taken together as one list (RFC 9110 §5.3), match etag:
+// "*" alone matches any current representation; otherwise the comparison
+// is strong, or weak when weak is set (RFC 9110 §8.8.3.2). A value that is
+// neither "*" nor a list of entity-tags matches nothing, wherever in the
+// list the error is.
+func etagListMatch(h *wire.Header, name, etag string, weak bool) bool {
+	matched, star, n := false, false, 0
+	for _, f := range h.Fields() {
+		if !wire.EqualFold(f.Name, name) {
+			continue
 		}
-		if v[0] == '*' {
-			return true
-		}
-		isWeak := false
-		if bytes.HasPrefix(v, []byte("W/")) {
-			isWeak = true
-			v = v[2:]
-		}
-		if len(v) == 0 || v[0] != '"' {
-			return false // malformed: match nothing
-		}
-		end := bytes.IndexByte(v[1:], '"')
-		if end < 0 {
-			return false
-		}
-		tag := v[:end+2]
-		v = v[end+2:]
-		if (weak || !isWeak) && string(tag) == etag {
-			return true
+		v := f.Value
+		for {
+			v = trimOWS(v)
+			if len(v) == 0 {
+				break
+			}
+			if v[0] == ',' {
+				v = v[1:] // empty list elements are allowed (RFC 9110 §5.6.1)
+				continue
+			}
+			n++
+			if v[0] == '*' {
+				star, v = true, v[1:]
+			} else {
+				tag, isWeak, rest, ok := cutETag(v)
+				if !ok {
+					return false
+				}
+				if (weak || !isWeak) && string(tag) == etag {
+					matched = true
+				}
+				v = rest
+			}
+			if v = trimOWS(v); len(v) > 0 && v[0] != ',' {
+				return false
+			}
 		}
 	}
-	return false
+	if star {
+		return n == 1
+	}
+	return matched
+}
+
+// cutETag reads the entity-tag at the start of v (RFC 9110 §8.8.3):
+// [ "W/" ] DQUOTE *etagc DQUOTE. tag is the quoted opaque-tag.
+func cutETag(v []byte) (tag []byte, weak bool, rest []byte, ok bool) {
+	if len(v) >= 2 && v[0] == 'W' && v[1] == '/' {
+		weak, v = true, v[2:]
+	}
+	if len(v) == 0 || v[0] != '"' {
+		return nil, false, nil, false
+	}
+	for i := 1; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"':
+			return v[:i+1], weak, v[i+1:], true
+		case c < 0x21 || c == 0x7f: // etagc = %x21 / %x23-7E / obs-text
+			return nil, false, nil, false
+		}
+	}
+	return nil, false, nil, false
 }
 
 // precondition evaluates the conditional fields in the order of RFC 9110
@@ -82,8 +140,8 @@ func etagMatch(v []byte, etag string, weak bool) bool {
 func precondition(r *web.Request, etag string, mod time.Time) int {
 	h := &r.Header
 	mod = mod.Truncate(time.Second)
-	if v := h.Get("If-Match"); v != nil {
-		if !etagMatch(v, etag, false) {
+	if h.Has("If-Match") {
+		if !etagListMatch(h, "If-Match", etag, false) {
 			return 412
 		}
 	} else if v := h.Get("If-Unmodified-Since"); v != nil {
@@ -91,8 +149,8 @@ func precondition(r *web.Request, etag string, mod time.Time) int {
 			return 412
 		}
 	}
-	if v := h.Get("If-None-Match"); v != nil {
-		if etagMatch(v, etag, true) {
+	if h.Has("If-None-Match") {
+		if etagListMatch(h, "If-None-Match", etag, true) {
 			return 304
 		}
 	} else if v := h.Get("If-Modified-Since"); v != nil {
@@ -111,7 +169,7 @@ func ifRangeHolds(r *web.Request, etag string, mod time.Time) bool {
 	if v == nil {
 		return true
 	}
-	v = bytes.TrimSpace(v)
+	v = trimOWS(v)
 	if len(v) > 0 && v[0] == '"' {
 		return string(v) == etag
 	}
@@ -120,44 +178,4 @@ func ifRangeHolds(r *web.Request, etag string, mod time.Time) bool {
 	}
 	t, ok := parseHTTPDate(v)
 	return ok && t.Equal(mod.Truncate(time.Second))
-}
-
-// acceptsEncoding reports whether Accept-Encoding accepts coding with a
-// non-zero q-value (RFC 9110 §12.5.3); "*" stands for any coding.
-func acceptsEncoding(v []byte, coding string) bool {
-	star := false
-	for len(v) > 0 {
-		var item []byte
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			item, v = v[:i], v[i+1:]
-		} else {
-			item, v = v, nil
-		}
-		name, params, _ := bytes.Cut(item, []byte(";"))
-		name = bytes.TrimSpace(name)
-		zero := qZero(params)
-		switch {
-		case wire.EqualFold(name, coding):
-			return !zero
-		case string(name) == "*":
-			star = !zero
-		}
-	}
-	return star
-}
-
-// qZero reports whether parameters carry q=0 (or 0.0, 0.00, 0.000).
-func qZero(params []byte) bool {
-	for _, p := range bytes.Split(params, []byte(";")) {
-		k, val, ok := bytes.Cut(bytes.TrimSpace(p), []byte("="))
-		if !ok || !wire.EqualFold(bytes.TrimSpace(k), "q") {
-			continue
-		}
-		val = bytes.TrimSpace(val)
-		if len(val) == 0 || val[0] != '0' {
-			return false
-		}
-		return len(bytes.Trim(val, "0.")) == 0
-	}
-	return false
 }

@@ -27,7 +27,17 @@
 //
 // Large files go out with sendfile(2) through web.SendFile; small files
 // are kept in memory (cache.go) and re-checked against the disk at most
-// once a second, as nginx's open_file_cache_valid does.
+// once a second, as nginx's open_file_cache_valid does: the file and its
+// precompressed siblings are stat'ed, and the entry is kept, compressed
+// copies and all, unless one of them came, went or changed. Every copy
+// held (identity, siblings, compressed) counts against
+// Config.CacheTotal; a full cache evicts the least recently used of a
+// random sample of entries.
+//
+// Client input is parsed by code with fuzz targets (fuzz_test.go):
+// Range, If-Match / If-None-Match, Accept-Encoding and HTTP-dates. List
+// fields are read across all their field lines as one list (RFC 9110
+// §5.3).
 //
 // A directory URL without its trailing slash is redirected (301) to the
 // slash form, query kept. A directory is answered by its index.html, else

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
 )
 
 func TestParseRange(t *testing.T) {
@@ -31,10 +32,14 @@ func TestParseRange(t *testing.T) {
 		{"empty set", "bytes=", nil, true},
 		{"overlapping amplification", "bytes=0-999,0-999", nil, true},
 		{"too many", "bytes=" + manyRanges(40), nil, true},
+		// Findings of FuzzParseRange and the review.
+		{"unit case-insensitive", "Bytes=0-0", []byteRange{{0, 1}}, false},
+		{"unit upper case", "BYTES=-1", []byteRange{{999, 1}}, false},
+		{"amplification with unsatisfiable between", "bytes=0-,2000-,0-", nil, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ignore := parseRange([]byte(tc.v), size)
+			got, ignore := parseRange(nil, []byte(tc.v), size)
 			if ignore != tc.ignore || len(got) != len(tc.want) {
 				t.Fatalf("parseRange(%q) = %v, %v; want %v, %v", tc.v, got, ignore, tc.want, tc.ignore)
 			}
@@ -42,6 +47,35 @@ func TestParseRange(t *testing.T) {
 				if got[i] != tc.want[i] {
 					t.Fatalf("parseRange(%q) = %v; want %v", tc.v, got, tc.want)
 				}
+			}
+		})
+	}
+}
+
+// TestParseRangeExtremes covers sizes and positions near the int64 limit:
+// findings of FuzzParseRange.
+func TestParseRangeExtremes(t *testing.T) {
+	const huge = "99999999999999999999" // past int64
+	tests := []struct {
+		name   string
+		v      string
+		size   int64
+		want   []byteRange
+		ignore bool
+	}{
+		{"total overflows int64", "bytes=0-,0-,0-,0-", 1<<62 + 1, nil, true},
+		{"last-pos past int64", "bytes=0-" + huge, 1000, []byteRange{{0, 1000}}, false},
+		{"first-pos past int64", "bytes=" + huge + "-", 1000, nil, false},
+		{"suffix past int64", "bytes=-" + huge, 1000, []byteRange{{0, 1000}}, false},
+		{"both past int64, reversed", "bytes=" + huge + "-" + huge[1:] + "8", 1000, nil, true},
+		{"both past int64, in order", "bytes=" + huge + "-" + huge + "9", 1000, nil, false},
+		{"empty file", "bytes=0-", 0, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ignore := parseRange(nil, []byte(tc.v), tc.size)
+			if ignore != tc.ignore || len(got) != len(tc.want) || len(got) > 0 && got[0] != tc.want[0] {
+				t.Fatalf("parseRange(%q, %d) = %v, %v; want %v, %v", tc.v, tc.size, got, ignore, tc.want, tc.ignore)
 			}
 		})
 	}
@@ -86,6 +120,18 @@ func TestPrecondition(t *testing.T) {
 		{"ius before", [][2]string{{"If-Unmodified-Since", before}}, 412},
 		{"ius at", [][2]string{{"If-Unmodified-Since", at}}, 0},
 		{"if-match wins over ius", [][2]string{{"If-Match", etag}, {"If-Unmodified-Since", before}}, 0},
+		// Findings of FuzzETagList and the review.
+		{"if-none-match in a second field line", [][2]string{{"If-None-Match", `"x"`}, {"If-None-Match", etag}}, 304},
+		{"if-match in a second field line", [][2]string{{"If-Match", `"x"`}, {"If-Match", etag}}, 0},
+		{"if-none-match malformed after the match", [][2]string{{"If-None-Match", etag + `, junk`}}, 0},
+		{"if-none-match tags not separated", [][2]string{{"If-None-Match", `"x"` + etag}}, 0},
+		{"if-none-match star in a list", [][2]string{{"If-None-Match", `*, "x"`}}, 0},
+		{"if-none-match star with a prefix", [][2]string{{"If-None-Match", `*x`}}, 0},
+		{"if-none-match star in two lines", [][2]string{{"If-None-Match", "*"}, {"If-None-Match", `"x"`}}, 0},
+		{"if-none-match star, empty elements", [][2]string{{"If-None-Match", " , *, "}}, 304},
+		{"if-none-match space in a tag", [][2]string{{"If-None-Match", `"a b", ` + etag}}, 0},
+		{"if-none-match comma in a tag", [][2]string{{"If-None-Match", `"a,b", ` + etag}}, 304},
+		{"if-match malformed is 412", [][2]string{{"If-Match", etag + ` junk`}}, 412},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,24 +161,47 @@ func TestIfRange(t *testing.T) {
 
 func TestAcceptsEncoding(t *testing.T) {
 	tests := []struct {
-		v, coding string
-		want      bool
+		name   string
+		lines  []string // Accept-Encoding field lines
+		coding string
+		want   bool
 	}{
-		{"gzip, deflate, br", "br", true},
-		{"gzip, deflate, br", "gzip", true},
-		{"gzip;q=0", "gzip", false},
-		{"gzip;q=0.000", "gzip", false},
-		{"gzip;q=0.5", "gzip", true},
-		{"GZIP", "gzip", true},
-		{"*", "br", true},
-		{"*;q=0, gzip", "br", false},
-		{"identity", "gzip", false},
-		{"", "gzip", false},
+		{"listed last", []string{"gzip, deflate, br"}, "br", true},
+		{"listed first", []string{"gzip, deflate, br"}, "gzip", true},
+		{"q zero", []string{"gzip;q=0"}, "gzip", false},
+		{"q zero with decimals", []string{"gzip;q=0.000"}, "gzip", false},
+		{"q half", []string{"gzip;q=0.5"}, "gzip", true},
+		{"upper case name", []string{"GZIP"}, "gzip", true},
+		{"star", []string{"*"}, "br", true},
+		{"star refused, other named", []string{"*;q=0, gzip"}, "br", false},
+		{"named overrides star after it", []string{"*, br;q=0"}, "br", false},
+		{"identity only", []string{"identity"}, "gzip", false},
+		{"empty", []string{""}, "gzip", false},
+		{"absent", nil, "gzip", false},
+		{"OWS around semicolon", []string{"br ; q=1"}, "br", true},
+		{"upper case Q", []string{"br;Q=0"}, "br", false},
+		{"empty elements", []string{", ,br,"}, "br", true},
+		// Findings of FuzzAcceptEncoding and the review.
+		{"second field line", []string{"gzip", "br"}, "br", true},
+		{"zero in a second field line", []string{"gzip", "br;q=0", "*"}, "br", false},
+		{"comma in a quoted parameter", []string{`x;a=", br;q=1", gzip`}, "br", false},
+		{"escaped quote in a parameter", []string{`x;a="\", br;q=1", gzip`}, "br", false},
+		{"weight above 1 is malformed", []string{"br;q=2"}, "br", false},
+		{"weight not a number is malformed", []string{"br;q=high"}, "br", false},
+		{"four decimals is malformed", []string{"br;q=0.0001"}, "br", false},
+		{"malformed element, star", []string{"br;q=x, *"}, "br", true},
+		{"name not a token", []string{"b r"}, "br", false},
 	}
 	for _, tc := range tests {
-		if got := acceptsEncoding([]byte(tc.v), tc.coding); got != tc.want {
-			t.Errorf("acceptsEncoding(%q, %s) = %v, want %v", tc.v, tc.coding, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			var h wire.Header
+			for _, l := range tc.lines {
+				h.Add("Accept-Encoding", l)
+			}
+			if got := acceptsEncoding(&h, tc.coding); got != tc.want {
+				t.Errorf("acceptsEncoding(%q, %s) = %v, want %v", tc.lines, tc.coding, got, tc.want)
+			}
+		})
 	}
 }
 
@@ -158,5 +227,41 @@ func TestConfigValidate(t *testing.T) {
 	c := Config{Root: dir}
 	if err := c.Validate(); err != nil || c.Index != "index.html" || c.MinCompressSize != 1024 {
 		t.Errorf("Validate = %v, %+v", err, c)
+	}
+}
+
+func TestParseHTTPDate(t *testing.T) {
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	utc := func(y int, mo time.Month, d, h, mi, s int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, 0, time.UTC)
+	}
+	tests := []struct {
+		name string
+		v    string
+		now  time.Time
+		want time.Time // zero: not a date
+	}{
+		{"IMF-fixdate", "Sun, 06 Nov 1994 08:49:37 GMT", now, utc(1994, 11, 6, 8, 49, 37)},
+		{"rfc850", "Sunday, 06-Nov-94 08:49:37 GMT", now, utc(1994, 11, 6, 8, 49, 37)},
+		{"asctime", "Sun Nov  6 08:49:37 1994", now, utc(1994, 11, 6, 8, 49, 37)},
+		{"OWS around", " \tSun, 06 Nov 1994 08:49:37 GMT ", now, utc(1994, 11, 6, 8, 49, 37)},
+		{"garbage", "yesterday", now, time.Time{}},
+		{"empty", "", now, time.Time{}},
+		{"IMF-fixdate in another zone", "Sun, 06 Nov 1994 08:49:37 PST", now, time.Time{}},
+		// Findings of FuzzHTTPDate (net/http.ParseTime as the reference)
+		// and RFC 9110 §5.6.7.
+		{"rfc850 in another zone", "Sunday, 06-Nov-94 08:49:37 PST", now, time.Time{}},
+		{"rfc850 exactly 50 years ahead", "Saturday, 05-Dec-76 00:00:00 GMT", now, utc(2076, 12, 5, 0, 0, 0)},
+		{"rfc850 more than 50 years ahead", "Sunday, 06-Dec-76 00:00:00 GMT", now, utc(1976, 12, 6, 0, 0, 0)},
+		{"rfc850 next century", "Monday, 06-Nov-10 08:49:37 GMT", time.Date(2090, 1, 1, 0, 0, 0, 0, time.UTC), utc(2110, 11, 6, 8, 49, 37)},
+		{"rfc850 recent past", "Monday, 06-Nov-17 08:49:37 GMT", now, utc(2017, 11, 6, 8, 49, 37)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := parseHTTPDateAt([]byte(tc.v), tc.now)
+			if ok != !tc.want.IsZero() || ok && !got.Equal(tc.want) {
+				t.Errorf("parseHTTPDateAt(%q) = %v, %v; want %v", tc.v, got, ok, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"math"
 	"strconv"
 
 	"github.com/brick-server/brick/wire"
@@ -22,10 +23,13 @@ const maxRanges = 32
 // of size bytes. ignore is true when the field should be ignored (another
 // unit, bad syntax, too many ranges, or ranges together larger than the
 // file): the whole file is served. Otherwise ranges holds the satisfiable
-// ranges; empty means 416.
-func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
+// ranges, appended to dst (a caller's array keeps one range off the heap);
+// empty means 416.
+func parseRange(dst []byteRange, v []byte, size int64) (ranges []byteRange, ignore bool) {
+	ranges = dst
 	unit, set, ok := bytes.Cut(v, []byte("="))
-	if !ok || string(bytes.TrimSpace(unit)) != "bytes" {
+	// Range units are case-insensitive (RFC 9110 §14.1).
+	if !ok || !wire.EqualFold(trimOWS(unit), "bytes") {
 		return nil, true
 	}
 	var total int64
@@ -37,7 +41,7 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 		} else {
 			spec, set = set, nil
 		}
-		spec = bytes.TrimSpace(spec)
+		spec = trimOWS(spec)
 		if len(spec) == 0 {
 			continue // empty list elements are allowed (RFC 9110 §5.6.1)
 		}
@@ -51,7 +55,7 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 		var br byteRange
 		if len(first) == 0 {
 			// suffix-range: the last N bytes.
-			k, ok := wire.ParseDecimal(last)
+			k, ok := parsePos(last)
 			if !ok {
 				return nil, true
 			}
@@ -61,14 +65,14 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 			k = min(k, size)
 			br = byteRange{size - k, k}
 		} else {
-			a, ok := wire.ParseDecimal(first)
+			a, ok := parsePos(first)
 			if !ok {
 				return nil, true
 			}
 			end := size - 1
 			if len(last) > 0 {
-				b, ok := wire.ParseDecimal(last)
-				if !ok || b < a {
+				b, ok := parsePos(last)
+				if !ok || lessDecimal(last, first) {
 					return nil, true // invalid: the field is ignored
 				}
 				end = min(b, size-1)
@@ -78,30 +82,63 @@ func parseRange(v []byte, size int64) (ranges []byteRange, ignore bool) {
 			}
 			br = byteRange{a, end - a + 1}
 		}
+		if br.length > size-total {
+			// Overlapping ranges asking for more than the file: serve it
+			// whole rather than amplify (RFC 9110 §14.2 allows ignoring).
+			// One range is never more than the file, and checked as it
+			// grows the total cannot overflow.
+			return nil, true
+		}
 		total += br.length
 		ranges = append(ranges, br)
 	}
 	if n == 0 {
 		return nil, true
 	}
-	if total > size && len(ranges) > 1 {
-		// Overlapping ranges asking for more than the file: serve it
-		// whole rather than amplify (RFC 9110 §14.2 allows ignoring).
-		return nil, true
-	}
 	return ranges, false
 }
 
-// contentRange is a Content-Range value for r of a size-byte file.
-func contentRange(r byteRange, size int64) string {
-	b := make([]byte, 0, 64)
+// parsePos reads a position or length of a range: one or more digits.
+// A value past math.MaxInt64 is kept as math.MaxInt64: it is past the end
+// of any file, so "0-99999999999999999999" still means the whole file as
+// RFC 9110 §14.1.1 says, instead of a syntax error.
+func parsePos(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if d := int64(c - '0'); n > (math.MaxInt64-d)/10 {
+			n = math.MaxInt64
+		} else {
+			n = n*10 + d
+		}
+	}
+	return n, true
+}
+
+// lessDecimal reports whether the digit string a is numerically less than
+// b, at any length: parsePos saturates, this does not.
+func lessDecimal(a, b []byte) bool {
+	a, b = bytes.TrimLeft(a, "0"), bytes.TrimLeft(b, "0")
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return bytes.Compare(a, b) < 0
+}
+
+// appendContentRange appends a Content-Range value for r of a size-byte
+// file to b.
+func appendContentRange(b []byte, r byteRange, size int64) []byte {
 	b = append(b, "bytes "...)
 	b = strconv.AppendInt(b, r.start, 10)
 	b = append(b, '-')
 	b = strconv.AppendInt(b, r.start+r.length-1, 10)
 	b = append(b, '/')
-	b = strconv.AppendInt(b, size, 10)
-	return string(b)
+	return strconv.AppendInt(b, size, 10)
 }
 
 // multipart lays out a multipart/byteranges body (RFC 9110 §14.6): the
@@ -118,7 +155,7 @@ func newMultipart(ranges []byteRange, size int64, ctype string) *multipart {
 	rand.Read(rnd[:])
 	m := &multipart{boundary: hex.EncodeToString(rnd[:])}
 	for i, r := range ranges {
-		h := "\r\n--" + m.boundary + "\r\nContent-Type: " + ctype + "\r\nContent-Range: " + contentRange(r, size) + "\r\n\r\n"
+		h := "\r\n--" + m.boundary + "\r\nContent-Type: " + ctype + "\r\nContent-Range: " + string(appendContentRange(nil, r, size)) + "\r\n\r\n"
 		if i == 0 {
 			h = h[2:] // the body starts with the first delimiter
 		}

@@ -23,6 +23,14 @@ type FileServer struct {
 	root    *os.Root
 	rootDir string
 	cache   cache
+	// revalidate is how long a cached file is trusted: revalidateAfter,
+	// shortened by tests.
+	revalidate time.Duration
+	// onRead and onCompress are test hooks, nil in production: called
+	// for each file read into the cache and each compression of a cached
+	// file.
+	onRead     func(name string)
+	onCompress func(name, coding string)
 }
 
 var _ web.Handler = (*FileServer)(nil)
@@ -40,7 +48,7 @@ func New(cfg Config) (*FileServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &FileServer{cfg: cfg, root: root, rootDir: abs}
+	s := &FileServer{cfg: cfg, root: root, rootDir: abs, revalidate: revalidateAfter}
 	s.cache.max = cfg.CacheTotal
 	return s, nil
 }
@@ -54,6 +62,7 @@ type rep struct {
 	data   []byte
 	f      *os.File
 	size   int64
+	length string // Content-Length, made once for a cached representation
 	etag   string
 	coding string
 }
@@ -75,8 +84,8 @@ func (s *FileServer) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	// Hot path: a small file already in memory, under a path with nothing
 	// to decode or normalise.
 	if readable && s.cfg.CacheFileMax > 0 && simplePath(rp) {
-		if e := s.cache.get(string(rp)); e != nil && s.fresh(string(rp), e) {
-			return s.serveEntry(w, r, e)
+		if e := s.cached(string(rp)); e != nil {
+			return s.serveEntry(w, r, string(rp), e)
 		}
 	}
 	p, err := cleanPath(rp)
@@ -87,8 +96,8 @@ func (s *FileServer) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		return web.Error(404, nil)
 	}
 	if readable && s.cfg.CacheFileMax > 0 {
-		if e := s.cache.get(p); e != nil && s.fresh(p, e) {
-			return s.serveEntry(w, r, e)
+		if e := s.cached(p); e != nil {
+			return s.serveEntry(w, r, p, e)
 		}
 	}
 	name := fsName(p)
@@ -128,7 +137,7 @@ func (s *FileServer) serveRegular(w web.ResponseWriter, r *web.Request, f *os.Fi
 			return web.Error(500, err)
 		}
 		s.cache.put(key, e)
-		return s.serveEntry(w, r, e)
+		return s.serveEntry(w, r, key, e)
 	}
 	e := s.newEntry(fi, name)
 	return s.serveLarge(w, r, e, f)
@@ -211,133 +220,15 @@ func (s *FileServer) serveDir(w web.ResponseWriter, r *web.Request, dir *os.File
 	return s.serveListing(w, r, dir, p)
 }
 
-// newEntry fills an entry's response fields from the file's metadata.
-func (s *FileServer) newEntry(fi fs.FileInfo, name string) *entry {
-	e := &entry{name: name, size: fi.Size(), mod: fi.ModTime(), ctype: contentType(name)}
-	e.etag = makeETag(e.size, e.mod)
-	e.lastMod = e.mod.UTC().Format(httpTime)
-	e.length = strconv.FormatInt(e.size, 10)
-	e.checked.Store(time.Now().UnixNano())
-	e.vary = s.cfg.Compress && compressible(e.ctype) && e.size >= s.cfg.MinCompressSize
-	return e
-}
-
-// load reads a small file into a new entry, with its precompressed
-// siblings when they are small too.
-func (s *FileServer) load(f *os.File, fi fs.FileInfo, name string) (*entry, error) {
-	e := s.newEntry(fi, name)
-	e.data = make([]byte, e.size)
-	if _, err := io.ReadFull(f, e.data); err != nil {
-		return nil, err
-	}
-	if s.cfg.Precompressed {
-		s.loadSiblings(e)
-	}
-	return e, nil
-}
-
-// loadSiblings looks for x.br and x.gz beside a cached file.
-func (s *FileServer) loadSiblings(e *entry) {
-	for _, c := range codings {
-		f, err := s.open(e.name + c.ext)
-		if err != nil {
-			continue
-		}
-		fi, err := f.Stat()
-		if err == nil && fi.Mode().IsRegular() && fi.Size() <= s.cfg.CacheFileMax {
-			b := make([]byte, fi.Size())
-			if _, err := io.ReadFull(f, b); err == nil {
-				e.setEncoded(c.name, &rep{data: b, size: int64(len(b)), etag: encodedETag(makeETag(fi.Size(), fi.ModTime()), c.name), coding: c.name})
-				e.vary = true
-			}
-		}
-		f.Close()
-	}
-}
-
-func (e *entry) setEncoded(coding string, v *rep) {
-	e.mu.Lock()
-	if e.encoded == nil {
-		e.encoded = make(map[string]*rep)
-	}
-	e.encoded[coding] = v
-	e.mu.Unlock()
-}
-
-func (e *entry) getEncoded(coding string) (*rep, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	v, ok := e.encoded[coding]
-	return v, ok
-}
-
-// fresh reports whether a cached entry still describes the file on disk,
-// checking at most once per revalidateAfter; a changed file is dropped.
-func (s *FileServer) fresh(key string, e *entry) bool {
-	now := time.Now().UnixNano()
-	if now-e.checked.Load() < int64(revalidateAfter) {
-		return true
-	}
-	fi, err := s.stat(e.name)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() != e.size || !fi.ModTime().Equal(e.mod) {
-		s.cache.drop(key, e)
-		return false
-	}
-	if s.cfg.Precompressed {
-		// Siblings may have come or gone: look again when next asked.
-		s.cache.drop(key, e)
-		return false
-	}
-	e.checked.Store(now)
-	return true
-}
-
-// chooseCached picks the representation of a cached file for the
-// request's Accept-Encoding.
-func (s *FileServer) chooseCached(r *web.Request, e *entry) *rep {
-	ae := r.Header.Get("Accept-Encoding")
-	if ae == nil || !e.vary || r.Header.Has("Range") {
-		return nil
-	}
-	for _, c := range codings {
-		if !acceptsEncoding(ae, c.name) {
-			continue
-		}
-		if v, ok := e.getEncoded(c.name); ok {
-			if v != nil {
-				return v
-			}
-			continue
-		}
-		if !s.cfg.Compress || !compressible(e.ctype) || e.size < s.cfg.MinCompressSize {
-			continue
-		}
-		b, err := compressBytes(e.data, c.name)
-		if err != nil || len(b) >= len(e.data) {
-			e.setEncoded(c.name, nil) // not worth it
-			continue
-		}
-		v := &rep{data: b, size: int64(len(b)), etag: encodedETag(e.etag, c.name), coding: c.name}
-		e.setEncoded(c.name, v)
-		return v
-	}
-	return nil
-}
-
 // serveEntry answers from a cached file.
-func (s *FileServer) serveEntry(w web.ResponseWriter, r *web.Request, e *entry) error {
-	v := s.chooseCached(r, e)
-	if v == nil {
-		v = &rep{data: e.data, size: e.size, etag: e.etag}
-		return s.send(w, r, e, v)
-	}
-	return s.send(w, r, e, v)
+func (s *FileServer) serveEntry(w web.ResponseWriter, r *web.Request, key string, e *entry) error {
+	return s.send(w, r, e, s.chooseCached(r, key, e))
 }
 
 // serveLarge answers from the disk: a precompressed sibling, the file
 // compressed on the fly, or the file itself.
 func (s *FileServer) serveLarge(w web.ResponseWriter, r *web.Request, e *entry, f *os.File) error {
-	ae := r.Header.Get("Accept-Encoding")
+	ae := r.Header.Has("Accept-Encoding")
 	ranged := r.Header.Has("Range")
 	if s.cfg.Precompressed {
 		for _, c := range codings {
@@ -351,14 +242,14 @@ func (s *FileServer) serveLarge(w web.ResponseWriter, r *web.Request, e *entry, 
 				continue
 			}
 			e.vary = true
-			if ae != nil && !ranged && acceptsEncoding(ae, c.name) {
+			if ae && !ranged && acceptsEncoding(&r.Header, c.name) {
 				return s.send(w, r, e, &rep{f: sf, size: fi.Size(), etag: encodedETag(makeETag(fi.Size(), fi.ModTime()), c.name), coding: c.name})
 			}
 		}
 	}
-	if e.vary && ae != nil && !ranged {
+	if e.vary && ae && !ranged {
 		for _, c := range codings {
-			if acceptsEncoding(ae, c.name) {
+			if acceptsEncoding(&r.Header, c.name) {
 				return s.sendCompressed(w, r, e, f, c.name)
 			}
 		}
@@ -399,13 +290,18 @@ func (s *FileServer) send(w web.ResponseWriter, r *web.Request, e *entry, v *rep
 	}
 	if string(r.Method) == "GET" && v.coding == "" {
 		if rv := r.Header.Get("Range"); rv != nil && ifRangeHolds(r, v.etag, e.mod) {
-			ranges, ignore := parseRange(rv, v.size)
+			var buf [4]byteRange
+			ranges, ignore := parseRange(buf[:0], rv, v.size)
 			if !ignore {
 				return s.sendRanges(w, e, v, ranges)
 			}
 		}
 	}
-	h.Add("Content-Length", strconv.FormatInt(v.size, 10))
+	n := v.length
+	if n == "" {
+		n = strconv.FormatInt(v.size, 10)
+	}
+	h.Add("Content-Length", n)
 	w.WriteHeader(200)
 	return writeBody(w, v, 0, v.size)
 }
@@ -419,8 +315,9 @@ func (s *FileServer) sendRanges(w web.ResponseWriter, e *entry, v *rep, ranges [
 	}
 	if len(ranges) == 1 {
 		br := ranges[0]
-		h.Add("Content-Range", contentRange(br, v.size))
-		h.Add("Content-Length", strconv.FormatInt(br.length, 10))
+		var b [64]byte
+		h.AddBytes([]byte("Content-Range"), appendContentRange(b[:0], br, v.size))
+		h.AddBytes([]byte("Content-Length"), strconv.AppendInt(b[:0], br.length, 10))
 		w.WriteHeader(206)
 		return writeBody(w, v, br.start, br.length)
 	}
