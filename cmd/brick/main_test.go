@@ -238,7 +238,7 @@ func TestBadUsage(t *testing.T) {
 		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined"},
 		{"invalid address", []string{"-addr", "256.0.0.1:80"}, 1, "choose another address"},
 		{"help", []string{"-h"}, 0, "Usage: brick [flags] [DIR]"},
-		{"missing directory", []string{"/nonexistent-brick-dir"}, 1, "static: root"},
+		{"missing directory", []string{"/nonexistent-brick-dir"}, 1, "static root /nonexistent-brick-dir does not exist"},
 		{"two directories", []string{".", "."}, 2, "unexpected argument"},
 	}
 	for _, tc := range tests {
@@ -291,9 +291,15 @@ func TestServeDirectory(t *testing.T) {
 	}
 	defer c.Close()
 	fmt.Fprintf(c, "GET /../secret HTTP/1.1\r\nHost: x\r\n\r\n")
+	// The router refuses a path that climbs above the root (400), as
+	// under brick run; the file server would not find it either (404).
 	resp, err = http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil || resp.StatusCode != 404 {
-		t.Errorf("GET /../secret = %v, %v; want 404", resp, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 && resp.StatusCode != 404 || strings.Contains(string(b), "secret") {
+		t.Errorf("GET /../secret = %d %q; want 400 or 404", resp.StatusCode, b)
 	}
 	if !strings.Contains(p.output(), "dir="+dir) {
 		t.Errorf("log does not name the directory:\n%s", p.output())
@@ -343,7 +349,7 @@ func TestWSGI(t *testing.T) {
 			t.Errorf("GET /hello = %d %q", status, body)
 		}
 		var workers []int
-		for _, m := range regexp.MustCompile(`msg="wsgi worker ready" pid=(\d+)`).FindAllStringSubmatch(p.output(), -1) {
+		for _, m := range regexp.MustCompile(`msg="wsgi worker ready" (?:app=\S+ )?pid=(\d+)`).FindAllStringSubmatch(p.output(), -1) {
 			pid, _ := strconv.Atoi(m[1])
 			workers = append(workers, pid)
 		}

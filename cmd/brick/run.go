@@ -33,11 +33,12 @@ func runConfig(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	svc, err := service.Load(*path, nil, log)
+	svc, err := service.Load(*path, handlers(), log)
 	if err != nil {
 		fmt.Fprintf(stderr, "brick run: %v\n", err)
 		return 1
 	}
+	svc.Stderr = stderr
 	return svc.Run()
 }
 
@@ -53,7 +54,7 @@ func validateConfig(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if err := service.Validate(*path, nil); err != nil {
+	if err := service.Validate(*path, handlers()); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

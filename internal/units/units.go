@@ -181,3 +181,20 @@ func (v Duration) Set(s string) error {
 	*v.P = d
 	return nil
 }
+
+// FieldError is a problem with one setting of a feature's configuration,
+// named by its key in the configuration file ("max_memory"); the flag of
+// the same setting is the key with dashes ("-max-memory"). A feature's
+// Validate returns these, joined, so that the file can point at the line
+// and the command line at the flag.
+type FieldError struct {
+	Key     string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Message }
+
+// Errorf makes a *FieldError for key.
+func Errorf(key, format string, args ...any) *FieldError {
+	return &FieldError{Key: key, Message: fmt.Sprintf(format, args...)}
+}

@@ -43,6 +43,10 @@ func TestParseSize(t *testing.T) {
 		{"0x10", 0, "not a size"},
 		{"1_000", 0, "not a size"},
 		{"10 PiB", 0, "not a size"},
+		{"10 MiBs", 0, "not a size"},
+		{"512 mb", 512 << 20, ""},
+		{"8388607T", 8388607 << 40, ""},
+		{"8388608T", 0, "too large"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
