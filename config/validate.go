@@ -64,7 +64,8 @@ func (v *validator) server() {
 	if s.Admin != "" {
 		if why := checkAddr(s.Admin); why != "" {
 			v.errorf(p.field("admin"), 0, "admin: %s", why)
-		} else if seen[s.Admin] {
+		} else if seen[s.Admin] && !strings.HasSuffix(s.Admin, ":0") {
+			// (Port 0 picks a free port for each listener: no clash.)
 			v.errorf(p.field("admin"), 0, "admin: %q is also a listen address; the admin listener needs its own", s.Admin)
 		}
 	}

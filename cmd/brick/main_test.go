@@ -46,12 +46,13 @@ func binary(t *testing.T) string {
 	return brickBin
 }
 
-// proc is a running brick process and what it prints to stderr.
+// proc is a running brick process and what it prints.
 type proc struct {
 	cmd    *exec.Cmd
 	addr   string
 	mu     sync.Mutex
 	stderr bytes.Buffer
+	stdout bytes.Buffer
 	done   chan struct{}
 }
 
@@ -59,6 +60,44 @@ func (p *proc) output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.stderr.String()
+}
+
+// standardOutput is what brick printed on its standard output so far.
+func (p *proc) standardOutput() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout.String()
+}
+
+// stdoutWriter collects a process's standard output under p.mu.
+type stdoutWriter struct{ p *proc }
+
+func (w stdoutWriter) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.stdout.Write(b)
+}
+
+// waitOutput waits until what get returns contains every one of want.
+func waitOutput(t *testing.T, what string, get func() string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, missing := get(), ""
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s lacks %q:\n%s", what, missing, out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 var addrRE = regexp.MustCompile(`addr=(\S+)`)
@@ -69,6 +108,7 @@ func start(t *testing.T, args ...string) *proc {
 	p := &proc{cmd: exec.Command(binary(t), args...), done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	p.cmd.Stderr = pw
+	p.cmd.Stdout = stdoutWriter{p}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -197,6 +237,69 @@ func TestVerbosePrintsExchanges(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestQuickModesThroughService: the quick modes run through the same
+// service as brick run, so the admin listener (/metrics, /healthz) and the
+// access log exist in every mode, and the metrics count the requests.
+func TestQuickModesThroughService(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("file a"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		path string // what to GET
+		body string
+	}{
+		{"brick DIR", []string{dir, "-admin", "127.0.0.1:0", "-access-log", "stdout"}, "/a.txt", "file a"},
+		{"brick", []string{"-admin", "127.0.0.1:0", "-access-log", "stdout", "-access-log-format", "json"}, "/hello", "Hello, World!"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := start(t, append([]string{"-addr", "127.0.0.1:0"}, tc.args...)...)
+			m := adminRE.FindStringSubmatch(p.output())
+			if m == nil {
+				t.Fatalf("no admin listener in the log:\n%s", p.output())
+			}
+			admin := "http://" + m[1]
+			if status, body, _ := get(t, "http://"+p.addr+tc.path); status != 200 || body != tc.body {
+				t.Fatalf("GET %s = %d %q", tc.path, status, body)
+			}
+			waitOutput(t, "the access log on stdout", p.standardOutput, tc.path, "200")
+			if status, _, _ := get(t, admin+"/healthz"); status != 200 {
+				t.Errorf("GET /healthz = %d", status)
+			}
+			status, body, _ := get(t, admin+"/metrics")
+			if status != 200 || !regexp.MustCompile(`(?m)^brick_http_requests_total\{[^}]*\} 1$`).MatchString(body) {
+				t.Errorf("GET /metrics = %d, without the request counted:\n%s", status, body)
+			}
+			if strings.Contains(p.output(), tc.path+" HTTP/1.1") {
+				t.Errorf("the access log went to stderr too:\n%s", p.output())
+			}
+		})
+	}
+}
+
+// TestRunVerbose: brick run takes the server flags too, -v among them,
+// over the file's settings.
+func TestRunVerbose(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "brick.toml")
+	os.WriteFile(conf, []byte(`
+[server]
+listen = "127.0.0.1:0"
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+respond = { body = "from the file" }
+`), 0o644)
+	p := start(t, "run", "-config", conf, "-v")
+	if status, body, _ := get(t, "http://"+p.addr+"/x"); status != 200 || body != "from the file" {
+		t.Fatalf("GET /x = %d %q", status, body)
+	}
+	waitOutput(t, "-v output", p.output, "< GET /x HTTP/1.1", "> HTTP/1.1 200 OK", "> from the file")
 }
 
 func TestIPv6(t *testing.T) {
