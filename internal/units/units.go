@@ -147,7 +147,7 @@ type Size struct{ P *int64 }
 
 func (v Size) String() string {
 	if v.P == nil {
-		return ""
+		return "0" // the zero value, which flag.PrintDefaults compares with
 	}
 	return FormatSize(*v.P)
 }
@@ -167,7 +167,7 @@ type Duration struct{ P *time.Duration }
 
 func (v Duration) String() string {
 	if v.P == nil {
-		return ""
+		return "0s"
 	}
 	return v.P.String()
 }
