@@ -145,7 +145,14 @@ func (q *quick) explain(err error) string {
 	prefix := q.fs.Name() + ": "
 	var list *config.Errors
 	if !errors.As(err, &list) {
-		return prefix + strings.TrimPrefix(err.Error(), "wsgi: ")
+		// The command line has one route: naming it says nothing.
+		msg := err.Error()
+		for _, s := range q.opts.Sites {
+			for _, r := range s.Routes {
+				msg = strings.TrimPrefix(msg, fmt.Sprintf("route %q: ", r.Path))
+			}
+		}
+		return prefix + strings.TrimPrefix(msg, "wsgi: ")
 	}
 	lines := make([]string, len(list.List))
 	for i, e := range list.List {
