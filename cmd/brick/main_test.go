@@ -477,6 +477,40 @@ func TestWSGI(t *testing.T) {
 		}
 	})
 
+	// SIGHUP applies the command line's settings again: the same pool,
+	// its workers replaced by ones importing the new code.
+	t.Run("SIGHUP reloads the code", func(t *testing.T) {
+		dir := t.TempDir()
+		write := func(v string) {
+			app := "def application(environ, start_response):\n" +
+				"    start_response('200 OK', [('Content-Type', 'text/plain')])\n" +
+				"    return [b'" + v + "']\n"
+			if err := os.WriteFile(filepath.Join(dir, "codeapp.py"), []byte(app), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("one")
+		p := start(t, "wsgi", "codeapp", "--chdir", dir, "--python", python, "--workers", "1", "-addr", "127.0.0.1:0")
+		if _, body, _ := get(t, "http://"+p.addr+"/"); body != "one" {
+			t.Fatalf("GET / = %q, want one", body)
+		}
+		write("two")
+		p.cmd.Process.Signal(syscall.SIGHUP)
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if _, body, _ := get(t, "http://"+p.addr+"/"); body == "two" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the new code never answered after SIGHUP:\n%s", p.output())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(p.output(), "wsgi_kept=1") {
+			t.Errorf("the reload did not keep the pool:\n%s", p.output())
+		}
+	})
+
 	t.Run("application fails to import", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "brokenapp.py"), []byte("raise RuntimeError('cannot import me')\n"), 0o644)
