@@ -167,6 +167,22 @@ func TestReloadKeepsUnchangedPool(t *testing.T) {
 	// pool beside the first, checked above by identity.
 	t.Logf("worker processes peaked at %d for a pool of %d", peak.Load(), workers)
 
+	// New code that does not import: the reload fails, and the pool
+	// serves on with the code it has.
+	if err := os.WriteFile(filepath.Join(appDir, "codeapp.py"), []byte("raise RuntimeError('broken')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Reload(); err == nil || !strings.Contains(err.Error(), "broken") {
+		t.Errorf("Reload of code that does not import: %v; want the traceback", err)
+	}
+	if got := f.svc.PoolsForTest(); len(got) != 1 || got[0] != pool[0] {
+		t.Errorf("a failed reload replaced the pool: %v, then %v", pool, got)
+	}
+	if code, _ := answer(t, f.base+"/"); code != "two" {
+		t.Errorf("after a failed reload the pool answers %q, want two", code)
+	}
+	writeCode(t, appDir, "two")
+
 	// A changed pool is started anew, with all its workers.
 	f.write(t, codeConfWorkers(workers+1))
 	if err := f.svc.Reload(); err != nil {
