@@ -7,9 +7,12 @@ import (
 )
 
 // TestLayering keeps imports pointing one way: wire ← web ← {server,
-// nethttp, static, gateway/*, router, accesslog, metrics} ← service ←
-// brick ← cmd, and config ← service. The wire codec stays pure (no network, clock, log
-// or filesystem), and the engine never imports net/http.
+// nethttp, static, gateway/*, router, accesslog, metrics} ← config ←
+// service ← brick ← cmd. The wire codec stays pure (no network, clock,
+// log or filesystem), and the engine never imports net/http. config sits
+// above the features, whose own configurations it decodes into, and
+// below the service that runs them; internal/units, the one parser of
+// sizes and durations, is below every feature.
 func TestLayering(t *testing.T) {
 	const mod = "github.com/brick-server/brick"
 	tests := []struct {
@@ -29,9 +32,11 @@ func TestLayering(t *testing.T) {
 		{"metrics", []string{mod + "/server", mod + "/gateway/wsgi", mod + "/cmd/brick", mod}},
 		{"gateway/cgienv", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"gateway/wsgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/cmd/brick", mod}},
-		// The file format knows nothing of what it configures; the
-		// service translates it.
-		{"config", []string{mod + "/wire", mod + "/web", mod + "/server", mod + "/static", mod + "/gateway/wsgi", mod + "/router", mod + "/cmd/brick", mod}},
+		// The file format decodes into the features' own configurations
+		// (static.Config, wsgi.Config), so it sits above them; it never
+		// reaches the engine or what runs it.
+		{"config", []string{mod + "/server", mod + "/service", mod + "/router", mod + "/accesslog", mod + "/metrics", mod + "/nethttp", mod + "/cmd/brick", mod}},
+		{"internal/units", []string{mod + "/wire", mod + "/web", mod + "/server", mod + "/static", mod + "/gateway/wsgi", mod + "/config"}},
 		{"service", []string{mod + "/cmd/brick", mod}},
 		{"internal/procpool", []string{mod + "/wire", mod + "/web", mod + "/server"}},
 		{"internal/listenfd", []string{mod + "/wire", mod + "/web", mod + "/server"}},

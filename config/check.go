@@ -38,8 +38,8 @@ func (o *Options) CheckPaths() error {
 				dir(p.field("static").field("root"), r.Line, "static root", r.Static.Root)
 			}
 			if w := r.WSGI; w != nil {
-				if w.Chdir != "" {
-					dir(p.field("wsgi").field("chdir"), r.Line, "wsgi chdir", w.Chdir)
+				if w.Dir != "" {
+					dir(p.field("wsgi").field("chdir"), r.Line, "wsgi chdir", w.Dir)
 				}
 				if strings.Contains(w.Python, "/") {
 					fi, err := os.Stat(w.Python)

@@ -34,7 +34,7 @@ func TestDjango(t *testing.T) {
 		t.Fatalf("second route: %+v", app)
 	}
 	w := app.WSGI
-	if w.App != "mysite.wsgi:application" || w.Chdir != "/srv/mysite" || w.Mount != "" ||
+	if w.App != "mysite.wsgi:application" || w.Dir != "/srv/mysite" || w.Mount != "" ||
 		!slices.Equal(w.Env, []string{"DJANGO_SETTINGS_MODULE=mysite.settings"}) || w.Timeout != 30*time.Second {
 		t.Errorf("wsgi: %+v", w)
 	}
@@ -107,10 +107,10 @@ access = "logs/access.log"
 	for _, c := range []struct{ got, want string }{
 		{o.Log.Access, filepath.Join(dir, "logs/access.log")},
 		{r[0].Static.Root, filepath.Join(dir, "static")},
-		{r[1].WSGI.Chdir, filepath.Join(dir, "app")},
+		{r[1].WSGI.Dir, filepath.Join(dir, "app")},
 		{r[1].WSGI.Python, filepath.Join(dir, "venv/bin/python3")},
 		{r[2].WSGI.Python, "python3.12"}, // a command name, looked up in PATH
-		{r[2].WSGI.Chdir, ""},
+		{r[2].WSGI.Dir, ""},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
@@ -272,26 +272,6 @@ func TestErrorFormat(t *testing.T) {
 	var one *Error
 	if !errors.As(err, &one) || one.Line != 2 || one.Key != "server.backlog" {
 		t.Errorf("errors.As gives the first problem: %+v", one)
-	}
-}
-
-func TestParseSize(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1048576", 1 << 20, true}, {"10MiB", 10 << 20, true}, {"512M", 512 << 20, true},
-		{"512MB", 512 << 20, true}, {"512 mb", 512 << 20, true}, {"1k", 1 << 10, true}, {"2G", 2 << 30, true},
-		{"1TiB", 1 << 40, true}, {"100B", 100, true}, {" 7 ", 7, true}, {"8388607T", 8388607 << 40, true},
-		{"8388608T", 0, false}, {"", 0, false}, {"MiB", 0, false}, {"-1", 0, false}, {"+1", 0, false},
-		{"1.5G", 0, false}, {"10 MiBs", 0, false}, {"1e3", 0, false}, {"0x10", 0, false},
-		{"99999999999999999999", 0, false},
-	} {
-		got, err := ParseSize(c.in)
-		if (err == nil) != c.ok || got != c.want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
-		}
 	}
 }
 

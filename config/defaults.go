@@ -3,17 +3,25 @@ package config
 import (
 	"strings"
 	"time"
+
+	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/static"
 )
 
-// Every default of the file format is here. A table starts from its
-// default value and the file's keys overwrite it (newServer, newLog,
-// newStatic, newWSGI, newRedirect, newRespond); then inherit fills what
-// depends on other settings. The defaults match those of the engine and of
-// the static and wsgi packages, so a key left out behaves as the flag left
-// out does.
+// The defaults of [server] and [log] are here; those of a static or wsgi
+// route belong to its package (static.DefaultConfig, wsgi.DefaultConfig),
+// and the flags of every mode start from the same values. A table starts
+// from its default value and the file's keys or the flags overwrite it;
+// then Provision fills what depends on other settings.
 
 // DefaultListen is the address Brick listens on when [server] gives none.
 const DefaultListen = ":8888"
+
+// Defaults returns the options of a file that sets nothing: the [server]
+// and [log] defaults, and no site. A command-line mode starts from it.
+func Defaults() *Options {
+	return &Options{Server: newServer(), Log: newLog()}
+}
 
 func newServer() Server {
 	return Server{
@@ -33,23 +41,20 @@ func newLog() Log {
 	return Log{Access: "stderr", Format: "combined"}
 }
 
-// newStatic is nginx's choice rather than `brick DIR`'s: no listings.
-func newStatic() Static {
-	return Static{Index: "index.html", Compress: true, CompressMin: 1024, Precompressed: true}
+// NewWSGI is wsgi.DefaultConfig for a route at routePath: mounted at the
+// route's prefix, so that a route "/app/" gives SCRIPT_NAME "/app".
+func NewWSGI(routePath string) *wsgi.Config {
+	c := wsgi.DefaultConfig()
+	c.Mount = strings.TrimSuffix(routePath, "/")
+	return &c
 }
 
-// newWSGI mounts the application at the route's prefix, so that a route
-// "/app/" gives SCRIPT_NAME "/app". Timeout, QueueTimeout and
-// MaxRequestsJitter are left to inherit; Workers 0 is one per CPU and
-// Python "" finds an interpreter, both decided by package wsgi.
-func newWSGI(routePath string) WSGI {
-	return WSGI{
-		Mount:             strings.TrimSuffix(routePath, "/"),
-		StartTimeout:      60 * time.Second,
-		Grace:             30 * time.Second,
-		Queue:             1024,
-		MaxRequestsJitter: -1,
-	}
+// NewStatic is static.DefaultConfig serving root: nginx's choice, no
+// listings.
+func NewStatic(root string) *static.Config {
+	c := static.DefaultConfig()
+	c.Root = root
+	return &c
 }
 
 func newRedirect() Redirect { return Redirect{Status: 302} }
@@ -58,31 +63,22 @@ func newRespond() Respond {
 	return Respond{Status: 200, ContentType: "text/plain; charset=utf-8"}
 }
 
-// inherit fills the defaults that depend on other settings:
+// Provision fills the defaults that depend on other settings, once every
+// setting is known:
 //   - a route's max_body is [server] max_body;
-//   - wsgi.timeout is the route's timeout, else 30 s;
-//   - wsgi.queue_timeout is wsgi.timeout;
-//   - wsgi.max_requests_jitter is a tenth of max_requests.
-func (o *Options) inherit() {
+//   - a wsgi route's own derived defaults (wsgi.Config.Provision).
+//
+// Parse and Load call it; a mode that builds Options in code calls it
+// before Validate.
+func (o *Options) Provision() {
 	for i := range o.Sites {
 		for j := range o.Sites[i].Routes {
 			r := &o.Sites[i].Routes[j]
 			if r.MaxBody == 0 {
 				r.MaxBody = o.Server.MaxBody
 			}
-			if w := r.WSGI; w != nil {
-				if w.Timeout == 0 {
-					w.Timeout = r.Timeout
-				}
-				if w.Timeout == 0 {
-					w.Timeout = 30 * time.Second
-				}
-				if w.QueueTimeout == 0 {
-					w.QueueTimeout = w.Timeout
-				}
-				if w.MaxRequestsJitter < 0 {
-					w.MaxRequestsJitter = w.MaxRequests / 10
-				}
+			if r.WSGI != nil {
+				r.WSGI.Provision()
 			}
 		}
 	}

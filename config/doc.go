@@ -1,5 +1,9 @@
-// Package config reads the file behind `brick run -config brick.toml` and
-// `brick validate -config brick.toml` into typed Options.
+// Package config is the configuration every way of running Brick serves:
+// it reads the file behind `brick run -config brick.toml` and `brick
+// validate -config brick.toml` into typed Options, and the command-line
+// modes (`brick`, `brick DIR`, `brick wsgi`) compile their flags into the
+// same Options (Defaults, RegisterFlags, then the features' own flags,
+// Provision and Validate).
 //
 // The file is TOML. It declares the listeners, the sites by Host name
 // (virtual hosts, with one default site), and for each site an ordered
@@ -24,10 +28,12 @@
 //
 // # Tables and keys
 //
-// Durations are strings for time.ParseDuration ("30s", "1m30s") and must
-// be positive. Sizes are a number of bytes or a string with a unit, K, M,
-// G or T, optionally followed by B or iB, all powers of 1024 ("10MiB",
-// "512M"). Relative paths are relative to the file's directory (Load).
+// Durations are strings: Go durations ("30s", "1m30s") or a number of
+// seconds ("30", "0.5"). Sizes are a number of bytes or a string with a
+// unit, K, M, G or T, optionally followed by B or iB, all powers of 1024
+// ("10MiB", "512M"). Both are parsed by internal/units, as the flags are;
+// negative, infinite and out-of-range values are errors. Relative paths
+// are relative to the file's directory (Load).
 //
 // [server]: listen (a host:port, or an array of them; default [":8888"]),
 // admin (host:port of the /metrics and /healthz listener; default none),
@@ -35,7 +41,9 @@
 // under the old configuration may run after SIGHUP), backlog (4096),
 // reuseport (false), max_conns (0: 90% of the open-file limit), max_body
 // (64MiB, the body limit of routes that set none), read_header_timeout
-// (10s), read_timeout (60s), write_timeout (60s), idle_timeout (75s).
+// (10s), read_timeout (60s), write_timeout (60s), idle_timeout (75s),
+// trace (false: print every exchange to standard error, as brick -v),
+// goroutine_per_conn (false).
 //
 // [log]: access ("stderr"; or "off", "stdout", a file path), format
 // ("combined"; or "common", "json").
@@ -60,7 +68,11 @@
 // A route that an earlier route of its site shadows (path "/static/"
 // after "/") is an error: it would never be reached.
 //
-// The actions, each a table (inline or not) except handler:
+// The actions, each a table (inline or not) except handler. The static
+// and wsgi tables decode into the packages' own static.Config and
+// wsgi.Config, whose defaults (DefaultConfig) and checks (Validate) are
+// theirs; each key is the flag of `brick DIR` or `brick wsgi` with
+// underscores for dashes:
 //
 //   - static: root (required; the route's path is taken off the request
 //     path, so /static/app.css under root /srv/static is
@@ -100,13 +112,17 @@
 //
 // # Files
 //
-//   - options.go: the Options types; defaults.go: every default.
-//   - parse.go: Load, Parse and the decoder; positions.go: key positions
-//     from go-toml's syntax tree.
-//   - validate.go: Validate; values.go: sizes, hosts, addresses, header
-//     syntax; check.go: CheckPaths and CheckHandlers.
+//   - options.go: the Options types; defaults.go: the [server] and [log]
+//     defaults, Defaults and Provision; flags.go: the server flags.
+//   - load.go: Load and Parse; decode.go: the typed decoder of go-toml's
+//     tree; schema.go: the tables and keys of the format; suggest.go: the
+//     key a misspelt one meant; positions.go: key positions from go-toml's
+//     syntax tree.
+//   - validate.go: Validate; values.go: hosts, addresses, header syntax;
+//     check.go: CheckPaths and CheckHandlers.
 //   - errors.go: Error and Errors.
 //
-// The package imports the standard library and go-toml only; the command
-// translates Options into static.Config, wsgi.Config and the router.
+// The package sits above the features whose configurations it holds
+// (static, gateway/wsgi) and below the service that runs them; it never
+// imports the engine.
 package config

@@ -3,11 +3,15 @@ package config
 import (
 	"strings"
 	"time"
+
+	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/static"
 )
 
-// Options is a whole configuration file as typed data. Parse and Load
-// return it with every default filled in (defaults.go) and validated; the
-// command translates it into the features' own configurations.
+// Options is a whole configuration as typed data: a file's (Parse, Load)
+// or the one a command-line mode compiles from its flags (Defaults, then
+// the flags, Provision and Validate). Every way of running Brick serves
+// an Options through package service.
 //
 // Options is plain data: copying it shares its slices.
 type Options struct {
@@ -51,6 +55,12 @@ type Server struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	// Trace prints every request and response, bodies truncated, to
+	// standard error (brick -v).
+	Trace bool
+	// GoroutinePerConn serves each connection on its own goroutine
+	// instead of the epoll loops, for comparison.
+	GoroutinePerConn bool
 }
 
 // Log is the [log] table: the access log.
@@ -83,8 +93,11 @@ type Route struct {
 	// Path is the prefix the route matches: see Matches.
 	Path string
 
-	Static   *Static
-	WSGI     *WSGI
+	// Static and WSGI are the features' own configurations, decoded
+	// from the file's keys as their flags set them (static.Config,
+	// wsgi.Config); the feature package owns their defaults and checks.
+	Static   *static.Config
+	WSGI     *wsgi.Config
 	Redirect *Redirect
 	Respond  *Respond
 	// Handler names a Go handler that a program using Brick as a library
@@ -103,68 +116,6 @@ type Route struct {
 	// Line is the line of the route's [[site.route]] header (or of its
 	// inline table); 0 when unknown.
 	Line int
-}
-
-// Static serves files from a directory (static.Config).
-type Static struct {
-	// Root is the directory that answers for the route's path: the prefix
-	// is removed, so with path "/static/" and root "/srv/static" the
-	// request /static/app.css reads /srv/static/app.css.
-	Root string
-	// Index is the file that answers for a directory.
-	Index string
-	// Listing lists directories without an index file (else 403).
-	Listing bool
-	// CacheControl is the Cache-Control of file responses; empty sends
-	// none.
-	CacheControl string
-	// Compress compresses compressible types of at least CompressMin
-	// bytes on the fly with brotli or gzip.
-	Compress    bool
-	CompressMin int64
-	// Precompressed serves x.br or x.gz beside x to clients that accept
-	// them.
-	Precompressed bool
-	// Dotfiles serves names starting with a dot (else 404, except under
-	// /.well-known/).
-	Dotfiles bool
-	// FollowSymlinks follows links that lead outside Root (else 403).
-	FollowSymlinks bool
-}
-
-// WSGI runs a Python WSGI application in a pool of workers (wsgi.Config).
-type WSGI struct {
-	// App is "module:callable"; the callable defaults to "application",
-	// and "module:make_app()" calls a factory.
-	App string
-	// Chdir is the directory the workers run in and import from.
-	Chdir string
-	// Python is the interpreter; empty finds one that can import the app.
-	Python string
-	// Workers is the number of Python processes; 0: one per CPU.
-	Workers int
-	// Env holds K=V pairs added to the workers' environment, in file
-	// order.
-	Env []string
-	// Mount is the URL prefix the application lives under (SCRIPT_NAME).
-	Mount string
-	// Timeout bounds a request in a worker (504, stack logged, worker
-	// replaced); StartTimeout bounds importing the application; Grace is
-	// how long a stopping worker may finish its request.
-	Timeout      time.Duration
-	StartTimeout time.Duration
-	Grace        time.Duration
-	// MaxRequests recycles a worker after that many requests (0: never),
-	// plus a random 0..MaxRequestsJitter.
-	MaxRequests       int
-	MaxRequestsJitter int
-	// MaxMemory recycles a worker whose resident memory exceeds it, in
-	// bytes; 0: no bound.
-	MaxMemory int64
-	// Queue bounds the requests waiting for a worker (more get 503), and
-	// QueueTimeout bounds each one's wait.
-	Queue        int
-	QueueTimeout time.Duration
 }
 
 // Redirect answers with a redirection to To.

@@ -1,10 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"unicode"
+
+	"github.com/brick-server/brick/internal/units"
 )
 
 // Validate checks the options as a whole and returns a *Errors listing
@@ -61,7 +64,8 @@ func (v *validator) server() {
 	if s.Admin != "" {
 		if why := checkAddr(s.Admin); why != "" {
 			v.errorf(p.field("admin"), 0, "admin: %s", why)
-		} else if seen[s.Admin] {
+		} else if seen[s.Admin] && !strings.HasSuffix(s.Admin, ":0") {
+			// (Port 0 picks a free port for each listener: no clash.)
 			v.errorf(p.field("admin"), 0, "admin: %q is also a listen address; the admin listener needs its own", s.Admin)
 		}
 	}
@@ -178,7 +182,7 @@ func (v *validator) route(s *Site, j int, p path, validPath []bool) {
 		v.errorf(p, r.Line, "route %q has %s actions (%s); keep one", r.Path, countWord(len(acts)), andList(acts))
 	}
 	if r.Static != nil {
-		v.static(r.Static, p.field("static"), r.Line)
+		v.feature(r.Static.Validate(), p.field("static"), r.Line)
 	}
 	if r.WSGI != nil {
 		v.wsgi(r, p.field("wsgi"))
@@ -197,7 +201,7 @@ func (v *validator) route(s *Site, j int, p path, validPath []bool) {
 	case r.MaxBody <= 0:
 		v.errorf(p.field("max_body"), r.Line, "max_body must be positive")
 	case srv > 0 && r.MaxBody > srv:
-		v.errorf(p.field("max_body"), r.Line, "max_body %s is above [server] max_body %s, which bounds every request; raise that one too", formatSize(r.MaxBody), formatSize(srv))
+		v.errorf(p.field("max_body"), r.Line, "max_body %s is above [server] max_body %s, which bounds every request; raise that one too", units.FormatSize(r.MaxBody), units.FormatSize(srv))
 	}
 	if r.Timeout < 0 {
 		v.errorf(p.field("timeout"), r.Line, "timeout must not be negative")
@@ -255,66 +259,38 @@ func checkPath(p string) string {
 	return ""
 }
 
-func (v *validator) static(st *Static, p path, line int) {
-	if st.Root == "" {
-		v.errorf(p.field("root"), line, "static root is empty; give the directory to serve")
+// feature reports the problems a feature's Validate found, each at its
+// key under p; err joins *units.FieldError values.
+func (v *validator) feature(err error, p path, line int) {
+	if err == nil {
+		return
 	}
-	if st.Index == "" || st.Index == "." || st.Index == ".." || strings.ContainsAny(st.Index, "/\\\x00") {
-		v.errorf(p.field("index"), line, "static index %q must be a plain file name such as \"index.html\"", st.Index)
+	var list []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	} else {
+		list = []error{err}
 	}
-	if why := badFieldValue(st.CacheControl); why != "" {
-		v.errorf(p.field("cache_control"), line, "static cache_control contains %s", why)
-	}
-	if st.CompressMin < 0 {
-		v.errorf(p.field("compress_min"), line, "static compress_min must not be negative")
+	for _, e := range list {
+		var fe *units.FieldError
+		if errors.As(e, &fe) {
+			kp := p
+			for _, k := range strings.Split(fe.Key, ".") {
+				kp = kp.field(k)
+			}
+			v.errorf(kp, line, "%s", fe.Message)
+		} else {
+			v.errorf(p, line, "%v", e)
+		}
 	}
 }
 
 func (v *validator) wsgi(r *Route, p path) {
-	w, line := r.WSGI, r.Line
-	switch {
-	case w.App == "":
-		v.errorf(p.field("app"), line, `wsgi app is missing; give module:callable, e.g. app = "mysite.wsgi:application"`)
-	case !checkApp(w.App):
-		v.errorf(p.field("app"), line, `wsgi app %q is not module:callable (e.g. "mysite.wsgi:application", "app:create_app()")`, w.App)
-	}
-	for _, f := range []struct{ key, val string }{{"chdir", w.Chdir}, {"python", w.Python}} {
-		if strings.ContainsRune(f.val, 0) {
-			v.errorf(p.field(f.key), line, "wsgi %s contains a NUL byte", f.key)
-		}
-	}
-	for _, kv := range w.Env {
-		k, val, ok := strings.Cut(kv, "=")
-		switch {
-		case !ok || k == "":
-			v.errorf(p.field("env"), line, "wsgi env entry %q is not NAME=value", kv)
-		case strings.ContainsRune(k, 0) || strings.ContainsRune(val, 0):
-			v.errorf(p.field("env").field(k), line, "wsgi env %s contains a NUL byte", k)
-		}
-	}
-	if m := w.Mount; m != "" && (m[0] != '/' || strings.HasSuffix(m, "/")) {
-		v.errorf(p.field("mount"), line, `wsgi mount %q must be "" or a path starting, and not ending, with "/" (e.g. "/app")`, m)
-	} else if checkPath(r.Path) == "" && m != "" && r.Path != m && !strings.HasPrefix(r.Path, m+"/") {
-		v.errorf(p.field("mount"), line, "wsgi mount %q does not hold the route's path %q: the application would answer 404 to the route's requests", m, r.Path)
-	}
-	for _, d := range []struct {
-		key string
-		bad bool
-		why string
-	}{
-		{"workers", w.Workers < 0, "must not be negative (0: one per CPU)"},
-		{"timeout", w.Timeout <= 0, "must be positive"},
-		{"start_timeout", w.StartTimeout <= 0, "must be positive"},
-		{"grace", w.Grace <= 0, "must be positive"},
-		{"max_requests", w.MaxRequests < 0, "must not be negative (0: never recycle)"},
-		{"max_requests_jitter", w.MaxRequestsJitter < 0, "must not be negative"},
-		{"max_memory", w.MaxMemory < 0, "must not be negative (0: no bound)"},
-		{"queue", w.Queue <= 0, "must be positive"},
-		{"queue_timeout", w.QueueTimeout <= 0, "must be positive"},
-	} {
-		if d.bad {
-			v.errorf(p.field(d.key), line, "wsgi %s %s", d.key, d.why)
-		}
+	w := r.WSGI
+	v.feature(w.Validate(), p, r.Line)
+	m := w.Mount
+	if checkPath(r.Path) == "" && m != "" && m[0] == '/' && !strings.HasSuffix(m, "/") && r.Path != m && !strings.HasPrefix(r.Path, m+"/") {
+		v.errorf(p.field("mount"), r.Line, "wsgi mount %q does not hold the route's path %q: the application would answer 404 to the route's requests", m, r.Path)
 	}
 }
 
@@ -382,19 +358,6 @@ func (v *validator) headers(r *Route, p path) {
 			v.errorf(hp, r.Line, "the value of header %s contains %s", h.Name, why)
 		}
 	}
-}
-
-// formatSize writes a byte count with the largest unit that divides it.
-func formatSize(n int64) string {
-	for _, u := range []struct {
-		name  string
-		shift uint
-	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}} {
-		if n > 0 && n%(1<<u.shift) == 0 {
-			return fmt.Sprintf("%d%s", n>>u.shift, u.name)
-		}
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 func countWord(n int) string {

@@ -8,38 +8,6 @@ import (
 	"strings"
 )
 
-// ParseSize parses a byte count: digits with an optional unit, K, M, G or
-// T, with or without "B" or "iB", in any case. Every unit is a power of
-// 1024, as in nginx and `brick wsgi -max-memory`: "512M", "512MB" and
-// "512MiB" are all 512×2²⁰ bytes.
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(s)
-	upper := strings.ToUpper(t)
-	shift := 0
-	for _, u := range []struct {
-		suffix string
-		shift  int
-	}{
-		{"KIB", 10}, {"MIB", 20}, {"GIB", 30}, {"TIB", 40},
-		{"KB", 10}, {"MB", 20}, {"GB", 30}, {"TB", 40},
-		{"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}, {"B", 0},
-	} {
-		if strings.HasSuffix(upper, u.suffix) {
-			t, shift = strings.TrimSpace(t[:len(t)-len(u.suffix)]), u.shift
-			break
-		}
-	}
-	bad := fmt.Errorf("%q is not a size (write e.g. \"10MiB\", \"512K\" or a number of bytes)", s)
-	if t == "" || strings.TrimLeft(t, "0123456789") != "" {
-		return 0, bad
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n > (1<<63-1)>>shift {
-		return 0, fmt.Errorf("%q is too large", s)
-	}
-	return n << shift, nil
-}
-
 // normalizeHost writes a host name as Site.Hosts holds it: lower case,
 // without a trailing dot, IPv6 in brackets as a Host header writes it.
 // Invalid names are kept for Validate to report.
@@ -173,32 +141,4 @@ func badFieldValue(s string) string {
 		}
 	}
 	return ""
-}
-
-// checkApp checks a WSGI application reference as package wsgi takes it:
-// a dotted module, optionally ":callable" or ":factory()".
-func checkApp(app string) bool {
-	module, name, hasName := strings.Cut(app, ":")
-	if !pythonName(module) {
-		return false
-	}
-	return !hasName || pythonName(strings.TrimSuffix(name, "()"))
-}
-
-// pythonName checks a dotted Python name (non-ASCII letters allowed).
-func pythonName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, part := range strings.Split(s, ".") {
-		if part == "" || part[0] >= '0' && part[0] <= '9' {
-			return false
-		}
-		for _, r := range part {
-			if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && !(r >= '0' && r <= '9') && r < 0x80 {
-				return false
-			}
-		}
-	}
-	return true
 }

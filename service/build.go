@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/brick-server/brick/config"
@@ -27,22 +28,37 @@ type generation struct {
 	router  *router.Router
 	pools   []namedPool
 	statics []*static.FileServer
+
+	// prev is the generation being replaced, while build runs: the pools
+	// it may carry over.
+	prev *generation
 }
 
+// namedPool is a generation's pool with the configuration it was started
+// with, which decides whether the next generation can keep it.
 type namedPool struct {
 	name string
+	cfg  wsgi.Config
 	pool *wsgi.Pool
+	// carried: taken over from the previous generation, unchanged, and
+	// not this generation's to close if it fails to build.
+	carried bool
 }
 
-// build makes a generation from opts. Every WSGI pool is started (and its
-// application imported) before build returns, so a generation is ready to
-// serve the moment it is swapped in; on any error, what was started is
-// stopped again.
-func build(opts *config.Options, handlers Handlers, log *slog.Logger) (_ *generation, err error) {
-	g := &generation{opts: opts}
+// build makes a generation from opts. Every new WSGI pool is started (its
+// application imported by all its workers) before build returns, so a
+// generation is ready to serve the moment it is swapped in; on any error,
+// what was started is stopped again.
+//
+// A pool of prev whose configuration is unchanged is carried over, the
+// same *wsgi.Pool, instead of being started twice: the caller reloads its
+// code in place.
+func build(opts *config.Options, handlers Handlers, log *slog.Logger, prev *generation) (_ *generation, err error) {
+	g := &generation{opts: opts, prev: prev}
 	defer func() {
+		g.prev = nil
 		if err != nil {
-			g.close()
+			g.closeExcept(nil)
 		}
 	}()
 	var sites []router.Site
@@ -56,6 +72,9 @@ func build(opts *config.Options, handlers Handlers, log *slog.Logger) (_ *genera
 			cr := &cs.Routes[ri]
 			h, err := g.handler(cr, handlers, log)
 			if err != nil {
+				if opts.File == "" {
+					return nil, fmt.Errorf("route %q: %w", cr.Path, err)
+				}
 				return nil, fmt.Errorf("%s:%d: route %q: %w", opts.File, cr.Line, cr.Path, err)
 			}
 			rt := router.Route{Prefix: cr.Path, Handler: h, MaxBody: cr.MaxBody, Timeout: cr.Timeout}
@@ -77,7 +96,7 @@ func build(opts *config.Options, handlers Handlers, log *slog.Logger) (_ *genera
 func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logger) (web.Handler, error) {
 	switch {
 	case cr.Static != nil:
-		c := static.Defaults(cr.Static.Root)
+		c := *cr.Static
 		c.Prefix = cr.Path
 		if !strings.HasSuffix(c.Prefix, "/") {
 			c.Prefix += "/"
@@ -85,18 +104,6 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 		if c.Prefix == "/" {
 			c.Prefix = ""
 		}
-		if cr.Static.Index != "" {
-			c.Index = cr.Static.Index
-		}
-		c.Listing = cr.Static.Listing
-		c.CacheControl = cr.Static.CacheControl
-		c.Compress = cr.Static.Compress
-		if cr.Static.CompressMin > 0 {
-			c.MinCompressSize = cr.Static.CompressMin
-		}
-		c.Precompressed = cr.Static.Precompressed
-		c.Dotfiles = cr.Static.Dotfiles
-		c.FollowSymlinks = cr.Static.FollowSymlinks
 		c.Logger = log
 		fs, err := static.New(c)
 		if err != nil {
@@ -110,22 +117,17 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 		}
 		return fs, nil
 	case cr.WSGI != nil:
-		cw := cr.WSGI
-		dir := cw.Chdir
-		if dir == "" && g.opts.File != "" {
+		c := *cr.WSGI
+		if c.Dir == "" && g.opts.File != "" {
 			// Like the file's other relative paths: from its directory.
-			dir = filepath.Dir(g.opts.File)
+			c.Dir = filepath.Dir(g.opts.File)
 		}
-		c := wsgi.Config{App: cw.App, Dir: dir, Python: cw.Python, Workers: cw.Workers, Env: cw.Env,
-			Mount: cw.Mount, Timeout: cw.Timeout, StartTimeout: cw.StartTimeout, Grace: cw.Grace,
-			MaxRequests: cw.MaxRequests, MaxRequestsJitter: cw.MaxRequestsJitter, MaxMemory: cw.MaxMemory,
-			QueueSize: cw.Queue, QueueTimeout: cw.QueueTimeout}
-		pool, err := wsgi.NewPool(c, log.With("app", cw.App))
+		np, err := g.pool(c, log)
 		if err != nil {
 			return nil, err
 		}
-		g.pools = append(g.pools, namedPool{cw.App, pool})
-		return wsgi.NewHandler(pool)
+		g.pools = append(g.pools, np)
+		return wsgi.NewHandler(np.pool)
 	case cr.Redirect != nil:
 		return router.Redirect(cr.Redirect.To, cr.Redirect.Status, cr.Redirect.KeepPath), nil
 	case cr.Respond != nil:
@@ -157,7 +159,61 @@ func exactRedirect(prefix string, next web.Handler) web.Handler {
 	})
 }
 
-// close stops what the generation started.
+// pool carries over the previous generation's pool of the same
+// configuration, if there is one nobody took yet, or starts a new one.
+func (g *generation) pool(c wsgi.Config, log *slog.Logger) (namedPool, error) {
+	if g.prev != nil {
+		for _, old := range g.prev.pools {
+			if reflect.DeepEqual(old.cfg, c) && !g.holds(old.pool) {
+				return namedPool{name: c.App, cfg: c, pool: old.pool, carried: true}, nil
+			}
+		}
+	}
+	pool, err := wsgi.NewPool(c, log.With("app", c.App))
+	if err != nil {
+		return namedPool{}, err
+	}
+	return namedPool{name: c.App, cfg: c, pool: pool}, nil
+}
+
+// holds reports whether p is one of the generation's pools.
+func (g *generation) holds(p *wsgi.Pool) bool {
+	for _, np := range g.pools {
+		if np.pool == p {
+			return true
+		}
+	}
+	return false
+}
+
+// carried lists the pools taken over from the previous generation.
+func (g *generation) carried() []namedPool {
+	var out []namedPool
+	for _, np := range g.pools {
+		if np.carried {
+			out = append(out, np)
+		}
+	}
+	return out
+}
+
+// closeExcept stops what the generation started, except the pools next
+// (the generation replacing it) carries on; with next nil, the pools
+// this generation carried over stay too, being the previous one's.
+func (g *generation) closeExcept(next *generation) {
+	for _, p := range g.pools {
+		if next != nil && next.holds(p.pool) || next == nil && p.carried {
+			continue
+		}
+		p.pool.Close()
+	}
+	for _, s := range g.statics {
+		s.Close()
+	}
+}
+
+// close stops everything the generation holds, carried pools included:
+// the service is stopping.
 func (g *generation) close() {
 	for _, p := range g.pools {
 		p.pool.Close()

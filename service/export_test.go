@@ -1,6 +1,7 @@
 package service
 
 import (
+	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/metrics"
 	"github.com/brick-server/brick/web"
 )
@@ -22,3 +23,13 @@ func (s *Service) Close() { s.close() }
 // configuration and being counted in it; nil removes it. Set it before
 // anything is served.
 func SetServeHook(f func()) { testHookServe = f }
+
+// PoolsForTest lists the WSGI pools of the current configuration, to
+// tell a kept pool from a new one.
+func (s *Service) PoolsForTest() []*wsgi.Pool {
+	var out []*wsgi.Pool
+	for _, np := range s.cur.Load().gen.pools {
+		out = append(out, np.pool)
+	}
+	return out
+}

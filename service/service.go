@@ -2,7 +2,9 @@ package service
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -18,14 +20,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Service serves a configuration file: its sites and routes behind an
-// access log and metrics, on its listeners, with an admin listener for
-// /metrics and /healthz. Reload applies a new version of the file to new
-// requests while the requests in flight finish under the old one.
+// Service serves a configuration: its sites and routes behind an access
+// log and metrics, on its listeners, with an admin listener for /metrics
+// and /healthz. Every way of running Brick goes through it: `brick run`
+// with a file's options, `brick`, `brick DIR` and `brick wsgi` with the
+// options their flags compile to. Reload applies the options anew to new
+// requests while the requests in flight finish under the old ones.
 type Service struct {
-	path     string
+	// Stderr is where [server] trace prints the exchanges; os.Stderr
+	// when nil. Set it before Run.
+	Stderr io.Writer
+
+	source   Source
 	handlers Handlers
 	log      *slog.Logger
+	try      string
+	attrs    []any
 
 	cur      atomic.Pointer[live]
 	reloadMu sync.Mutex
@@ -99,20 +109,68 @@ func (l *inflight) retire() {
 // generation and counting the request in it.
 var testHookServe func()
 
-// Load reads the configuration at path and builds a Service from it:
-// every WSGI application is imported and every static root opened, so a
-// file that loads is a site that serves.
+// Source gives the options a Service serves, and again on each Reload.
+type Source struct {
+	// Name says where the options come from, in messages: the file's
+	// path, or a command line.
+	Name string
+	// Load returns the options, parsed and validated.
+	Load func() (*config.Options, error)
+}
+
+// File is the Source of a configuration file: read again on each reload.
+func File(path string) Source {
+	return Source{Name: path, Load: func() (*config.Options, error) { return config.Load(path) }}
+}
+
+// Fixed is the Source of options compiled in code, such as a command
+// line's: each reload applies them again (WSGI applications reload their
+// code; static files are served afresh).
+func Fixed(name string, opts *config.Options) Source {
+	return Source{Name: name, Load: func() (*config.Options, error) { return opts, nil }}
+}
+
+// Load reads the configuration at path and builds a Service from it, as
+// New(File(path), ...) does.
 func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
-	opts, err := loadChecked(path, handlers)
+	return New(File(path), handlers, log)
+}
+
+// New builds a Service from the options src gives: every WSGI application
+// is imported and every static root opened, so options that load are a
+// site that serves.
+func New(src Source, handlers Handlers, log *slog.Logger) (*Service, error) {
+	opts, err := loadChecked(src, handlers)
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{path: path, handlers: handlers, log: log, reg: metrics.NewRegistry()}
-	gen, err := build(opts, handlers, log)
+	s := &Service{source: src, handlers: handlers, log: log, reg: metrics.NewRegistry(), try: "/"}
+	if opts.File != "" {
+		s.attrs = []any{"config", opts.File}
+	}
+	gen, err := build(opts, handlers, log, nil)
 	if err != nil {
 		return nil, err
 	}
 	s.cur.Store(newLive(gen))
+	if err := s.observe(opts); err != nil {
+		gen.close()
+		return nil, err
+	}
+	s.healthy.Store(true)
+	return s, nil
+}
+
+// Describe sets what the start-up lines say besides the address: the path
+// to try with curl ("/" by default) and key-value attributes (by default
+// the configuration file).
+func (s *Service) Describe(try string, attrs ...any) {
+	s.try, s.attrs = try, attrs
+}
+
+// observe puts the access log and the metrics in front of the current
+// generation: front is the access log, then metrics, then the router.
+func (s *Service) observe(opts *config.Options) error {
 	labels := func(r *web.Request) (string, string) {
 		site, route := s.cur.Load().gen.router.Match(r)
 		if site == nil || route == nil {
@@ -122,14 +180,12 @@ func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
 	}
 	httpm, err := metrics.NewHTTP(s.reg, labels)
 	if err != nil {
-		gen.close()
-		return nil, err
+		return err
 	}
 	s.reg.MustRegister(metrics.NewWSGICollector(s.wsgiStats))
 	s.inner = httpm.Wrap(web.HandlerFunc(s.serveCurrent))
 	if err := s.setAccessLog(opts.Log); err != nil {
-		gen.close()
-		return nil, err
+		return err
 	}
 	s.front = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 		for {
@@ -141,14 +197,13 @@ func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
 			// A reload replaced it between the load and the count.
 		}
 	})
-	s.healthy.Store(true)
-	return s, nil
+	return nil
 }
 
-// loadChecked loads and checks a file, including the paths it names and
-// the handlers it refers to.
-func loadChecked(path string, handlers Handlers) (*config.Options, error) {
-	opts, err := config.Load(path)
+// loadChecked loads and checks options, including the paths they name
+// and the handlers they refer to.
+func loadChecked(src Source, handlers Handlers) (*config.Options, error) {
+	opts, err := src.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +219,7 @@ func loadChecked(path string, handlers Handlers) (*config.Options, error) {
 // Validate checks the file at path as Load would, without starting
 // anything; for `brick validate`.
 func Validate(path string, handlers Handlers) error {
-	_, err := loadChecked(path, handlers)
+	_, err := loadChecked(File(path), handlers)
 	return err
 }
 
@@ -247,41 +302,52 @@ func (s *Service) ReopenLogs() {
 	s.log.Info("access log reopened", "path", s.accessTo)
 }
 
-// Reload reads the file again and, when it is valid and every application
-// in it starts, serves new requests with it; requests in flight finish
-// under the old configuration, which is closed after them (or after the
-// reload grace period). An invalid file changes nothing.
+// Reload loads the options again and, when they are valid and every
+// application in them starts, serves new requests with them; requests in
+// flight finish under the old configuration, which is closed after them
+// (or after the reload grace period). Invalid options change nothing.
+//
+// A WSGI pool whose configuration did not change is kept, and its code
+// reloaded in place one worker at a time (wsgi.Pool.Reload), so that a
+// reload deploys new Python code without running the pool twice; a
+// changed one is started anew and swapped in once its workers are ready.
 func (s *Service) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	opts, err := loadChecked(s.path, s.handlers)
-	if err != nil {
-		return err
-	}
-	gen, err := build(opts, s.handlers, s.log)
+	opts, err := loadChecked(s.source, s.handlers)
 	if err != nil {
 		return err
 	}
 	old := s.cur.Load()
+	gen, err := build(opts, s.handlers, s.log, old.gen)
+	if err != nil {
+		return err
+	}
+	for _, np := range gen.carried() {
+		if err := np.pool.Reload(); err != nil {
+			gen.closeExcept(nil)
+			return fmt.Errorf("reloading the code of %s: %w", np.name, err)
+		}
+	}
 	if !sameListeners(old.gen.opts.Server, opts.Server) {
 		s.log.Warn("reload: listener changes take effect on restart or binary upgrade (SIGUSR2); keeping the current listeners")
 	} else if !reflect.DeepEqual(old.gen.opts.Server, opts.Server) {
 		s.log.Warn("reload: [server] settings (timeouts, limits, shutdown) take effect on restart or binary upgrade (SIGUSR2); sites, routes and logs are reloaded")
 	}
 	if err := s.setAccessLog(opts.Log); err != nil {
-		gen.close()
+		gen.closeExcept(nil)
 		return err
 	}
 	s.cur.Store(newLive(gen))
 	old.retire()
-	s.log.Info("reloaded the configuration", "file", s.path)
+	s.log.Info("reloaded the configuration", "from", s.source.Name, "wsgi_kept", len(gen.carried()), "wsgi_started", len(gen.pools)-len(gen.carried()))
 	go func() {
 		select {
 		case <-old.idle:
 		case <-time.After(old.gen.opts.Server.ReloadGrace):
 			s.log.Warn("reload grace period over; closing the old configuration with requests still running")
 		}
-		old.gen.close()
+		old.gen.closeExcept(gen)
 	}()
 	return nil
 }
@@ -334,7 +400,13 @@ func (s *Service) Run() int {
 		s.close()
 		return 1
 	}
-	s.main = &server.Server{Handler: s.front, Logger: s.log}
+	s.main = &server.Server{Handler: s.front, Logger: s.log, GoroutinePerConn: so.GoroutinePerConn}
+	if so.Trace {
+		s.main.Trace = s.Stderr
+		if s.main.Trace == nil {
+			s.main.Trace = os.Stderr
+		}
+	}
 	s.main.Limits.MaxConns = so.MaxConns
 	s.main.Limits.MaxBodyBytes = so.MaxBody
 	s.main.Timeouts = server.Timeouts{ReadHeader: so.ReadHeaderTimeout, Read: so.ReadTimeout, Write: so.WriteTimeout, Idle: so.IdleTimeout}
@@ -359,10 +431,10 @@ func (s *Service) Run() int {
 		idle = func() int { n, _ := s.main.IdleConns(); return n }
 	}
 	metrics.RegisterConns(s.reg, s.main.OpenConns, idle)
-	LogServing(s.log, main.Listeners, "/", "config", s.path)
+	LogServing(s.log, main.Listeners, s.try, s.attrs...)
 	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout,
 		OnHUP: func() {
-			s.log.Info("SIGHUP: reloading the configuration", "file", s.path)
+			s.log.Info("SIGHUP: reloading the configuration", "from", s.source.Name)
 			if err := s.Reload(); err != nil {
 				s.log.Error("reload failed; the running configuration keeps serving", "err", err)
 			}

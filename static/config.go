@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"github.com/brick-server/brick/internal/units"
 )
 
 // Config says what a FileServer serves and how.
@@ -51,22 +53,73 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Defaults returns the configuration `brick DIR` starts from: listings,
-// compression and precompressed siblings on, dotfiles hidden, symlinks
-// confined to the root.
-func Defaults(root string) Config {
-	return Config{Root: root, Listing: true, Compress: true, Precompressed: true}
+// DefaultConfig returns the defaults of a static route, in the file and
+// in code alike: index.html, on-the-fly compression from 1 KiB,
+// precompressed siblings, no listings, dotfiles hidden, symlinks
+// confined to the root, a memory cache of 64 MiB for files up to 64 KiB.
+// Root is left for the caller.
+func DefaultConfig() Config {
+	return Config{Index: "index.html", Compress: true, MinCompressSize: 1024, Precompressed: true,
+		CacheFileMax: 64 << 10, CacheTotal: 64 << 20}
 }
 
-// Validate checks the configuration and fills in defaults: the root must be
-// an existing directory, and CacheControl must be a valid field value.
+// Defaults returns DefaultConfig serving root with directory listings on:
+// a directory browsed by hand.
+func Defaults(root string) Config {
+	c := DefaultConfig()
+	c.Root, c.Listing = root, true
+	return c
+}
+
+// Validate checks the values of the configuration, without looking at
+// the machine (New checks that Root is a directory). A zero Index,
+// MinCompressSize, CacheFileMax or CacheTotal means its default. Every
+// problem is a *units.FieldError naming the file key, joined.
 func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) { errs = append(errs, units.Errorf(key, format, args...)) }
 	if c.Root == "" {
-		return errors.New("static: no root directory")
+		bad("root", "static root is empty; give the directory to serve")
+	} else if strings.ContainsRune(c.Root, 0) {
+		bad("root", "static root contains a NUL byte")
 	}
 	if c.Prefix != "" && (c.Prefix[0] != '/' || c.Prefix[len(c.Prefix)-1] != '/') {
-		return fmt.Errorf("static: prefix %q must start and end with a slash, e.g. /static/", c.Prefix)
+		bad("prefix", "static prefix %q must start and end with a slash, e.g. /static/", c.Prefix)
 	}
+	if c.Index == "." || c.Index == ".." || strings.ContainsAny(c.Index, "/\\\x00") {
+		bad("index", "static index %q must be a plain file name such as \"index.html\"", c.Index)
+	}
+	if why := badFieldValue(c.CacheControl); why != "" {
+		bad("cache_control", "static cache_control contains %s", why)
+	}
+	if c.MinCompressSize < 0 {
+		bad("compress_min", "static compress_min must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults fills the zero values that mean a default.
+func (c *Config) withDefaults() {
+	d := DefaultConfig()
+	if c.Index == "" {
+		c.Index = d.Index
+	}
+	if c.MinCompressSize == 0 {
+		c.MinCompressSize = d.MinCompressSize
+	}
+	if c.CacheFileMax == 0 {
+		c.CacheFileMax = d.CacheFileMax
+	}
+	if c.CacheTotal <= 0 {
+		c.CacheTotal = d.CacheTotal
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// checkRoot checks that Root is a directory.
+func (c *Config) checkRoot() error {
 	fi, err := os.Stat(c.Root)
 	if err != nil {
 		return fmt.Errorf("static: root: %w", err)
@@ -74,31 +127,22 @@ func (c *Config) Validate() error {
 	if !fi.IsDir() {
 		return fmt.Errorf("static: root %s is not a directory", c.Root)
 	}
-	if c.Index == "" {
-		c.Index = "index.html"
-	}
-	if strings.ContainsAny(c.Index, "/\\") || c.Index == "." || c.Index == ".." {
-		return fmt.Errorf("static: index %q must be a plain file name", c.Index)
-	}
-	for i := 0; i < len(c.CacheControl); i++ {
-		if b := c.CacheControl[i]; b < 0x20 && b != '\t' || b == 0x7f {
-			return errors.New("static: Cache-Control value has control characters")
+	return nil
+}
+
+// badFieldValue returns what keeps s from being an RFC 9110 §5.5 field
+// value, or "": control characters other than tab, above all CR and LF,
+// which would split the response.
+func badFieldValue(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\r' || c == '\n':
+			return "a line break"
+		case c == 0:
+			return "a NUL byte"
+		case c < 0x20 && c != '\t' || c == 0x7f:
+			return "a control character"
 		}
 	}
-	if c.MinCompressSize < 0 {
-		return errors.New("static: negative MinCompressSize")
-	}
-	if c.MinCompressSize == 0 {
-		c.MinCompressSize = 1024
-	}
-	if c.CacheFileMax == 0 {
-		c.CacheFileMax = 64 << 10
-	}
-	if c.CacheTotal <= 0 {
-		c.CacheTotal = 64 << 20
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return nil
+	return ""
 }

@@ -218,15 +218,25 @@ func TestContentType(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	dir := t.TempDir()
-	bad := []Config{{}, {Root: dir + "/missing"}, {Root: dir, Index: "../x"}, {Root: dir, CacheControl: "a\r\nb"}, {Root: dir, MinCompressSize: -1}}
+	bad := []Config{{}, {Root: dir, Index: "../x"}, {Root: dir, CacheControl: "a\r\nb"}, {Root: dir, MinCompressSize: -1}}
 	for _, c := range bad {
 		if err := c.Validate(); err == nil {
 			t.Errorf("Validate(%+v) = nil, want an error", c)
 		}
+		if _, err := New(c); err == nil {
+			t.Errorf("New(%+v) = nil error, want one", c)
+		}
+	}
+	if _, err := New(Config{Root: dir + "/missing"}); err == nil {
+		t.Errorf("New with a missing root: no error")
 	}
 	c := Config{Root: dir}
-	if err := c.Validate(); err != nil || c.Index != "index.html" || c.MinCompressSize != 1024 {
-		t.Errorf("Validate = %v, %+v", err, c)
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate = %v", err)
+	}
+	c.withDefaults()
+	if c.Index != "index.html" || c.MinCompressSize != 1024 {
+		t.Errorf("withDefaults: %+v", c)
 	}
 }
 

@@ -37,7 +37,11 @@ var _ web.Handler = (*FileServer)(nil)
 
 // New validates cfg and opens its root.
 func New(cfg Config) (*FileServer, error) {
+	cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkRoot(); err != nil {
 		return nil, err
 	}
 	abs, err := filepath.Abs(cfg.Root)

@@ -7,19 +7,32 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/brick-server/brick/config"
 	"github.com/brick-server/brick/service"
 )
 
 // runConfig is `brick run -config FILE`: sites and routes from a file.
+// The server flags every mode has (-v, -addr, -admin, -access-log...)
+// override the file's [server] and [log] settings, at start and on each
+// reload.
 func runConfig(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("brick run", flag.ContinueOnError)
+	// bind makes the flag set with the server flags bound to o.
+	bind := func(o *config.Options) (*flag.FlagSet, *string) {
+		fs := flag.NewFlagSet("brick run", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		path := fs.String("config", "brick.toml", "configuration file")
+		o.RegisterFlags(fs)
+		return fs, path
+	}
+	fs, path := bind(config.Defaults())
 	fs.SetOutput(stderr)
-	path := fs.String("config", "brick.toml", "configuration file")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: brick run [-config brick.toml]\n\n"+
+		fmt.Fprintf(stderr, "Usage: brick run [-config brick.toml] [flags]\n\n"+
 			"Serves the sites and routes of a configuration file (see README: Configuration).\n"+
 			"SIGHUP reloads the file (an invalid file changes nothing), SIGUSR1 reopens the\n"+
-			"access log, SIGUSR2 hands the sockets to a new binary, SIGTERM drains and stops.\n\nFlags:\n")
+			"access log, SIGUSR2 hands the sockets to a new binary, SIGTERM drains and stops.\n"+
+			"The flags other than -config override the file's [server] and [log] settings;\n"+
+			"the defaults shown are the file's.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -32,12 +45,31 @@ func runConfig(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "brick run: unexpected argument %q (the file goes after -config)\n", fs.Arg(0))
 		return 2
 	}
+	src := service.File(*path)
+	load := src.Load
+	src.Load = func() (*config.Options, error) {
+		o, err := load()
+		if err != nil {
+			return nil, err
+		}
+		// The same arguments again, onto the file's options: only the
+		// flags given change anything.
+		ofs, _ := bind(o)
+		if err := ofs.Parse(args); err != nil {
+			return nil, err
+		}
+		if err := o.Validate(); err != nil {
+			return nil, fmt.Errorf("with the command line's flags: %w", err)
+		}
+		return o, nil
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	svc, err := service.Load(*path, nil, log)
+	svc, err := service.New(src, handlers(), log)
 	if err != nil {
 		fmt.Fprintf(stderr, "brick run: %v\n", err)
 		return 1
 	}
+	svc.Stderr = stderr
 	return svc.Run()
 }
 
@@ -53,7 +85,7 @@ func validateConfig(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if err := service.Validate(*path, nil); err != nil {
+	if err := service.Validate(*path, handlers()); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

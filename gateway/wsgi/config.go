@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/brick-server/brick/internal/units"
 )
 
 // Config configures a Pool and its Handler. The zero value of each field
@@ -69,50 +71,126 @@ type Config struct {
 	TempDir string
 }
 
-func (c *Config) validate() error {
-	if c.App == "" {
-		return errors.New("wsgi: no application given: say which, as module:callable (e.g. brick wsgi flaskapp:app)")
+// DefaultConfig returns the defaults of a WSGI application, in the file
+// and on the command line alike: one worker per CPU (Workers 0), a 30 s
+// request timeout as gunicorn's, 60 s to import the application, 30 s of
+// grace, a queue of 1024 requests that wait at most the request timeout,
+// recycling never, with a jitter of a tenth of MaxRequests when it is
+// set. App is left for the caller.
+func DefaultConfig() Config {
+	return Config{
+		Timeout:           30 * time.Second,
+		StartTimeout:      60 * time.Second,
+		Grace:             30 * time.Second,
+		MaxRequestsJitter: -1, // a tenth of MaxRequests, once known: see Provision
+		QueueSize:         1024,
+		BodyMemory:        64 << 10,
+		ResponseMemory:    1 << 20,
+		MaxTempFile:       1 << 30,
 	}
-	module, name, _ := strings.Cut(c.App, ":")
-	if !validModule(module) {
-		return fmt.Errorf("wsgi: %q is not a Python module path (expected module:callable, e.g. mysite.wsgi:application)", c.App)
+}
+
+// Provision fills the defaults that depend on other settings, once every
+// setting is known: QueueTimeout is Timeout, and a negative
+// MaxRequestsJitter is a tenth of MaxRequests.
+func (c *Config) Provision() {
+	if c.QueueTimeout == 0 {
+		c.QueueTimeout = c.Timeout
 	}
-	if name != "" && !validModule(strings.TrimSuffix(name, "()")) {
-		return fmt.Errorf("wsgi: %q is not a Python name after the colon", name)
+	if c.MaxRequestsJitter < 0 {
+		c.MaxRequestsJitter = c.MaxRequests / 10
+	}
+}
+
+// Validate checks the values of a provisioned configuration, without
+// looking at the machine. Every problem is a *units.FieldError naming the
+// file key (the flag is the key with dashes), joined.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) { errs = append(errs, units.Errorf(key, format, args...)) }
+	switch {
+	case c.App == "":
+		bad("app", `wsgi app is missing; give module:callable, e.g. app = "mysite.wsgi:application"`)
+	case !validApp(c.App):
+		bad("app", `wsgi app %q is not a Python module path and callable, module:callable (e.g. "mysite.wsgi:application", "app:create_app()")`, c.App)
+	}
+	for _, f := range []struct{ key, val string }{{"chdir", c.Dir}, {"python", c.Python}, {"temp_dir", c.TempDir}} {
+		if strings.ContainsRune(f.val, 0) {
+			bad(f.key, "wsgi %s contains a NUL byte", f.key)
+		}
 	}
 	for _, kv := range c.Env {
-		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return fmt.Errorf("wsgi: environment entry %q is not K=V", kv)
+		k, val, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok || k == "":
+			bad("env", "wsgi env entry %q is not NAME=value", kv)
+		case strings.ContainsRune(k, 0) || strings.ContainsRune(val, 0):
+			bad("env."+k, "wsgi env %s contains a NUL byte", k)
 		}
 	}
-	if c.Workers <= 0 {
+	if m := c.Mount; m != "" && (m[0] != '/' || strings.HasSuffix(m, "/")) {
+		bad("mount", `wsgi mount %q must be "" or a path starting, and not ending, with "/" (e.g. "/app")`, m)
+	}
+	for _, d := range []struct {
+		key string
+		bad bool
+		why string
+	}{
+		{"workers", c.Workers < 0, "must not be negative (0: one per CPU)"},
+		{"timeout", c.Timeout <= 0, "must be positive"},
+		{"start_timeout", c.StartTimeout <= 0, "must be positive"},
+		{"grace", c.Grace <= 0, "must be positive"},
+		{"max_requests", c.MaxRequests < 0, "must not be negative (0: never recycle)"},
+		{"max_requests_jitter", c.MaxRequestsJitter < 0, "must not be negative"},
+		{"max_memory", c.MaxMemory < 0, "must not be negative (0: no bound)"},
+		{"queue", c.QueueSize <= 0, "must be positive"},
+		{"queue_timeout", c.QueueTimeout <= 0, "must be positive"},
+		{"body_memory", c.BodyMemory <= 0, "must be positive"},
+		{"response_memory", c.ResponseMemory <= 0, "must be positive"},
+		{"max_temp_file", c.MaxTempFile <= 0, "must be positive"},
+	} {
+		if d.bad {
+			bad(d.key, "wsgi %s %s", d.key, d.why)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// validate readies a Config for NewPool: the zero values a program
+// leaves mean their defaults, then Provision and Validate.
+func (c *Config) validate() error {
+	d := DefaultConfig()
+	def := func(v *time.Duration, dv time.Duration) {
+		if *v == 0 {
+			*v = dv
+		}
+	}
+	def(&c.Timeout, d.Timeout)
+	def(&c.StartTimeout, d.StartTimeout)
+	def(&c.Grace, d.Grace)
+	for _, f := range []struct{ v, dv *int64 }{{&c.BodyMemory, &d.BodyMemory}, {&c.ResponseMemory, &d.ResponseMemory}, {&c.MaxTempFile, &d.MaxTempFile}} {
+		if *f.v == 0 {
+			*f.v = *f.dv
+		}
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = d.QueueSize
+	}
+	c.Provision()
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("wsgi: %w", err)
+	}
+	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	def(&c.Timeout, 30*time.Second)
-	def(&c.StartTimeout, 60*time.Second)
-	def(&c.Grace, 30*time.Second)
-	def(&c.QueueTimeout, c.Timeout)
-	if c.QueueSize <= 0 {
-		c.QueueSize = 1024
-	}
-	if c.BodyMemory <= 0 {
-		c.BodyMemory = 64 << 10
-	}
-	if c.MaxTempFile <= 0 {
-		c.MaxTempFile = 1 << 30
-	}
-	if c.ResponseMemory <= 0 {
-		c.ResponseMemory = 1 << 20
-	}
-	if c.MaxRequestsJitter < 0 || c.MaxRequests < 0 {
-		return errors.New("wsgi: --max-requests and its jitter must not be negative")
-	}
 	return nil
+}
+
+// validApp checks an application reference: a dotted module, optionally
+// ":callable" or ":factory()".
+func validApp(app string) bool {
+	module, name, hasName := strings.Cut(app, ":")
+	return validModule(module) && (!hasName || validModule(strings.TrimSuffix(name, "()")))
 }
 
 // validModule checks a dotted Python name.

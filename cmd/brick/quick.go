@@ -1,0 +1,191 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/brick-server/brick/config"
+	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/static"
+)
+
+// The quick modes, `brick`, `brick DIR` and `brick wsgi module:app`,
+// compile their flags into a config.Options, as Caddy's file-server
+// command builds a config: one default site with one route at "/", served
+// by package service exactly as a file's would be. Every option exists
+// once, so every mode has the admin listener, the access log, metrics and
+// -v. The server, static and wsgi flags bind onto the same fields the
+// file's keys fill (-max-memory is max_memory), starting from the same
+// defaults, except where a quick mode's differ from the file's; those are
+// all here, in quickDefaults and compileServe.
+
+// welcomeHandler is the name the embedded default site is registered
+// under, for `brick` and for files that say handler = "welcome".
+const welcomeHandler = "welcome"
+
+// quick is a compiled command line.
+type quick struct {
+	opts *config.Options
+	fs   *flag.FlagSet
+	// try and attrs are what the start-up lines say.
+	try   string
+	attrs []any
+}
+
+// quickDefaults are the options every quick mode starts from: the file's
+// defaults, with the access log off unless -access-log asks for it (a
+// terminal session wants the server's own messages, as Caddy's
+// file-server does).
+func quickDefaults() *config.Options {
+	o := config.Defaults()
+	o.Log.Access = "off"
+	return o
+}
+
+// compileServe compiles `brick [flags] [DIR]`: DIR served at "/" with
+// directory listings on (unlike a file's static route, since a directory
+// served by hand is browsed), or without DIR the embedded welcome site.
+// code is the exit code when the command line ends the run, else -1.
+func compileServe(args []string, stderr io.Writer) (q *quick, code int) {
+	fs := flag.NewFlagSet("brick", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := quickDefaults()
+	o.RegisterFlags(fs)
+	sc := static.DefaultConfig()
+	sc.Listing = true
+	sc.RegisterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: brick [flags] [DIR]\n"+
+			"       brick wsgi [flags] module:callable   (see brick wsgi -h)\n"+
+			"       brick run -config brick.toml          (sites and routes from a file)\n"+
+			"       brick validate -config brick.toml\n\n"+
+			"Without DIR, serves Brick's embedded default site: / and /hello.\n"+
+			"With DIR (brick . for the current directory), serves the files under DIR:\n"+
+			"GET and HEAD, index.html or a listing for directories, ranges, validators,\n"+
+			"brotli/gzip; dotfiles and symlinks leading out of DIR are refused.\n"+
+			"Flags may come before or after DIR. Each flag is a key of the configuration\n"+
+			"file with dashes (-compress-min is compress_min; see README: Configuration);\n"+
+			"the access log is off unless -access-log asks for it.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	dir, code := parseWithArg(fs, args, stderr, "the directory")
+	if code >= 0 {
+		return nil, code
+	}
+	route := config.Route{Path: "/"}
+	q = &quick{opts: o, fs: fs}
+	if dir != "" {
+		sc.Root = dir
+		route.Static = &sc
+		q.try, q.attrs = "/", []any{"dir", dir}
+	} else {
+		route.Handler = welcomeHandler
+		q.try = "/hello"
+	}
+	o.Sites = []config.Site{{Default: true, Routes: []config.Route{route}}}
+	return q, q.finish(stderr)
+}
+
+// compileWSGI compiles `brick wsgi [flags] module:callable`: the
+// application at "/", or at -mount.
+func compileWSGI(args []string, stderr io.Writer) (q *quick, code int) {
+	fs := flag.NewFlagSet("brick wsgi", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := quickDefaults()
+	o.RegisterFlags(fs)
+	wc := wsgi.DefaultConfig()
+	wc.RegisterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: brick wsgi [flags] [module:callable]\n\n"+
+			"Runs a Python WSGI application (Flask, Django, Pyramid...) unchanged, in a pool of\n"+
+			"Python worker processes, as gunicorn does: brick wsgi flaskapp:app\n"+
+			"The callable defaults to \"application\": brick wsgi mysite.wsgi --chdir mysite\n"+
+			"SIGHUP reloads the application's code; SIGTERM drains requests and stops.\n"+
+			"Flags may come before or after the application. Each flag is a key of the\n"+
+			"configuration file with dashes (-max-memory is max_memory; see README:\n"+
+			"Configuration); the access log is off unless -access-log asks for it.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	app, code := parseWithArg(fs, args, stderr, "the application")
+	if code >= 0 {
+		return nil, code
+	}
+	if app == "" {
+		fmt.Fprintf(stderr, "brick wsgi: say which application to run, as module:callable (e.g. brick wsgi flaskapp:app)\n")
+		return nil, 2
+	}
+	wc.App = app
+	path := "/"
+	if wc.Mount != "" {
+		path = wc.Mount
+	}
+	o.Sites = []config.Site{{Default: true, Routes: []config.Route{{Path: path, WSGI: &wc}}}}
+	q = &quick{opts: o, fs: fs, try: path, attrs: []any{"app", app}}
+	return q, q.finish(stderr)
+}
+
+// finish provisions and validates the compiled options; a problem is
+// reported with the flag that sets it.
+func (q *quick) finish(stderr io.Writer) int {
+	q.opts.Provision()
+	if err := q.opts.Validate(); err != nil {
+		fmt.Fprintln(stderr, q.explain(err))
+		return 2
+	}
+	return -1
+}
+
+// explain words an error about compiled options for the command line:
+// each problem with the flag that sets it, when there is one, instead of
+// a key path of the file the user never wrote.
+func (q *quick) explain(err error) string {
+	prefix := q.fs.Name() + ": "
+	var list *config.Errors
+	if !errors.As(err, &list) {
+		// The command line has one route: naming it says nothing.
+		msg := err.Error()
+		for _, s := range q.opts.Sites {
+			for _, r := range s.Routes {
+				msg = strings.TrimPrefix(msg, fmt.Sprintf("route %q: ", r.Path))
+			}
+		}
+		return prefix + strings.TrimPrefix(msg, "wsgi: ")
+	}
+	lines := make([]string, len(list.List))
+	for i, e := range list.List {
+		lines[i] = prefix + e.Message
+		if f := config.FlagFor(q.fs, e.Key); f != "" {
+			lines[i] = prefix + f + ": " + e.Message
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// parseWithArg parses flags around one optional positional argument and
+// returns it; code is the exit code when parsing ends the run, else -1.
+func parseWithArg(fs *flag.FlagSet, args []string, stderr io.Writer, what string) (arg string, code int) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", 0
+		}
+		return "", 2
+	}
+	if fs.NArg() == 0 {
+		return "", -1
+	}
+	arg = fs.Arg(0)
+	if err := fs.Parse(fs.Args()[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", 0
+		}
+		return "", 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q after %s (see -h)\n", fs.Name(), fs.Arg(0), what)
+		return "", 2
+	}
+	return arg, -1
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/brick-server/brick/config"
+)
+
+// TestFlagsMatchFile proves that the flags of the quick modes and the
+// keys of the file configure the same thing: each command line compiles
+// to the Options its TOML twin parses to, for the server, log, static and
+// wsgi settings. The quick modes' own defaults (listing on for brick DIR,
+// no access log) are written out in the TOML, where they differ.
+func TestFlagsMatchFile(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		toml string
+	}{{
+		name: "brick DIR, defaults",
+		args: []string{dir},
+		toml: `
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+static = { root = "DIR", listing = true }
+`,
+	}, {
+		name: "brick DIR, every server and static flag",
+		args: []string{"-addr", "127.0.0.1:9000", "-addr", "[::1]:9000", "-admin", "127.0.0.1:9100",
+			"-access-log", "stdout", "-access-log-format", "json", "-v", "-shutdown-timeout", "5",
+			"-reload-grace", "1m", "-reuseport", "-backlog", "100", "-goroutine-per-conn", "-max-conns", "10",
+			"-max-body", "1MiB", "-read-header-timeout", "2s", "-read-timeout", "1m", "-write-timeout", "90",
+			"-idle-timeout", "1.5",
+			dir,
+			"-index", "home.html", "-listing=false", "-cache-control", "max-age=60", "-compress=false",
+			"-compress-min", "4KiB", "-precompressed=false", "-dotfiles", "-follow-symlinks"},
+		toml: `
+[server]
+listen = ["127.0.0.1:9000", "[::1]:9000"]
+admin = "127.0.0.1:9100"
+trace = true
+shutdown_timeout = "5s"
+reload_grace = "60"
+reuseport = true
+backlog = 100
+goroutine_per_conn = true
+max_conns = 10
+max_body = "1MiB"
+read_header_timeout = "2"
+read_timeout = "1m"
+write_timeout = "1m30s"
+idle_timeout = "1500ms"
+[log]
+access = "stdout"
+format = "json"
+[[site]]
+[[site.route]]
+path = "/"
+static = { root = "DIR", index = "home.html", listing = false, cache_control = "max-age=60", compress = false, compress_min = 4096, precompressed = false, dotfiles = true, follow_symlinks = true }
+`,
+	}, {
+		name: "brick, the welcome site",
+		args: nil,
+		toml: `
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+handler = "welcome"
+`,
+	}, {
+		name: "brick wsgi, defaults",
+		args: []string{"wsgi", "mysite.wsgi:application"},
+		toml: `
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+wsgi = { app = "mysite.wsgi:application" }
+`,
+	}, {
+		name: "brick wsgi, every flag",
+		args: []string{"wsgi", "-chdir", "/srv/mysite", "-python", "/usr/bin/python3", "-workers", "3",
+			"-env", "A=1", "-env", "B=x=y", "-mount", "/app", "-timeout", "45", "-start-timeout", "1m",
+			"-grace", "10s", "-max-requests", "1000", "-max-requests-jitter", "7", "-max-memory", "512M",
+			"-queue", "10", "-queue-timeout", "5", "-access-log", "stderr", "mysite.wsgi:application"},
+		toml: `
+[log]
+access = "stderr"
+[[site]]
+[[site.route]]
+path = "/app"
+wsgi = { app = "mysite.wsgi:application", chdir = "/srv/mysite", python = "/usr/bin/python3", workers = 3, env = { A = "1", B = "x=y" }, timeout = "45s", start_timeout = "60", grace = "10", max_requests = 1000, max_requests_jitter = 7, max_memory = "512MiB", queue = 10, queue_timeout = "5s" }
+`,
+	}, {
+		name: "brick wsgi, the jitter derived from max-requests",
+		args: []string{"wsgi", "-max-requests", "1000", "app"},
+		toml: `
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+wsgi = { app = "app", max_requests = 1000 }
+`,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			var q *quick
+			code := -1
+			if len(tc.args) > 0 && tc.args[0] == "wsgi" {
+				q, code = compileWSGI(tc.args[1:], &stderr)
+			} else {
+				q, code = compileServe(tc.args, &stderr)
+			}
+			if code >= 0 {
+				t.Fatalf("compile(%q): exit %d: %s", tc.args, code, stderr.String())
+			}
+			file, err := config.Parse([]byte(strings.ReplaceAll(tc.toml, "DIR", dir)), "brick.toml")
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			got, want := comparable(q.opts), comparable(file)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("flags and file differ:\nflags: %s\nfile:  %s", show(got), show(want))
+			}
+		})
+	}
+}
+
+// comparable is what flags and file must agree on: everything but where
+// the file was and its line numbers.
+func comparable(o *config.Options) config.Options {
+	c := config.Options{Server: o.Server, Log: o.Log}
+	for _, s := range o.Sites {
+		s.Line = 0
+		routes := append([]config.Route(nil), s.Routes...)
+		for i := range routes {
+			routes[i].Line = 0
+		}
+		s.Routes = routes
+		c.Sites = append(c.Sites, s)
+	}
+	return c
+}
+
+func show(o config.Options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%+v %+v", o.Server, o.Log)
+	for _, s := range o.Sites {
+		for _, r := range s.Routes {
+			fmt.Fprintf(&b, " route %+v", r)
+			if r.Static != nil {
+				fmt.Fprintf(&b, " static %+v", *r.Static)
+			}
+			if r.WSGI != nil {
+				fmt.Fprintf(&b, " wsgi %+v", *r.WSGI)
+			}
+		}
+	}
+	return b.String()
+}
+
+// TestQuickFlagErrors: a bad value is refused before anything starts,
+// naming the flag, never wrapped or replaced by a default.
+func TestQuickFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"timeout inf", []string{"wsgi", "-timeout", "inf", "app"}, `invalid value "inf" for flag -timeout`},
+		{"timeout NaN", []string{"wsgi", "-timeout", "NaN", "app"}, `invalid value "NaN" for flag -timeout`},
+		{"timeout overflow", []string{"wsgi", "-timeout", "1e300", "app"}, `invalid value "1e300" for flag -timeout`},
+		{"timeout zero", []string{"wsgi", "-timeout", "0", "app"}, "brick wsgi: -timeout: wsgi timeout must be positive"},
+		{"max-memory wraps negative", []string{"wsgi", "-max-memory", "9000000000G", "app"}, "too large"},
+		{"max-memory wraps to 0", []string{"wsgi", "-max-memory", "17179869184G", "app"}, "too large"},
+		{"max-memory negative", []string{"wsgi", "-max-memory", "-1", "app"}, "cannot be negative"},
+		{"workers negative", []string{"wsgi", "-workers", "-2", "app"}, "brick wsgi: -workers: wsgi workers must not be negative"},
+		{"bad application", []string{"wsgi", "my/app.py"}, "brick wsgi: wsgi app \"my/app.py\" is not a Python module path"},
+		{"bad mount", []string{"wsgi", "-mount", "app/", "app"}, "brick wsgi: -mount: wsgi mount \"app/\" must be"},
+		{"compress-min overflow", []string{"-compress-min", "99999999999T", dir}, "too large"},
+		{"bad index", []string{"-index", "../x", dir}, "brick: -index: static index \"../x\" must be a plain file name"},
+		{"bad format", []string{"-access-log-format", "xml"}, "brick: -access-log-format: log.format \"xml\" is not one of"},
+		{"bad admin", []string{"-admin", "nowhere"}, "brick: -admin: admin: \"nowhere\" is not host:port"},
+		{"zero shutdown", []string{"-shutdown-timeout", "0s"}, "brick: -shutdown-timeout: server.shutdown_timeout must be positive"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			code := run(tc.args, &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("run(%q) = %d, stderr %q; want 2 and %q", tc.args, code, stderr.String(), tc.want)
+			}
+		})
+	}
+}

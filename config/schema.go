@@ -1,0 +1,188 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/static"
+)
+
+// The schema of the file: which keys each table has, the type of each,
+// and the hints for keys written in the wrong table.
+
+func (d *decoder) options(tree map[string]any) *Options {
+	o := &Options{File: d.file, Server: newServer(), Log: newLog(), pos: d.pos}
+	top := d.table(nil, "", tree)
+	top.hints = map[string]string{}
+	for _, k := range []string{"listen", "admin", "shutdown_timeout", "reload_grace", "backlog", "reuseport", "max_conns", "max_body"} {
+		top.hints[k] = "it belongs in [server]"
+	}
+	top.hints["access"], top.hints["format"] = "it belongs in [log]", "it belongs in [log]"
+	for _, k := range []string{"route", "routes"} {
+		top.hints[k] = "routes belong to a site: write [[site]], then [[site.route]]"
+	}
+	top.hints["hosts"] = "hosts belong to a site: write [[site]] first"
+	top.hints["sites"] = `did you mean "site"? write [[site]] for each one`
+	if t, ok := top.sub("server", "[server]"); ok {
+		d.server(t, &o.Server)
+	}
+	if t, ok := top.sub("log", "[log]"); ok {
+		t.str("access", &o.Log.Access)
+		t.str("format", &o.Log.Format)
+		t.done()
+	}
+	for i, t := range top.tables("site", "[[site]]") {
+		o.Sites = append(o.Sites, d.site(t, i))
+	}
+	top.done()
+	return o
+}
+
+func (d *decoder) server(t *table, s *Server) {
+	if list, _, ok := t.strings("listen"); ok {
+		s.Listen = list
+	}
+	t.str("admin", &s.Admin)
+	t.duration("shutdown_timeout", &s.ShutdownTimeout)
+	t.duration("reload_grace", &s.ReloadGrace)
+	t.integer("backlog", &s.Backlog, 1)
+	t.boolean("reuseport", &s.ReusePort)
+	t.integer("max_conns", &s.MaxConns, 0)
+	t.size("max_body", &s.MaxBody, true)
+	t.duration("read_header_timeout", &s.ReadHeaderTimeout)
+	t.duration("read_timeout", &s.ReadTimeout)
+	t.duration("write_timeout", &s.WriteTimeout)
+	t.duration("idle_timeout", &s.IdleTimeout)
+	t.boolean("trace", &s.Trace)
+	t.boolean("goroutine_per_conn", &s.GoroutinePerConn)
+	t.done()
+}
+
+func (d *decoder) site(t *table, i int) Site {
+	s := Site{}
+	if pl, ok := d.pos.lookup(t.path); ok {
+		s.Line = pl.line
+	}
+	hosts, present, ok := t.strings("hosts")
+	switch {
+	case !present:
+		s.Default = true
+	case ok && len(hosts) == 0:
+		d.errorf(t.path.field("hosts"), `hosts is empty; leave it out, or write ["*"], for the default site`)
+	case ok:
+		for _, h := range hosts {
+			if h == "*" {
+				s.Default = true
+				continue
+			}
+			s.Hosts = append(s.Hosts, normalizeHost(h))
+		}
+	}
+	t.hints = map[string]string{}
+	for _, k := range []string{"path", "static", "wsgi", "redirect", "respond", "handler", "headers", "timeout"} {
+		t.hints[k] = fmt.Sprintf("%s belongs to a route: write [[site.route]] before it", k)
+	}
+	t.hints["routes"] = `did you mean "route"? write [[site.route]] for each one`
+	for j, rt := range t.tables("route", "[[site.route]]") {
+		s.Routes = append(s.Routes, d.route(rt, j))
+	}
+	t.done()
+	return s
+}
+
+func (d *decoder) route(t *table, j int) Route {
+	r := Route{}
+	if pl, ok := d.pos.lookup(t.path); ok {
+		r.Line = pl.line
+	}
+	t.str("path", &r.Path)
+	if st, ok := t.sub("static", "static"); ok {
+		r.Static = d.static(st)
+	}
+	wsgiTimeout := false
+	if wt, ok := t.sub("wsgi", "wsgi"); ok {
+		r.WSGI = d.wsgi(wt, r.Path)
+		_, wsgiTimeout = wt.m["timeout"]
+	}
+	if rt, ok := t.sub("redirect", "redirect"); ok {
+		v := newRedirect()
+		rt.str("to", &v.To)
+		rt.integer("status", &v.Status, 0)
+		rt.boolean("keep_path", &v.KeepPath)
+		rt.done()
+		r.Redirect = &v
+	}
+	if rt, ok := t.sub("respond", "respond"); ok {
+		v := newRespond()
+		rt.integer("status", &v.Status, 0)
+		rt.str("body", &v.Body)
+		rt.str("content_type", &v.ContentType)
+		rt.done()
+		r.Respond = &v
+	}
+	if t.str("handler", &r.Handler) && r.Handler == "" {
+		d.errorf(t.path.field("handler"), "handler is empty; give the name the program registered the handler under")
+	}
+	if _, given := t.m["handler"]; given && r.Handler == "" {
+		r.Handler = "?" // reported above; still an action, so that no other error follows
+	}
+	if hs, ok := t.pairs("headers"); ok {
+		r.Headers = []Header{}
+		for _, h := range hs {
+			r.Headers = append(r.Headers, Header{Name: h[0], Value: h[1]})
+		}
+	}
+	t.size("max_body", &r.MaxBody, true)
+	t.duration("timeout", &r.Timeout)
+	t.done()
+	if r.WSGI != nil && r.Timeout > 0 && !wsgiTimeout {
+		// The route's deadline is the application's too, unless it has
+		// its own.
+		r.WSGI.Timeout = r.Timeout
+	}
+	return r
+}
+
+// static decodes a static table into the package's own configuration;
+// each key is the flag of `brick DIR` with underscores for dashes.
+func (d *decoder) static(t *table) *static.Config {
+	v := NewStatic("")
+	t.str("root", &v.Root)
+	t.str("index", &v.Index)
+	t.boolean("listing", &v.Listing)
+	t.str("cache_control", &v.CacheControl)
+	t.boolean("compress", &v.Compress)
+	t.size("compress_min", &v.MinCompressSize, false)
+	t.boolean("precompressed", &v.Precompressed)
+	t.boolean("dotfiles", &v.Dotfiles)
+	t.boolean("follow_symlinks", &v.FollowSymlinks)
+	t.done()
+	return v
+}
+
+// wsgi decodes a wsgi table into the package's own configuration; each
+// key is the flag of `brick wsgi` with underscores for dashes.
+func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
+	v := NewWSGI(routePath)
+	t.str("app", &v.App)
+	t.str("chdir", &v.Dir)
+	t.str("python", &v.Python)
+	t.integer("workers", &v.Workers, 0)
+	if env, ok := t.pairs("env"); ok {
+		v.Env = []string{}
+		for _, kv := range env {
+			v.Env = append(v.Env, kv[0]+"="+kv[1])
+		}
+	}
+	t.str("mount", &v.Mount)
+	t.duration("timeout", &v.Timeout)
+	t.duration("start_timeout", &v.StartTimeout)
+	t.duration("grace", &v.Grace)
+	t.integer("max_requests", &v.MaxRequests, 0)
+	t.integer("max_requests_jitter", &v.MaxRequestsJitter, 0)
+	t.size("max_memory", &v.MaxMemory, false)
+	t.integer("queue", &v.QueueSize, 1)
+	t.duration("queue_timeout", &v.QueueTimeout)
+	t.done()
+	return v
+}
