@@ -94,7 +94,8 @@ func (r *response) WriteHeader(status int) {
 	if r.wroteHeader || r.done {
 		return
 	}
-	if status < 100 || status > 599 {
+	if status < 100 || status > 999 {
+		// As net/http: any three-digit code is a status (RFC 9112 §4).
 		panic("server: invalid WriteHeader status code")
 	}
 	if status < 200 && status != 101 {

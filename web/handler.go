@@ -115,6 +115,8 @@ type ResponseWriter interface {
 	Header() *wire.Header
 	// WriteHeader sets the status code; without it the status is 200. A
 	// 1xx code other than 101 sends an informational response at once.
+	// Any three-digit code (100–999) is sent as given, as net/http does;
+	// a code outside that range is a programming error and panics.
 	WriteHeader(status int)
 	// Write appends body bytes.
 	Write(p []byte) (int, error)
