@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
 )
 
 func parse(t *testing.T, raw string) *web.Request {
 	t.Helper()
 	r := &web.Request{Body: web.NoBody}
-	if _, err := r.Request.Parse([]byte(raw), nil); err != nil {
+	if _, err := new(wire.RequestParser).Parse(&r.RequestHead, []byte(raw), nil); err != nil {
 		t.Fatalf("parse %q: %v", raw, err)
 	}
 	return r

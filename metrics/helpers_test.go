@@ -16,14 +16,14 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// serve starts a real server with h on 127.0.0.1:0.
-func serve(t *testing.T, h web.Handler) (*server.Server, string) {
+// serve starts a real server with h and obs on 127.0.0.1:0.
+func serve(t *testing.T, h web.Handler, obs web.Observer) (*server.Server, string) {
 	t.Helper()
 	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &server.Server{Handler: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	srv := &server.Server{Handler: h, Observer: obs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {

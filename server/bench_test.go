@@ -114,7 +114,7 @@ func (rc *rawClient) roundTrip(tb testing.TB, batch int) {
 	}
 }
 
-func startHello(tb testing.TB, perConn bool) string {
+func startHello(tb testing.TB, perConn bool, obs ...web.Observer) string {
 	tb.Helper()
 	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
 	if err != nil {
@@ -124,6 +124,9 @@ func startHello(tb testing.TB, perConn bool) string {
 		Handler:          helloHandler,
 		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		GoroutinePerConn: perConn,
+	}
+	if len(obs) > 0 {
+		srv.Observer = web.Observers(obs)
 	}
 	done := make(chan struct{})
 	go func() {

@@ -63,12 +63,6 @@ func (r *response) init(x *exchange, closeAfter bool) {
 // started reports whether any of the response left the server's control.
 func (r *response) started() bool { return r.onWire }
 
-// Started reports whether part of the response has been written to the
-// connection, for middleware that records responses (web.Recorder): an
-// error from the handler after that cuts the connection instead of being
-// answered.
-func (r *response) Started() bool { return r.onWire }
-
 // flushed notes that x.out was written out.
 func (r *response) flushed() {
 	if r.committed {

@@ -5,11 +5,15 @@ import (
 	"github.com/brick-server/brick/web"
 )
 
-// Handler is what Run serves on the main listeners: the access log, then
-// metrics, then the current configuration. Tests serve it on a server of
-// their own, so that they can call Reload and ReopenLogs directly instead
-// of sending this process signals.
+// Handler is what Run serves on the main listeners: the current
+// configuration. Tests serve it on a server of their own, with Observer,
+// so that they can call Reload and ReopenLogs directly instead of sending
+// this process signals.
 func (s *Service) Handler() web.Handler { return s.front }
+
+// Observer is what Run attaches to the main server: metrics and the
+// access log.
+func (s *Service) Observer() web.Observer { return s.observer }
 
 // Admin is what Run serves on the admin listener.
 func (s *Service) Admin() web.Handler { return metrics.AdminHandler(s.reg, s.healthy.Load) }

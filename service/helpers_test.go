@@ -108,7 +108,7 @@ func load(t *testing.T, conf string, setup func(dir string)) *fixture {
 		svc.Close()
 		t.Fatal(err)
 	}
-	srv := &server.Server{Handler: svc.Handler(), Logger: log}
+	srv := &server.Server{Handler: svc.Handler(), Observer: svc.Observer(), Logger: log}
 	served := make(chan struct{})
 	go func() { srv.Serve(ln); close(served) }()
 	f.base = "http://" + ln.Addr().String()

@@ -34,20 +34,20 @@ type Service struct {
 	accessTo  string
 	accessMu  sync.Mutex // guards access and accessTo: SIGUSR1 and SIGHUP run apart
 	accessNow atomic.Pointer[accessState]
-	inner     web.Handler // metrics → the current generation
+	observer  web.Observer // metrics, then the access log: told of every request
 
 	reg     *prometheus.Registry
-	front   web.Handler // access log → metrics → the current generation
+	front   web.Handler // the current generation
 	main    *server.Server
 	admin   *server.Server
 	healthy atomic.Bool
 }
 
-// accessState is the access log in force and the handler writing it,
-// with its requests counted, so that a writer a reload replaced is closed
-// only after their lines are written.
+// accessState is the access log in force (nil when off), with the lines
+// being written to it counted, so that a writer a reload replaced is
+// closed only after them.
 type accessState struct {
-	h web.Handler
+	log *accesslog.Logger
 	inflight
 }
 
@@ -113,34 +113,20 @@ func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s.cur.Store(newLive(gen))
-	labels := func(r *web.Request) (string, string) {
-		site, route := s.cur.Load().gen.router.Match(r)
-		if site == nil || route == nil {
-			return "none", "none"
-		}
-		return site.Name, route.Name
-	}
-	httpm, err := metrics.NewHTTP(s.reg, labels)
+	// The router records each request's site and route on it; metrics
+	// and the access log read them when the server reports the request.
+	httpm, err := metrics.NewHTTP(s.reg)
 	if err != nil {
 		gen.close()
 		return nil, err
 	}
 	s.reg.MustRegister(metrics.NewWSGICollector(s.wsgiStats))
-	s.inner = httpm.Wrap(web.HandlerFunc(s.serveCurrent))
+	s.front = web.HandlerFunc(s.serveCurrent)
+	s.observer = web.Observers{httpm, web.ObserverFunc(s.logAccess)}
 	if err := s.setAccessLog(opts.Log); err != nil {
 		gen.close()
 		return nil, err
 	}
-	s.front = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
-		for {
-			st := s.accessNow.Load()
-			if st.acquire() {
-				defer st.release()
-				return st.h.ServeHTTP(w, r)
-			}
-			// A reload replaced it between the load and the count.
-		}
-	})
 	s.healthy.Store(true)
 	return s, nil
 }
@@ -185,6 +171,21 @@ func (s *Service) serveCurrent(w web.ResponseWriter, r *web.Request) error {
 	}
 }
 
+// logAccess writes a request's line to the access log in force.
+func (s *Service) logAccess(r *web.Request, c web.Completion) {
+	for {
+		st := s.accessNow.Load()
+		if st.acquire() {
+			if st.log != nil {
+				st.log.Complete(r, c)
+			}
+			st.release()
+			return
+		}
+		// A reload replaced it between the load and the count.
+	}
+}
+
 // setAccessLog opens the access log a configuration asks for; the same
 // destination keeps its open file across reloads.
 func (s *Service) setAccessLog(lc config.Log) error {
@@ -206,9 +207,9 @@ func (s *Service) setAccessLog(lc config.Log) error {
 		replaced = s.access
 		s.access, s.accessTo = nil, ""
 	}
-	st := &accessState{h: s.inner, inflight: newInflight()}
+	st := &accessState{inflight: newInflight()}
 	if lc.Access != "off" {
-		st.h = accesslog.New(s.inner, s.access, format)
+		st.log = accesslog.New(s.access, format)
 	}
 	prev := s.accessNow.Swap(st)
 	if prev != nil {
@@ -334,7 +335,7 @@ func (s *Service) Run() int {
 		s.close()
 		return 1
 	}
-	s.main = &server.Server{Handler: s.front, Logger: s.log}
+	s.main = &server.Server{Handler: s.front, Observer: s.observer, Logger: s.log}
 	s.main.Limits.MaxConns = so.MaxConns
 	s.main.Limits.MaxBodyBytes = so.MaxBody
 	s.main.Timeouts = server.Timeouts{ReadHeader: so.ReadHeaderTimeout, Read: so.ReadTimeout, Write: so.WriteTimeout, Idle: so.IdleTimeout}
