@@ -16,14 +16,18 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// serve starts a real server with h and obs on 127.0.0.1:0.
-func serve(t *testing.T, h web.Handler, obs web.Observer) (*server.Server, string) {
+// serve starts a real server with h and obs on 127.0.0.1:0; cfg, when
+// given, changes its settings first.
+func serve(t *testing.T, h web.Handler, obs web.Observer, cfg ...func(*server.Server)) (*server.Server, string) {
 	t.Helper()
 	ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := &server.Server{Handler: h, Observer: obs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, f := range cfg {
+		f(srv)
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {

@@ -1,14 +1,18 @@
 package metrics_test
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brick-server/brick/accesslog"
 	"github.com/brick-server/brick/metrics"
 	"github.com/brick-server/brick/router"
+	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
 )
 
@@ -162,5 +166,46 @@ func TestPanicCounted(t *testing.T) {
 	// Registering twice with one registry is refused, not a panic.
 	if _, err := metrics.NewHTTP(reg); err == nil {
 		t.Error("second NewHTTP on one registry accepted")
+	}
+}
+
+// TestServerAnswersCounted: what the server answers itself is counted as
+// it was sent. A request body that stops coming is the client's 408 (4xx),
+// not the 500 a middleware would guess from the handler's read error.
+func TestServerAnswersCounted(t *testing.T) {
+	reg := metrics.NewRegistry()
+	m, err := metrics.NewHTTP(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := router.New([]router.Site{{Name: "main", Routes: []router.Route{{Prefix: "/", Name: "upload",
+		Handler: web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+			_, err := io.Copy(io.Discard, r.Body)
+			return err
+		})}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := serve(t, rt, m, func(s *server.Server) { s.Timeouts.Read = 200 * time.Millisecond })
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 408 {
+		t.Fatalf("status %d, want 408", resp.StatusCode)
+	}
+	_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
+	fams := scrape(t, admin+"/metrics")
+	for class, want := range map[string]float64{"4xx": 1, "5xx": 0} {
+		if v := value(fams, "brick_http_requests_total", l("site", "main", "route", "upload", "code_class", class)); v != want {
+			t.Errorf("requests{main,upload,%s} = %v, want %v", class, v, want)
+		}
 	}
 }
