@@ -50,6 +50,12 @@
 // SIGUSR1 (the command that owns the Writer calls Reopen on it), and new
 // lines go to a new file at the original path, as with nginx's USR1.
 //
+// Lines that cannot be written (a full disk) are dropped, as nginx drops
+// them, but not silently: they are counted (Lost, and a counter shared
+// with WithLostCounter, which package metrics exports as
+// brick_access_log_errors_total) and logged at most once a second with
+// the number lost since the last report.
+//
 // # Allocations
 //
 // Formatting and writing a line allocate nothing, and nothing wraps the

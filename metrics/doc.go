@@ -31,6 +31,10 @@
 // brick_http_open_connections (server.Server.OpenConns) and, when given,
 // brick_http_idle_connections.
 //
+// RegisterAccessLog adds brick_access_log_errors_total, the access log
+// lines lost to write errors, read from a counter the access log Writers
+// share (accesslog.WithLostCounter).
+//
 // # WSGI
 //
 // NewWSGICollector turns a snapshot function into the gateway's metrics,

@@ -3,6 +3,7 @@ package service
 import (
 	"github.com/brick-server/brick/metrics"
 	"github.com/brick-server/brick/web"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Handler is what Run serves on the main listeners: the current
@@ -26,3 +27,6 @@ func (s *Service) Close() { s.close() }
 // configuration and being counted in it; nil removes it. Set it before
 // anything is served.
 func SetServeHook(f func()) { testHookServe = f }
+
+// Gather reads the service's metrics as a scrape of /metrics would.
+func (s *Service) Gather() ([]*dto.MetricFamily, error) { return s.reg.Gather() }

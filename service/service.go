@@ -35,6 +35,9 @@ type Service struct {
 	accessMu  sync.Mutex // guards access and accessTo: SIGUSR1 and SIGHUP run apart
 	accessNow atomic.Pointer[accessState]
 	observer  web.Observer // metrics, then the access log: told of every request
+	// accessLost counts the access log lines lost to write errors, across
+	// the writers reloads open.
+	accessLost atomic.Uint64
 
 	reg     *prometheus.Registry
 	front   web.Handler // the current generation
@@ -121,6 +124,10 @@ func Load(path string, handlers Handlers, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s.reg.MustRegister(metrics.NewWSGICollector(s.wsgiStats))
+	if err := metrics.RegisterAccessLog(s.reg, s.accessLost.Load); err != nil {
+		gen.close()
+		return nil, err
+	}
 	s.front = web.HandlerFunc(s.serveCurrent)
 	s.observer = web.Observers{httpm, web.ObserverFunc(s.logAccess)}
 	if err := s.setAccessLog(opts.Log); err != nil {
@@ -197,7 +204,7 @@ func (s *Service) setAccessLog(lc config.Log) error {
 	}
 	var replaced *accesslog.Writer
 	if lc.Access != "off" && (s.access == nil || s.accessTo != lc.Access) {
-		w, err := accesslog.Open(lc.Access)
+		w, err := accesslog.Open(lc.Access, accesslog.WithLogger(s.log), accesslog.WithLostCounter(&s.accessLost))
 		if err != nil {
 			return fmt.Errorf("access log: %w", err)
 		}
