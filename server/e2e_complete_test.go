@@ -123,4 +123,3 @@ func TestObserverPipelined(t *testing.T) {
 		})
 	}
 }
-
