@@ -222,9 +222,6 @@ func (e *siteEntry) match(p []byte) *route {
 // Observer: an access log or metrics read what matched without routing
 // the request again.
 func (rt *Router) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
-	if testHookRoute != nil {
-		testHookRoute()
-	}
 	e := rt.site(r.Host)
 	if e == nil {
 		return errNoSite
@@ -243,7 +240,8 @@ func (rt *Router) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	return ro.serve(w, r)
 }
 
-// testHookRoute, set only by tests, runs each time a request is routed.
+// testHookRoute, set only by tests, runs each time a request is routed
+// (ServeHTTP or Match looks its site up).
 var testHookRoute func()
 
 func (ro *route) serve(w web.ResponseWriter, r *web.Request) error {
