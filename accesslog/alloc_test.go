@@ -28,6 +28,8 @@ func TestAllocs(t *testing.T) {
 		r := parse(t, "GET "+tc.path+"?x=1 HTTP/1.1\r\nHost: example.com\r\nReferer: http://a.example/\r\n"+
 			"User-Agent: Mozilla/5.0 \"x\"\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n")
 		r.RemoteAddr = netip.MustParseAddrPort("[2001:db8::1]:5000")
+		// Longer than the stack buffer of a string conversion.
+		r.Site, r.Route = "a-rather-long-site-name.example.com", "/a/rather/long/route/prefix/for/café/"
 		t.Run(tc.f.String()+tc.path, func(t *testing.T) {
 			out := NewWriter(io.Discard)
 			defer out.Close()

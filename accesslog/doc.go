@@ -18,8 +18,9 @@
 //
 // JSON writes one object per line with the fields time (RFC 3339 with
 // milliseconds), remote, method, target, proto, status, bytes,
-// duration_ms, referer, user_agent and host. Strings are escaped as JSON
-// needs, and bytes that are not UTF-8 become U+FFFD.
+// duration_ms, referer, user_agent, host, and site and route: the names
+// the router recorded on the request (empty when none took it). Strings
+// are escaped as JSON needs, and bytes that are not UTF-8 become U+FFFD.
 //
 // The time is when the response was complete (or the connection cut), as
 // nginx logs the time a request ended; duration_ms is how long from the

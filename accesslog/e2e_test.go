@@ -314,6 +314,8 @@ func TestJSONLines(t *testing.T) {
 		Referer    string  `json:"referer"`
 		UserAgent  string  `json:"user_agent"`
 		Host       string  `json:"host"`
+		Site       string  `json:"site"`
+		Route      string  `json:"route"`
 	}
 	got := lines(t, w, &out)
 	if len(got) != 2 {
