@@ -1,5 +1,6 @@
-// Package accesslog writes one line per request: New wraps a web.Handler,
-// and a Writer buffers the lines for stderr, stdout or a file.
+// Package accesslog writes one line per request: a Logger (New) is a
+// web.Observer the server tells of every request it finished, and a
+// Writer buffers the lines for stderr, stdout or a file.
 //
 // # Formats
 //
@@ -17,34 +18,28 @@
 //
 // JSON writes one object per line with the fields time (RFC 3339 with
 // milliseconds), remote, method, target, proto, status, bytes,
-// duration_ms, referer, user_agent and host. Strings are escaped as JSON
-// needs, and bytes that are not UTF-8 become U+FFFD.
+// duration_ms, referer, user_agent, host, and site and route: the names
+// the router recorded on the request (empty when none took it). Strings
+// are escaped as JSON needs, and bytes that are not UTF-8 become U+FFFD.
 //
-// The time is when the handler returned, as nginx logs the time a request
-// ended; duration_ms is how long the handler ran, which for a response the
-// server holds back to compute its Content-Length does not include sending
-// it.
+// The time is when the response was complete (or the connection cut), as
+// nginx logs the time a request ended; duration_ms is how long from the
+// request head to then. A response the server holds back to compute its
+// Content-Length is complete once it is queued, before it is sent.
 //
 // # Status and bytes
 //
-// A ResponseWriter wrapper records the first final status the handler
-// writes and the body bytes it writes (Write, WriteString and SendFile,
-// through which the wrapper keeps sendfile(2) working). It implements
-// Unwrap, so Flush and Hijack reach the server's writer. When the handler
-// returns an error, the line says what the server answers: the error's
-// status (web.StatusOf, or a *wire.Error's) with the server's short text
-// as body, unless the response had already started (flushed, sent a file,
-// hijacked), when the connection is cut and the line keeps what was sent.
-// An abort (web.ErrAbortHandler) before anything was sent is 444, nginx's
-// code for closing without a response; a hijack without a status is 101.
-// A HEAD response has no body bytes. What a middleware cannot see is
-// logged as the handler left it: a request body the server itself found
-// broken is answered by the server with 400, 408 or 413 whatever the
-// handler did.
-//
-// The wrapper exports Status and BytesWritten; another middleware finding
-// them on its ResponseWriter (package metrics does) reads them instead of
-// wrapping again, so logging and metrics together cost one wrapper.
+// The server reports what it sent (web.Completion), so a line says what
+// the client got: the handler's status and body bytes; for a returned
+// error or a panic, the server's answer (the error's status with a short
+// text); for a request body the server found broken, its own 400, 408
+// (too slow) or 413, whatever the handler made of the read error. A
+// response cut after it started (an error after a flush, a client gone)
+// keeps what had been written. A connection closed without a response
+// (an abort, web.ErrAbortHandler) is 444, nginx's code for that, and a
+// hijacked one 101 (web.Completion.Code). A HEAD response has no body
+// bytes. A request whose head could not be parsed reaches no handler and
+// has no line.
 //
 // # Writer
 //
@@ -56,10 +51,14 @@
 // SIGUSR1 (the command that owns the Writer calls Reopen on it), and new
 // lines go to a new file at the original path, as with nginx's USR1.
 //
+// Lines that cannot be written (a full disk) are dropped, as nginx drops
+// them, but not silently: they are counted (Lost, and a counter shared
+// with WithLostCounter, which package metrics exports as
+// brick_access_log_errors_total) and logged at most once a second with
+// the number lost since the last report.
+//
 // # Allocations
 //
-// Formatting and writing a line allocate nothing. The wrapper is one
-// allocation per request: it holds the status and byte count of one
-// response, and a wrapper pooled across requests would let a handler that
-// kept its writer write into another client's response.
+// Formatting and writing a line allocate nothing, and nothing wraps the
+// ResponseWriter: the line is written from what the server reports.
 package accesslog

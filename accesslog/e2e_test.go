@@ -3,6 +3,7 @@ package accesslog_test
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
 )
 
 // app answers by path; /file sends a file with web.SendFile.
@@ -39,6 +41,14 @@ func app(t *testing.T) (web.Handler, int64) {
 			return err
 		case "/missing":
 			return web.Error(404, nil)
+		case "/read":
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				return err
+			}
+			_, err := w.WriteString("read")
+			return err
+		case "/fail":
+			return errors.New("disk on fire")
 		case "/file":
 			f, err := os.Open(path)
 			if err != nil {
@@ -71,9 +81,15 @@ func app(t *testing.T) (web.Handler, int64) {
 	}), size
 }
 
-func serve(t *testing.T, h web.Handler) string {
+// serve starts a real server on 127.0.0.1:0 that serves h and logs to l;
+// cfg, when given, changes its settings first.
+func serve(t *testing.T, h web.Handler, l *accesslog.Logger, cfg ...func(*server.Server)) string {
 	t.Helper()
-	return loopback.Serve(t, &server.Server{Handler: h})
+	srv := &server.Server{Handler: h, Observer: l}
+	for _, f := range cfg {
+		f(srv)
+	}
+	return loopback.Serve(t, srv)
 }
 
 // goaccessCombined is GoAccess's COMBINED log-format,
@@ -128,7 +144,7 @@ func TestCombined(t *testing.T) {
 	var out syncWriter
 	w := accesslog.NewWriter(&out)
 	defer w.Close()
-	addr := serve(t, accesslog.New(h, w, accesslog.Combined))
+	addr := serve(t, h, accesslog.New(w, accesslog.Combined))
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
 	tests := []struct {
@@ -187,45 +203,67 @@ func TestCombined(t *testing.T) {
 }
 
 // TestRaw sends what a browser would not: quotes, tabs and high bytes,
-// errors, a panic and an abort.
+// errors, a panic and an abort, and request bodies the server itself
+// refuses, in both connection models: each line says what the server sent.
 func TestRaw(t *testing.T) {
-	h, _ := app(t)
-	var out syncWriter
-	w := accesslog.NewWriter(&out)
-	defer w.Close()
-	addr := serve(t, accesslog.New(h, w, accesslog.Combined))
 	tests := []struct {
+		name    string
 		raw     string
 		request string // the logged request line
 		status  string
 		bytes   string
 		agent   string
 	}{
-		{"GET /a\"b HTTP/1.1\r\nHost: x\r\nUser-Agent: x\" 200 0 \"-\" \"forged\r\n\r\n", `GET /a\x22b HTTP/1.1`, "200", "0", `x\x22 200 0 \x22-\x22 \x22forged`},
-		{"GET /hello HTTP/1.1\r\nHost: x\r\nUser-Agent: tab\there \xff\xfe\\\r\n\r\n", "GET /hello HTTP/1.1", "200", "13", `tab\x09here \xFF\xFE\x5C`},
-		{"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n", "GET /panic HTTP/1.1", "500", "22", "-"}, // "internal server error\n"
-		{"GET /abort HTTP/1.1\r\nHost: x\r\n\r\n", "GET /abort HTTP/1.1", "444", "0", "-"},
-		{"GET /stream-fail HTTP/1.1\r\nHost: x\r\n\r\n", "GET /stream-fail HTTP/1.1", "200", "7", "-"},
+		{"quotes", "GET /a\"b HTTP/1.1\r\nHost: x\r\nUser-Agent: x\" 200 0 \"-\" \"forged\r\n\r\n", `GET /a\x22b HTTP/1.1`, "200", "0", `x\x22 200 0 \x22-\x22 \x22forged`},
+		{"high bytes", "GET /hello HTTP/1.1\r\nHost: x\r\nUser-Agent: tab\there \xff\xfe\\\r\n\r\n", "GET /hello HTTP/1.1", "200", "13", `tab\x09here \xFF\xFE\x5C`},
+		{"panic", "GET /panic HTTP/1.1\r\nHost: x\r\n\r\n", "GET /panic HTTP/1.1", "500", "22", "-"}, // "internal server error\n"
+		{"handler error", "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n", "GET /fail HTTP/1.1", "500", "22", "-"},
+		{"HEAD error", "HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\n", "HEAD /missing HTTP/1.1", "404", "0", "-"},
+		{"abort", "GET /abort HTTP/1.1\r\nHost: x\r\n\r\n", "GET /abort HTTP/1.1", "444", "0", "-"},
+		{"error after flush", "GET /stream-fail HTTP/1.1\r\nHost: x\r\n\r\n", "GET /stream-fail HTTP/1.1", "200", "7", "-"},
+		// The server answers these itself, whatever the handler makes
+		// of the read error: the log says what the client got.
+		{"body timeout", "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", "POST /read HTTP/1.1", "408", "21", "-"}, // "request body timeout\n"
+		{"body too large", "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", "POST /read HTTP/1.1", "413", "23", "-"},
+		{"bad chunk", "POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "POST /read HTTP/1.1", "400", strconv.Itoa(len(wire.ErrBadChunk.Reason) + 1), "-"},
 	}
-	for _, tc := range tests {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
+	for _, perConn := range []bool{false, true} {
+		name := "epoll"
+		if perConn {
+			name = "goroutine"
 		}
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		io.WriteString(c, tc.raw)
-		http.ReadResponse(bufio.NewReader(c), nil) // whatever comes, if anything
-		c.Close()
-	}
-	// The line is written when the handler returns, before the server has
-	// finished with a panic; wait until all are there.
-	var got []string
-	waitFor(t, "all lines", func() bool { got = lines(t, w, &out); return len(got) == len(tests) })
-	for i, tc := range tests {
-		l := parseCombined(t, got[i])
-		if l.request != tc.request || l.status != tc.status || l.bytes != tc.bytes || l.agent != tc.agent {
-			t.Errorf("line %q:\ngot  %q %s %s %q\nwant %q %s %s %q", got[i], l.request, l.status, l.bytes, l.agent, tc.request, tc.status, tc.bytes, tc.agent)
-		}
+		t.Run(name, func(t *testing.T) {
+			h, _ := app(t)
+			var out syncWriter
+			w := accesslog.NewWriter(&out)
+			defer w.Close()
+			addr := serve(t, h, accesslog.New(w, accesslog.Combined), func(s *server.Server) {
+				s.GoroutinePerConn = perConn
+				s.Timeouts.Read = 300 * time.Millisecond
+				s.Limits.MaxBodyBytes = 1 << 20
+			})
+			for i, tc := range tests {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				io.WriteString(c, tc.raw)
+				http.ReadResponse(bufio.NewReader(c), nil) // whatever comes, if anything
+				c.Close()
+				// The line is written once the server is done, which for
+				// a cut connection may be after the client saw the end.
+				var got []string
+				waitFor(t, tc.name, func() bool { got = lines(t, w, &out); return len(got) > i })
+				if len(got) != i+1 {
+					t.Fatalf("%s: %d lines, want %d: %q", tc.name, len(got), i+1, got)
+				}
+				l := parseCombined(t, got[i])
+				if l.request != tc.request || l.status != tc.status || l.bytes != tc.bytes || l.agent != tc.agent {
+					t.Errorf("%s: line %q:\ngot  %q %s %s %q\nwant %q %s %s %q", tc.name, got[i], l.request, l.status, l.bytes, l.agent, tc.request, tc.status, tc.bytes, tc.agent)
+				}
+			}
+		})
 	}
 }
 
@@ -235,7 +273,7 @@ func TestJSONLines(t *testing.T) {
 	var out syncWriter
 	w := accesslog.NewWriter(&out)
 	defer w.Close()
-	addr := serve(t, accesslog.New(h, w, accesslog.JSON))
+	addr := serve(t, h, accesslog.New(w, accesslog.JSON))
 	req, _ := http.NewRequest("GET", "http://"+addr+"/hello?q=%22x%22", nil)
 	req.Header.Set("Referer", "http://r.example/")
 	req.Header.Set("User-Agent", "agent \"007\"\t\xff")
@@ -263,6 +301,8 @@ func TestJSONLines(t *testing.T) {
 		Referer    string  `json:"referer"`
 		UserAgent  string  `json:"user_agent"`
 		Host       string  `json:"host"`
+		Site       string  `json:"site"`
+		Route      string  `json:"route"`
 	}
 	got := lines(t, w, &out)
 	if len(got) != 2 {
@@ -297,8 +337,9 @@ func TestJSONLines(t *testing.T) {
 	}
 }
 
-// The wrapper keeps the writer's abilities: Hijack reaches the server.
-func TestHijackThroughWrapper(t *testing.T) {
+// A hijacked connection is logged as 101: it left HTTP, and what the
+// handler sent on it is its own.
+func TestHijack(t *testing.T) {
 	var out syncWriter
 	w := accesslog.NewWriter(&out)
 	defer w.Close()
@@ -311,7 +352,7 @@ func TestHijackThroughWrapper(t *testing.T) {
 		brw.Flush()
 		return c.Close()
 	})
-	addr := serve(t, accesslog.New(h, w, accesslog.Common))
+	addr := serve(t, h, accesslog.New(w, accesslog.Common))
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
 		t.Fatal(err)

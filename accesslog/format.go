@@ -180,13 +180,18 @@ func appendJSON(b []byte, e *entry) []byte {
 	b = appendJSONString(b, r.Header.Get("User-Agent"))
 	b = append(b, `,"host":`...)
 	b = appendJSONString(b, r.Host)
+	b = append(b, `,"site":`...)
+	b = appendJSONString(b, r.Site)
+	b = append(b, `,"route":`...)
+	b = appendJSONString(b, r.Route)
 	return append(b, "}\n"...)
 }
 
 // appendJSONString appends v as a quoted JSON string (RFC 8259 §7):
 // quotes, backslashes and control bytes escaped, bytes that are not UTF-8
-// replaced by U+FFFD.
-func appendJSONString(b, v []byte) []byte {
+// replaced by U+FFFD. It takes the request's views and the router's names
+// alike, without converting (which could allocate).
+func appendJSONString[T string | []byte](b []byte, v T) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(v); {
@@ -209,7 +214,8 @@ func appendJSONString(b, v []byte) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(v[i:])
+		// At most UTFMax bytes: a conversion that small stays on the stack.
+		r, size := utf8.DecodeRuneInString(string(v[i:min(i+utf8.UTFMax, len(v))]))
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, `\ufffd`...)
 		} else {

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
 )
 
 func parse(t *testing.T, raw string) *web.Request {
 	t.Helper()
 	r := &web.Request{Body: web.NoBody}
-	if _, err := r.Request.Parse([]byte(raw), nil); err != nil {
+	if _, err := new(wire.RequestParser).Parse(&r.RequestHead, []byte(raw), nil); err != nil {
 		t.Fatalf("parse %q: %v", raw, err)
 	}
 	return r
@@ -112,7 +113,8 @@ func TestLines(t *testing.T) {
 		{
 			"json", "GET /p?q=\"1\" HTTP/1.1\r\nHost: Example.com:8080\r\nUser-Agent: ua\xff\r\n\r\n", "192.0.2.7:1", 301, 20, JSON,
 			`{"time":"2026-11-26T06:35:17.123+01:00","remote":"192.0.2.7","method":"GET","target":"/p?q=\"1\"","proto":"HTTP/1.1",` +
-				`"status":301,"bytes":20,"duration_ms":1.500,"referer":"","user_agent":"ua\ufffd","host":"Example.com:8080"}` + "\n",
+				`"status":301,"bytes":20,"duration_ms":1.500,"referer":"","user_agent":"ua\ufffd","host":"Example.com:8080",` +
+				`"site":"main","route":"/p\"q"}` + "\n",
 		},
 	}
 	for _, tc := range tests {
@@ -120,6 +122,9 @@ func TestLines(t *testing.T) {
 			r := parse(t, tc.raw)
 			if tc.remote != "" {
 				r.RemoteAddr = netip.MustParseAddrPort(tc.remote)
+			}
+			if tc.format == JSON {
+				r.Site, r.Route = "main", `/p"q`
 			}
 			e := entry{r: r, status: tc.status, bytes: tc.bytes, end: end, dur: 1500 * time.Microsecond}
 			if got := string(appendLine(nil, tc.format, &e)); got != tc.want {

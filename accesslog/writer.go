@@ -1,10 +1,13 @@
 package accesslog
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,19 +39,40 @@ type Writer struct {
 	path  string
 	err   error // the last write error, returned by the next Flush
 
+	// Lines lost to write errors: lost counts them for good (it may be
+	// shared with the Writers before and after this one); unreported and
+	// lastErr are what the next once-a-second report says.
+	lost       *atomic.Uint64
+	unreported uint64
+	lastErr    error
+	log        *slog.Logger
+
 	stop chan struct{}
 	done chan struct{}
 }
 
+// Option changes how a Writer reports the lines it could not write.
+type Option func(*Writer)
+
+// WithLogger makes the Writer report lost lines to log rather than to
+// slog.Default().
+func WithLogger(log *slog.Logger) Option { return func(w *Writer) { w.log = log } }
+
+// WithLostCounter makes the Writer count lost lines in c, which the
+// Writers that follow each other at one destination may share, so that a
+// count (a metric read from it) carries on when a reload replaces the
+// Writer.
+func WithLostCounter(c *atomic.Uint64) Option { return func(w *Writer) { w.lost = c } }
+
 // Open returns a Writer to dest: "stderr", "stdout", or the path of a
 // file, opened for appending and created with mode 0644 when missing (a
 // file named "stderr" is "./stderr").
-func Open(dest string) (*Writer, error) {
+func Open(dest string, opts ...Option) (*Writer, error) {
 	switch dest {
 	case "stderr":
-		return NewWriter(os.Stderr), nil
+		return NewWriter(os.Stderr, opts...), nil
 	case "stdout":
-		return NewWriter(os.Stdout), nil
+		return NewWriter(os.Stdout, opts...), nil
 	case "":
 		return nil, errors.New("accesslog: no destination")
 	}
@@ -56,8 +80,8 @@ func Open(dest string) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := newWriter(f)
-	w.file, w.path = f, dest
+	w := newWriter(f, dest, opts)
+	w.file = f
 	return w, nil
 }
 
@@ -66,24 +90,38 @@ func openFile(path string) (*os.File, error) {
 }
 
 // NewWriter returns a Writer to out, which it never closes.
-func NewWriter(out io.Writer) *Writer {
-	return newWriter(out)
+func NewWriter(out io.Writer, opts ...Option) *Writer {
+	return newWriter(out, "", opts)
 }
 
-func newWriter(out io.Writer) *Writer {
+func newWriter(out io.Writer, path string, opts []Option) *Writer {
 	w := &Writer{
 		out:   out,
+		path:  path,
 		buf:   make([]byte, 0, 2*flushAt),
 		spare: make([]byte, 0, 2*flushAt),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
+	for _, o := range opts {
+		o(w)
+	}
+	if w.lost == nil {
+		w.lost = new(atomic.Uint64)
+	}
+	if w.log == nil {
+		w.log = slog.Default()
+	}
 	go w.flusher()
 	return w
 }
 
+// Lost returns the number of lines lost to write errors: those of this
+// Writer, and of the others sharing its counter (WithLostCounter).
+func (w *Writer) Lost() uint64 { return w.lost.Load() }
+
 // flusher writes what gathered every flushEvery, so lines of a quiet
-// server do not wait.
+// server do not wait, and reports lines lost since its last report.
 func (w *Writer) flusher() {
 	defer close(w.done)
 	t := time.NewTicker(flushEvery)
@@ -94,6 +132,9 @@ func (w *Writer) flusher() {
 			return
 		case <-t.C:
 			w.flush()
+			w.wmu.Lock()
+			w.reportLost()
+			w.wmu.Unlock()
 		}
 	}
 }
@@ -142,16 +183,37 @@ func (w *Writer) writeOut() {
 	if len(w.spare) == 0 {
 		return
 	}
-	if _, err := w.out.Write(w.spare); err != nil {
+	if n, err := w.out.Write(w.spare); err != nil {
 		// The lines are dropped, as nginx drops what it cannot write:
 		// keeping them would only grow memory while the disk is full.
+		// They are counted, and reported at most once a second: a line
+		// per failed write would flood the log it may share the disk with.
 		w.err = err
+		lines := uint64(bytes.Count(w.spare[min(max(n, 0), len(w.spare)):], []byte{'\n'}))
+		w.lost.Add(lines)
+		w.unreported += lines
+		w.lastErr = err
 	}
 	if cap(w.spare) > 8*flushAt {
 		// A burst grew it: let it go rather than keep it for good.
 		w.spare = make([]byte, 0, 2*flushAt)
 	}
 	w.spare = w.spare[:0]
+}
+
+// reportLost logs the lines lost since the last report, if any; wmu is
+// held.
+func (w *Writer) reportLost() {
+	if w.unreported == 0 {
+		return
+	}
+	dest := w.path
+	if dest == "" {
+		dest = "stream"
+	}
+	w.log.Error("access log lines lost: writing them failed; free disk space or check the destination",
+		"dest", dest, "lines", w.unreported, "err", w.lastErr)
+	w.unreported, w.lastErr = 0, nil
 }
 
 // Reopen writes out what gathered, then reopens the file at the Writer's
@@ -189,6 +251,7 @@ func (w *Writer) Close() error {
 	err := w.Flush()
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
+	w.reportLost()
 	if w.file != nil {
 		if cerr := w.file.Close(); err == nil {
 			err = cerr

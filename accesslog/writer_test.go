@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -213,5 +216,80 @@ func TestWriterErrors(t *testing.T) {
 	}
 	if err := w.Close(); !errors.Is(err, accesslog.ErrClosed) {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestLostLines: lines a Writer cannot write (a full disk) are counted and
+// logged at most once a second with how many were lost since the last
+// report, not dropped silently; a counter shared by two Writers carries
+// on across them, as across a reload.
+func TestLostLines(t *testing.T) {
+	dests := []struct {
+		name string
+		open func(opts ...accesslog.Option) (*accesslog.Writer, error)
+	}{
+		{"failing stream", func(opts ...accesslog.Option) (*accesslog.Writer, error) {
+			return accesslog.NewWriter(failing{}, opts...), nil
+		}},
+	}
+	if runtime.GOOS == "linux" {
+		// Every write to /dev/full fails with ENOSPC, as on a full disk.
+		dests = append(dests, struct {
+			name string
+			open func(opts ...accesslog.Option) (*accesslog.Writer, error)
+		}{"/dev/full", func(opts ...accesslog.Option) (*accesslog.Writer, error) {
+			return accesslog.Open("/dev/full", opts...)
+		}})
+	}
+	for _, d := range dests {
+		t.Run(d.name, func(t *testing.T) {
+			var logs lockedBuffer
+			log := slog.New(slog.NewTextHandler(&logs, nil))
+			var lost atomic.Uint64
+			w, err := d.open(accesslog.WithLogger(log), accesslog.WithLostCounter(&lost))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Several failed writes within a second: one report for all.
+			for i := range 5 {
+				w.Write([]byte(fmt.Sprintf("line %d\nline %d bis\n", i, i)))
+				if err := w.Flush(); err == nil {
+					t.Fatal("Flush: no error")
+				}
+			}
+			if w.Lost() != 10 || lost.Load() != 10 {
+				t.Errorf("Lost() = %d, counter %d, want 10", w.Lost(), lost.Load())
+			}
+			waitFor(t, "the report", func() bool { return strings.Contains(logs.String(), "lines=") })
+			reports := strings.Count(logs.String(), "access log lines lost")
+			total := 0
+			for _, f := range strings.Fields(logs.String()) {
+				if n, ok := strings.CutPrefix(f, "lines="); ok {
+					var k int
+					fmt.Sscan(n, &k)
+					total += k
+				}
+			}
+			if total != 10 || reports > 2 {
+				t.Errorf("%d reports of %d lines, want 10 lines in one or two:\n%s", reports, total, logs.String())
+			}
+			if !strings.Contains(logs.String(), "level=ERROR") {
+				t.Errorf("not an error: %s", logs.String())
+			}
+			w.Close()
+			// A Writer that replaces it counts on from there.
+			w2, err := d.open(accesslog.WithLogger(log), accesslog.WithLostCounter(&lost))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w2.Write([]byte("one more\n"))
+			w2.Close() // reports what Close could not write
+			if lost.Load() != 11 {
+				t.Errorf("shared counter %d, want 11", lost.Load())
+			}
+			if !strings.Contains(logs.String(), "lines=1 ") {
+				t.Errorf("Close did not report its lost line:\n%s", logs.String())
+			}
+		})
 	}
 }

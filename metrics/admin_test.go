@@ -14,7 +14,7 @@ func TestAdmin(t *testing.T) {
 	var healthy atomic.Bool
 	healthy.Store(true)
 	reg := metrics.NewRegistry()
-	_, admin := serve(t, metrics.AdminHandler(reg, healthy.Load))
+	_, admin := serve(t, metrics.AdminHandler(reg, healthy.Load), nil)
 	get := func(method, path string) (*http.Response, string) {
 		req, _ := http.NewRequest(method, admin+path, nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -57,7 +57,7 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("/metrics: %d, uncompressed by the client %v, %d bytes", resp.StatusCode, resp.Uncompressed, len(body))
 	}
 	// A nil health function is always healthy.
-	_, admin2 := serve(t, metrics.AdminHandler(reg, nil))
+	_, admin2 := serve(t, metrics.AdminHandler(reg, nil), nil)
 	if resp, err := http.Get(admin2 + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("nil healthy: %v %v", resp, err)
 	}

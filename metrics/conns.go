@@ -27,3 +27,13 @@ func RegisterConns(reg prometheus.Registerer, open, idle func() int) error {
 	}
 	return nil
 }
+
+// RegisterAccessLog registers brick_access_log_errors_total, a counter
+// read from lost when scraped: the access log lines lost to write errors
+// (a full disk), as accesslog.WithLostCounter counts them.
+func RegisterAccessLog(reg prometheus.Registerer, lost func() uint64) error {
+	return reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "brick_access_log_errors_total",
+		Help: "Access log lines lost because writing them failed (a full disk, a closed stream).",
+	}, func() float64 { return float64(lost()) }))
+}

@@ -3,30 +3,37 @@
 //
 // # Requests
 //
-// HTTP.Wrap is a middleware recording, per site and route (the names a
-// Labels function gives, such as router.Router.Match's):
+// HTTP is a web.Observer: attached to a server (server.Server.Observer),
+// it counts every request the server reports, per site and route (the
+// names the router recorded on the request, r.Site and r.Route):
 //
-//	brick_http_requests_total{site,route,code_class}      counter; code_class is 1xx..5xx
-//	brick_http_request_duration_seconds{site,route}       histogram of the handler's time
+//	brick_http_requests_total{site,route,code_class}      counter; code_class is 1xx..5xx, or other for 600-999
+//	brick_http_request_duration_seconds{site,route}       histogram, from the request head to the complete response
 //	brick_http_response_bytes_total{site,route}           counter of response body bytes
 //
-// The status and bytes are what package accesslog would log for the same
-// request (see its documentation: the first final status written, or what
-// the server answers for a returned error or a panic). Labels must come
-// from a small, fixed set: after 1000 distinct site and route pairs,
-// further pairs are counted as site="other", route="other".
+// The status and bytes are what the server sent (web.Completion), its own
+// answers included: a body that timed out is the 408 the client got, not
+// what the handler made of the read error. A connection closed without a
+// response counts as 444 and a hijacked one as 101 (Completion.Code), as
+// package accesslog logs them. A request no route took is counted under
+// site="none", route="none". Labels must come from a small, fixed set:
+// after 1000 distinct site and route pairs, further pairs are counted as
+// site="other", route="other".
 //
-// Recording allocates nothing once a site and route pair has been seen:
+// Counting allocates nothing once a site and route pair has been seen:
 // the counters of each pair are looked up in a copy-on-write map, not
-// through the client library's label lookup. The ResponseWriter wrapper
-// is one allocation per request, none when the writer given to the
-// middleware already records (an access log wrapper outside it).
+// through the client library's label lookup, and nothing wraps the
+// ResponseWriter.
 //
 // # Connections
 //
 // RegisterConns adds gauges that call functions when scraped:
 // brick_http_open_connections (server.Server.OpenConns) and, when given,
 // brick_http_idle_connections.
+//
+// RegisterAccessLog adds brick_access_log_errors_total, the access log
+// lines lost to write errors, read from a counter the access log Writers
+// share (accesslog.WithLostCounter).
 //
 // # WSGI
 //

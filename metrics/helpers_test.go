@@ -13,10 +13,14 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// serve starts a real server with h on 127.0.0.1:0.
-func serve(t *testing.T, h web.Handler) (*server.Server, string) {
+// serve starts a real server with h and obs on 127.0.0.1:0; cfg, when
+// given, changes its settings first.
+func serve(t *testing.T, h web.Handler, obs web.Observer, cfg ...func(*server.Server)) (*server.Server, string) {
 	t.Helper()
-	srv := &server.Server{Handler: h}
+	srv := &server.Server{Handler: h, Observer: obs}
+	for _, f := range cfg {
+		f(srv)
+	}
 	return srv, "http://" + loopback.Serve(t, srv)
 }
 

@@ -1,17 +1,12 @@
 package metrics
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/brick-server/brick/web"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// Labels returns the site and route names a request is counted under.
-type Labels func(r *web.Request) (site, route string)
 
 // DurationBuckets are the upper bounds, in seconds, of
 // brick_http_request_duration_seconds: from half a millisecond, which a
@@ -22,12 +17,11 @@ var DurationBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .2
 const maxSeries = 1000
 
 // HTTP records request metrics; see the package documentation. Make one
-// with NewHTTP and wrap handlers with Wrap.
+// with NewHTTP and attach it to a server as an Observer (web.Observer).
 type HTTP struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	bytes    *prometheus.CounterVec
-	labels   Labels
 
 	mu     sync.Mutex // serialises adding to series
 	series atomic.Pointer[map[seriesKey]*series]
@@ -37,16 +31,18 @@ type seriesKey struct{ site, route string }
 
 // series holds one site and route pair's metrics, looked up once.
 type series struct {
-	codes    [5]prometheus.Counter // by code class, 1xx at 0
+	codes    [6]prometheus.Counter // by code class, 1xx at 0, then other
 	duration prometheus.Observer
 	bytes    prometheus.Counter
 }
 
-var codeClasses = [5]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+// codeClasses are the code_class values: a class per first digit of the
+// statuses RFC 9110 defines, and "other" for 600–999, which a handler may
+// send (as net/http lets it).
+var codeClasses = [6]string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
 
-// NewHTTP registers the request metrics with reg. labels names the site
-// and route of a request; nil counts every request under empty names.
-func NewHTTP(reg prometheus.Registerer, labels Labels) (*HTTP, error) {
+// NewHTTP registers the request metrics with reg.
+func NewHTTP(reg prometheus.Registerer) (*HTTP, error) {
 	m := &HTTP{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brick_http_requests_total",
@@ -54,14 +50,13 @@ func NewHTTP(reg prometheus.Registerer, labels Labels) (*HTTP, error) {
 		}, []string{"site", "route", "code_class"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "brick_http_request_duration_seconds",
-			Help:    "Time from the request head to the handler's return, by site and route.",
+			Help:    "Time from the request head to the complete response, by site and route.",
 			Buckets: DurationBuckets,
 		}, []string{"site", "route"}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "brick_http_response_bytes_total",
 			Help: "Response body bytes, by site and route.",
 		}, []string{"site", "route"}),
-		labels: labels,
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytes} {
 		if err := reg.Register(c); err != nil {
@@ -112,62 +107,20 @@ func (m *HTTP) get(site, route string) *series {
 	return s
 }
 
-// Wrap returns a handler that serves next and records its requests.
-func (m *HTTP) Wrap(next web.Handler) web.Handler {
-	return &middleware{m: m, next: next}
-}
+var _ web.Observer = (*HTTP)(nil)
 
-type middleware struct {
-	m    *HTTP
-	next web.Handler
-}
-
-var _ web.Handler = (*middleware)(nil)
-
-// ServeHTTP serves the request and records it, also when next panics.
-func (h *middleware) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error) {
-	start := time.Now()
-	var site, route string
-	if h.m.labels != nil {
-		site, route = h.m.labels(r)
+// Complete counts a request the server finished with, under the site and
+// route its router recorded on it; a request no route took is counted
+// under site and route "none".
+func (m *HTTP) Complete(r *web.Request, c web.Completion) {
+	site, route := r.Site, r.Route
+	if route == "" {
+		site, route = "none", "none"
 	}
-	rec, wrapped := web.Record(w)
-	if wrapped {
-		w = rec
-	}
-	returned := false
-	defer func() {
-		if returned {
-			h.m.observe(site, route, rec, r, start, err)
-			return
-		}
-		// A panic: count what the server will answer, then let it go on
-		// with its stack (see package accesslog).
-		v := recover()
-		perr := errPanic
-		if v == web.ErrAbortHandler {
-			perr = web.ErrAbortHandler
-		}
-		h.m.observe(site, route, rec, r, start, perr)
-		if v != nil {
-			panic(v)
-		}
-	}()
-	err = h.next.ServeHTTP(w, r)
-	returned = true
-	return err
-}
-
-var errPanic = web.Error(500, errors.New("handler panic"))
-
-func (m *HTTP) observe(site, route string, rec web.Recorder, r *web.Request, start time.Time, err error) {
-	status, bytes := web.Outcome(rec, r, err)
 	s := m.get(site, route)
-	if c := status/100 - 1; c >= 0 && c < len(s.codes) {
-		s.codes[c].Inc()
-	}
-	s.duration.Observe(time.Since(start).Seconds())
-	if bytes > 0 {
-		s.bytes.Add(float64(bytes))
+	s.codes[min(max(c.Code()/100-1, 0), len(s.codes)-1)].Inc()
+	s.duration.Observe(c.Duration.Seconds())
+	if c.Bytes > 0 {
+		s.bytes.Add(float64(c.Bytes))
 	}
 }

@@ -1,19 +1,24 @@
 package metrics_test
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brick-server/brick/accesslog"
 	"github.com/brick-server/brick/metrics"
 	"github.com/brick-server/brick/router"
+	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
 )
 
-// site is a router with a few routes and the Labels that name them.
-func site(t *testing.T) (*router.Router, metrics.Labels) {
+// site is a router with a few routes; it records their names on the
+// requests it routes.
+func site(t *testing.T) *router.Router {
 	t.Helper()
 	hello := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 		_, err := w.WriteString("Hello, World!")
@@ -22,33 +27,28 @@ func site(t *testing.T) (*router.Router, metrics.Labels) {
 	boom := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 		return web.Error(503, nil)
 	})
+	odd := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		w.WriteHeader(742)
+		return nil
+	})
 	rt, err := router.New([]router.Site{
 		{Name: "main", Hosts: []string{"example.com"}, Routes: []router.Route{
 			{Prefix: "/api", Name: "api", Handler: hello},
 			{Prefix: "/old/", Name: "old", Handler: router.Redirect("/new/", 301, true)},
 			{Prefix: "/down", Name: "down", Handler: boom},
+			{Prefix: "/odd", Name: "odd", Handler: odd},
 		}},
 		{Name: "fallback", Routes: []router.Route{{Prefix: "/", Name: "all", Handler: hello}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	labels := func(r *web.Request) (string, string) {
-		s, ro := rt.Match(r)
-		switch {
-		case s == nil:
-			return "", ""
-		case ro == nil:
-			return s.Name, ""
-		}
-		return s.Name, ro.Name
-	}
-	return rt, labels
+	return rt
 }
 
-// TestScrape counts requests through the middleware and reads the counts
-// back by scraping the admin endpoint over a socket, with and without an
-// access log wrapper outside (whose recorder is then shared).
+// TestScrape counts requests the server reports and reads the counts back
+// by scraping the admin endpoint over a socket, alone and beside an access
+// log.
 func TestScrape(t *testing.T) {
 	for _, withLog := range []bool{false, true} {
 		name := "alone"
@@ -57,23 +57,23 @@ func TestScrape(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			reg := metrics.NewRegistry()
-			rt, labels := site(t)
-			m, err := metrics.NewHTTP(reg, labels)
+			rt := site(t)
+			m, err := metrics.NewHTTP(reg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			m.Init("main", "down")
-			var h web.Handler = m.Wrap(rt)
+			var obs web.Observer = m
 			if withLog {
 				out := accesslog.NewWriter(io.Discard)
 				defer out.Close()
-				h = accesslog.New(h, out, accesslog.Combined)
+				obs = web.Observers{accesslog.New(out, accesslog.Combined), m}
 			}
-			srv, url := serve(t, h)
+			srv, url := serve(t, rt, obs)
 			if err := metrics.RegisterConns(reg, srv.OpenConns, nil); err != nil {
 				t.Fatal(err)
 			}
-			_, admin := serve(t, metrics.AdminHandler(reg, nil))
+			_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
 
 			before := scrape(t, admin+"/metrics")
 			if v := value(before, "brick_http_requests_total", l("site", "main", "route", "down", "code_class", "5xx")); v != 0 {
@@ -96,6 +96,7 @@ func TestScrape(t *testing.T) {
 			do("example.com", "/old/page", 2)
 			do("example.com", "/down", 3)
 			do("example.com", "/nothing", 4) // no route
+			do("example.com", "/odd", 2)
 			do("other.test", "/", 1)
 
 			fams := scrape(t, admin+"/metrics")
@@ -107,7 +108,8 @@ func TestScrape(t *testing.T) {
 				{"main", "api", "4xx", 0},
 				{"main", "old", "3xx", 2},
 				{"main", "down", "5xx", 3},
-				{"main", "", "4xx", 4},
+				{"none", "none", "4xx", 4},
+				{"main", "odd", "other", 2},
 				{"fallback", "all", "2xx", 1},
 			}
 			for _, c := range counts {
@@ -140,25 +142,70 @@ func TestScrape(t *testing.T) {
 	}
 }
 
-// A panicking handler is counted as the 500 the server answers.
+// A panicking handler is counted as the 500 the server answers, under
+// the names recorded on the request before it panicked.
 func TestPanicCounted(t *testing.T) {
 	reg := metrics.NewRegistry()
-	m, err := metrics.NewHTTP(reg, func(*web.Request) (string, string) { return "s", "r" })
+	m, err := metrics.NewHTTP(reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, url := serve(t, m.Wrap(web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error { panic("boom") })))
+	_, url := serve(t, web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		r.Site, r.Route = "s", "r"
+		panic("boom")
+	}), m)
 	resp, err := http.Get(url + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	_, admin := serve(t, metrics.AdminHandler(reg, nil))
+	_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
 	if v := value(scrape(t, admin+"/metrics"), "brick_http_requests_total", l("site", "s", "route", "r", "code_class", "5xx")); v != 1 {
 		t.Errorf("5xx = %v", v)
 	}
 	// Registering twice with one registry is refused, not a panic.
-	if _, err := metrics.NewHTTP(reg, nil); err == nil {
+	if _, err := metrics.NewHTTP(reg); err == nil {
 		t.Error("second NewHTTP on one registry accepted")
+	}
+}
+
+// TestServerAnswersCounted: what the server answers itself is counted as
+// it was sent. A request body that stops coming is the client's 408 (4xx),
+// not the 500 a middleware would guess from the handler's read error.
+func TestServerAnswersCounted(t *testing.T) {
+	reg := metrics.NewRegistry()
+	m, err := metrics.NewHTTP(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := router.New([]router.Site{{Name: "main", Routes: []router.Route{{Prefix: "/", Name: "upload",
+		Handler: web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+			_, err := io.Copy(io.Discard, r.Body)
+			return err
+		})}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := serve(t, rt, m, func(s *server.Server) { s.Timeouts.Read = 200 * time.Millisecond })
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 408 {
+		t.Fatalf("status %d, want 408", resp.StatusCode)
+	}
+	_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
+	fams := scrape(t, admin+"/metrics")
+	for class, want := range map[string]float64{"4xx": 1, "5xx": 0} {
+		if v := value(fams, "brick_http_requests_total", l("site", "main", "route", "upload", "code_class", class)); v != want {
+			t.Errorf("requests{main,upload,%s} = %v, want %v", class, v, want)
+		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 // Past maxSeries pairs, new pairs are counted as other/other.
 func TestSeriesCap(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	m, err := NewHTTP(reg, nil)
+	m, err := NewHTTP(reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -495,6 +495,45 @@ func TestPanic(t *testing.T) {
 	})
 }
 
+// TestStatusRange: every three-digit status code goes through as net/http
+// sends it (RFC 9112 §4 allows any); outside 100–999 WriteHeader panics,
+// as net/http's does, and the server answers 500.
+func TestStatusRange(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		w.WriteHeader(code)
+		io.WriteString(w, "body")
+	})
+	tests := []struct {
+		code, want int
+		body       string
+	}{
+		{99, 500, "internal server error\n"},
+		{100, 200, "body"}, // informational, then the implied 200
+		{199, 200, "body"},
+		{200, 200, "body"},
+		{599, 599, "body"},
+		{600, 600, "body"},
+		{742, 742, "body"},
+		{999, 999, "body"},
+		{1000, 500, "internal server error\n"},
+	}
+	serve(t, h, func(t *testing.T, s *testServer) {
+		for _, tc := range tests {
+			t.Run(strconv.Itoa(tc.code), func(t *testing.T) {
+				c := s.dial(t)
+				resp, body := c.do(t, "GET /?code="+strconv.Itoa(tc.code)+" HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+				for resp.StatusCode < 200 {
+					resp, body = c.read(t, "GET")
+				}
+				if resp.StatusCode != tc.want || body != tc.body {
+					t.Errorf("status %d body %q, want %d %q", resp.StatusCode, body, tc.want, tc.body)
+				}
+			})
+		}
+	})
+}
+
 // TestContext checks that the request context ends when the handler
 // returns, as net/http's does.
 func TestContext(t *testing.T) {
@@ -640,6 +679,10 @@ func TestDifferential(t *testing.T) {
 		{"204", "GET /status/204 HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{"304", "GET /status/304 HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{"500", "GET /status/500 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"199", "GET /status/199 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"599", "GET /status/599 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"600", "GET /status/600 HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"999", "GET /status/999 HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{"unknown method", "PURGE /x HTTP/1.1\r\nHost: h\r\n\r\n"},
 	}
 	// net/http's answers, from a server of its own.

@@ -13,7 +13,7 @@ import (
 // newRequest builds a net/http request from Brick's request view, copying
 // everything out of the connection's buffer.
 func newRequest(r *web.Request) (*http.Request, error) {
-	u, err := parseURL(&r.Request)
+	u, err := parseURL(&r.RequestHead)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +55,7 @@ func newRequest(r *web.Request) (*http.Request, error) {
 
 // parseURL parses the request-target by its form (RFC 9112 §3.2), as
 // net/http does.
-func parseURL(r *wire.Request) (*url.URL, error) {
+func parseURL(r *wire.RequestHead) (*url.URL, error) {
 	switch r.Form {
 	case wire.AsteriskForm:
 		return &url.URL{Path: "*"}, nil

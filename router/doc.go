@@ -75,7 +75,11 @@
 //
 // # Logs and metrics
 //
-// Match returns the site and route a request goes to; New fills an empty
-// Name with the site's first host (or "default") and the route's prefix,
-// so the names can label log lines and metrics.
+// ServeHTTP records the names of the site and route it matched on the
+// request (web.Request's Site and Route, as net/http's Request.Pattern),
+// so the server's Observer (access log, metrics) reads them without
+// routing the request again; Match returns the same for a request not
+// served. New fills an empty Name with the site's first host (or
+// "default") and the route's prefix, so the names can label log lines and
+// metrics.
 package router

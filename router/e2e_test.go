@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/metrics"
 	"github.com/brick-server/brick/router"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // models runs f with both connection models of the server.
@@ -210,4 +212,72 @@ func TestHeadersOnTheWire(t *testing.T) {
 			t.Errorf("%q: %d %v", raw, resp.StatusCode, resp.Header)
 		}
 	}
+}
+
+// TestObservedOnce: the server's observers (metrics, a log) read the site
+// and route the router recorded on the request; nothing routes a request
+// a second time to name it.
+func TestObservedOnce(t *testing.T) {
+	rt, err := router.New(testSites())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routed atomic.Int64
+	router.SetRouteHook(func() { routed.Add(1) })
+	defer router.SetRouteHook(nil)
+	tests := []struct {
+		raw         string
+		site, route string
+	}{
+		{"GET /api/x HTTP/1.1\r\nHost: example.com\r\n\r\n", "main", "/api"},
+		{"GET / HTTP/1.1\r\nHost: a.example.com\r\n\r\n", "*.example.com", "/"},
+		{"GET / HTTP/1.1\r\nHost: only-api.test\r\n\r\n", "only-api.test", ""},
+	}
+	models(t, func(t *testing.T, perConn bool) {
+		routed.Store(0)
+		reg := prometheus.NewRegistry()
+		m, err := metrics.NewHTTP(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type seen struct{ site, route string }
+		got := make(chan seen, len(tests))
+		obs := web.Observers{m, web.ObserverFunc(func(r *web.Request, c web.Completion) {
+			got <- seen{r.Site, r.Route}
+		})}
+		addr := serve(t, rt, func(s *server.Server) { s.GoroutinePerConn = perConn; s.Observer = obs })
+		c := dial(t, addr)
+		for _, tc := range tests {
+			c.do(t, tc.raw, "GET")
+			if g := <-got; g.site != tc.site || g.route != tc.route {
+				t.Errorf("%q: observed %q, %q; want %q, %q", tc.raw, g.site, g.route, tc.site, tc.route)
+			}
+		}
+		if n := routed.Load(); n != int64(len(tests)) {
+			t.Errorf("routed %d times for %d requests", n, len(tests))
+		}
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]float64{}
+		for _, f := range fams {
+			if f.GetName() != "brick_http_requests_total" {
+				continue
+			}
+			for _, mt := range f.Metric {
+				var k []string
+				for _, lp := range mt.Label {
+					k = append(k, lp.GetValue())
+				}
+				counts[strings.Join(k, ",")] += mt.Counter.GetValue()
+			}
+		}
+		// Labels sort by name: code_class, route, site.
+		for k, want := range map[string]float64{"2xx,/api,main": 1, "2xx,/,*.example.com": 1, "4xx,none,none": 1} {
+			if counts[k] != want {
+				t.Errorf("requests{%s} = %v, want %v (all: %v)", k, counts[k], want, counts)
+			}
+		}
+	})
 }

@@ -43,7 +43,7 @@ func (w *nopWriter) WriteString(s string) (int, error) { return len(s), nil }
 func parse(t testing.TB, raw string) *web.Request {
 	t.Helper()
 	r := &web.Request{Body: web.NoBody}
-	if _, err := r.Request.Parse([]byte(raw), nil); err != nil {
+	if _, err := new(wire.RequestParser).Parse(&r.RequestHead, []byte(raw), nil); err != nil {
 		t.Fatalf("parse %q: %v", raw, err)
 	}
 	return r

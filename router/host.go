@@ -40,6 +40,9 @@ func hostKey(buf *[maxHost]byte, host []byte) []byte {
 
 // site returns the site for a Host value, or nil.
 func (rt *Router) site(host []byte) *siteEntry {
+	if testHookRoute != nil {
+		testHookRoute()
+	}
 	var buf [maxHost]byte
 	k := hostKey(&buf, host)
 	if k == nil {

@@ -217,12 +217,16 @@ func (e *siteEntry) match(p []byte) *route {
 	return nil
 }
 
-// ServeHTTP routes r to its site and route.
+// ServeHTTP routes r to its site and route, and records their names on r
+// (r.Site and r.Route, the Router's own strings) for the server's
+// Observer: an access log or metrics read what matched without routing
+// the request again.
 func (rt *Router) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	e := rt.site(r.Host)
 	if e == nil {
 		return errNoSite
 	}
+	r.Site = e.site.Name
 	var buf [pathBufSize]byte
 	p, ok := matchPath(buf[:0], r.Path)
 	if !ok {
@@ -232,8 +236,13 @@ func (rt *Router) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	if ro == nil {
 		return errNoRoute
 	}
+	r.Route = ro.r.Name
 	return ro.serve(w, r)
 }
+
+// testHookRoute, set only by tests, runs each time a request is routed
+// (ServeHTTP or Match looks its site up).
+var testHookRoute func()
 
 func (ro *route) serve(w web.ResponseWriter, r *web.Request) error {
 	if hs := ro.r.Headers; len(hs) > 0 {
@@ -281,7 +290,7 @@ func (ro *route) serveTimeout(w web.ResponseWriter, r *web.Request) error {
 	orig := r.Context()
 	ctx, cancel := context.WithTimeout(orig, ro.r.Timeout)
 	defer cancel()
-	r.WithContext(ctx)
-	defer r.WithContext(orig)
+	r.SetContext(ctx)
+	defer r.SetContext(orig)
 	return ro.handler.ServeHTTP(w, r)
 }

@@ -103,6 +103,9 @@ func TestRoute(t *testing.T) {
 			if sn != tc.site || rn != tc.route {
 				t.Errorf("Match = %q, %q; want %q, %q", sn, rn, tc.site, tc.route)
 			}
+			if r.Site != tc.site || r.Route != tc.route {
+				t.Errorf("recorded %q, %q; want %q, %q", r.Site, r.Route, tc.site, tc.route)
+			}
 		})
 	}
 }

@@ -114,7 +114,11 @@ func (rc *rawClient) roundTrip(tb testing.TB, batch int) {
 	}
 }
 
-func startHello(tb testing.TB, perConn bool) string {
+func startHello(tb testing.TB, perConn bool, obs ...web.Observer) string {
 	tb.Helper()
-	return loopback.Serve(tb, &server.Server{Handler: helloHandler, GoroutinePerConn: perConn})
+	srv := &server.Server{Handler: helloHandler, GoroutinePerConn: perConn}
+	if len(obs) > 0 {
+		srv.Observer = web.Observers(obs)
+	}
+	return loopback.Serve(tb, srv)
 }

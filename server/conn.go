@@ -66,7 +66,7 @@ type conn struct {
 	buf  []byte // read buffer, len == cap; unconsumed bytes are buf[r:w]
 	r, w int
 
-	scan      int32 // where the head-end search resumes (wire.Request.ScanPos)
+	scan      int32 // where the head-end search resumes (wire.RequestParser.ScanPos)
 	headSince int64 // when the first byte of the pending head arrived
 	requests  int32
 	lastFull  bool // the last read filled the buffer: more may be waiting

@@ -65,4 +65,5 @@
 //     models and both handler kinds (native and through nethttp).
 //   - clock.go: the cached Date value and the timeout sweep.
 //   - trace.go: the `brick -v` exchange printer.
+//   - complete.go: telling Server.Observer how each request ended.
 package server

@@ -22,6 +22,9 @@ type exchange struct {
 	resp response
 	body body
 
+	parser wire.RequestParser // fills req's head
+	obs    observation        // for the Observer (complete.go)
+
 	pending []byte // response body held back to compute Content-Length
 	// head is the request head in the read buffer; it stays valid while
 	// the request is served even if the body moves to a new buffer.
@@ -194,14 +197,14 @@ func (x *exchange) serveBuffered() bool {
 	c := x.c
 	s := c.srv
 	for c.r < c.w {
-		x.req.ResumeAt(int(c.scan))
-		n, err := x.req.Parse(c.buf[c.r:c.w], &s.lim.Limits)
+		x.parser.ResumeAt(int(c.scan))
+		n, err := x.parser.Parse(&x.req.RequestHead, c.buf[c.r:c.w], &s.lim.Limits)
 		if err == wire.ErrNeedMore {
-			c.scan = int32(x.req.ScanPos())
+			c.scan = int32(x.parser.ScanPos())
 			return true
 		}
 		if err != nil {
-			x.req.Reset()
+			x.endRequest()
 			var we *wire.Error
 			if !errors.As(err, &we) {
 				we = &wire.Error{Status: 400, Reason: "bad request"}
@@ -212,9 +215,9 @@ func (x *exchange) serveBuffered() bool {
 		c.scan = 0
 		x.head, x.headEnd = c.buf[c.r:c.r+n], c.r+n
 		c.r += n
+		x.beginRequest()
 		ok := x.handle()
-		x.req.Reset()
-		x.req.Body = nil
+		x.endRequest()
 		x.head = nil
 		if !ok {
 			return false
@@ -226,6 +229,7 @@ func (x *exchange) serveBuffered() bool {
 // fail sends a canned error response and closes the connection: the
 // framing can no longer be trusted.
 func (x *exchange) fail(status int, reason string) {
+	x.reportCanned(status, reason)
 	x.appendCanned(status, reason)
 	x.lingerClose()
 }
@@ -325,7 +329,7 @@ func (x *exchange) handle() bool {
 	req := &x.req
 	c.requests++
 	req.RemoteAddr, req.LocalAddr = c.remote.AddrPort(), c.local.AddrPort()
-	req.WithContext(s.ctx)
+	req.SetContext(s.ctx)
 	if req.ContentLength > s.lim.MaxBodyBytes {
 		x.fail(413, "request body too large")
 		return false
@@ -343,6 +347,7 @@ func (x *exchange) handle() bool {
 	err, panicked := x.call()
 	if x.hijacked {
 		x.hijacked = false
+		x.report(web.Completion{Hijacked: true})
 		return false
 	}
 	if panicked {
@@ -351,7 +356,7 @@ func (x *exchange) handle() bool {
 	if x.writeErr != nil {
 		// The client is gone or stopped reading (write timeout): there is
 		// no one to answer, and nothing worth logging.
-		c.closeNow()
+		x.cut()
 		return false
 	}
 	if x.body.err != nil {
@@ -369,7 +374,7 @@ func (x *exchange) handle() bool {
 		if err != nil {
 			x.resp.discard()
 			x.flush()
-			c.closeNow()
+			x.cut()
 			return false
 		}
 	}
@@ -391,6 +396,7 @@ func (x *exchange) handle() bool {
 	if s.trace != nil {
 		s.trace.exchange(x.head, &x.resp)
 	}
+	x.reportResponse()
 	// A response committed before Shutdown began could not say
 	// "Connection: close"; the connection closes after it all the same,
 	// and requests pipelined behind it are not served.
@@ -426,7 +432,7 @@ func (x *exchange) call() (err error, panicked bool) {
 			// pipelined requests still go out.
 			x.resp.discard()
 			x.flush()
-			x.c.closeNow()
+			x.cut()
 			return
 		}
 		x.c.srv.log.Error("handler panic",
@@ -438,7 +444,7 @@ func (x *exchange) call() (err error, panicked bool) {
 			return
 		}
 		x.flush()
-		x.c.closeNow()
+		x.cut()
 	}()
 	return x.c.srv.Handler.ServeHTTP(&x.resp, &x.req), false
 }
@@ -458,7 +464,7 @@ func (x *exchange) handlerError(err error) bool {
 		// take it for complete.
 		x.resp.discard()
 		x.flush()
-		c.closeNow()
+		x.cut()
 		return false
 	}
 	// Answer through the response writer, so the handler's fields (an

@@ -63,12 +63,6 @@ func (r *response) init(x *exchange, closeAfter bool) {
 // started reports whether any of the response left the server's control.
 func (r *response) started() bool { return r.onWire }
 
-// Started reports whether part of the response has been written to the
-// connection, for middleware that records responses (web.Recorder): an
-// error from the handler after that cuts the connection instead of being
-// answered.
-func (r *response) Started() bool { return r.onWire }
-
 // flushed notes that x.out was written out.
 func (r *response) flushed() {
 	if r.committed {
@@ -94,7 +88,8 @@ func (r *response) WriteHeader(status int) {
 	if r.wroteHeader || r.done {
 		return
 	}
-	if status < 100 || status > 599 {
+	if status < 100 || status > 999 {
+		// As net/http: any three-digit code is a status (RFC 9112 §4).
 		panic("server: invalid WriteHeader status code")
 	}
 	if status < 200 && status != 101 {

@@ -28,6 +28,13 @@ type Server struct {
 	// Trace, when set, receives every request head and response head with
 	// the start of its body, as `brick -v` prints them.
 	Trace io.Writer
+	// Observer, when set, is told how every request ended: the status and
+	// body bytes the server sent (its own answers included), how long it
+	// took, and whether the connection was cut or hijacked. It is called
+	// once per request on the goroutine that served it, after the
+	// response is complete and before the request's memory is reused;
+	// see web.Observer. Attach several with web.Observers.
+	Observer web.Observer
 	// BaseContext is the context of every request; nil means Background.
 	BaseContext context.Context
 	// GoroutinePerConn makes Serve use one goroutine per connection over

@@ -4,13 +4,18 @@ import (
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/metrics"
 	"github.com/brick-server/brick/web"
+	dto "github.com/prometheus/client_model/go"
 )
 
-// Handler is what Run serves on the main listeners: the access log, then
-// metrics, then the current configuration. Tests serve it on a server of
-// their own, so that they can call Reload and ReopenLogs directly instead
-// of sending this process signals.
+// Handler is what Run serves on the main listeners: the current
+// configuration. Tests serve it on a server of their own, with Observer,
+// so that they can call Reload and ReopenLogs directly instead of sending
+// this process signals.
 func (s *Service) Handler() web.Handler { return s.front }
+
+// Observer is what Run attaches to the main server: metrics and the
+// access log.
+func (s *Service) Observer() web.Observer { return s.observer }
 
 // Admin is what Run serves on the admin listener.
 func (s *Service) Admin() web.Handler { return metrics.AdminHandler(s.reg, s.healthy.Load) }
@@ -33,3 +38,6 @@ func (s *Service) PoolsForTest() []*wsgi.Pool {
 	}
 	return out
 }
+
+// Gather reads the service's metrics as a scrape of /metrics would.
+func (s *Service) Gather() ([]*dto.MetricFamily, error) { return s.reg.Gather() }

@@ -67,7 +67,7 @@ listen = ["127.0.0.1:0"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &server.Server{Handler: svc.Handler()}
+	srv := &server.Server{Handler: svc.Handler(), Observer: svc.Observer()}
 	go srv.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -108,7 +108,7 @@ func load(t *testing.T, conf string, setup func(dir string)) *fixture {
 			t.Logf("service log:\n%s", f.log.String())
 		}
 	})
-	f.base = "http://" + loopback.Serve(t, &server.Server{Handler: svc.Handler(), Logger: log})
+	f.base = "http://" + loopback.Serve(t, &server.Server{Handler: svc.Handler(), Observer: svc.Observer(), Logger: log})
 	return f
 }
 

@@ -44,20 +44,23 @@ type Service struct {
 	accessTo  string
 	accessMu  sync.Mutex // guards access and accessTo: SIGUSR1 and SIGHUP run apart
 	accessNow atomic.Pointer[accessState]
-	inner     web.Handler // metrics → the current generation
+	observer  web.Observer // metrics, then the access log: told of every request
+	// accessLost counts the access log lines lost to write errors, across
+	// the writers reloads open.
+	accessLost atomic.Uint64
 
 	reg     *prometheus.Registry
-	front   web.Handler // access log → metrics → the current generation
+	front   web.Handler // the current generation
 	main    *server.Server
 	admin   *server.Server
 	healthy atomic.Bool
 }
 
-// accessState is the access log in force and the handler writing it,
-// with its requests counted, so that a writer a reload replaced is closed
-// only after their lines are written.
+// accessState is the access log in force (nil when off), with the lines
+// being written to it counted, so that a writer a reload replaced is
+// closed only after them.
 type accessState struct {
-	h web.Handler
+	log *accesslog.Logger
 	inflight
 }
 
@@ -168,36 +171,22 @@ func (s *Service) Describe(try string, attrs ...any) {
 	s.try, s.attrs = try, attrs
 }
 
-// observe puts the access log and the metrics in front of the current
-// generation: front is the access log, then metrics, then the router.
+// observe attaches the metrics and the access log: the server tells them
+// how each request ended (Run sets s.observer on the main server), and
+// the router has recorded on the request the site and route it matched,
+// so nothing routes twice.
 func (s *Service) observe(opts *config.Options) error {
-	labels := func(r *web.Request) (string, string) {
-		site, route := s.cur.Load().gen.router.Match(r)
-		if site == nil || route == nil {
-			return "none", "none"
-		}
-		return site.Name, route.Name
-	}
-	httpm, err := metrics.NewHTTP(s.reg, labels)
+	httpm, err := metrics.NewHTTP(s.reg)
 	if err != nil {
 		return err
 	}
 	s.reg.MustRegister(metrics.NewWSGICollector(s.wsgiStats))
-	s.inner = httpm.Wrap(web.HandlerFunc(s.serveCurrent))
-	if err := s.setAccessLog(opts.Log); err != nil {
+	if err := metrics.RegisterAccessLog(s.reg, s.accessLost.Load); err != nil {
 		return err
 	}
-	s.front = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
-		for {
-			st := s.accessNow.Load()
-			if st.acquire() {
-				defer st.release()
-				return st.h.ServeHTTP(w, r)
-			}
-			// A reload replaced it between the load and the count.
-		}
-	})
-	return nil
+	s.front = web.HandlerFunc(s.serveCurrent)
+	s.observer = web.Observers{httpm, web.ObserverFunc(s.logAccess)}
+	return s.setAccessLog(opts.Log)
 }
 
 // loadChecked loads and checks options, including the paths they name
@@ -240,6 +229,21 @@ func (s *Service) serveCurrent(w web.ResponseWriter, r *web.Request) error {
 	}
 }
 
+// logAccess writes a request's line to the access log in force.
+func (s *Service) logAccess(r *web.Request, c web.Completion) {
+	for {
+		st := s.accessNow.Load()
+		if st.acquire() {
+			if st.log != nil {
+				st.log.Complete(r, c)
+			}
+			st.release()
+			return
+		}
+		// A reload replaced it between the load and the count.
+	}
+}
+
 // setAccessLog opens the access log a configuration asks for; the same
 // destination keeps its open file across reloads.
 func (s *Service) setAccessLog(lc config.Log) error {
@@ -251,7 +255,7 @@ func (s *Service) setAccessLog(lc config.Log) error {
 	}
 	var replaced *accesslog.Writer
 	if lc.Access != "off" && (s.access == nil || s.accessTo != lc.Access) {
-		w, err := accesslog.Open(lc.Access)
+		w, err := accesslog.Open(lc.Access, accesslog.WithLogger(s.log), accesslog.WithLostCounter(&s.accessLost))
 		if err != nil {
 			return fmt.Errorf("access log: %w", err)
 		}
@@ -261,9 +265,9 @@ func (s *Service) setAccessLog(lc config.Log) error {
 		replaced = s.access
 		s.access, s.accessTo = nil, ""
 	}
-	st := &accessState{h: s.inner, inflight: newInflight()}
+	st := &accessState{inflight: newInflight()}
 	if lc.Access != "off" {
-		st.h = accesslog.New(s.inner, s.access, format)
+		st.log = accesslog.New(s.access, format)
 	}
 	prev := s.accessNow.Swap(st)
 	if prev != nil {
@@ -400,7 +404,7 @@ func (s *Service) Run() int {
 		s.close()
 		return 1
 	}
-	s.main = &server.Server{Handler: s.front, Logger: s.log, GoroutinePerConn: so.GoroutinePerConn}
+	s.main = &server.Server{Handler: s.front, Observer: s.observer, Logger: s.log, GoroutinePerConn: so.GoroutinePerConn}
 	if so.Trace {
 		s.main.Trace = s.Stderr
 		if s.main.Trace == nil {

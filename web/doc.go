@@ -19,6 +19,22 @@
 // started, an error aborts it: the connection is closed so the client sees a
 // truncated response rather than a complete-looking wrong one.
 //
+// # Context
+//
+// Context returns the request's context. WithContext returns a shallow
+// copy with another context, as net/http's does (it allocates);
+// SetContext changes the request in place, for the server and for
+// middleware that restores the old context before returning.
+//
+// # Observing
+//
+// A server tells its Observer (an access log, metrics; Observers fans out
+// to several) how every request ended: the status and body bytes it sent,
+// its own answers included, the duration, and whether the connection was
+// cut or hijacked (Completion). A router records the site and route it
+// matched on the request (Site, Route), as net/http's Request.Pattern, so
+// observers label requests without routing them again.
+//
 // # Optional abilities
 //
 // Flushing, hijacking and sending a file with sendfile(2) are reached

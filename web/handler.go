@@ -24,9 +24,10 @@ func (f HandlerFunc) ServeHTTP(w ResponseWriter, r *Request) error { return f(w,
 
 // Request is a request as a handler sees it: the parsed head (a view over
 // the connection's read buffer), the body and the peer's addresses. See the
-// package documentation for its lifetime.
+// package documentation for its lifetime. It holds the head's data only:
+// parsing is the server's, with a wire.RequestParser no handler can reach.
 type Request struct {
-	wire.Request
+	wire.RequestHead
 	// Body reads the request body and returns io.EOF at its end; it is
 	// never nil. Reading it may block until the client sends more, and the
 	// first read sends "100 Continue" when the client asked for it.
@@ -35,6 +36,11 @@ type Request struct {
 	// zero for connections that are not TCP.
 	RemoteAddr netip.AddrPort
 	LocalAddr  netip.AddrPort
+	// Site and Route name what a router matched the request to, for the
+	// server's Observer (access log, metrics), as net/http's
+	// Request.Pattern does; empty when no router matched it. The router
+	// sets them to strings it owns, so recording them allocates nothing.
+	Site, Route string
 
 	ctx context.Context
 }
@@ -48,15 +54,32 @@ func (r *Request) Context() context.Context {
 	return r.ctx
 }
 
-// WithContext sets the request's context; servers and middleware use it.
-func (r *Request) WithContext(ctx context.Context) { r.ctx = ctx }
+// WithContext returns a shallow copy of r with its context changed to
+// ctx, as net/http's does; the copy shares r's head and body and has r's
+// lifetime. It allocates: middleware that changes the context for the
+// handlers it calls and restores it before returning uses SetContext.
+func (r *Request) WithContext(ctx context.Context) *Request {
+	if ctx == nil {
+		panic("web: nil context")
+	}
+	c := new(Request)
+	*c = *r
+	c.ctx = ctx
+	return c
+}
+
+// SetContext changes r's context in place, without allocating: the server
+// sets each request's context with it, and middleware that sets a deadline
+// for the handlers it calls restores the old one before returning. Unlike
+// WithContext it changes the request every other holder of r sees.
+func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
 
 // Clone returns a copy of r's head that shares no memory with the
 // connection and stays valid after the handler returns. The clone has an
 // empty Body: a body can be read only once, by the handler.
 func (r *Request) Clone() *Request {
-	c := &Request{RemoteAddr: r.RemoteAddr, LocalAddr: r.LocalAddr, ctx: r.ctx, Body: eofReader{}}
-	w := &r.Request
+	c := &Request{RemoteAddr: r.RemoteAddr, LocalAddr: r.LocalAddr, Site: r.Site, Route: r.Route, ctx: r.ctx, Body: eofReader{}}
+	w := &r.RequestHead
 	n := len(w.Method) + len(w.Target) + len(w.Proto) + len(w.Host)
 	arena := make([]byte, 0, n)
 	cp := func(b []byte) []byte {
@@ -67,7 +90,7 @@ func (r *Request) Clone() *Request {
 		arena = append(arena, b...)
 		return arena[start:len(arena):len(arena)]
 	}
-	c.Request = wire.Request{
+	c.RequestHead = wire.RequestHead{
 		Method: cp(w.Method), Target: cp(w.Target), Form: w.Form, Proto: cp(w.Proto),
 		Major: w.Major, Minor: w.Minor, Host: cp(w.Host), ContentLength: w.ContentLength,
 		Chunked: w.Chunked, Close: w.Close, Expect100: w.Expect100,
@@ -115,6 +138,8 @@ type ResponseWriter interface {
 	Header() *wire.Header
 	// WriteHeader sets the status code; without it the status is 200. A
 	// 1xx code other than 101 sends an informational response at once.
+	// Any three-digit code (100–999) is sent as given, as net/http does;
+	// a code outside that range is a programming error and panics.
 	WriteHeader(status int)
 	// Write appends body bytes.
 	Write(p []byte) (int, error)

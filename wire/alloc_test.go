@@ -7,16 +7,18 @@ import (
 	"testing"
 )
 
-// The hot path promises no allocations once a connection's Request and
+// The hot path promises no allocations once a connection's RequestHead and
 // buffers have grown to size (STYLE.md §10). The race detector allocates,
 // hence the build tag.
 
 func TestParseAllocs(t *testing.T) {
 	buf := []byte(browserGET)
-	var r Request
+	var (
+		p RequestParser
+		r RequestHead
+	)
 	allocs := testing.AllocsPerRun(100, func() {
-		r.Reset()
-		if _, err := r.Parse(buf, nil); err != nil {
+		if _, err := p.Parse(&r, buf, nil); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -27,13 +29,15 @@ func TestParseAllocs(t *testing.T) {
 
 func TestParseIncrementalAllocs(t *testing.T) {
 	buf := []byte(browserGET)
-	var r Request
+	var (
+		p RequestParser
+		r RequestHead
+	)
 	allocs := testing.AllocsPerRun(20, func() {
-		r.Reset()
 		for k := 1; k <= len(buf); k += 7 {
-			r.Parse(buf[:k], nil)
+			p.Parse(&r, buf[:k], nil)
 		}
-		r.Parse(buf, nil)
+		p.Parse(&r, buf, nil)
 	})
 	if allocs != 0 {
 		t.Fatalf("parsing a browser GET in 7-byte reads: %v allocs, want 0", allocs)

@@ -25,12 +25,14 @@ const browserGET = "GET /articles/2024/wire-format.html?ref=home HTTP/1.1\r\n" +
 
 func BenchmarkParseBrowserGET(b *testing.B) {
 	buf := []byte(browserGET)
-	var r Request
+	var (
+		p RequestParser
+		r RequestHead
+	)
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r.Reset()
-		if _, err := r.Parse(buf, nil); err != nil {
+		if _, err := p.Parse(&r, buf, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -40,13 +42,15 @@ func BenchmarkParseBrowserGET(b *testing.B) {
 // arrives one byte per read: linear, thanks to the resumed search.
 func BenchmarkParseBrowserGETByteByByte(b *testing.B) {
 	buf := []byte(browserGET)
-	var r Request
+	var (
+		p RequestParser
+		r RequestHead
+	)
 	b.SetBytes(int64(len(buf)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r.Reset()
 		for k := 1; k <= len(buf); k++ {
-			if _, err := r.Parse(buf[:k], nil); err != ErrNeedMore {
+			if _, err := p.Parse(&r, buf[:k], nil); err != ErrNeedMore {
 				if err != nil || k != len(buf) {
 					b.Fatal(k, err)
 				}

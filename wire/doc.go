@@ -8,9 +8,10 @@
 // from a goroutine per connection and from a fuzzer alike, and makes results
 // independent of how the input was split into reads.
 //
-// A parsed Request is a view: its byte slices point into the caller's buffer
-// and stay valid only while that buffer is left untouched. This is what lets
-// a plain GET on a kept-alive connection be parsed without allocating.
+// A RequestParser fills a RequestHead, which is data only and a view: its
+// byte slices point into the caller's buffer and stay valid only while that
+// buffer is left untouched. This is what lets a plain GET on a kept-alive
+// connection be parsed without allocating.
 //
 // Every rejection is an *Error carrying the HTTP status to answer with and a
 // fixed reason that never echoes the input.

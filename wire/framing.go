@@ -114,7 +114,7 @@ func (st *fieldState) noteTransferEncoding(value []byte) {
 
 // decideFraming applies the Host rules (RFC 9112 §3.2) and the message body
 // length rules (RFC 9112 §6.3) once all fields are known.
-func (r *Request) decideFraming(st *fieldState) error {
+func (r *RequestHead) decideFraming(st *fieldState) error {
 	switch {
 	case st.hosts > 1:
 		return ErrDuplicateHost

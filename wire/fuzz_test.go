@@ -60,8 +60,11 @@ func checkRequest(t *testing.T, data []byte, split uint8) {
 	}
 	ref := readReference(data[start:])
 
-	var r Request
-	n, err := r.Parse(data, nil)
+	var (
+		p RequestParser
+		r RequestHead
+	)
+	n, err := p.Parse(&r, data, nil)
 	switch {
 	case err == nil && ref.err == nil:
 		compareFraming(t, data, &r, n-start, ref)
@@ -143,7 +146,7 @@ func readReference(data []byte) reference {
 
 // compareFraming fails t unless Brick and net/http, both accepting a head,
 // framed it the same way.
-func compareFraming(t *testing.T, data []byte, r *Request, n int, ref reference) {
+func compareFraming(t *testing.T, data []byte, r *RequestHead, n int, ref reference) {
 	t.Helper()
 	req := ref.req
 	type framing struct {
@@ -255,7 +258,7 @@ func targetReason(method, target string) string {
 }
 
 // lenientReason returns why Brick may accept a head net/http refuses, or "".
-func lenientReason(r *Request, ref reference) string {
+func lenientReason(r *RequestHead, ref reference) string {
 	var cls, tes, expects []string
 	for _, f := range r.Header.Fields() {
 		switch {

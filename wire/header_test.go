@@ -122,8 +122,11 @@ func TestHeaderLookup(t *testing.T) {
 // not with its arena, and not with a read buffer a parsed Header points to.
 func TestHeaderClone(t *testing.T) {
 	buf := []byte("GET / HTTP/1.1\r\nHost: h\r\nX: original\r\n\r\n")
-	var r Request
-	if _, err := r.Parse(buf, nil); err != nil {
+	var (
+		p RequestParser
+		r RequestHead
+	)
+	if _, err := p.Parse(&r, buf, nil); err != nil {
 		t.Fatal(err)
 	}
 	r.Header.Add("Added", "v")

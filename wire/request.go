@@ -47,9 +47,10 @@ func (l *Limits) withDefaults() Limits {
 	return out
 }
 
-// Request is a parsed request head. Its byte slices are views into the
-// buffer given to Parse and are valid only while that buffer is unchanged.
-type Request struct {
+// RequestHead is a parsed request head: data only, filled by a
+// RequestParser. Its byte slices are views into the buffer given to Parse
+// and are valid only while that buffer is unchanged.
+type RequestHead struct {
 	// Method is the request method, a case-sensitive token (RFC 9110 §9.1).
 	Method []byte
 	// Target is the request-target exactly as received.
@@ -83,57 +84,57 @@ type Request struct {
 	// Expect100 is true when an HTTP/1.1 client waits for 100 Continue
 	// before sending the body (RFC 9110 §10.1.1).
 	Expect100 bool
-
-	scan int // where the search for the end of the head resumes
-}
-
-// Reset clears r for the next request, keeping its memory.
-func (r *Request) Reset() {
-	h := r.Header
-	h.Reset()
-	*r = Request{Header: h}
 }
 
 // ProtoAtLeast reports whether the request's version is at least major.minor.
-func (r *Request) ProtoAtLeast(major, minor int) bool {
+func (r *RequestHead) ProtoAtLeast(major, minor int) bool {
 	return r.Major > major || r.Major == major && r.Minor >= minor
 }
 
-// Parse parses one request head from the start of buf. On success it returns
-// the number of bytes the head took (the body, if any, starts there) and has
-// overwritten every field of r. When buf holds only part of a head it
-// returns ErrNeedMore; call again with the same r and a longer buf that
-// starts with the same bytes: the search resumes where it stopped, so a head
-// that trickles in byte by byte costs linear time. Any other error is an
-// *Error whose status should be sent before closing the connection.
+// RequestParser parses request heads into a RequestHead. Its only state is
+// where the search for the end of a partial head resumes, so one parser
+// serves a connection's requests one after the other; the zero value is
+// ready to use. It is kept apart from RequestHead so that code handed a
+// parsed head (a handler) cannot parse into it or move the parser.
+type RequestParser struct {
+	scan int // where the search for the end of the head resumes
+}
+
+// Parse parses one request head from the start of buf into r. On success it
+// returns the number of bytes the head took (the body, if any, starts there)
+// and has overwritten every field of r. When buf holds only part of a head
+// it returns ErrNeedMore and leaves r alone; call again with a longer buf
+// that starts with the same bytes: the search resumes where it stopped, so a
+// head that trickles in byte by byte costs linear time. Any other error is
+// an *Error whose status should be sent before closing the connection.
 //
 // A partial head is rejected as soon as it breaks the request-line grammar
 // or a limit, and the verdict never depends on how the input was split:
 // every split of the same bytes gives the same result as the whole.
-func (r *Request) Parse(buf []byte, lim *Limits) (int, error) {
+func (p *RequestParser) Parse(r *RequestHead, buf []byte, lim *Limits) (int, error) {
 	l := lim.withDefaults()
 	start, err := skipEmptyLines(buf)
 	if err != nil {
-		r.scan = 0
+		p.scan = 0
 		return 0, err
 	}
 	head := buf[start:]
-	resume := r.scan
+	resume := p.scan
 	if resume < 0 || resume > len(head) {
 		// Not from this head (a caller's ResumeAt gone wrong): start over
 		// rather than index out of range or skip bytes.
 		resume = 0
 	}
-	r.scan = resume
-	end := r.findHeadEnd(head)
+	p.scan = resume
+	end := p.findHeadEnd(head)
 	if end < 0 || end > l.MaxHeaderBytes {
 		err := incomplete(head, resume, &l)
 		if err != ErrNeedMore {
-			r.scan = 0
+			p.scan = 0
 		}
 		return 0, err
 	}
-	r.scan = 0
+	p.scan = 0
 	n, err := r.parseHead(head[:end], &l)
 	if err != nil {
 		return 0, err
@@ -170,15 +171,15 @@ func skipEmptyLines(buf []byte) (int, error) {
 }
 
 // findHeadEnd returns the length of the head including the blank line that
-// ends it, or -1. It resumes from r.scan, before which no line of b ends a
+// ends it, or -1. It resumes from p.scan, before which no line of b ends a
 // head, so repeated calls stay linear.
-func (r *Request) findHeadEnd(b []byte) int {
-	i := r.scan
+func (p *RequestParser) findHeadEnd(b []byte) int {
+	i := p.scan
 	for {
 		j := bytes.IndexByte(b[i:], '\n')
 		if j < 0 {
 			// Keep the last bytes: "\n\r" may be completed by the next read.
-			r.scan = max(0, len(b)-2)
+			p.scan = max(0, len(b)-2)
 			return -1
 		}
 		i += j + 1
@@ -189,7 +190,7 @@ func (r *Request) findHeadEnd(b []byte) int {
 			return i + 2
 		}
 		if i+1 >= len(b) {
-			r.scan = max(0, i-1)
+			p.scan = max(0, i-1)
 			return -1
 		}
 	}
@@ -227,10 +228,10 @@ func trimCR(line []byte) []byte {
 // parseHead parses a complete head: request line, fields, blank line. It
 // returns the length up to and including the first blank line, which it
 // finds itself rather than trusting the caller's search.
-func (r *Request) parseHead(head []byte, l *Limits) (int, error) {
+func (r *RequestHead) parseHead(head []byte, l *Limits) (int, error) {
 	h := r.Header
 	h.Reset()
-	*r = Request{Header: h}
+	*r = RequestHead{Header: h}
 	i := bytes.IndexByte(head, '\n')
 	if err := r.parseRequestLine(trimCR(head[:i]), l); err != nil {
 		return 0, err

@@ -543,24 +543,27 @@ func TestParseEarlyReject(t *testing.T) {
 	}
 }
 
-// TestParseReuse checks that a Request parsed into again, with or without
-// Reset, keeps nothing of the previous request.
+// TestParseReuse checks that a RequestHead parsed into again, by the same
+// parser or a new one, keeps nothing of the previous request.
 func TestParseReuse(t *testing.T) {
 	first := "POST http://a.example/x?y HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nTransfer-Encoding: chunked\r\nConnection: close\r\nExpect: 100-continue\r\n\r\n"
 	second := "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
-	for _, reset := range []bool{false, true} {
-		var r Request
-		if _, err := r.Parse([]byte(first), nil); err != nil {
+	for _, newParser := range []bool{false, true} {
+		var (
+			p RequestParser
+			r RequestHead
+		)
+		if _, err := p.Parse(&r, []byte(first), nil); err != nil {
 			t.Fatal(err)
 		}
-		if reset {
-			r.Reset()
+		if newParser {
+			p = RequestParser{}
 		}
-		n, err := r.Parse([]byte(second), nil)
+		n, err := p.Parse(&r, []byte(second), nil)
 		got := snapshot(&r, n, err)
 		want := parseWhole([]byte(second), nil)
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("reset=%v: got %+v, want %+v", reset, got, want)
+			t.Fatalf("newParser=%v: got %+v, want %+v", newParser, got, want)
 		}
 	}
 }
@@ -569,14 +572,17 @@ func TestParseReuse(t *testing.T) {
 // a caller that ignores it and parses the same Request again gets a fresh
 // verdict rather than one that skipped bytes.
 func TestParseAfterError(t *testing.T) {
-	var r Request
-	if _, err := r.Parse([]byte("GET /\x00"), nil); err != ErrBadTarget {
+	var (
+		p RequestParser
+		r RequestHead
+	)
+	if _, err := p.Parse(&r, []byte("GET /\x00"), nil); err != ErrBadTarget {
 		t.Fatalf("got %v, want ErrBadTarget", err)
 	}
-	if r.ScanPos() != 0 {
-		t.Fatalf("ScanPos after an error = %d, want 0", r.ScanPos())
+	if p.ScanPos() != 0 {
+		t.Fatalf("ScanPos after an error = %d, want 0", p.ScanPos())
 	}
-	if _, err := r.Parse([]byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), nil); err != nil {
+	if _, err := p.Parse(&r, []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -589,9 +595,12 @@ func TestParseBadResumePosition(t *testing.T) {
 	raw := []byte("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n")
 	want := parseWhole(raw, nil)
 	for _, pos := range []int{-5, 3, 20, 40, len(raw), len(raw) + 10} {
-		var r Request
-		r.ResumeAt(pos)
-		n, err := r.Parse(raw, nil)
+		var (
+			p RequestParser
+			r RequestHead
+		)
+		p.ResumeAt(pos)
+		n, err := p.Parse(&r, raw, nil)
 		if got := snapshot(&r, n, err); !reflect.DeepEqual(got, want) && (err != ErrNeedMore || pos <= want.N) {
 			t.Errorf("ResumeAt(%d): got %+v, want %+v", pos, got, want)
 		}
@@ -602,8 +611,11 @@ func TestParseBadResumePosition(t *testing.T) {
 // buffer: the zero-copy promise of the package doc.
 func TestParseViews(t *testing.T) {
 	buf := []byte("GET /p?q HTTP/1.1\r\nHost: h\r\nX: y\r\n\r\n")
-	var r Request
-	if _, err := r.Parse(buf, nil); err != nil {
+	var (
+		p RequestParser
+		r RequestHead
+	)
+	if _, err := p.Parse(&r, buf, nil); err != nil {
 		t.Fatal(err)
 	}
 	lo := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
@@ -619,7 +631,7 @@ func TestParseViews(t *testing.T) {
 }
 
 func TestProtoAtLeast(t *testing.T) {
-	r := Request{Major: 1, Minor: 1}
+	r := RequestHead{Major: 1, Minor: 1}
 	for _, tc := range []struct {
 		major, minor int
 		want         bool

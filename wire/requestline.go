@@ -108,7 +108,7 @@ func byteError(c byte, err *Error) *Error {
 
 // parseRequestLine parses a complete request line (without its line
 // terminator) into r.
-func (r *Request) parseRequestLine(line []byte, l *Limits) error {
+func (r *RequestHead) parseRequestLine(line []byte, l *Limits) error {
 	sp1, sp2, err := checkRequestLine(line, true, 0, l)
 	if err != nil {
 		return err
@@ -123,7 +123,7 @@ func (r *Request) parseRequestLine(line []byte, l *Limits) error {
 // parseTarget classifies the request-target into its four forms
 // (RFC 9112 §3.2) and splits out path, query and authority. Its bytes were
 // already checked to be visible ASCII.
-func (r *Request) parseTarget(t []byte) error {
+func (r *RequestHead) parseTarget(t []byte) error {
 	r.Target = t
 	switch {
 	case string(r.Method) == "CONNECT":
@@ -155,7 +155,7 @@ func (r *Request) parseTarget(t []byte) error {
 	return nil
 }
 
-func (r *Request) splitQuery(pq []byte) {
+func (r *RequestHead) splitQuery(pq []byte) {
 	if q := bytes.IndexByte(pq, '?'); q >= 0 {
 		r.Path, r.Query = pq[:q], pq[q+1:]
 	} else {
@@ -165,7 +165,7 @@ func (r *Request) splitQuery(pq []byte) {
 
 // parseAbsolute parses scheme "://" authority path-abempty ["?" query]
 // (RFC 9112 §3.2.2). The authority replaces any Host field.
-func (r *Request) parseAbsolute(t []byte) error {
+func (r *RequestHead) parseAbsolute(t []byte) error {
 	colon := bytes.IndexByte(t, ':')
 	if colon <= 0 || !validScheme(t[:colon]) || !bytes.HasPrefix(t[colon:], []byte("://")) {
 		return ErrBadTarget

@@ -5,7 +5,7 @@ import "strconv"
 // ResponseHead describes a response head for AppendResponseHead. The
 // server decides the framing fields; Header carries the handler's fields.
 type ResponseHead struct {
-	// Status is the status code; one outside 100–599 is written as 500.
+	// Status is the status code; one outside 100–999 is written as 500.
 	Status int
 	// Header holds the handler's fields. Content-Length, Transfer-Encoding
 	// and Connection in it are skipped: framing is the server's decision,
@@ -32,7 +32,7 @@ type ResponseHead struct {
 // body, and RFC 9110 §8.6 and RFC 9112 §6.1 forbid both there.
 func AppendResponseHead(dst []byte, rh *ResponseHead) []byte {
 	status := rh.Status
-	if status < 100 || status > 599 {
+	if status < 100 || status > 999 {
 		status = 500 // as AppendStatusLine writes it
 	}
 	dst = AppendStatusLine(dst, status)

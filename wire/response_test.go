@@ -121,8 +121,18 @@ func TestAppendResponseHead(t *testing.T) {
 			want: "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
 		},
 		{
-			name: "status code 600 is 500",
+			name: "status code 600 has no reason phrase",
 			rh:   ResponseHead{Status: 600, ContentLength: 0},
+			want: "HTTP/1.1 600 \r\nContent-Length: 0\r\n\r\n",
+		},
+		{
+			name: "status code 999 has no reason phrase",
+			rh:   ResponseHead{Status: 999, ContentLength: 0},
+			want: "HTTP/1.1 999 \r\nContent-Length: 0\r\n\r\n",
+		},
+		{
+			name: "status code 1000 is 500",
+			rh:   ResponseHead{Status: 1000, ContentLength: 0},
 			want: "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
 		},
 	}

@@ -28,7 +28,7 @@ type parsed struct {
 	Fields        []string // "Name: value", in order
 }
 
-func snapshot(r *Request, n int, err error) parsed {
+func snapshot(r *RequestHead, n int, err error) parsed {
 	if err != nil {
 		return parsed{N: n, Err: err}
 	}
@@ -46,8 +46,11 @@ func snapshot(r *Request, n int, err error) parsed {
 
 // parseWhole parses raw in one call on a fresh Request.
 func parseWhole(raw []byte, lim *Limits) parsed {
-	var r Request
-	n, err := r.Parse(raw, lim)
+	var (
+		p RequestParser
+		r RequestHead
+	)
+	n, err := p.Parse(&r, raw, lim)
 	return snapshot(&r, n, err)
 }
 
@@ -61,7 +64,10 @@ func parseWhole(raw []byte, lim *Limits) parsed {
 // or if the final result came before the head was complete.
 func parseSplit(t *testing.T, raw []byte, lim *Limits, steps []int, viaScanPos bool) parsed {
 	t.Helper()
-	var r Request
+	var (
+		p RequestParser
+		r RequestHead
+	)
 	scan := 0
 	k, prev := 0, 0
 	for i := 0; ; i++ {
@@ -69,12 +75,12 @@ func parseSplit(t *testing.T, raw []byte, lim *Limits, steps []int, viaScanPos b
 		prev, k = k, min(len(raw), k+step)
 		buf := slices.Clip(slices.Clone(raw[:k]))
 		if viaScanPos {
-			r = Request{}
-			r.ResumeAt(scan)
+			r, p = RequestHead{}, RequestParser{}
+			p.ResumeAt(scan)
 		}
-		n, err := r.Parse(buf, lim)
+		n, err := p.Parse(&r, buf, lim)
 		if err == ErrNeedMore {
-			scan = r.ScanPos()
+			scan = p.ScanPos()
 			if k == len(raw) {
 				return snapshot(&r, n, err)
 			}

@@ -38,9 +38,17 @@ var statusLines = func() (t [500][]byte) {
 
 // AppendStatusLine appends the status line for code. Brick always answers
 // with HTTP/1.1, its highest version (RFC 9110 §6.2), also to 1.0 clients.
+// A status-code is any three digits (RFC 9112 §4); one outside 100–999 is
+// written as 500. Codes above 599 have no class and no reason phrase,
+// which RFC 9112 §4 allows to be empty; net/http sends them too.
 func AppendStatusLine(dst []byte, code int) []byte {
-	if code < 100 || code > 599 {
+	switch {
+	case code < 100 || code > 999:
 		code = 500
+	case code > 599:
+		dst = append(dst, "HTTP/1.1 "...)
+		dst = strconv.AppendInt(dst, int64(code), 10)
+		return append(dst, ' ', '\r', '\n')
 	}
 	return append(dst, statusLines[code-100]...)
 }

@@ -119,7 +119,7 @@ func (b *Builder) Build(sink Sink, r *web.Request, o *Options, bodyLen int64) er
 	if err != nil {
 		return err
 	}
-	uri := b.requestURI(&r.Request)
+	uri := b.requestURI(&r.RequestHead)
 	mark := len(b.buf) // path and uri live below mark; pairs are built above it
 	e := emitter{b: b, sink: sink, mark: mark}
 
@@ -142,7 +142,7 @@ func (b *Builder) Build(sink Sink, r *web.Request, o *Options, bodyLen int64) er
 		host = r.Header.Get("Host")
 	}
 	e.server(host, r.LocalAddr, scheme)
-	e.protocol(&r.Request)
+	e.protocol(&r.RequestHead)
 	e.str("SERVER_SOFTWARE", ServerSoftware)
 	e.str("GATEWAY_INTERFACE", "CGI/1.1")
 	e.str("REQUEST_SCHEME", scheme)
@@ -167,7 +167,7 @@ func (b *Builder) Build(sink Sink, r *web.Request, o *Options, bodyLen int64) er
 // protocol passes SERVER_PROTOCOL: the version the server speaks for the
 // request, so "HTTP/1.2" (read as 1.1, RFC 9110 §6.2) is "HTTP/1.1". A
 // request not from the HTTP/1 parser passes its Proto as it is.
-func (e *emitter) protocol(r *wire.Request) {
+func (e *emitter) protocol(r *wire.RequestHead) {
 	switch {
 	case r.Major == 1 && r.Minor == 0:
 		e.str("SERVER_PROTOCOL", "HTTP/1.0")
@@ -181,7 +181,7 @@ func (e *emitter) protocol(r *wire.Request) {
 // requestURI is REQUEST_URI: the target as received, except that an
 // absolute-form target loses its scheme and authority, as nginx's
 // $request_uri does, so that the value is always the path and query.
-func (b *Builder) requestURI(r *wire.Request) []byte {
+func (b *Builder) requestURI(r *wire.RequestHead) []byte {
 	t := r.Target
 	if r.Form != wire.AbsoluteForm {
 		return t

@@ -6,6 +6,7 @@ import (
 
 	"github.com/brick-server/brick/gateway/cgienv"
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
 )
 
 // A CGI gateway collects the pairs as "KEY=value" strings for exec; the
@@ -17,7 +18,7 @@ func ExampleBuilder_Build() {
 		"X-Request-Id: 42\r\n" +
 		"\r\n"
 	r := &web.Request{Body: web.NoBody, RemoteAddr: netip.MustParseAddrPort("192.0.2.1:51234")}
-	if _, err := r.Parse([]byte(raw), nil); err != nil {
+	if _, err := new(wire.RequestParser).Parse(&r.RequestHead, []byte(raw), nil); err != nil {
 		panic(err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
 )
 
 // parse builds a web.Request the way the server does: the wire parser over
@@ -24,7 +25,7 @@ func parse(tb testing.TB, raw string, remote, local string) *web.Request {
 
 func tryParse(raw []byte, remote, local string) (*web.Request, error) {
 	r := &web.Request{Body: web.NoBody}
-	if _, err := r.Parse(raw, nil); err != nil {
+	if _, err := new(wire.RequestParser).Parse(&r.RequestHead, raw, nil); err != nil {
 		return nil, err
 	}
 	if remote != "" {
