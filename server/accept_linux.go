@@ -107,7 +107,7 @@ func (e *engine) add(fd int, remote sockAddr) {
 	s.conns.Add(1)
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	p := e.pollers[int(e.next.Add(1))%len(e.pollers)]
-	pc := &pollConn{fd: fd, p: p}
+	pc := &pollConn{fd: int32(fd), gen: e.gen.Add(1), p: p}
 	now := s.clock.Now()
 	pc.conn = conn{srv: s, t: pc, remote: remote, headSince: now, local: rawLocalAddr(fd)}
 	pc.deadline = now + int64(s.to.ReadHeader)
@@ -117,7 +117,10 @@ func (e *engine) add(fd int, remote sockAddr) {
 		s.release()
 		return
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(fd)}
+	// The generation rides in the event's data beside the descriptor; see
+	// pollConn.gen.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
+		Fd: pc.fd, Pad: int32(pc.gen)}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		s.log.Error("epoll_ctl add failed", "err", err)
 		e.table.clear(fd, pc)

@@ -24,6 +24,7 @@ type engine struct {
 	idleConns atomic.Int64
 	pollers   []*poller
 	next      atomic.Uint32
+	gen       atomic.Uint32 // the last connection's generation (pollConn.gen)
 	table     fdTable
 
 	mu   sync.Mutex
@@ -35,6 +36,16 @@ type engine struct {
 
 	stopOnce sync.Once
 	stopped  atomic.Bool
+
+	hooks atomic.Pointer[testHooks] // nil outside tests
+}
+
+// testHooks let tests (export_test.go) widen the engine's race windows and
+// inject failures; the engine has none outside tests.
+type testHooks struct {
+	// polled runs after a loop takes a batch of events, before it
+	// handles them.
+	polled func()
 }
 
 // pollable reports whether ln has a file descriptor the loops can accept on.
@@ -79,7 +90,7 @@ func (e *engine) sweep(now int64) {
 		if partial, ok := pc.claimParked(now); ok {
 			if partial {
 				var buf [256]byte
-				rawWrite(pc.fd, appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true))
+				rawWrite(int(pc.fd), appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true))
 			}
 			pc.closeNow()
 		}

@@ -25,8 +25,15 @@ const (
 // hand-over between the loop (notify) and the goroutine that owns it.
 type pollConn struct {
 	conn
-	fd int
-	p  *poller
+	fd int32 // as in epoll_event; fd and gen share a word
+	// gen tells this connection's readiness events from those of an
+	// earlier connection with the same descriptor number: a loop may take
+	// an event from epoll_wait just before a worker closes the descriptor,
+	// and the kernel reuses the number at once. Events carry it beside the
+	// descriptor (epoll_event's 64 data bits), and a loop acts only on an
+	// event whose generation matches the connection in the table.
+	gen uint32
+	p   *poller
 
 	mu         sync.Mutex
 	state      pcState
@@ -119,7 +126,7 @@ func (pc *pollConn) read(p []byte, _ int64) (int, error) {
 		return 0, io.EOF
 	}
 	for {
-		n, err := rawRead(pc.fd, p)
+		n, err := rawRead(int(pc.fd), p)
 		switch {
 		case err == nil && n > 0:
 			return n, nil
@@ -198,7 +205,7 @@ func (pc *pollConn) clearWaiter() {
 
 func (pc *pollConn) write(p []byte, timeout time.Duration) error {
 	for len(p) > 0 {
-		n, err := rawWrite(pc.fd, p)
+		n, err := rawWrite(int(pc.fd), p)
 		if n > 0 {
 			p = p[n:]
 		}
@@ -235,7 +242,7 @@ func (pc *pollConn) sendFile(head []byte, f *os.File, offset, n int64, timeout t
 		off := offset + sent
 		// sendfile may block on a page-cache miss, so it is a normal
 		// system call, not a raw one.
-		k, err := unix.Sendfile(pc.fd, fd, &off, int(min(n-sent, 1<<30)))
+		k, err := unix.Sendfile(int(pc.fd), fd, &off, int(min(n-sent, 1<<30)))
 		if k > 0 {
 			sent += int64(k)
 		}
@@ -283,7 +290,7 @@ func (pc *pollConn) park(deadline int64, partial bool) bool {
 	return true
 }
 
-func (pc *pollConn) closeWrite() error { return unix.Shutdown(pc.fd, unix.SHUT_WR) }
+func (pc *pollConn) closeWrite() error { return unix.Shutdown(int(pc.fd), unix.SHUT_WR) }
 
 func (pc *pollConn) close() {
 	pc.mu.Lock()
@@ -291,8 +298,8 @@ func (pc *pollConn) close() {
 	pc.mu.Unlock()
 	// Clear the table slot before closing: once closed, the descriptor
 	// number may be reused by the next accepted connection.
-	pc.p.e.table.clear(pc.fd, pc)
-	unix.Close(pc.fd)
+	pc.p.e.table.clear(int(pc.fd), pc)
+	unix.Close(int(pc.fd))
 	pc.srv.release()
 }
 
@@ -303,7 +310,7 @@ func (pc *pollConn) abort() {
 		return
 	}
 	pc.aborted = true
-	unix.Shutdown(pc.fd, unix.SHUT_RDWR)
+	unix.Shutdown(int(pc.fd), unix.SHUT_RDWR)
 	w := pc.waiter
 	pc.mu.Unlock()
 	if w != nil {
@@ -318,8 +325,8 @@ func (pc *pollConn) hijack() (net.Conn, error) {
 	pc.mu.Lock()
 	pc.state = stClosed
 	pc.mu.Unlock()
-	unix.EpollCtl(pc.p.epfd, unix.EPOLL_CTL_DEL, pc.fd, nil)
-	pc.p.e.table.clear(pc.fd, pc)
+	unix.EpollCtl(pc.p.epfd, unix.EPOLL_CTL_DEL, int(pc.fd), nil)
+	pc.p.e.table.clear(int(pc.fd), pc)
 	// net.FileConn duplicates the descriptor into Go's netpoller; the
 	// original is closed with f.
 	f := os.NewFile(uintptr(pc.fd), "hijacked")

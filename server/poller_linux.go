@@ -91,6 +91,9 @@ func (p *poller) run() {
 			p.e.srv.log.Error("epoll_wait failed; loop stops", "err", err)
 			return
 		}
+		if h := p.e.hooks.Load(); h != nil && h.polled != nil {
+			h.polled()
+		}
 		for i := range p.n {
 			ev := &p.events[i]
 			fd := int(ev.Fd)
@@ -100,7 +103,9 @@ func (p *poller) run() {
 				}
 				continue
 			}
-			if pc := p.e.table.get(fd); pc != nil {
+			// The number may belong to a newer connection than the
+			// event's: only the generation tells.
+			if pc := p.e.table.get(fd); pc != nil && pc.gen == uint32(ev.Pad) {
 				pc.notify(ev.Events)
 			}
 		}
