@@ -99,10 +99,17 @@ func (r *response) WriteHeader(status int) {
 	}
 	if status < 200 && status != 101 {
 		x := r.x
+		if x.req.Minor == 0 {
+			return // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client
+		}
 		if status == 100 {
-			r.x.body.continueSent = true
+			x.body.continueSent = true
 		}
 		x.out = wire.AppendResponseHead(x.out, &wire.ResponseHead{Status: status, Header: &r.header, ContentLength: -1})
+		// An interim response goes out now, as net/http's does: early
+		// hints that wait for the final response are worth nothing. A
+		// failed write is kept in x.writeErr for the handler's next Write.
+		x.flush()
 		r.start = len(x.out)
 		return
 	}
