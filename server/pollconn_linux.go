@@ -228,6 +228,38 @@ func (pc *pollConn) write(p []byte, timeout time.Duration) error {
 	return nil
 }
 
+// writevDirect writes a and then b with writev when t is a pollConn; ok
+// is false for other transports. The call is to the concrete type, so
+// that b, which is a handler's Write argument, does not escape.
+func writevDirect(t transport, a, b []byte, timeout time.Duration) (ok bool, err error) {
+	if pc, ok := t.(*pollConn); ok {
+		return true, pc.writev(a, b, timeout)
+	}
+	return false, nil
+}
+
+// writev writes all of a and then all of b, in one system call when the
+// socket takes them, with write's timeout.
+func (pc *pollConn) writev(a, b []byte, timeout time.Duration) error {
+	for len(a) > 0 {
+		if len(b) == 0 {
+			return pc.write(a, timeout)
+		}
+		n, err := rawWritev(int(pc.fd), a, b)
+		if n >= len(a) {
+			b, a = b[n-len(a):], nil
+		} else if n > 0 {
+			a = a[n:]
+		}
+		if err != 0 {
+			if err := pc.writeWait(err, timeout); err != nil {
+				return err
+			}
+		}
+	}
+	return pc.write(b, timeout)
+}
+
 // sendFile writes head, then sends the file with sendfile(2), waiting for
 // the socket to drain through the loop as write does. The head is a plain
 // write, not held back with MSG_MORE or TCP_CORK (see response.SendFile).

@@ -30,6 +30,24 @@ func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
+// rawWritev writes a and then b with one writev(2); a must not be empty.
+func rawWritev(fd int, a, b []byte) (int, unix.Errno) {
+	var iov [2]unix.Iovec
+	iov[0].Base = &a[0]
+	iov[0].SetLen(len(a))
+	cnt := 1
+	if len(b) > 0 {
+		iov[1].Base = &b[0]
+		iov[1].SetLen(len(b))
+		cnt = 2
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(cnt))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), 0
+}
+
 func rawEpollWait(epfd int, events []unix.EpollEvent) (int, error) {
 	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])),
 		uintptr(len(events)), 0, 0, 0)

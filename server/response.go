@@ -57,6 +57,12 @@ func (r *response) init(x *exchange, closeAfter bool) {
 	tb, tbody := r.traceHead[:0], r.traceBody[:0]
 	*r = response{x: x, header: h, status: 200, declared: -1, closeAfter: closeAfter,
 		isHead: string(x.req.Method) == "HEAD", start: len(x.out), traceHead: tb, traceBody: tbody}
+	// Writes never fill pending past pendingMax, but append may have given
+	// it more room: an exchange lives as long as its worker (or its
+	// connection), so it keeps no more than it needs.
+	if cap(x.pending) > pendingMax {
+		x.pending = nil
+	}
 	x.pending = x.pending[:0]
 }
 
@@ -166,26 +172,46 @@ func (r *response) Write(p []byte) (int, error) {
 	}
 	x := r.x
 	if !r.committed {
-		x.pending = append(x.pending, p[:n]...)
-		if len(x.pending) > pendingMax {
-			r.commit(false)
-			if ferr := x.flush(); ferr != nil {
-				return n, ferr
-			}
+		if len(x.pending)+n <= pendingMax {
+			x.pending = append(x.pending, p[:n]...)
+			return n, err
 		}
-		return n, err
+		// Too much to hold back: the head goes out with what is pending.
+		r.commit(false)
 	}
-	if r.chunked {
-		x.out = wire.AppendChunk(x.out, p[:n])
-	} else {
-		x.out = append(x.out, p[:n]...)
-	}
-	if len(x.out) >= flushAt {
-		if ferr := x.flush(); ferr != nil {
-			return n, ferr
-		}
+	if ferr := r.writeBody(p[:n]); ferr != nil {
+		return n, ferr
 	}
 	return n, err
+}
+
+// writeBody adds body bytes behind the committed head. They are gathered
+// in x.out up to flushAt; bytes that would take it past flushAt are written
+// at once together with what is gathered, in one writev, instead of being
+// copied, as bufio.Writer passes large writes through: the output buffer
+// never grows to the size of a write, and nothing of that size is kept.
+func (r *response) writeBody(p []byte) error {
+	x := r.x
+	frame := 0
+	if r.chunked {
+		frame = 20 // size line and CRLF
+	}
+	if len(x.out)+len(p)+frame < flushAt {
+		if r.chunked {
+			x.out = wire.AppendChunk(x.out, p)
+		} else {
+			x.out = append(x.out, p...)
+		}
+		return nil
+	}
+	if r.chunked {
+		x.out = wire.AppendChunkHeader(x.out, len(p))
+	}
+	err := x.flushWith(p)
+	if r.chunked {
+		x.out = append(x.out, '\r', '\n')
+	}
+	return err
 }
 
 // WriteString appends body bytes without converting s.
