@@ -69,7 +69,9 @@ func (s *Server) servePoll(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		e.add(acc.fd, rawSockAddr(&acc.rsa))
+		if err := e.add(acc.fd, rawSockAddr(&acc.rsa)); err != nil {
+			return err
+		}
 	}
 }
 
@@ -100,13 +102,22 @@ func dupListener(ln net.Listener) (*os.File, error) {
 	return os.NewFile(uintptr(lfd), "listener"), nil
 }
 
+// errNoLoops is Serve's error once every readiness loop has failed.
+var errNoLoops = errors.New("server: every readiness loop has failed (see the log); restart the server, or set GoroutinePerConn")
+
 // add registers an accepted socket with a loop, edge-triggered for both
-// directions, so no epoll_ctl call is needed again until it closes.
-func (e *engine) add(fd int, remote sockAddr) {
+// directions, so no epoll_ctl call is needed again until it closes. It
+// fails only when no loop is left to take it.
+func (e *engine) add(fd int, remote sockAddr) error {
 	s := e.srv
 	s.conns.Add(1)
+	p := e.pick()
+	if p == nil {
+		unix.Close(fd)
+		s.release()
+		return errNoLoops
+	}
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	p := e.pollers[int(e.next.Add(1))%len(e.pollers)]
 	pc := &pollConn{fd: int32(fd), gen: e.gen.Add(1), p: p}
 	now := s.clock.Now()
 	pc.conn = conn{srv: s, t: pc, remote: remote, headSince: now, local: rawLocalAddr(fd)}
@@ -115,7 +126,7 @@ func (e *engine) add(fd int, remote sockAddr) {
 		s.log.Warn("descriptor beyond the connection table; closing", "fd", fd)
 		unix.Close(fd)
 		s.release()
-		return
+		return nil
 	}
 	// The generation rides in the event's data beside the descriptor; see
 	// pollConn.gen.
@@ -126,7 +137,27 @@ func (e *engine) add(fd int, remote sockAddr) {
 		e.table.clear(fd, pc)
 		unix.Close(fd)
 		s.release()
+		return nil
 	}
+	// The loop may have failed since pick; its sweep of the table (after
+	// it set failed) may have missed pc (set in the table before this
+	// check), so one of the two closes it.
+	if p.failed.Load() {
+		pc.fail()
+	}
+	return nil
+}
+
+// pick chooses the next loop in turn that has not failed, or nil.
+func (e *engine) pick() *poller {
+	n := len(e.pollers)
+	start := int(e.next.Add(1))
+	for i := range n {
+		if p := e.pollers[(start+i)%n]; !p.failed.Load() {
+			return p
+		}
+	}
+	return nil
 }
 
 // acceptor takes one connection per call from a listening socket; its

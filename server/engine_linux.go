@@ -46,6 +46,9 @@ type testHooks struct {
 	// polled runs after a loop takes a batch of events, before it
 	// handles them.
 	polled func()
+	// pollErr, when it returns an error, makes a loop's epoll_wait fail
+	// with it.
+	pollErr func(*poller) error
 }
 
 // pollable reports whether ln has a file descriptor the loops can accept on.
@@ -127,20 +130,18 @@ func (e *engine) closeParked() {
 
 // abortAll closes parked connections and makes busy ones fail (for Close).
 func (e *engine) abortAll() {
-	e.table.each(func(pc *pollConn) {
-		if _, ok := pc.claimParked(-1); ok {
-			pc.closeNow()
-			return
-		}
-		pc.abort()
-	})
+	e.table.each(func(pc *pollConn) { pc.fail() })
 }
 
 func (e *engine) stop() {
 	e.stopOnce.Do(func() {
 		e.stopped.Store(true)
 		for _, p := range e.pollers {
-			p.wake()
+			if p.failed.Load() {
+				p.closeFiles() // its goroutine is gone
+			} else {
+				p.wake()
+			}
 		}
 		e.mu.Lock()
 		for _, w := range e.idle {

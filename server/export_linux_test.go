@@ -18,3 +18,44 @@ func (s *Server) engineForTest() (*engine, error) {
 	s.init()
 	return s.startEngine()
 }
+
+// Loops returns how many readiness loops s runs, starting them if need be.
+func Loops(s *Server) (int, error) {
+	e, err := s.engineForTest()
+	if err != nil {
+		return 0, err
+	}
+	return len(e.pollers), nil
+}
+
+// FailLoop makes readiness loop i of s fail: its next epoll_wait returns
+// err, as a broken epoll descriptor would.
+func FailLoop(s *Server, i int, err error) error {
+	e, serr := s.engineForTest()
+	if serr != nil {
+		return serr
+	}
+	target := e.pollers[i]
+	for {
+		old := e.hooks.Load()
+		h := new(testHooks)
+		if old != nil {
+			*h = *old
+		}
+		prev := h.pollErr
+		h.pollErr = func(p *poller) error {
+			if p == target {
+				return err
+			}
+			if prev != nil {
+				return prev(p)
+			}
+			return nil
+		}
+		if e.hooks.CompareAndSwap(old, h) {
+			break
+		}
+	}
+	target.wake()
+	return nil
+}

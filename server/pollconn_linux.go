@@ -335,6 +335,16 @@ func (pc *pollConn) close() {
 	pc.srv.release()
 }
 
+// fail closes pc if it is parked and makes it fail if it is busy: for
+// Close, and when its loop has failed.
+func (pc *pollConn) fail() {
+	if _, ok := pc.claimParked(-1); ok {
+		pc.closeNow()
+		return
+	}
+	pc.abort()
+}
+
 func (pc *pollConn) abort() {
 	pc.mu.Lock()
 	if pc.state == stClosed {

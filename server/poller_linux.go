@@ -4,6 +4,8 @@ package server
 
 import (
 	"os"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -27,6 +29,11 @@ type poller struct {
 	file   *os.File // owns epfd, registered with Go's netpoller
 	rc     syscall.RawConn
 	wakefd int // an eventfd that makes the loop look at e.stopped
+
+	// failed is set once epoll_wait failed: the loop has stopped, and no
+	// connection is given to it any more.
+	failed    atomic.Bool
+	closeOnce sync.Once
 
 	events []unix.EpollEvent // the loop's; filled by pollOnce
 	n      int
@@ -70,11 +77,15 @@ func (p *poller) wake() {
 	unix.Write(p.wakefd, one[:])
 }
 
-func (p *poller) run() {
-	defer func() {
+// closeFiles closes the epoll and wake-up descriptors, once.
+func (p *poller) closeFiles() {
+	p.closeOnce.Do(func() {
 		p.file.Close()
 		unix.Close(p.wakefd)
-	}()
+	})
+}
+
+func (p *poller) run() {
 	// The callback is made once: a closure made per call would escape
 	// through the RawConn interface and allocate on every wake-up.
 	p.events = make([]unix.EpollEvent, 256)
@@ -88,7 +99,7 @@ func (p *poller) run() {
 			err = p.werr
 		}
 		if err != nil {
-			p.e.srv.log.Error("epoll_wait failed; loop stops", "err", err)
+			p.fail(err)
 			return
 		}
 		if h := p.e.hooks.Load(); h != nil && h.polled != nil {
@@ -99,6 +110,7 @@ func (p *poller) run() {
 			fd := int(ev.Fd)
 			if fd == p.wakefd {
 				if p.e.stopped.Load() {
+					p.closeFiles()
 					return
 				}
 				continue
@@ -115,6 +127,42 @@ func (p *poller) run() {
 // pollOnce takes the ready events without blocking; it reports whether
 // there was anything (or an error) to act on.
 func (p *poller) pollOnce(fd uintptr) bool {
-	p.n, p.werr = rawEpollWait(int(fd), p.events)
-	return p.n > 0 || p.werr != nil && p.werr != unix.EINTR
+	if h := p.e.hooks.Load(); h != nil && h.pollErr != nil {
+		if err := h.pollErr(p); err != nil {
+			p.n, p.werr = 0, err
+			return true
+		}
+	}
+	for {
+		p.n, p.werr = rawEpollWait(int(fd), p.events)
+		if p.werr != unix.EINTR {
+			return p.n > 0 || p.werr != nil
+		}
+	}
+}
+
+// fail takes a loop whose epoll_wait failed out of service. No readiness
+// will be reported for its connections again, so those parked are closed
+// and busy ones made to fail, rather than left to hang until a timeout;
+// add gives new connections to the other loops. The loop's descriptors
+// stay open until the engine stops, so that an epoll_ctl still on its way
+// cannot reach a reused number.
+func (p *poller) fail(err error) {
+	p.failed.Store(true)
+	healthy := 0
+	for _, q := range p.e.pollers {
+		if !q.failed.Load() {
+			healthy++
+		}
+	}
+	p.e.srv.log.Error("epoll_wait failed; the loop stops and its connections are closed",
+		"err", err, "loops left", healthy)
+	p.e.table.each(func(pc *pollConn) {
+		if pc.p == p {
+			pc.fail()
+		}
+	})
+	if p.e.stopped.Load() { // stop may have looked before failed was set
+		p.closeFiles()
+	}
 }
