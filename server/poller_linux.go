@@ -156,7 +156,7 @@ func (p *poller) fail(err error) {
 		}
 	}
 	p.e.srv.log.Error("epoll_wait failed; the loop stops and its connections are closed",
-		"err", err, "loops left", healthy)
+		"err", err, "loops_left", healthy)
 	p.e.table.each(func(pc *pollConn) {
 		if pc.p == p {
 			pc.fail()
