@@ -60,7 +60,13 @@
 //   - sendfile.go: web.FileSender: a file's bytes sent with sendfile(2)
 //     (pollConn.sendFile) or io.Copy onto the net.Conn (netConn.sendFile).
 //   - body.go: streaming request bodies, 100-continue, draining.
-//   - engine_linux.go: the readiness loops; std.go: goroutine per conn.
+//   - The readiness loops (Linux): engine_linux.go (the engine, its sweep
+//     and shutdown), accept_linux.go (accept4 and handing a socket to a
+//     loop), poller_linux.go (an epoll loop), dispatch_linux.go (the run
+//     queue and its workers), pollconn_linux.go (a connection's hand-over
+//     between loop and worker, its I/O), fdtable_linux.go (descriptor to
+//     connection), rawsyscall_linux.go (non-blocking raw system calls).
+//   - std.go: goroutine per connection.
 //   - e2e_*_test.go: end-to-end tests over loopback, in a matrix of both
 //     models and both handler kinds (native and through nethttp).
 //   - clock.go: the cached Date value and the timeout sweep.

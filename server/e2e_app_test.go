@@ -45,6 +45,9 @@ func (a *app) block(ctx context.Context) string {
 	return how
 }
 
+// earlyHint is the Link field "/hints" sends in its 103 response.
+const earlyHint = "</style.css>; rel=preload; as=style"
+
 // bigBody is longer than the server holds back to compute a Content-Length.
 var bigBody = strings.Repeat("0123456789abcdef", 100<<10/16)
 
@@ -158,6 +161,13 @@ func (a *app) serveWeb(w web.ResponseWriter, r *web.Request) error {
 	case "/clone":
 		a.clones <- r.Clone()
 		return nil
+	case "/hints":
+		// A 103 Early Hints, then the final response once released.
+		w.Header().Set("Link", earlyHint)
+		w.WriteHeader(103)
+		a.wait()
+		_, err := w.WriteString("done")
+		return err
 	case "/hijack":
 		nc, brw, err := web.Hijack(w)
 		if err != nil {
@@ -249,6 +259,11 @@ func (a *app) serveStd(w http.ResponseWriter, r *http.Request) {
 			panic(err)
 		}
 		io.WriteString(ww, "second")
+	case "/hints":
+		w.Header().Set("Link", earlyHint)
+		w.WriteHeader(103)
+		a.wait()
+		io.WriteString(w, "done")
 	case "/hijack":
 		nc, brw, err := w.(http.Hijacker).Hijack()
 		if err != nil {

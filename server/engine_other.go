@@ -5,6 +5,7 @@ package server
 import (
 	"errors"
 	"net"
+	"time"
 )
 
 // engine is the readiness-loop model, which exists on Linux only; here every
@@ -22,3 +23,6 @@ func (e *engine) idleCount() int64 { return 0 }
 func (e *engine) closeParked()     {}
 func (e *engine) abortAll()        {}
 func (e *engine) stop()            {}
+
+// writevDirect is for the readiness loops' connections only.
+func writevDirect(transport, []byte, []byte, time.Duration) (bool, error) { return false, nil }

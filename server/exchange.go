@@ -321,6 +321,35 @@ func (x *exchange) flush() error {
 	return err
 }
 
+// flushWith writes the gathered output followed by p, which stays the
+// caller's. A readiness-loop connection takes both in one writev; for
+// others p goes through the output buffer a flushAt at a time, because
+// handing p to an interface method (net.Conn) would make every Write's
+// argument escape, and WriteString's conversion then allocate.
+func (x *exchange) flushWith(p []byte) error {
+	c := x.c
+	if x.writeErr != nil {
+		x.out = x.out[:0]
+		return x.writeErr
+	}
+	if ok, err := writevDirect(c.t, x.out, p, c.srv.to.Write); ok {
+		x.out = x.out[:0]
+		x.resp.flushed()
+		if err != nil {
+			x.writeErr = err
+		}
+		return err
+	}
+	for {
+		k := max(0, min(len(p), flushAt-len(x.out)))
+		x.out = append(x.out, p[:k]...)
+		p = p[k:]
+		if err := x.flush(); err != nil || len(p) == 0 {
+			return err
+		}
+	}
+}
+
 // handle serves one parsed request; it returns false when the connection
 // is no longer the server's to use (closed or hijacked).
 func (x *exchange) handle() bool {

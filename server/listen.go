@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"syscall"
 
 	"github.com/brick-server/brick/internal/sockopt"
@@ -49,4 +50,18 @@ func Listen(addr string, cfg ListenConfig) (net.Listener, error) {
 		}
 	}
 	return ln, nil
+}
+
+// onceCloseListener closes its listener once, for whichever of Serve (on
+// every way out) and Shutdown or Close comes first, as net/http's does; a
+// listener's second Close need not be harmless.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
 }

@@ -57,6 +57,12 @@ func (r *response) init(x *exchange, closeAfter bool) {
 	tb, tbody := r.traceHead[:0], r.traceBody[:0]
 	*r = response{x: x, header: h, status: 200, declared: -1, closeAfter: closeAfter,
 		isHead: string(x.req.Method) == "HEAD", start: len(x.out), traceHead: tb, traceBody: tbody}
+	// Writes never fill pending past pendingMax, but append may have given
+	// it more room: an exchange lives as long as its worker (or its
+	// connection), so it keeps no more than it needs.
+	if cap(x.pending) > pendingMax {
+		x.pending = nil
+	}
 	x.pending = x.pending[:0]
 }
 
@@ -94,10 +100,17 @@ func (r *response) WriteHeader(status int) {
 	}
 	if status < 200 && status != 101 {
 		x := r.x
+		if x.req.Minor == 0 {
+			return // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client
+		}
 		if status == 100 {
-			r.x.body.continueSent = true
+			x.body.continueSent = true
 		}
 		x.out = wire.AppendResponseHead(x.out, &wire.ResponseHead{Status: status, Header: &r.header, ContentLength: -1})
+		// An interim response goes out now, as net/http's does: early
+		// hints that wait for the final response are worth nothing. A
+		// failed write is kept in x.writeErr for the handler's next Write.
+		x.flush()
 		r.start = len(x.out)
 		return
 	}
@@ -154,26 +167,46 @@ func (r *response) Write(p []byte) (int, error) {
 	}
 	x := r.x
 	if !r.committed {
-		x.pending = append(x.pending, p[:n]...)
-		if len(x.pending) > pendingMax {
-			r.commit(false)
-			if ferr := x.flush(); ferr != nil {
-				return n, ferr
-			}
+		if len(x.pending)+n <= pendingMax {
+			x.pending = append(x.pending, p[:n]...)
+			return n, err
 		}
-		return n, err
+		// Too much to hold back: the head goes out with what is pending.
+		r.commit(false)
 	}
-	if r.chunked {
-		x.out = wire.AppendChunk(x.out, p[:n])
-	} else {
-		x.out = append(x.out, p[:n]...)
-	}
-	if len(x.out) >= flushAt {
-		if ferr := x.flush(); ferr != nil {
-			return n, ferr
-		}
+	if ferr := r.writeBody(p[:n]); ferr != nil {
+		return n, ferr
 	}
 	return n, err
+}
+
+// writeBody adds body bytes behind the committed head. They are gathered
+// in x.out up to flushAt; bytes that would take it past flushAt are written
+// at once together with what is gathered, in one writev, instead of being
+// copied, as bufio.Writer passes large writes through: the output buffer
+// never grows to the size of a write, and nothing of that size is kept.
+func (r *response) writeBody(p []byte) error {
+	x := r.x
+	frame := 0
+	if r.chunked {
+		frame = 20 // size line and CRLF
+	}
+	if len(x.out)+len(p)+frame < flushAt {
+		if r.chunked {
+			x.out = wire.AppendChunk(x.out, p)
+		} else {
+			x.out = append(x.out, p...)
+		}
+		return nil
+	}
+	if r.chunked {
+		x.out = wire.AppendChunkHeader(x.out, len(p))
+	}
+	err := x.flushWith(p)
+	if r.chunked {
+		x.out = append(x.out, '\r', '\n')
+	}
+	return err
 }
 
 // WriteString appends body bytes without converting s.

@@ -50,7 +50,10 @@ func (r *response) SendFile(f *os.File, offset, n int64) (int64, error) {
 		return n, err
 	}
 	if r.declared < 0 || r.chunked || n < sendfileMin || x.c.srv.trace != nil {
-		if n <= pendingMax && !r.chunked {
+		// Read straight into the output when the part fits where it
+		// goes: the body held back (no more than pendingMax) or the
+		// output behind a head with a known length.
+		if n <= pendingMax && !r.chunked && (r.committed || len(x.pending)+int(n) <= pendingMax) {
 			k, rerr := r.appendFile(f, offset, n)
 			if rerr != nil {
 				return k, rerr
@@ -104,6 +107,11 @@ func (r *response) appendFile(f *os.File, offset, n int64) (int64, error) {
 	dst := &x.out
 	if !r.committed {
 		dst = &x.pending
+	} else if len(x.out)+int(n) > flushAt {
+		// Keep the output buffer within flushAt, as writeBody does.
+		if err := x.flush(); err != nil {
+			return 0, err
+		}
 	}
 	start := len(*dst)
 	if cap(*dst)-start < int(n) {

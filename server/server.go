@@ -165,23 +165,26 @@ func (s *Server) ListenAndServe(addr string) error {
 }
 
 // Serve accepts connections on ln and serves them until Shutdown or Close,
-// then returns ErrServerClosed. It takes ownership of ln and closes it.
+// then returns ErrServerClosed. It takes ownership of ln and closes it,
+// whatever it returns.
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
+	// Serve closes ln on its way out, and Shutdown or Close may too.
+	owned := &onceCloseListener{Listener: ln}
+	defer owned.Close()
 	if s.Handler == nil {
-		return errors.New("server: no Handler set")
+		return errors.New("server: no Handler set (set Server.Handler before calling Serve)")
 	}
 	s.mu.Lock()
 	if s.shutting.Load() {
 		s.mu.Unlock()
-		ln.Close()
 		return ErrServerClosed
 	}
-	s.listeners[ln] = struct{}{}
+	s.listeners[owned] = struct{}{}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.listeners, ln)
+		delete(s.listeners, owned)
 		s.mu.Unlock()
 	}()
 	var err error

@@ -207,19 +207,19 @@ func parseChunkSize(line []byte) (int64, error) {
 	return size, nil
 }
 
-// validChunkExt checks *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ),
-// where ext-val is a token or a quoted-string. Trailing whitespace is
-// allowed as net/http allows it.
+// validChunkExt checks chunk-ext = *( BWS ";" BWS chunk-ext-name
+// [ BWS "=" BWS chunk-ext-val ] ) (RFC 9112 §7.1.1), where chunk-ext-val is
+// a token or a quoted-string. Whitespace is allowed only where the grammar
+// has BWS: before a ';', after it, and around '='. So "5 \r\n" and
+// "5;a=1 \r\n" are refused: net/http trims such trailing whitespace, but a
+// proxy that reads the line some other way would frame the body differently.
 func validChunkExt(b []byte) bool {
-	for {
-		b = trimOWS(b)
-		if len(b) == 0 {
-			return true
-		}
-		if b[0] != ';' {
+	for len(b) > 0 {
+		b = skipBWS(b)
+		if len(b) == 0 || b[0] != ';' {
 			return false
 		}
-		b = trimOWS(b[1:])
+		b = skipBWS(b[1:])
 		i := 0
 		for i < len(b) && tokenTable[b[i]] {
 			i++
@@ -227,11 +227,12 @@ func validChunkExt(b []byte) bool {
 		if i == 0 {
 			return false
 		}
-		b = trimOWS(b[i:])
-		if len(b) == 0 || b[0] != '=' {
+		b = b[i:]
+		if v := skipBWS(b); len(v) > 0 && v[0] == '=' {
+			b = skipBWS(v[1:])
+		} else {
 			continue
 		}
-		b = trimOWS(b[1:])
 		if len(b) > 0 && b[0] == '"' {
 			end, ok := quotedStringEnd(b)
 			if !ok {
@@ -249,6 +250,15 @@ func validChunkExt(b []byte) bool {
 		}
 		b = b[i:]
 	}
+	return true
+}
+
+// skipBWS removes the whitespace (SP and HTAB) at the start of b.
+func skipBWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	return b
 }
 
 // quotedStringEnd returns the length of the quoted-string at the start of b

@@ -79,7 +79,15 @@ var chunkedTests = []chunkedTest{
 	{name: "quoted-string with quoted-pair", in: "5;n=\"a\\\"b\\\\\"\r\nhello\r\n0\r\n\r\n", want: "hello", wantErr: io.EOF, wantLen: -1},
 	{name: "several extensions", in: "5;a=1;b;c=\"x\"\r\nhello\r\n0\r\n\r\n", want: "hello", wantErr: io.EOF, wantLen: -1},
 	{name: "BWS around extension parts", in: "5 ; a = 1 ;\tb\r\nhello\r\n0\r\n\r\n", want: "hello", wantErr: io.EOF, wantLen: -1},
-	{name: "whitespace after the size", in: "5 \r\nhello\r\n0\r\n\r\n", want: "hello", wantErr: io.EOF, wantLen: -1},
+	// BWS only before ';' (RFC 9112 §7.1.1): whitespace that no extension
+	// follows is refused, wherever it is.
+	{name: "whitespace after the size", in: "5 \r\nhello\r\n0\r\n\r\n", wantErr: ErrBadChunk},
+	{name: "tab after the size", in: "5\t\r\nhello\r\n0\r\n\r\n", wantErr: ErrBadChunk},
+	{name: "whitespace after the last chunk's size", in: "0 \r\n\r\n", wantErr: ErrBadChunk},
+	{name: "whitespace after an extension value", in: "5;a=1 \r\nhello\r\n0\r\n\r\n", wantErr: ErrBadChunk},
+	{name: "whitespace after an extension name", in: "5;a\t\r\nhello\r\n0\r\n\r\n", wantErr: ErrBadChunk},
+	{name: "whitespace after a quoted-string", in: "5;a=\"b\" \r\nhello\r\n0\r\n\r\n", wantErr: ErrBadChunk},
+	{name: "whitespace after the size on a later chunk", in: "1\r\nx\r\n0 \r\n\r\n", want: "x", wantErr: ErrBadChunk, wantLen: 6},
 	{name: "extension on the last chunk", in: "0;done=\"yes\"\r\n\r\n", wantErr: io.EOF, wantLen: -1},
 	{name: "empty extension", in: "5;\r\nhello\r\n0\r\n\r\n", wantErr: ErrBadChunk},
 	{name: "extension without name", in: "5;=x\r\nhello\r\n0\r\n\r\n", wantErr: ErrBadChunk},
