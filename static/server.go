@@ -157,11 +157,17 @@ func (s *FileServer) serveRegular(w web.ResponseWriter, r *web.Request, f *os.Fi
 // open opens a clean relative name under the root. Through os.Root, every
 // symbolic link is resolved inside the root and one leading out fails;
 // with FollowSymlinks the plain path is opened (it has no ".." segment).
+//
+// O_NONBLOCK keeps open(2) of a FIFO in the tree from waiting for a
+// writer, which would hold the worker and every connection it serves; the
+// FIFO is then refused as not a regular file. It changes nothing for
+// regular files and directories.
 func (s *FileServer) open(name string) (*os.File, error) {
+	const flag = os.O_RDONLY | syscall.O_NONBLOCK
 	if s.cfg.FollowSymlinks {
-		return os.Open(filepath.Join(s.rootDir, filepath.FromSlash(name)))
+		return os.OpenFile(filepath.Join(s.rootDir, filepath.FromSlash(name)), flag, 0)
 	}
-	return s.root.Open(name)
+	return s.root.OpenFile(name, flag, 0)
 }
 
 func (s *FileServer) stat(name string) (fs.FileInfo, error) {

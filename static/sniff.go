@@ -36,6 +36,7 @@ var signatures = [...]signature{
 	// "OTTO") are matched with the binary bytes that follow them.
 	{prefix: "BM", offset2: 6, more: "\x00\x00\x00\x00", ctype: "image/bmp"},
 	{prefix: "\x00\x00\x01\x00", ctype: "image/x-icon"},
+	{prefix: "\x00\x00\x02\x00", ctype: "image/x-icon"}, // a cursor
 	{offset: 4, prefix: "ftypavif", ctype: "image/avif"},
 	{offset: 4, prefix: "ftypM4A ", ctype: "audio/mp4"},
 	{offset: 4, prefix: "ftyp", ctype: "video/mp4"},
