@@ -1,15 +1,19 @@
 package static_test
 
 import (
+	"bytes"
 	"fmt"
 	"html"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/brick-server/brick/internal/testutil"
 	"github.com/brick-server/brick/static"
 )
 
@@ -130,6 +134,19 @@ func TestListingCompressed(t *testing.T) {
 		{"identity", "/", "identity", "", "Accept-Encoding"},
 		{"no field", "/", "", "", "Accept-Encoding"},
 		{"small", "/small/", "gzip, br", "", ""},
+	}
+	// curl --compressed asks for it, downloads a third of the page or
+	// less, and decodes the same page.
+	if curl, err := exec.LookPath("curl"); testutil.Want(t, "curl", err) {
+		out, err := exec.Command(curl, "-sS", "--compressed", "-w", "\n%{size_download}", "http://"+addr+"/").Output()
+		i := bytes.LastIndexByte(out, '\n')
+		if err != nil || i < 0 {
+			t.Fatalf("curl --compressed: %v %q", err, out)
+		}
+		size, _ := strconv.Atoi(string(out[i+1:]))
+		if string(out[:i]) != string(identity) || size == 0 || size > len(identity)/3 {
+			t.Errorf("curl --compressed: page of %d bytes (identity %d), %d bytes downloaded", i, len(identity), size)
+		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
