@@ -172,32 +172,40 @@ func TestListingCompressed(t *testing.T) {
 }
 
 // TestSymlinkOutLoggedOnce: a symlink out of the root answers 403 and the
-// log says why, with the option that allows it, once per path however
+// log says why, with the option that allows it, once per URL path however
 // often it is requested (and listed).
 func TestSymlinkOutLoggedOnce(t *testing.T) {
 	s := newSite(t)
-	addr, log := serve(t, defaults(s), false)
-	for range 5 {
-		for _, target := range []string{"/outlink", "/outdir/secret.txt", "/names/outlink", "/"} {
-			resp, _ := do(t, addr, "GET", target)
-			if want := 403; target != "/" && resp.StatusCode != want {
-				t.Fatalf("GET %s = %d, want %d", target, resp.StatusCode, want)
+	for _, prefix := range []string{"/", "/assets/"} {
+		t.Run(prefix, func(t *testing.T) {
+			cfg := defaults(s)
+			if prefix != "/" {
+				cfg.Prefix = prefix
 			}
-		}
-	}
-	lines := strings.Split(log.String(), "\n")
-	for _, p := range []string{"/outlink", "/outdir/secret.txt", "/names/outlink", "/abslink"} {
-		n := 0
-		for _, l := range lines {
-			if strings.Contains(l, "path="+p+" ") {
-				n++
-				if !strings.Contains(l, "level=WARN") || !strings.Contains(l, "-follow-symlinks") || !strings.Contains(l, "follow_symlinks = true") {
-					t.Errorf("warning lacks the level or the hint: %s", l)
+			addr, log := serve(t, cfg, false)
+			for range 5 {
+				for _, target := range []string{"outlink", "outdir/secret.txt", "names/outlink", ""} {
+					resp, _ := do(t, addr, "GET", prefix+target)
+					if want := 403; target != "" && resp.StatusCode != want {
+						t.Fatalf("GET %s = %d, want %d", prefix+target, resp.StatusCode, want)
+					}
 				}
 			}
-		}
-		if n != 1 {
-			t.Errorf("%d log lines for %s, want 1:\n%s", n, p, log.String())
-		}
+			lines := strings.Split(log.String(), "\n")
+			for _, p := range []string{"outlink", "outdir/secret.txt", "names/outlink", "abslink"} {
+				n := 0
+				for _, l := range lines {
+					if strings.Contains(l, "path="+prefix+p+" ") {
+						n++
+						if !strings.Contains(l, "level=WARN") || !strings.Contains(l, "-follow-symlinks") || !strings.Contains(l, "follow_symlinks = true") {
+							t.Errorf("warning lacks the level or the hint: %s", l)
+						}
+					}
+				}
+				if n != 1 {
+					t.Errorf("%d log lines for %s, want 1:\n%s", n, prefix+p, log.String())
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -52,9 +53,11 @@ func (w *escapeWarner) warn(p string, now time.Time) (ok bool, missed int) {
 	return true, missed
 }
 
-// warnEscape logs, once per path, that p was refused because a symlink
-// on it leads out of the root.
+// warnEscape logs, once per path, that p (a clean path inside the root)
+// was refused because a symlink on it leads out of the root. The log
+// names the URL path, prefix included.
 func (s *FileServer) warnEscape(p string) {
+	p = strings.TrimSuffix(s.cfg.Prefix, "/") + p
 	ok, missed := s.escapes.warn(p, time.Now())
 	if !ok {
 		return
