@@ -232,9 +232,12 @@ func (s *FileServer) unchanged(e *entry) bool {
 	return true
 }
 
-// newEntry fills an entry's response fields from the file's metadata.
-func (s *FileServer) newEntry(fi fs.FileInfo, name string) *entry {
-	e := &entry{name: name, size: fi.Size(), mod: fi.ModTime(), ctype: contentType(name)}
+// newEntry fills an entry's response fields from the file's metadata and
+// its first bytes, head, from which a type the name does not tell is
+// sniffed: once per cached file, or per request for one too large to
+// cache.
+func (s *FileServer) newEntry(fi fs.FileInfo, name string, head []byte) *entry {
+	e := &entry{name: name, size: fi.Size(), mod: fi.ModTime(), ctype: contentType(name, head)}
 	e.etag = makeETag(e.size, e.mod)
 	e.lastMod = e.mod.UTC().Format(httpTime)
 	now := time.Now().UnixNano()
@@ -247,11 +250,12 @@ func (s *FileServer) newEntry(fi fs.FileInfo, name string) *entry {
 // load reads a small file into a new entry, with its precompressed
 // siblings when they are small too.
 func (s *FileServer) load(f *os.File, fi fs.FileInfo, name string) (*entry, error) {
-	e := s.newEntry(fi, name)
-	e.data = make([]byte, e.size)
-	if _, err := io.ReadFull(f, e.data); err != nil {
+	data := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, err
 	}
+	e := s.newEntry(fi, name, data)
+	e.data = data
 	s.readHook(name)
 	e.identity = rep{data: e.data, size: e.size, length: strconv.FormatInt(e.size, 10), etag: e.etag}
 	if s.cfg.Precompressed {

@@ -7,11 +7,17 @@
 // removed as RFC 3986 §5.2.4 says, and the result is verified to stay
 // inside the root. Files are then opened through an os.Root, so a symlink
 // that leads outside the root is refused by the kernel-level walk (403)
-// unless Config.FollowSymlinks allows it. Dotfiles (.git, .env) are hidden
+// unless Config.FollowSymlinks allows it; the refusal is logged at Warn
+// once per path with the option to set (symlinks.go). Dotfiles (.git, .env) are hidden
 // (404), except /.well-known/. Error responses carry the status text only,
 // never a filesystem path.
 //
-// A file is served with its Content-Type from a built-in table (mime.go),
+// A file is served with its Content-Type from a built-in table (mime.go)
+// or, for a name the table does not know (README, LICENSE), sniffed from
+// its first 512 bytes once per cached file (sniff.go): image, audio,
+// video, font, PDF and archive signatures, else text/plain or
+// application/octet-stream by the WHATWG binary-byte rule. Markup is
+// never sniffed into an active type (text/html, XML, SVG). Then
 // X-Content-Type-Options: nosniff, Last-Modified, a strong ETag made from
 // its size and modification time, Accept-Ranges and the configured
 // Cache-Control. Conditional requests follow RFC 9110 §13.2.2
@@ -42,11 +48,16 @@
 // A directory URL without its trailing slash is redirected (301) to the
 // slash form, query kept. A directory is answered by its index.html, else
 // by an HTML listing (listing.go) when Config.Listing is on, else 403.
+// A listing links only to what a request can fetch: names a request path
+// refuses (backslash, control bytes, invalid UTF-8), FIFOs, sockets and
+// links out of the root are left out. A listing over MinCompressSize is
+// compressed as a file is.
 //
 // # Files
 //
 //   - config.go: Config and Validate; command.go: the flags of `brick DIR`.
 //   - server.go: FileServer, the request flow and the response headers.
 //   - path.go: decoding, normalising and checking request paths.
-//   - conditional.go, ranges.go, compress.go, mime.go, listing.go, cache.go.
+//   - conditional.go, ranges.go, compress.go, mime.go, sniff.go, listing.go,
+//     cache.go, symlinks.go.
 package static

@@ -201,7 +201,7 @@ func TestFiles(t *testing.T) {
 			{"head", "HEAD", "/hello.txt", nil, 200, "text/plain; charset=utf-8", "", map[string]string{"Content-Length": "15"}},
 			{"css", "GET", "/style.css", nil, 200, "text/css; charset=utf-8", string(s.css), map[string]string{"Vary": "Accept-Encoding"}},
 			{"svg", "GET", "/img/logo.svg", nil, 200, "image/svg+xml", "", nil},
-			{"unknown type", "GET", "/noext", nil, 200, "application/octet-stream", "binary?", nil},
+			{"no extension, text", "GET", "/noext", nil, 200, "text/plain; charset=utf-8", "binary?", nil},
 			{"index.html", "GET", "/site/", nil, 200, "text/html; charset=utf-8", "<!doctype html><title>site</title><p>index page</p>\n", nil},
 			{"redirect keeps query", "GET", "/site?x=1&y=2", nil, 301, "", "", map[string]string{"Location": "/site/?x=1&y=2"}},
 			{"redirect escapes", "GET", "/names/zdir", nil, 301, "", "", map[string]string{"Location": "/names/zdir/"}},

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"bytes"
 	"math/big"
 	"net/http"
 	"regexp"
@@ -337,6 +338,67 @@ func FuzzHTTPDate(f *testing.F) {
 			if _, e := time.Parse(time.RFC850, s); e != nil || strings.HasSuffix(s, " GMT") {
 				t.Fatalf("%q refused; net/http reads %v", v, ref)
 			}
+		}
+	})
+}
+
+// sniffAliases maps net/http's names for types sniff also recognises to
+// sniff's (the registered or the table's name).
+var sniffAliases = map[string]string{
+	"application/x-gzip":           "application/gzip",
+	"application/x-rar-compressed": "application/vnd.rar",
+	"audio/wave":                   "audio/wav",
+	"application/ogg":              "audio/ogg",
+}
+
+// FuzzSniff checks sniff against net/http's DetectContentType and the
+// WHATWG binary-data-byte rule, written here in another style: only the
+// first 512 bytes count; the answer is never an active type; text/plain
+// means no binary byte (or a BOM) and application/octet-stream a binary
+// byte (or an executable's signature); where DetectContentType names a
+// passive type sniff knows by the same signature, sniff agrees.
+func FuzzSniff(f *testing.F) {
+	allowed := map[string]bool{textPlain: true, octetStream: true,
+		"text/plain; charset=utf-16be": true, "text/plain; charset=utf-16le": true}
+	for _, s := range signatures {
+		allowed[s.ctype] = true
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got := sniff(b)
+		head := b
+		if len(head) > 512 {
+			head = head[:512]
+		}
+		if again := sniff(head); again != got {
+			t.Fatalf("sniff(%q) = %q but %q on its first 512 bytes", b, got, again)
+		}
+		if !allowed[got] {
+			t.Fatalf("sniff(%q) = %q, not a type it may answer", b, got)
+		}
+		binary := strings.IndexFunc(string(head), func(r rune) bool {
+			return r >= 0 && r < 0x20 && !strings.ContainsRune("\t\n\f\r\x1b", r)
+		}) >= 0
+		bom := bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) || bytes.HasPrefix(head, []byte("\xfe\xff")) || bytes.HasPrefix(head, []byte("\xff\xfe"))
+		elf := bytes.HasPrefix(head, []byte("\x7fELF"))
+		switch {
+		case got == textPlain && binary && !bom:
+			t.Fatalf("sniff(%q) = text, but it has a binary byte", b)
+		case got == octetStream && !binary && !elf:
+			t.Fatalf("sniff(%q) = binary, but it has no binary byte", b)
+		}
+		ref := http.DetectContentType(b)
+		if a, ok := sniffAliases[ref]; ok {
+			ref = a
+		}
+		switch {
+		case strings.HasPrefix(ref, "text/plain"):
+			if (got == textPlain || got == octetStream) && ref != got && !elf && !(ref == textPlain && binary) {
+				t.Fatalf("sniff(%q) = %q; net/http says %q", b, got, ref)
+			}
+		case ref == "image/bmp", ref == "audio/mpeg", ref == "font/otf", ref == "video/mp4":
+			// sniff asks more of these signatures, which text can start with.
+		case allowed[ref] && ref != octetStream && got != ref:
+			t.Fatalf("sniff(%q) = %q; net/http says %q", b, got, ref)
 		}
 	})
 }

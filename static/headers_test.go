@@ -1,6 +1,7 @@
 package static
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -205,14 +206,50 @@ func TestAcceptsEncoding(t *testing.T) {
 	}
 }
 
+// TestContentType: the extension decides when the table knows it, in any
+// case; otherwise the first bytes do, and markup without an extension that
+// says so stays text/plain.
 func TestContentType(t *testing.T) {
-	for name, want := range map[string]string{"a.html": "text/html; charset=utf-8", "A.CSS": "text/css; charset=utf-8",
-		"x.js": "text/javascript; charset=utf-8", "p.png": "image/png", "f.woff2": "font/woff2",
-		"d.json": "application/json", "s.svg": "image/svg+xml", "noext": "application/octet-stream",
-		"w.wasm": "application/wasm", "v.mp4": "video/mp4"} {
-		if got := contentType(name); got != want {
-			t.Errorf("contentType(%q) = %q, want %q", name, got, want)
-		}
+	tests := []struct{ name, head, want string }{
+		{"a.html", "", "text/html; charset=utf-8"},
+		{"A.CSS", "", "text/css; charset=utf-8"},
+		{"x.js", "", "text/javascript; charset=utf-8"},
+		{"p.png", "not a png", "image/png"},
+		{"f.woff2", "", "font/woff2"},
+		{"d.json", "", "application/json"},
+		{"s.svg", "", "image/svg+xml"},
+		{"w.wasm", "", "application/wasm"},
+		{"v.mp4", "", "video/mp4"},
+		{"index.rst", "\x00", "text/plain; charset=utf-8"},
+		{"NOTES.MD", "", "text/markdown; charset=utf-8"},
+		{"README", "Brick\n=====\n\tA web server.\r\n\f\x1b[0m", "text/plain; charset=utf-8"},
+		{"LICENSE", "", "text/plain; charset=utf-8"},
+		{"copyright", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n", "text/plain; charset=utf-8"},
+		{"page", "<!DOCTYPE html><script>alert(1)</script>", "text/plain; charset=utf-8"},
+		{"data.xml.bak", "<?xml version=\"1.0\"?><svg onload=alert(1)/>", "text/plain; charset=utf-8"},
+		{"utf8bom", "\xef\xbb\xbfhello", "text/plain; charset=utf-8"},
+		{"utf16le", "\xff\xfeh\x00i\x00", "text/plain; charset=utf-16le"},
+		{"utf16be", "\xfe\xff\x00h\x00i", "text/plain; charset=utf-16be"},
+		{"noext", "binary\x00data", "application/octet-stream"},
+		{"program", "\x7fELF\x02\x01\x01", "application/octet-stream"},
+		{"image", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png"},
+		{"photo", "\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"},
+		{"anim", "GIF89a\x01\x00", "image/gif"},
+		{"pic", "RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"},
+		{"doc", "%PDF-1.7\n", "application/pdf"},
+		{"archive", "PK\x03\x04\x14\x00", "application/zip"},
+		{"backup", "\x1f\x8b\x08\x00", "application/gzip"},
+		{"bitmap", "BM\x36\x00\x0c\x00\x00\x00\x00\x00", "image/bmp"},
+		{"bmw", "BMW 320i, 1998\n", "text/plain; charset=utf-8"},
+		{"x.unknownext", "plain words", "text/plain; charset=utf-8"},
+		{"late binary", strings.Repeat("a", sniffLen) + "\x00", "text/plain; charset=utf-8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := contentType(tc.name, []byte(tc.head)); got != tc.want {
+				t.Errorf("contentType(%q, %q) = %q, want %q", tc.name, tc.head, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -6,15 +6,20 @@ import (
 )
 
 // types maps lower-case extensions to media types: the web's common types.
-// Text types carry charset=utf-8. Unknown extensions are
-// application/octet-stream, which browsers download rather than render.
+// Text types carry charset=utf-8. A name the table does not know (README,
+// LICENSE, x.dat) is typed by its first bytes (sniff.go).
+//
+// Source and documentation formats that have no media type a browser
+// displays (text/x-rst, text/x-c and the like are downloaded) are
+// text/plain, so they open in the browser as text.
 var types = map[string]string{
 	".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
 	".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
 	".mjs": "text/javascript; charset=utf-8", ".json": "application/json",
 	".map": "application/json", ".webmanifest": "application/manifest+json",
 	".txt": "text/plain; charset=utf-8", ".md": "text/markdown; charset=utf-8",
-	".csv": "text/csv; charset=utf-8", ".xml": "text/xml; charset=utf-8",
+	".markdown": "text/markdown; charset=utf-8",
+	".csv":      "text/csv; charset=utf-8", ".xml": "text/xml; charset=utf-8",
 	".rss": "application/rss+xml", ".atom": "application/atom+xml",
 	".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
 	".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
@@ -28,21 +33,34 @@ var types = map[string]string{
 	".tgz": "application/gzip", ".br": "application/octet-stream", ".tar": "application/x-tar",
 	".wasm": "application/wasm", ".ics": "text/calendar; charset=utf-8",
 	".yaml": "text/yaml; charset=utf-8", ".yml": "text/yaml; charset=utf-8",
-	".toml": "text/plain; charset=utf-8", ".go": "text/plain; charset=utf-8",
-	".sh": "text/plain; charset=utf-8", ".py": "text/plain; charset=utf-8",
 	".xhtml": "application/xhtml+xml", ".epub": "application/epub+zip",
+	".rst": textPlain, ".text": textPlain, ".log": textPlain, ".adoc": textPlain,
+	".tex": textPlain, ".toml": textPlain, ".ini": textPlain, ".cfg": textPlain,
+	".conf": textPlain, ".properties": textPlain, ".diff": textPlain, ".patch": textPlain,
+	".go": textPlain, ".py": textPlain, ".pyi": textPlain, ".sh": textPlain,
+	".c": textPlain, ".h": textPlain, ".cc": textPlain, ".cpp": textPlain, ".hpp": textPlain,
+	".rs": textPlain, ".java": textPlain, ".kt": textPlain, ".rb": textPlain,
+	".pl": textPlain, ".lua": textPlain, ".sql": textPlain, ".tsx": textPlain, ".jsx": textPlain,
 }
 
-// contentType returns the media type for a file name.
-func contentType(name string) string {
+// contentType returns the media type for a file name, sniffed from head,
+// the file's first bytes (sniffLen are enough), when the extension does
+// not say.
+func contentType(name string, head []byte) string {
+	if t, ok := typeByName(name); ok {
+		return t
+	}
+	return sniff(head)
+}
+
+// typeByName looks the name's extension up in types.
+func typeByName(name string) (string, bool) {
 	ext := path.Ext(name)
 	if t, ok := types[ext]; ok {
-		return t
+		return t, true
 	}
-	if t, ok := types[strings.ToLower(ext)]; ok {
-		return t
-	}
-	return "application/octet-stream"
+	t, ok := types[strings.ToLower(ext)]
+	return t, ok
 }
 
 // compressible reports whether a media type gains from compression:

@@ -31,6 +31,8 @@ type FileServer struct {
 	// file.
 	onRead     func(name string)
 	onCompress func(name, coding string)
+	// escapes paces the warnings about symlinks leading out of the root.
+	escapes escapeWarner
 }
 
 var _ web.Handler = (*FileServer)(nil)
@@ -107,7 +109,7 @@ func (s *FileServer) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	name := fsName(p)
 	f, err := s.open(name)
 	if err != nil {
-		return openError(err)
+		return s.openError(err, p)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
@@ -143,18 +145,33 @@ func (s *FileServer) serveRegular(w web.ResponseWriter, r *web.Request, f *os.Fi
 		s.cache.put(key, e)
 		return s.serveEntry(w, r, key, e)
 	}
-	e := s.newEntry(fi, name)
+	var head []byte
+	if _, known := typeByName(name); !known {
+		var buf [sniffLen]byte
+		n, err := f.ReadAt(buf[:], 0)
+		if err != nil && err != io.EOF {
+			return web.Error(500, err)
+		}
+		head = buf[:n]
+	}
+	e := s.newEntry(fi, name, head)
 	return s.serveLarge(w, r, e, f)
 }
 
 // open opens a clean relative name under the root. Through os.Root, every
 // symbolic link is resolved inside the root and one leading out fails;
 // with FollowSymlinks the plain path is opened (it has no ".." segment).
+//
+// O_NONBLOCK keeps open(2) of a FIFO in the tree from waiting for a
+// writer, which would hold the worker and every connection it serves; the
+// FIFO is then refused as not a regular file. It changes nothing for
+// regular files and directories.
 func (s *FileServer) open(name string) (*os.File, error) {
+	const flag = os.O_RDONLY | syscall.O_NONBLOCK
 	if s.cfg.FollowSymlinks {
-		return os.Open(filepath.Join(s.rootDir, filepath.FromSlash(name)))
+		return os.OpenFile(filepath.Join(s.rootDir, filepath.FromSlash(name)), flag, 0)
 	}
-	return s.root.Open(name)
+	return s.root.OpenFile(name, flag, 0)
 }
 
 func (s *FileServer) stat(name string) (fs.FileInfo, error) {
@@ -164,13 +181,18 @@ func (s *FileServer) stat(name string) (fs.FileInfo, error) {
 	return s.root.Stat(name)
 }
 
-// openError maps a failed open to a status. The error itself (it names the
-// path) goes only to the log, for a 500.
-func openError(err error) error {
+// openError maps a failed open of the clean path p to a status. The error
+// itself (it names the path) goes only to the log, for a 500; a symlink
+// leading out of the root is logged once per path with the option that
+// allows it.
+func (s *FileServer) openError(err error, p string) error {
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.ENAMETOOLONG):
 		return web.Error(404, nil)
-	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ELOOP), escapes(err):
+	case escapes(err):
+		s.warnEscape(p)
+		return web.Error(403, nil)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.ELOOP):
 		return web.Error(403, nil)
 	}
 	return web.Error(500, err)
@@ -216,7 +238,7 @@ func (s *FileServer) serveDir(w web.ResponseWriter, r *web.Request, dir *os.File
 			return s.serveRegular(w, r, f, fi, p, idx)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return openError(err)
+		return s.openError(err, p+s.cfg.Index)
 	}
 	if !s.cfg.Listing {
 		return web.Error(403, nil)
