@@ -68,11 +68,15 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	}
 	p := &Pool{cfg: cfg, log: log, closing: make(chan struct{}), live: map[*worker]bool{},
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
+	if err := checkDir(cfg); err != nil {
+		return nil, err
+	}
 	python, err := findPython(cfg)
 	if err != nil {
 		return nil, err
 	}
-	p.python = python
+	p.python = python.path
+	log.Info(python.why)
 	p.env = workerEnv(cfg)
 	p.tmp, err = os.MkdirTemp("", "brick-wsgi-")
 	if err != nil {

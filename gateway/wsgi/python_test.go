@@ -1,0 +1,143 @@
+package wsgi_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brick-server/brick/gateway/wsgi"
+)
+
+// fakePython writes an executable shell script named name into a new
+// directory and returns the directory.
+func fakePython(t *testing.T, name, script string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+script+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Interpreters that stand in for the ones found on real machines.
+const (
+	// python2 says it is Python 2.7, as `python --version` does.
+	python2 = `echo "Python 2.7.18"`
+	// noSitePython is Debian's Python 3 without its site packages: it
+	// cannot import Flask, like a virtualenv made without it.
+	noSitePython = `exec /usr/bin/python3 -S "$@"`
+)
+
+// TestStartErrors checks that a pool that cannot start says why and what
+// to do, naming the real cause: a missing --chdir is not a missing Python.
+func TestStartErrors(t *testing.T) {
+	needPython(t)
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o644)
+	py2 := filepath.Join(fakePython(t, "python", python2), "python")
+	broken := filepath.Join(fakePython(t, "python3", `echo "Fatal Python error: no encodings" >&2; exit 1`), "python3")
+	for _, tc := range []struct {
+		name    string
+		cfg     wsgi.Config
+		want    []string
+		notWant string
+	}{
+		{"chdir does not exist", wsgi.Config{App: "rawapp:application", Dir: "/does/not/exist"},
+			[]string{"/does/not/exist", "does not exist", "pass the directory"}, "install Python"},
+		{"chdir is a file", wsgi.Config{App: "rawapp:application", Dir: file},
+			[]string{file, "is not a directory"}, "install Python"},
+		{"python 2", wsgi.Config{App: "rawapp:application", Dir: appsDir, Python: py2},
+			[]string{"--python " + py2, "Python 2.7.18", "Python 3 is required"}, ""},
+		{"python that does not run", wsgi.Config{App: "rawapp:application", Dir: appsDir, Python: broken},
+			[]string{"--python " + broken, "cannot run it", "no encodings"}, ""},
+		{"python not found", wsgi.Config{App: "rawapp:application", Dir: appsDir, Python: "/no/such/python3"},
+			[]string{"--python /no/such/python3", "pass the path of a Python 3 interpreter"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			log, lb := newLogger()
+			p, err := wsgi.NewPool(tc.cfg, log)
+			if err == nil {
+				p.Close()
+				t.Fatalf("NewPool succeeded; log:\n%s", lb)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if tc.notWant != "" && strings.Contains(err.Error(), tc.notWant) {
+				t.Errorf("error %q says %q", err, tc.notWant)
+			}
+		})
+	}
+}
+
+// TestPythonChoice puts before Debian's Python, on PATH, a Python 2 and a
+// Python 3 that cannot import Flask: the pool must run Debian's and say
+// which it tried, which it chose and why.
+func TestPythonChoice(t *testing.T) {
+	needPython(t)
+	old := fakePython(t, "python3", python2)
+	nosite := fakePython(t, "python3", noSitePython)
+	t.Setenv("PATH", old+string(filepath.ListSeparator)+nosite+string(filepath.ListSeparator)+"/usr/bin")
+	log, lb := newLogger()
+	p, err := wsgi.NewPool(wsgi.Config{App: "flaskapp:app", Dir: appsDir, Workers: 1}, log)
+	if err != nil {
+		t.Fatalf("NewPool: %v\nlog:\n%s", err, lb)
+	}
+	defer p.Close()
+	if p.Python() != python {
+		t.Errorf("Python() = %s, want %s", p.Python(), python)
+	}
+	line := lb.line("python: chose")
+	for _, want := range []string{
+		"python: chose " + python + " (Python 3.",
+		"can import flask)",
+		"tried " + old + "/python3: it is Python 2.7.18; Python 3 is required",
+		nosite + "/python3: No module named 'flask'",
+	} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line %q lacks %q", line, want)
+		}
+	}
+	if strings.Contains(line, "common") {
+		t.Errorf("log line %q names common, a module beside the application that every interpreter finds", line)
+	}
+}
+
+// TestPythonProbesInParallel checks that interpreters are asked side by
+// side, and that the search ends once the first that can import the
+// application has answered: three slow interpreters that cannot import
+// Flask cost the time of one, and a slower one after the chosen one is
+// not waited for.
+func TestPythonProbesInParallel(t *testing.T) {
+	needPython(t)
+	const pause = 3 * time.Second
+	slow := `sleep 3; ` + noSitePython
+	var path []string
+	for range 3 {
+		path = append(path, fakePython(t, "python3", slow))
+	}
+	path = append(path, "/usr/bin", fakePython(t, "python3", `sleep 60; `+noSitePython))
+	t.Setenv("PATH", strings.Join(path, string(filepath.ListSeparator)))
+	log, lb := newLogger()
+	start := time.Now()
+	p, err := wsgi.NewPool(wsgi.Config{App: "flaskapp:app", Dir: appsDir, Workers: 1}, log)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("NewPool: %v\nlog:\n%s", err, lb)
+	}
+	defer p.Close()
+	if p.Python() != python {
+		t.Errorf("Python() = %s, want %s", p.Python(), python)
+	}
+	// One after the other, the three slow ones alone would take 3*pause.
+	if took > 2*pause {
+		t.Errorf("NewPool took %v; the interpreters were not probed side by side (each of three takes %v), or the last one was waited for", took, pause)
+	}
+	if n := strings.Count(lb.line("python: chose"), "No module named 'flask'"); n != 3 {
+		t.Errorf("log line %q names %d interpreters without Flask, want 3", lb.line("python: chose"), n)
+	}
+}
