@@ -213,6 +213,7 @@ def application(environ, start_response):
 
     if path == "/sleep":
         time.sleep(float(q.get("s", "1")))
+        record_close(q.get("note", ""))  # proof that the application finished
         return text(start_response, "slept")
 
     if path == "/big":
