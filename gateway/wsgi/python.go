@@ -97,29 +97,34 @@ func findPython(cfg Config) (pythonChoice, error) {
 	results := probeAll(candidates, cfg.Dir, names)
 
 	var tried []string
-	first := -1 // the first Python 3, for when none can import the application
+	best := -1 // the Python 3 that finds most, for when none finds all
 	for i, r := range results {
-		switch {
-		case r.err != nil:
+		if r.err != nil {
 			tried = append(tried, candidates[i]+": "+r.err.Error())
 			continue
-		case first < 0:
-			first = i
 		}
-		if r.missing == "" {
+		if len(r.missing) == 0 {
 			why := "Python " + r.version
 			if len(r.found) > 0 {
 				why += ", can import " + strings.Join(r.found, ", ")
 			}
 			return pythonChoice{path: candidates[i], why: choiceLine(candidates[i], why, tried)}, nil
 		}
-		tried = append(tried, candidates[i]+": No module named '"+r.missing+"'")
+		if best < 0 || len(r.found) > len(results[best].found) {
+			best = i
+		}
+		tried = append(tried, candidates[i]+": No module named '"+strings.Join(r.missing, "', '")+"'")
 	}
-	if first < 0 {
+	if best < 0 {
 		return pythonChoice{}, fmt.Errorf("wsgi: no usable Python 3 (tried %s): install Python 3 or pass --python PATH", strings.Join(tried, "; "))
 	}
-	why := fmt.Sprintf("Python %s, the first Python 3 found; none can import %s, so the application will likely fail to import", results[first].version, results[first].missing)
-	return pythonChoice{path: candidates[first], why: choiceLine(candidates[first], why, tried)}, nil
+	r := results[best]
+	why := "Python " + r.version
+	if len(r.found) > 0 {
+		why += ", can import " + strings.Join(r.found, ", ")
+	}
+	why += fmt.Sprintf(", the one that finds most; none finds %s, so the application will likely fail to import", strings.Join(r.missing, ", "))
+	return pythonChoice{path: candidates[best], why: choiceLine(candidates[best], why, tried)}, nil
 }
 
 // choiceLine words the log line of an interpreter chosen among several.
@@ -196,7 +201,7 @@ func probeAll(candidates []string, dir string, names []string) []probeResult {
 	defer cancel()
 	for i := range candidates {
 		<-done[i]
-		if r := results[i]; r.err == nil && r.missing == "" {
+		if r := results[i]; r.err == nil && len(r.missing) == 0 {
 			return results[:i+1]
 		}
 	}
@@ -207,7 +212,7 @@ func probeAll(candidates []string, dir string, names []string) []probeResult {
 type probeResult struct {
 	version string   // e.g. "3.11.2"
 	found   []string // the application's third-party modules it has
-	missing string   // the first third-party module it lacks, if any
+	missing []string // the application's third-party modules it lacks
 	err     error    // it did not run, or is not Python 3
 }
 
@@ -226,8 +231,8 @@ if sys.version_info[0] >= 3:
             continue
         if importlib.util.find_spec(n) is None:
             sys.stdout.write("missing %s\n" % n)
-            break
-        sys.stdout.write("found %s\n" % n)
+        else:
+            sys.stdout.write("found %s\n" % n)
 `
 
 // versionRE finds a version in a probe's first line; "Python " may
@@ -271,7 +276,7 @@ func probe(ctx context.Context, py, dir string, names []string) probeResult {
 		if n, ok := strings.CutPrefix(l, "found "); ok {
 			r.found = append(r.found, n)
 		} else if n, ok := strings.CutPrefix(l, "missing "); ok {
-			r.missing = n
+			r.missing = append(r.missing, n)
 		}
 	}
 	return r

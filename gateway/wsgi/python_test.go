@@ -76,34 +76,55 @@ func TestStartErrors(t *testing.T) {
 
 // TestPythonChoice puts before Debian's Python, on PATH, a Python 2 and a
 // Python 3 that cannot import Flask: the pool must run Debian's and say
-// which it tried, which it chose and why.
+// which it tried, which it chose and why, also when no interpreter finds
+// every module the application imports.
 func TestPythonChoice(t *testing.T) {
 	needPython(t)
 	old := fakePython(t, "python3", python2)
 	nosite := fakePython(t, "python3", noSitePython)
 	t.Setenv("PATH", old+string(filepath.ListSeparator)+nosite+string(filepath.ListSeparator)+"/usr/bin")
-	log, lb := newLogger()
-	p, err := wsgi.NewPool(wsgi.Config{App: "flaskapp:app", Dir: appsDir, Workers: 1}, log)
-	if err != nil {
-		t.Fatalf("NewPool: %v\nlog:\n%s", err, lb)
-	}
-	defer p.Close()
-	if p.Python() != python {
-		t.Errorf("Python() = %s, want %s", p.Python(), python)
-	}
-	line := lb.line("python: chose")
-	for _, want := range []string{
-		"python: chose " + python + " (Python 3.",
-		"can import flask)",
-		"tried " + old + "/python3: it is Python 2.7.18; Python 3 is required",
-		nosite + "/python3: No module named 'flask'",
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "needsmore.py"), []byte("import flask\nimport nosuchthing\napp = flask.Flask(__name__)\n"), 0o644)
+	for _, tc := range []struct {
+		name, app, dir string
+		wantErr        bool
+		want           []string
+	}{
+		{"one finds all", "flaskapp:app", appsDir, false, []string{
+			"python: chose " + python + " (Python 3.",
+			"can import flask)",
+			"tried " + old + "/python3: it is Python 2.7.18; Python 3 is required",
+			nosite + "/python3: No module named 'flask'",
+		}},
+		{"none finds all", "needsmore:app", broken, true, []string{
+			"python: chose " + python + " (Python 3.",
+			"can import flask, the one that finds most; none finds nosuchthing",
+			nosite + "/python3: No module named 'flask', 'nosuchthing'",
+			python + ": No module named 'nosuchthing'",
+		}},
 	} {
-		if !strings.Contains(line, want) {
-			t.Errorf("log line %q lacks %q", line, want)
-		}
-	}
-	if strings.Contains(line, "common") {
-		t.Errorf("log line %q names common, a module beside the application that every interpreter finds", line)
+		t.Run(tc.name, func(t *testing.T) {
+			log, lb := newLogger()
+			p, err := wsgi.NewPool(wsgi.Config{App: tc.app, Dir: tc.dir, Workers: 1}, log)
+			if err == nil {
+				defer p.Close()
+				if p.Python() != python {
+					t.Errorf("Python() = %s, want %s", p.Python(), python)
+				}
+			}
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("NewPool: %v, want an error: %v\nlog:\n%s", err, tc.wantErr, lb)
+			}
+			line := lb.line("python: chose")
+			for _, want := range tc.want {
+				if !strings.Contains(line, want) {
+					t.Errorf("log line %q lacks %q", line, want)
+				}
+			}
+			if strings.Contains(line, "common") {
+				t.Errorf("log line %q names common, a module beside the application that every interpreter finds", line)
+			}
+		})
 	}
 }
 
