@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -160,5 +161,26 @@ func TestPythonProbesInParallel(t *testing.T) {
 	}
 	if n := strings.Count(lb.line("python: chose"), "No module named 'flask'"); n != 3 {
 		t.Errorf("log line %q names %d interpreters without Flask, want 3", lb.line("python: chose"), n)
+	}
+}
+
+// TestChdirRemoved: a worker restarted after its directory was removed
+// says so, instead of blaming the interpreter.
+func TestChdirRemoved(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "app")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "tiny.py"), []byte("def application(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"), 0o644)
+	g := startGateway(t, wsgi.Config{App: "tiny:application", Dir: dir})
+	pids := waitPIDs(t, g.pool, 1, nil)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	g.log.waitFor(t, 10*time.Second, "failed to start", dir+" (--chdir) does not exist")
+	if line := g.log.line("install Python"); line != "" {
+		t.Errorf("a removed directory blamed on Python: %s", line)
 	}
 }
