@@ -1,6 +1,7 @@
 package wsgi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -111,8 +112,9 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 // worker busy, or the pool or the server stopping while it waited.
 func (h *Handler) noWorker(w web.ResponseWriter, r *web.Request, err error) error {
 	w.Header().Set("Retry-After", "1")
-	var ended errWaitEnded
-	if errors.Is(err, errPoolClosed) || errors.As(err, &ended) {
+	// The request's context is the server's, cancelled when it stops
+	// waiting for the requests in flight (web.Request.Context).
+	if errors.Is(err, errPoolClosed) || errors.Is(err, context.Canceled) {
 		// The client may be gone already (the server closed its
 		// connection when the shutdown timeout passed); the answer is
 		// for one that is still there.
