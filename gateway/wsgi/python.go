@@ -83,7 +83,7 @@ func findPython(cfg Config) (pythonChoice, error) {
 		if err != nil {
 			return pythonChoice{}, fmt.Errorf("wsgi: --python %s: %w: pass the path of a Python 3 interpreter", cfg.Python, err)
 		}
-		r := probe(context.Background(), p, cfg.Dir, nil)
+		r := probe(context.Background(), p, cfg, nil)
 		if r.err != nil {
 			return pythonChoice{}, fmt.Errorf("wsgi: --python %s: %w", cfg.Python, r.err)
 		}
@@ -94,7 +94,7 @@ func findPython(cfg Config) (pythonChoice, error) {
 		return pythonChoice{}, errors.New("wsgi: no python3 found on PATH, in /usr/bin or /usr/local/bin: install Python 3 or pass --python PATH")
 	}
 	names := moduleImports(cfg)
-	results := probeAll(candidates, cfg.Dir, names)
+	results := probeAll(candidates, cfg, names)
 
 	var tried []string
 	best := -1 // the Python 3 that finds most, for when none finds all
@@ -175,7 +175,7 @@ func pythonCandidates() []string {
 // probeAll probes the candidates, probeParallel at a time, and returns
 // the results of the first ones in order, up to the first acceptable one:
 // once it has answered, those after it are stopped and not reported.
-func probeAll(candidates []string, dir string, names []string) []probeResult {
+func probeAll(candidates []string, cfg Config, names []string) []probeResult {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	results := make([]probeResult, len(candidates))
@@ -192,7 +192,7 @@ func probeAll(candidates []string, dir string, names []string) []probeResult {
 				return
 			}
 			defer func() { <-sem }()
-			results[i] = probe(ctx, py, dir, names)
+			results[i] = probe(ctx, py, cfg, names)
 		})
 	}
 	// Stop the probes left, then reap them (deferred calls run last
@@ -239,12 +239,13 @@ if sys.version_info[0] >= 3:
 // precede it, as in what `python --version` prints.
 var versionRE = regexp.MustCompile(`^(?:Python )?(\d+)\.(\d+)(?:\.\d+)?`)
 
-// probe runs probeSource in py, in the application's directory.
-func probe(ctx context.Context, py, dir string, names []string) probeResult {
+// probe runs probeSource in py, in the workers' directory and environment.
+func probe(ctx context.Context, py string, cfg Config, names []string) probeResult {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, py, append([]string{"-c", probeSource}, names...)...)
-	cmd.Dir = dir
+	// Where and as the workers will run: --env may set PYTHONPATH.
+	cmd.Dir, cmd.Env = cfg.Dir, workerEnv(cfg)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	// An interpreter may be a wrapper script (pyenv's shims): stopping

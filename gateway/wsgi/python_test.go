@@ -86,32 +86,38 @@ func TestPythonChoice(t *testing.T) {
 	t.Setenv("PATH", old+string(filepath.ListSeparator)+nosite+string(filepath.ListSeparator)+"/usr/bin")
 	broken := t.TempDir()
 	os.WriteFile(filepath.Join(broken, "needsmore.py"), []byte("import flask\nimport nosuchthing\napp = flask.Flask(__name__)\n"), 0o644)
+	// An application that imports a module only --env's PYTHONPATH has.
+	ext, usesExt := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(ext, "extmod.py"), nil, 0o644)
+	os.WriteFile(filepath.Join(usesExt, "usesext.py"), []byte("import extmod\n\ndef app(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"), 0o644)
 	for _, tc := range []struct {
 		name, app, dir string
+		env            []string
 		wantErr        bool
 		want           []string
 	}{
-		{"one finds all", "flaskapp:app", appsDir, false, []string{
+		{"one finds all", "flaskapp:app", appsDir, nil, false, []string{
 			"python: chose " + python + " (Python 3.",
 			"can import flask)",
 			"tried " + old + "/python3: it is Python 2.7.18; Python 3 is required",
 			nosite + "/python3: No module named 'flask'",
 		}},
-		{"none finds all", "needsmore:app", broken, true, []string{
+		{"none finds all", "needsmore:app", broken, nil, true, []string{
 			"python: chose " + python + " (Python 3.",
 			"can import flask, the one that finds most; none finds nosuchthing",
 			nosite + "/python3: No module named 'flask', 'nosuchthing'",
 			python + ": No module named 'nosuchthing'",
 		}},
+		{"a module on --env's PYTHONPATH", "usesext:app", usesExt, []string{"PYTHONPATH=" + ext}, false, []string{
+			"python: chose " + nosite + "/python3 (Python 3.",
+			"can import extmod)",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log, lb := newLogger()
-			p, err := wsgi.NewPool(wsgi.Config{App: tc.app, Dir: tc.dir, Workers: 1}, log)
+			p, err := wsgi.NewPool(wsgi.Config{App: tc.app, Dir: tc.dir, Env: tc.env, Workers: 1}, log)
 			if err == nil {
 				defer p.Close()
-				if p.Python() != python {
-					t.Errorf("Python() = %s, want %s", p.Python(), python)
-				}
 			}
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("NewPool: %v, want an error: %v\nlog:\n%s", err, tc.wantErr, lb)
