@@ -401,12 +401,6 @@ func (h *Handler) timedOut(wk *worker, req string) {
 // died logs a worker that broke mid-request and kills what is left of it.
 func (h *Handler) died(wk *worker, req string, err error) {
 	h.pool.discard(wk)
-	if h.pool.stopping() {
-		// Close killed it at the end of its grace period, and said so;
-		// nothing replaces it.
-		h.log.Warn("wsgi: shutting down: request cut off; its worker was stopped", "request", req, "pid", wk.proc.Pid())
-		return
-	}
 	select {
 	case <-wk.proc.Done():
 	case <-time.After(time.Second):
@@ -416,6 +410,12 @@ func (h *Handler) died(wk *worker, req string, err error) {
 	case <-wk.proc.Done():
 		exit = wk.proc.Exit()
 	default:
+	}
+	if h.pool.stopping() {
+		// Most likely Close killed it at the end of its grace period
+		// (and said so); either way, nothing replaces it now.
+		h.log.Warn("wsgi: shutting down: request cut off; its worker ended and is not replaced", "request", req, "pid", wk.proc.Pid(), "exit", exit, "err", err)
+		return
 	}
 	h.log.Error("wsgi: worker failed during a request; replacing it", "request", req, "pid", wk.proc.Pid(), "exit", exit, "err", err)
 }

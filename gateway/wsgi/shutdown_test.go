@@ -45,7 +45,7 @@ func TestShutdown(t *testing.T) {
 		{name: "busy past the grace period", grace: 300 * time.Millisecond, sleep: "20", serverFirst: true,
 			closeWithin: 5 * time.Second,
 			logs: []string{"shutting down: worker still busy after the grace period; killing it",
-				"shutting down: request cut off; its worker was stopped"}},
+				"shutting down: request cut off; its worker ended and is not replaced"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
