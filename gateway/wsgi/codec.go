@@ -131,7 +131,10 @@ type Head struct {
 // ParseHead parses a head frame's payload into h. The worker already
 // validated what the application passed to start_response; this checks
 // again, because a field that splits a line here would be response
-// splitting, and the worker's checks are in another process.
+// splitting, and the worker's checks are in another process. Spaces and
+// tabs around a field value are optional whitespace, not part of the value
+// (RFC 9110 §5.5): they are dropped, as gunicorn drops them, so that an
+// application's (" a=b") reaches the client as "a=b".
 func ParseHead(p []byte, h *Head) error {
 	h.Header.Reset()
 	h.ContentLength = -1
@@ -153,6 +156,7 @@ func ParseHead(p []byte, h *Head) error {
 			return ErrBadHead
 		}
 		value, tail, more := bytes.Cut(after, []byte{0})
+		value = trimOWS(value)
 		if !wire.IsToken(name) || !wire.IsFieldValue(value) {
 			return ErrBadField
 		}
@@ -169,4 +173,16 @@ func ParseHead(p []byte, h *Head) error {
 		}
 		rest = tail
 	}
+}
+
+// trimOWS drops the optional whitespace, spaces and tabs, around a field
+// value (RFC 9110 §5.6.3).
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }

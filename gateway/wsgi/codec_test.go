@@ -56,24 +56,27 @@ func TestParseHead(t *testing.T) {
 		fields  int
 		cl      int64
 		wantErr error
+		values  []string // the fields' values, when given
 	}{
-		{"status only", "204 No Content", 204, 0, -1, nil},
-		{"fields", "200 OK\x00Content-Type\x00text/plain\x00Set-Cookie\x00a=1\x00Set-Cookie\x00b=2", 200, 3, -1, nil},
-		{"content length", "200 OK\x00Content-Length\x0013", 200, 1, 13, nil},
-		{"empty value", "200 OK\x00X-Empty\x00", 200, 1, -1, nil},
-		{"custom reason", "299 Fine Thanks", 299, 0, -1, nil},
-		{"no reason", "200", 0, 0, 0, ErrBadStatus},
-		{"1xx", "100 Continue", 0, 0, 0, ErrBadStatus},
-		{"600", "600 Nope", 0, 0, 0, ErrBadStatus},
-		{"letters", "2x0 OK", 0, 0, 0, ErrBadStatus},
-		{"CR in status", "200 OK\r\nX: y", 0, 0, 0, ErrBadStatus},
-		{"LF in value", "200 OK\x00X-A\x00b\nInjected: yes", 0, 0, 0, ErrBadField},
-		{"CR in value", "200 OK\x00X-A\x00b\rc", 0, 0, 0, ErrBadField},
-		{"space in name", "200 OK\x00X A\x00b", 0, 0, 0, ErrBadField},
-		{"empty name", "200 OK\x00\x00b", 0, 0, 0, ErrBadField},
-		{"name without value", "200 OK\x00X-A", 0, 0, 0, ErrBadHead},
-		{"bad content length", "200 OK\x00Content-Length\x00-1", 0, 0, 0, ErrBadField},
-		{"two content lengths", "200 OK\x00Content-Length\x001\x00Content-Length\x002", 0, 0, 0, ErrBadField},
+		{"status only", "204 No Content", 204, 0, -1, nil, nil},
+		{"fields", "200 OK\x00Content-Type\x00text/plain\x00Set-Cookie\x00a=1\x00Set-Cookie\x00b=2", 200, 3, -1, nil, nil},
+		{"content length", "200 OK\x00Content-Length\x0013", 200, 1, 13, nil, nil},
+		{"empty value", "200 OK\x00X-Empty\x00", 200, 1, -1, nil, []string{""}},
+		{"whitespace around values", "200 OK\x00Set-Cookie\x00 a=b \x00X-Tab\x00\ta b\t\x00X-Blank\x00 \t ", 200, 3, -1, nil, []string{"a=b", "a b", ""}},
+		{"whitespace around a content length", "200 OK\x00Content-Length\x00 13\t", 200, 1, 13, nil, []string{"13"}},
+		{"custom reason", "299 Fine Thanks", 299, 0, -1, nil, nil},
+		{"no reason", "200", 0, 0, 0, ErrBadStatus, nil},
+		{"1xx", "100 Continue", 0, 0, 0, ErrBadStatus, nil},
+		{"600", "600 Nope", 0, 0, 0, ErrBadStatus, nil},
+		{"letters", "2x0 OK", 0, 0, 0, ErrBadStatus, nil},
+		{"CR in status", "200 OK\r\nX: y", 0, 0, 0, ErrBadStatus, nil},
+		{"LF in value", "200 OK\x00X-A\x00b\nInjected: yes", 0, 0, 0, ErrBadField, nil},
+		{"CR in value", "200 OK\x00X-A\x00b\rc", 0, 0, 0, ErrBadField, nil},
+		{"space in name", "200 OK\x00X A\x00b", 0, 0, 0, ErrBadField, nil},
+		{"empty name", "200 OK\x00\x00b", 0, 0, 0, ErrBadField, nil},
+		{"name without value", "200 OK\x00X-A", 0, 0, 0, ErrBadHead, nil},
+		{"bad content length", "200 OK\x00Content-Length\x00-1", 0, 0, 0, ErrBadField, nil},
+		{"two content lengths", "200 OK\x00Content-Length\x001\x00Content-Length\x002", 0, 0, 0, ErrBadField, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,6 +90,11 @@ func TestParseHead(t *testing.T) {
 			}
 			if h.Status != tc.status || h.Header.Len() != tc.fields || h.ContentLength != tc.cl {
 				t.Fatalf("got status %d, %d fields, length %d", h.Status, h.Header.Len(), h.ContentLength)
+			}
+			for i, want := range tc.values {
+				if got := string(h.Header.Fields()[i].Value); got != want {
+					t.Errorf("field %d value %q, want %q", i, got, want)
+				}
 			}
 		})
 	}

@@ -16,6 +16,7 @@ func FuzzParseHead(f *testing.F) {
 	for _, s := range []string{
 		"200 OK", "200 OK\x00Content-Type\x00text/plain", "404 Not Found\x00Content-Length\x000",
 		"200 OK\x00X\x00a\r\nb", "999 x", "200 OK\x00\x00", "200 OK\x00Content-Length\x001\x00content-length\x001",
+		"200 OK\x00Set-Cookie\x00 a=b ", "200 OK\x00X\x00\t\t",
 	} {
 		f.Add([]byte(s))
 	}
@@ -26,6 +27,11 @@ func FuzzParseHead(f *testing.F) {
 		}
 		if h.Status < 200 || h.Status > 599 {
 			t.Fatalf("accepted status %d", h.Status)
+		}
+		for _, fl := range h.Header.Fields() {
+			if v := fl.Value; len(v) > 0 && (v[0] == ' ' || v[0] == '\t' || v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+				t.Fatalf("field %s kept whitespace around its value: %q", fl.Name, v)
+			}
 		}
 		head := wire.AppendResponseHead(nil, &wire.ResponseHead{Status: h.Status, Header: &h.Header, ContentLength: -1})
 		// The head writer sets Content-Length itself.

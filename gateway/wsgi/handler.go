@@ -1,6 +1,7 @@
 package wsgi
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -22,8 +23,8 @@ type Handler struct {
 	env   cgienv.Options
 	calls sync.Pool
 
-	busy       atomic.Int64 // 503s not yet logged
-	busyLogged atomic.Int64 // when the last 503 line was written, unix ns
+	busy    rateLog // requests turned away with every worker busy
+	dropped rateLog // requests waiting for a worker when the pool stopped
 }
 
 var _ web.Handler = (*Handler)(nil)
@@ -90,9 +91,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	for attempt := 0; ; attempt++ {
 		wk, err := h.pool.acquire(r.Context())
 		if err != nil {
-			h.warnBusy(r, err)
-			w.Header().Set("Retry-After", "1")
-			return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
+			return h.noWorker(w, r, err)
 		}
 		if err := wk.conn.SetDeadline(time.Now().Add(h.cfg.Timeout)); err != nil {
 			return h.broken(w, r, wk, err)
@@ -109,19 +108,49 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	}
 }
 
-// warnBusy logs a request turned away for want of a worker, at most once
-// a second with the count since: under overload, a line per request would
-// cost most exactly when the server can least afford it.
-func (h *Handler) warnBusy(r *web.Request, err error) {
-	n := h.busy.Add(1)
-	now := time.Now().UnixNano()
-	last := h.busyLogged.Load()
-	if now-last < int64(time.Second) || !h.busyLogged.CompareAndSwap(last, now) {
-		return
+// noWorker answers a request that got no worker, and logs why: every
+// worker busy, or the pool or the server stopping while it waited.
+func (h *Handler) noWorker(w web.ResponseWriter, r *web.Request, err error) error {
+	w.Header().Set("Retry-After", "1")
+	// The request's context is the server's, cancelled when it stops
+	// waiting for the requests in flight (web.Request.Context).
+	if errors.Is(err, errPoolClosed) || errors.Is(err, context.Canceled) {
+		// The client may be gone already (the server closed its
+		// connection when the shutdown timeout passed); the answer is
+		// for one that is still there.
+		if n, ok := h.dropped.note(); ok {
+			h.log.Warn("wsgi: shutting down: request waiting for a worker dropped; answering 503", "request", requestLine(r),
+				"why", err, "dropped_since_last_line", n)
+		}
+		return plain(w, 503, "Service Unavailable: the server is shutting down, try again shortly\n")
 	}
-	h.busy.Add(-n)
-	h.log.Warn("wsgi: no worker free; answering 503", "method", string(r.Method), "target", string(r.Target),
-		"err", err, "turned_away_since_last_line", n)
+	if n, ok := h.busy.note(); ok {
+		h.log.Warn("wsgi: no worker free; answering 503", "method", string(r.Method), "target", string(r.Target),
+			"err", err, "turned_away_since_last_line", n)
+	}
+	return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
+}
+
+// rateLog lets a kind of event that can come by the thousand (requests
+// turned away under overload) be logged at most once a second with the
+// count since: a line per request would cost most exactly when the server
+// can least afford it.
+type rateLog struct {
+	n      atomic.Int64 // events not yet logged
+	logged atomic.Int64 // when the last line was written, unix ns
+}
+
+// note counts an event and reports whether to log it now, with the number
+// of events the line stands for.
+func (l *rateLog) note() (int64, bool) {
+	n := l.n.Add(1)
+	now := time.Now().UnixNano()
+	last := l.logged.Load()
+	if now-last < int64(time.Second) || !l.logged.CompareAndSwap(last, now) {
+		return 0, false
+	}
+	l.n.Add(-n)
+	return n, true
 }
 
 // readBody reads the request body into c.body, or into an unlinked
@@ -381,6 +410,12 @@ func (h *Handler) died(wk *worker, req string, err error) {
 	case <-wk.proc.Done():
 		exit = wk.proc.Exit()
 	default:
+	}
+	if h.pool.stopping() {
+		// Most likely Close killed it at the end of its grace period
+		// (and said so); either way, nothing replaces it now.
+		h.log.Warn("wsgi: shutting down: request cut off; its worker ended and is not replaced", "request", req, "pid", wk.proc.Pid(), "exit", exit, "err", err)
+		return
 	}
 	h.log.Error("wsgi: worker failed during a request; replacing it", "request", req, "pid", wk.proc.Pid(), "exit", exit, "err", err)
 }

@@ -6,12 +6,28 @@ import (
 	"time"
 )
 
-// ErrQueueFull is returned when every worker is busy and the queue of
-// waiting requests is at its bound: the handler answers 503.
-var ErrQueueFull = errors.New("wsgi: all workers busy and the queue is full")
+// Why a request got no worker; the handler answers 503 to each.
+var (
+	// ErrQueueFull is a request that found every worker busy and the
+	// queue of waiting requests at its bound.
+	ErrQueueFull = errors.New("wsgi: all workers busy and the queue is full")
+	// ErrQueueTimeout is a request that waited QueueTimeout in the
+	// queue without a worker coming free.
+	ErrQueueTimeout = errors.New("wsgi: all workers stayed busy for the whole queue timeout")
+)
 
 // errPoolClosed is returned to requests waiting when the pool closes.
 var errPoolClosed = errors.New("wsgi: the worker pool is closed")
+
+// errWaitEnded is a request whose context ended while it waited for a
+// worker: the server stopped waiting for the requests in flight.
+type errWaitEnded struct{ cause error }
+
+func (e errWaitEnded) Error() string {
+	return "wsgi: the request's context ended while it waited for a worker: " + e.cause.Error()
+}
+
+func (e errWaitEnded) Unwrap() error { return e.cause }
 
 // acquire returns an idle worker, waiting in the queue while all are busy.
 func (p *Pool) acquire(ctx context.Context) (*worker, error) {
@@ -38,6 +54,7 @@ func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 	queued := time.Now()
 	timer := time.NewTimer(p.cfg.QueueTimeout)
 	defer timer.Stop()
+	var err error
 	select {
 	case w := <-ch:
 		if w == nil {
@@ -46,22 +63,26 @@ func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 		p.observeWait(time.Since(queued))
 		return w, nil
 	case <-ctx.Done():
+		err = errWaitEnded{context.Cause(ctx)}
 	case <-timer.C:
+		err = ErrQueueTimeout
 	}
 	p.mu.Lock()
 	for i, c := range p.waiters {
 		if c == ch {
 			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
 			p.mu.Unlock()
-			return nil, ErrQueueFull
+			return nil, err
 		}
 	}
 	p.mu.Unlock()
 	// A worker was handed over while we gave up: pass it on.
 	if w := <-ch; w != nil {
 		p.release(w)
+	} else {
+		err = errPoolClosed
 	}
-	return nil, ErrQueueFull
+	return nil, err
 }
 
 // release returns a worker after a complete response.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -68,11 +69,15 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	}
 	p := &Pool{cfg: cfg, log: log, closing: make(chan struct{}), live: map[*worker]bool{},
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
+	if err := checkDir(cfg); err != nil {
+		return nil, err
+	}
 	python, err := findPython(cfg)
 	if err != nil {
 		return nil, err
 	}
-	p.python = python
+	p.python = python.path
+	log.Info(python.why)
 	p.env = workerEnv(cfg)
 	p.tmp, err = os.MkdirTemp("", "brick-wsgi-")
 	if err != nil {
@@ -192,11 +197,13 @@ func (p *Pool) Reload() error {
 }
 
 // Close stops every worker. It is meant to run after the server has
-// drained its requests (Server.Shutdown), so the workers are idle: closing
-// their sockets makes them leave their loop. A worker still inside a
-// request at this point (its request outlived the shutdown timeout) is cut
-// off: it gets SIGTERM after a short grace, then SIGKILL. Every process is
-// reaped before Close returns.
+// drained its requests (Server.Shutdown), so most workers are idle:
+// closing their sockets makes them leave their loop, and one that has not
+// left after closeGrace is killed. A request still waiting for a worker is
+// answered 503. A worker still inside a request (it outlived the shutdown
+// timeout) may finish it for up to Grace, within its Timeout, and is then
+// killed: an application is not cut off in the middle of its work unless
+// it overstays. Every process is reaped before Close returns.
 func (p *Pool) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -206,27 +213,57 @@ func (p *Pool) Close() error {
 	p.closed = true
 	waiters := p.waiters
 	p.waiters = nil
+	idle := p.idle
 	p.idle = nil
-	live := make([]*worker, 0, len(p.live))
+	var busy []*worker
 	for w := range p.live {
-		live = append(live, w)
+		if !slices.Contains(idle, w) {
+			busy = append(busy, w)
+		}
 	}
 	p.mu.Unlock()
 	close(p.closing)
 	for _, ch := range waiters {
 		ch <- nil
 	}
+	if len(busy) > 0 {
+		p.log.Info("wsgi: shutting down: waiting for busy workers to finish their request", "busy", len(busy), "grace", p.cfg.Grace.String())
+	}
 	var wg sync.WaitGroup
-	for _, w := range live {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for _, w := range idle {
+		wg.Go(func() {
 			w.stop(closeGrace)
 			<-w.proc.Done()
-		}()
+		})
+	}
+	for _, w := range busy {
+		// Its handler gives it back when the request ends (release
+		// stops it then), or kills it when the request times out.
+		wg.Go(func() {
+			t := time.NewTimer(p.cfg.Grace)
+			defer t.Stop()
+			select {
+			case <-w.proc.Done():
+			case <-t.C:
+				p.log.Warn("wsgi: shutting down: worker still busy after the grace period; killing it", "pid", w.proc.Pid(), "grace", p.cfg.Grace.String())
+				w.kill()
+				<-w.proc.Done()
+			}
+		})
 	}
 	wg.Wait()
 	p.wg.Wait()
 	os.RemoveAll(p.tmp)
 	return nil
+}
+
+// stopping reports whether Close has begun: a worker that fails now was
+// stopped, and is not replaced.
+func (p *Pool) stopping() bool {
+	select {
+	case <-p.closing:
+		return true
+	default:
+		return false
+	}
 }

@@ -182,6 +182,26 @@ func TestRawApp(t *testing.T) {
 		}
 	})
 
+	t.Run("whitespace around header values", func(t *testing.T) {
+		// RFC 9110 §5.5: the spaces and tabs around a value are not part
+		// of it. Read raw: net/http's client would trim them itself.
+		c, br := g.rawConn(t)
+		fmt.Fprintf(c, "GET /ows HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		raw, err := io.ReadAll(br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, body, _ := strings.Cut(string(raw), "\r\n\r\n")
+		for _, want := range []string{"\r\nSet-Cookie: a=b\r\n", "\r\nX-Tab: x y\r\n", "\r\nContent-Length: 2\r\n"} {
+			if !strings.Contains(head+"\r\n", want) {
+				t.Errorf("head lacks %q:\n%s", want, head)
+			}
+		}
+		if body != "ok" {
+			t.Errorf("body %q, want ok", body)
+		}
+	})
+
 	t.Run("bad headers", func(t *testing.T) {
 		// Each is the application's error, raised by start_response: a
 		// 500, and the worker serves on.

@@ -88,6 +88,11 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 	theirs.Close()
 	if err != nil {
 		w.conn.Close()
+		// exec blames the interpreter for a working directory that is
+		// gone (removed since the pool started).
+		if derr := checkDir(p.cfg); derr != nil {
+			return nil, derr
+		}
 		return nil, fmt.Errorf("wsgi: cannot start %s: %w (install Python 3 or pass --python)", p.python, err)
 	}
 	// output may already be running: it reads proc under outMu.

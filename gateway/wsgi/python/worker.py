@@ -217,6 +217,9 @@ def check_head(status, headers):
         name, value = item
         if type(name) is not str or type(value) is not str:
             raise TypeError("header names and values must be str, got %r" % (item,))
+        # Spaces and tabs around a value are not part of it (RFC 9110
+        # section 5.5): " a=b" is sent as "a=b", as gunicorn does.
+        value = value.strip(" \t")
         if name.lower() in _HOP_BY_HOP:
             raise ValueError("hop-by-hop header %r is the server's to send (PEP 3333)" % name)
         if name.lower() == "content-length":

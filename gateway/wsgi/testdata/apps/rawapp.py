@@ -166,6 +166,11 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")] + extra + [headers])
         return [b"should not be seen"]
 
+    if path == "/ows":
+        # Whitespace around header values, which is not part of them.
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Set-Cookie", " a=b "), ("X-Tab", "\tx y\t"), ("Content-Length", " 2")])
+        return [b"ok"]
+
     if path == "/nobody":
         # A status without a body (204, 304) and a body all the same,
         # whole or streamed: the body must be dropped, the answer kept.
@@ -208,6 +213,7 @@ def application(environ, start_response):
 
     if path == "/sleep":
         time.sleep(float(q.get("s", "1")))
+        record_close(q.get("note", ""))  # proof that the application finished
         return text(start_response, "slept")
 
     if path == "/big":
