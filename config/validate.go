@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/brick-server/brick/internal/units"
+	"github.com/brick-server/brick/wire"
 )
 
 // Validate checks the options as a whole and returns a *Errors listing
@@ -328,7 +329,7 @@ func (v *validator) respond(rs *Respond, p path, line int) {
 	case (rs.Status == 204 || rs.Status == 304) && rs.Body != "":
 		v.errorf(p.field("body"), line, "a %d response has no body (RFC 9110 §15); remove body", rs.Status)
 	}
-	if why := badFieldValue(rs.ContentType); why != "" {
+	if why := wire.FieldValueProblem(rs.ContentType); why != "" {
 		v.errorf(p.field("content_type"), line, "respond content_type contains %s", why)
 	}
 }
@@ -354,7 +355,7 @@ func (v *validator) headers(r *Route, p path) {
 			v.errorf(hp, r.Line, "header %s is set twice (names are case-insensitive)", h.Name)
 		}
 		seen[lower] = true
-		if why := badFieldValue(h.Value); why != "" {
+		if why := wire.FieldValueProblem(h.Value); why != "" {
 			v.errorf(hp, r.Line, "the value of header %s contains %s", h.Name, why)
 		}
 	}

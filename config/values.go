@@ -125,20 +125,3 @@ func isToken(s string) bool {
 	}
 	return true
 }
-
-// badFieldValue returns what keeps s from being an RFC 9110 §5.5 field
-// value, or "": control characters other than tab, above all CR and LF,
-// which would split the response.
-func badFieldValue(s string) string {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\r' || c == '\n':
-			return "a line break"
-		case c == 0:
-			return "a NUL byte"
-		case c < 0x20 && c != '\t' || c == 0x7f:
-			return "a control character"
-		}
-	}
-	return ""
-}

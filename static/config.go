@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/brick-server/brick/internal/units"
+	"github.com/brick-server/brick/wire"
 )
 
 // Config says what a FileServer serves and how.
@@ -89,7 +90,7 @@ func (c *Config) Validate() error {
 	if c.Index == "." || c.Index == ".." || strings.ContainsAny(c.Index, "/\\\x00") {
 		bad("index", "static index %q must be a plain file name such as \"index.html\"", c.Index)
 	}
-	if why := badFieldValue(c.CacheControl); why != "" {
+	if why := wire.FieldValueProblem(c.CacheControl); why != "" {
 		bad("cache_control", "static cache_control contains %s", why)
 	}
 	if c.MinCompressSize < 0 {
@@ -128,21 +129,4 @@ func (c *Config) checkRoot() error {
 		return fmt.Errorf("static: root %s is not a directory", c.Root)
 	}
 	return nil
-}
-
-// badFieldValue returns what keeps s from being an RFC 9110 §5.5 field
-// value, or "": control characters other than tab, above all CR and LF,
-// which would split the response.
-func badFieldValue(s string) string {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\r' || c == '\n':
-			return "a line break"
-		case c == 0:
-			return "a NUL byte"
-		case c < 0x20 && c != '\t' || c == 0x7f:
-			return "a control character"
-		}
-	}
-	return ""
 }

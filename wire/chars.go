@@ -62,6 +62,24 @@ func IsFieldValue(b []byte) bool {
 	return true
 }
 
+// FieldValueProblem says in a few words what keeps s from being a field
+// value (RFC 9110 §5.5), or returns "" when it is one: configuration
+// checks name the problem instead of only refusing the value.
+func FieldValueProblem(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case valueTable[c]:
+		case c == '\r' || c == '\n':
+			return "a line break"
+		case c == 0:
+			return "a NUL byte"
+		default:
+			return "a control character"
+		}
+	}
+	return ""
+}
+
 // EqualFold reports whether b equals s under ASCII case folding, which is how
 // field names and most protocol tokens compare (RFC 9110 §5.1).
 func EqualFold(b []byte, s string) bool {
