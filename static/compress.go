@@ -102,10 +102,10 @@ func nextElement(v []byte) (elem, rest []byte) {
 		case c == '"':
 			quoted = !quoted
 		case !quoted && c == ',':
-			return trimOWS(v[:i]), v[i+1:]
+			return wire.TrimOWS(v[:i]), v[i+1:]
 		}
 	}
-	return trimOWS(v), nil
+	return wire.TrimOWS(v), nil
 }
 
 // codingWeight reads one Accept-Encoding element: a coding name (or "*")
@@ -122,10 +122,10 @@ func codingWeight(elem []byte) (name []byte, accepted, ok bool) {
 		var p []byte
 		p, params = cutParam(params)
 		k, val, found := bytes.Cut(p, []byte("="))
-		if !found || !wire.EqualFold(trimOWS(k), "q") {
+		if !found || !wire.EqualFold(wire.TrimOWS(k), "q") {
 			continue
 		}
-		nonzero, valid := parseQValue(trimOWS(val))
+		nonzero, valid := parseQValue(wire.TrimOWS(val))
 		if !valid {
 			return nil, false, false
 		}
@@ -145,10 +145,10 @@ func cutParam(v []byte) (head, rest []byte) {
 		case c == '"':
 			quoted = !quoted
 		case !quoted && c == ';':
-			return trimOWS(v[:i]), trimOWS(v[i+1:])
+			return wire.TrimOWS(v[:i]), wire.TrimOWS(v[i+1:])
 		}
 	}
-	return trimOWS(v), nil
+	return wire.TrimOWS(v), nil
 }
 
 // parseQValue reads a qvalue (RFC 9110 §12.4.2): "0" [ "." 0*3DIGIT ] or
@@ -173,16 +173,4 @@ func parseQValue(v []byte) (nonzero, ok bool) {
 		}
 	}
 	return nonzero || v[0] == '1', true
-}
-
-// trimOWS removes optional whitespace (SP and HTAB, RFC 9110 §5.6.3) from
-// both ends of b.
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

@@ -47,7 +47,7 @@ func parseHTTPDate(v []byte) (time.Time, bool) {
 // that is not more than 50 years after now, as RFC 9110 §5.6.7 requires
 // (time.Parse fixes the century at 1969–2068 instead).
 func parseHTTPDateAt(v []byte, now time.Time) (time.Time, bool) {
-	s := string(trimOWS(v))
+	s := string(wire.TrimOWS(v))
 	if t, err := time.Parse(httpTime, s); err == nil {
 		return t, true
 	}
@@ -82,7 +82,7 @@ func etagListMatch(h *wire.Header, name, etag string, weak bool) bool {
 		}
 		v := f.Value
 		for {
-			v = trimOWS(v)
+			v = wire.TrimOWS(v)
 			if len(v) == 0 {
 				break
 			}
@@ -103,7 +103,7 @@ func etagListMatch(h *wire.Header, name, etag string, weak bool) bool {
 				}
 				v = rest
 			}
-			if v = trimOWS(v); len(v) > 0 && v[0] != ',' {
+			if v = wire.TrimOWS(v); len(v) > 0 && v[0] != ',' {
 				return false
 			}
 		}
@@ -169,7 +169,7 @@ func ifRangeHolds(r *web.Request, etag string, mod time.Time) bool {
 	if v == nil {
 		return true
 	}
-	v = trimOWS(v)
+	v = wire.TrimOWS(v)
 	if len(v) > 0 && v[0] == '"' {
 		return string(v) == etag
 	}

@@ -29,7 +29,7 @@ func parseRange(dst []byteRange, v []byte, size int64) (ranges []byteRange, igno
 	ranges = dst
 	unit, set, ok := bytes.Cut(v, []byte("="))
 	// Range units are case-insensitive (RFC 9110 §14.1).
-	if !ok || !wire.EqualFold(trimOWS(unit), "bytes") {
+	if !ok || !wire.EqualFold(wire.TrimOWS(unit), "bytes") {
 		return nil, true
 	}
 	var total int64
@@ -41,7 +41,7 @@ func parseRange(dst []byteRange, v []byte, size int64) (ranges []byteRange, igno
 		} else {
 			spec, set = set, nil
 		}
-		spec = trimOWS(spec)
+		spec = wire.TrimOWS(spec)
 		if len(spec) == 0 {
 			continue // empty list elements are allowed (RFC 9110 §5.6.1)
 		}

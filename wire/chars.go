@@ -98,8 +98,9 @@ func EqualFold(b []byte, s string) bool {
 	return true
 }
 
-// trimOWS removes optional whitespace (SP and HTAB) from both ends.
-func trimOWS(b []byte) []byte {
+// TrimOWS removes optional whitespace (SP and HTAB) from both ends of b
+// (RFC 9110 §5.6.3), as every list and field value parser needs.
+func TrimOWS(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
@@ -117,7 +118,7 @@ func nextListElement(b []byte) (elem, rest []byte) {
 		for i < len(b) && b[i] != ',' {
 			i++
 		}
-		elem = trimOWS(b[:i])
+		elem = TrimOWS(b[:i])
 		if i < len(b) {
 			rest = b[i+1:]
 		} else {

@@ -77,7 +77,7 @@ func (st *fieldState) noteContentLength(value []byte) {
 		for i < len(value) && value[i] != ',' {
 			i++
 		}
-		n, ok := ParseDecimal(trimOWS(value[:i]))
+		n, ok := ParseDecimal(TrimOWS(value[:i]))
 		switch {
 		case !ok:
 			st.clInvalid = true
@@ -185,6 +185,6 @@ func validCoding(e []byte) bool {
 	for i < len(e) && tokenTable[e[i]] {
 		i++
 	}
-	rest := trimOWS(e[i:])
+	rest := TrimOWS(e[i:])
 	return i > 0 && (len(rest) == 0 || rest[0] == ';')
 }

@@ -283,7 +283,7 @@ func parseFieldLine(line []byte) (name, value []byte, err error) {
 			return nil, nil, byteError(c, ErrBadHeaderName)
 		}
 	}
-	value = trimOWS(line[colon+1:])
+	value = TrimOWS(line[colon+1:])
 	for _, c := range value {
 		if !valueTable[c] {
 			return nil, nil, byteError(c, ErrBadHeaderValue)

@@ -156,7 +156,7 @@ func ParseHead(p []byte, h *Head) error {
 			return ErrBadHead
 		}
 		value, tail, more := bytes.Cut(after, []byte{0})
-		value = trimOWS(value)
+		value = wire.TrimOWS(value)
 		if !wire.IsToken(name) || !wire.IsFieldValue(value) {
 			return ErrBadField
 		}
@@ -173,16 +173,4 @@ func ParseHead(p []byte, h *Head) error {
 		}
 		rest = tail
 	}
-}
-
-// trimOWS drops the optional whitespace, spaces and tabs, around a field
-// value (RFC 9110 §5.6.3).
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
