@@ -66,7 +66,7 @@ func RunConfig(path string, handlers map[string]any) int {
 		hs[name] = wh
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	svc, err := service.Load(path, hs, log)
+	svc, err := service.Open(service.File(path), hs, log) // binds before importing applications
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "brick: %v\n", err)
 		return 1

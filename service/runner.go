@@ -6,7 +6,9 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -70,7 +72,7 @@ func Listeners(addrs []string, lc server.ListenConfig, log *slog.Logger) ([]list
 		}
 		ln, err := server.Listen(addr, lc)
 		if err != nil {
-			return fail(err)
+			return fail(&ListenError{Addr: addr, Err: err})
 		}
 		out = append(out, listenfd.Listener{Listener: ln, Name: addr})
 	}
@@ -230,12 +232,32 @@ func (r *Runner) shutdown() int {
 	return code
 }
 
-// LogServing prints where Brick listens and what to try.
-func LogServing(log *slog.Logger, lns []listenfd.Listener, try string, attrs ...any) {
+// LogServing prints where Brick listens and what to try. A listener on
+// a loopback address is reachable from this machine only, which the line
+// says, with how to widen it when expose names the flag that does.
+func LogServing(log *slog.Logger, lns []listenfd.Listener, try, expose string, attrs ...any) {
 	for _, l := range lns {
 		a := l.Addr().String()
-		log.Info("brick is serving", append([]any{"addr", a}, append(attrs, "try", "curl http://"+displayAddr(a)+try)...)...)
+		line := append([]any{"addr", a}, attrs...)
+		line = append(line, "try", "curl http://"+displayAddr(a)+try)
+		if note := reachNote(a, expose); note != "" {
+			line = append(line, "reach", note)
+		}
+		log.Info("brick is serving", line...)
 	}
+}
+
+// reachNote says who can reach a listener at addr when only this machine
+// can: "" for an address other machines reach.
+func reachNote(addr, expose string) string {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().IsLoopback() {
+		return ""
+	}
+	if expose == "" {
+		return "only this machine"
+	}
+	return fmt.Sprintf("only this machine; %s :%d for every interface", expose, ap.Port())
 }
 
 // displayAddr turns a listen address into one a user can paste into curl.

@@ -31,7 +31,13 @@ type Service struct {
 	// when nil. Set it before Run.
 	Stderr io.Writer
 
+	// Expose, when set, is how the command line widens a listener that
+	// only this machine reaches (the flag, "-addr"): the start-up line
+	// says so beside a loopback address.
+	Expose string
+
 	source   Source
+	lns      []listenfd.Listener // opened by Open, for Run
 	handlers Handlers
 	log      *slog.Logger
 	try      string
@@ -388,21 +394,20 @@ func (s *Service) wsgiStats() []metrics.WSGIApp {
 	return out
 }
 
-// Run listens and serves until SIGINT or SIGTERM: SIGHUP reloads the
-// file, SIGUSR1 reopens the access log, SIGUSR2 upgrades the binary.
+// Run serves until SIGINT or SIGTERM, on the listeners Open bound (or,
+// after New, on listeners it opens now): SIGHUP reloads the file, SIGUSR1
+// reopens the access log, SIGUSR2 upgrades the binary.
 func (s *Service) Run() int {
 	opts := s.cur.Load().gen.opts
 	so := opts.Server
-	lc := server.ListenConfig{Backlog: so.Backlog, ReusePort: so.ReusePort}
-	addrs := append([]string(nil), so.Listen...)
-	if so.Admin != "" {
-		addrs = append(addrs, so.Admin)
-	}
-	lns, err := Listeners(addrs, lc, s.log)
-	if err != nil {
-		s.log.Error("cannot listen", "err", err)
-		s.close()
-		return 1
+	lns := s.lns
+	if lns == nil {
+		var err error
+		if lns, err = listen(so, s.log); err != nil {
+			s.log.Error("cannot listen", "err", err)
+			s.close()
+			return 1
+		}
 	}
 	s.main = &server.Server{Handler: s.front, Observer: s.observer, Logger: s.log, GoroutinePerConn: so.GoroutinePerConn}
 	if so.Trace {
@@ -435,7 +440,7 @@ func (s *Service) Run() int {
 		idle = func() int { n, _ := s.main.IdleConns(); return n }
 	}
 	metrics.RegisterConns(s.reg, s.main.OpenConns, idle)
-	LogServing(s.log, main.Listeners, s.try, s.attrs...)
+	LogServing(s.log, main.Listeners, s.try, s.Expose, s.attrs...)
 	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout,
 		OnHUP: func() {
 			s.log.Info("SIGHUP: reloading the configuration", "from", s.source.Name)

@@ -338,20 +338,23 @@ func TestBadUsage(t *testing.T) {
 		name     string
 		args     []string
 		wantCode int
-		wantErr  string
+		wantOut  string // on stdout
+		wantErr  string // on stderr
 	}{
-		{"unknown flag", []string{"-nope"}, 2, "flag provided but not defined"},
-		{"invalid address", []string{"-addr", "256.0.0.1:80"}, 1, "choose another address"},
-		{"help", []string{"-h"}, 0, "Usage: brick [flags] [DIR]"},
-		{"missing directory", []string{"/nonexistent-brick-dir"}, 1, "static root /nonexistent-brick-dir does not exist"},
-		{"two directories", []string{".", "."}, 2, "unexpected argument"},
+		{"unknown flag", []string{"-nope"}, 2, "", "flag provided but not defined"},
+		{"invalid address", []string{"-addr", "256.0.0.1:80"}, 1, "", "brick: cannot listen on 256.0.0.1:80: "},
+		{"help", []string{"-h"}, 0, "Usage: brick [flags] [DIR]", ""},
+		{"missing directory", []string{"/nonexistent-brick-dir"}, 1, "", "static root /nonexistent-brick-dir does not exist"},
+		{"two directories", []string{".", "."}, 2, "", "unexpected argument"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			code := run(tc.args, &stderr)
-			if code != tc.wantCode || !strings.Contains(stderr.String(), tc.wantErr) {
-				t.Errorf("run(%q) = %d, stderr %q; want %d containing %q", tc.args, code, stderr.String(), tc.wantCode, tc.wantErr)
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, &stdout, &stderr)
+			if code != tc.wantCode || !strings.Contains(stdout.String(), tc.wantOut) || !strings.Contains(stderr.String(), tc.wantErr) ||
+				(tc.wantOut == "") != (stdout.Len() == 0) || (tc.wantErr == "") != (stderr.Len() == 0) {
+				t.Errorf("run(%q) = %d, stdout %q, stderr %q; want %d, %q on stdout, %q on stderr",
+					tc.args, code, stdout.String(), stderr.String(), tc.wantCode, tc.wantOut, tc.wantErr)
 			}
 		})
 	}

@@ -35,44 +35,81 @@ type quick struct {
 	attrs []any
 }
 
+// quickListen is where the quick modes listen unless -addr says
+// otherwise: this machine only, as gunicorn, uvicorn and Flask do, so
+// that `brick .` does not publish the current directory to the network.
+// A configuration file's listen defaults to every interface
+// (config.DefaultListen): a file is written to be deployed.
+const quickListen = "127.0.0.1:8888"
+
 // quickDefaults are the options every quick mode starts from: the file's
-// defaults, with the access log off unless -access-log asks for it (a
-// terminal session wants the server's own messages, as Caddy's
-// file-server does).
+// defaults, listening on quickListen, with the access log off unless
+// -access-log asks for it (a terminal session wants the server's own
+// messages, as Caddy's file-server does).
 func quickDefaults() *config.Options {
 	o := config.Defaults()
+	o.Server.Listen = []string{quickListen}
 	o.Log.Access = "off"
 	return o
+}
+
+// listenNote and flagsNote end the help of the quick modes.
+const (
+	listenNote = "Brick listens on this machine only unless -addr says otherwise (-addr :8888\n" +
+		"listens on every interface)."
+	flagsNote = "Each flag is a key of the configuration file with dashes\n" +
+		"(%s; see README: Configuration); the defaults below\n" +
+		"are this command's, and differ from the file's for -addr and -access-log."
+)
+
+// serveUsage is the help of `brick [flags] [DIR]`, which lists the other
+// commands too.
+var serveUsage = usage{
+	synopsis: []string{
+		"brick [flags] [DIR]",
+		"brick wsgi [flags] module:callable   run a Python WSGI application",
+		"brick run [-config FILE] [flags]     serve the sites and routes of a file",
+		"brick validate [-config FILE]        check a configuration file",
+		"brick help [command]                 the help of a command",
+		"brick version                        the version and source revision",
+	},
+	about: "Without DIR, serves Brick's embedded default site: / and /hello.\n" +
+		"With DIR (brick . for the current directory), serves the files under DIR:\n" +
+		"GET and HEAD, index.html or a listing for directories, ranges, validators,\n" +
+		"brotli/gzip; dotfiles and symlinks leading out of DIR are refused. Flags may\n" +
+		"come before or after DIR. A command's name comes first: serve a directory\n" +
+		"named like one as ./NAME.\n" + listenNote + "\n" +
+		fmt.Sprintf(flagsNote, "-compress-min is compress_min"),
+}
+
+// wsgiUsage is the help of `brick wsgi`.
+var wsgiUsage = usage{
+	synopsis: []string{"brick wsgi [flags] module:callable"},
+	about: "Runs a Python WSGI application (Flask, Django, Pyramid...) unchanged, in a pool\n" +
+		"of Python worker processes, as gunicorn does: brick wsgi flaskapp:app\n" +
+		"Without :callable, the callable is \"application\":\n" +
+		"brick wsgi mysite.wsgi --chdir mysite\n" +
+		"SIGHUP reloads the application's code; SIGTERM drains requests and stops.\n" +
+		"Flags may come before or after the application.\n" + listenNote + "\n" +
+		fmt.Sprintf(flagsNote, "-max-memory is max_memory"),
 }
 
 // compileServe compiles `brick [flags] [DIR]`: DIR served at "/" with
 // directory listings on (unlike a file's static route, since a directory
 // served by hand is browsed), or without DIR the embedded welcome site.
 // code is the exit code when the command line ends the run, else -1.
-func compileServe(args []string, stderr io.Writer) (q *quick, code int) {
+func compileServe(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 	fs := flag.NewFlagSet("brick", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	o := quickDefaults()
 	o.RegisterFlags(fs)
 	sc := static.DefaultConfig()
 	sc.Listing = true
 	sc.RegisterFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: brick [flags] [DIR]\n"+
-			"       brick wsgi [flags] module:callable   (see brick wsgi -h)\n"+
-			"       brick run -config brick.toml          (sites and routes from a file)\n"+
-			"       brick validate -config brick.toml\n\n"+
-			"Without DIR, serves Brick's embedded default site: / and /hello.\n"+
-			"With DIR (brick . for the current directory), serves the files under DIR:\n"+
-			"GET and HEAD, index.html or a listing for directories, ranges, validators,\n"+
-			"brotli/gzip; dotfiles and symlinks leading out of DIR are refused.\n"+
-			"Flags may come before or after DIR. Each flag is a key of the configuration\n"+
-			"file with dashes (-compress-min is compress_min; see README: Configuration);\n"+
-			"the access log is off unless -access-log asks for it.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	dir, code := parseWithArg(fs, args, stderr, "the directory")
+	dir, code := parseWithArg(fs, serveUsage, args, stdout, stderr, "the directory")
 	if code >= 0 {
+		return nil, code
+	}
+	if code, ok := unknownCommand(dir, stderr); ok {
 		return nil, code
 	}
 	route := config.Route{Path: "/"}
@@ -91,30 +128,18 @@ func compileServe(args []string, stderr io.Writer) (q *quick, code int) {
 
 // compileWSGI compiles `brick wsgi [flags] module:callable`: the
 // application at "/", or at -mount.
-func compileWSGI(args []string, stderr io.Writer) (q *quick, code int) {
+func compileWSGI(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 	fs := flag.NewFlagSet("brick wsgi", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	o := quickDefaults()
 	o.RegisterFlags(fs)
 	wc := wsgi.DefaultConfig()
 	wc.RegisterFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: brick wsgi [flags] [module:callable]\n\n"+
-			"Runs a Python WSGI application (Flask, Django, Pyramid...) unchanged, in a pool of\n"+
-			"Python worker processes, as gunicorn does: brick wsgi flaskapp:app\n"+
-			"The callable defaults to \"application\": brick wsgi mysite.wsgi --chdir mysite\n"+
-			"SIGHUP reloads the application's code; SIGTERM drains requests and stops.\n"+
-			"Flags may come before or after the application. Each flag is a key of the\n"+
-			"configuration file with dashes (-max-memory is max_memory; see README:\n"+
-			"Configuration); the access log is off unless -access-log asks for it.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	app, code := parseWithArg(fs, args, stderr, "the application")
+	app, code := parseWithArg(fs, wsgiUsage, args, stdout, stderr, "the application")
 	if code >= 0 {
 		return nil, code
 	}
 	if app == "" {
-		fmt.Fprintf(stderr, "brick wsgi: say which application to run, as module:callable (e.g. brick wsgi flaskapp:app)\n")
+		usageError(fs.Name(), wsgiUsage, "say which application to run, as module:callable (e.g. brick wsgi flaskapp:app)", stderr)
 		return nil, 2
 	}
 	wc.App = app
@@ -166,25 +191,19 @@ func (q *quick) explain(err error) string {
 
 // parseWithArg parses flags around one optional positional argument and
 // returns it; code is the exit code when parsing ends the run, else -1.
-func parseWithArg(fs *flag.FlagSet, args []string, stderr io.Writer, what string) (arg string, code int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", 0
-		}
-		return "", 2
+func parseWithArg(fs *flag.FlagSet, u usage, args []string, stdout, stderr io.Writer, what string) (arg string, code int) {
+	if code := parse(fs, u, args, stdout, stderr); code >= 0 {
+		return "", code
 	}
 	if fs.NArg() == 0 {
 		return "", -1
 	}
 	arg = fs.Arg(0)
-	if err := fs.Parse(fs.Args()[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", 0
-		}
-		return "", 2
+	if code := parse(fs, u, fs.Args()[1:], stdout, stderr); code >= 0 {
+		return "", code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q after %s (see -h)\n", fs.Name(), fs.Arg(0), what)
+		usageError(fs.Name(), u, fmt.Sprintf("unexpected argument %q after %s", fs.Arg(0), what), stderr)
 		return "", 2
 	}
 	return arg, -1

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,7 +15,8 @@ import (
 // keys of the file configure the same thing: each command line compiles
 // to the Options its TOML twin parses to, for the server, log, static and
 // wsgi settings. The quick modes' own defaults (listing on for brick DIR,
-// no access log) are written out in the TOML, where they differ.
+// no access log, listening on this machine only) are written out in the
+// TOML, where they differ.
 func TestFlagsMatchFile(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
@@ -25,6 +27,8 @@ func TestFlagsMatchFile(t *testing.T) {
 		name: "brick DIR, defaults",
 		args: []string{dir},
 		toml: `
+[server]
+listen = "127.0.0.1:8888"
 [log]
 access = "off"
 [[site]]
@@ -70,6 +74,8 @@ static = { root = "DIR", index = "home.html", listing = false, cache_control = "
 		name: "brick, the welcome site",
 		args: nil,
 		toml: `
+[server]
+listen = "127.0.0.1:8888"
 [log]
 access = "off"
 [[site]]
@@ -81,6 +87,8 @@ handler = "welcome"
 		name: "brick wsgi, defaults",
 		args: []string{"wsgi", "mysite.wsgi:application"},
 		toml: `
+[server]
+listen = "127.0.0.1:8888"
 [log]
 access = "off"
 [[site]]
@@ -95,6 +103,8 @@ wsgi = { app = "mysite.wsgi:application" }
 			"-grace", "10s", "-max-requests", "1000", "-max-requests-jitter", "7", "-max-memory", "512M",
 			"-queue", "10", "-queue-timeout", "5", "-access-log", "stderr", "mysite.wsgi:application"},
 		toml: `
+[server]
+listen = "127.0.0.1:8888"
 [log]
 access = "stderr"
 [[site]]
@@ -106,6 +116,8 @@ wsgi = { app = "mysite.wsgi:application", chdir = "/srv/mysite", python = "/usr/
 		name: "brick wsgi, the jitter derived from max-requests",
 		args: []string{"wsgi", "-max-requests", "1000", "app"},
 		toml: `
+[server]
+listen = "127.0.0.1:8888"
 [log]
 access = "off"
 [[site]]
@@ -120,9 +132,9 @@ wsgi = { app = "app", max_requests = 1000 }
 			var q *quick
 			code := -1
 			if len(tc.args) > 0 && tc.args[0] == "wsgi" {
-				q, code = compileWSGI(tc.args[1:], &stderr)
+				q, code = compileWSGI(tc.args[1:], io.Discard, &stderr)
 			} else {
-				q, code = compileServe(tc.args, &stderr)
+				q, code = compileServe(tc.args, io.Discard, &stderr)
 			}
 			if code >= 0 {
 				t.Fatalf("compile(%q): exit %d: %s", tc.args, code, stderr.String())
@@ -200,7 +212,7 @@ func TestQuickFlagErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			code := run(tc.args, &stderr)
+			code := run(tc.args, io.Discard, &stderr)
 			if code != 2 || !strings.Contains(stderr.String(), tc.want) {
 				t.Errorf("run(%q) = %d, stderr %q; want 2 and %q", tc.args, code, stderr.String(), tc.want)
 			}

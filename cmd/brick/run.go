@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,38 +10,43 @@ import (
 	"github.com/brick-server/brick/service"
 )
 
+// runUsage is the help of `brick run`.
+var runUsage = usage{
+	synopsis: []string{"brick run [-config FILE] [flags]"},
+	about: "Serves the sites and routes of a configuration file (see README: Configuration).\n" +
+		"SIGHUP reloads the file (an invalid file changes nothing), SIGUSR1 reopens the\n" +
+		"access log, SIGUSR2 hands the sockets to a new binary, SIGTERM drains and stops.\n" +
+		"The flags other than -config override the file's [server] and [log] settings;\n" +
+		"the defaults shown are the file's.",
+}
+
+// validateUsage is the help of `brick validate`.
+var validateUsage = usage{
+	synopsis: []string{"brick validate [-config FILE]"},
+	about: "Checks a configuration file as brick run would load it, without starting\n" +
+		"anything: every problem is printed with its line and column, and the exit\n" +
+		"status is 1 if there is any, else it prints \"FILE: ok\" and exits 0.",
+}
+
 // runConfig is `brick run -config FILE`: sites and routes from a file.
 // The server flags every mode has (-v, -addr, -admin, -access-log...)
 // override the file's [server] and [log] settings, at start and on each
 // reload.
-func runConfig(args []string, stderr io.Writer) int {
+func runConfig(args []string, stdout, stderr io.Writer) int {
 	// bind makes the flag set with the server flags bound to o.
 	bind := func(o *config.Options) (*flag.FlagSet, *string) {
 		fs := flag.NewFlagSet("brick run", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		path := fs.String("config", "brick.toml", "configuration file")
+		path := fs.String("config", "brick.toml", "configuration `file`")
 		o.RegisterFlags(fs)
 		return fs, path
 	}
 	fs, path := bind(config.Defaults())
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: brick run [-config brick.toml] [flags]\n\n"+
-			"Serves the sites and routes of a configuration file (see README: Configuration).\n"+
-			"SIGHUP reloads the file (an invalid file changes nothing), SIGUSR1 reopens the\n"+
-			"access log, SIGUSR2 hands the sockets to a new binary, SIGTERM drains and stops.\n"+
-			"The flags other than -config override the file's [server] and [log] settings;\n"+
-			"the defaults shown are the file's.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code := parse(fs, runUsage, args, stdout, stderr); code >= 0 {
+		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "brick run: unexpected argument %q (the file goes after -config)\n", fs.Arg(0))
+		usageError(fs.Name(), runUsage, fmt.Sprintf("unexpected argument %q (the file goes after -config)", fs.Arg(0)), stderr)
 		return 2
 	}
 	src := service.File(*path)
@@ -64,12 +68,17 @@ func runConfig(args []string, stderr io.Writer) int {
 		return o, nil
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	svc, err := service.New(src, handlers(), log)
+	svc, err := service.Open(src, handlers(), log)
 	if err != nil {
-		fmt.Fprintf(stderr, "brick run: %v\n", err)
+		if msg, ok := listenFailure(err); ok {
+			fmt.Fprintln(stderr, msg)
+		} else {
+			fmt.Fprintf(stderr, "brick run: %v\n", err)
+		}
 		return 1
 	}
 	svc.Stderr = stderr
+	svc.Expose = "-addr"
 	return svc.Run()
 }
 
@@ -77,12 +86,12 @@ func runConfig(args []string, stderr io.Writer) int {
 // file, with its line, and exit status 1 if there is any.
 func validateConfig(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("brick validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "brick.toml", "configuration file")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	path := fs.String("config", "brick.toml", "configuration `file`")
+	if code := parse(fs, validateUsage, args, stdout, stderr); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		usageError(fs.Name(), validateUsage, fmt.Sprintf("unexpected argument %q (the file goes after -config)", fs.Arg(0)), stderr)
 		return 2
 	}
 	if err := service.Validate(*path, handlers()); err != nil {

@@ -2,10 +2,17 @@ package main
 
 import (
 	_ "embed"
+	"html"
+	"net"
+	"strings"
 
 	"github.com/brick-server/brick/web"
 )
 
+// welcomePage is the page at /; {{host}} and {{telnet}} stand for the
+// address the request came to, as a URL's host and as telnet's
+// arguments.
+//
 //go:embed welcome/index.html
 var welcomePage string
 
@@ -17,7 +24,7 @@ func welcome(w web.ResponseWriter, r *web.Request) error {
 	case "/hello":
 		body, ctype = "Hello, World!", "text/plain; charset=utf-8"
 	case "/":
-		body, ctype = welcomePage, "text/html; charset=utf-8"
+		body, ctype = welcomeFor(r), "text/html; charset=utf-8"
 	default:
 		return web.Error(404, nil)
 	}
@@ -28,4 +35,22 @@ func welcome(w web.ResponseWriter, r *web.Request) error {
 	w.Header().Set("Content-Type", ctype)
 	_, err := w.WriteString(body)
 	return err
+}
+
+// welcomeFor fills the page with the address the request came to: the
+// one the browser shows (the Host field), else the listener's, so that
+// its examples work whatever -addr is.
+func welcomeFor(r *web.Request) string {
+	host := string(r.Host)
+	if host == "" && r.LocalAddr.IsValid() {
+		host = r.LocalAddr.String()
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	telnet := host + " 80"
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		telnet = h + " " + port
+	}
+	return strings.NewReplacer("{{host}}", html.EscapeString(host), "{{telnet}}", html.EscapeString(telnet)).Replace(welcomePage)
 }
