@@ -14,21 +14,21 @@ import (
 // -access-log and -access-log-format are [log] access and format.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	s, l := &o.Server, &o.Log
-	fs.Var(&addrList{list: &s.Listen}, "addr", "address to listen on, host:port (IPv6: [::1]:8888); repeat for several")
+	fs.Var(&addrList{list: &s.Listen}, "addr", "address to listen on, `host:port` (IPv6: [::1]:8888); repeat for several")
 	fs.BoolVar(&s.Trace, "v", s.Trace, "print every request and response (bodies truncated) to stderr")
 	fs.StringVar(&s.Admin, "admin", s.Admin, "host:port of the admin listener: /metrics and /healthz (default none)")
 	fs.StringVar(&l.Access, "access-log", l.Access, `access log: "off", "stderr", "stdout" or a file path`)
 	fs.StringVar(&l.Format, "access-log-format", l.Format, `access log format: "common", "combined" or "json"`)
-	fs.Var(units.Duration{P: &s.ShutdownTimeout}, "shutdown-timeout", "on SIGINT/SIGTERM, how long in-flight requests may take to finish")
-	fs.Var(units.Duration{P: &s.ReloadGrace}, "reload-grace", "on SIGHUP, how long requests in flight under the old settings may run")
+	fs.Var(units.Duration{P: &s.ShutdownTimeout}, "shutdown-timeout", "on SIGINT/SIGTERM, how long (a `duration`: 10s, 1m) in-flight requests may take to finish")
+	fs.Var(units.Duration{P: &s.ReloadGrace}, "reload-grace", "on SIGHUP, how long (a `duration`) requests in flight under the old settings may run")
 	fs.BoolVar(&s.ReusePort, "reuseport", s.ReusePort, "set SO_REUSEPORT so several brick processes can share the port")
 	fs.IntVar(&s.Backlog, "backlog", s.Backlog, "listen backlog (capped by net.core.somaxconn)")
 	fs.IntVar(&s.MaxConns, "max-conns", s.MaxConns, "open connections at most (0: 90% of the open-file limit)")
-	fs.Var(units.Size{P: &s.MaxBody}, "max-body", "request body limit, e.g. 64MiB")
-	fs.Var(units.Duration{P: &s.ReadHeaderTimeout}, "read-header-timeout", "time to receive a request head")
-	fs.Var(units.Duration{P: &s.ReadTimeout}, "read-timeout", "each wait for request body bytes")
-	fs.Var(units.Duration{P: &s.WriteTimeout}, "write-timeout", "each wait for the client to take response bytes")
-	fs.Var(units.Duration{P: &s.IdleTimeout}, "idle-timeout", "a kept-alive connection's wait for its next request")
+	fs.Var(units.Size{P: &s.MaxBody}, "max-body", "request body limit, a `size` such as 64MiB")
+	fs.Var(units.Duration{P: &s.ReadHeaderTimeout}, "read-header-timeout", "time (a `duration`) to receive a request head")
+	fs.Var(units.Duration{P: &s.ReadTimeout}, "read-timeout", "each wait (a `duration`) for request body bytes")
+	fs.Var(units.Duration{P: &s.WriteTimeout}, "write-timeout", "each wait (a `duration`) for the client to take response bytes")
+	fs.Var(units.Duration{P: &s.IdleTimeout}, "idle-timeout", "a kept-alive connection's wait (a `duration`) for its next request")
 	fs.BoolVar(&s.GoroutinePerConn, "goroutine-per-conn", s.GoroutinePerConn, "use a goroutine per connection instead of the epoll loops (for comparison)")
 }
 

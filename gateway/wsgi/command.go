@@ -17,16 +17,16 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Dir, "chdir", c.Dir, "directory to run the workers in and import the application from")
 	fs.StringVar(&c.Python, "python", c.Python, "Python interpreter (default: the first python3 that can import the application's framework)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "number of Python worker processes (0: one per CPU)")
-	fs.Var((*envList)(&c.Env), "env", "NAME=value to add to the workers' environment (repeatable)")
+	fs.Var((*envList)(&c.Env), "env", "`NAME=value` to add to the workers' environment (repeatable)")
 	fs.StringVar(&c.Mount, "mount", c.Mount, "URL prefix the application lives under (SCRIPT_NAME), e.g. /app")
-	fs.Var(units.Duration{P: &c.Timeout}, "timeout", "how long a request may run in a worker before 504, a logged stack and a restart: seconds (as gunicorn's) or a duration such as 1m30s")
-	fs.Var(units.Duration{P: &c.StartTimeout}, "start-timeout", "how long a worker may take to import the application (seconds or a duration)")
-	fs.Var(units.Duration{P: &c.Grace}, "grace", "how long a stopping worker may finish its request (seconds or a duration)")
+	fs.Var(units.Duration{P: &c.Timeout}, "timeout", "how long a request may run in a worker before 504, a logged stack and a restart: `seconds` (as gunicorn's) or a duration such as 1m30s")
+	fs.Var(units.Duration{P: &c.StartTimeout}, "start-timeout", "how long a worker may take to import the application (`seconds` or a duration)")
+	fs.Var(units.Duration{P: &c.Grace}, "grace", "how long a stopping worker may finish its request (`seconds` or a duration)")
 	fs.IntVar(&c.MaxRequests, "max-requests", c.MaxRequests, "recycle a worker after this many requests (0: never)")
 	fs.IntVar(&c.MaxRequestsJitter, "max-requests-jitter", c.MaxRequestsJitter, "add a random 0..N to -max-requests per worker (-1: a tenth of it)")
-	fs.Var(units.Size{P: &c.MaxMemory}, "max-memory", "recycle a worker whose resident memory exceeds this, e.g. 512MiB (0: no bound)")
+	fs.Var(units.Size{P: &c.MaxMemory}, "max-memory", "recycle a worker whose resident memory exceeds this `size`, e.g. 512MiB (0: no bound)")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "requests that may wait for a busy worker; more get 503")
-	fs.Var(units.Duration{P: &c.QueueTimeout}, "queue-timeout", "how long a request may wait for a worker (0: -timeout)")
+	fs.Var(units.Duration{P: &c.QueueTimeout}, "queue-timeout", "how long (`seconds` or a duration) a request may wait for a worker (0: -timeout)")
 }
 
 // envList is a repeatable NAME=value flag.
