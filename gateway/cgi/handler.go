@@ -125,7 +125,7 @@ func (e *envSink) Add(key, value []byte) {
 
 // environ builds the script's environment: PATH, the configured Env, then
 // the meta-variables of gateway/cgienv for the script's SCRIPT_NAME, and
-// SCRIPT_FILENAME and PATH_TRANSLATED. exec keeps the last of duplicate
+// SCRIPT_FILENAME, REMOTE_HOST and PATH_TRANSLATED. exec keeps the last of duplicate
 // names, so no configured name can hide a meta-variable.
 func (h *Handler) environ(e *envSink, r *web.Request, s script, bodyLen int64) error {
 	e.list = append(e.list[:0], "PATH="+DefaultPath)
@@ -137,6 +137,11 @@ func (h *Handler) environ(e *envSink, r *web.Request, s script, bodyLen int64) e
 		return err
 	}
 	e.list = append(e.list, "SCRIPT_FILENAME="+s.file)
+	if a := r.RemoteAddr.Addr(); a.IsValid() {
+		// RFC 3875 §4.1.9: the address stands in for a name the server
+		// does not look up.
+		e.list = append(e.list, "REMOTE_HOST="+a.Unmap().WithZone("").String())
+	}
 	if info := s.info; info != "" {
 		// RFC 3875 §4.1.6: PATH_INFO mapped as a file path. The route
 		// knows one directory, the scripts' root.
