@@ -128,6 +128,9 @@ func ParseHeader(block []byte) (Head, error) {
 				return h, errors.New("cgi: two Content-Type fields")
 			}
 			seenType = true
+			if len(value) == 0 {
+				return h, errors.New("cgi: empty Content-Type")
+			}
 			h.ContentType = string(value)
 		case serverField(name):
 			// Framing and connection management are the server's: it

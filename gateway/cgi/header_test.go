@@ -49,6 +49,7 @@ func TestParseHeader(t *testing.T) {
 		{"empty value", "Content-Type: a/b\nX-Empty:", Head{ContentType: "a/b", Fields: []Field{{"X-Empty", ""}}}, ""},
 
 		{"empty block", "", Head{}, "no Content-Type, Location or Status"},
+		{"empty type", "Content-TYpe:", Head{}, "empty Content-Type"},
 		{"no cgi field", "X-A: b", Head{}, "no Content-Type, Location or Status"},
 		{"no colon", "Content-Type text/plain", Head{}, "no colon"},
 		{"space before colon", "Content-Type : text/plain", Head{}, "not a token"},
