@@ -18,6 +18,10 @@ import (
 // maxHeader bounds a script's header block; a longer one is 502.
 const maxHeader = 64 << 10
 
+// outputGrace bounds the wait for the end of a script's standard error
+// once the script has been reaped.
+const outputGrace = 500 * time.Millisecond
+
 // readSize is the size of the reads from a script's output: each read is
 // written and flushed at once, so a script that writes slowly streams.
 const readSize = 32 << 10
@@ -27,6 +31,7 @@ const readSize = 32 << 10
 type proc struct {
 	cmd    *exec.Cmd
 	out    *os.File // read end of its standard output
+	errOut *os.File // read end of its standard error, read by logStderr
 	killed atomic.Bool
 	stop   func() bool // stops the kill armed on the deadline
 	logged chan struct{}
@@ -43,8 +48,14 @@ func (p *proc) kill() {
 // killed at the deadline, as any other.
 func (p *proc) wait() error {
 	p.out.Close()
+	if waitExited(p.cmd.Process.Pid) {
+		p.stop()
+	}
 	err := p.cmd.Wait()
 	p.stop()
+	// What the script wrote is in the pipe already; only a process that
+	// left its group can hold standard error open longer.
+	p.errOut.SetReadDeadline(time.Now().Add(outputGrace))
 	<-p.logged
 	return err
 }
@@ -77,12 +88,12 @@ func (h *Handler) start(ctx context.Context, s script, env []string, stdin *os.F
 		// RFC 3875 §7.2: the current directory is the script's.
 		Dir:    filepath.Dir(s.file),
 		Stdout: outW, Stderr: errW,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		SysProcAttr: sysProcAttr(),
 	}
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
-	err = cmd.Start()
+	err = startDetached(cmd)
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -90,7 +101,7 @@ func (h *Handler) start(ctx context.Context, s script, env []string, stdin *os.F
 		errR.Close()
 		return nil, err
 	}
-	p := &proc{cmd: cmd, out: outR, logged: make(chan struct{})}
+	p := &proc{cmd: cmd, out: outR, errOut: errR, logged: make(chan struct{})}
 	p.stop = context.AfterFunc(ctx, p.kill)
 	if d, ok := ctx.Deadline(); ok {
 		// Also for output held open by a process that left the group.
@@ -99,6 +110,18 @@ func (h *Handler) start(ctx context.Context, s script, env []string, stdin *os.F
 	}
 	go h.logStderr(errR, s.name, p.logged)
 	return p, nil
+}
+
+// startDetached starts cmd from a goroutine of its own. Linux sends the
+// parent-death signal when the thread that forked the child exits, and
+// the Go runtime retires a thread only when a goroutine that locked it
+// exits; a fresh goroutine never locked its thread, so whichever thread
+// forks lives as long as the server, whatever goroutine serves the
+// request.
+func startDetached(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	go func() { errc <- cmd.Start() }()
+	return <-errc
 }
 
 // run runs the script and relays its response.
