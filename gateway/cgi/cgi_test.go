@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/cgi"
+	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
 )
 
 // TestBodyEcho sends 1 MiB through a script that echoes its standard
@@ -221,5 +223,35 @@ func TestStreaming(t *testing.T) {
 	rest, err := io.ReadAll(c)
 	if err != nil || !bytes.Contains(rest, []byte("second")) {
 		t.Fatalf("after the gate: %q, %v", rest, err)
+	}
+}
+
+// bufferedWriter is a ResponseWriter that cannot flush, as a middleware's
+// recorder may be.
+type bufferedWriter struct {
+	h      wire.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() *wire.Header              { return &b.h }
+func (b *bufferedWriter) WriteHeader(s int)                 { b.status = s }
+func (b *bufferedWriter) Write(p []byte) (int, error)       { return b.body.Write(p) }
+func (b *bufferedWriter) WriteString(s string) (int, error) { return b.body.WriteString(s) }
+
+// TestWriterWithoutFlush: a writer that cannot flush gets the whole body,
+// at its end.
+func TestWriterWithoutFlush(t *testing.T) {
+	needTools(t)
+	root := makeRoot(t, map[string]file{"hi.sh": exe("#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nhello'\n")})
+	h, err := cgi.New(cgi.Config{Root: root, Mount: "/cgi-bin", Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w bufferedWriter
+	r := &web.Request{Body: strings.NewReader("")}
+	r.Method, r.Target, r.Path, r.Major, r.Minor = []byte("GET"), []byte("/cgi-bin/hi.sh"), []byte("/cgi-bin/hi.sh"), 1, 1
+	if err := h.ServeHTTP(&w, r); err != nil || w.status != 200 || w.body.String() != "hello" {
+		t.Fatalf("ServeHTTP: %v, %d %q", err, w.status, w.body.String())
 	}
 }

@@ -241,7 +241,8 @@ func (h *Handler) relay(w web.ResponseWriter, s script, p *proc, first []byte, b
 				p.wait()
 				return err
 			}
-			if err := web.Flush(w); err != nil {
+			if err := web.Flush(w); err != nil && !errors.Is(err, web.ErrNotSupported) {
+				// A writer that cannot flush sends at its end.
 				p.kill()
 				p.wait()
 				return err
