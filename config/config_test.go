@@ -93,6 +93,10 @@ access = "logs/access.log"
   path = "/x"
   wsgi = { app = "app", chdir = "app", python = "venv/bin/python3" }
   [[site.route]]
+  path = "/cgi-bin/"
+  timeout = "5s"
+  cgi = { root = "cgi-bin" }
+  [[site.route]]
   path = "/"
   wsgi = { app = "app", python = "python3.12" }
 `
@@ -109,8 +113,11 @@ access = "logs/access.log"
 		{r[0].Static.Root, filepath.Join(dir, "static")},
 		{r[1].WSGI.Dir, filepath.Join(dir, "app")},
 		{r[1].WSGI.Python, filepath.Join(dir, "venv/bin/python3")},
-		{r[2].WSGI.Python, "python3.12"}, // a command name, looked up in PATH
-		{r[2].WSGI.Dir, ""},
+		{r[2].CGI.Root, filepath.Join(dir, "cgi-bin")},
+		{r[2].CGI.Mount, "/cgi-bin"},
+		{r[2].CGI.Timeout.String(), "5s"}, // the route's, as cgi sets none
+		{r[3].WSGI.Python, "python3.12"},  // a command name, looked up in PATH
+		{r[3].WSGI.Dir, ""},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
@@ -128,7 +135,7 @@ access = "logs/access.log"
 // TestCheckPaths checks the machine-dependent problems, with their lines.
 func TestCheckPaths(t *testing.T) {
 	dir := t.TempDir()
-	for _, d := range []string{"static", "app", "logs"} {
+	for _, d := range []string{"static", "app", "logs", "cgi-bin"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -157,6 +164,9 @@ access = "logs/access.log"
   path = "/static/"
   static = { root = "static" }
   [[site.route]]
+  path = "/cgi-bin/"
+  cgi = { root = "cgi-bin" }
+  [[site.route]]
   path = "/"
   wsgi = { app = "app", chdir = "app", python = "./python" }
 `)
@@ -175,6 +185,14 @@ access = "nologs/access.log"
   [[site.route]]
   path = "/"
   wsgi = { app = "app", chdir = "noapp", python = "./file" }
+[[site]]
+hosts = ["cgi.example"]
+  [[site.route]]
+  path = "/cgi-bin/"
+  cgi = { root = "nocgi" }
+  [[site.route]]
+  path = "/"
+  cgi = { root = "file" }
 `)
 	err := bad.CheckPaths()
 	want := []string{
@@ -183,6 +201,8 @@ access = "nologs/access.log"
 		file + ":9:14: static root " + dir + "/file is not a directory",
 		file + ":12:25: wsgi chdir " + dir + "/noapp does not exist",
 		file + ":12:42: wsgi python " + dir + "/file is not an executable file",
+		file + ":17:11: cgi root " + dir + "/nocgi does not exist",
+		file + ":20:11: cgi root " + dir + "/file is not a directory",
 	}
 	if err == nil || err.Error() != strings.Join(want, "\n") {
 		t.Errorf("got:\n%v\nwant:\n%s", err, strings.Join(want, "\n"))

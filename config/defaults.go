@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/static"
 )
@@ -45,6 +46,15 @@ func newLog() Log {
 // route's prefix, so that a route "/app/" gives SCRIPT_NAME "/app".
 func NewWSGI(routePath string) *wsgi.Config {
 	c := wsgi.DefaultConfig()
+	c.Mount = strings.TrimSuffix(routePath, "/")
+	return &c
+}
+
+// NewCGI is cgi.DefaultConfig for a route at routePath: the scripts are
+// mounted at the route's prefix, so a route "/cgi-bin/" gives SCRIPT_NAME
+// "/cgi-bin/x.sh".
+func NewCGI(routePath string) *cgi.Config {
+	c := cgi.DefaultConfig()
 	c.Mount = strings.TrimSuffix(routePath, "/")
 	return &c
 }

@@ -88,6 +88,13 @@
 //     start_timeout (60s), grace (30s), max_requests (0: never recycle),
 //     max_requests_jitter (a tenth of max_requests), max_memory (0: no
 //     bound), queue (1024), queue_timeout (wsgi.timeout).
+//   - cgi: root (required: the directory of the scripts; the first
+//     segments of the path under the route that name an executable file
+//     in it are the script, the rest PATH_INFO), timeout (the route's
+//     timeout, else 30s; the script's process group is killed past it),
+//     env (a table of variables), pass_authorization (false), temp_dir
+//     (where request bodies wait; default the system's). See package
+//     gateway/cgi.
 //   - redirect: to (required: an absolute path or a full URL), status
 //     (302; or 301, 303, 307, 308), keep_path (false; true appends the rest
 //     of the path after the route's prefix, and the query, to "to", joined

@@ -11,7 +11,7 @@ import (
 )
 
 // Load reads and parses the configuration file at path (see Parse), then
-// makes its relative paths (static roots, wsgi chdir, a python given as a
+// makes its relative paths (static and cgi roots, wsgi chdir, a python given as a
 // path, the access log file) relative to the file's directory, so that the
 // file means the same whatever the working directory.
 func Load(path string) (*Options, error) {
@@ -85,6 +85,10 @@ func (o *Options) resolve(dir string) {
 			r := &o.Sites[i].Routes[j]
 			if r.Static != nil {
 				abs(&r.Static.Root)
+			}
+			if r.CGI != nil {
+				abs(&r.CGI.Root)
+				abs(&r.CGI.TempDir)
 			}
 			if r.WSGI != nil {
 				abs(&r.WSGI.Dir)

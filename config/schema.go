@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 
+	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/static"
 )
@@ -79,7 +80,7 @@ func (d *decoder) site(t *table, i int) Site {
 		}
 	}
 	t.hints = map[string]string{}
-	for _, k := range []string{"path", "static", "wsgi", "redirect", "respond", "handler", "headers", "timeout"} {
+	for _, k := range []string{"path", "static", "wsgi", "cgi", "redirect", "respond", "handler", "headers", "timeout"} {
 		t.hints[k] = fmt.Sprintf("%s belongs to a route: write [[site.route]] before it", k)
 	}
 	t.hints["routes"] = `did you mean "route"? write [[site.route]] for each one`
@@ -103,6 +104,11 @@ func (d *decoder) route(t *table, j int) Route {
 	if wt, ok := t.sub("wsgi", "wsgi"); ok {
 		r.WSGI = d.wsgi(wt, r.Path)
 		_, wsgiTimeout = wt.m["timeout"]
+	}
+	cgiTimeout := false
+	if ct, ok := t.sub("cgi", "cgi"); ok {
+		r.CGI = d.cgi(ct, r.Path)
+		_, cgiTimeout = ct.m["timeout"]
 	}
 	if rt, ok := t.sub("redirect", "redirect"); ok {
 		v := newRedirect()
@@ -139,6 +145,9 @@ func (d *decoder) route(t *table, j int) Route {
 		// The route's deadline is the application's too, unless it has
 		// its own.
 		r.WSGI.Timeout = r.Timeout
+	}
+	if r.CGI != nil && r.Timeout > 0 && !cgiTimeout {
+		r.CGI.Timeout = r.Timeout
 	}
 	return r
 }
@@ -183,6 +192,23 @@ func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
 	t.size("max_memory", &v.MaxMemory, false)
 	t.integer("queue", &v.QueueSize, 1)
 	t.duration("queue_timeout", &v.QueueTimeout)
+	t.done()
+	return v
+}
+
+// cgi decodes a cgi table into the package's own configuration.
+func (d *decoder) cgi(t *table, routePath string) *cgi.Config {
+	v := NewCGI(routePath)
+	t.str("root", &v.Root)
+	t.duration("timeout", &v.Timeout)
+	if env, ok := t.pairs("env"); ok {
+		v.Env = []string{}
+		for _, kv := range env {
+			v.Env = append(v.Env, kv[0]+"="+kv[1])
+		}
+	}
+	t.boolean("pass_authorization", &v.PassAuthorization)
+	t.str("temp_dir", &v.TempDir)
 	t.done()
 	return v
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/brick-server/brick/config"
+	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/router"
 	"github.com/brick-server/brick/static"
@@ -128,6 +129,15 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 		}
 		g.pools = append(g.pools, np)
 		return wsgi.NewHandler(np.pool)
+	case cr.CGI != nil:
+		c := *cr.CGI
+		c.Logger = log
+		// A script's "Location: /path" is served as if requested: through
+		// the router of the generation that ran it.
+		c.Dispatch = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+			return g.router.ServeHTTP(w, r)
+		})
+		return cgi.New(c)
 	case cr.Redirect != nil:
 		return router.Redirect(cr.Redirect.To, cr.Redirect.Status, cr.Redirect.KeepPath), nil
 	case cr.Respond != nil:

@@ -231,6 +231,12 @@ listen = ["127.0.0.1:8080"]
   [[site.route]]
   path = "/"
   wsgi = { app = "app", chdir = "nodir", python = "/nonexistent/python3" }
+
+[[site]]
+hosts = ["cgi.example"]
+  [[site.route]]
+  path = "/cgi-bin/"
+  cgi = { root = "nocgi" }
 `,
 		"syntax.toml": "[server]\nlisten = [\"127.0.0.1:8080\"\n",
 	}
@@ -255,6 +261,7 @@ listen = ["127.0.0.1:8080"]
 			"paths.toml:8:14: static root missing does not exist",
 			"paths.toml:12:25: wsgi chdir nodir does not exist",
 			"paths.toml:12:42: wsgi python: stat /nonexistent/python3: no such file or directory",
+			"paths.toml:18:11: cgi root nocgi does not exist",
 		}},
 		{"syntax", []string{"-config", "syntax.toml"}, 1, "", []string{"syntax.toml:2:"}},
 		{"missing file", []string{"-config", "nope.toml"}, 1, "", []string{"nope.toml"}},
