@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// CheckPaths looks at the machine: every static root and wsgi chdir must
+// CheckPaths looks at the machine: every static and php root and wsgi chdir must
 // be an existing directory, a wsgi python given as a path an executable
 // file, and the access log's directory must exist. It returns a *Errors
 // with the line of each problem, or nil. The command calls it before
@@ -36,6 +36,9 @@ func (o *Options) CheckPaths() error {
 			p := path{"site"}.index(i).field("route").index(j)
 			if r.Static != nil && r.Static.Root != "" {
 				dir(p.field("static").field("root"), r.Line, "static root", r.Static.Root)
+			}
+			if r.PHP != nil && r.PHP.Root != "" {
+				dir(p.field("php").field("root"), r.Line, "php root", r.PHP.Root)
 			}
 			if w := r.WSGI; w != nil {
 				if w.Dir != "" {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/static"
 )
@@ -53,6 +54,14 @@ func NewWSGI(routePath string) *wsgi.Config {
 // listings.
 func NewStatic(root string) *static.Config {
 	c := static.DefaultConfig()
+	c.Root = root
+	return &c
+}
+
+// NewPHP is fastcgi.DefaultConfig serving root: Debian's PHP-FPM socket,
+// index.php as the front controller.
+func NewPHP(root string) *fastcgi.Config {
+	c := fastcgi.DefaultConfig()
 	c.Root = root
 	return &c
 }

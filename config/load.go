@@ -86,6 +86,9 @@ func (o *Options) resolve(dir string) {
 			if r.Static != nil {
 				abs(&r.Static.Root)
 			}
+			if r.PHP != nil {
+				abs(&r.PHP.Root)
+			}
 			if r.WSGI != nil {
 				abs(&r.WSGI.Dir)
 				if strings.Contains(r.WSGI.Python, "/") {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/static"
 )
@@ -87,7 +88,7 @@ type Site struct {
 }
 
 // Route is one [[site.route]]: a path prefix, exactly one action
-// (Static, WSGI, Redirect, Respond or Handler), and the options that
+// (Static, WSGI, PHP, Redirect, Respond or Handler), and the options that
 // apply around it.
 type Route struct {
 	// Path is the prefix the route matches: see Matches.
@@ -96,8 +97,11 @@ type Route struct {
 	// Static and WSGI are the features' own configurations, decoded
 	// from the file's keys as their flags set them (static.Config,
 	// wsgi.Config); the feature package owns their defaults and checks.
-	Static   *static.Config
-	WSGI     *wsgi.Config
+	Static *static.Config
+	WSGI   *wsgi.Config
+	// PHP runs the .php scripts of a root on PHP-FPM and serves its
+	// other files (fastcgi.Config).
+	PHP      *fastcgi.Config
 	Redirect *Redirect
 	Respond  *Respond
 	// Handler names a Go handler that a program using Brick as a library
@@ -143,7 +147,7 @@ type Header struct {
 	Value string
 }
 
-// Action names the route's action: "static", "wsgi", "redirect",
+// Action names the route's action: "static", "wsgi", "php", "redirect",
 // "respond" or "handler"; "" when it has none. With several (which
 // Validate refuses) it names the first.
 func (r *Route) Action() string {
@@ -160,6 +164,9 @@ func (r *Route) actions() []string {
 	}
 	if r.WSGI != nil {
 		a = append(a, "wsgi")
+	}
+	if r.PHP != nil {
+		a = append(a, "php")
 	}
 	if r.Redirect != nil {
 		a = append(a, "redirect")

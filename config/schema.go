@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 
+	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/static"
 )
@@ -79,7 +80,7 @@ func (d *decoder) site(t *table, i int) Site {
 		}
 	}
 	t.hints = map[string]string{}
-	for _, k := range []string{"path", "static", "wsgi", "redirect", "respond", "handler", "headers", "timeout"} {
+	for _, k := range []string{"path", "static", "wsgi", "php", "redirect", "respond", "handler", "headers", "timeout"} {
 		t.hints[k] = fmt.Sprintf("%s belongs to a route: write [[site.route]] before it", k)
 	}
 	t.hints["routes"] = `did you mean "route"? write [[site.route]] for each one`
@@ -103,6 +104,11 @@ func (d *decoder) route(t *table, j int) Route {
 	if wt, ok := t.sub("wsgi", "wsgi"); ok {
 		r.WSGI = d.wsgi(wt, r.Path)
 		_, wsgiTimeout = wt.m["timeout"]
+	}
+	phpTimeout := false
+	if pt, ok := t.sub("php", "php"); ok {
+		r.PHP = d.php(pt)
+		_, phpTimeout = pt.m["timeout"]
 	}
 	if rt, ok := t.sub("redirect", "redirect"); ok {
 		v := newRedirect()
@@ -139,6 +145,9 @@ func (d *decoder) route(t *table, j int) Route {
 		// The route's deadline is the application's too, unless it has
 		// its own.
 		r.WSGI.Timeout = r.Timeout
+	}
+	if r.PHP != nil && r.Timeout > 0 && !phpTimeout {
+		r.PHP.Timeout = r.Timeout
 	}
 	return r
 }
@@ -183,6 +192,19 @@ func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
 	t.size("max_memory", &v.MaxMemory, false)
 	t.integer("queue", &v.QueueSize, 1)
 	t.duration("queue_timeout", &v.QueueTimeout)
+	t.done()
+	return v
+}
+
+// php decodes a php table into the package's own configuration; each key
+// is the flag of `brick php` with underscores for dashes.
+func (d *decoder) php(t *table) *fastcgi.Config {
+	v := NewPHP("")
+	t.str("root", &v.Root)
+	t.str("fastcgi", &v.FastCGI)
+	t.str("index", &v.Index)
+	t.duration("timeout", &v.Timeout)
+	t.integer("conns", &v.Conns, 1)
 	t.done()
 	return v
 }
