@@ -35,6 +35,8 @@ func run(args []string, stderr io.Writer) int {
 				return code
 			}
 			return q.serve(stderr)
+		case "php":
+			return runPHP(args[1:], stderr)
 		case "run":
 			return runConfig(args[1:], stderr)
 		case "validate":
