@@ -19,10 +19,13 @@ const requestID = 1
 const stdinChunk = 32 << 10
 
 // exchange sends the request whose head is in c.out, then body, and
-// relays the response. A kept-alive connection the server closed while
-// idle (a child recycled by pm.max_requests) fails before the script saw
-// the request; a request without a body then goes on a new connection.
-func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *call, t *target, body io.Reader) error {
+// relays the response. A kept-alive connection that PHP-FPM is closing (a
+// child that reached pm.max_requests shuts it down just after its last
+// answer, and drains what arrives meanwhile unread) is found closed when
+// taken from the pool (alive), or fails without a byte of answer; the
+// request then goes once more on a new connection, when its body can be
+// sent again (none, or one read whole: replay). A streamed body cannot.
+func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *call, t *target, body io.Reader, replay bool) error {
 	deadline := time.Now().Add(h.cfg.Timeout)
 	for attempt := 0; ; attempt++ {
 		ctx, cancel := context.WithDeadline(r.Context(), deadline)
@@ -39,8 +42,14 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *call, t *tar
 			return plain(w, 502, "Bad Gateway: PHP is not reachable\n")
 		}
 		cn.nc.SetDeadline(deadline)
-		retry, err := h.roundTrip(w, r, c, t, cn, body)
-		if retry && attempt == 0 {
+		if attempt > 0 && body != nil {
+			if _, err := body.(io.Seeker).Seek(0, io.SeekStart); err != nil {
+				h.pool.discard(cn)
+				return web.Error(500, err)
+			}
+		}
+		retry, err := h.roundTrip(w, r, c, t, cn, body, replay)
+		if retry && attempt < h.cfg.Conns {
 			h.log.Debug("php: kept-alive connection closed by PHP-FPM; retrying on a new one", "err", err)
 			continue
 		}
@@ -50,24 +59,27 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *call, t *tar
 
 // roundTrip runs one request on cn. retry reports that cn failed before
 // anything of the request was taken, so it may go on another connection.
-func (h *Handler) roundTrip(w web.ResponseWriter, r *web.Request, c *call, t *target, cn *conn, body io.Reader) (retry bool, err error) {
+func (h *Handler) roundTrip(w web.ResponseWriter, r *web.Request, c *call, t *target, cn *conn, body io.Reader, replay bool) (retry bool, err error) {
 	if _, err := cn.nc.Write(c.out); err != nil {
 		h.pool.discard(cn)
-		if cn.reused && body == nil && !isTimeout(err) {
-			return true, err
+		if cn.reused && !isTimeout(err) {
+			return true, err // the body is not read yet: it can go again
 		}
 		return false, h.failed(w, r, err)
 	}
 	if body != nil {
 		if err := h.sendBody(cn, c, body); err != nil {
 			h.pool.discard(cn)
+			if errors.Is(err, errUpstreamWrite) && cn.reused && replay && !isTimeout(err) {
+				return true, err
+			}
 			if errors.Is(err, errUpstreamWrite) {
 				return false, h.failed(w, r, err)
 			}
 			return false, err // the client's: the server answers (413) or closes
 		}
 	}
-	return h.relay(w, r, c, t, cn, body)
+	return h.relay(w, r, c, t, cn, body == nil || replay)
 }
 
 // errUpstreamWrite marks a failure to write to the FastCGI server, as
@@ -106,7 +118,7 @@ func (h *Handler) sendBody(cn *conn, c *call, body io.Reader) error {
 // client as it comes: whenever everything PHP sent so far has been
 // written, it is flushed, so PHP's flush() reaches the client at once. A
 // response that arrives whole is sent with a Content-Length.
-func (h *Handler) relay(w web.ResponseWriter, r *web.Request, c *call, t *target, cn *conn, body io.Reader) (retry bool, err error) {
+func (h *Handler) relay(w web.ResponseWriter, r *web.Request, c *call, t *target, cn *conn, replay bool) (retry bool, err error) {
 	c.head = c.head[:0]
 	started := false // the head went to the client
 	skip := false    // the client takes no more body (HEAD, 304, a Content-Length reached)
@@ -115,7 +127,7 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, c *call, t *target
 		hd, content, err := cn.rd.Next()
 		if err != nil {
 			h.pool.discard(cn)
-			if !got && cn.reused && body == nil && !isTimeout(err) {
+			if !got && cn.reused && replay && !isTimeout(err) {
 				return true, err
 			}
 			if started {

@@ -277,3 +277,25 @@ func TestPHPDown(t *testing.T) {
 		t.Errorf("static files need no PHP: status %d", res.status)
 	}
 }
+
+// TestPHPRecycledChildren: with pm.max_requests = 1 every PHP-FPM child
+// exits after one request, closing the kept-alive connection it served;
+// the next request on that connection finds it closed before anything was
+// sent and goes on a new one, a POST with a body included (its body is not
+// read until the request's head is taken).
+func TestPHPRecycledChildren(t *testing.T) {
+	f := startFPM(t, "pm.max_requests = 1")
+	base, logs := serve(t, fastcgi.Config{Root: testdataDir(t, "site"), FastCGI: "unix:" + f.sock, Conns: 2})
+	for i := 0; i < 6; i++ {
+		res := get(t, base+"/dir/")
+		if res.status != 200 {
+			t.Fatalf("GET %d: status %d %q; log:\n%s", i, res.status, res.body, logs)
+		}
+		req, _ := http.NewRequest("POST", base+"/info.php", strings.NewReader("a=1"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res = do(t, req)
+		if res.status != 200 || !strings.Contains(res.body, `"_POST":{"a":"1"}`) {
+			t.Fatalf("POST %d: status %d %q; log:\n%s", i, res.status, res.body, logs)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,7 +92,8 @@ type call struct {
 	out    []byte // the records of the request's head
 	chunk  []byte // a STDIN record being sent
 	head   []byte // the script's header block as it arrives
-	body   []byte // a chunked request body read whole
+	body   []byte // a small or chunked request body read whole
+	br     bytes.Reader
 }
 
 // ServeHTTP answers a request under the root.
@@ -139,7 +141,18 @@ func (s envSink) Add(k, v []byte) {
 func (h *Handler) run(w web.ResponseWriter, r *web.Request, c *call, t *target) error {
 	var body io.Reader
 	bodyLen := int64(-1)
+	replay := false // body can be sent again: it is in memory or a file
 	switch {
+	case r.ContentLength > 0 && r.ContentLength <= smallBody:
+		// A small body is read before a connection is taken: a slow
+		// client does not hold a PHP child, and the body can go again
+		// on a new connection if a kept-alive one turns out closed.
+		c.body = slices.Grow(c.body[:0], int(r.ContentLength))[:r.ContentLength]
+		if _, err := io.ReadFull(r.Body, c.body); err != nil {
+			return err
+		}
+		c.br.Reset(c.body)
+		body, bodyLen, replay = &c.br, r.ContentLength, true
 	case r.Chunked:
 		// PHP needs CONTENT_LENGTH to read a body: a chunked one is
 		// read whole first, as nginx does.
@@ -151,9 +164,10 @@ func (h *Handler) run(w web.ResponseWriter, r *web.Request, c *call, t *target) 
 			defer f.Close()
 			body = f
 		} else {
-			body = bytes.NewReader(c.body)
+			c.br.Reset(c.body)
+			body = &c.br
 		}
-		bodyLen = n
+		bodyLen, replay = n, true
 	case r.ContentLength > 0:
 		body, bodyLen = r.Body, r.ContentLength
 	case r.Header.Has("Content-Length"):
@@ -184,8 +198,12 @@ func (h *Handler) run(w web.ResponseWriter, r *web.Request, c *call, t *target) 
 	if body == nil {
 		c.out = AppendStream(c.out, TypeStdin, requestID, nil)
 	}
-	return h.exchange(w, r, c, t, body)
+	return h.exchange(w, r, c, t, body, replay)
 }
+
+// smallBody is the largest body with a Content-Length read whole before
+// the request goes to PHP.
+const smallBody = 64 << 10
 
 // bodyMemory is the largest chunked request body kept in memory; a larger
 // one goes to a temporary file.

@@ -45,8 +45,9 @@ type fpm struct {
 }
 
 // startFPM starts php-fpm8.2 with pm = static and two children, as the
-// current user, and waits for its socket.
-func startFPM(t *testing.T) *fpm {
+// current user, and waits for its socket. extra lines go to the pool's
+// section.
+func startFPM(t *testing.T, extra ...string) *fpm {
 	t.Helper()
 	bin := testutil.LookPath(t, "php-fpm8.2", "/usr/sbin/php-fpm8.2")
 	dir := t.TempDir()
@@ -68,7 +69,7 @@ php_admin_value[output_buffering] = 0
 php_admin_value[upload_max_filesize] = 16M
 php_admin_value[post_max_size] = 16M
 php_admin_value[upload_tmp_dir] = %[1]s
-`, dir, sock)
+`, dir, sock) + strings.Join(extra, "\n") + "\n"
 	cfgPath := filepath.Join(dir, "fpm.conf")
 	if err := os.WriteFile(cfgPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

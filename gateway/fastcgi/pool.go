@@ -64,12 +64,15 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 		<-p.slots
 		return nil, errPoolClosed
 	}
-	if n := len(p.idle); n > 0 {
+	for n := len(p.idle); n > 0; n-- {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		c.reused = true
-		return c, nil
+		if alive(c.nc) {
+			p.mu.Unlock()
+			c.reused = true
+			return c, nil
+		}
+		c.nc.Close()
 	}
 	p.mu.Unlock()
 	d := net.Dialer{Timeout: p.dialTimeout}
