@@ -37,6 +37,12 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *call, t *tar
 					"conns", h.cfg.Conns, "request", requestLine(r))
 				return plain(w, 504, "Gateway Timeout: PHP did not answer in time\n")
 			}
+			if errors.Is(err, context.Canceled) || errors.Is(err, errPoolClosed) {
+				// The server is stopping (the request's context) or the
+				// route was replaced while the request waited.
+				w.Header().Set("Retry-After", "1")
+				return plain(w, 503, "Service Unavailable: the server is shutting down, try again shortly\n")
+			}
 			h.log.Error("php: cannot reach PHP-FPM; answering 502 (is php-fpm running, and is the fastcgi address its listen address?)",
 				"fastcgi", h.cfg.FastCGI, "err", err)
 			return plain(w, 502, "Bad Gateway: PHP is not reachable\n")
