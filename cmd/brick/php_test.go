@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brick-server/brick/config"
+	"github.com/brick-server/brick/internal/testutil"
 )
 
 // TestPHPFlagsMatchFile: `brick php` compiles to the Options of its TOML
@@ -84,5 +89,45 @@ func TestPHPCommandLine(t *testing.T) {
 				t.Errorf("run(%q) = %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// TestPHPServes runs `brick php DIR` against a PHP-FPM the test starts:
+// a script runs, a file is served as it is.
+func TestPHPServes(t *testing.T) {
+	bin := testutil.LookPath(t, "php-fpm8.2", "/usr/sbin/php-fpm8.2")
+	dir := t.TempDir()
+	site := filepath.Join(dir, "site")
+	os.Mkdir(site, 0o755)
+	os.WriteFile(filepath.Join(site, "hi.php"), []byte(`<?php echo "hi from ", $_SERVER["SCRIPT_NAME"];`), 0o644)
+	os.WriteFile(filepath.Join(site, "a.txt"), []byte("text"), 0o644)
+	sock := filepath.Join(dir, "fpm.sock")
+	conf := "[global]\nerror_log = /proc/self/fd/2\ndaemonize = no\npid = " + dir + "/fpm.pid\n" +
+		"[t]\nlisten = " + sock + "\npm = static\npm.max_children = 1\n"
+	os.WriteFile(filepath.Join(dir, "fpm.conf"), []byte(conf), 0o644)
+	args := []string{"-F", "-n", "-y", filepath.Join(dir, "fpm.conf"), "-p", dir}
+	if os.Geteuid() == 0 {
+		args = append(args, "-R")
+	}
+	fpm := exec.Command(bin, args...)
+	if err := fpm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fpm.Process.Kill(); fpm.Wait() })
+	for i := 0; ; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		if i == 500 {
+			t.Fatal("php-fpm did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	p := start(t, "php", "-fastcgi", "unix:"+sock, "-conns", "1", "-addr", "127.0.0.1:0", site)
+	for path, want := range map[string]string{"/hi.php": "hi from /hi.php", "/a.txt": "text"} {
+		if status, body, _ := get(t, "http://"+p.addr+path); status != 200 || body != want {
+			t.Errorf("GET %s = %d %q, want 200 %q", path, status, body, want)
+		}
 	}
 }
