@@ -4,5 +4,9 @@ package fastcgi
 
 import "net"
 
-// alive cannot peek here; a closed connection is found when used.
-func alive(net.Conn) bool { return true }
+// peeker cannot peek here; a closed connection is found when used.
+type peeker struct{}
+
+func (p *peeker) init(net.Conn) {}
+
+func (p *peeker) alive() bool { return true }

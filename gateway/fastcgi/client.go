@@ -28,9 +28,7 @@ const stdinChunk = 32 << 10
 func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *call, t *target, body io.Reader, replay bool) error {
 	deadline := time.Now().Add(h.cfg.Timeout)
 	for attempt := 0; ; attempt++ {
-		ctx, cancel := context.WithDeadline(r.Context(), deadline)
-		cn, err := h.pool.get(ctx)
-		cancel()
+		cn, err := h.pool.get(r.Context(), deadline)
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				h.log.Error("php: no connection to PHP-FPM became free in time; answering 504", "fastcgi", h.cfg.FastCGI,

@@ -2,7 +2,6 @@ package fastcgi
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -28,7 +27,9 @@ type target struct {
 }
 
 // resolve finds what answers the decoded path rel ("/" and below, no "."
-// or ".." segments) under root.
+// or ".." segments) under root, an absolute directory. Paths are joined
+// by concatenation: rel starts with "/" and cannot climb, and the system
+// reads "//" as "/".
 //
 // The path is split after the first segment ending in ".php" (in any
 // letter case) that names an existing regular file; the rest is
@@ -48,17 +49,17 @@ func resolve(root, rel, index string) target {
 		if len(seg) > 0 && seg[0] == '.' {
 			break // hidden: nothing at or below it is a script
 		}
-		if isPHP(seg) && isFile(filepath.Join(root, rel[:end])) {
+		if isPHP(seg) && isFile(root + rel[:end]) {
 			return target{kind: runScript, script: rel[:end], info: rel[end:]}
 		}
 		i = end
 	}
-	fi, err := os.Stat(filepath.Join(root, rel))
+	fi, err := os.Stat(root + rel)
 	switch {
 	case err == nil && fi.Mode().IsRegular():
 		return target{kind: serveFile}
 	case err == nil && fi.IsDir():
-		if isFile(filepath.Join(root, rel, index)) && !hidden(rel) {
+		if isFile(root + rel + "/" + index) && !hidden(rel) {
 			if !strings.HasSuffix(rel, "/") {
 				return target{kind: addSlash}
 			}
@@ -68,7 +69,7 @@ func resolve(root, rel, index string) target {
 	// The front controller answers every other path (WordPress,
 	// Laravel): PATH_INFO is empty, and the application reads the path
 	// it was asked for from REQUEST_URI.
-	if isFile(filepath.Join(root, index)) {
+	if isFile(root + "/" + index) {
 		return target{kind: runScript, script: "/" + index}
 	}
 	if err == nil && fi.IsDir() {

@@ -14,6 +14,7 @@ type conn struct {
 	nc     net.Conn
 	rd     *Reader
 	reused bool // it served a request before this one
+	peek   peeker
 }
 
 // pool holds kept-alive connections to one FastCGI server. PHP-FPM serves
@@ -52,11 +53,18 @@ func newPool(address string, max int, dialTimeout time.Duration) *pool {
 
 // get returns an idle connection, or dials one when fewer than max are
 // open, or waits for one until ctx ends.
-func (p *pool) get(ctx context.Context) (*conn, error) {
+func (p *pool) get(ctx context.Context, deadline time.Time) (*conn, error) {
 	select {
 	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+		// Every connection is busy: wait, until the request's deadline.
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		select {
+		case p.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	p.mu.Lock()
 	if p.closed {
@@ -67,7 +75,7 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 	for n := len(p.idle); n > 0; n-- {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
-		if alive(c.nc) {
+		if c.peek.alive() {
 			p.mu.Unlock()
 			c.reused = true
 			return c, nil
@@ -75,13 +83,15 @@ func (p *pool) get(ctx context.Context) (*conn, error) {
 		c.nc.Close()
 	}
 	p.mu.Unlock()
-	d := net.Dialer{Timeout: p.dialTimeout}
+	d := net.Dialer{Timeout: p.dialTimeout, Deadline: deadline}
 	nc, err := d.DialContext(ctx, p.network, p.addr)
 	if err != nil {
 		<-p.slots
 		return nil, err
 	}
-	return &conn{nc: nc, rd: NewReader(nc)}, nil
+	c := &conn{nc: nc, rd: NewReader(nc)}
+	c.peek.init(nc)
+	return c, nil
 }
 
 // put gives back a connection whose request ended cleanly.

@@ -16,12 +16,12 @@ import (
 
 // fakeFPM answers every request on a unix socket with the records out
 // returns, then closes the connection when closeAfter is set.
-func fakeFPM(t *testing.T, out func() []byte, closeAfter bool) string {
+func fakeFPM(t testing.TB, out func() []byte, closeAfter bool) string {
 	return fakeFPMCounting(t, out, closeAfter, new(atomic.Int32))
 }
 
 // fakeFPMCounting is fakeFPM counting the connections open in conns.
-func fakeFPMCounting(t *testing.T, out func() []byte, closeAfter bool, conns *atomic.Int32) string {
+func fakeFPMCounting(t testing.TB, out func() []byte, closeAfter bool, conns *atomic.Int32) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "fake.sock")
 	ln, err := net.Listen("unix", sock)
