@@ -49,7 +49,7 @@ func resolve(root, rel, index string) target {
 		if len(seg) > 0 && seg[0] == '.' {
 			break // hidden: nothing at or below it is a script
 		}
-		if isPHP(seg) && isFile(root + rel[:end]) {
+		if isPHP(seg) && isFile(root+rel[:end]) {
 			return target{kind: runScript, script: rel[:end], info: rel[end:]}
 		}
 		i = end
@@ -59,7 +59,7 @@ func resolve(root, rel, index string) target {
 	case err == nil && fi.Mode().IsRegular():
 		return target{kind: serveFile}
 	case err == nil && fi.IsDir():
-		if isFile(root + rel + "/" + index) && !hidden(rel) {
+		if isFile(root+rel+"/"+index) && !hidden(rel) {
 			if !strings.HasSuffix(rel, "/") {
 				return target{kind: addSlash}
 			}
