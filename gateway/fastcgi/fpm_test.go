@@ -162,6 +162,17 @@ func TestPHP(t *testing.T) {
 		})
 	}
 
+	t.Run("HEAD", func(t *testing.T) {
+		req, _ := http.NewRequest("HEAD", base+"/status.php", nil)
+		res := do(t, req)
+		if res.status != 418 || res.body != "" || res.header.Get("X-Script") != "status" {
+			t.Errorf("HEAD: %d %q X-Script %q", res.status, res.body, res.header.Get("X-Script"))
+		}
+		if res := get(t, base+"/dir/"); res.status != 200 {
+			t.Errorf("the next request: %d", res.status)
+		}
+	})
+
 	t.Run("stderr to the log", func(t *testing.T) {
 		res := get(t, base+"/stderr.php")
 		if res.status != 200 {
