@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// CheckPaths looks at the machine: every static root, cgi root and wsgi
-// chdir must be an existing directory, a wsgi python given as a path an executable
+// CheckPaths looks at the machine: every static, cgi and php root and
+// every wsgi chdir must be an existing directory, a wsgi python given as a path an executable
 // file, and the access log's directory must exist. It returns a *Errors
 // with the line of each problem, or nil. The command calls it before
 // applying a configuration; `brick validate` reports it too.
@@ -39,6 +39,9 @@ func (o *Options) CheckPaths() error {
 			}
 			if r.CGI != nil && r.CGI.Root != "" {
 				dir(p.field("cgi").field("root"), r.Line, "cgi root", r.CGI.Root)
+			}
+			if r.PHP != nil && r.PHP.Root != "" {
+				dir(p.field("php").field("root"), r.Line, "php root", r.PHP.Root)
 			}
 			if w := r.WSGI; w != nil {
 				if w.Dir != "" {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/cgi"
+	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/static"
 )
@@ -63,6 +64,14 @@ func NewCGI(routePath string) *cgi.Config {
 // listings.
 func NewStatic(root string) *static.Config {
 	c := static.DefaultConfig()
+	c.Root = root
+	return &c
+}
+
+// NewPHP is fastcgi.DefaultConfig serving root: Debian's PHP-FPM socket,
+// index.php as the front controller.
+func NewPHP(root string) *fastcgi.Config {
+	c := fastcgi.DefaultConfig()
 	c.Root = root
 	return &c
 }

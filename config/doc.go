@@ -95,6 +95,12 @@
 //     env (a table of variables), pass_authorization (false), temp_dir
 //     (where request bodies wait; default the system's). See package
 //     gateway/cgi.
+//   - php: root (required; as static's, the route's path is taken off the
+//     request path), fastcgi (PHP-FPM's address, "unix:/path/to.sock" or
+//     "host:port"; default "unix:/run/php/php8.2-fpm.sock"), index
+//     ("index.php", also the front controller), timeout (the route's
+//     timeout, else 60s), conns (5; at most PHP-FPM's pm.max_children).
+//     It decodes into fastcgi.Config; the keys are `brick php`'s flags.
 //   - redirect: to (required: an absolute path or a full URL), status
 //     (302; or 301, 303, 307, 308), keep_path (false; true appends the rest
 //     of the path after the route's prefix, and the query, to "to", joined

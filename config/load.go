@@ -90,6 +90,9 @@ func (o *Options) resolve(dir string) {
 				abs(&r.CGI.Root)
 				abs(&r.CGI.TempDir)
 			}
+			if r.PHP != nil {
+				abs(&r.PHP.Root)
+			}
 			if r.WSGI != nil {
 				abs(&r.WSGI.Dir)
 				if strings.Contains(r.WSGI.Python, "/") {

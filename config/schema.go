@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/brick-server/brick/gateway/cgi"
+	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/static"
 )
@@ -80,7 +81,7 @@ func (d *decoder) site(t *table, i int) Site {
 		}
 	}
 	t.hints = map[string]string{}
-	for _, k := range []string{"path", "static", "wsgi", "cgi", "redirect", "respond", "handler", "headers", "timeout"} {
+	for _, k := range []string{"path", "static", "wsgi", "cgi", "php", "redirect", "respond", "handler", "headers", "timeout"} {
 		t.hints[k] = fmt.Sprintf("%s belongs to a route: write [[site.route]] before it", k)
 	}
 	t.hints["routes"] = `did you mean "route"? write [[site.route]] for each one`
@@ -109,6 +110,11 @@ func (d *decoder) route(t *table, j int) Route {
 	if ct, ok := t.sub("cgi", "cgi"); ok {
 		r.CGI = d.cgi(ct, r.Path)
 		_, cgiTimeout = ct.m["timeout"]
+	}
+	phpTimeout := false
+	if pt, ok := t.sub("php", "php"); ok {
+		r.PHP = d.php(pt)
+		_, phpTimeout = pt.m["timeout"]
 	}
 	if rt, ok := t.sub("redirect", "redirect"); ok {
 		v := newRedirect()
@@ -148,6 +154,9 @@ func (d *decoder) route(t *table, j int) Route {
 	}
 	if r.CGI != nil && r.Timeout > 0 && !cgiTimeout {
 		r.CGI.Timeout = r.Timeout
+	}
+	if r.PHP != nil && r.Timeout > 0 && !phpTimeout {
+		r.PHP.Timeout = r.Timeout
 	}
 	return r
 }
@@ -209,6 +218,19 @@ func (d *decoder) cgi(t *table, routePath string) *cgi.Config {
 	}
 	t.boolean("pass_authorization", &v.PassAuthorization)
 	t.str("temp_dir", &v.TempDir)
+	t.done()
+	return v
+}
+
+// php decodes a php table into the package's own configuration; each key
+// is the flag of `brick php` with underscores for dashes.
+func (d *decoder) php(t *table) *fastcgi.Config {
+	v := NewPHP("")
+	t.str("root", &v.Root)
+	t.str("fastcgi", &v.FastCGI)
+	t.str("index", &v.Index)
+	t.duration("timeout", &v.Timeout)
+	t.integer("conns", &v.Conns, 1)
 	t.done()
 	return v
 }

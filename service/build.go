@@ -10,6 +10,7 @@ import (
 
 	"github.com/brick-server/brick/config"
 	"github.com/brick-server/brick/gateway/cgi"
+	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/router"
 	"github.com/brick-server/brick/static"
@@ -29,6 +30,7 @@ type generation struct {
 	router  *router.Router
 	pools   []namedPool
 	statics []*static.FileServer
+	phps    []*fastcgi.Handler
 
 	// prev is the generation being replaced, while build runs: the pools
 	// it may carry over.
@@ -138,6 +140,22 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 			return g.router.ServeHTTP(w, r)
 		})
 		return cgi.New(c)
+	case cr.PHP != nil:
+		c := *cr.PHP
+		c.Prefix = strings.TrimSuffix(cr.Path, "/") + "/"
+		if c.Prefix == "/" {
+			c.Prefix = ""
+		}
+		c.Logger = log
+		h, err := fastcgi.New(c)
+		if err != nil {
+			return nil, err
+		}
+		g.phps = append(g.phps, h)
+		if !strings.HasSuffix(cr.Path, "/") {
+			return exactRedirect(cr.Path, h), nil
+		}
+		return h, nil
 	case cr.Redirect != nil:
 		return router.Redirect(cr.Redirect.To, cr.Redirect.Status, cr.Redirect.KeepPath), nil
 	case cr.Respond != nil:
@@ -220,6 +238,9 @@ func (g *generation) closeExcept(next *generation) {
 	for _, s := range g.statics {
 		s.Close()
 	}
+	for _, h := range g.phps {
+		h.Close()
+	}
 }
 
 // close stops everything the generation holds, carried pools included:
@@ -230,6 +251,9 @@ func (g *generation) close() {
 	}
 	for _, s := range g.statics {
 		s.Close()
+	}
+	for _, h := range g.phps {
+		h.Close()
 	}
 }
 

@@ -34,6 +34,7 @@ func init() {
 			}
 			return q.serve(stderr)
 		}},
+		{"php", runPHP},
 		{"run", runConfig},
 		{"validate", validateConfig},
 		{"help", help},

@@ -1,0 +1,2 @@
+<?php
+echo "hello from ", $_SERVER['SCRIPT_NAME'], "\n";

@@ -1,0 +1,2 @@
+<?php
+echo_nothing_undefined_function();

@@ -1,0 +1,3 @@
+<?php
+error_log("a message for the log");
+echo "ok\n";
