@@ -27,6 +27,8 @@ func TestPHPFlagsMatchFile(t *testing.T) {
 		name: "defaults",
 		args: []string{dir},
 		toml: `
+[server]
+listen = "127.0.0.1:8888"
 [log]
 access = "off"
 [[site]]
@@ -38,6 +40,8 @@ php = { root = "DIR" }
 		name: "every php flag",
 		args: []string{"-fastcgi", "127.0.0.1:9000", dir, "-index", "app.php", "-timeout", "90", "-conns", "2", "-access-log", "stdout"},
 		toml: `
+[server]
+listen = "127.0.0.1:8888"
 [log]
 access = "stdout"
 [[site]]
@@ -84,10 +88,15 @@ func TestPHPCommandLine(t *testing.T) {
 		{"zero timeout", []string{"php", "-timeout", "0", dir}, 2, "brick php: -timeout: php timeout must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			code := run(tc.args, io.Discard, &stderr)
-			if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
-				t.Errorf("run(%q) = %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), tc.code, tc.want)
+			// Help asked for goes to stdout; mistakes to stderr.
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, &stdout, &stderr)
+			out := stderr.String()
+			if tc.code == 0 {
+				out = stdout.String()
+			}
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("run(%q) = %d, output %q; want %d and %q", tc.args, code, out, tc.code, tc.want)
 			}
 		})
 	}

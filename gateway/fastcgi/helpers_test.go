@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -88,7 +89,10 @@ php_admin_value[upload_tmp_dir] = %[1]s
 	t.Cleanup(f.stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(sock); err == nil {
+		// The socket file appears at bind, before listen: only a
+		// connection that is accepted says PHP-FPM is ready.
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
 			return f
 		}
 		select {
