@@ -93,7 +93,12 @@ func (e *engine) sweep(now int64) {
 		if partial, ok := pc.claimParked(now); ok {
 			if partial {
 				var buf [256]byte
-				rawWrite(int(pc.fd), appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true))
+				resp := appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true)
+				if t, ok := pc.conn.t.(*tlsConn); ok {
+					t.writeLast(resp)
+				} else {
+					rawWrite(int(pc.fd), resp)
+				}
 			}
 			pc.closeNow()
 		}

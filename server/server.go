@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -168,6 +169,25 @@ func (s *Server) ListenAndServe(addr string) error {
 // then returns ErrServerClosed. It takes ownership of ln and closes it,
 // whatever it returns.
 func (s *Server) Serve(ln net.Listener) error {
+	return s.serve(ln, nil)
+}
+
+// ServeTLS is Serve for HTTPS: every connection on ln speaks TLS with cfg
+// (see the package documentation). cfg's certificates are its own to
+// choose (Certificates, GetCertificate, GetConfigForClient); ALPN is
+// http/1.1 when cfg names no protocol, and TLS 1.2 is the oldest version
+// accepted whatever cfg says. A client that sends plain HTTP is answered
+// 400 in plain HTTP and the connection closed, as nginx does. cfg must
+// not change once ServeTLS is called; it is cloned.
+func (s *Server) ServeTLS(ln net.Listener, cfg *tls.Config) error {
+	if cfg == nil {
+		ln.Close()
+		return errors.New("server: ServeTLS needs a tls.Config (give it certificates or GetCertificate)")
+	}
+	return s.serve(ln, serverTLSConfig(cfg))
+}
+
+func (s *Server) serve(ln net.Listener, tlsCfg *tls.Config) error {
 	s.init()
 	// Serve closes ln on its way out, and Shutdown or Close may too.
 	owned := &onceCloseListener{Listener: ln}
@@ -189,9 +209,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	}()
 	var err error
 	if s.GoroutinePerConn || !pollable(ln) {
-		err = s.serveStd(ln)
+		err = s.serveStd(ln, tlsCfg)
 	} else {
-		err = s.servePoll(ln)
+		err = s.servePoll(ln, tlsCfg)
 	}
 	if s.shutting.Load() {
 		return ErrServerClosed
