@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -93,10 +94,13 @@ func Listeners(addrs []string, lc server.ListenConfig, log *slog.Logger) ([]list
 	return out, nil
 }
 
-// Served is one server and the listeners it serves.
+// Served is one server and the listeners it serves: Listeners in plain
+// HTTP, TLSListeners over TLS with TLS.
 type Served struct {
-	Server    *server.Server
-	Listeners []listenfd.Listener
+	Server       *server.Server
+	Listeners    []listenfd.Listener
+	TLSListeners []listenfd.Listener
+	TLS          *tls.Config
 }
 
 // Runner serves until SIGINT or SIGTERM, then drains within Grace. SIGHUP
@@ -136,6 +140,10 @@ func (r *Runner) Run() int {
 		for _, l := range s.Listeners {
 			n++
 			go func() { errc <- s.Server.Serve(l.Listener) }()
+		}
+		for _, l := range s.TLSListeners {
+			n++
+			go func() { errc <- s.Server.ServeTLS(l.Listener, s.TLS) }()
 		}
 	}
 	listenfd.Ready()
@@ -197,7 +205,7 @@ func (r *Runner) Run() int {
 func (r *Runner) upgrade() bool {
 	var all []listenfd.Listener
 	for _, s := range r.Servers {
-		all = append(all, s.Listeners...)
+		all = append(append(all, s.Listeners...), s.TLSListeners...)
 	}
 	r.Log.Info("SIGUSR2: starting a new binary with the listening sockets")
 	// The new process imports every WSGI application before it serves;
@@ -232,9 +240,13 @@ func (r *Runner) shutdown() int {
 
 // LogServing prints where Brick listens and what to try.
 func LogServing(log *slog.Logger, lns []listenfd.Listener, try string, attrs ...any) {
+	logServing(log, lns, "http", try, attrs...)
+}
+
+func logServing(log *slog.Logger, lns []listenfd.Listener, scheme, try string, attrs ...any) {
 	for _, l := range lns {
 		a := l.Addr().String()
-		log.Info("brick is serving", append([]any{"addr", a}, append(attrs, "try", "curl http://"+displayAddr(a)+try)...)...)
+		log.Info("brick is serving", append([]any{"addr", a}, append(attrs, "try", "curl "+scheme+"://"+displayAddr(a)+try)...)...)
 	}
 }
 
