@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -16,7 +17,9 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/internal/testutil"
+	"github.com/brick-server/brick/nethttp"
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/web"
 )
 
 // TLS end to end: the modes below serve with ServeTLS and their env.dial
@@ -430,5 +433,62 @@ func TestTLSOpenSSL(t *testing.T) {
 				t.Fatalf("openssl s_client %v: ok=%v err=%v\n%s", c.args, ok, err, out)
 			}
 		})
+	}
+}
+
+// TestTLSRequestState: handlers see the connection's TLS state, natively
+// and through the net/http adapter (r.TLS), and plain requests see none.
+func TestTLSRequestState(t *testing.T) {
+	native := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		if r.TLS == nil {
+			_, err := w.WriteString("plain")
+			return err
+		}
+		_, err := fmt.Fprintf(w, "%s %s %x", r.TLS.ServerName, r.TLS.NegotiatedProtocol, r.TLS.Version)
+		return err
+	})
+	adapted := nethttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			io.WriteString(w, "plain")
+			return
+		}
+		fmt.Fprintf(w, "%s %s %x", r.TLS.ServerName, r.TLS.NegotiatedProtocol, r.TLS.Version)
+	}))
+	for _, std := range []bool{false, true} {
+		for name, h := range map[string]web.Handler{"native": native, "nethttp": adapted} {
+			t.Run(fmt.Sprintf("%s/goroutine=%v", name, std), func(t *testing.T) {
+				srv := &server.Server{Handler: h, GoroutinePerConn: std}
+				tlsLn, _ := server.Listen("127.0.0.1:0", server.ListenConfig{})
+				plainLn, _ := server.Listen("127.0.0.1:0", server.ListenConfig{})
+				go srv.ServeTLS(tlsLn, testTLS(t).server)
+				go srv.Serve(plainLn)
+				defer srv.Close()
+				cfg := testTLS(t).clientConfig("a.test")
+				cfg.NextProtos = []string{"http/1.1"}
+				c, err := tls.Dial("tcp", tlsLn.Addr().String(), cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				br := bufio.NewReader(c)
+				for range 2 {
+					write(t, c, "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+					if r := readResponse(t, br, "GET"); r.body != "a.test http/1.1 304" {
+						t.Fatalf("over TLS: %q", r.body)
+					}
+				}
+				p, err := net.Dial("tcp", plainLn.Addr().String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer p.Close()
+				p.SetDeadline(time.Now().Add(10 * time.Second))
+				write(t, p, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+				if r := readResponse(t, bufio.NewReader(p), "GET"); r.body != "plain" {
+					t.Fatalf("plain HTTP on the same server: %q", r.body)
+				}
+			})
+		}
 	}
 }

@@ -367,6 +367,10 @@ func (x *exchange) handle() bool {
 	req := &x.req
 	c.requests++
 	req.RemoteAddr, req.LocalAddr = c.remote.AddrPort(), c.local.AddrPort()
+	req.TLS = nil
+	if t, ok := c.t.(*tlsConn); ok {
+		req.TLS = t.connState()
+	}
 	req.SetContext(s.ctx)
 	if req.ContentLength > s.lim.MaxBodyBytes {
 		x.fail(413, "request body too large")

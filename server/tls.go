@@ -62,8 +62,9 @@ type tlsConn struct {
 	raw transport
 	c   *conn
 	cfg *tls.Config
-	tc  *tls.Conn // made at the first byte, so a silent socket costs none
-	hj  net.Conn  // after a hijack, the plain connection tc runs over
+	tc  *tls.Conn            // made at the first byte, so a silent socket costs none
+	cs  *tls.ConnectionState // for web.Request.TLS, made at the first request
+	hj  net.Conn             // after a hijack, the plain connection tc runs over
 
 	// pendingSince is when crypto/tls was first given bytes that have not
 	// yet come out as plaintext (part of a record): the connection then
@@ -170,6 +171,15 @@ func (t *tlsConn) read(p []byte, deadline int64) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// connState is the state handlers see in web.Request.TLS, made once.
+func (t *tlsConn) connState() *tls.ConnectionState {
+	if t.cs == nil && t.tc != nil {
+		cs := t.tc.ConnectionState()
+		t.cs = &cs
+	}
+	return t.cs
 }
 
 func (t *tlsConn) waitRead(deadline int64) error { return t.raw.waitRead(deadline) }
