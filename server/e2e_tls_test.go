@@ -492,3 +492,42 @@ func TestTLSRequestState(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSResumeAcrossListeners: listeners given the same configuration
+// share session tickets, so a session begun on one resumes on another
+// (as on ":443" over IPv4 and IPv6).
+func TestTLSResumeAcrossListeners(t *testing.T) {
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(fmt.Sprintf("%x", v), func(t *testing.T) {
+			srv := &server.Server{Handler: helloHandler}
+			cfg := testTLS(t).server
+			var addrs []string
+			for range 2 {
+				ln, err := server.Listen("127.0.0.1:0", server.ListenConfig{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				addrs = append(addrs, ln.Addr().String())
+				go srv.ServeTLS(ln, cfg)
+			}
+			defer srv.Close()
+			ccfg := testTLS(t).clientConfig("localhost")
+			ccfg.MaxVersion = v
+			ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+			for i, addr := range addrs {
+				c, err := tls.Dial("tcp", addr, ccfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				write(t, c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+				readResponse(t, bufio.NewReader(c), "GET")
+				resumed := c.ConnectionState().DidResume
+				c.Close()
+				if resumed != (i == 1) {
+					t.Fatalf("connection %d (listener %d): resumed=%v", i, i, resumed)
+				}
+			}
+		})
+	}
+}

@@ -57,6 +57,9 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	stdConns  map[*conn]struct{}
 	engine    *engine // the readiness loops, started by the first Serve
+	// tlsConfigs maps each ServeTLS configuration to the one its
+	// listeners use.
+	tlsConfigs map[*tls.Config]*tls.Config
 
 	shutting atomic.Bool
 	conns    atomic.Int64 // open connections, both models
@@ -178,13 +181,31 @@ func (s *Server) Serve(ln net.Listener) error {
 // http/1.1 when cfg names no protocol, and TLS 1.2 is the oldest version
 // accepted whatever cfg says. A client that sends plain HTTP is answered
 // 400 in plain HTTP and the connection closed, as nginx does. cfg must
-// not change once ServeTLS is called; it is cloned.
+// not change once ServeTLS is called; it is cloned, once for all the
+// listeners given the same cfg, which then resume each other's sessions.
 func (s *Server) ServeTLS(ln net.Listener, cfg *tls.Config) error {
 	if cfg == nil {
 		ln.Close()
 		return errors.New("server: ServeTLS needs a tls.Config (give it certificates or GetCertificate)")
 	}
-	return s.serve(ln, serverTLSConfig(cfg))
+	return s.serve(ln, s.tlsConfig(cfg))
+}
+
+// tlsConfig is serverTLSConfig(cfg), made once per cfg, so that the
+// listeners given the same cfg share its session ticket keys (crypto/tls
+// makes them per tls.Config): a session begun on one resumes on another.
+func (s *Server) tlsConfig(cfg *tls.Config) *tls.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.tlsConfigs[cfg]; ok {
+		return c
+	}
+	if s.tlsConfigs == nil {
+		s.tlsConfigs = map[*tls.Config]*tls.Config{}
+	}
+	c := serverTLSConfig(cfg)
+	s.tlsConfigs[cfg] = c
+	return c
 }
 
 func (s *Server) serve(ln net.Listener, tlsCfg *tls.Config) error {
