@@ -70,6 +70,9 @@ func (s *Server) servePoll(ln net.Listener, tlsCfg *tls.Config) error {
 			return err
 		}
 		delay = 0
+		if h := e.hooks.Load(); h != nil && h.accepted != nil {
+			h.accepted()
+		}
 		if err := e.add(acc.fd, rawSockAddr(&acc.rsa), tlsCfg); err != nil {
 			return err
 		}

@@ -49,6 +49,9 @@ type testHooks struct {
 	// pollErr, when it returns an error, makes a loop's epoll_wait fail
 	// with it.
 	pollErr func(*poller) error
+	// accepted runs after accept4 took a connection, before it is given
+	// to a loop.
+	accepted func()
 }
 
 // pollable reports whether ln has a file descriptor the loops can accept on.

@@ -280,7 +280,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		s.closeIdle()
-		if s.conns.Load() == 0 {
+		// Not before every Serve has returned: an accept loop may be
+		// handing a connection it took to the readiness loops, which
+		// must still be there to take it.
+		if s.conns.Load() == 0 && s.serving() == 0 {
 			s.stopEngine()
 			return nil
 		}
@@ -343,6 +346,13 @@ func (s *Server) closeIdle() {
 	if e := s.getEngine(); e != nil {
 		e.closeParked()
 	}
+}
+
+// serving is how many Serve calls are running.
+func (s *Server) serving() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.listeners)
 }
 
 func (s *Server) getEngine() *engine {
