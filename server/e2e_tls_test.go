@@ -531,3 +531,38 @@ func TestTLSResumeAcrossListeners(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSPython: Python's ssl client, through http.client, with TLS 1.3
+// and 1.2 on one kept-alive connection each, and a name the server has no
+// certificate for refused.
+func TestTLSPython(t *testing.T) {
+	python := testutil.NeedPython(t, "ssl")
+	const script = `
+import http.client, ssl, sys
+addr, cafile = sys.argv[1], sys.argv[2]
+host, port = addr.rsplit(":", 1)
+for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.maximum_version = version
+    c = http.client.HTTPSConnection("localhost", int(port), context=ctx, timeout=10)
+    for path in ("/", "/query?py"):
+        c.request("GET", path)
+        r = c.getresponse()
+        print(c.sock.version(), r.status, r.read().decode())
+    c.close()
+ctx = ssl.create_default_context(cafile=cafile)
+ctx.check_hostname = False
+try:
+    s = ctx.wrap_socket(__import__("socket").create_connection((host, int(port)), timeout=10), server_hostname="nobody.test")
+    print("wrong name accepted")
+except ssl.SSLError as e:
+    print("wrong name refused")
+`
+	e := tlsModes[0].start(t, newApp(), nil)
+	ca := e.tls.ca.WriteRoot(t, t.TempDir())
+	out, err := exec.Command(python, "-c", script, e.addr, ca).CombinedOutput()
+	want := "TLSv1.3 200 Hello, World!\nTLSv1.3 200 py\nTLSv1.2 200 Hello, World!\nTLSv1.2 200 py\nwrong name refused\n"
+	if err != nil || string(out) != want {
+		t.Fatalf("python: %v\n%s\nwant:\n%s", err, out, want)
+	}
+}
