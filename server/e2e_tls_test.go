@@ -8,8 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -564,5 +567,46 @@ except ssl.SSLError as e:
 	want := "TLSv1.3 200 Hello, World!\nTLSv1.3 200 py\nTLSv1.2 200 Hello, World!\nTLSv1.2 200 py\nwrong name refused\n"
 	if err != nil || string(out) != want {
 		t.Fatalf("python: %v\n%s\nwant:\n%s", err, out, want)
+	}
+}
+
+// TestTLSSendFile: a file response, which a plain connection sends with
+// sendfile(2), is copied through TLS, whole, and the connection goes on.
+func TestTLSSendFile(t *testing.T) {
+	body := pattern(3<<20 + 123)
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)-100))
+		_, err = web.SendFile(w, f, 100, int64(len(body)-100))
+		return err
+	})
+	for _, std := range []bool{false, true} {
+		t.Run(fmt.Sprintf("goroutine=%v", std), func(t *testing.T) {
+			srv := &server.Server{Handler: h, GoroutinePerConn: std}
+			ln, _ := server.Listen("127.0.0.1:0", server.ListenConfig{})
+			go srv.ServeTLS(ln, testTLS(t).server)
+			defer srv.Close()
+			c, err := tls.Dial("tcp", ln.Addr().String(), testTLS(t).clientConfig("localhost"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			br := bufio.NewReader(c)
+			write(t, c, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+			for i := range 2 {
+				if r := readResponse(t, br, "GET"); r.StatusCode != 200 || r.body != body[100:] {
+					t.Fatalf("response %d: %d, %d bytes, want %d", i, r.StatusCode, len(r.body), len(body)-100)
+				}
+			}
+		})
 	}
 }
