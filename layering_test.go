@@ -28,6 +28,9 @@ func TestLayering(t *testing.T) {
 		// it does not call.)
 		{"static", []string{mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"router", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
+		// Certificates are a feature: the engine takes a tls.Config, and
+		// the store knows nothing of HTTP.
+		{"certs", []string{"net/http", mod + "/wire", mod + "/web", mod + "/server", mod + "/config", mod + "/cmd/brick", mod}},
 		{"accesslog", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"metrics", []string{mod + "/server", mod + "/gateway/wsgi", mod + "/cmd/brick", mod}},
 		{"gateway/cgienv", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},

@@ -9,8 +9,10 @@ import (
 )
 
 // CheckPaths looks at the machine: every static, cgi and php root and
-// every wsgi chdir must be an existing directory, a wsgi python given as a path an executable
-// file, and the access log's directory must exist. It returns a *Errors
+// every wsgi chdir must be an existing directory, a wsgi python given as a
+// path an executable file, and the access log's directory must exist;
+// each site's certificate and key must load, match and cover the site's
+// hosts. It returns a *Errors
 // with the line of each problem, or nil. The command calls it before
 // applying a configuration; `brick validate` reports it too.
 func (o *Options) CheckPaths() error {
@@ -59,6 +61,7 @@ func (o *Options) CheckPaths() error {
 			}
 		}
 	}
+	v.checkTLS()
 	return asError(v.errs)
 }
 

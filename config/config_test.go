@@ -249,7 +249,7 @@ func TestValidateInCode(t *testing.T) {
 	o.Server.Listen = nil
 	want := []string{
 		`route "/x" is never reached: route "/" (line 2) comes first and matches every request it would; put the longer path first`,
-		`server.listen: server.listen is empty; give at least one address, e.g. ":8080"`,
+		`server.listen: server.listen is empty; give at least one address, e.g. ":8080" (or listen_tls for HTTPS)`,
 		`site[0].route[2].path: path "x" must start with "/"`,
 		`site[1].route: the site has no routes; add a [[site.route]] after its [[site]]`,
 	}

@@ -35,7 +35,9 @@
 // negative, infinite and out-of-range values are errors. Relative paths
 // are relative to the file's directory (Load).
 //
-// [server]: listen (a host:port, or an array of them; default [":8888"]),
+// [server]: listen (a host:port, or an array of them; default [":8888"],
+// or none when only listen_tls is given), listen_tls (HTTPS addresses;
+// default none),
 // admin (host:port of the /metrics and /healthz listener; default none),
 // shutdown_timeout (10s), reload_grace (30s: how long requests in flight
 // under the old configuration may run after SIGHUP), backlog (4096),
@@ -54,7 +56,14 @@
 // "[2001:db8::1]"). A site whose hosts are left out, or include "*", is
 // the default site and answers every name no other site lists; there is
 // at most one, and without one such requests get 404. A name may belong to
-// one site only.
+// one site only. tls: with listen_tls, how the site is served over HTTPS:
+// { cert = "cert.pem", key = "key.pem" } (PEM files; the certificate may
+// carry its chain, and must cover every host of the site), or "off" to
+// keep it on the plain listeners only; every site must say one or the
+// other while automatic certificates are not available. The certificate
+// is picked by the name the client asks for (SNI): see package certs.
+// The command-line modes' -tls-cert and -tls-key compile to listen_tls
+// (the -addr addresses) and the one site's tls (QuickTLS).
 //
 // [[site.route]], tried in file order, the first match answering: path (a
 // decoded path prefix starting with "/", without empty, "." or ".."
@@ -121,7 +130,9 @@
 //
 // Parse returns no Options when anything is wrong, so an invalid file
 // never replaces a running configuration. Parse and Validate check values
-// only; CheckPaths checks that directories exist, at apply time.
+// only; CheckPaths checks that directories exist and that certificates
+// load, match their keys and cover their sites' hosts, at apply time and
+// in `brick validate`.
 //
 // # Files
 //
@@ -132,7 +143,8 @@
 //     key a misspelt one meant; positions.go: key positions from go-toml's
 //     syntax tree.
 //   - validate.go: Validate; values.go: hosts, addresses, header syntax;
-//     check.go: CheckPaths and CheckHandlers.
+//     check.go: CheckPaths and CheckHandlers; tls.go: the tls settings,
+//     their checks, CertSources and QuickTLS.
 //   - errors.go: Error and Errors.
 //
 // The package sits above the features whose configurations it holds

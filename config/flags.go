@@ -44,8 +44,10 @@ func FlagFor(fs *flag.FlagSet, key string) string {
 	}
 	name := strings.ReplaceAll(key, "_", "-")
 	switch key {
-	case "listen":
+	case "listen", "listen_tls":
 		name = "addr"
+	case "tls":
+		name = "tls-cert"
 	case "trace":
 		name = "v"
 	case "access":

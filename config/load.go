@@ -81,6 +81,10 @@ func (o *Options) resolve(dir string) {
 		abs(&o.Log.Access)
 	}
 	for i := range o.Sites {
+		if t := o.Sites[i].TLS; t != nil && !t.Off {
+			abs(&t.Cert)
+			abs(&t.Key)
+		}
 		for j := range o.Sites[i].Routes {
 			r := &o.Sites[i].Routes[j]
 			if r.Static != nil {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brick-server/brick/certs"
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
@@ -31,8 +32,12 @@ type Options struct {
 
 // Server is the [server] table: listeners and process-wide limits.
 type Server struct {
-	// Listen is one or more host:port addresses.
+	// Listen is the plain HTTP addresses (host:port); empty when the file
+	// gives only listen_tls.
 	Listen []string
+	// ListenTLS is the HTTPS addresses: every site with a certificate is
+	// served there, picked by the name the client asks for (SNI).
+	ListenTLS []string
 	// Admin is the optional host:port of the metrics (/metrics) and health
 	// (/healthz) listener; empty for none.
 	Admin string
@@ -84,8 +89,20 @@ type Site struct {
 	Default bool
 	// Routes are tried in order; the first whose path matches answers.
 	Routes []Route
+	// TLS is the site's certificate for the HTTPS listeners; nil when the
+	// file gives none.
+	TLS *SiteTLS
 	// Line is the line of the site's [[site]] header; 0 when unknown.
 	Line int
+}
+
+// SiteTLS is a site's tls key: tls = { cert = "...", key = "..." }, or
+// tls = "off" for a site served on the plain listeners only.
+type SiteTLS struct {
+	// Off keeps the site off the HTTPS listeners.
+	Off bool
+	// Files are the certificate (with its chain) and key, PEM.
+	certs.Files
 }
 
 // Route is one [[site.route]]: a path prefix, exactly one action

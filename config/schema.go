@@ -16,7 +16,7 @@ func (d *decoder) options(tree map[string]any) *Options {
 	o := &Options{File: d.file, Server: newServer(), Log: newLog(), pos: d.pos}
 	top := d.table(nil, "", tree)
 	top.hints = map[string]string{}
-	for _, k := range []string{"listen", "admin", "shutdown_timeout", "reload_grace", "backlog", "reuseport", "max_conns", "max_body"} {
+	for _, k := range []string{"listen", "listen_tls", "admin", "shutdown_timeout", "reload_grace", "backlog", "reuseport", "max_conns", "max_body"} {
 		top.hints[k] = "it belongs in [server]"
 	}
 	top.hints["access"], top.hints["format"] = "it belongs in [log]", "it belongs in [log]"
@@ -41,8 +41,18 @@ func (d *decoder) options(tree map[string]any) *Options {
 }
 
 func (d *decoder) server(t *table, s *Server) {
-	if list, _, ok := t.strings("listen"); ok {
-		s.Listen = list
+	listenGiven := false
+	if list, present, ok := t.strings("listen"); ok {
+		s.Listen, listenGiven = list, true
+	} else if present {
+		listenGiven = true
+	}
+	if list, _, ok := t.strings("listen_tls"); ok {
+		s.ListenTLS = list
+		if !listenGiven {
+			// HTTPS only: no plain listener the file did not ask for.
+			s.Listen = nil
+		}
 	}
 	t.str("admin", &s.Admin)
 	t.duration("shutdown_timeout", &s.ShutdownTimeout)
@@ -79,6 +89,9 @@ func (d *decoder) site(t *table, i int) Site {
 			}
 			s.Hosts = append(s.Hosts, normalizeHost(h))
 		}
+	}
+	if v, ok := t.get("tls"); ok {
+		s.TLS = d.siteTLS(t.path.field("tls"), v)
 	}
 	t.hints = map[string]string{}
 	for _, k := range []string{"path", "static", "wsgi", "cgi", "php", "redirect", "respond", "handler", "headers", "timeout"} {
@@ -233,4 +246,34 @@ func (d *decoder) php(t *table) *fastcgi.Config {
 	t.integer("conns", &v.Conns, 1)
 	t.done()
 	return v
+}
+
+// siteTLS decodes a site's tls: "off", or a table with cert and key.
+func (d *decoder) siteTLS(p path, v any) *SiteTLS {
+	const want = `tls must be "off" or { cert = "cert.pem", key = "key.pem" }`
+	switch v := v.(type) {
+	case string:
+		if v == "off" {
+			return &SiteTLS{Off: true}
+		}
+		if v == "auto" || v == "internal" {
+			d.errorf(p, "%s; automatic certificates (%q) are not available yet: give the certificate files", want, v)
+			return nil
+		}
+		d.errorf(p, "%s, not %q", want, v)
+	case map[string]any:
+		t := d.table(p, "tls", v)
+		st := &SiteTLS{}
+		t.str("cert", &st.Cert)
+		t.str("key", &st.Key)
+		t.done()
+		if st.Cert == "" || st.Key == "" {
+			d.errorf(p, "%s: give both cert and key", want)
+			return nil
+		}
+		return st
+	default:
+		d.errorf(p, "%s, not %s", want, typeName(v))
+	}
+	return nil
 }

@@ -44,23 +44,30 @@ func (o *Options) validate() []*Error {
 	v.server()
 	v.log()
 	v.sites()
+	v.tls()
 	return v.errs
 }
 
 func (v *validator) server() {
 	s, p := &v.o.Server, path{"server"}
-	if len(s.Listen) == 0 {
-		v.errorf(p.field("listen"), 0, `server.listen is empty; give at least one address, e.g. ":8080"`)
+	if len(s.Listen) == 0 && len(s.ListenTLS) == 0 {
+		v.errorf(p.field("listen"), 0, `server.listen is empty; give at least one address, e.g. ":8080" (or listen_tls for HTTPS)`)
 	}
 	seen := map[string]bool{}
-	for i, a := range s.Listen {
-		switch why := checkAddr(a); {
-		case why != "":
-			v.errorf(p.field("listen").index(i), 0, "listen: %s", why)
-		case seen[a]:
-			v.errorf(p.field("listen").index(i), 0, "listen: %q is given twice", a)
+	for _, key := range []string{"listen", "listen_tls"} {
+		list := s.Listen
+		if key == "listen_tls" {
+			list = s.ListenTLS
 		}
-		seen[a] = true
+		for i, a := range list {
+			switch why := checkAddr(a); {
+			case why != "":
+				v.errorf(p.field(key).index(i), 0, "%s: %s", key, why)
+			case seen[a] && !strings.HasSuffix(a, ":0"):
+				v.errorf(p.field(key).index(i), 0, "%s: %q is given twice", key, a)
+			}
+			seen[a] = true
+		}
 	}
 	if s.Admin != "" {
 		if why := checkAddr(s.Admin); why != "" {

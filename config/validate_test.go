@@ -117,7 +117,7 @@ func TestParseErrors(t *testing.T) {
 		{"listen twice", "[server]\nlisten = [\":80\", \":80\"]\n" + route(`path = "/"`+"\nhandler = \"h\""),
 			[]string{`brick.toml:2:18: listen: ":80" is given twice`}},
 		{"listen empty", "[server]\nlisten = []\n" + route(`path = "/"`+"\nhandler = \"h\""),
-			[]string{`brick.toml:2:1: server.listen is empty; give at least one address, e.g. ":8080"`}},
+			[]string{`brick.toml:2:1: server.listen is empty; give at least one address, e.g. ":8080" (or listen_tls for HTTPS)`}},
 		{"admin bad", "[server]\nadmin = \"9100\"\n" + route(`path = "/"`+"\nhandler = \"h\""),
 			[]string{`brick.toml:2:1: admin: "9100" is not host:port (e.g. ":8080", "127.0.0.1:8080", "[::]:8443")`}},
 		{"admin is a listener", "[server]\nlisten = \":80\"\nadmin = \":80\"\n" + route(`path = "/"`+"\nhandler = \"h\""),

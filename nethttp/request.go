@@ -32,6 +32,12 @@ func newRequest(r *web.Request) (*http.Request, error) {
 	if r.RemoteAddr.IsValid() {
 		req.RemoteAddr = r.RemoteAddr.String()
 	}
+	if r.TLS != nil {
+		// A copy: the connection's state is shared by its requests, and
+		// a net/http handler owns its request.
+		cs := *r.TLS
+		req.TLS = &cs
+	}
 	for _, f := range r.Header.Fields() {
 		key := textproto.CanonicalMIMEHeaderKey(string(f.Name))
 		if key == "Host" || key == "Transfer-Encoding" && r.Chunked {

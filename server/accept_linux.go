@@ -3,6 +3,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
@@ -17,7 +18,7 @@ import (
 // servePoll accepts on ln's descriptor with accept4, waiting for readiness
 // through Go's netpoller (one goroutine per listener), and gives each
 // connection to a loop.
-func (s *Server) servePoll(ln net.Listener) error {
+func (s *Server) servePoll(ln net.Listener, tlsCfg *tls.Config) error {
 	e, err := s.startEngine()
 	if err != nil {
 		return err
@@ -69,7 +70,10 @@ func (s *Server) servePoll(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		if err := e.add(acc.fd, rawSockAddr(&acc.rsa)); err != nil {
+		if h := e.hooks.Load(); h != nil && h.accepted != nil {
+			h.accepted()
+		}
+		if err := e.add(acc.fd, rawSockAddr(&acc.rsa), tlsCfg); err != nil {
 			return err
 		}
 	}
@@ -105,10 +109,10 @@ func dupListener(ln net.Listener) (*os.File, error) {
 // errNoLoops is Serve's error once every readiness loop has failed.
 var errNoLoops = errors.New("server: every readiness loop has failed (see the log); restart the server, or set GoroutinePerConn")
 
-// add registers an accepted socket with a loop, edge-triggered for both
-// directions, so no epoll_ctl call is needed again until it closes. It
+// add registers an accepted socket with a loop (over TLS with tlsCfg),
+// edge-triggered for both directions, so no epoll_ctl call is needed again until it closes. It
 // fails only when no loop is left to take it.
-func (e *engine) add(fd int, remote sockAddr) error {
+func (e *engine) add(fd int, remote sockAddr, tlsCfg *tls.Config) error {
 	s := e.srv
 	s.conns.Add(1)
 	p := e.pick()
@@ -122,6 +126,9 @@ func (e *engine) add(fd int, remote sockAddr) error {
 	now := s.clock.Now()
 	pc.conn = conn{srv: s, t: pc, remote: remote, headSince: now, local: rawLocalAddr(fd)}
 	pc.deadline = now + int64(s.to.ReadHeader)
+	if tlsCfg != nil {
+		pc.conn.t = newTLSConn(pc, &pc.conn, tlsCfg, true)
+	}
 	if !e.table.set(fd, pc) {
 		s.log.Warn("descriptor beyond the connection table; closing", "fd", fd)
 		unix.Close(fd)

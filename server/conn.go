@@ -44,6 +44,9 @@ type transport interface {
 	abort()
 	// hijack detaches the connection from the server as a net.Conn.
 	hijack() (net.Conn, error)
+	// pendingInput is when input began arriving that is not yet readable
+	// as request bytes (part of a TLS record), in unix ns; 0 when none.
+	pendingInput() int64
 }
 
 var (
@@ -184,10 +187,10 @@ func (c *conn) headDeadline() int64 {
 }
 
 // waitDeadline is the deadline while waiting for bytes of a new head: the
-// header timeout for a connection's first request or a partial head, the
-// idle timeout between requests.
-func (c *conn) waitDeadline(now int64) int64 {
-	if c.r < c.w || c.requests == 0 {
+// header timeout for a connection's first request or a partial head (or
+// TLS record), the idle timeout between requests.
+func (c *conn) waitDeadline(now int64, partial bool) int64 {
+	if partial || c.requests == 0 {
 		return c.headDeadline()
 	}
 	return now + int64(c.srv.to.Idle)

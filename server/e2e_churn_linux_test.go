@@ -22,7 +22,7 @@ import (
 func TestConnectionChurn(t *testing.T) {
 	const clients, rounds = 8, 150
 	const req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-	run(t, func(t *testing.T, m mode) {
+	runPlain(t, func(t *testing.T, m mode) {
 		e := m.start(t, newApp(), func(s *server.Server) {
 			if !m.std {
 				// Handling each batch of readiness events late lets

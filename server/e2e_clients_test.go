@@ -20,7 +20,7 @@ import (
 // TestGoClient drives the server with net/http's client: connection reuse,
 // bodies of known and unknown length, and 100-continue.
 func TestGoClient(t *testing.T) {
-	run(t, func(t *testing.T, m mode) {
+	runPlain(t, func(t *testing.T, m mode) {
 		e := m.start(t, newApp(), func(s *server.Server) { s.Limits.MaxBodyBytes = 1 << 20 })
 		tr := &http.Transport{ExpectContinueTimeout: 5 * time.Second}
 		defer tr.CloseIdleConnections()
@@ -142,7 +142,7 @@ func TestCurl(t *testing.T) {
 	large := filepath.Join(dir, "large")
 	largeBody := strings.Repeat("0123456789", 200000)
 	os.WriteFile(large, []byte(largeBody), 0o644)
-	run(t, func(t *testing.T, m mode) {
+	runPlain(t, func(t *testing.T, m mode) {
 		e := m.start(t, newApp(), nil)
 		url := "http://" + e.addr
 		tests := []struct {
@@ -210,7 +210,7 @@ r = c.getresponse()
 print(r.status, r.getheader("Content-Length"), repr(r.read()))
 print("sock", c.sock is not None)
 `
-	run(t, func(t *testing.T, m mode) {
+	runPlain(t, func(t *testing.T, m mode) {
 		e := m.start(t, newApp(), nil)
 		out := command(t, "python3", "-c", script, e.addr)
 		want := "200 0\n200 1\n200 2\n200 py-body\n200 chunked firstsecond\n200 13 b''\nsock True\n"
@@ -222,7 +222,7 @@ print("sock", c.sock is not None)
 
 // TestIPv6 serves on [::1]:0.
 func TestIPv6(t *testing.T) {
-	run(t, func(t *testing.T, m mode) {
+	runPlain(t, func(t *testing.T, m mode) {
 		ln, err := server.Listen("[::1]:0", server.ListenConfig{})
 		if err != nil {
 			t.Skipf("no IPv6 loopback: %v", err)

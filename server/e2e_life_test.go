@@ -102,7 +102,7 @@ func TestHandlerFailure(t *testing.T) {
 			for _, path := range []string{"/query?half", "/sleep"} {
 				c, br := e.dial(t)
 				write(t, c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
-				c.(*net.TCPConn).CloseWrite()
+				c.(interface{ CloseWrite() error }).CloseWrite()
 				r := readResponse(t, br, "GET")
 				if r.StatusCode != 200 || r.body != map[string]string{"/query?half": "half", "/sleep": "slept"}[path] {
 					t.Fatalf("%s: %d %q", path, r.StatusCode, r.body)
@@ -224,7 +224,7 @@ func TestTimeouts(t *testing.T) {
 // TestMaxConns checks that a connection over MaxConns waits in the backlog
 // until another one closes.
 func TestMaxConns(t *testing.T) {
-	run(t, func(t *testing.T, m mode) {
+	runPlain(t, func(t *testing.T, m mode) {
 		e := m.start(t, newApp(), func(s *server.Server) { s.Limits.MaxConns = 2 })
 		c1, br1 := e.dial(t)
 		c2, br2 := e.dial(t)

@@ -33,6 +33,7 @@ type mode struct {
 	name  string
 	std   bool // Server.GoroutinePerConn
 	adapt bool // the net/http version of the handler, through nethttp
+	tls   bool // ServeTLS, and clients over TLS (e2e_tls_test.go)
 }
 
 var modes = []mode{
@@ -42,8 +43,18 @@ var modes = []mode{
 	{name: "goroutine/nethttp", std: true, adapt: true},
 }
 
-// run runs f once per mode, each as a subtest.
+// run runs f once per mode, over plain TCP and over TLS (tlsModes), each
+// as a subtest: the request loop must not notice TLS.
 func run(t *testing.T, f func(t *testing.T, m mode)) {
+	t.Helper()
+	for _, m := range append(modes[:len(modes):len(modes)], tlsModes...) {
+		t.Run(m.name, func(t *testing.T) { f(t, m) })
+	}
+}
+
+// runPlain is run without TLS, for tests whose clients (curl, Python,
+// net.Dial) speak plain HTTP.
+func runPlain(t *testing.T, f func(t *testing.T, m mode)) {
 	t.Helper()
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) { f(t, m) })
@@ -54,7 +65,7 @@ func run(t *testing.T, f func(t *testing.T, m mode)) {
 // (timeouts, shutdown).
 func runParallel(t *testing.T, f func(t *testing.T, m mode)) {
 	t.Helper()
-	for _, m := range modes {
+	for _, m := range append(modes[:len(modes):len(modes)], tlsModes...) {
 		t.Run(m.name, func(t *testing.T) {
 			t.Parallel()
 			f(t, m)
@@ -72,6 +83,8 @@ type env struct {
 
 	servedOnce sync.Once
 	servedErr  error
+
+	tls *tlsSetup // set when the server speaks TLS: dial speaks it too
 }
 
 // serveResult waits for Serve to return and returns its result.
@@ -133,7 +146,12 @@ func (m mode) serve(t *testing.T, ln net.Listener, a *app, cfg func(*server.Serv
 		cfg(srv)
 	}
 	e := &env{app: a, srv: srv, addr: ln.Addr().String(), logs: logs, served: make(chan error, 1)}
-	go func() { e.served <- srv.Serve(ln) }()
+	if m.tls {
+		e.tls = testTLS(t)
+		go func() { e.served <- srv.ServeTLS(ln, e.tls.server) }()
+	} else {
+		go func() { e.served <- srv.Serve(ln) }()
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -158,6 +176,9 @@ func (e *env) dial(t *testing.T) (net.Conn, *bufio.Reader) {
 	}
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if e.tls != nil {
+		c = e.tls.client(t, c)
+	}
 	return c, bufio.NewReader(c)
 }
 
@@ -499,7 +520,7 @@ func TestHead(t *testing.T) {
 // the hand-over between the readiness loops and the workers.
 func TestConcurrentClients(t *testing.T) {
 	const clients, rounds = 40, 25
-	run(t, func(t *testing.T, m mode) {
+	runPlain(t, func(t *testing.T, m mode) {
 		e := m.start(t, newApp(), nil)
 		var wg sync.WaitGroup
 		for i := range clients {
@@ -557,7 +578,7 @@ func TestConcurrentClients(t *testing.T) {
 // released.
 func TestBlockedHandlers(t *testing.T) {
 	const blocked, others = 8, 8
-	run(t, func(t *testing.T, m mode) {
+	runPlain(t, func(t *testing.T, m mode) {
 		a := newApp()
 		e := m.start(t, a, nil)
 		var conns []net.Conn

@@ -49,6 +49,9 @@ type testHooks struct {
 	// pollErr, when it returns an error, makes a loop's epoll_wait fail
 	// with it.
 	pollErr func(*poller) error
+	// accepted runs after accept4 took a connection, before it is given
+	// to a loop.
+	accepted func()
 }
 
 // pollable reports whether ln has a file descriptor the loops can accept on.
@@ -93,7 +96,12 @@ func (e *engine) sweep(now int64) {
 		if partial, ok := pc.claimParked(now); ok {
 			if partial {
 				var buf [256]byte
-				rawWrite(int(pc.fd), appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true))
+				resp := appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true)
+				if t, ok := pc.conn.t.(*tlsConn); ok {
+					t.writeLast(resp)
+				} else {
+					rawWrite(int(pc.fd), resp)
+				}
 			}
 			pc.closeNow()
 		}

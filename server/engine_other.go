@@ -3,6 +3,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"time"
@@ -14,7 +15,7 @@ type engine struct{}
 
 func pollable(net.Listener) bool { return false }
 
-func (s *Server) servePoll(net.Listener) error {
+func (s *Server) servePoll(net.Listener, *tls.Config) error {
 	return errors.New("server: readiness loops need Linux")
 }
 

@@ -86,13 +86,18 @@ func (x *exchange) serve(c *conn) {
 		}
 		c.compact()
 		now := s.clock.Now()
+		pending := c.t.pendingInput()
 		if c.r == c.w {
 			c.headSince = now
+			if pending != 0 {
+				c.headSince = pending
+			}
 		}
-		deadline := c.waitDeadline(now)
+		partial := c.r < c.w || pending != 0
+		deadline := c.waitDeadline(now, partial)
 		if !c.lastFull && !mustRead {
 			x.releaseBuffers()
-			if c.t.park(deadline, c.r < c.w) {
+			if c.t.park(deadline, partial) {
 				return
 			}
 		}
@@ -119,6 +124,10 @@ func (x *exchange) serve(c *conn) {
 		if err == errAgain {
 			c.lastFull = false
 			continue
+		}
+		if err == errPlainHTTP {
+			x.fail(400, plainHTTPReason)
+			return
 		}
 		if n <= 0 || err != nil {
 			if errors.Is(err, errTimeout) && c.r < c.w {
@@ -358,6 +367,10 @@ func (x *exchange) handle() bool {
 	req := &x.req
 	c.requests++
 	req.RemoteAddr, req.LocalAddr = c.remote.AddrPort(), c.local.AddrPort()
+	req.TLS = nil
+	if t, ok := c.t.(*tlsConn); ok {
+		req.TLS = t.connState()
+	}
 	req.SetContext(s.ctx)
 	if req.ContentLength > s.lim.MaxBodyBytes {
 		x.fail(413, "request body too large")

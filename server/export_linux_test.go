@@ -59,3 +59,14 @@ func FailLoop(s *Server, i int, err error) error {
 	target.wake()
 	return nil
 }
+
+// HoldAccepted makes s's accept loops call hold after taking each
+// connection, before giving it to a readiness loop.
+func HoldAccepted(s *Server, hold func()) error {
+	e, err := s.engineForTest()
+	if err != nil {
+		return err
+	}
+	e.hooks.Store(&testHooks{accepted: hold})
+	return nil
+}

@@ -322,6 +322,8 @@ func (pc *pollConn) park(deadline int64, partial bool) bool {
 	return true
 }
 
+func (pc *pollConn) pendingInput() int64 { return 0 }
+
 func (pc *pollConn) closeWrite() error { return unix.Shutdown(int(pc.fd), unix.SHUT_WR) }
 
 func (pc *pollConn) close() {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -56,6 +57,9 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	stdConns  map[*conn]struct{}
 	engine    *engine // the readiness loops, started by the first Serve
+	// tlsConfigs maps each ServeTLS configuration to the one its
+	// listeners use.
+	tlsConfigs map[*tls.Config]*tls.Config
 
 	shutting atomic.Bool
 	conns    atomic.Int64 // open connections, both models
@@ -168,6 +172,43 @@ func (s *Server) ListenAndServe(addr string) error {
 // then returns ErrServerClosed. It takes ownership of ln and closes it,
 // whatever it returns.
 func (s *Server) Serve(ln net.Listener) error {
+	return s.serve(ln, nil)
+}
+
+// ServeTLS is Serve for HTTPS: every connection on ln speaks TLS with cfg
+// (see the package documentation). cfg's certificates are its own to
+// choose (Certificates, GetCertificate, GetConfigForClient); ALPN is
+// http/1.1 when cfg names no protocol, and TLS 1.2 is the oldest version
+// accepted whatever cfg says. A client that sends plain HTTP is answered
+// 400 in plain HTTP and the connection closed, as nginx does. cfg must
+// not change once ServeTLS is called; it is cloned, once for all the
+// listeners given the same cfg, which then resume each other's sessions.
+func (s *Server) ServeTLS(ln net.Listener, cfg *tls.Config) error {
+	if cfg == nil {
+		ln.Close()
+		return errors.New("server: ServeTLS needs a tls.Config (give it certificates or GetCertificate)")
+	}
+	return s.serve(ln, s.tlsConfig(cfg))
+}
+
+// tlsConfig is serverTLSConfig(cfg), made once per cfg, so that the
+// listeners given the same cfg share its session ticket keys (crypto/tls
+// makes them per tls.Config): a session begun on one resumes on another.
+func (s *Server) tlsConfig(cfg *tls.Config) *tls.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.tlsConfigs[cfg]; ok {
+		return c
+	}
+	if s.tlsConfigs == nil {
+		s.tlsConfigs = map[*tls.Config]*tls.Config{}
+	}
+	c := serverTLSConfig(cfg)
+	s.tlsConfigs[cfg] = c
+	return c
+}
+
+func (s *Server) serve(ln net.Listener, tlsCfg *tls.Config) error {
 	s.init()
 	// Serve closes ln on its way out, and Shutdown or Close may too.
 	owned := &onceCloseListener{Listener: ln}
@@ -189,9 +230,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	}()
 	var err error
 	if s.GoroutinePerConn || !pollable(ln) {
-		err = s.serveStd(ln)
+		err = s.serveStd(ln, tlsCfg)
 	} else {
-		err = s.servePoll(ln)
+		err = s.servePoll(ln, tlsCfg)
 	}
 	if s.shutting.Load() {
 		return ErrServerClosed
@@ -239,7 +280,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		s.closeIdle()
-		if s.conns.Load() == 0 {
+		// Not before every Serve has returned: an accept loop may be
+		// handing a connection it took to the readiness loops, which
+		// must still be there to take it.
+		if s.conns.Load() == 0 && s.serving() == 0 {
 			s.stopEngine()
 			return nil
 		}
@@ -302,6 +346,13 @@ func (s *Server) closeIdle() {
 	if e := s.getEngine(); e != nil {
 		e.closeParked()
 	}
+}
+
+// serving is how many Serve calls are running.
+func (s *Server) serving() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.listeners)
 }
 
 func (s *Server) getEngine() *engine {

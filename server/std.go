@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -69,6 +70,8 @@ func (n *netConn) sendFile(head []byte, f *os.File, offset, count int64, timeout
 
 func (n *netConn) park(int64, bool) bool { return false }
 
+func (n *netConn) pendingInput() int64 { return 0 }
+
 func (n *netConn) closeWrite() error {
 	if cw, ok := n.nc.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
@@ -101,8 +104,8 @@ func (n *netConn) hijack() (net.Conn, error) {
 }
 
 // serveStd accepts with ln.Accept and serves each connection on its own
-// goroutine.
-func (s *Server) serveStd(ln net.Listener) error {
+// goroutine, over TLS with tlsCfg when it is not nil.
+func (s *Server) serveStd(ln net.Listener, tlsCfg *tls.Config) error {
 	var delay time.Duration
 	for {
 		if !s.acquire() {
@@ -128,6 +131,9 @@ func (s *Server) serveStd(ln net.Listener) error {
 		delay = 0
 		s.conns.Add(1)
 		c := &conn{srv: s, t: &netConn{nc: nc, srv: s}}
+		if tlsCfg != nil {
+			c.t = newTLSConn(c.t, c, tlsCfg, false)
+		}
 		c.remote = toSockAddr(addrPort(nc.RemoteAddr()))
 		c.local = toSockAddr(addrPort(nc.LocalAddr()))
 		c.headSince = s.clock.Now()

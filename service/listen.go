@@ -75,7 +75,8 @@ func Open(src Source, handlers Handlers, log *slog.Logger) (*Service, error) {
 // the admin address, then any extra sockets socket activation gave.
 func listen(so config.Server, log *slog.Logger) ([]listenfd.Listener, error) {
 	lc := server.ListenConfig{Backlog: so.Backlog, ReusePort: so.ReusePort}
-	addrs := append([]string(nil), so.Listen...)
+	// In the order Run takes them apart: plain, TLS, admin.
+	addrs := append(append([]string(nil), so.Listen...), so.ListenTLS...)
 	if so.Admin != "" {
 		addrs = append(addrs, so.Admin)
 	}

@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -95,10 +96,13 @@ func Listeners(addrs []string, lc server.ListenConfig, log *slog.Logger) ([]list
 	return out, nil
 }
 
-// Served is one server and the listeners it serves.
+// Served is one server and the listeners it serves: Listeners in plain
+// HTTP, TLSListeners over TLS with TLS.
 type Served struct {
-	Server    *server.Server
-	Listeners []listenfd.Listener
+	Server       *server.Server
+	Listeners    []listenfd.Listener
+	TLSListeners []listenfd.Listener
+	TLS          *tls.Config
 }
 
 // Runner serves until SIGINT or SIGTERM, then drains within Grace. SIGHUP
@@ -138,6 +142,10 @@ func (r *Runner) Run() int {
 		for _, l := range s.Listeners {
 			n++
 			go func() { errc <- s.Server.Serve(l.Listener) }()
+		}
+		for _, l := range s.TLSListeners {
+			n++
+			go func() { errc <- s.Server.ServeTLS(l.Listener, s.TLS) }()
 		}
 	}
 	listenfd.Ready()
@@ -199,7 +207,7 @@ func (r *Runner) Run() int {
 func (r *Runner) upgrade() bool {
 	var all []listenfd.Listener
 	for _, s := range r.Servers {
-		all = append(all, s.Listeners...)
+		all = append(append(all, s.Listeners...), s.TLSListeners...)
 	}
 	r.Log.Info("SIGUSR2: starting a new binary with the listening sockets")
 	// The new process imports every WSGI application before it serves;
@@ -232,14 +240,15 @@ func (r *Runner) shutdown() int {
 	return code
 }
 
-// LogServing prints where Brick listens and what to try. A listener on
-// a loopback address is reachable from this machine only, which the line
-// says, with how to widen it when expose names the flag that does.
-func LogServing(log *slog.Logger, lns []listenfd.Listener, try, expose string, attrs ...any) {
+// LogServing prints where Brick listens, with scheme (http or https),
+// and what to try. A listener on a loopback address is reachable from
+// this machine only, which the line says, with how to widen it when
+// expose names the flag that does.
+func LogServing(log *slog.Logger, lns []listenfd.Listener, scheme, try, expose string, attrs ...any) {
 	for _, l := range lns {
 		a := l.Addr().String()
 		line := append([]any{"addr", a}, attrs...)
-		line = append(line, "try", "curl http://"+displayAddr(a)+try)
+		line = append(line, "try", "curl "+scheme+"://"+displayAddr(a)+try)
 		if note := reachNote(a, expose); note != "" {
 			line = append(line, "reach", note)
 		}

@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/brick-server/brick/accesslog"
+	"github.com/brick-server/brick/certs"
 	"github.com/brick-server/brick/config"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/internal/listenfd"
@@ -54,6 +56,10 @@ type Service struct {
 	// accessLost counts the access log lines lost to write errors, across
 	// the writers reloads open.
 	accessLost atomic.Uint64
+
+	// certs serves the HTTPS listeners' certificates; a reload loads
+	// them anew (new handshakes get the new ones).
+	certs certs.Store
 
 	reg     *prometheus.Registry
 	front   web.Handler // the current generation
@@ -156,6 +162,9 @@ func New(src Source, handlers Handlers, log *slog.Logger) (*Service, error) {
 	s := &Service{source: src, handlers: handlers, log: log, reg: metrics.NewRegistry(), try: "/"}
 	if opts.File != "" {
 		s.attrs = []any{"config", opts.File}
+	}
+	if err := s.certs.Load(opts.CertSources()); err != nil {
+		return nil, err
 	}
 	gen, err := build(opts, handlers, log, nil)
 	if err != nil {
@@ -344,6 +353,12 @@ func (s *Service) Reload() error {
 	} else if !reflect.DeepEqual(old.gen.opts.Server, opts.Server) {
 		s.log.Warn("reload: [server] settings (timeouts, limits, shutdown) take effect on restart or binary upgrade (SIGUSR2); sites, routes and logs are reloaded")
 	}
+	// Certificates re-read from their files: a renewed one is served from
+	// the next handshake on. A failure keeps the ones served.
+	if err := s.certs.Load(opts.CertSources()); err != nil {
+		gen.closeExcept(nil)
+		return fmt.Errorf("certificates: %w", err)
+	}
 	if err := s.setAccessLog(opts.Log); err != nil {
 		gen.closeExcept(nil)
 		return err
@@ -363,15 +378,7 @@ func (s *Service) Reload() error {
 }
 
 func sameListeners(a, b config.Server) bool {
-	if len(a.Listen) != len(b.Listen) || a.Admin != b.Admin {
-		return false
-	}
-	for i := range a.Listen {
-		if a.Listen[i] != b.Listen[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(a.Listen, b.Listen) && slices.Equal(a.ListenTLS, b.ListenTLS) && a.Admin == b.Admin
 }
 
 // wsgiStats reports the current generation's pools for metrics.
@@ -421,15 +428,18 @@ func (s *Service) Run() int {
 	s.main.Timeouts = server.Timeouts{ReadHeader: so.ReadHeaderTimeout, Read: so.ReadTimeout, Write: so.WriteTimeout, Idle: so.IdleTimeout}
 	// Listeners returns the configured addresses in order, then any
 	// extra sockets socket activation gave: those serve the sites.
-	nAdmin := 0
+	nPlain, nTLS, nAdmin := len(so.Listen), len(so.ListenTLS), 0
 	if so.Admin != "" {
 		nAdmin = 1
 	}
-	mainLns := append(lns[:len(so.Listen):len(so.Listen)], lns[len(so.Listen)+nAdmin:]...)
+	mainLns := append(lns[:nPlain:nPlain], lns[nPlain+nTLS+nAdmin:]...)
 	main := Served{Server: s.main, Listeners: mainLns}
+	if nTLS > 0 {
+		main.TLSListeners, main.TLS = lns[nPlain:nPlain+nTLS], s.certs.TLSConfig()
+	}
 	servers := []Served{main}
 	if so.Admin != "" {
-		adminLn := lns[len(so.Listen)]
+		adminLn := lns[nPlain+nTLS]
 		s.admin = &server.Server{Handler: metrics.AdminHandler(s.reg, s.healthy.Load), Logger: s.log}
 		servers = append(servers, Served{Server: s.admin, Listeners: []listenfd.Listener{adminLn}})
 		s.log.Info("admin listener: /metrics and /healthz", "addr", adminLn.Addr().String())
@@ -440,7 +450,8 @@ func (s *Service) Run() int {
 		idle = func() int { n, _ := s.main.IdleConns(); return n }
 	}
 	metrics.RegisterConns(s.reg, s.main.OpenConns, idle)
-	LogServing(s.log, main.Listeners, s.try, s.Expose, s.attrs...)
+	LogServing(s.log, main.Listeners, "http", s.try, s.Expose, s.attrs...)
+	LogServing(s.log, main.TLSListeners, "https", s.try, s.Expose, s.attrs...)
 	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout,
 		OnHUP: func() {
 			s.log.Info("SIGHUP: reloading the configuration", "from", s.source.Name)

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -36,6 +37,10 @@ type Request struct {
 	// zero for connections that are not TCP.
 	RemoteAddr netip.AddrPort
 	LocalAddr  netip.AddrPort
+	// TLS is the connection's TLS state (version, cipher, SNI name, ALPN
+	// protocol); nil over plain HTTP. The requests of a connection share
+	// it: do not modify it.
+	TLS *tls.ConnectionState
 	// Site and Route name what a router matched the request to, for the
 	// server's Observer (access log, metrics), as net/http's
 	// Request.Pattern does; empty when no router matched it. The router
@@ -78,7 +83,7 @@ func (r *Request) SetContext(ctx context.Context) { r.ctx = ctx }
 // connection and stays valid after the handler returns. The clone has an
 // empty Body: a body can be read only once, by the handler.
 func (r *Request) Clone() *Request {
-	c := &Request{RemoteAddr: r.RemoteAddr, LocalAddr: r.LocalAddr, Site: r.Site, Route: r.Route, ctx: r.ctx, Body: eofReader{}}
+	c := &Request{RemoteAddr: r.RemoteAddr, LocalAddr: r.LocalAddr, TLS: r.TLS, Site: r.Site, Route: r.Route, ctx: r.ctx, Body: eofReader{}}
 	w := &r.RequestHead
 	n := len(w.Method) + len(w.Target) + len(w.Proto) + len(w.Host)
 	arena := make([]byte, 0, n)

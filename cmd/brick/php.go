@@ -42,6 +42,7 @@ func compilePHP(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 	o.RegisterFlags(fs)
 	pc := fastcgi.DefaultConfig()
 	pc.RegisterFlags(fs)
+	qt := tlsFlags(fs)
 	dir, code := parseWithArg(fs, phpUsage, args, stdout, stderr, "the directory")
 	if code >= 0 {
 		return nil, code
@@ -56,6 +57,6 @@ func compilePHP(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 	}
 	pc.Root = dir
 	o.Sites = []config.Site{{Default: true, Routes: []config.Route{{Path: "/", PHP: &pc}}}}
-	q = &quick{opts: o, fs: fs, try: "/", attrs: []any{"dir", dir, "fastcgi", pc.FastCGI}}
+	q = &quick{opts: o, fs: fs, try: "/", attrs: []any{"dir", dir, "fastcgi", pc.FastCGI}, tls: qt}
 	return q, q.finish(stderr)
 }

@@ -33,6 +33,7 @@ type quick struct {
 	// try and attrs are what the start-up lines say.
 	try   string
 	attrs []any
+	tls   *config.QuickTLS // -tls-cert and -tls-key
 }
 
 // quickListen is where the quick modes listen unless -addr says
@@ -102,6 +103,7 @@ func compileServe(args []string, stdout, stderr io.Writer) (q *quick, code int) 
 	fs := flag.NewFlagSet("brick", flag.ContinueOnError)
 	o := quickDefaults()
 	o.RegisterFlags(fs)
+	qt := tlsFlags(fs)
 	sc := static.DefaultConfig()
 	sc.Listing = true
 	sc.RegisterFlags(fs)
@@ -113,7 +115,7 @@ func compileServe(args []string, stdout, stderr io.Writer) (q *quick, code int) 
 		return nil, code
 	}
 	route := config.Route{Path: "/"}
-	q = &quick{opts: o, fs: fs}
+	q = &quick{opts: o, fs: fs, tls: qt}
 	if dir != "" {
 		sc.Root = dir
 		route.Static = &sc
@@ -132,6 +134,7 @@ func compileWSGI(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 	fs := flag.NewFlagSet("brick wsgi", flag.ContinueOnError)
 	o := quickDefaults()
 	o.RegisterFlags(fs)
+	qt := tlsFlags(fs)
 	wc := wsgi.DefaultConfig()
 	wc.RegisterFlags(fs)
 	app, code := parseWithArg(fs, wsgiUsage, args, stdout, stderr, "the application")
@@ -148,13 +151,14 @@ func compileWSGI(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 		path = wc.Mount
 	}
 	o.Sites = []config.Site{{Default: true, Routes: []config.Route{{Path: path, WSGI: &wc}}}}
-	q = &quick{opts: o, fs: fs, try: path, attrs: []any{"app", app}}
+	q = &quick{opts: o, fs: fs, try: path, attrs: []any{"app", app}, tls: qt}
 	return q, q.finish(stderr)
 }
 
 // finish provisions and validates the compiled options; a problem is
 // reported with the flag that sets it.
 func (q *quick) finish(stderr io.Writer) int {
+	q.tls.Apply(q.opts)
 	q.opts.Provision()
 	if err := q.opts.Validate(); err != nil {
 		fmt.Fprintln(stderr, q.explain(err))

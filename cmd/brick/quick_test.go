@@ -84,6 +84,34 @@ path = "/"
 handler = "welcome"
 `,
 	}, {
+		name: "brick DIR over HTTPS",
+		args: []string{"-addr", "127.0.0.1:9443", "-tls-cert", "/etc/c.pem", dir, "-tls-key", "/etc/k.pem"},
+		toml: `
+[server]
+listen_tls = ["127.0.0.1:9443"]
+[log]
+access = "off"
+[[site]]
+tls = { cert = "/etc/c.pem", key = "/etc/k.pem" }
+[[site.route]]
+path = "/"
+static = { root = "DIR", listing = true }
+`,
+	}, {
+		name: "brick wsgi over HTTPS, the default address",
+		args: []string{"wsgi", "-tls-cert", "/etc/c.pem", "-tls-key", "/etc/k.pem", "app"},
+		toml: `
+[server]
+listen_tls = [":8888"]
+[log]
+access = "off"
+[[site]]
+tls = { cert = "/etc/c.pem", key = "/etc/k.pem" }
+[[site.route]]
+path = "/"
+wsgi = { app = "app" }
+`,
+	}, {
 		name: "brick wsgi, defaults",
 		args: []string{"wsgi", "mysite.wsgi:application"},
 		toml: `

@@ -1,0 +1,181 @@
+// Package certs holds the certificates Brick serves over HTTPS and picks
+// one per handshake by the name the client asks for (SNI).
+//
+// A site's certificate answers for the site's hosts; the default site's
+// (the one without hosts, as `brick -tls-cert c.pem -tls-key k.pem DIR`
+// makes) answers for the names its certificate itself covers. A name no
+// certificate is configured for fails the handshake: no fallback
+// certificate tells a scanner which other names the server holds. A
+// client that sends no name at all (an IP address in the URL, old
+// clients) gets the one certificate when exactly one is configured, and
+// fails otherwise, for the same reason.
+//
+// The Store's GetCertificate is the seam for certificates obtained
+// automatically (ACME) later: a site's source can then be an issuer's
+// instead of files, behind the same lookup.
+package certs
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync/atomic"
+)
+
+// Files is a site's certificate and key, PEM files as certbot and most
+// CAs write them: the certificate file may hold the chain after the leaf.
+type Files struct {
+	Cert string
+	Key  string
+}
+
+// Source is one certificate to serve and the names it answers for.
+type Source struct {
+	// Hosts are the site's names: exact ("example.com") or one wildcard
+	// label ("*.example.com"). Empty for the default site, whose
+	// certificate answers for the names it covers.
+	Hosts []string
+	Files Files
+}
+
+// LoadPair reads a certificate and its key and checks that they belong
+// together; the error says which file is at fault and what to do.
+func LoadPair(f Files) (*tls.Certificate, error) {
+	certPEM, err := os.ReadFile(f.Cert)
+	if err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	keyPEM, err := os.ReadFile(f.Key)
+	if err != nil {
+		return nil, fmt.Errorf("key: %w", err)
+	}
+	kp, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		if strings.Contains(err.Error(), "does not match") {
+			return nil, fmt.Errorf("the key in %s is not the key of the certificate in %s; give the key the certificate was issued for", f.Key, f.Cert)
+		}
+		return nil, fmt.Errorf("%s and %s: %w (give a PEM certificate and its PEM private key)", f.Cert, f.Key, err)
+	}
+	return &kp, nil
+}
+
+// Uncovered returns the hosts the certificate does not cover: clients
+// asking for them would refuse it. A wildcard host must be covered by
+// the same wildcard.
+func Uncovered(kp *tls.Certificate, hosts []string) []string {
+	leaf := kp.Leaf
+	var bad []string
+	for _, h := range hosts {
+		name := strings.Trim(h, "[]")
+		if rest, ok := strings.CutPrefix(name, "*."); ok {
+			// Covered only by "*.rest" itself: VerifyHostname of a
+			// name under it checks exactly that.
+			name = "brick-wildcard-check." + rest
+		}
+		if leaf == nil || leaf.VerifyHostname(name) != nil {
+			bad = append(bad, h)
+		}
+	}
+	return bad
+}
+
+// names are the names a certificate covers, for a default site.
+func names(leaf *x509.Certificate) []string {
+	out := append([]string(nil), leaf.DNSNames...)
+	for _, ip := range leaf.IPAddresses {
+		out = append(out, ip.String())
+	}
+	return out
+}
+
+// table is one loaded set of certificates.
+type table struct {
+	byName map[string]*tls.Certificate // exact names and "*.suffix"
+	only   *tls.Certificate            // the one certificate, if exactly one
+}
+
+// Store serves certificates by SNI; Load replaces them all at once, so
+// a reload (SIGHUP) takes effect on the next handshake without a
+// restart. Its methods are safe for concurrent use.
+type Store struct {
+	cur atomic.Pointer[table]
+}
+
+// Load reads every source's files and swaps them in; on any error the
+// store keeps what it served before.
+func (s *Store) Load(srcs []Source) error {
+	t := &table{byName: map[string]*tls.Certificate{}}
+	var errs []error
+	distinct := map[*tls.Certificate]bool{}
+	for _, src := range srcs {
+		kp, err := LoadPair(src.Files)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		distinct[kp] = true
+		hosts := src.Hosts
+		if len(hosts) == 0 {
+			hosts = names(kp.Leaf)
+		}
+		for _, h := range hosts {
+			h = strings.ToLower(strings.Trim(h, "[]"))
+			if _, taken := t.byName[h]; !taken {
+				t.byName[h] = kp
+			}
+		}
+		t.only = kp
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if len(distinct) != 1 {
+		t.only = nil
+	}
+	s.cur.Store(t)
+	return nil
+}
+
+// GetCertificate is tls.Config's: the certificate for the client's SNI
+// name, or an error that fails the handshake.
+func (s *Store) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	t := s.cur.Load()
+	if t == nil {
+		return nil, errors.New("certs: no certificates loaded")
+	}
+	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
+	if name == "" {
+		if t.only != nil {
+			return t.only, nil
+		}
+		return nil, errors.New("certs: the client sent no server name (SNI), and several certificates are served")
+	}
+	if kp := t.byName[name]; kp != nil {
+		return kp, nil
+	}
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		if kp := t.byName["*"+name[i:]]; kp != nil {
+			return kp, nil
+		}
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		if kp := t.byName[ip.String()]; kp != nil {
+			return kp, nil
+		}
+	}
+	return nil, fmt.Errorf("certs: no certificate for %q", hello.ServerName)
+}
+
+// TLSConfig is a server configuration that takes its certificates from
+// the store; the engine (server.ServeTLS) adds the protocol versions,
+// cipher suites and ALPN.
+func (s *Store) TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: s.GetCertificate,
+	}
+}
