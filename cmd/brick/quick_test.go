@@ -102,7 +102,7 @@ static = { root = "DIR", listing = true }
 		args: []string{"wsgi", "-tls-cert", "/etc/c.pem", "-tls-key", "/etc/k.pem", "app"},
 		toml: `
 [server]
-listen_tls = [":8888"]
+listen_tls = ["127.0.0.1:8888"]
 [log]
 access = "off"
 [[site]]
