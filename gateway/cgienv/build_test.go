@@ -1,6 +1,7 @@
 package cgienv
 
 import (
+	"crypto/tls"
 	"errors"
 	"slices"
 	"testing"
@@ -437,3 +438,49 @@ func TestEmptyValuesNotNil(t *testing.T) {
 
 var _ Sink = (*env)(nil)
 var _ Sink = SinkFunc(nil)
+
+// TestSchemeFromTLS: with no Scheme set, a request that came over TLS is
+// https (REQUEST_SCHEME, HTTPS=on, port 443 by default) and one that did
+// not is http; a Scheme set (a proxy ended TLS) wins either way.
+func TestSchemeFromTLS(t *testing.T) {
+	tests := []struct {
+		name       string
+		tls        bool
+		opt        *Options
+		want, port string
+	}{
+		{"plain", false, nil, "http", "80"},
+		{"over TLS", true, nil, "https", "443"},
+		{"over TLS, mount only", true, &Options{ScriptName: "/app"}, "https", "443"},
+		{"plain, set https", false, &Options{Scheme: "https"}, "https", "443"},
+		{"over TLS, set http", true, &Options{Scheme: "http"}, "http", "80"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := parse(t, head("GET /app/x HTTP/1.1", "Host: example.com"), "192.0.2.1:5555", "")
+			if tc.tls {
+				r.TLS = &tls.ConnectionState{Version: tls.VersionTLS13}
+			}
+			if got := tc.opt.SchemeOf(r); got != tc.want {
+				t.Errorf("SchemeOf = %q, want %q", got, tc.want)
+			}
+			e, err := build(t, r, tc.opt, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantHTTPS := ""
+			if tc.want == "https" {
+				wantHTTPS = "on"
+			}
+			if got, _ := e.get("REQUEST_SCHEME"); got != tc.want {
+				t.Errorf("REQUEST_SCHEME = %q, want %q", got, tc.want)
+			}
+			if got, _ := e.get("HTTPS"); got != wantHTTPS {
+				t.Errorf("HTTPS = %q, want %q", got, wantHTTPS)
+			}
+			if got, _ := e.get("SERVER_PORT"); got != tc.port {
+				t.Errorf("SERVER_PORT = %q, want %q", got, tc.port)
+			}
+		})
+	}
+}

@@ -32,10 +32,24 @@ type Options struct {
 	// application owns, such as "/app". "" and "/" mean the root. Leading
 	// and trailing slashes are normalised: "app/" is "/app".
 	ScriptName string
-	// Scheme is the URI scheme the client used: "http" (the default when
-	// empty) or "https". It decides REQUEST_SCHEME, HTTPS and the default
-	// SERVER_PORT.
+	// Scheme is the URI scheme the client used: "http" or "https". Empty
+	// means the request's own: "https" when it came over TLS, else
+	// "http"; a gateway behind a proxy that ends TLS sets it. It decides
+	// REQUEST_SCHEME, HTTPS and the default SERVER_PORT.
 	Scheme string
+}
+
+// SchemeOf returns the scheme of r as o sees it: o.Scheme when set, else
+// "https" for a request that came over TLS and "http" for one that did
+// not. A nil o is the zero Options.
+func (o *Options) SchemeOf(r *web.Request) string {
+	switch {
+	case o != nil && o.Scheme != "":
+		return o.Scheme
+	case r.TLS != nil:
+		return "https"
+	}
+	return "http"
 }
 
 // Validate checks o once, when the configuration is loaded; Build itself
@@ -105,10 +119,7 @@ func (b *Builder) Build(sink Sink, r *web.Request, o *Options, bodyLen int64) er
 	if o != nil {
 		opt = *o
 	}
-	scheme := opt.Scheme
-	if scheme == "" {
-		scheme = "http"
-	}
+	scheme := opt.SchemeOf(r)
 
 	b.buf = b.buf[:0]
 	path, err := b.decodePath(r.Path)

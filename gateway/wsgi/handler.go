@@ -32,7 +32,7 @@ var _ web.Handler = (*Handler)(nil)
 // NewHandler returns a handler that serves requests with p's workers.
 func NewHandler(p *Pool) (*Handler, error) {
 	h := &Handler{pool: p, cfg: &p.cfg, log: p.log,
-		env: cgienv.Options{ScriptName: p.cfg.Mount, Scheme: "http"}}
+		env: cgienv.Options{ScriptName: p.cfg.Mount}}
 	if err := h.env.Validate(); err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	if err := c.env.Build(&c.enc, r, &h.env, bodyLen); err != nil {
 		return err
 	}
-	c.enc.AddString("wsgi.url_scheme", h.env.Scheme)
+	c.enc.AddString("wsgi.url_scheme", h.env.SchemeOf(r))
 	flags := uint32(0)
 	if bodyFile != nil {
 		flags = FlagBodyFD
