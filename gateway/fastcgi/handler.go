@@ -27,6 +27,8 @@ type Handler struct {
 	env    cgienv.Options
 	pool   *pool
 	static *static.FileServer
+	// fsroot is Root, opened once: scripts are looked up through it.
+	fsroot *os.Root
 	log    *slog.Logger
 	calls  sync.Pool
 }
@@ -65,13 +67,18 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("php: root %s is not a directory; give the directory of the scripts", root)
 	}
 	cfg.Root = root
+	fsroot, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("php: root: %w", err)
+	}
 	sc := static.DefaultConfig()
 	sc.Root, sc.Prefix, sc.Logger = root, cfg.Prefix, cfg.Logger
 	fs, err := static.New(sc)
 	if err != nil {
+		fsroot.Close()
 		return nil, err
 	}
-	h := &Handler{cfg: cfg, mount: strings.TrimSuffix(cfg.Prefix, "/"), static: fs, log: cfg.Logger,
+	h := &Handler{cfg: cfg, mount: strings.TrimSuffix(cfg.Prefix, "/"), static: fs, fsroot: fsroot, log: cfg.Logger,
 		pool: newPool(cfg.FastCGI, cfg.Conns, min(cfg.Timeout, 10*time.Second))}
 	h.env = cgienv.Options{ScriptName: h.mount}
 	h.calls.New = func() any { return &call{} }
@@ -81,6 +88,7 @@ func New(cfg Config) (*Handler, error) {
 // Close closes the idle connections to the server and the file server.
 func (h *Handler) Close() error {
 	h.pool.close()
+	h.fsroot.Close()
 	return h.static.Close()
 }
 
@@ -109,7 +117,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	if !ok || len(rel) == 0 || rel[0] != '/' {
 		return cgienv.ErrOutsideMount
 	}
-	t := resolve(h.cfg.Root, string(rel), h.cfg.Index)
+	t := resolve(h.fsroot, string(rel), h.cfg.Index)
 	switch t.kind {
 	case serveFile:
 		return h.static.ServeHTTP(w, r)

@@ -27,9 +27,10 @@ type target struct {
 }
 
 // resolve finds what answers the decoded path rel ("/" and below, no "."
-// or ".." segments) under root, an absolute directory. Paths are joined
-// by concatenation: rel starts with "/" and cannot climb, and the system
-// reads "//" as "/".
+// or ".." segments) under root. Every lookup goes through root (an
+// os.Root), so a symbolic link that leads out of it names nothing: a
+// "wp-config.php" linked to another site's file is never run, as the file
+// server never serves one.
 //
 // The path is split after the first segment ending in ".php" (in any
 // letter case) that names an existing regular file; the rest is
@@ -38,7 +39,7 @@ type target struct {
 // trap, CVE-2019-11043's configuration): no ".php" file is there, and the
 // request goes to the front controller like any other unknown path. A
 // segment starting with a dot is never a script.
-func resolve(root, rel, index string) target {
+func resolve(root *os.Root, rel, index string) target {
 	for i := 0; i < len(rel); {
 		j := strings.IndexByte(rel[i+1:], '/')
 		end := len(rel)
@@ -49,17 +50,17 @@ func resolve(root, rel, index string) target {
 		if len(seg) > 0 && seg[0] == '.' {
 			break // hidden: nothing at or below it is a script
 		}
-		if isPHP(seg) && isFile(root+rel[:end]) {
+		if isPHP(seg) && isFile(root, rel[:end]) {
 			return target{kind: runScript, script: rel[:end], info: rel[end:]}
 		}
 		i = end
 	}
-	fi, err := os.Stat(root + rel)
+	fi, err := root.Stat(inRoot(rel))
 	switch {
 	case err == nil && fi.Mode().IsRegular():
 		return target{kind: serveFile}
 	case err == nil && fi.IsDir():
-		if isFile(root+rel+"/"+index) && !hidden(rel) {
+		if isFile(root, rel+"/"+index) && !hidden(rel) {
 			if !strings.HasSuffix(rel, "/") {
 				return target{kind: addSlash}
 			}
@@ -69,7 +70,7 @@ func resolve(root, rel, index string) target {
 	// The front controller answers every other path (WordPress,
 	// Laravel): PATH_INFO is empty, and the application reads the path
 	// it was asked for from REQUEST_URI.
-	if isFile(root + "/" + index) {
+	if isFile(root, "/"+index) {
 		return target{kind: runScript, script: "/" + index}
 	}
 	if err == nil && fi.IsDir() {
@@ -83,9 +84,20 @@ func isPHP(seg string) bool {
 	return len(seg) > 4 && strings.EqualFold(seg[len(seg)-4:], ".php")
 }
 
-func isFile(name string) bool {
-	fi, err := os.Stat(name)
+// isFile reports whether name ("/" and below) is a regular file inside
+// root, links followed only while they stay inside.
+func isFile(root *os.Root, name string) bool {
+	fi, err := root.Stat(inRoot(name))
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// inRoot turns a path from "/" into os.Root's relative form.
+func inRoot(name string) string {
+	name = strings.Trim(name, "/")
+	if name == "" {
+		return "."
+	}
+	return name
 }
 
 // hidden reports whether a path has a segment starting with a dot.

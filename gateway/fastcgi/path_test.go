@@ -18,6 +18,21 @@ func TestResolve(t *testing.T) {
 	}
 	bare := t.TempDir()
 	os.WriteFile(filepath.Join(bare, "only.php"), []byte("x"), 0o644)
+	// Links: one inside the root runs, one leading out of it does not.
+	outside := filepath.Join(t.TempDir(), "secret.php")
+	os.WriteFile(outside, []byte("x"), 0o644)
+	os.Symlink(outside, filepath.Join(root, "escape.php"))
+	os.Symlink("a.php", filepath.Join(root, "alias.php")) // relative: os.Root follows it
+	os.Symlink(filepath.Dir(outside), filepath.Join(root, "outdir"))
+	open := func(dir string) *os.Root {
+		r, err := os.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	roots := map[string]*os.Root{root: open(root), bare: open(bare)}
 	for _, tc := range []struct {
 		root, path string
 		want       target
@@ -43,8 +58,12 @@ func TestResolve(t *testing.T) {
 		{bare, "/only.php", target{kind: runScript, script: "/only.php"}},
 		{bare, "/missing.php", target{kind: notFound}},
 		{bare, "/", target{kind: serveFile}},
+		{root, "/alias.php", target{kind: runScript, script: "/alias.php"}},
+		// Out of the root: never run; the front controller answers.
+		{root, "/escape.php", target{kind: runScript, script: "/index.php"}},
+		{root, "/outdir/secret.php", target{kind: runScript, script: "/index.php"}},
 	} {
-		if got := resolve(tc.root, tc.path, "index.php"); got != tc.want {
+		if got := resolve(roots[tc.root], tc.path, "index.php"); got != tc.want {
 			t.Errorf("resolve(%q) = %+v, want %+v", tc.path, got, tc.want)
 		}
 	}
