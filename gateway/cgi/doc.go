@@ -25,12 +25,13 @@
 //
 // # The response
 //
-// The header block the script writes is parsed strictly (ParseHeader):
-// the field rules of HTTP that package wire applies to requests, so no
-// CR or LF in a value, no folding, no space before a colon, and the CGI
-// rules: Status, Location and Content-Type at most once and at least one
-// of them. A block that breaks them, is longer than 64 KiB, or never ends
-// is 502 with a log line saying what the script sent; so is a script that
+// The header block the script writes is parsed strictly by
+// cgienv.ParseResponseHead, which the FastCGI gateway shares: the field
+// rules of HTTP that package wire applies to requests, so no CR or LF in
+// a value, no folding, no space before a colon, and the CGI rules:
+// Status, Location and Content-Type at most once and at least one of
+// them. A block that breaks them, is longer than 64 KiB, or never ends is
+// 502 with a log line saying what the script sent; so is a script that
 // exits, or cannot be started (no "#!" line), before it. Fields that frame
 // the message (Content-Length, Transfer-Encoding, Connection, ...) are the
 // server's and dropped. "Location: /path" with no Status is a local

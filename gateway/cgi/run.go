@@ -11,9 +11,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/brick-server/brick/gateway/cgienv"
 	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire"
 )
+
+// ErrNoHeader means the script's output has no header block: it ended
+// before the empty line that ends one.
+var ErrNoHeader = errors.New("cgi: the script's output ended before the empty line that ends its header block")
 
 // maxHeader bounds a script's header block; a longer one is 502.
 const maxHeader = 64 << 10
@@ -146,7 +151,7 @@ func (h *Handler) run(w web.ResponseWriter, r *web.Request, s script, env []stri
 		}
 		n, rerr := p.out.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		block, body = headerEnd(buf)
+		block, body = cgienv.HeadEnd(buf)
 		if block < 0 && rerr != nil {
 			if errors.Is(rerr, os.ErrDeadlineExceeded) {
 				p.kill()
@@ -155,7 +160,8 @@ func (h *Handler) run(w web.ResponseWriter, r *web.Request, s script, env []stri
 			return h.noHeader(s, p, exit)
 		}
 	}
-	head, err := ParseHeader(buf[:block])
+	var fields wire.Header
+	head, err := cgienv.ParseResponseHead(buf[:block], &fields)
 	if err != nil {
 		p.kill()
 		p.wait()
@@ -169,9 +175,9 @@ func (h *Handler) run(w web.ResponseWriter, r *web.Request, s script, env []stri
 		} else if exit != nil {
 			h.log.Warn("cgi: script failed after a local redirect; following it", "script", s.name, "exit", exit)
 		}
-		return h.localRedirect(w, r, head.Location)
+		return h.localRedirect(w, r, string(head.Location))
 	}
-	status := writeHead(w, &head)
+	status := writeHead(w, &head, &fields)
 	return h.relay(w, s, p, buf[body:], wire.BodyAllowed(status))
 }
 
@@ -190,36 +196,30 @@ func (h *Handler) noHeader(s script, p *proc, exit error) error {
 
 // writeHead sends the script's status and fields, and returns the status.
 // A field the route set (headers = ...) is replaced by the script's of the
-// same name; repeated script fields are all sent.
-func writeHead(w web.ResponseWriter, head *Head) int {
+// same name; repeated script fields are all sent. The script's
+// Content-Length is dropped: the script's output ends when it exits, and
+// the server frames what it relays.
+func writeHead(w web.ResponseWriter, head *cgienv.ResponseHead, fields *wire.Header) int {
 	hd := w.Header()
-	for i, f := range head.Fields {
+	all := fields.Fields()
+	for i, f := range all {
+		name := string(f.Name)
+		if wire.EqualFold(f.Name, "Content-Length") {
+			continue
+		}
 		repeated := false
-		for _, g := range head.Fields[:i] {
-			if equalFold(g.Name, f.Name) {
+		for _, g := range all[:i] {
+			if wire.EqualFold(g.Name, name) {
 				repeated = true
 				break
 			}
 		}
-		if repeated {
-			hd.Add(f.Name, f.Value)
-		} else {
-			hd.Set(f.Name, f.Value)
+		if !repeated {
+			hd.Del(name)
 		}
+		hd.AddBytes(f.Name, f.Value)
 	}
-	if head.ContentType != "" {
-		hd.Set("Content-Type", head.ContentType)
-	}
-	status := head.Status
-	if head.Location != "" {
-		hd.Set("Location", head.Location)
-		if status == 0 {
-			status = 302 // RFC 3875 §6.2.3
-		}
-	}
-	if status == 0 {
-		status = 200
-	}
+	status := head.Code()
 	w.WriteHeader(status)
 	return status
 }
@@ -267,6 +267,3 @@ func (h *Handler) relay(w web.ResponseWriter, s script, p *proc, first []byte, b
 		return nil
 	}
 }
-
-// equalFold compares two field names under ASCII case folding.
-func equalFold(a, b string) bool { return wire.EqualFold([]byte(a), b) }

@@ -1,6 +1,10 @@
 package cgienv
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/brick-server/brick/wire"
+)
 
 // typicalGET is a browser GET with eight header fields, under a mount.
 const typicalGET = "GET /app/articles/2024/brick?page=2&sort=new HTTP/1.1\r\n" +
@@ -52,3 +56,20 @@ func benchmarkBuild(b *testing.B, raw string) {
 
 func BenchmarkBuildTypicalGET(b *testing.B) { benchmarkBuild(b, typicalGET) }
 func BenchmarkBuildBusyGET(b *testing.B)    { benchmarkBuild(b, busyGET) }
+
+// BenchmarkParseResponseHead measures what the FastCGI gateway pays per
+// PHP response to find and parse its header block.
+func BenchmarkParseResponseHead(b *testing.B) {
+	out := []byte("Status: 302 Found\r\nX-Powered-By: PHP/8.2.7\r\nSet-Cookie: PHPSESSID=0123456789abcdef; path=/\r\n" +
+		"Expires: Thu, 19 Nov 1981 08:52:00 GMT\r\nCache-Control: no-store, no-cache, must-revalidate\r\n" +
+		"Location: login.php?next=%2F\r\nContent-type: text/html; charset=UTF-8\r\n\r\n")
+	var h wire.Header
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Reset()
+		block, _ := HeadEnd(out)
+		if _, err := ParseResponseHead(out[:block], &h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,6 +3,11 @@
 // gateways: one builder, so the three agree on every rule below and none of
 // them can forget the httpoxy rule.
 //
+// The package also parses what comes back: a script's header block (RFC
+// 3875 §6.3), delimited by HeadEnd and parsed by ParseResponseHead into
+// the caller's wire.Header without allocating, by one set of rules for
+// every gateway.
+//
 // A Builder passes each (key, value) pair to a Sink, which copies what it
 // keeps: a WSGI frame, FastCGI name-value pairs, or "KEY=value" strings for
 // exec. Values are bytes; WSGI reads them as latin-1. A Builder kept across

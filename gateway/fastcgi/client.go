@@ -8,8 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brick-server/brick/gateway/cgienv"
 	"github.com/brick-server/brick/web"
 )
+
+// maxHead bounds the header block a script may send before its body.
+const maxHead = 64 << 10
 
 // requestID is the id of every request: PHP-FPM serves one request per
 // connection at a time, so a connection never needs two.
@@ -152,23 +156,23 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, c *call, t *target
 		case TypeStdout:
 			if !started {
 				c.head = append(c.head, content...)
-				n := headEnd(c.head)
-				if n < 0 {
+				block, body := cgienv.HeadEnd(c.head)
+				if block < 0 {
 					if len(c.head) > maxHead {
 						h.pool.discard(cn)
 						return false, h.broken(w, r, false, "a header block over 64 KiB")
 					}
 					continue
 				}
-				status, err := parseHead(c.head[:n], w.Header())
+				head, err := cgienv.ParseResponseHead(c.head[:block], w.Header())
 				if err != nil {
 					h.pool.discard(cn)
 					w.Header().Reset()
 					return false, h.broken(w, r, false, err.Error())
 				}
-				w.WriteHeader(status)
+				w.WriteHeader(head.Code())
 				started = true
-				content = c.head[n:]
+				content = c.head[body:]
 			}
 			if len(content) > 0 && !skip {
 				if _, err := w.Write(content); err != nil {

@@ -22,7 +22,9 @@
 // comes: whatever PHP has sent is flushed to the client before waiting
 // for more, so flush() in a script works; a response that arrives at once
 // is sent with a Content-Length. The script's header block is parsed
-// strictly (Status:, Location: without Status is 302); its stderr records
+// by cgienv.ParseResponseHead, the CGI gateway's rules (at least one of
+// Status, Location and Content-Type; Location without Status is 302; a
+// Content-Length is checked and framed by); its stderr records
 // go to the log. PHP-FPM down is 502, the timeout 504.
 //
 // The record codec (record.go, reader.go, writer.go) is pure and fuzzed;

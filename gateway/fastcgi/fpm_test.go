@@ -125,6 +125,9 @@ func TestPHP(t *testing.T) {
 		body       string // contained in the body
 	}{
 		{"redirect", "/redirect.php", 302, map[string]string{"Location": "/elsewhere?from=php"}, ""},
+		// PHP sends "Status: 302 Found" with any Location: a relative one
+		// passes, as HTTP allows it.
+		{"relative redirect", "/relative.php", 302, map[string]string{"Location": "login.php?next=%2F#form"}, ""},
 		{"status and cookies", "/status.php", 418, map[string]string{"X-Script": "status"}, "I'm a teapot"},
 		{"fatal error", "/fatal.php", 500, nil, ""},
 		{"directory index", "/dir/", 200, nil, "dir index: /dir/index.php"},

@@ -93,13 +93,20 @@ func TestResponses(t *testing.T) {
 			header: map[string]string{"X-A": "1"}, body: "made"},
 		{name: "location", out: cat(stdout("Location: https://example.com/\r\n\r\n"), end(0)), status: 302,
 			header: map[string]string{"Location": "https://example.com/"}},
-		{name: "header split over records", out: cat(stdout("X-Long: "), stdout(strings.Repeat("v", 30000)), stdout("\r\n\r\nok"), end(0)),
+		{name: "header split over records", out: cat(stdout("Content-Type: text/plain\r\nX-Long: "), stdout(strings.Repeat("v", 30000)), stdout("\r\n\r\nok"), end(0)),
 			status: 200, body: "ok"},
-		{name: "framing fields dropped", out: cat(stdout("Transfer-Encoding: chunked\r\nConnection: close\r\nX-Ok: 1\r\n\r\nbody"), end(0)),
+		{name: "framing fields dropped", out: cat(stdout("Transfer-Encoding: chunked\r\nConnection: close\r\nX-Ok: 1\r\nContent-Type: text/plain\r\n\r\nbody"), end(0)),
 			status: 200, header: map[string]string{"X-Ok": "1", "Connection": "", "Transfer-Encoding": ""}, body: "body"},
 		{name: "stderr and management records skipped", out: cat(fastcgi.AppendStream(nil, fastcgi.TypeStderr, 1, []byte("warn")),
-			fastcgi.AppendStream(nil, fastcgi.TypeGetValuesResult, 0, nil), stdout("\r\nx"), end(0)), status: 200, body: "x"},
+			fastcgi.AppendStream(nil, fastcgi.TypeGetValuesResult, 0, nil), stdout("Content-Type: text/plain\r\n\r\nx"), end(0)), status: 200, body: "x"},
+		{name: "relative location with a status", out: cat(stdout("Status: 302 Found\r\nLocation: login.php?next=%2F\r\nContent-type: text/html; charset=UTF-8\r\n\r\n"), end(0)),
+			status: 302, header: map[string]string{"Location": "login.php?next=%2F"}},
 		{name: "no header block", out: cat(stdout("hello"), end(0)), status: 502},
+		{name: "empty header block", out: cat(stdout("\r\nhello"), end(0)), status: 502},
+		{name: "no CGI field", out: cat(stdout("X-A: 1\r\n\r\nhello"), end(0)), status: 502},
+		{name: "relative location without a status", out: cat(stdout("Location: login.php\r\n\r\n"), end(0)), status: 502},
+		{name: "two content types", out: cat(stdout("Content-Type: a/b\r\nContent-Type: c/d\r\n\r\n"), end(0)), status: 502},
+		{name: "status 600", out: cat(stdout("Status: 600 Odd\r\n\r\n"), end(0)), status: 600},
 		{name: "not a field", out: cat(stdout("X-A: 1\r\nnot a field\r\n\r\n"), end(0)), status: 502},
 		{name: "bad status", out: cat(stdout("Status: 2000 Big\r\n\r\n"), end(0)), status: 502},
 		{name: "status 1xx", out: cat(stdout("Status: 100 Continue\r\n\r\n"), end(0)), status: 502},
@@ -153,7 +160,7 @@ func TestConnsBound(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "index.php"), []byte("<?php"), 0o644)
 	release := make(chan struct{}, 2)
 	var conns atomic.Int32
-	sock := fakeFPMCounting(t, func() []byte { <-release; return cat(stdout("\r\nok"), end(0)) }, false, &conns)
+	sock := fakeFPMCounting(t, func() []byte { <-release; return cat(stdout("Content-Type: text/plain\r\n\r\nok"), end(0)) }, false, &conns)
 	base, _ := serve(t, fastcgi.Config{Root: root, FastCGI: "unix:" + sock, Conns: 1, Timeout: 10 * time.Second})
 	done := make(chan int, 2)
 	for range 2 {

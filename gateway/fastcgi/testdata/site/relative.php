@@ -1,0 +1,2 @@
+<?php
+header('Location: login.php?next=%2F#form');
