@@ -25,8 +25,8 @@ import (
 // Service serves a configuration: its sites and routes behind an access
 // log and metrics, on its listeners, with an admin listener for /metrics
 // and /healthz. Every way of running Brick goes through it: `brick run`
-// with a file's options, `brick`, `brick DIR` and `brick wsgi` with the
-// options their flags compile to. Reload applies the options anew to new
+// with a file's options, `brick`, `brick DIR`, `brick wsgi` and `brick php`
+// with the options their flags compile to. Reload applies the options anew to new
 // requests while the requests in flight finish under the old ones.
 type Service struct {
 	// Stderr is where [server] trace prints the exchanges; os.Stderr
