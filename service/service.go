@@ -326,10 +326,11 @@ func (s *Service) ReopenLogs() {
 // flight finish under the old configuration, which is closed after them
 // (or after the reload grace period). Invalid options change nothing.
 //
-// A WSGI pool whose configuration did not change is kept, and its code
-// reloaded in place one worker at a time (wsgi.Pool.Reload), so that a
-// reload deploys new Python code without running the pool twice; a
-// changed one is started anew and swapped in once its workers are ready.
+// A WSGI pool whose configuration did not change is kept (the same
+// *wsgi.Pool, its queue and counters), and its code reloaded in place:
+// wsgi.Pool.Reload starts a new set of workers beside the old ones and
+// swaps them in once all are ready. A changed pool is started anew and
+// swapped in once its workers are ready.
 func (s *Service) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
