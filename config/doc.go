@@ -1,9 +1,9 @@
 // Package config is the configuration every way of running Brick serves:
 // it reads the file behind `brick run -config brick.toml` and `brick
 // validate -config brick.toml` into typed Options, and the command-line
-// modes (`brick`, `brick DIR`, `brick wsgi`) compile their flags into the
-// same Options (Defaults, RegisterFlags, then the features' own flags,
-// Provision and Validate).
+// modes (`brick`, `brick DIR`, `brick wsgi`, `brick php`) compile their
+// flags into the same Options (Defaults, RegisterFlags, then the
+// features' own flags, Provision and Validate).
 //
 // The file is TOML. It declares the listeners, the sites by Host name
 // (virtual hosts, with one default site), and for each site an ordered

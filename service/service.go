@@ -25,8 +25,8 @@ import (
 // Service serves a configuration: its sites and routes behind an access
 // log and metrics, on its listeners, with an admin listener for /metrics
 // and /healthz. Every way of running Brick goes through it: `brick run`
-// with a file's options, `brick`, `brick DIR` and `brick wsgi` with the
-// options their flags compile to. Reload applies the options anew to new
+// with a file's options, `brick`, `brick DIR`, `brick wsgi` and `brick php`
+// with the options their flags compile to. Reload applies the options anew to new
 // requests while the requests in flight finish under the old ones.
 type Service struct {
 	// Stderr is where [server] trace prints the exchanges; os.Stderr
@@ -326,10 +326,11 @@ func (s *Service) ReopenLogs() {
 // flight finish under the old configuration, which is closed after them
 // (or after the reload grace period). Invalid options change nothing.
 //
-// A WSGI pool whose configuration did not change is kept, and its code
-// reloaded in place one worker at a time (wsgi.Pool.Reload), so that a
-// reload deploys new Python code without running the pool twice; a
-// changed one is started anew and swapped in once its workers are ready.
+// A WSGI pool whose configuration did not change is kept (the same
+// *wsgi.Pool, its queue and counters), and its code reloaded in place:
+// wsgi.Pool.Reload starts a new set of workers beside the old ones and
+// swaps them in once all are ready. A changed pool is started anew and
+// swapped in once its workers are ready.
 func (s *Service) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
