@@ -32,6 +32,9 @@ func TestLayering(t *testing.T) {
 		{"metrics", []string{mod + "/server", mod + "/gateway/wsgi", mod + "/cmd/brick", mod}},
 		{"gateway/cgienv", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"gateway/cgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/gateway/wsgi", mod + "/config", mod + "/cmd/brick", mod}},
+		// The proxy is its own HTTP client on net.Conn with wire: never
+		// net/http, never the engine.
+		{"proxy", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/gateway/wsgi", mod + "/config", mod + "/cmd/brick", mod}},
 		{"gateway/wsgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/cmd/brick", mod}},
 		// The file format decodes into the features' own configurations
 		// (static.Config, wsgi.Config), so it sits above them; it never

@@ -6,6 +6,7 @@ import (
 
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/proxy"
 	"github.com/brick-server/brick/static"
 )
 
@@ -88,7 +89,7 @@ type Site struct {
 }
 
 // Route is one [[site.route]]: a path prefix, exactly one action
-// (Static, WSGI, CGI, Redirect, Respond or Handler), and the options that
+// (Static, WSGI, CGI, Proxy, Redirect, Respond or Handler), and the options that
 // apply around it.
 type Route struct {
 	// Path is the prefix the route matches: see Matches.
@@ -101,7 +102,9 @@ type Route struct {
 	WSGI   *wsgi.Config
 	// CGI runs the scripts of a directory (cgi.Config), mounted at the
 	// route's path.
-	CGI      *cgi.Config
+	CGI *cgi.Config
+	// Proxy sends the requests to upstream servers (proxy.Config).
+	Proxy    *proxy.Config
 	Redirect *Redirect
 	Respond  *Respond
 	// Handler names a Go handler that a program using Brick as a library
@@ -147,7 +150,7 @@ type Header struct {
 	Value string
 }
 
-// Action names the route's action: "static", "wsgi", "cgi", "redirect",
+// Action names the route's action: "static", "wsgi", "cgi", "proxy", "redirect",
 // "respond" or "handler"; "" when it has none. With several (which
 // Validate refuses) it names the first.
 func (r *Route) Action() string {
@@ -167,6 +170,9 @@ func (r *Route) actions() []string {
 	}
 	if r.CGI != nil {
 		a = append(a, "cgi")
+	}
+	if r.Proxy != nil {
+		a = append(a, "proxy")
 	}
 	if r.Redirect != nil {
 		a = append(a, "redirect")

@@ -11,6 +11,7 @@ import (
 	"github.com/brick-server/brick/config"
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/proxy"
 	"github.com/brick-server/brick/router"
 	"github.com/brick-server/brick/static"
 	"github.com/brick-server/brick/web"
@@ -29,6 +30,7 @@ type generation struct {
 	router  *router.Router
 	pools   []namedPool
 	statics []*static.FileServer
+	proxies []*proxy.Handler
 
 	// prev is the generation being replaced, while build runs: the pools
 	// it may carry over.
@@ -138,6 +140,15 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 			return g.router.ServeHTTP(w, r)
 		})
 		return cgi.New(c)
+	case cr.Proxy != nil:
+		c := *cr.Proxy
+		c.Logger = log
+		p, err := proxy.New(c)
+		if err != nil {
+			return nil, err
+		}
+		g.proxies = append(g.proxies, p)
+		return p, nil
 	case cr.Redirect != nil:
 		return router.Redirect(cr.Redirect.To, cr.Redirect.Status, cr.Redirect.KeepPath), nil
 	case cr.Respond != nil:
@@ -220,6 +231,9 @@ func (g *generation) closeExcept(next *generation) {
 	for _, s := range g.statics {
 		s.Close()
 	}
+	for _, p := range g.proxies {
+		p.Close()
+	}
 }
 
 // close stops everything the generation holds, carried pools included:
@@ -230,6 +244,9 @@ func (g *generation) close() {
 	}
 	for _, s := range g.statics {
 		s.Close()
+	}
+	for _, p := range g.proxies {
+		p.Close()
 	}
 }
 
