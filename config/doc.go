@@ -103,7 +103,7 @@
 //     trusted_proxies (addresses or networks whose X-Forwarded-* and
 //     Forwarded are kept), max_fails (1) and fail_timeout (10s), health_uri
 //     (none: no active checks), health_interval (5s), health_status
-//     ("2xx"), max_idle (32 idle connections per upstream), idle_timeout
+//     ("2xx"), max_idle (32 idle connections per upstream), keepalive_timeout
 //     (60s). See package proxy.
 //   - redirect: to (required: an absolute path or a full URL), status
 //     (302; or 301, 303, 307, 308), keep_path (false; true appends the rest

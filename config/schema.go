@@ -253,7 +253,7 @@ func (d *decoder) proxy(t *table, routePath string) *proxy.Config {
 	t.duration("health_interval", &v.HealthInterval)
 	t.str("health_status", &v.HealthStatus)
 	t.integer("max_idle", &v.MaxIdle, 0)
-	t.duration("idle_timeout", &v.IdleTimeout)
+	t.duration("keepalive_timeout", &v.IdleTimeout)
 	t.done()
 	return v
 }

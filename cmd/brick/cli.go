@@ -34,6 +34,13 @@ func init() {
 			}
 			return q.serve(stderr)
 		}},
+		{"proxy", func(args []string, stdout, stderr io.Writer) int {
+			q, code := compileProxy(args, stdout, stderr)
+			if code >= 0 {
+				return code
+			}
+			return q.serve(stderr)
+		}},
 		{"run", runConfig},
 		{"validate", validateConfig},
 		{"help", help},

@@ -68,6 +68,7 @@ var serveUsage = usage{
 	synopsis: []string{
 		"brick [flags] [DIR]",
 		"brick wsgi [flags] module:callable   run a Python WSGI application",
+		"brick proxy [flags] UPSTREAM...      send every request to upstream servers",
 		"brick run [-config FILE] [flags]     serve the sites and routes of a file",
 		"brick validate [-config FILE]        check a configuration file",
 		"brick help [command]                 the help of a command",
