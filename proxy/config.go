@@ -116,7 +116,7 @@ func (c *Config) Validate() error {
 		bad("max_idle", "proxy max_idle must be 0 or more")
 	}
 	if c.IdleTimeout <= 0 {
-		bad("idle_timeout", "proxy idle_timeout must be positive")
+		bad("keepalive_timeout", "proxy keepalive_timeout must be positive")
 	}
 	return errors.Join(errs...)
 }

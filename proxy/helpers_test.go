@@ -299,6 +299,24 @@ func (u *rawUpstream) serveConn(c net.Conn) {
 		u.lines = append(u.lines, string(req.Method)+" "+string(req.Target))
 		u.mu.Unlock()
 		buf = buf[n:]
+		if req.Chunked {
+			var d wire.ChunkedDecoder
+			for {
+				n, _, err := d.Decode(buf)
+				buf = buf[n:]
+				if err == io.EOF {
+					break
+				}
+				if err != wire.ErrNeedMore {
+					return
+				}
+				k, rerr := c.Read(tmp)
+				if rerr != nil {
+					return
+				}
+				buf = append(buf, tmp[:k]...)
+			}
+		}
 		// Skip a body by its length (the tests that use this send none
 		// or a small one).
 		for int64(len(buf)) < req.ContentLength {
@@ -338,3 +356,11 @@ func get(t *testing.T, addr, path string, fields ...string) *rawResponse {
 }
 
 var _ = bytes.Equal
+
+// bufioReader reads from c one byte at a time buffered, so that several
+// responses read off one connection do not lose bytes between readers.
+func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(oneByte{c}, 16) }
+
+type oneByte struct{ r io.Reader }
+
+func (o oneByte) Read(p []byte) (int, error) { return o.r.Read(p[:1]) }

@@ -1,0 +1,54 @@
+package proxy_test
+
+import (
+	"io"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSmuggling: requests framed ambiguously never reach the upstream as
+// two requests: Brick refuses them, or forwards one request whose body
+// holds the would-be second one.
+func TestSmuggling(t *testing.T) {
+	const smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+	tests := []struct {
+		name, req string
+		want      []string // what the upstream sees; nil: nothing
+	}{
+		{"CL and TE", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, nil},
+		{"TE and CL", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n" + smuggled, nil},
+		{"TE with space before colon", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + smuggled, nil},
+		{"TE xchunked", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + smuggled, nil},
+		{"TE chunked then identity", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n" + smuggled, nil},
+		{"TE with a tab", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\tchunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n" + smuggled, nil},
+		{"TE folded", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n" + smuggled, nil},
+		{"two CL", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 40\r\n\r\n" + smuggled, nil},
+		{"bare LF in chunk framing", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n" + smuggled,
+			// The head is sent on before the body is read; the bad
+			// framing then cuts the upstream connection mid-body.
+			[]string{"POST /a"}},
+		{"request in a chunked body", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+			"23\r\n" + smuggled + "\r\n0\r\n\r\n", []string{"POST /a"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			u := startRaw(t, "u", false)
+			addr, _ := serve(t, config(u.URL))
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, tc.req)
+			io.ReadAll(c) // the answer, until Brick closes
+			seen := u.seen()
+			if slices.ContainsFunc(seen, func(s string) bool { return strings.Contains(s, "smuggled") }) || !slices.Equal(seen, tc.want) {
+				t.Errorf("upstream saw %q", seen)
+			}
+		})
+	}
+}
