@@ -248,6 +248,7 @@ type rawUpstream struct {
 	closeAfter bool
 	mu         sync.Mutex
 	lines      []string
+	conns      int
 }
 
 func startRaw(t *testing.T, name string, closeAfter bool) *rawUpstream {
@@ -267,6 +268,9 @@ func startRaw(t *testing.T, name string, closeAfter bool) *rawUpstream {
 			if err != nil {
 				return
 			}
+			u.mu.Lock()
+			u.conns++
+			u.mu.Unlock()
 			wg.Add(1)
 			go func() { defer wg.Done(); u.serveConn(c) }()
 		}

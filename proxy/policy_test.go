@@ -124,3 +124,25 @@ func TestRetryStaleConnection(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // the upstream's close arrives
 	}
 }
+
+// TestPooling: sequential requests share one kept-alive upstream
+// connection; max_idle 0 keeps none.
+func TestPooling(t *testing.T) {
+	for _, tc := range []struct{ maxIdle, want int }{{32, 1}, {0, 8}} {
+		u := startRaw(t, "u", false)
+		c := config(u.URL)
+		c.MaxIdle = tc.maxIdle
+		addr, _ := serve(t, c)
+		for range 8 {
+			if r := get(t, addr, "/"); r.Status != 200 {
+				t.Fatalf("status %d", r.Status)
+			}
+		}
+		u.mu.Lock()
+		n := u.conns
+		u.mu.Unlock()
+		if n != tc.want {
+			t.Errorf("max_idle %d: %d upstream connections for 8 requests, want %d", tc.maxIdle, n, tc.want)
+		}
+	}
+}
