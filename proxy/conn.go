@@ -51,7 +51,11 @@ type conn struct {
 	// flush.
 	unflushed bool
 	resp      wire.ReceivedResponse
-	chunks    wire.ChunkedDecoder
+	// raw, peek and open serve alive.
+	raw    syscall.RawConn
+	peek   func(fd uintptr) bool
+	open   bool
+	chunks wire.ChunkedDecoder
 }
 
 // errTimeout marks a wait for the upstream that ran past the timeout.
@@ -117,25 +121,32 @@ func (c *conn) readHead(timeout time.Duration) (got bool, err error) {
 // alive reports whether an idle connection still looks open: nothing
 // is waiting to be read on it (an idle upstream has nothing to say) and
 // it was not closed. One non-blocking peek, so that a request is not sent
-// down a connection the upstream already closed.
+// down a connection the upstream already closed. The raw connection and
+// the peek function are made once per connection, so the check
+// allocates nothing.
 func (c *conn) alive() bool {
-	sc, ok := c.nc.(syscall.Conn)
-	if !ok {
-		return true
+	if c.raw == nil {
+		sc, ok := c.nc.(syscall.Conn)
+		if !ok {
+			return true
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			return false
+		}
+		c.raw = rc
+		c.peek = func(fd uintptr) bool {
+			var b [1]byte
+			_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			c.open = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
+			return true
+		}
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	c.open = false
+	if err := c.raw.Read(c.peek); err != nil {
 		return false
 	}
-	ok = false
-	var b [1]byte
-	rc.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		_ = n
-		ok = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
-		return true
-	})
-	return ok
+	return c.open
 }
 
 func (c *conn) close() { c.nc.Close() }

@@ -138,7 +138,7 @@ func (e *echo) get(name string) []string {
 }
 
 // serve runs a proxy Handler for c behind a Brick server.
-func serve(t *testing.T, c proxy.Config) (addr string, h *proxy.Handler) {
+func serve(t testing.TB, c proxy.Config) (addr string, h *proxy.Handler) {
 	t.Helper()
 	h, err := proxy.New(c)
 	if err != nil {
@@ -251,7 +251,7 @@ type rawUpstream struct {
 	conns      int
 }
 
-func startRaw(t *testing.T, name string, closeAfter bool) *rawUpstream {
+func startRaw(t testing.TB, name string, closeAfter bool) *rawUpstream {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
