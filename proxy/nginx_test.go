@@ -97,6 +97,12 @@ func TestNginxUpstream(t *testing.T) {
 			t.Fatalf("request %d:\n%s%s", i, r.raw, r.Body)
 		}
 	}
+	// HEAD: the upstream's length passes on, with no body, and the
+	// connection goes on.
+	fmt.Fprintf(c, "HEAD /files/blob HTTP/1.1\r\nHost: x\r\n\r\n")
+	if r := readResponse(t, br, true); r.Status != 200 || r.ContentLength != int64(len(data)) {
+		t.Fatalf("HEAD:\n%s", r.raw)
+	}
 	fmt.Fprintf(c, "GET /files/blob HTTP/1.1\r\nHost: x\r\n\r\n")
 	r := readResponse(t, br, false)
 	if r.Status != 200 || !bytes.Equal(r.Body, data) {

@@ -252,13 +252,15 @@ func (h *Handler) sendBody(c *conn, r *web.Request) error {
 func (h *Handler) relay(w web.ResponseWriter, r *web.Request, c *conn, sticky bool) error {
 	u := c.up
 	resp := &c.resp
-	framing := resp.Framing(string(r.Method) == "HEAD")
+	head := string(r.Method) == "HEAD"
+	framing := resp.Framing(head)
 	hd := w.Header()
 	copyResponseHeader(hd, &resp.Header)
 	if sticky {
 		hd.Add("Set-Cookie", h.policy.name+"="+u.id+"; Path=/; HttpOnly; SameSite=Lax")
 	}
-	if framing == wire.LengthBody {
+	if framing == wire.LengthBody || head && resp.ContentLength >= 0 && wire.BodyAllowed(resp.Status) {
+		// A HEAD's length is the upstream's to state.
 		var num [20]byte
 		hd.AddBytes([]byte("Content-Length"), strconv.AppendInt(num[:0], resp.ContentLength, 10))
 	}
