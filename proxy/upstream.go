@@ -20,7 +20,8 @@ type upstream struct {
 	id   string
 	seed uint64
 
-	active atomic.Int64 // requests in flight
+	active   atomic.Int64  // requests in flight
+	failures atomic.Uint64 // failures since the start, for metrics
 	// healthy is the active check's verdict; downUntil (Unix ns) is the
 	// passive one's.
 	healthy   atomic.Bool
@@ -49,6 +50,7 @@ func (u *upstream) available(now int64) bool {
 
 // fail records a failure (nginx's max_fails within fail_timeout).
 func (u *upstream) fail(h *Handler) {
+	u.failures.Add(1)
 	if h.cfg.MaxFails == 0 {
 		return
 	}

@@ -30,7 +30,7 @@ type generation struct {
 	router  *router.Router
 	pools   []namedPool
 	statics []*static.FileServer
-	proxies []*proxy.Handler
+	proxies []namedProxy
 
 	// prev is the generation being replaced, while build runs: the pools
 	// it may carry over.
@@ -46,6 +46,13 @@ type namedPool struct {
 	// carried: taken over from the previous generation, unchanged, and
 	// not this generation's to close if it fails to build.
 	carried bool
+}
+
+// namedProxy is a proxy route's handler with the route's path, its
+// metrics label.
+type namedProxy struct {
+	route string
+	h     *proxy.Handler
 }
 
 // build makes a generation from opts. Every new WSGI pool is started (its
@@ -147,7 +154,7 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 		if err != nil {
 			return nil, err
 		}
-		g.proxies = append(g.proxies, p)
+		g.proxies = append(g.proxies, namedProxy{route: cr.Path, h: p})
 		return p, nil
 	case cr.Redirect != nil:
 		return router.Redirect(cr.Redirect.To, cr.Redirect.Status, cr.Redirect.KeepPath), nil
@@ -232,7 +239,7 @@ func (g *generation) closeExcept(next *generation) {
 		s.Close()
 	}
 	for _, p := range g.proxies {
-		p.Close()
+		p.h.Close()
 	}
 }
 
@@ -246,7 +253,7 @@ func (g *generation) close() {
 		s.Close()
 	}
 	for _, p := range g.proxies {
-		p.Close()
+		p.h.Close()
 	}
 }
 
