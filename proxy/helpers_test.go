@@ -67,6 +67,10 @@ class H(BaseHTTPRequestHandler):
             self.wfile.write(b'0\r\n\r\n'); return
         if p.startswith('/slow'):
             time.sleep(3); return self.send(200, b'late', 'text/plain')
+        if p.startswith('/diechunked'):
+            self.send_response(200); self.send_header('Transfer-Encoding', 'chunked'); self.end_headers()
+            self.wfile.write(b'5\r\nhello\r\n'); self.wfile.flush()
+            self.close_connection = True; self.connection.shutdown(socket.SHUT_RDWR); return
         if p.startswith('/die'):
             self.send_response(200); self.send_header('Content-Length', '100000'); self.end_headers()
             self.wfile.write(b'x' * 1000); self.wfile.flush()

@@ -95,6 +95,12 @@ var errNoUpstream = errors.New("proxy: no upstream answered")
 // another upstream when nothing of its body was read yet, or when it is
 // idempotent without a body; a connect failure always moves on.
 func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
+	if r.Form == wire.AuthorityForm {
+		// CONNECT asks for a tunnel to any host: a forward proxy's job,
+		// never passed to an upstream.
+		w.Header().Set("Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH")
+		return web.Error(405, errors.New("proxy: CONNECT is not proxied"))
+	}
 	var upgrade []byte
 	var ct connectionTokens
 	if r.Header.Has("Upgrade") {

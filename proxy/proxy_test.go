@@ -195,13 +195,15 @@ func TestErrors(t *testing.T) {
 func TestCutResponse(t *testing.T) {
 	b := startPython(t, "a")
 	addr, _ := serve(t, config(b.URL))
-	resp, err := http.Get("http://" + addr + "/die")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
-	if !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Errorf("read %d bytes, err %v; want a cut (unexpected EOF)", n, err)
+	for _, path := range []string{"/die", "/diechunked"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("%s: read %d bytes, err %v; want a cut (unexpected EOF)", path, n, err)
+		}
 	}
 }

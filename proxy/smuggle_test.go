@@ -52,3 +52,13 @@ func TestSmuggling(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectRefused: CONNECT never opens a tunnel through the proxy.
+func TestConnectRefused(t *testing.T) {
+	u := startRaw(t, "u", false)
+	addr, _ := serve(t, config(u.URL))
+	r := roundTrip(t, addr, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+	if r.Status != 405 || len(u.seen()) != 0 {
+		t.Errorf("status %d, upstream saw %q", r.Status, u.seen())
+	}
+}
