@@ -186,14 +186,19 @@ func (h *Handler) appendRequestHead(dst []byte, r *web.Request, upgrade []byte) 
 		}
 		dst = appendField(dst, f.Name, f.Value)
 	}
+	// A client on a Unix socket has no address: X-Forwarded-For keeps
+	// what a trusted proxy said, Forwarded says "unknown" (RFC 7239 §6.3).
 	peer := r.RemoteAddr.Addr().Unmap()
-	dst = append(dst, "X-Forwarded-For: "...)
-	if len(xff) > 0 {
+	if len(xff) > 0 || peer.IsValid() {
+		dst = append(dst, "X-Forwarded-For: "...)
 		dst = append(dst, xff...)
-		dst = append(dst, ", "...)
+		if len(xff) > 0 && peer.IsValid() {
+			dst = append(dst, ", "...)
+		}
+		dst = peer.AppendTo(dst)
+		dst = append(dst, '\r', '\n')
 	}
-	dst = peer.AppendTo(dst)
-	dst = append(dst, "\r\nX-Forwarded-Proto: "...)
+	dst = append(dst, "X-Forwarded-Proto: "...)
 	if xfp != nil {
 		dst = append(dst, xfp...)
 	} else {
@@ -215,7 +220,9 @@ func (h *Handler) appendRequestHead(dst []byte, r *web.Request, upgrade []byte) 
 		dst = append(dst, ", "...)
 	}
 	dst = append(dst, "for="...)
-	if peer.Is6() {
+	if !peer.IsValid() {
+		dst = append(dst, "unknown"...)
+	} else if peer.Is6() {
 		dst = append(dst, `"[`...)
 		dst = peer.AppendTo(dst)
 		dst = append(dst, `]"`...)
