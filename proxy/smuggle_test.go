@@ -16,22 +16,26 @@ func TestSmuggling(t *testing.T) {
 	const smuggled = "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
 	tests := []struct {
 		name, req string
-		want      []string // what the upstream sees; nil: nothing
+		// want is what the upstream may see (a head sent on before the
+		// body turned out bad may arrive after the client's answer, so
+		// the test sees it or not); chunkedBody: it must see want.
+		want        []string
+		chunkedBody bool
 	}{
-		{"CL and TE", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, nil},
-		{"TE and CL", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n" + smuggled, nil},
-		{"TE with space before colon", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + smuggled, nil},
-		{"TE xchunked", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + smuggled, nil},
-		{"TE chunked then identity", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n" + smuggled, nil},
-		{"TE with a tab", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\tchunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n" + smuggled, nil},
-		{"TE folded", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n" + smuggled, nil},
-		{"two CL", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 40\r\n\r\n" + smuggled, nil},
+		{"CL and TE", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + smuggled, nil, false},
+		{"TE and CL", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 40\r\n\r\n0\r\n\r\n" + smuggled, nil, false},
+		{"TE with space before colon", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + smuggled, nil, false},
+		{"TE xchunked", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + smuggled, nil, false},
+		{"TE chunked then identity", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n" + smuggled, nil, false},
+		{"TE with a tab", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\tchunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n" + smuggled, nil, false},
+		{"TE folded", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n" + smuggled, nil, false},
+		{"two CL", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 40\r\n\r\n" + smuggled, nil, false},
 		{"bare LF in chunk framing", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n" + smuggled,
 			// The head is sent on before the body is read; the bad
 			// framing then cuts the upstream connection mid-body.
-			[]string{"POST /a"}},
+			[]string{"POST /a"}, false},
 		{"request in a chunked body", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
-			"23\r\n" + smuggled + "\r\n0\r\n\r\n", []string{"POST /a"}},
+			"23\r\n" + smuggled + "\r\n0\r\n\r\n", []string{"POST /a"}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,7 +50,7 @@ func TestSmuggling(t *testing.T) {
 			io.WriteString(c, tc.req)
 			io.ReadAll(c) // the answer, until Brick closes
 			seen := u.seen()
-			if slices.ContainsFunc(seen, func(s string) bool { return strings.Contains(s, "smuggled") }) || !slices.Equal(seen, tc.want) {
+			if slices.ContainsFunc(seen, func(s string) bool { return strings.Contains(s, "smuggled") }) || len(seen) > len(tc.want) || !slices.Equal(seen, tc.want[:len(seen)]) || tc.chunkedBody && len(seen) == 0 {
 				t.Errorf("upstream saw %q", seen)
 			}
 		})
