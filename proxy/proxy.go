@@ -189,10 +189,11 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrad
 			u.fail(h)
 			return false, web.Error(504, fmt.Errorf("proxy: %s did not answer in %v", u.url, h.cfg.Timeout))
 		}
-		if !got && c.reused && canRetry {
+		if !got && c.reused {
 			// Most likely an idle connection the upstream closed just as
-			// it was taken: not the upstream's failure.
-			return true, web.Error(502, fmt.Errorf("proxy: %s closed the connection: %w", u.url, err))
+			// it was taken: not the upstream's failure, so it is not
+			// counted against it.
+			return canRetry, web.Error(502, fmt.Errorf("proxy: %s closed the connection: %w", u.url, err))
 		}
 		u.fail(h)
 		return !got && canRetry, web.Error(502, fmt.Errorf("proxy: reading the response of %s: %w", u.url, err))
