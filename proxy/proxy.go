@@ -175,10 +175,17 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrad
 		return true, web.Error(502, fmt.Errorf("proxy: sending to %s: %w", u.url, err))
 	}
 	if err := h.sendBody(c, r); err != nil {
-		c.close()
 		if errors.Is(err, errClientBody) {
+			c.close()
 			return false, err
 		}
+		// An upstream may answer before reading the whole body (a 413)
+		// and stop reading: its answer is the client's, not a 502.
+		if _, herr := c.readHead(h.cfg.Timeout); herr == nil && c.resp.Status != 101 {
+			c.resp.Close = true
+			return false, h.relay(w, r, c, sticky)
+		}
+		c.close()
 		u.fail(h)
 		return false, web.Error(502, fmt.Errorf("proxy: sending the body to %s: %w", u.url, err))
 	}
