@@ -129,9 +129,11 @@ func (h *Handler) appendRequestHead(dst []byte, r *web.Request, upgrade []byte) 
 	dst = append(dst, ' ')
 	path := r.Path
 	if r.Form == wire.OriginForm || r.Form == wire.AbsoluteForm {
-		if h.cfg.StripPrefix && h.strip != "" && bytes.HasPrefix(path, []byte(h.strip)) {
-			path = path[len(h.strip):]
-			if len(path) == 0 || path[0] != '/' {
+		// Segment-wise, as routes match: "/api" strips from "/api/x"
+		// and "/api", never from "/apiary".
+		if n := len(h.strip); h.cfg.StripPrefix && n > 0 && bytes.HasPrefix(path, []byte(h.strip)) && (len(path) == n || path[n] == '/') {
+			path = path[n:]
+			if len(path) == 0 {
 				dst = append(dst, '/')
 			}
 		}

@@ -94,6 +94,8 @@ func TestStripPrefix(t *testing.T) {
 		{"/api/", "/api/users?x=1", "/users?x=1"},
 		{"/api", "/api/users", "/users"},
 		{"/api", "/api", "/"},
+		{"/api", "/apiary", "/apiary"},
+		{"/api/", "/api/", "/"},
 	} {
 		c := config(b.URL)
 		c.StripPrefix, c.Prefix = true, tc.prefix
