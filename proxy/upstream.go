@@ -71,6 +71,10 @@ func (u *upstream) fail(h *Handler) {
 	}
 }
 
+// peekAfter is how long a connection must have been idle before it is
+// checked for a close by the upstream.
+const peekAfter = 500 * time.Millisecond
+
 // get returns an idle connection that still looks open, or dials a new
 // one.
 func (u *upstream) get(ctx context.Context, h *Handler) (*conn, error) {
@@ -86,7 +90,12 @@ func (u *upstream) get(ctx context.Context, h *Handler) (*conn, error) {
 		u.idle[n-1] = nil
 		u.idle = u.idle[:n-1]
 		u.mu.Unlock()
-		if now.Sub(c.idleSince) < h.cfg.IdleTimeout && c.alive() {
+		// A connection idle for a moment is not peeked: no upstream
+		// closes a kept-alive connection that soon (gunicorn, among the
+		// quickest, waits 2 s), and under load the peek would be a
+		// system call per request. A close in the window is still
+		// caught by the retry.
+		if idle := now.Sub(c.idleSince); idle < h.cfg.IdleTimeout && (idle < peekAfter || c.alive()) {
 			c.reused = true
 			return c, nil
 		}
