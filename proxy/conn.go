@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"syscall"
 	"time"
 
 	"github.com/brick-server/brick/wire"
@@ -51,11 +50,9 @@ type conn struct {
 	// flush.
 	unflushed bool
 	resp      wire.ReceivedResponse
-	// raw, peek and open serve alive.
-	raw    syscall.RawConn
-	peek   func(fd uintptr) bool
-	open   bool
-	chunks wire.ChunkedDecoder
+	chunks    wire.ChunkedDecoder
+	// peek serves alive (alive_unix.go).
+	peek peeker
 }
 
 // errTimeout marks a wait for the upstream that ran past the timeout.
@@ -116,37 +113,6 @@ func (c *conn) readHead(timeout time.Duration) (got bool, err error) {
 		}
 		got = true
 	}
-}
-
-// alive reports whether an idle connection still looks open: nothing
-// is waiting to be read on it (an idle upstream has nothing to say) and
-// it was not closed. One non-blocking peek, so that a request is not sent
-// down a connection the upstream already closed. The raw connection and
-// the peek function are made once per connection, so the check
-// allocates nothing.
-func (c *conn) alive() bool {
-	if c.raw == nil {
-		sc, ok := c.nc.(syscall.Conn)
-		if !ok {
-			return true
-		}
-		rc, err := sc.SyscallConn()
-		if err != nil {
-			return false
-		}
-		c.raw = rc
-		c.peek = func(fd uintptr) bool {
-			var b [1]byte
-			_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			c.open = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
-			return true
-		}
-	}
-	c.open = false
-	if err := c.raw.Read(c.peek); err != nil {
-		return false
-	}
-	return c.open
 }
 
 func (c *conn) close() { c.nc.Close() }
