@@ -38,6 +38,9 @@ func TestLayering(t *testing.T) {
 		// The PHP gateway serves a root's other files with package static
 		// (so net/http comes in as static's does).
 		{"gateway/fastcgi", []string{mod + "/server", mod + "/nethttp", mod + "/gateway/wsgi", mod + "/cmd/brick", mod}},
+		// The proxy is its own HTTP client on net.Conn with wire: never
+		// net/http, never the engine.
+		{"proxy", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/gateway/wsgi", mod + "/config", mod + "/cmd/brick", mod}},
 		{"gateway/wsgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/cmd/brick", mod}},
 		// The file format decodes into the features' own configurations
 		// (static.Config, wsgi.Config), so it sits above them; it never

@@ -7,6 +7,7 @@ import (
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/proxy"
 	"github.com/brick-server/brick/static"
 )
 
@@ -57,6 +58,14 @@ func NewWSGI(routePath string) *wsgi.Config {
 func NewCGI(routePath string) *cgi.Config {
 	c := cgi.DefaultConfig()
 	c.Mount = strings.TrimSuffix(routePath, "/")
+	return &c
+}
+
+// NewProxy is proxy.DefaultConfig for a route at routePath, which
+// strip_prefix removes.
+func NewProxy(routePath string) *proxy.Config {
+	c := proxy.DefaultConfig()
+	c.Prefix = routePath
 	return &c
 }
 

@@ -110,6 +110,16 @@
 //     ("index.php", also the front controller), timeout (the route's
 //     timeout, else 60s), conns (5; at most PHP-FPM's pm.max_children).
 //     It decodes into fastcgi.Config; the keys are `brick php`'s flags.
+//   - proxy: to (required: an array of "http://host:port" upstreams,
+//     names resolved at each new connection), policy (round_robin; or
+//     least_conn, random_two, ip_hash, header:NAME, cookie:NAME),
+//     strip_prefix (false), timeout (the route's timeout, else 60s: to
+//     connect and for each wait on the upstream; 504 past it),
+//     trusted_proxies (addresses or networks whose X-Forwarded-* and
+//     Forwarded are kept), max_fails (1) and fail_timeout (10s), health_uri
+//     (none: no active checks), health_interval (5s), health_status
+//     ("2xx"), max_idle (32 idle connections per upstream), keepalive_timeout
+//     (60s). See package proxy.
 //   - redirect: to (required: an absolute path or a full URL), status
 //     (302; or 301, 303, 307, 308), keep_path (false; true appends the rest
 //     of the path after the route's prefix, and the query, to "to", joined

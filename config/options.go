@@ -8,6 +8,7 @@ import (
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/proxy"
 	"github.com/brick-server/brick/static"
 )
 
@@ -106,7 +107,7 @@ type SiteTLS struct {
 }
 
 // Route is one [[site.route]]: a path prefix, exactly one action
-// (Static, WSGI, CGI, PHP, Redirect, Respond or Handler), and the options that
+// (Static, WSGI, CGI, PHP, Proxy, Redirect, Respond or Handler), and the options that
 // apply around it.
 type Route struct {
 	// Path is the prefix the route matches: see Matches.
@@ -122,7 +123,9 @@ type Route struct {
 	CGI *cgi.Config
 	// PHP runs the .php scripts of a root on PHP-FPM and serves its
 	// other files (fastcgi.Config).
-	PHP      *fastcgi.Config
+	PHP *fastcgi.Config
+	// Proxy sends the requests to upstream servers (proxy.Config).
+	Proxy    *proxy.Config
 	Redirect *Redirect
 	Respond  *Respond
 	// Handler names a Go handler that a program using Brick as a library
@@ -168,7 +171,7 @@ type Header struct {
 	Value string
 }
 
-// Action names the route's action: "static", "wsgi", "cgi", "php", "redirect",
+// Action names the route's action: "static", "wsgi", "cgi", "php", "proxy", "redirect",
 // "respond" or "handler"; "" when it has none. With several (which
 // Validate refuses) it names the first.
 func (r *Route) Action() string {
@@ -191,6 +194,9 @@ func (r *Route) actions() []string {
 	}
 	if r.PHP != nil {
 		a = append(a, "php")
+	}
+	if r.Proxy != nil {
+		a = append(a, "proxy")
 	}
 	if r.Redirect != nil {
 		a = append(a, "redirect")

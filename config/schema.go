@@ -2,10 +2,12 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/proxy"
 	"github.com/brick-server/brick/static"
 )
 
@@ -94,7 +96,7 @@ func (d *decoder) site(t *table, i int) Site {
 		s.TLS = d.siteTLS(t.path.field("tls"), v)
 	}
 	t.hints = map[string]string{}
-	for _, k := range []string{"path", "static", "wsgi", "cgi", "php", "redirect", "respond", "handler", "headers", "timeout"} {
+	for _, k := range []string{"path", "static", "wsgi", "cgi", "php", "proxy", "redirect", "respond", "handler", "headers", "timeout"} {
 		t.hints[k] = fmt.Sprintf("%s belongs to a route: write [[site.route]] before it", k)
 	}
 	t.hints["routes"] = `did you mean "route"? write [[site.route]] for each one`
@@ -128,6 +130,11 @@ func (d *decoder) route(t *table, j int) Route {
 	if pt, ok := t.sub("php", "php"); ok {
 		r.PHP = d.php(pt)
 		_, phpTimeout = pt.m["timeout"]
+	}
+	proxyTimeout := false
+	if pt, ok := t.sub("proxy", "proxy"); ok {
+		r.Proxy = d.proxy(pt, r.Path)
+		_, proxyTimeout = pt.m["timeout"]
 	}
 	if rt, ok := t.sub("redirect", "redirect"); ok {
 		v := newRedirect()
@@ -170,6 +177,9 @@ func (d *decoder) route(t *table, j int) Route {
 	}
 	if r.PHP != nil && r.Timeout > 0 && !phpTimeout {
 		r.PHP.Timeout = r.Timeout
+	}
+	if r.Proxy != nil && r.Timeout > 0 && !proxyTimeout {
+		r.Proxy.Timeout = r.Timeout
 	}
 	return r
 }
@@ -276,4 +286,39 @@ func (d *decoder) siteTLS(p path, v any) *SiteTLS {
 		d.errorf(p, "%s, not %s", want, typeName(v))
 	}
 	return nil
+}
+
+// proxy decodes a proxy table into the package's own configuration.
+func (d *decoder) proxy(t *table, routePath string) *proxy.Config {
+	v := NewProxy(routePath)
+	if to, present, ok := t.strings("to"); present && ok {
+		v.To = to
+	}
+	t.str("policy", &v.Policy)
+	t.boolean("strip_prefix", &v.StripPrefix)
+	t.duration("timeout", &v.Timeout)
+	if nets, present, ok := t.strings("trusted_proxies"); present && ok {
+		v.TrustedProxies = []netip.Prefix{}
+		for i, s := range nets {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				a, aerr := netip.ParseAddr(s)
+				if aerr != nil {
+					d.errorf(t.path.field("trusted_proxies").index(i), `trusted_proxies: %q is neither an address nor a network such as "10.0.0.0/8"`, s)
+					continue
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			v.TrustedProxies = append(v.TrustedProxies, p.Masked())
+		}
+	}
+	t.integer("max_fails", &v.MaxFails, 0)
+	t.duration("fail_timeout", &v.FailTimeout)
+	t.str("health_uri", &v.HealthURI)
+	t.duration("health_interval", &v.HealthInterval)
+	t.str("health_status", &v.HealthStatus)
+	t.integer("max_idle", &v.MaxIdle, 0)
+	t.duration("keepalive_timeout", &v.IdleTimeout)
+	t.done()
+	return v
 }

@@ -184,7 +184,7 @@ func (v *validator) route(s *Site, j int, p path, validPath []bool) {
 	}
 	switch acts := r.actions(); len(acts) {
 	case 0:
-		v.errorf(p, r.Line, "route %q has no action; give one of static, wsgi, cgi, php, redirect, respond or handler", r.Path)
+		v.errorf(p, r.Line, "route %q has no action; give one of static, wsgi, cgi, php, proxy, redirect, respond or handler", r.Path)
 	case 1:
 	default:
 		v.errorf(p, r.Line, "route %q has %s actions (%s); keep one", r.Path, countWord(len(acts)), andList(acts))
@@ -200,6 +200,9 @@ func (v *validator) route(s *Site, j int, p path, validPath []bool) {
 	}
 	if r.PHP != nil {
 		v.feature(r.PHP.Validate(), p.field("php"), r.Line)
+	}
+	if r.Proxy != nil {
+		v.feature(r.Proxy.Validate(), p.field("proxy"), r.Line)
 	}
 	if r.Redirect != nil {
 		v.redirect(r, p.field("redirect"))

@@ -48,6 +48,16 @@
 //	brick_wsgi_queue_length{app}                         gauge
 //	brick_wsgi_queue_wait_seconds{app}                   histogram
 //
+// # Proxy
+//
+// NewProxyCollector does the same for the upstreams of proxy routes:
+//
+//	brick_proxy_upstream_up{route,upstream}                  gauge
+//	brick_proxy_upstream_healthy{route,upstream}             gauge
+//	brick_proxy_upstream_active_requests{route,upstream}     gauge
+//	brick_proxy_upstream_idle_connections{route,upstream}    gauge
+//	brick_proxy_upstream_failures_total{route,upstream}      counter
+//
 // # Admin endpoint
 //
 // AdminHandler serves /metrics (through promhttp and Brick's net/http

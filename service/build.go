@@ -12,6 +12,7 @@ import (
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/proxy"
 	"github.com/brick-server/brick/router"
 	"github.com/brick-server/brick/static"
 	"github.com/brick-server/brick/web"
@@ -31,6 +32,7 @@ type generation struct {
 	pools   []namedPool
 	statics []*static.FileServer
 	phps    []*fastcgi.Handler
+	proxies []namedProxy
 
 	// prev is the generation being replaced, while build runs: the pools
 	// it may carry over.
@@ -46,6 +48,13 @@ type namedPool struct {
 	// carried: taken over from the previous generation, unchanged, and
 	// not this generation's to close if it fails to build.
 	carried bool
+}
+
+// namedProxy is a proxy route's handler with the route's path, its
+// metrics label.
+type namedProxy struct {
+	route string
+	h     *proxy.Handler
 }
 
 // build makes a generation from opts. Every new WSGI pool is started (its
@@ -156,6 +165,15 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 			return exactRedirect(cr.Path, h), nil
 		}
 		return h, nil
+	case cr.Proxy != nil:
+		c := *cr.Proxy
+		c.Logger = log
+		p, err := proxy.New(c)
+		if err != nil {
+			return nil, err
+		}
+		g.proxies = append(g.proxies, namedProxy{route: cr.Path, h: p})
+		return p, nil
 	case cr.Redirect != nil:
 		return router.Redirect(cr.Redirect.To, cr.Redirect.Status, cr.Redirect.KeepPath), nil
 	case cr.Respond != nil:
@@ -241,6 +259,9 @@ func (g *generation) closeExcept(next *generation) {
 	for _, h := range g.phps {
 		h.Close()
 	}
+	for _, p := range g.proxies {
+		p.h.Close()
+	}
 }
 
 // close stops everything the generation holds, carried pools included:
@@ -254,6 +275,9 @@ func (g *generation) close() {
 	}
 	for _, h := range g.phps {
 		h.Close()
+	}
+	for _, p := range g.proxies {
+		p.h.Close()
 	}
 }
 

@@ -196,6 +196,7 @@ func (s *Service) observe(opts *config.Options) error {
 		return err
 	}
 	s.reg.MustRegister(metrics.NewWSGICollector(s.wsgiStats))
+	s.reg.MustRegister(metrics.NewProxyCollector(s.proxyStats))
 	if err := metrics.RegisterAccessLog(s.reg, s.accessLost.Load); err != nil {
 		return err
 	}
@@ -398,6 +399,19 @@ func (s *Service) wsgiStats() []metrics.WSGIApp {
 			app.Workers = append(app.Workers, metrics.WSGIWorker{PID: w.PID, MemoryBytes: uint64(max(w.Memory, 0))})
 		}
 		out = append(out, app)
+	}
+	return out
+}
+
+// proxyStats reports the upstreams of the current generation's proxy
+// routes for metrics.
+func (s *Service) proxyStats() []metrics.ProxyUpstream {
+	var out []metrics.ProxyUpstream
+	for _, np := range s.cur.Load().gen.proxies {
+		for _, u := range np.h.Stats() {
+			out = append(out, metrics.ProxyUpstream{Route: np.route, Upstream: u.URL, Healthy: u.Healthy,
+				Available: u.Available, Active: u.Active, Idle: u.Idle, Failures: u.Failures})
+		}
 	}
 	return out
 }

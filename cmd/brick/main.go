@@ -6,6 +6,7 @@
 //	brick -v               print every request and response to stderr
 //	brick wsgi module:app  run a Python WSGI application (Flask, Django, Pyramid)
 //	brick php DIR          serve a PHP site from DIR through a running PHP-FPM
+//	brick proxy URL...     send every request to upstream servers (reverse proxy)
 //	brick run              serve the sites and routes of brick.toml
 //	brick validate         check brick.toml
 //	brick help [command]   print the help of brick or of a command

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -246,6 +247,10 @@ func TestVerbosePrintsExchanges(t *testing.T) {
 // access log exist in every mode, and the metrics count the requests.
 func TestQuickModesThroughService(t *testing.T) {
 	dir := t.TempDir()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "upstream "+r.URL.Path)
+	}))
+	defer upstream.Close()
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("file a"), 0o644)
 	tests := []struct {
 		name string
@@ -255,10 +260,16 @@ func TestQuickModesThroughService(t *testing.T) {
 	}{
 		{"brick DIR", []string{dir, "-admin", "127.0.0.1:0", "-access-log", "stdout"}, "/a.txt", "file a"},
 		{"brick", []string{"-admin", "127.0.0.1:0", "-access-log", "stdout", "-access-log-format", "json"}, "/hello", "Hello, World!"},
+		{"brick proxy", []string{"proxy", "-admin", "127.0.0.1:0", "-access-log", "stdout", strings.TrimPrefix(upstream.URL, "http://")}, "/up", "upstream /up"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := start(t, append([]string{"-addr", "127.0.0.1:0"}, tc.args...)...)
+			args := append([]string{"-addr", "127.0.0.1:0"}, tc.args...)
+			if tc.args[0] == "proxy" {
+				// The command comes first.
+				args = append([]string{"proxy", "-addr", "127.0.0.1:0"}, tc.args[1:]...)
+			}
+			p := start(t, args...)
 			m := adminRE.FindStringSubmatch(p.output())
 			if m == nil {
 				t.Fatalf("no admin listener in the log:\n%s", p.output())

@@ -69,6 +69,7 @@ var serveUsage = usage{
 	synopsis: []string{
 		"brick [flags] [DIR]",
 		"brick wsgi [flags] module:callable   run a Python WSGI application",
+		"brick proxy [flags] UPSTREAM...      send every request to upstream servers",
 		"brick run [-config FILE] [flags]     serve the sites and routes of a file",
 		"brick validate [-config FILE]        check a configuration file",
 		"brick help [command]                 the help of a command",
@@ -158,7 +159,9 @@ func compileWSGI(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 // finish provisions and validates the compiled options; a problem is
 // reported with the flag that sets it.
 func (q *quick) finish(stderr io.Writer) int {
-	q.tls.Apply(q.opts)
+	if q.tls != nil {
+		q.tls.Apply(q.opts)
+	}
 	q.opts.Provision()
 	if err := q.opts.Validate(); err != nil {
 		fmt.Fprintln(stderr, q.explain(err))

@@ -153,15 +153,47 @@ access = "off"
 path = "/"
 wsgi = { app = "app", max_requests = 1000 }
 `,
+	}, {
+		name: "brick proxy, defaults",
+		args: []string{"proxy", "127.0.0.1:8000"},
+		toml: `
+[server]
+listen = "127.0.0.1:8888"
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+proxy = { to = ["http://127.0.0.1:8000"] }
+`,
+	}, {
+		name: "brick proxy, every flag",
+		args: []string{"proxy", "http://a:1", "-to", "b:2", "-policy", "cookie:s", "-strip-prefix", "-timeout", "5",
+			"-trusted-proxies", "10.0.0.0/8", "-trusted-proxies", "::1", "-max-fails", "3", "-fail-timeout", "30s",
+			"-health-uri", "/up", "-health-interval", "2", "-health-status", "204", "-max-idle", "4",
+			"-keepalive-timeout", "1m", "http://c:3"},
+		toml: `
+[server]
+listen = "127.0.0.1:8888"
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+proxy = { to = ["http://a:1", "http://b:2", "http://c:3"], policy = "cookie:s", strip_prefix = true, timeout = "5s", trusted_proxies = ["10.0.0.0/8", "::1"], max_fails = 3, fail_timeout = "30", health_uri = "/up", health_interval = "2s", health_status = "204", max_idle = 4, keepalive_timeout = "60s" }
+`,
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
 			var q *quick
 			code := -1
-			if len(tc.args) > 0 && tc.args[0] == "wsgi" {
+			switch {
+			case len(tc.args) > 0 && tc.args[0] == "wsgi":
 				q, code = compileWSGI(tc.args[1:], io.Discard, &stderr)
-			} else {
+			case len(tc.args) > 0 && tc.args[0] == "proxy":
+				q, code = compileProxy(tc.args[1:], io.Discard, &stderr)
+			default:
 				q, code = compileServe(tc.args, io.Discard, &stderr)
 			}
 			if code >= 0 {
@@ -207,6 +239,9 @@ func show(o config.Options) string {
 			if r.WSGI != nil {
 				fmt.Fprintf(&b, " wsgi %+v", *r.WSGI)
 			}
+			if r.Proxy != nil {
+				fmt.Fprintf(&b, " proxy %+v", *r.Proxy)
+			}
 		}
 	}
 	return b.String()
@@ -235,6 +270,9 @@ func TestQuickFlagErrors(t *testing.T) {
 		{"bad index", []string{"-index", "../x", dir}, "brick: -index: static index \"../x\" must be a plain file name"},
 		{"bad format", []string{"-access-log-format", "xml"}, "brick: -access-log-format: log.format \"xml\" is not one of"},
 		{"bad admin", []string{"-admin", "nowhere"}, "brick: -admin: admin: \"nowhere\" is not host:port"},
+		{"proxy without upstream", []string{"proxy"}, "brick proxy: say where to send the requests"},
+		{"proxy to https", []string{"proxy", "https://x:1"}, "https upstreams are not supported yet"},
+		{"proxy bad policy", []string{"proxy", "-policy", "fastest", "a:1"}, "brick proxy: -policy: proxy policy \"fastest\" is unknown"},
 		{"zero shutdown", []string{"-shutdown-timeout", "0s"}, "brick: -shutdown-timeout: server.shutdown_timeout must be positive"},
 	}
 	for _, tc := range tests {
