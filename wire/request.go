@@ -237,33 +237,46 @@ func (r *RequestHead) parseHead(head []byte, l *Limits) (int, error) {
 		return 0, err
 	}
 	var st fieldState
-	pos := i + 1
+	pos, err := parseFieldLines(head, i+1, &r.Header, l.MaxHeaderCount, &st)
+	if err != nil {
+		return 0, err
+	}
+	if err := r.decideFraming(&st); err != nil {
+		return 0, err
+	}
+	return pos, nil
+}
+
+// parseFieldLines reads the field lines of a message head from pos, each
+// ending in LF (a CR before it dropped), up to and including the empty
+// line that ends the head, which the caller has found: the head is known
+// to hold it. Fields go into h as views of head and are noted in st for
+// the framing decision. It returns where the body starts, or ErrObsFold,
+// ErrTooManyHeaders or parseFieldLine's error; requests and responses
+// share it, and a response maps the errors to its own 502s.
+func parseFieldLines(head []byte, pos int, h *Header, maxCount int, st *fieldState) (int, error) {
 	for {
 		j := bytes.IndexByte(head[pos:], '\n')
 		line := trimCR(head[pos : pos+j])
 		pos += j + 1
 		if len(line) == 0 {
-			break
+			return pos, nil
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			// RFC 9112 §5.2 (obs-fold) and §2.2 (whitespace after the
-			// request-line): both are rejected rather than guessed at.
+			// start line): both are rejected rather than guessed at.
 			return 0, ErrObsFold
 		}
-		if r.Header.Len() >= l.MaxHeaderCount {
+		if h.Len() >= maxCount {
 			return 0, ErrTooManyHeaders
 		}
 		name, value, err := parseFieldLine(line)
 		if err != nil {
 			return 0, err
 		}
-		r.Header.appendView(name, value)
+		h.appendView(name, value)
 		st.note(name, value)
 	}
-	if err := r.decideFraming(&st); err != nil {
-		return 0, err
-	}
-	return pos, nil
 }
 
 // parseFieldLine splits one field line (RFC 9112 §5) into its name and its

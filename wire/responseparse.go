@@ -101,26 +101,12 @@ func ParseResponse(p *ReceivedResponse, buf []byte, lim *Limits) (int, error) {
 		return 0, err
 	}
 	var st fieldState
-	pos := i + 1
-	for {
-		j := bytes.IndexByte(head[pos:], '\n')
-		line := trimCR(head[pos : pos+j])
-		pos += j + 1
-		if len(line) == 0 {
-			break
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			return 0, ErrBadResponseField
-		}
-		if p.Header.Len() >= l.MaxHeaderCount {
-			return 0, ErrResponseHeadTooLarge
-		}
-		name, value, err := parseFieldLine(line)
-		if err != nil {
-			return 0, ErrBadResponseField
-		}
-		p.Header.appendView(name, value)
-		st.note(name, value)
+	pos, err := parseFieldLines(head, i+1, &p.Header, l.MaxHeaderCount, &st)
+	switch {
+	case err == ErrTooManyHeaders:
+		return 0, ErrResponseHeadTooLarge
+	case err != nil:
+		return 0, ErrBadResponseField
 	}
 	if err := p.decideFraming(&st); err != nil {
 		return 0, err
