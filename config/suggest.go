@@ -13,16 +13,19 @@ func closest(k string, known []string) string {
 		bestD = 2
 	}
 	for _, c := range known {
-		if d := editDistance(strings.ToLower(k), c); d < bestD {
+		if d := EditDistance(strings.ToLower(k), c); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
-// editDistance is the Levenshtein distance, with a swap of two
-// neighbouring letters counting as one edit.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance, with a swap of two
+// neighbouring letters counting as one edit (optimal string alignment).
+// It suggests the key a misspelt one meant, and the command line uses it
+// for a mistyped subcommand. Strings over 64 bytes are 64 apart: nobody
+// misspells those.
+func EditDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 64
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+
+	"github.com/brick-server/brick/config"
 )
 
 // A subcommand is recognised before anything else: `brick run` runs the
@@ -92,37 +94,11 @@ func unknownMessage(word, also string) string {
 func suggest(word string) string {
 	best, bestD := "", 3
 	for _, c := range commands {
-		if d := editDistance(strings.ToLower(word), c.name); d < bestD && d < len(c.name) {
+		if d := config.EditDistance(strings.ToLower(word), c.name); d < bestD && d < len(c.name) {
 			best, bestD = c.name, d
 		}
 	}
 	return best
-}
-
-// editDistance is the optimal string alignment distance: insertions,
-// deletions, substitutions and transpositions of neighbours.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 // usage is a command's help: its synopsis lines and what it does. The
