@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/cgienv"
+	"github.com/brick-server/brick/internal/procpool"
 	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire"
 )
@@ -35,17 +36,19 @@ const readSize = 32 << 10
 // kills whatever it started too.
 type proc struct {
 	cmd    *exec.Cmd
+	child  *procpool.Child
 	out    *os.File // read end of its standard output
 	errOut *os.File // read end of its standard error, read by logStderr
 	killed atomic.Bool
-	stop   func() bool // stops the kill armed on the deadline
+	stop   func() bool // disarms the kill armed on the deadline
 	logged chan struct{}
 }
 
-// kill kills the script's whole process group.
+// kill kills the script's whole process group; once the script has been
+// reaped it does nothing.
 func (p *proc) kill() {
 	p.killed.Store(true)
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	p.child.Kill()
 }
 
 // wait closes the output, reaps the script and waits for its standard
@@ -53,10 +56,7 @@ func (p *proc) kill() {
 // killed at the deadline, as any other.
 func (p *proc) wait() error {
 	p.out.Close()
-	if waitExited(p.cmd.Process.Pid) {
-		p.stop()
-	}
-	err := p.cmd.Wait()
+	err := p.child.Wait()
 	p.stop()
 	// What the script wrote is in the pipe already; only a process that
 	// left its group can hold standard error open longer.
@@ -66,7 +66,7 @@ func (p *proc) wait() error {
 }
 
 // timedOut reports whether the script was killed at its deadline, rather
-// than having exited before (a kill then reaches only a zombie).
+// than having exited before (a kill then reaches a zombie, or nothing).
 func (p *proc) timedOut() bool {
 	if !p.killed.Load() {
 		return false
@@ -93,12 +93,13 @@ func (h *Handler) start(ctx context.Context, s script, env []string, stdin *os.F
 		// RFC 3875 §7.2: the current directory is the script's.
 		Dir:    filepath.Dir(s.file),
 		Stdout: outW, Stderr: errW,
-		SysProcAttr: sysProcAttr(),
 	}
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
-	err = startDetached(cmd)
+	// A process group of its own, which the timeout kills whole, and
+	// death with Brick.
+	child, err := procpool.StartChild(cmd)
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -106,7 +107,7 @@ func (h *Handler) start(ctx context.Context, s script, env []string, stdin *os.F
 		errR.Close()
 		return nil, err
 	}
-	p := &proc{cmd: cmd, out: outR, errOut: errR, logged: make(chan struct{})}
+	p := &proc{cmd: cmd, child: child, out: outR, errOut: errR, logged: make(chan struct{})}
 	p.stop = context.AfterFunc(ctx, p.kill)
 	if d, ok := ctx.Deadline(); ok {
 		// Also for output held open by a process that left the group.
@@ -115,18 +116,6 @@ func (h *Handler) start(ctx context.Context, s script, env []string, stdin *os.F
 	}
 	go h.logStderr(errR, s.name, p.logged)
 	return p, nil
-}
-
-// startDetached starts cmd from a goroutine of its own. Linux sends the
-// parent-death signal when the thread that forked the child exits, and
-// the Go runtime retires a thread only when a goroutine that locked it
-// exits; a fresh goroutine never locked its thread, so whichever thread
-// forks lives as long as the server, whatever goroutine serves the
-// request.
-func startDetached(cmd *exec.Cmd) error {
-	errc := make(chan error, 1)
-	go func() { errc <- cmd.Start() }()
-	return <-errc
 }
 
 // run runs the script and relays its response.

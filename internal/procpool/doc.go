@@ -27,6 +27,14 @@
 // child never outlives a server that crashed or was killed without the
 // chance to stop it.
 //
+// # Short-lived children
+//
+// StartChild and Child are the process mechanics under Process without
+// its supervision: a process group of its own, the parent-death signal, a
+// Kill that reaches the group and never a stranger that reused the pid.
+// They serve a caller that runs one child per request and owns its pipes
+// and its wait, such as the CGI gateway.
+//
 // # Output
 //
 // The child's stdout and stderr are pipes read line by line and handed to

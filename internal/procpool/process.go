@@ -42,19 +42,13 @@ type Spec struct {
 // Process is a running (or finished) child started by Start. Its methods
 // are safe for concurrent use.
 type Process struct {
-	cmd    *exec.Cmd
+	child  *Child
 	pid    int
 	start  time.Time
 	output func([]byte)
 	outMu  sync.Mutex   // serialises calls to output
 	lastIO atomic.Int64 // time of the last read from the child's output, as nanoseconds since start
 	done   chan struct{}
-
-	// mu orders signals against reaping: while reaped is false the pid
-	// (and the process group named after it) still belongs to our child,
-	// so a signal cannot hit a stranger that reused the number.
-	mu     sync.Mutex
-	reaped bool
 
 	// Written by supervise before done is closed; read only after.
 	state    *os.ProcessState
@@ -80,7 +74,6 @@ func Start(spec Spec) (*Process, error) {
 	cmd.Dir = spec.Dir
 	cmd.Env = spec.Env
 	cmd.ExtraFiles = spec.ExtraFiles
-	cmd.SysProcAttr = sysProcAttr()
 
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -99,8 +92,8 @@ func Start(spec Spec) (*Process, error) {
 
 	// The clock starts before the fork, so that Uptime never
 	// understates how long the child lived.
-	p := &Process{cmd: cmd, output: spec.Output, done: make(chan struct{}), start: time.Now()}
-	err = startDetached(cmd)
+	p := &Process{output: spec.Output, done: make(chan struct{}), start: time.Now()}
+	p.child, err = StartChild(cmd)
 	// The child has its own copies of the write ends; ours must go, or
 	// the readers would never see end of file.
 	outW.Close()
@@ -125,47 +118,11 @@ func Start(spec Spec) (*Process, error) {
 	return p, nil
 }
 
-// startDetached starts cmd from a goroutine of its own. Linux sends the
-// parent-death signal when the thread that forked the child exits, not
-// when the process does. The Go runtime retires an OS thread only when a
-// goroutine that called runtime.LockOSThread exits without unlocking; a
-// fresh goroutine has never locked its thread, so whichever thread forks
-// lives as long as the server, even if Start's caller is a locked
-// goroutine about to exit.
-func startDetached(cmd *exec.Cmd) error {
-	errc := make(chan error, 1)
-	go func() { errc <- cmd.Start() }()
-	return <-errc
-}
-
 // supervise reaps the child, cleans up its process group, and closes done
 // once the output has been delivered.
 func (p *Process) supervise(pipes []*os.File, pumps *sync.WaitGroup) {
-	if waitExited(p.pid) {
-		p.mu.Lock()
-		// The leader is a zombie, so its pid cannot have been reused and
-		// -pid still names its group. Anything left there is an orphan.
-		_ = signalGroup(p.cmd.Process, syscall.SIGKILL)
-		p.waitErr = p.cmd.Wait() // returns at once: there is a zombie to reap
-		p.reaped = true
-		p.mu.Unlock()
-	} else {
-		// Without waitid(WNOWAIT), Wait must block outside the lock, or
-		// Signal and Kill would wait for the child's death. The group
-		// kill comes after the reap; POSIX keeps a pid from being reused
-		// while a process group of that id lives, so -pid still names
-		// our group if anything is left in it. A signal sent between the
-		// reap and reaped = true could reach a process that reused the
-		// pid: the window os.Process has on such systems too.
-		err := p.cmd.Wait()
-		p.mu.Lock()
-		_ = signalGroup(p.cmd.Process, syscall.SIGKILL)
-		p.waitErr = err
-		p.reaped = true
-		p.mu.Unlock()
-	}
-
-	p.state = p.cmd.ProcessState
+	p.waitErr = p.child.wait(true)
+	p.state = p.child.state()
 	p.lifetime = time.Since(p.start)
 
 	deadline := time.Now().Add(outputGrace)
@@ -230,28 +187,11 @@ func (p *Process) finished() bool {
 // for a Python worker's faulthandler would kill a subprocess that does
 // not handle it. Signalling a child that has already been reaped does
 // nothing and returns nil.
-func (p *Process) Signal(sig syscall.Signal) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.reaped {
-		return nil
-	}
-	if err := signalPid(p.cmd.Process, sig); err != nil {
-		return fmt.Errorf("procpool: signal %d: %w", p.pid, err)
-	}
-	return nil
-}
+func (p *Process) Signal(sig syscall.Signal) error { return p.child.Signal(sig) }
 
 // Kill sends SIGKILL to the child's whole process group. It does not
 // wait; Done is closed once the child has been reaped.
-func (p *Process) Kill() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.reaped {
-		return
-	}
-	_ = signalGroup(p.cmd.Process, syscall.SIGKILL)
-}
+func (p *Process) Kill() { p.child.Kill() }
 
 // Stop asks the child to leave with SIGTERM, waits up to grace for it to
 // finish, then kills its group and waits for Done.
@@ -273,12 +213,15 @@ func (p *Process) Stop(grace time.Duration) {
 // yet reaped reports 0; once it has been reaped, RSS fails with an error
 // wrapping os.ErrProcessDone.
 func (p *Process) RSS() (int64, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.reaped {
-		return 0, fmt.Errorf("procpool: rss of %d: %w", p.pid, os.ErrProcessDone)
+	var rss int64
+	err := p.child.whileUnreaped(func() (err error) {
+		rss, err = readRSS(p.pid)
+		return err
+	})
+	if errors.Is(err, os.ErrProcessDone) {
+		return 0, fmt.Errorf("procpool: rss of %d: %w", p.pid, err)
 	}
-	return readRSS(p.pid)
+	return rss, err
 }
 
 // WaitQuiet returns once the child has written nothing for quiet, counted
