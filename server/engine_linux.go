@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/brick-server/brick/web"
 )
 
 // engine is the readiness-loop model (see the package documentation): one
@@ -97,10 +99,17 @@ func (e *engine) sweep(now int64) {
 			if partial {
 				var buf [256]byte
 				resp := appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true)
+				sent := true
 				if t, ok := pc.conn.t.(*tlsConn); ok {
+					sent = t.state == tlsOpen
 					t.writeLast(resp)
 				} else {
 					rawWrite(int(pc.fd), resp)
+				}
+				if sent {
+					// A request of its own: the sweep has no exchange,
+					// and this path is rare enough to allocate.
+					pc.conn.reportUnparsed(new(web.Request), 408, "request header timeout")
 				}
 			}
 			pc.closeNow()
