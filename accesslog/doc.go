@@ -38,8 +38,9 @@
 // keeps what had been written. A connection closed without a response
 // (an abort, web.ErrAbortHandler) is 444, nginx's code for that, and a
 // hijacked one 101 (web.Completion.Code). A HEAD response has no body
-// bytes. A request whose head could not be parsed reaches no handler and
-// has no line.
+// bytes. A request whose head the server answered itself (could not
+// parse, or timed out part way) has a line with its status and "-" for a
+// request line, as nginx writes; "-" for method, target and proto in JSON.
 //
 // # Writer
 //

@@ -226,6 +226,12 @@ func TestRaw(t *testing.T) {
 		{"body timeout", "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc", "POST /read HTTP/1.1", "408", "21", "-"}, // "request body timeout\n"
 		{"body too large", "POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n", "POST /read HTTP/1.1", "413", "23", "-"},
 		{"bad chunk", "POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "POST /read HTTP/1.1", "400", strconv.Itoa(len(wire.ErrBadChunk.Reason) + 1), "-"},
+		// Heads the server answers itself, before any handler: "-" for
+		// the request line, as nginx writes.
+		{"bad version", "GET / HTTP/2.5\r\nHost: x\r\n\r\n", "-", "505", strconv.Itoa(len(wire.ErrVersionUnsupported.Reason) + 1), "-"},
+		{"header too large", "GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: " + strings.Repeat("a", 2048) + "\r\n\r\n", "-", "431", strconv.Itoa(len(wire.ErrHeaderTooLarge.Reason) + 1), "-"},
+		{"unknown transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: zstd, chunked\r\n\r\n", "-", "501", strconv.Itoa(len(wire.ErrUnknownTE.Reason) + 1), "-"},
+		{"head timeout", "GET / HTTP/1.1\r\nHost: x\r\n", "-", "408", strconv.Itoa(len("request header timeout\n")), "-"},
 	}
 	for _, perConn := range []bool{false, true} {
 		name := "epoll"
@@ -240,7 +246,9 @@ func TestRaw(t *testing.T) {
 			addr := serve(t, h, accesslog.New(w, accesslog.Combined), func(s *server.Server) {
 				s.GoroutinePerConn = perConn
 				s.Timeouts.Read = 300 * time.Millisecond
+				s.Timeouts.ReadHeader = time.Second // the server's clock ticks once a second
 				s.Limits.MaxBodyBytes = 1 << 20
+				s.Limits.MaxHeaderBytes = 1024
 			})
 			for i, tc := range tests {
 				c, err := net.Dial("tcp", addr)

@@ -74,11 +74,7 @@ func appendCLF(b []byte, combined bool, e *entry) []byte {
 	b = append(b, " ["...)
 	b = e.end.AppendFormat(b, "02/Jan/2006:15:04:05 -0700")
 	b = append(b, "] \""...)
-	b = appendEscaped(b, r.Method)
-	b = append(b, ' ')
-	b = appendEscaped(b, r.Target)
-	b = append(b, ' ')
-	b = appendEscaped(b, r.Proto)
+	b = appendRequestLine(b, r)
 	b = append(b, "\" "...)
 	b = strconv.AppendInt(b, int64(e.status), 10)
 	b = append(b, ' ')
@@ -91,6 +87,20 @@ func appendCLF(b []byte, combined bool, e *entry) []byte {
 		b = append(b, '"')
 	}
 	return append(b, '\n')
+}
+
+// appendRequestLine appends the request line, or "-" for a request whose
+// head the server could not parse (it reports none of it), as nginx
+// logs a request line it did not get.
+func appendRequestLine(b []byte, r *web.Request) []byte {
+	if len(r.Method) == 0 && len(r.Target) == 0 && len(r.Proto) == 0 {
+		return append(b, '-')
+	}
+	b = appendEscaped(b, r.Method)
+	b = append(b, ' ')
+	b = appendEscaped(b, r.Target)
+	b = append(b, ' ')
+	return appendEscaped(b, r.Proto)
 }
 
 // appendAddr appends the client's address without its port (IPv4-mapped
@@ -163,11 +173,11 @@ func appendJSON(b []byte, e *entry) []byte {
 	b = append(b, `","remote":"`...)
 	b = appendAddr(b, r, "")
 	b = append(b, `","method":`...)
-	b = appendJSONString(b, r.Method)
+	b = appendJSONField(b, r.Method)
 	b = append(b, `,"target":`...)
-	b = appendJSONString(b, r.Target)
+	b = appendJSONField(b, r.Target)
 	b = append(b, `,"proto":`...)
-	b = appendJSONString(b, r.Proto)
+	b = appendJSONField(b, r.Proto)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(e.status), 10)
 	b = append(b, `,"bytes":`...)
@@ -185,6 +195,16 @@ func appendJSON(b []byte, e *entry) []byte {
 	b = append(b, `,"route":`...)
 	b = appendJSONString(b, r.Route)
 	return append(b, "}\n"...)
+}
+
+// appendJSONField appends a part of the request line as a JSON string,
+// "-" when it is empty: the head of a request the server answered itself
+// (a 400, 414, 431, 501, 505, or a 408 for a head cut short) is not known.
+func appendJSONField(b, v []byte) []byte {
+	if len(v) == 0 {
+		return append(b, `"-"`...)
+	}
+	return appendJSONString(b, v)
 }
 
 // appendJSONString appends v as a quoted JSON string (RFC 8259 §7):

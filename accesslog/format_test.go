@@ -116,14 +116,33 @@ func TestLines(t *testing.T) {
 				`"status":301,"bytes":20,"duration_ms":1.500,"referer":"","user_agent":"ua\ufffd","host":"Example.com:8080",` +
 				`"site":"main","route":"/p\"q"}` + "\n",
 		},
+		// A head the server answered itself (raw ""): nothing of it is
+		// known, and nginx writes "-" for the request line.
+		{
+			"unparsed combined", "", "192.0.2.7:1", 400, 12, Combined,
+			`192.0.2.7 - - [26/Nov/2026:06:35:17 +0100] "-" 400 12 "-" "-"` + "\n",
+		},
+		{
+			"unparsed common", "", "192.0.2.7:1", 408, 23, Common,
+			`192.0.2.7 - - [26/Nov/2026:06:35:17 +0100] "-" 408 23` + "\n",
+		},
+		{
+			"unparsed json", "", "192.0.2.7:1", 431, 32, JSON,
+			`{"time":"2026-11-26T06:35:17.123+01:00","remote":"192.0.2.7","method":"-","target":"-","proto":"-",` +
+				`"status":431,"bytes":32,"duration_ms":1.500,"referer":"","user_agent":"","host":"",` +
+				`"site":"","route":""}` + "\n",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := parse(t, tc.raw)
+			r := &web.Request{Body: web.NoBody}
+			if tc.raw != "" {
+				r = parse(t, tc.raw)
+			}
 			if tc.remote != "" {
 				r.RemoteAddr = netip.MustParseAddrPort(tc.remote)
 			}
-			if tc.format == JSON {
+			if tc.format == JSON && tc.raw != "" {
 				r.Site, r.Route = "main", `/p"q`
 			}
 			e := entry{r: r, status: tc.status, bytes: tc.bytes, end: end, dur: 1500 * time.Microsecond}

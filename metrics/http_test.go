@@ -209,3 +209,46 @@ func TestServerAnswersCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestBadHeadCounted: a request whose head the server answered itself
+// reaches no router, so it is counted under site and route "none" with
+// the status it was sent: the label set stays fixed whatever the client
+// sends.
+func TestBadHeadCounted(t *testing.T) {
+	reg := metrics.NewRegistry()
+	m, err := metrics.NewHTTP(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url := serve(t, web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error { return nil }), m,
+		func(s *server.Server) { s.Limits.MaxHeaderBytes = 1024 })
+	tests := []struct {
+		name, raw string
+		status    int
+	}{
+		{"bad request line", "GET\x01/ HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+		{"header too large", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 2048) + "\r\n\r\n", 431},
+		{"bad version", "GET /x HTTP/2.5\r\nHost: x\r\n\r\n", 505},
+		{"unknown transfer coding", "POST /y HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: zstd, chunked\r\n\r\n", 501},
+	}
+	for _, tc := range tests {
+		c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, tc.raw)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c.Close()
+		if err != nil || resp.StatusCode != tc.status {
+			t.Fatalf("%s: response %v, %v; want %d", tc.name, resp, err, tc.status)
+		}
+	}
+	_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
+	fams := scrape(t, admin+"/metrics")
+	for class, want := range map[string]float64{"4xx": 2, "5xx": 2} {
+		if v := value(fams, "brick_http_requests_total", l("site", "none", "route", "none", "code_class", class)); v != want {
+			t.Errorf("requests{none,none,%s} = %v, want %v", class, v, want)
+		}
+	}
+}

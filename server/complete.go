@@ -12,7 +12,10 @@ import (
 // body that stopped coming, a 413, a 500 for a panic) are among them. Each
 // way a request can end reports once, before the request's memory (views
 // into the read buffer) can be reused: a canned answer in fail, a cut in
-// cut, a complete response once finish has run, and a hijack.
+// cut, a complete response once finish has run, and a hijack. A head the
+// server answers itself (unparsable, or timed out part way) reports in
+// reportUnparsed; a connection that sent nothing, or closed or timed out
+// between requests, has no request to report.
 
 // observation is the exchange's record of the request being served, for
 // the Observer; it is zero when the server has none.
@@ -49,6 +52,32 @@ func (x *exchange) report(c web.Completion) {
 	c.Start = x.obs.start
 	c.Duration = time.Since(x.obs.start)
 	x.c.srv.Observer.Complete(&x.req, c)
+}
+
+// reportUnparsed tells the Observer of a request whose head the server
+// answered itself with a canned status before any handler saw it: a head
+// it could not parse (400, 414, 431, 501, 505) or one that stopped coming
+// (408). Only the connection's side of req is set: its head is empty,
+// since what was read of it cannot be trusted, and Site and Route are "".
+// req is the exchange's (or, for the readiness loops' sweep, which has
+// none, a fresh one): the bad path may allocate. The request began when
+// the first byte of its head came.
+func (c *conn) reportUnparsed(req *web.Request, status int, reason string) {
+	s := c.srv
+	if s.Observer == nil {
+		return
+	}
+	req.RemoteAddr, req.LocalAddr = c.remote.AddrPort(), c.local.AddrPort()
+	req.TLS = nil
+	if t, ok := c.t.(*tlsConn); ok {
+		req.TLS = t.connState()
+	}
+	req.SetContext(s.ctx)
+	start := time.Unix(0, c.headSince)
+	s.Observer.Complete(req, web.Completion{
+		Status: status, Bytes: int64(len(reason) + 1),
+		Start: start, Duration: time.Since(start),
+	})
 }
 
 // reportCanned reports a canned answer of the server's: the request ends

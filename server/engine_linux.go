@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/brick-server/brick/web"
 )
 
 // engine is the readiness-loop model (see the package documentation): one
@@ -97,7 +99,16 @@ func (e *engine) sweep(now int64) {
 			if partial {
 				var buf [256]byte
 				resp := appendCannedResponse(buf[:0], 408, "request header timeout", e.srv.clock.Date(), true)
-				if t, ok := pc.conn.t.(*tlsConn); ok {
+				// Reported before it goes out, as the exchange reports
+				// its answers, unless it cannot: a TLS connection still
+				// in its handshake gets no 408 and had no request. The
+				// request is one of its own: the sweep has no exchange,
+				// and this path is rare enough to allocate.
+				t, isTLS := pc.conn.t.(*tlsConn)
+				if !isTLS || t.state == tlsOpen {
+					pc.conn.reportUnparsed(new(web.Request), 408, "request header timeout")
+				}
+				if isTLS {
 					t.writeLast(resp)
 				} else {
 					rawWrite(int(pc.fd), resp)

@@ -126,11 +126,12 @@ func (x *exchange) serve(c *conn) {
 			continue
 		}
 		if err == errPlainHTTP {
-			x.fail(400, plainHTTPReason)
+			x.failHead(400, plainHTTPReason)
 			return
 		}
 		if n <= 0 || err != nil {
 			if errors.Is(err, errTimeout) && c.r < c.w {
+				c.reportUnparsed(&x.req, 408, "request header timeout")
 				x.appendCanned(408, "request header timeout")
 				x.flush()
 			}
@@ -218,7 +219,7 @@ func (x *exchange) serveBuffered() bool {
 			if !errors.As(err, &we) {
 				we = &wire.Error{Status: 400, Reason: "bad request"}
 			}
-			x.fail(we.Status, we.Reason)
+			x.failHead(we.Status, we.Reason)
 			return false
 		}
 		c.scan = 0
@@ -241,6 +242,13 @@ func (x *exchange) fail(status int, reason string) {
 	x.reportCanned(status, reason)
 	x.appendCanned(status, reason)
 	x.lingerClose()
+}
+
+// failHead is fail for a head the server could not use: no handler saw
+// it, so it is reported here.
+func (x *exchange) failHead(status int, reason string) {
+	x.c.reportUnparsed(&x.req, status, reason)
+	x.fail(status, reason)
 }
 
 // Lingering close. Closing a socket with unread input makes the kernel

@@ -49,8 +49,15 @@ func (c *Completion) Code() int {
 // before the request's memory is reused. Complete runs on the goroutine
 // that served the request, in both of the server's connection models, so
 // it must be quick and must not block; r and everything it points to are
-// valid only during the call (keep r.Clone() to hold on). Requests whose
-// head could not be parsed never reach a handler and are not reported.
+// valid only during the call (keep r.Clone() to hold on).
+//
+// A request whose head the server answered itself, without a handler, is
+// reported too: a head it could not parse (400, 414, 431, 501, 505) or one
+// that stopped coming before it was complete (408). Its Method, Target and
+// Proto are empty, as are Site and Route; RemoteAddr, LocalAddr and TLS
+// are set. The readiness loops report a 408 from the goroutine that sweeps
+// timed-out connections. A connection that sent no byte of a request (a
+// new one, or a kept-alive one between requests) has nothing to report.
 type Observer interface {
 	Complete(r *Request, c Completion)
 }
