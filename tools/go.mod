@@ -4,6 +4,7 @@ go 1.26.8
 
 tool (
 	github.com/letsencrypt/pebble/v2/cmd/pebble
+	github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv
 	github.com/summerwind/h2spec/cmd/h2spec
 )
 
