@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,9 +111,9 @@ func (c *rawClient) next() (wsframe.Header, []byte, error) {
 	return h, p, err
 }
 
-// closeCode reads frames until the server's close frame and returns its
-// code (CloseNoStatus for an empty one), checking that the server then
-// closes the connection.
+// closeCode reads frames until the server's close frame, answers it, and
+// returns its code (CloseNoStatus for an empty one), checking that the
+// server then closes the connection.
 func (c *rawClient) closeCode() int {
 	c.t.Helper()
 	for {
@@ -126,7 +128,13 @@ func (c *rawClient) closeCode() int {
 		if err != nil {
 			c.t.Fatalf("the server's close frame: %v", err)
 		}
-		if _, err := c.br.ReadByte(); err != io.EOF {
+		// Answer as a client does (§5.5.1); after a violation the server
+		// has closed already and the write may fail.
+		h = wsframe.Header{Fin: true, Op: wsframe.OpClose, Masked: true, Length: int64(len(p))}
+		wsframe.Mask(h.Mask, 0, p)
+		c.nc.Write(append(wsframe.AppendHeader(nil, h), p...))
+		// A reset counts: our answer may reach a socket already closed.
+		if _, err := c.br.ReadByte(); err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
 			c.t.Errorf("after its close frame the server did not close the connection: %v", err)
 		}
 		return code
