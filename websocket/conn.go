@@ -34,8 +34,8 @@ func (e *CloseError) Error() string {
 	return "websocket: closed by the peer with code " + strconv.Itoa(e.Code) + " " + e.Reason
 }
 
-// ErrClosed is returned by writes after the close frame went out, and by
-// reads after the connection ended.
+// ErrClosed is returned by writes after the close frame went out or the
+// connection ended.
 var ErrClosed = errors.New("websocket: connection closed")
 
 // CloseCode is the close code of the connection's end for a ReadMessage
@@ -69,7 +69,7 @@ type Conn struct {
 	ctrl     [wsframe.MaxControlPayload]byte
 	utf8     wsframe.UTF8
 	readErr  error
-	reading  atomic.Bool
+	rmu      sync.Mutex // held by the reader: ReadMessage, or Close reading for itself
 	readDone chan struct{} // closed when the reader sees the end
 	inflate  *inflater
 
@@ -124,11 +124,15 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.nc.SetWriteDeadlin
 // it returns (1002, 1007, 1009) and closes. CloseCode maps any error to
 // the code an ASGI disconnect event carries.
 func (c *Conn) ReadMessage(dst []byte) (MessageType, []byte, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	return c.readLocked(dst)
+}
+
+func (c *Conn) readLocked(dst []byte) (MessageType, []byte, error) {
 	if c.readErr != nil {
 		return 0, dst[:0], c.readErr
 	}
-	c.reading.Store(true)
-	defer c.reading.Store(false)
 	typ, msg, err := c.readMessage(dst[:0])
 	if err != nil {
 		c.readErr = err

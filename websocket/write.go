@@ -17,7 +17,7 @@ func (c *Conn) WriteMessage(typ MessageType, p []byte) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent {
+	if c.closeSent || c.closed.Load() {
 		return ErrClosed
 	}
 	if c.deflate != nil && len(p) >= c.o.CompressMin {
@@ -43,7 +43,7 @@ func (c *Conn) Ping(p []byte) error {
 func (c *Conn) writeFrame(op wsframe.Opcode, rsv byte, p []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.closeSent {
+	if c.closeSent || c.closed.Load() {
 		return ErrClosed
 	}
 	return c.writeLocked(op, rsv, p)
@@ -87,8 +87,9 @@ func (c *Conn) sendClose(code int, reason string) error {
 // the wire (wsframe.ValidCloseCode) or CloseNoStatus for an empty close
 // frame. When a goroutine is inside ReadMessage, that reader consumes the
 // peer's reply (and returns its *CloseError); otherwise Close reads and
-// discards messages until it comes. PeerCloseCode tells the peer's code
-// afterwards.
+// discards messages until it comes, and the next ReadMessage reports the
+// end. Close is safe to call from any goroutine, while another reads.
+// PeerCloseCode tells the peer's code afterwards.
 func (c *Conn) Close(code int, reason string) error {
 	if code != wsframe.CloseNoStatus && !wsframe.ValidCloseCode(code) {
 		return wsframe.ErrBadCloseCode
@@ -99,11 +100,15 @@ func (c *Conn) Close(code int, reason string) error {
 		return err
 	}
 	c.nc.SetReadDeadline(time.Now().Add(c.o.CloseTimeout))
-	if !c.reading.Load() && c.readErr == nil {
+	// A reader blocked in ReadMessage holds rmu and will see the reply;
+	// otherwise Close reads for itself, and a later ReadMessage waits for
+	// it and then reports how the connection ended.
+	if c.rmu.TryLock() {
 		var buf []byte
 		for c.readErr == nil {
-			_, buf, _ = c.ReadMessage(buf)
+			_, buf, _ = c.readLocked(buf)
 		}
+		c.rmu.Unlock()
 	}
 	select {
 	case <-c.readDone:
