@@ -69,7 +69,7 @@ type Conn struct {
 	ctrl     [wsframe.MaxControlPayload]byte
 	utf8     wsframe.UTF8
 	readErr  error
-	rmu      sync.Mutex // held by the reader: ReadMessage, or Close reading for itself
+	rmu      sync.Mutex    // held by the reader: ReadMessage, or Close reading for itself
 	readDone chan struct{} // closed when the reader sees the end
 	inflate  *inflater
 
