@@ -33,7 +33,8 @@ type Options struct {
 	CompressMin int
 	// PingInterval sends a ping after that long without a frame from the
 	// peer, and closes the connection (1011) when another interval passes
-	// in silence. Default 0: no keepalive (ASGI servers use 20 s).
+	// in silence. Default 0: no keepalive (ASGI servers use 20 s). Pongs
+	// are seen by the reader, so keepalive needs one in ReadMessage.
 	PingInterval time.Duration
 	// CloseTimeout bounds the wait for the peer's close frame after Close
 	// sent ours. Default 5 s.

@@ -76,6 +76,9 @@ func (c *Conn) sendClose(code int, reason string) error {
 	if c.closeSent {
 		return nil
 	}
+	if c.closed.Load() {
+		return ErrClosed
+	}
 	c.closeSent = true
 	var p [wsframe.MaxControlPayload]byte
 	return c.writeLocked(wsframe.OpClose, 0, wsframe.AppendClose(p[:0], code, reason))
