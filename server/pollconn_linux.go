@@ -19,6 +19,7 @@ const (
 	stParked pcState = iota // owned by its loop, waiting for readiness
 	stBusy                  // owned by a worker (or the sweeper)
 	stClosed                // closed or hijacked
+	stWatched               // handed over, and watched for its owner (watch_linux.go)
 )
 
 // pollConn is a connection driven by a loop. Its mutex guards the
@@ -48,6 +49,8 @@ type pollConn struct {
 	partial  bool  // parked with part of a head in its buffer
 	deadline int64 // parked: idle or header deadline, unix ns
 	waiter   chan struct{}
+	// onReadable is the owner's callback while stWatched and armed.
+	onReadable func()
 }
 
 const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
@@ -82,6 +85,15 @@ func (pc *pollConn) notify(ev uint32) {
 			default:
 			}
 		}
+	case stWatched:
+		fn := pc.onReadable
+		if ev&readEvents == 0 || fn == nil {
+			pc.mu.Unlock()
+			return
+		}
+		pc.onReadable = nil
+		pc.mu.Unlock()
+		go fn()
 	default:
 		pc.mu.Unlock()
 	}

@@ -34,6 +34,7 @@ ws.onclose = (ev) => { log.textContent += "closed " + ev.code + "\n"; };
 
 // TestChromium runs a WebSocket conversation from headless Chromium.
 func TestChromium(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}

@@ -111,6 +111,7 @@ var clients = []echoClient{
 // with and without permessage-deflate, and with the client allowed to take
 // its compression context over or not.
 func TestGoClients(t *testing.T) {
+	t.Parallel()
 	servers := []struct {
 		name string
 		opts websocket.Options

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire/wsframe"
 )
 
@@ -72,6 +74,10 @@ type Conn struct {
 	rmu      sync.Mutex    // held by the reader: ReadMessage, or Close reading for itself
 	readDone chan struct{} // closed when the reader sees the end
 	inflate  *inflater
+	watched  web.WatchedConn // when the server watches the connection (serve.go)
+	rest     *bytes.Reader   // watched: bytes that came with the handshake
+	msg      *[]byte         // Serve's message buffer, pooled while parked
+	wake     func()          // Serve's callback from the server
 
 	// Write side, under wmu.
 	wmu       sync.Mutex

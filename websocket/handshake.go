@@ -195,11 +195,11 @@ func (h *Handshake) Accept(w web.ResponseWriter, a AcceptOptions, opts *Options)
 	if o.Compression {
 		deflate, compress = wsframe.NegotiateDeflate(h.Extensions, o.Deflate)
 	}
-	nc, brw, err := web.Hijack(w)
+	c, err := takeOver(w, o, a.Subprotocol)
 	if err != nil {
 		return nil, err
 	}
-	c := newConn(nc, brw.Reader, o, a.Subprotocol)
+	nc := c.nc
 	if compress {
 		c.enableDeflate(deflate)
 	}

@@ -19,6 +19,7 @@ import (
 // handshakes (RFC 6455 §4.2.1) and expects the status and the fields that
 // tell the client what to do.
 func TestHandshakeRejected(t *testing.T) {
+	t.Parallel()
 	const key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 	const good = "Upgrade: websocket\r\nConnection: Upgrade\r\n" + key + "Sec-WebSocket-Version: 13\r\n"
 	tests := []struct {
@@ -80,6 +81,7 @@ func roundTrip(t *testing.T, addr, req string) *http.Response {
 // then Accept with a chosen subprotocol and extra fields, or an ordinary
 // HTTP answer instead of the upgrade.
 func TestGatewayAccept(t *testing.T) {
+	t.Parallel()
 	h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 		hs, err := websocket.Check(r)
 		if err != nil {

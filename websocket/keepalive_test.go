@@ -12,6 +12,7 @@ import (
 // it does not answer, a 1011 close after another; a client that answers
 // pings stays connected.
 func TestKeepalive(t *testing.T) {
+	t.Parallel()
 	const interval = 100 * time.Millisecond
 	e := newEcho(websocket.Options{PingInterval: interval})
 	addr := serve(t, e)

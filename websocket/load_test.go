@@ -23,6 +23,7 @@ import (
 // models (epoll loops and a goroutine per connection): hijacking hands
 // over a working connection in each.
 func TestConnectionModels(t *testing.T) {
+	t.Parallel()
 	for _, perConn := range []bool{false, true} {
 		t.Run(fmt.Sprintf("GoroutinePerConn=%v", perConn), func(t *testing.T) {
 			e := newEcho(websocket.Options{Compression: true})
@@ -87,6 +88,7 @@ func TestConcurrentConnections(t *testing.T) {
 // TestClientNeverReads writes to a client that reads nothing: the write
 // timeout ends the connection instead of blocking the handler forever.
 func TestClientNeverReads(t *testing.T) {
+	t.Parallel()
 	ended := make(chan error, 1)
 	h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 		c, err := websocket.Accept(w, r, &websocket.Options{WriteTimeout: 200 * time.Millisecond})
@@ -117,6 +119,7 @@ func TestClientNeverReads(t *testing.T) {
 // TestReaderAndWriter reads in one goroutine while another pushes
 // messages and finally closes (run with -race): the shape of a gateway.
 func TestReaderAndWriter(t *testing.T) {
+	t.Parallel()
 	readEnd := make(chan int, 1)
 	h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 		c, err := websocket.Accept(w, r, nil)

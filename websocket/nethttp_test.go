@@ -63,6 +63,7 @@ var netHTTPServers = []struct {
 // unchanged on Brick through the adapter, and talks to each with both
 // libraries' clients, compressed or not, and with the raw client.
 func TestNetHTTPServers(t *testing.T) {
+	t.Parallel()
 	for _, srv := range netHTTPServers {
 		addr := serve(t, nethttp.Handler(srv.h))
 		for _, cl := range clients {

@@ -15,6 +15,7 @@ import (
 // TestPythonClient talks to Brick with Python's websockets library
 // (Debian's python3-websockets), compressed and not.
 func TestPythonClient(t *testing.T) {
+	t.Parallel()
 	py := testutil.NeedPython(t, "websockets")
 	e := newEcho(websocket.Options{Compression: true})
 	addr := serve(t, e)

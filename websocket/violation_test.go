@@ -15,6 +15,7 @@ import (
 // and expects the close code the rule calls for, both in the server's
 // close frame and in what the handler's ReadMessage reports.
 func TestViolations(t *testing.T) {
+	t.Parallel()
 	type step func(c *rawClient)
 	data := func(fin bool, op wsframe.Opcode, p string) step {
 		return func(c *rawClient) { c.frame(fin, 0, op, []byte(p), false) }
@@ -107,6 +108,7 @@ func TestControlBetweenFragments(t *testing.T) {
 // code: a client's 4001 reaches the handler and is echoed; the handler's
 // Close(4002) reaches the client.
 func TestCloseCodes(t *testing.T) {
+	t.Parallel()
 	e := newEcho(websocket.Options{})
 	addr := serve(t, e)
 	c := dialRaw(t, addr, "/")
