@@ -16,10 +16,10 @@ import (
 type pcState uint8
 
 const (
-	stParked pcState = iota // owned by its loop, waiting for readiness
-	stBusy                  // owned by a worker (or the sweeper)
-	stClosed                // closed or hijacked
-	stWatched               // handed over, and watched for its owner (watch_linux.go)
+	stParked  pcState = iota // owned by its loop, waiting for readiness
+	stBusy                   // owned by a worker (or the sweeper)
+	stClosed                 // closed or hijacked
+	stWatched                // handed over, and watched for its owner (watch_linux.go)
 )
 
 // pollConn is a connection driven by a loop. Its mutex guards the
