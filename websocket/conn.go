@@ -36,6 +36,9 @@ func (e *CloseError) Error() string {
 	return "websocket: closed by the peer with code " + strconv.Itoa(e.Code) + " " + e.Reason
 }
 
+// errIdle tells Serve that only control frames came: it parks again.
+var errIdle = errors.New("websocket: idle")
+
 // ErrClosed is returned by writes after the close frame went out or the
 // connection ended.
 var ErrClosed = errors.New("websocket: connection closed")
@@ -140,6 +143,9 @@ func (c *Conn) readLocked(dst []byte) (MessageType, []byte, error) {
 		return 0, dst[:0], c.readErr
 	}
 	typ, msg, err := c.readMessage(dst[:0])
+	if err == errIdle {
+		return 0, msg, err
+	}
 	if err != nil {
 		c.readErr = err
 		c.endRead(err)
@@ -160,6 +166,11 @@ func (c *Conn) readMessage(msg []byte) (MessageType, []byte, error) {
 		if h.Op.IsControl() {
 			if err := c.control(h); err != nil {
 				return 0, msg, err
+			}
+			if c.wake != nil && !started && c.br.Buffered() == 0 {
+				// Served and watched: a pong or ping between messages
+				// must not keep a goroutine waiting for the next one.
+				return 0, msg, errIdle
 			}
 			continue
 		}

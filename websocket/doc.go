@@ -60,6 +60,9 @@
 //     gateway turns into the no-op ASGI 2.4 asks for.
 //   - Close(code, reason) runs the closing handshake (websocket.close);
 //     PeerCloseCode reports the peer's code afterwards.
+//   - Serve(handle, done) instead of a ReadMessage loop: messages are
+//     pushed to handle, and with Options.Watched an idle connection holds
+//     no goroutine (see below).
 //   - Ping, SetReadDeadline, SetWriteDeadline; Options.PingInterval keeps
 //     an idle connection checked, Options.WriteTimeout bounds each write
 //     so a client that never reads cannot hold a writer forever.
@@ -68,11 +71,16 @@
 //
 // # What an idle connection holds
 //
-// Today the goroutine that called Accept (the handler's) stays in
-// ReadMessage, with the hijack's 4 KiB read buffer, a 4 KiB write buffer
-// and the message buffer the caller passes back. The keepalive timer runs
-// a goroutine only when it fires; compression state is borrowed per
-// message unless the client takes its context over (then at most 32 KiB
-// of window). Parking an idle connection in the server's readiness loop
-// with no goroutine needs an engine ability that does not exist yet.
+// A connection read with ReadMessage holds the goroutine that reads (the
+// handler's), the 4 KiB read buffer, a 4 KiB write buffer and the message
+// buffer the caller passes back. Conn.Serve with Options.Watched holds
+// none of the goroutine and read or message buffers between messages: the
+// server keeps the connection in its epoll set (web.HijackWatched) and
+// calls back when bytes arrive; buffers are pooled meanwhile. That is a
+// prototype: it costs a second descriptor per connection (Go's netpoller
+// does the I/O while a message is in flight), and servers that cannot
+// watch (a goroutine per connection, TLS) fall back to a goroutine.
+// TestIdleCost measures both. The keepalive timer runs a goroutine only
+// when it fires; compression state is borrowed per message unless the
+// client takes its context over (then at most 32 KiB of window).
 package websocket

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/websocket"
 	"github.com/brick-server/brick/wire/wsframe"
 )
@@ -55,4 +56,36 @@ func TestKeepalive(t *testing.T) {
 			t.Errorf("echo %q", got)
 		}
 	})
+}
+
+// TestKeepaliveServed keeps a connection served by Conn.Serve (watched
+// and not) alive with pings the client answers, then echoes: pongs between
+// messages send a watched connection back to the server's watch.
+func TestKeepaliveServed(t *testing.T) {
+	t.Parallel()
+	const interval = 50 * time.Millisecond
+	for _, watched := range []bool{false, true} {
+		h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+			c, err := websocket.Accept(w, r, &websocket.Options{Watched: watched, PingInterval: interval})
+			if err != nil {
+				return nil
+			}
+			c.Serve(func(typ websocket.MessageType, msg []byte) error { return c.WriteMessage(typ, msg) }, func(error) {})
+			return nil
+		})
+		c := dialRaw(t, serve(t, h), "/")
+		pings := 0
+		for deadline := time.Now().Add(8 * interval); time.Now().Before(deadline); {
+			h, p, err := c.next()
+			if err != nil || h.Op != wsframe.OpPing {
+				t.Fatalf("watched=%v: got %v %v, want pings", watched, h.Op, err)
+			}
+			pings++
+			c.frame(true, 0, wsframe.OpPong, p, false)
+		}
+		c.send(wsframe.OpText, "still here")
+		if _, got := c.readData(); got != "still here" || pings < 2 {
+			t.Errorf("watched=%v: echo %q after %d pings", watched, got, pings)
+		}
+	}
 }

@@ -87,6 +87,10 @@ func (c *Conn) serve(handle func(MessageType, []byte) error, done func(error)) {
 	for {
 		typ, msg, err := c.readLocked(*c.msg)
 		*c.msg = msg
+		if err == errIdle {
+			c.park(done)
+			return
+		}
 		if err == nil {
 			if err = handle(typ, msg); err != nil {
 				c.rmu.Unlock()
