@@ -49,8 +49,6 @@ type pollConn struct {
 	partial  bool  // parked with part of a head in its buffer
 	deadline int64 // parked: idle or header deadline, unix ns
 	waiter   chan struct{}
-	// onReadable is the owner's callback while stWatched and armed.
-	onReadable func()
 }
 
 const readEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
@@ -86,14 +84,12 @@ func (pc *pollConn) notify(ev uint32) {
 			}
 		}
 	case stWatched:
-		fn := pc.onReadable
-		if ev&readEvents == 0 || fn == nil {
-			pc.mu.Unlock()
-			return
-		}
-		pc.onReadable = nil
 		pc.mu.Unlock()
-		go fn()
+		if ev&readEvents != 0 {
+			if fn := pc.p.takeWatcher(pc); fn != nil {
+				go fn()
+			}
+		}
 	default:
 		pc.mu.Unlock()
 	}

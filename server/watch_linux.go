@@ -21,7 +21,10 @@ import (
 // duplicate of the descriptor in Go's netpoller (net.FileConn), so it gets
 // deadlines and blocking reads as with any net.Conn while a message is in
 // flight; the original keeps its number (and its table slot) until Close,
-// so no event can reach another connection that reused it.
+// so no event can reach another connection that reused it. Server.Close
+// shuts watched connections down as it does busy ones; when the engine
+// stops (Shutdown's end), their owners are called back and read on their
+// own from then on.
 
 type watchedConn struct {
 	net.Conn
@@ -51,43 +54,57 @@ func (pc *pollConn) watch() (web.WatchedConn, error) {
 // already, so it looks (a peek that never blocks) and fires at once when
 // there are some; whichever of this look and the loop takes fn calls it.
 func (w *watchedConn) Watch(fn func()) error {
-	pc := w.pc
+	pc, p := w.pc, w.pc.p
+	p.watchMu.Lock()
 	pc.mu.Lock()
-	if pc.state != stWatched {
-		stopped := pc.state == stClosed
-		pc.mu.Unlock()
-		if stopped {
-			return net.ErrClosed
-		}
-		go fn()
-		return nil
-	}
-	pc.onReadable = fn
+	st := pc.state
 	pc.mu.Unlock()
-	if readableNow(int(pc.fd)) {
-		pc.mu.Lock()
-		fn, pc.onReadable = pc.onReadable, nil
-		pc.mu.Unlock()
-		if fn != nil {
+	if st == stWatched {
+		if p.watchers == nil {
+			p.watchers = make(map[*pollConn]func())
+		}
+		p.watchers[pc] = fn
+	}
+	p.watchMu.Unlock()
+	switch {
+	case st == stClosed:
+		return net.ErrClosed
+	case st != stWatched:
+		// The engine stopped: no loop watches any more.
+		go fn()
+	case readableNow(int(pc.fd)):
+		if fn := p.takeWatcher(pc); fn != nil {
 			go fn()
 		}
 	}
 	return nil
 }
 
+// takeWatcher disarms and returns pc's callback, nil when none is armed.
+func (p *poller) takeWatcher(pc *pollConn) func() {
+	p.watchMu.Lock()
+	fn := p.watchers[pc]
+	if fn != nil {
+		delete(p.watchers, pc)
+	}
+	p.watchMu.Unlock()
+	return fn
+}
+
 // unwatch ends the watch when the engine stops: an armed callback runs,
 // and later Watch calls run theirs at once.
 func (pc *pollConn) unwatch() {
+	pc.p.watchMu.Lock()
 	pc.mu.Lock()
-	if pc.state != stWatched {
-		pc.mu.Unlock()
-		return
+	watched := pc.state == stWatched
+	if watched {
+		pc.state = stBusy
 	}
-	pc.state = stBusy
-	fn := pc.onReadable
-	pc.onReadable = nil
 	pc.mu.Unlock()
-	if fn != nil {
+	fn := pc.p.watchers[pc]
+	delete(pc.p.watchers, pc)
+	pc.p.watchMu.Unlock()
+	if watched && fn != nil {
 		go fn()
 	}
 }
@@ -97,9 +114,12 @@ func (pc *pollConn) unwatch() {
 func (w *watchedConn) Close() error {
 	w.closeOnce.Do(func() {
 		pc := w.pc
+		pc.p.watchMu.Lock()
 		pc.mu.Lock()
-		pc.state, pc.onReadable = stClosed, nil
+		pc.state = stClosed
 		pc.mu.Unlock()
+		delete(pc.p.watchers, pc)
+		pc.p.watchMu.Unlock()
 		unix.EpollCtl(pc.p.epfd, unix.EPOLL_CTL_DEL, int(pc.fd), nil)
 		pc.p.e.table.clear(int(pc.fd), pc)
 		unix.Close(int(pc.fd))
