@@ -81,3 +81,40 @@ func TestIdleCost(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleAfterPings answers one keepalive ping on each of 100 watched,
+// served connections: a pong between messages must send a connection back
+// to the server's watch, not leave a goroutine waiting for the next
+// message.
+func TestIdleAfterPings(t *testing.T) {
+	const n, interval = 100, 100 * time.Millisecond
+	h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		c, err := websocket.Accept(w, r, &websocket.Options{Watched: true, PingInterval: interval})
+		if err != nil {
+			return nil
+		}
+		c.Serve(func(typ websocket.MessageType, msg []byte) error { return c.WriteMessage(typ, msg) }, func(error) {})
+		return nil
+	})
+	addr := serve(t, h)
+	g0 := runtime.NumGoroutine()
+	conns := make([]*rawClient, n)
+	for i := range conns {
+		conns[i] = dialRaw(t, addr, "/")
+	}
+	for _, c := range conns {
+		h, p, err := c.next()
+		if err != nil || h.Op != wsframe.OpPing {
+			t.Fatalf("got %v %v, want a ping", h.Op, err)
+		}
+		c.frame(true, 0, wsframe.OpPong, p, false)
+	}
+	time.Sleep(interval / 2)
+	if g := runtime.NumGoroutine() - g0; g > n/4 {
+		t.Errorf("%d goroutines for %d idle connections that answered a ping, want none each", g, n)
+	}
+	for _, c := range conns {
+		c.send(wsframe.OpClose, "\x03\xe8")
+		c.closeCode() // 1000, or 1011 if a keepalive ran out first
+	}
+}
