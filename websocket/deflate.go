@@ -30,7 +30,10 @@ const maxKeptBuffer = 64 << 10
 // writerPools holds compressors by window bits (8 to 15).
 var writerPools [16]sync.Pool
 
-var readerPool sync.Pool
+var (
+	readerPool sync.Pool
+	noInput    = bytes.NewReader(nil)
+)
 
 func (c *Conn) enableDeflate(d wsframe.Deflate) {
 	c.parser.AllowRsv = wsframe.RSV1
@@ -108,7 +111,11 @@ func (z *inflater) decompress(msg []byte, limit int64) ([]byte, error) {
 	} else if err := fr.(flate.Resetter).Reset(&z.in, z.dict); err != nil {
 		return msg[:0], err
 	}
-	defer readerPool.Put(fr)
+	defer func() {
+		// Pooled, it must not keep this connection's buffers alive.
+		fr.(flate.Resetter).Reset(noInput, nil)
+		readerPool.Put(fr)
+	}()
 	out := msg[:0]
 	for {
 		if len(out) == cap(out) {
