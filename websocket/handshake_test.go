@@ -154,6 +154,20 @@ func TestGatewayAccept(t *testing.T) {
 	}
 }
 
+// TestCheckOrigin: Options.CheckOrigin replaces the same-origin rule.
+func TestCheckOrigin(t *testing.T) {
+	t.Parallel()
+	e := newEcho(websocket.Options{CheckOrigin: func(r *web.Request) bool {
+		return string(r.Header.Get("Origin")) == "https://app.example"
+	}})
+	addr := serve(t, e)
+	for origin, status := range map[string]int{"https://app.example": 101, "http://" + addr: 403, "null": 403} {
+		if c := dialHandshake(t, addr, "/", "Origin: "+origin); c.resp.StatusCode != status {
+			t.Errorf("Origin %s: status %d, want %d", origin, c.resp.StatusCode, status)
+		}
+	}
+}
+
 // TestAcceptKey is RFC 6455 §1.3's example.
 func TestAcceptKey(t *testing.T) {
 	if got := websocket.AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {

@@ -89,3 +89,29 @@ func TestKeepaliveServed(t *testing.T) {
 		}
 	}
 }
+
+// TestReadDeadline: a read deadline ends a silent connection's read with
+// a timeout, reported as an abnormal end (1006).
+func TestReadDeadline(t *testing.T) {
+	t.Parallel()
+	ended := make(chan error, 1)
+	h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return nil
+		}
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		_, _, err = c.ReadMessage(nil)
+		ended <- err
+		return nil
+	})
+	dialRaw(t, serve(t, h), "/")
+	select {
+	case err := <-ended:
+		if ne, ok := err.(interface{ Timeout() bool }); !ok || !ne.Timeout() || websocket.CloseCode(err) != 1006 {
+			t.Errorf("read ended with %v (code %d), want a timeout, 1006", err, websocket.CloseCode(err))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read deadline did not end the read")
+	}
+}
