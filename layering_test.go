@@ -20,6 +20,11 @@ func TestLayering(t *testing.T) {
 		forbidden []string
 	}{
 		{"wire", []string{"net", "net/http", "time", "log", "log/slog", "os", "syscall", mod + "/web", mod + "/server", mod + "/nethttp"}},
+		// The WebSocket frame codec is as pure as wire.
+		{"wire/wsframe", []string{"net", "net/http", "time", "log", "log/slog", "os", "syscall", mod + "/web", mod + "/server", mod + "/nethttp"}},
+		// WebSocket is a feature on the handler API (it hijacks through
+		// web), never on the engine or net/http.
+		{"websocket", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"web", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick"}},
 		{"server", []string{"net/http", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"nethttp", []string{mod + "/server", mod + "/cmd/brick", mod}},

@@ -3,12 +3,12 @@ package nethttp
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
 )
 
 // Handler returns a web.Handler that serves h.
@@ -70,6 +70,7 @@ type responseWriter struct {
 	req         *http.Request
 	header      http.Header
 	wroteHeader bool
+	status      int
 	hijacked    bool
 }
 
@@ -101,7 +102,7 @@ func (rw *responseWriter) WriteHeader(code int) {
 		rw.w.WriteHeader(code)
 		return
 	}
-	rw.wroteHeader = true
+	rw.wroteHeader, rw.status = true, code
 	rw.w.WriteHeader(code)
 }
 
@@ -150,14 +151,22 @@ func (rw *responseWriter) FlushError() error {
 	return web.Flush(rw.w)
 }
 
-// Hijack hands the connection to the handler.
+// Hijack hands the connection to the handler. After WriteHeader (and
+// before any body byte), the head goes out first, as net/http's Hijack
+// flushes it: that is how coder/websocket sends its 101 Switching
+// Protocols (WriteHeader(101), then Hijack).
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if rw.wroteHeader {
-		return nil, nil, errors.New("nethttp: Hijack after WriteHeader")
-	}
 	c, brw, err := web.Hijack(rw.w)
-	if err == nil {
-		rw.hijacked = true
+	if err != nil {
+		return nil, nil, err
 	}
-	return c, brw, err
+	rw.hijacked = true
+	if rw.wroteHeader {
+		head := wire.AppendResponseHead(nil, &wire.ResponseHead{Status: rw.status, Header: rw.w.Header(), ContentLength: -1})
+		if _, err := c.Write(head); err != nil {
+			c.Close()
+			return nil, nil, err
+		}
+	}
+	return c, brw, nil
 }

@@ -45,6 +45,16 @@
 // then input discarded for up to a second, so the client's kernel does
 // not receive a reset that would destroy the response before it is read.
 //
+// # Hijack
+//
+// Hijack hands a connection over as a net.Conn and forgets it.
+// HijackWatched (web.HijackWatched, watch_linux.go; plain connections of
+// the epoll engine only) hands it over but keeps its descriptor in the
+// loop, in state stWatched: the new owner arms a callback with Watch and
+// returns, and the loop calls it on a new goroutine when the connection
+// turns readable, so a WebSocket idle between messages costs no goroutine.
+// The owner's I/O goes through a duplicate descriptor in Go's netpoller.
+//
 // # TLS
 //
 // ServeTLS serves a listener over TLS with crypto/tls (handshake, records,

@@ -162,6 +162,9 @@ func (e *engine) stop() {
 				p.wake()
 			}
 		}
+		// Watched connections lose their watcher: their owners read on
+		// their own from now on.
+		e.table.each(func(pc *pollConn) { pc.unwatch() })
 		e.mu.Lock()
 		for _, w := range e.idle {
 			w.ch <- true

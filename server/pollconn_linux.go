@@ -16,9 +16,10 @@ import (
 type pcState uint8
 
 const (
-	stParked pcState = iota // owned by its loop, waiting for readiness
-	stBusy                  // owned by a worker (or the sweeper)
-	stClosed                // closed or hijacked
+	stParked  pcState = iota // owned by its loop, waiting for readiness
+	stBusy                   // owned by a worker (or the sweeper)
+	stClosed                 // closed or hijacked
+	stWatched                // handed over, and watched for its owner (watch_linux.go)
 )
 
 // pollConn is a connection driven by a loop. Its mutex guards the
@@ -80,6 +81,13 @@ func (pc *pollConn) notify(ev uint32) {
 			select {
 			case w <- struct{}{}:
 			default:
+			}
+		}
+	case stWatched:
+		pc.mu.Unlock()
+		if ev&readEvents != 0 {
+			if fn := pc.p.takeWatcher(pc); fn != nil {
+				go fn()
 			}
 		}
 	default:

@@ -38,6 +38,12 @@ type poller struct {
 	events []unix.EpollEvent // the loop's; filled by pollOnce
 	n      int
 	werr   error
+
+	// watchers are the armed callbacks of watched connections
+	// (watch_linux.go): kept here rather than in pollConn, whose size is
+	// every idle connection's budget.
+	watchMu  sync.Mutex
+	watchers map[*pollConn]func()
 }
 
 func newPoller(e *engine) (*poller, error) {

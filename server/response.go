@@ -311,23 +311,63 @@ func (r *response) Flush() error {
 // Hijack hands the connection to the handler. Bytes the client sent beyond
 // the request head are in the returned reader.
 func (r *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	x := r.x
-	c := x.c
-	if r.committed || r.done {
-		return nil, nil, errors.New("server: cannot hijack after the response started")
-	}
-	x.out = x.out[:r.start]
-	if err := x.flush(); err != nil {
-		return nil, nil, err
-	}
-	nc, err := c.t.hijack()
+	var nc net.Conn
+	rest, err := r.takeOver(func() (err error) {
+		nc, err = r.x.c.t.hijack()
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	var rd io.Reader = nc
-	if c.r < c.w {
-		rest := append([]byte(nil), c.buf[c.r:c.w]...)
+	if len(rest) > 0 {
 		rd = io.MultiReader(bytes.NewReader(rest), nc)
+	}
+	return nc, bufio.NewReadWriter(bufio.NewReader(rd), bufio.NewWriter(nc)), nil
+}
+
+// HijackWatched hands the connection over while its loop keeps watching
+// it (web.WatchHijacker): only connections of the epoll engine can.
+func (r *response) HijackWatched() (web.WatchedConn, []byte, error) {
+	w, ok := r.x.c.t.(watcher)
+	if !ok {
+		return nil, nil, web.ErrNotSupported
+	}
+	var wc web.WatchedConn
+	rest, err := r.takeOver(func() (err error) {
+		wc, err = w.watch()
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return wc, rest, nil
+}
+
+// watcher is a transport that can be handed over and still watched.
+type watcher interface {
+	watch() (web.WatchedConn, error)
+}
+
+// takeOver runs take, which detaches the transport, and ends the
+// server's use of the connection; it returns a copy of the bytes read
+// beyond the request head.
+func (r *response) takeOver(take func() error) ([]byte, error) {
+	x := r.x
+	c := x.c
+	if r.committed || r.done {
+		return nil, errors.New("server: cannot hijack after the response started")
+	}
+	x.out = x.out[:r.start]
+	if err := x.flush(); err != nil {
+		return nil, err
+	}
+	if err := take(); err != nil {
+		return nil, err
+	}
+	var rest []byte
+	if c.r < c.w {
+		rest = append([]byte(nil), c.buf[c.r:c.w]...)
 	}
 	x.hijacked, r.done = true, true
 	x.body.active = false
@@ -337,5 +377,5 @@ func (r *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c.buf, c.r, c.w = nil, 0, 0
 	c.releaseBuffers()
 	c.srv.release()
-	return nc, bufio.NewReadWriter(bufio.NewReader(rd), bufio.NewWriter(nc)), nil
+	return rest, nil
 }

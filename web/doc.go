@@ -37,8 +37,9 @@
 //
 // # Optional abilities
 //
-// Flushing, hijacking and sending a file with sendfile(2) are reached
-// through Flush, Hijack and SendFile, which walk the Unwrap chain of
+// Flushing, hijacking (HijackWatched: with the server still watching the
+// connection for its new owner) and sending a file with sendfile(2) are
+// reached through Flush, Hijack, HijackWatched and SendFile, which walk the Unwrap chain of
 // wrapping writers, so a middleware wrapper never hides what the underlying
 // writer can do.
 package web
