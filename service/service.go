@@ -515,13 +515,13 @@ func (s *Service) Run() int {
 				s.log.Error("reload failed; the running configuration keeps serving", "err", err)
 			}
 		},
-		OnUSR1:      s.ReopenLogs,
+		OnUSR1: s.ReopenLogs,
 		BeforeDrain: func() {
 			s.healthy.Store(false)
 			// No obtain may outlive the listeners that answer it.
 			s.stopACME()
 		},
-		AfterDrain:  s.close,
+		AfterDrain: s.close,
 	}
 	return r.Run()
 }
