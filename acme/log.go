@@ -10,7 +10,11 @@ import (
 )
 
 // zapLogger is a zap logger writing to log: certmagic's messages end up
-// in Brick's log, its info and debug ones at slog's debug level.
+// in Brick's log, its info and warnings at slog's debug level and its
+// errors as warnings. The Manager itself logs what an operator acts on
+// (obtained, renewed, failed and why, at info and warning), which
+// certmagic's warnings and errors would only repeat: a CA that cannot be
+// reached gives three warnings and an error per attempt.
 func zapLogger(log *slog.Logger) *zap.Logger {
 	return zap.New(&slogCore{log: log})
 }
@@ -24,13 +28,10 @@ type slogCore struct {
 var _ zapcore.Core = (*slogCore)(nil)
 
 func slogLevel(l zapcore.Level) slog.Level {
-	switch {
-	case l <= zapcore.InfoLevel:
+	if l <= zapcore.WarnLevel {
 		return slog.LevelDebug
-	case l == zapcore.WarnLevel:
-		return slog.LevelWarn
 	}
-	return slog.LevelError
+	return slog.LevelWarn
 }
 
 func (c *slogCore) Enabled(l zapcore.Level) bool {
