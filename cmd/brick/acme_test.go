@@ -295,13 +295,13 @@ func TestACMEDomain(t *testing.T) {
 
 // acmeFile is a configuration serving a site named name with tls =
 // "auto" from Pebble: plain on httpPort, HTTPS on tlsPort, admin on admin.
-func acmeFile(t *testing.T, p *pebble, name string, httpPort, tlsPort int, admin, challenges string) string {
+func acmeFile(t *testing.T, p *pebble, name string, httpPort, tlsPort int, admin, challenges string, storage ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`[server]
 listen = ["127.0.0.1:%d"]
 listen_tls = ["127.0.0.1:%d"]
-admin = %q
+%s
 [log]
 access = "off"
 [tls]
@@ -316,12 +316,22 @@ tls = "auto"
   [[site.route]]
   path = "/"
   respond = { body = "auto\n" }
-`, httpPort, tlsPort, admin, p.url, p.caFile, challenges, name)
+`, httpPort, tlsPort, adminLine(admin), p.url, p.caFile, challenges, name)
+	if len(storage) > 0 {
+		conf = strings.Replace(conf, `storage = "storage"`, fmt.Sprintf("storage = %q", storage[0]), 1)
+	}
 	file := filepath.Join(dir, "brick.toml")
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return file
+}
+
+func adminLine(admin string) string {
+	if admin == "" {
+		return ""
+	}
+	return fmt.Sprintf("admin = %q", admin)
 }
 
 // TestACMEChallenges: each challenge type on its own obtains the
@@ -408,4 +418,34 @@ func TestACMECADown(t *testing.T) {
 	if v, ok := metricValue(fams, "brick_tls_certificate_failures_total", nil); !ok || v < 2 {
 		t.Errorf("failures %v (%v), want 2 at least", v, ok)
 	}
+}
+
+// TestACMESharedStorage: two instances sharing one storage directory
+// start together for the same name; the CA issues one certificate, which
+// both serve: one obtained it under the storage's lock while the other
+// waited and loaded it (and, had the other taken the lock first, the CA's
+// validation reaching the first would have been answered from the
+// storage).
+func TestACMESharedStorage(t *testing.T) {
+	t.Parallel()
+	httpPort, tlsPort := freePort(t), freePort(t)
+	p := newPebble(t, httpPort, tlsPort, time.Hour)
+	p.start(t)
+	storage := filepath.Join(t.TempDir(), "shared")
+	const name = "shared.brick.test"
+	// Pebble validates on the first instance's ports only.
+	other := [2]int{freePort(t), freePort(t)}
+	a := start(t, "run", "-config", acmeFile(t, p, name, httpPort, tlsPort, "", `["http-01", "tls-alpn-01"]`, storage))
+	b := start(t, "run", "-config", acmeFile(t, p, name, other[0], other[1], "", `["http-01", "tls-alpn-01"]`, storage))
+	roots, _ := p.roots(t)
+	leafA := waitCertificate(t, "127.0.0.1:"+strconv.Itoa(tlsPort), name, roots, nil, 20*time.Second)
+	leafB := waitCertificate(t, "127.0.0.1:"+strconv.Itoa(other[1]), name, roots, nil, 20*time.Second)
+	if leafA.SerialNumber.Cmp(leafB.SerialNumber) != 0 {
+		t.Errorf("the instances serve different certificates: %x and %x", leafA.SerialNumber, leafB.SerialNumber)
+	}
+	if n := strings.Count(p.out.String(), "Issued certificate serial"); n != 1 {
+		t.Errorf("Pebble issued %d certificates, want 1", n)
+	}
+	waitOutput(t, "first instance's log", a.output, "certificate ready")
+	waitOutput(t, "second instance's log", b.output, "certificate ready")
 }
