@@ -2,10 +2,14 @@ package config
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brick-server/brick/internal/testutil"
 )
 
 // TestAutoTLS covers tls = "auto" and [tls]: when "auto" is the default,
@@ -179,5 +183,38 @@ func TestQuickDomain(t *testing.T) {
 				t.Fatalf("listen %v, listen_tls %v, site %+v", o.Server.Listen, o.Server.ListenTLS, s)
 			}
 		})
+	}
+}
+
+// TestCheckACMERoot: brick validate reads acme_ca_root, relative to the
+// file, when a site uses it.
+func TestCheckACMERoot(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "root.pem"), testutil.NewCA(t).PEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "junk.pem"), []byte("not a certificate"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		root, wantErr string
+	}{
+		{"root.pem", ""},
+		{"junk.pem", "holds no PEM certificate"},
+		{"none.pem", "tls.acme_ca_root: open " + filepath.Join(dir, "none.pem")},
+	} {
+		file := filepath.Join(dir, "brick.toml")
+		src := "[tls]\nacme_ca = \"https://ca.test/dir\"\nacme_ca_root = \"" + tc.root + "\"\n[server]\nlisten_tls = [\":443\"]\n[[site]]\nhosts = [\"a.test\"]\ntls = \"auto\"\n[[site.route]]\npath = \"/\"\nhandler = \"h\"\n"
+		if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o, err := Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = o.CheckPaths()
+		if (tc.wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("%s: %v, want %q", tc.root, err, tc.wantErr)
+		}
 	}
 }

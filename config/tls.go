@@ -1,8 +1,10 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"flag"
+	"os"
 
 	"github.com/brick-server/brick/certs"
 	"github.com/brick-server/brick/internal/units"
@@ -61,6 +63,15 @@ func noTLSAdvice(site *Site) string {
 // would refuse the certificate, which is a broken site, and `brick
 // validate` is where that should be found, not the first visitor.
 func (v *validator) checkTLS() {
+	if root := v.o.TLS.ACMECARoot; root != "" && v.o.Auto() {
+		p := path{"tls", "acme_ca_root"}
+		switch pem, err := os.ReadFile(root); {
+		case err != nil:
+			v.errorf(p, 0, "tls.acme_ca_root: %v", err)
+		case !x509.NewCertPool().AppendCertsFromPEM(pem):
+			v.errorf(p, 0, "tls.acme_ca_root: %s holds no PEM certificate; give the CA's root certificate in PEM", root)
+		}
+	}
 	for i := range v.o.Sites {
 		site := &v.o.Sites[i]
 		t := site.TLS
