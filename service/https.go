@@ -73,7 +73,9 @@ func (th *tlsHosts) lookup(buf *[maxHost]byte, host []byte) ([]byte, bool) {
 	}
 	h = bytes.TrimSuffix(h, []byte("."))
 	if len(h) == 0 || len(h) > maxHost {
-		return nil, false
+		// No usable name: the default site's, which a redirect cannot
+		// name (validHost refuses it).
+		return nil, th.defaultTLS
 	}
 	for i, c := range h {
 		if 'A' <= c && c <= 'Z' {
@@ -96,7 +98,10 @@ func (th *tlsHosts) lookup(buf *[maxHost]byte, host []byte) ([]byte, bool) {
 // validHost reports whether h can go into a Location unchanged: a name
 // or an IP address, nothing a client could use to point elsewhere.
 func validHost(h []byte) bool {
-	if len(h) > 0 && h[0] == '[' {
+	if len(h) == 0 {
+		return false
+	}
+	if h[0] == '[' {
 		return net.ParseIP(string(h[1:len(h)-1])) != nil
 	}
 	for _, c := range h {
