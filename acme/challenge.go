@@ -11,8 +11,14 @@ import (
 // ChallengePrefix is the path of HTTP-01 challenges (RFC 8555 §8.3).
 const ChallengePrefix = "/.well-known/acme-challenge/"
 
-// IsChallenge reports whether a request path is an HTTP-01 challenge's.
-func IsChallenge(path []byte) bool { return strings.HasPrefix(string(path), ChallengePrefix) }
+// zeroSSLPrefix is the path of ZeroSSL's HTTP validation files.
+const zeroSSLPrefix = "/.well-known/pki-validation/"
+
+// IsChallenge reports whether a request path is an HTTP-01 challenge's,
+// or (with ZeroSSL as the fallback issuer) a ZeroSSL validation's.
+func (m *Manager) IsChallenge(path []byte) bool {
+	return strings.HasPrefix(string(path), ChallengePrefix) || m.zerossl != nil && strings.HasPrefix(string(path), zeroSSLPrefix)
+}
 
 // ChallengeHandler answers the CA's HTTP-01 requests with the key
 // authorization of a challenge this instance, or another sharing the
@@ -23,7 +29,7 @@ func IsChallenge(path []byte) bool { return strings.HasPrefix(string(path), Chal
 // this one request (see the package documentation).
 func (m *Manager) ChallengeHandler() web.Handler {
 	return nethttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !m.issuer.HandleHTTPChallenge(w, r) {
+		if !m.issuer.HandleHTTPChallenge(w, r) && !m.zerossl.HandleZeroSSLHTTPValidation(w, r) {
 			http.NotFound(w, r)
 		}
 	}))

@@ -34,6 +34,12 @@
 // cleanup of expired assets are certmagic's maintenance, checked every
 // RenewInterval; a failed renewal keeps the old certificate served.
 //
+// With a ZeroSSL API key, certmagic's ZeroSSL issuer is tried when the
+// ACME CA fails; it validates over the plain listener like HTTP-01 (its
+// /.well-known/pki-validation/ files answered the same way). ZeroSSL's
+// ACME endpoint needs an external account binding that only its API
+// gives, which is why the API key is the way in.
+//
 // The storage directory holds the account, keys and certificates, and
 // the lock files through which several instances sharing it (a volume
 // mounted by every replica) coordinate: one obtains or renews a name

@@ -36,6 +36,10 @@ type Config struct {
 	// HTTP01 and TLSALPN01 offer those challenge types to the CA (each
 	// also needs its listener, given to Manage).
 	HTTP01, TLSALPN01 bool
+	// ZeroSSLAPIKey, when set, adds ZeroSSL (through its API, the way
+	// certmagic supports it) as the issuer tried when CA fails. ZeroSSL
+	// validates names over plain HTTP only: it needs the plain listener.
+	ZeroSSLAPIKey string
 	// Logger receives what happens; certmagic's own messages at debug
 	// level.
 	Logger *slog.Logger
@@ -49,6 +53,7 @@ type Manager struct {
 	cache   *certmagic.Cache
 	cfg     *certmagic.Config
 	issuer  *certmagic.ACMEIssuer
+	zerossl *certmagic.ZeroSSLIssuer // nil without an API key
 	storage string
 
 	ctx    context.Context
@@ -113,6 +118,9 @@ func New(c Config) (*Manager, error) {
 		Logger:                  zl,
 	})
 	m.cfg.Issuers = []certmagic.Issuer{quiet{m.issuer}}
+	if c.ZeroSSLAPIKey != "" {
+		m.zerossl = &certmagic.ZeroSSLIssuer{APIKey: c.ZeroSSLAPIKey, Storage: m.cfg.Storage, Logger: zl}
+	}
 	return m, nil
 }
 
@@ -200,6 +208,20 @@ func (m *Manager) listeners(httpAddr, tlsAddr string) error {
 	}
 	if iss.DisableHTTPChallenge && iss.DisableTLSALPNChallenge {
 		return errors.New("acme: no listener can answer the CA's challenges: give a plain listener for HTTP-01 or a TLS one for TLS-ALPN-01")
+	}
+	if z := m.zerossl; z != nil {
+		if httpAddr == "" {
+			m.log.Warn("ZeroSSL validates names over plain HTTP, and there is no plain listener: it is not used as the fallback issuer")
+			return nil
+		}
+		host, p, err := port(httpAddr)
+		if err != nil {
+			return fmt.Errorf("acme: plain listener %q: %w", httpAddr, err)
+		}
+		// As for the ACME issuer: ZeroSSL's solver finds Brick's port
+		// taken and starts no listener; the plain listener answers.
+		z.ListenHost, z.AltHTTPPort = host, p
+		m.cfg.Issuers = append(m.cfg.Issuers, z)
 	}
 	return nil
 }

@@ -23,8 +23,14 @@ func TestListeners(t *testing.T) {
 		httpAddr, tlsAddr string
 		wantHost          string
 		wantHTTP, wantTLS int // 0: the challenge is off
+		zerossl           bool
+		wantZeroSSL       bool
 		wantErr           string
 	}{
+		{name: "ZeroSSL on the plain listener", http01: true, tlsalpn01: true, httpAddr: "127.0.0.1:8080", tlsAddr: "127.0.0.1:8443",
+			wantHost: "127.0.0.1", wantHTTP: 8080, wantTLS: 8443, zerossl: true, wantZeroSSL: true},
+		{name: "ZeroSSL without a plain listener", http01: true, tlsalpn01: true, tlsAddr: "127.0.0.1:8443",
+			wantHost: "127.0.0.1", wantTLS: 8443, zerossl: true},
 		{name: "both", http01: true, tlsalpn01: true, httpAddr: "127.0.0.1:8080", tlsAddr: "127.0.0.1:8443",
 			wantHost: "127.0.0.1", wantHTTP: 8080, wantTLS: 8443},
 		{name: "every interface", http01: true, tlsalpn01: true, httpAddr: "[::]:80", tlsAddr: "[::]:443",
@@ -40,7 +46,11 @@ func TestListeners(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			m, err := New(Config{CA: "https://ca.test/dir", Storage: t.TempDir(), RenewInterval: 1e9,
+			key := ""
+			if tc.zerossl {
+				key = "zerossl-key"
+			}
+			m, err := New(Config{CA: "https://ca.test/dir", Storage: t.TempDir(), RenewInterval: 1e9, ZeroSSLAPIKey: key,
 				HTTP01: tc.http01, TLSALPN01: tc.tlsalpn01, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
 				t.Fatal(err)
@@ -60,6 +70,17 @@ func TestListeners(t *testing.T) {
 			if iss.ListenHost != tc.wantHost || iss.DisableHTTPChallenge != (tc.wantHTTP == 0) || iss.DisableTLSALPNChallenge != (tc.wantTLS == 0) ||
 				tc.wantHTTP != 0 && iss.AltHTTPPort != tc.wantHTTP || tc.wantTLS != 0 && iss.AltTLSALPNPort != tc.wantTLS {
 				t.Fatalf("issuer: host %q, http %v:%d, tls-alpn %v:%d", iss.ListenHost, !iss.DisableHTTPChallenge, iss.AltHTTPPort, !iss.DisableTLSALPNChallenge, iss.AltTLSALPNPort)
+			}
+			// ZeroSSL, when used, is tried after the ACME CA, on the
+			// plain listener.
+			if got := len(m.cfg.Issuers) == 2; got != tc.wantZeroSSL {
+				t.Fatalf("%d issuers, ZeroSSL wanted: %v", len(m.cfg.Issuers), tc.wantZeroSSL)
+			}
+			if tc.wantZeroSSL && (m.cfg.Issuers[1] != m.zerossl || m.zerossl.ListenHost != tc.wantHost || m.zerossl.AltHTTPPort != tc.wantHTTP) {
+				t.Fatalf("ZeroSSL issuer %+v", m.cfg.Issuers[1])
+			}
+			if tc.zerossl && !tc.wantZeroSSL && !strings.Contains(logs.String(), "no plain listener") {
+				t.Fatalf("no warning about ZeroSSL:\n%s", logs.String())
 			}
 		})
 	}

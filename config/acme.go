@@ -52,6 +52,10 @@ type TLS struct {
 	// Challenges are the challenge types offered to the CA; by default
 	// both, HTTP-01 only where a plain listener exists.
 	Challenges []string
+	// ZeroSSLAPIKey, when set, makes ZeroSSL the issuer tried when the
+	// ACME CA fails (certmagic's ZeroSSL issuer, through ZeroSSL's API;
+	// it validates over the plain listener).
+	ZeroSSLAPIKey string
 }
 
 func newTLS() TLS {
@@ -66,6 +70,7 @@ func (d *decoder) tlsTable(t *table, c *TLS) {
 	t.str("acme_ca_root", &c.ACMECARoot)
 	t.str("storage", &c.Storage)
 	t.duration("renew_interval", &c.RenewInterval)
+	t.str("zerossl_api_key", &c.ZeroSSLAPIKey)
 	if list, present, ok := t.strings("challenges"); present && ok {
 		c.Challenges = list
 	}
@@ -155,6 +160,9 @@ func (v *validator) acme() {
 		case ch == ChallengeHTTP01 && auto && len(v.o.Server.Listen) == 0 && len(c.Challenges) == 1:
 			v.errorf(p.field("challenges"), 0, `tls.challenges is only "http-01", which needs a plain listener: add listen = [":80"] to [server], or offer "tls-alpn-01"`)
 		}
+	}
+	if c.ZeroSSLAPIKey != "" && auto && len(v.o.Server.Listen) == 0 {
+		v.errorf(p.field("zerossl_api_key"), 0, `tls.zerossl_api_key: ZeroSSL validates names over plain HTTP, and server.listen is empty: add listen = [":80"]`)
 	}
 	if len(c.Challenges) == 0 {
 		v.errorf(p.field("challenges"), 0, `tls.challenges is empty; give "http-01", "tls-alpn-01" or both`)

@@ -118,7 +118,8 @@ func (o *Options) CertSources() []certs.Source {
 // those names, as `caddy file-server --domain` does: HTTPS on -addr
 // (":443" by default), plain HTTP on -http-addr (":80") answering the CA's
 // challenge and redirecting the rest to HTTPS. The [tls] keys are flags
-// too (-email, -acme-ca, -acme-ca-root, -storage, -renew-interval).
+// too (-email, -acme-ca, -acme-ca-root, -storage, -renew-interval,
+// -zerossl-api-key).
 type QuickTLS struct {
 	certs.Files
 	// Domains are the -domain names.
@@ -147,6 +148,7 @@ func (q *QuickTLS) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ACMECARoot, "acme-ca-root", c.ACMECARoot, "with -domain, a PEM `file` of roots to trust for the CA's own HTTPS (test CAs)")
 	fs.StringVar(&c.Storage, "storage", c.Storage, "with -domain, the `directory` of certificates, keys and ACME account (default $XDG_DATA_HOME/brick, /var/lib/brick or ~/.local/share/brick)")
 	fs.Var(units.Duration{P: &c.RenewInterval}, "renew-interval", "with -domain, how often (a `duration`) certificates are checked for renewal")
+	fs.StringVar(&c.ZeroSSLAPIKey, "zerossl-api-key", c.ZeroSSLAPIKey, "with -domain, a ZeroSSL API `key`: ZeroSSL is then tried when -acme-ca fails")
 }
 
 // Apply compiles the flags into o, as a file would say it: with -tls-cert

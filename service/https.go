@@ -121,7 +121,7 @@ func (s *Service) servePlain(th *tlsHosts, w web.ResponseWriter, r *web.Request)
 	if !secure {
 		return false, nil
 	}
-	if s.acme != nil && acme.IsChallenge(r.Path) {
+	if s.acme != nil && s.acme.IsChallenge(r.Path) {
 		return true, s.acme.ChallengeHandler().ServeHTTP(w, r)
 	}
 	if !validHost(host) {
@@ -166,7 +166,8 @@ func (s *Service) certSources(opts *config.Options) []certs.Source {
 // acmeConfig is [tls] for the manager.
 func acmeConfig(opts *config.Options) acme.Config {
 	c := opts.TLS
-	ac := acme.Config{Email: c.Email, CA: c.ACMECA, CARoot: c.ACMECARoot, Storage: c.Storage, RenewInterval: c.RenewInterval}
+	ac := acme.Config{Email: c.Email, CA: c.ACMECA, CARoot: c.ACMECARoot, Storage: c.Storage, RenewInterval: c.RenewInterval,
+		ZeroSSLAPIKey: c.ZeroSSLAPIKey}
 	for _, ch := range c.Challenges {
 		ac.HTTP01 = ac.HTTP01 || ch == config.ChallengeHTTP01
 		ac.TLSALPN01 = ac.TLSALPN01 || ch == config.ChallengeTLSALPN01

@@ -131,7 +131,7 @@ static = { root = "DIR", listing = true }
 		name: "brick proxy -domain, every [tls] flag",
 		args: []string{"proxy", "-domain", "example.com", "-addr", "127.0.0.1:8443", "-http-addr", "127.0.0.1:8080",
 			"-email", "ops@example.com", "-acme-ca", "https://ca.test/dir", "-acme-ca-root", "/etc/root.pem",
-			"-storage", "/srv/brick", "-renew-interval", "1m", "127.0.0.1:8000"},
+			"-storage", "/srv/brick", "-renew-interval", "1m", "-zerossl-api-key", "zk", "127.0.0.1:8000"},
 		toml: `
 [server]
 listen = ["127.0.0.1:8080"]
@@ -144,6 +144,7 @@ acme_ca = "https://ca.test/dir"
 acme_ca_root = "/etc/root.pem"
 storage = "/srv/brick"
 renew_interval = "60s"
+zerossl_api_key = "zk"
 [[site]]
 hosts = ["example.com"]
 [[site.route]]
