@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -448,4 +449,44 @@ func TestACMESharedStorage(t *testing.T) {
 	}
 	waitOutput(t, "first instance's log", a.output, "certificate ready")
 	waitOutput(t, "second instance's log", b.output, "certificate ready")
+}
+
+// TestACMEReload: a site with tls = "auto" added to the file is obtained
+// after SIGHUP, without a restart, while the first keeps its certificate.
+func TestACMEReload(t *testing.T) {
+	t.Parallel()
+	httpPort, tlsPort := freePort(t), freePort(t)
+	p := newPebble(t, httpPort, tlsPort, time.Hour)
+	p.start(t)
+	file := acmeFile(t, p, "first.brick.test", httpPort, tlsPort, "", `["http-01", "tls-alpn-01"]`)
+	b := start(t, "run", "-config", file)
+	roots, _ := p.roots(t)
+	tlsAddr := "127.0.0.1:" + strconv.Itoa(tlsPort)
+	first := waitCertificate(t, tlsAddr, "first.brick.test", roots, nil, 20*time.Second)
+	if _, err := handshake(tlsAddr, "second.brick.test", roots); err == nil {
+		t.Fatal("a name of no site got a certificate")
+	}
+	conf, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf = append(conf, "[[site]]\nhosts = [\"second.brick.test\"]\ntls = \"auto\"\n  [[site.route]]\n  path = \"/\"\n  respond = { body = \"second\\n\" }\n"...)
+	if err := os.WriteFile(file, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.cmd.Process.Signal(syscall.SIGHUP)
+	waitOutput(t, "brick's log", b.output, "reloaded the configuration")
+	waitCertificate(t, tlsAddr, "second.brick.test", roots, nil, 20*time.Second)
+	if again, err := handshake(tlsAddr, "first.brick.test", roots); err != nil || again.SerialNumber.Cmp(first.SerialNumber) != 0 {
+		t.Fatalf("the first site's certificate after the reload: %v", err)
+	}
+	resp, err := pebbleClient(tlsAddr, roots).Get("https://second.brick.test/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "second\n" {
+		t.Fatalf("second site: %q", body)
+	}
 }
