@@ -126,7 +126,10 @@ func New(c Config) (*Manager, error) {
 
 // quiet is the ACME issuer with its pre-check never interactive: on a
 // first, synchronous obtain without an email, certmagic would otherwise
-// prompt for one on the terminal.
+// prompt for one on the terminal. Its other methods are the issuer's
+// (GetRenewalInfo too, so ACME renewal information still times renewals);
+// what the wrapper costs is the "replaces" field of a renewal's order,
+// which certmagic sets only for its own *ACMEIssuer type.
 type quiet struct{ *certmagic.ACMEIssuer }
 
 func (q quiet) PreCheck(ctx context.Context, names []string, _ bool) error {
