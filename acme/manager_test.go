@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -108,5 +109,24 @@ func TestRetryAfter(t *testing.T) {
 		if got := retryAfter(tc.attempt, tc.err); got != tc.want {
 			t.Errorf("retryAfter(%d, %v) = %s, want %s", tc.attempt, tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestDefaultStorage: $XDG_DATA_HOME first, then /var/lib/brick when it
+// can be written, else the user's XDG data directory.
+func TestDefaultStorage(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/data")
+	if got := DefaultStorage(); got != "/data/brick" {
+		t.Errorf("with XDG_DATA_HOME: %s", got)
+	}
+	t.Setenv("XDG_DATA_HOME", "")
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	want := filepath.Join(home, ".local", "share", "brick")
+	if writable(systemStorage) || !exists(systemStorage) && writable(filepath.Dir(systemStorage)) {
+		want = systemStorage // root, or a writable /var/lib/brick
+	}
+	if got := DefaultStorage(); got != want {
+		t.Errorf("DefaultStorage() = %s, want %s", got, want)
 	}
 }

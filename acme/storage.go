@@ -3,8 +3,6 @@ package acme
 import (
 	"os"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
 )
 
 // systemStorage is where a system service keeps its certificates.
@@ -27,7 +25,18 @@ func DefaultStorage() string {
 	return systemStorage
 }
 
-func writable(dir string) bool { return unix.Access(dir, unix.W_OK|unix.X_OK) == nil }
+// writable reports whether a file can be made in dir, by making one (an
+// access(2) check would not see a read-only mount or systemd's
+// ProtectSystem).
+func writable(dir string) bool {
+	f, err := os.CreateTemp(dir, ".brick-write-check-*")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return true
+}
 
 func exists(p string) bool {
 	_, err := os.Stat(p)
