@@ -121,8 +121,8 @@ func (s *Service) servePlain(th *tlsHosts, w web.ResponseWriter, r *web.Request)
 	if !secure {
 		return false, nil
 	}
-	if s.acme != nil && s.acme.IsChallenge(r.Path) {
-		return true, s.acme.ChallengeHandler().ServeHTTP(w, r)
+	if m := s.acme.Load(); m != nil && m.IsChallenge(r.Path) {
+		return true, m.ChallengeHandler().ServeHTTP(w, r)
 	}
 	if !validHost(host) {
 		return true, web.Error(400, nil)
@@ -152,12 +152,13 @@ func (s *Service) servePlain(th *tlsHosts, w web.ResponseWriter, r *web.Request)
 // and the names of the sites with tls = "auto" answered by the manager.
 func (s *Service) certSources(opts *config.Options) []certs.Source {
 	srcs := opts.CertSources()
-	if s.acme == nil {
+	m := s.acme.Load()
+	if m == nil {
 		return srcs
 	}
 	for _, site := range opts.Sites {
 		if site.TLS != nil && site.TLS.Mode == config.TLSAuto {
-			srcs = append(srcs, certs.Source{Hosts: site.Hosts, Issuer: s.acme})
+			srcs = append(srcs, certs.Source{Hosts: site.Hosts, Issuer: m})
 		}
 	}
 	return srcs
@@ -177,13 +178,14 @@ func acmeConfig(opts *config.Options) acme.Config {
 
 // startACME makes the certificate manager when the options have sites
 // with tls = "auto" and there is none yet; its settings ([tls]) are fixed
-// from then on.
+// from then on. New and Reload (one at a time) call it; requests read
+// s.acme meanwhile, hence the atomic pointer.
 func (s *Service) startACME(opts *config.Options) error {
 	if !opts.Auto() {
 		return nil
 	}
 	ac := acmeConfig(opts)
-	if s.acme != nil {
+	if s.acme.Load() != nil {
 		if !reflect.DeepEqual(ac, s.acmeConf) {
 			s.log.Warn("reload: [tls] changes take effect on restart or binary upgrade (SIGUSR2); new names are managed with the current settings")
 		}
@@ -195,7 +197,7 @@ func (s *Service) startACME(opts *config.Options) error {
 	if err != nil {
 		return fmt.Errorf("automatic certificates: %w", err)
 	}
-	s.acme = m
+	s.acme.Store(m)
 	s.reg.MustRegister(metrics.NewCertCollector(func() ([]metrics.Cert, uint64) {
 		var out []metrics.Cert
 		for _, c := range m.Certificates() {
@@ -210,17 +212,18 @@ func (s *Service) startACME(opts *config.Options) error {
 // manage starts obtaining the certificates of the options' names, once
 // the listeners that answer the CA's challenges are bound (Run).
 func (s *Service) manage(opts *config.Options) {
-	if s.acme == nil || s.acmeHTTP == "" && s.acmeTLS == "" {
+	m := s.acme.Load()
+	if m == nil || s.acmeHTTP == "" && s.acmeTLS == "" {
 		return
 	}
-	if err := s.acme.Manage(opts.AutoNames(), s.acmeHTTP, s.acmeTLS); err != nil {
+	if err := m.Manage(opts.AutoNames(), s.acmeHTTP, s.acmeTLS); err != nil {
 		s.log.Error("cannot obtain certificates", "err", err)
 	}
 }
 
 // stopACME stops obtaining and renewing certificates.
 func (s *Service) stopACME() {
-	if s.acme != nil {
-		s.acme.Stop()
+	if m := s.acme.Load(); m != nil {
+		m.Stop()
 	}
 }

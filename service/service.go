@@ -68,7 +68,7 @@ type Service struct {
 	// "auto" (nil without them), with acmeConf its settings; acmeHTTP
 	// and acmeTLS are the bound listeners that answer the CA's
 	// challenges, and httpsPort the port redirects to HTTPS name.
-	acme      *acme.Manager
+	acme      atomic.Pointer[acme.Manager]
 	acmeConf  acme.Config
 	acmeHTTP  string
 	acmeTLS   string
