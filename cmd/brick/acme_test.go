@@ -451,31 +451,46 @@ func TestACMESharedStorage(t *testing.T) {
 	waitOutput(t, "second instance's log", b.output, "certificate ready")
 }
 
-// TestACMEReload: a site with tls = "auto" added to the file is obtained
-// after SIGHUP, without a restart, while the first keeps its certificate.
+// TestACMEReload: tls = "auto" sites added to the file are obtained after
+// SIGHUP, without a restart: the first one when the file had none (the
+// certificate manager starts then), a second one beside it, which keeps
+// its certificate.
 func TestACMEReload(t *testing.T) {
 	t.Parallel()
 	httpPort, tlsPort := freePort(t), freePort(t)
 	p := newPebble(t, httpPort, tlsPort, time.Hour)
 	p.start(t)
 	file := acmeFile(t, p, "first.brick.test", httpPort, tlsPort, "", `["http-01", "tls-alpn-01"]`)
-	b := start(t, "run", "-config", file)
-	roots, _ := p.roots(t)
-	tlsAddr := "127.0.0.1:" + strconv.Itoa(tlsPort)
-	first := waitCertificate(t, tlsAddr, "first.brick.test", roots, nil, 20*time.Second)
-	if _, err := handshake(tlsAddr, "second.brick.test", roots); err == nil {
-		t.Fatal("a name of no site got a certificate")
-	}
 	conf, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf = append(conf, "[[site]]\nhosts = [\"second.brick.test\"]\ntls = \"auto\"\n  [[site.route]]\n  path = \"/\"\n  respond = { body = \"second\\n\" }\n"...)
-	if err := os.WriteFile(file, conf, 0o644); err != nil {
+	// At first the site stays plain: no automatic certificate at all.
+	if err := os.WriteFile(file, []byte(strings.Replace(string(conf), `tls = "auto"`, `tls = "off"`, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b.cmd.Process.Signal(syscall.SIGHUP)
-	waitOutput(t, "brick's log", b.output, "reloaded the configuration")
+	b := start(t, "run", "-config", file)
+	roots, _ := p.roots(t)
+	tlsAddr := "127.0.0.1:" + strconv.Itoa(tlsPort)
+	reload := func(conf []byte, n int) {
+		t.Helper()
+		if err := os.WriteFile(file, conf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b.cmd.Process.Signal(syscall.SIGHUP)
+		waitOutput(t, "brick's log", func() string {
+			if strings.Count(b.output(), "reloaded the configuration") >= n {
+				return "reloaded"
+			}
+			return b.output()
+		}, "reloaded")
+	}
+	reload(conf, 1)
+	first := waitCertificate(t, tlsAddr, "first.brick.test", roots, nil, 20*time.Second)
+	if _, err := handshake(tlsAddr, "second.brick.test", roots); err == nil {
+		t.Fatal("a name of no site got a certificate")
+	}
+	reload(append(conf, "[[site]]\nhosts = [\"second.brick.test\"]\ntls = \"auto\"\n  [[site.route]]\n  path = \"/\"\n  respond = { body = \"second\\n\" }\n"...), 2)
 	waitCertificate(t, tlsAddr, "second.brick.test", roots, nil, 20*time.Second)
 	if again, err := handshake(tlsAddr, "first.brick.test", roots); err != nil || again.SerialNumber.Cmp(first.SerialNumber) != 0 {
 		t.Fatalf("the first site's certificate after the reload: %v", err)
