@@ -227,3 +227,17 @@ func (s *Service) stopACME() {
 		m.Stop()
 	}
 }
+
+// logAuto says, beside the listeners' lines, what to try for the names
+// with automatic certificates: the addresses' own handshakes fail.
+func (s *Service) logAuto(opts *config.Options) {
+	names := opts.AutoNames()
+	if len(names) == 0 || s.acme.Load() == nil {
+		return
+	}
+	try := "https://" + names[0]
+	if p := s.httpsPort.Load(); p != 443 {
+		try += ":" + strconv.Itoa(int(p))
+	}
+	s.log.Info("obtaining certificates automatically", "names", strings.Join(names, ","), "try", "curl "+try+s.try)
+}

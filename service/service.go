@@ -507,6 +507,7 @@ func (s *Service) Run() int {
 	LogServing(s.log, main.TLSListeners, "https", s.try, s.Expose, s.attrs...)
 	// The listeners are bound: the CA's challenges reach Brick, and
 	// certmagic's solvers, finding the ports taken, start none.
+	s.logAuto(opts)
 	s.manage(opts)
 	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout,
 		OnHUP: func() {

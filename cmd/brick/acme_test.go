@@ -291,7 +291,8 @@ func TestACMEDomain(t *testing.T) {
 			t.Errorf("%s: %d Location %q, want %d %q", tc.name, resp.StatusCode, resp.Header.Get("Location"), tc.status, tc.location)
 		}
 	}
-	waitOutput(t, "brick's log", b.output, "certificate obtained", "name=brick.test")
+	waitOutput(t, "brick's log", b.output, "certificate obtained", "name=brick.test",
+		fmt.Sprintf(`names=www.brick.test,brick.test try="curl https://www.brick.test:%d/"`, tlsPort))
 }
 
 // acmeFile is a configuration serving a site named name with tls =
