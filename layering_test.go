@@ -36,6 +36,10 @@ func TestLayering(t *testing.T) {
 		// Certificates are a feature: the engine takes a tls.Config, and
 		// the store knows nothing of HTTP.
 		{"certs", []string{"net/http", mod + "/wire", mod + "/web", mod + "/server", mod + "/config", mod + "/cmd/brick", mod}},
+		// Automatic certificates: certmagic (which brings net/http in)
+		// lives here, above the handler API and beside the features;
+		// never in the engine, the codec or the certificate store.
+		{"acme", []string{mod + "/server", mod + "/config", mod + "/service", mod + "/cmd/brick", mod}},
 		{"accesslog", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},
 		{"metrics", []string{mod + "/server", mod + "/gateway/wsgi", mod + "/cmd/brick", mod}},
 		{"gateway/cgienv", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/cmd/brick", mod}},

@@ -10,9 +10,11 @@
 // clients) gets the one certificate when exactly one is configured, and
 // fails otherwise, for the same reason.
 //
-// The Store's GetCertificate is the seam for certificates obtained
-// automatically (ACME) later: a site's source can then be an issuer's
-// instead of files, behind the same lookup.
+// A site whose certificates are obtained automatically (ACME) has an
+// Issuer instead of files: the Store hands the handshakes for its names to
+// the issuer, which fails those it has no certificate for yet, and answers
+// the CA's TLS-ALPN-01 challenge (RFC 8737): a ClientHello offering only
+// the "acme-tls/1" protocol gets the issuer's challenge certificate.
 package certs
 
 import (
@@ -40,7 +42,19 @@ type Source struct {
 	// certificate answers for the names it covers.
 	Hosts []string
 	Files Files
+	// Issuer, when set, gives the certificates of Hosts instead of Files.
+	Issuer Issuer
 }
+
+// Issuer gives certificates it obtains and renews itself (ACME): its
+// GetCertificate is tls.Config's, and also answers a TLS-ALPN-01
+// challenge's ClientHello with the challenge certificate.
+type Issuer interface {
+	GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
+}
+
+// ACMETLS1 is the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737).
+const ACMETLS1 = "acme-tls/1"
 
 // LoadPair reads a certificate and its key and checks that they belong
 // together; the error says which file is at fault and what to do.
@@ -96,6 +110,7 @@ func names(leaf *x509.Certificate) []string {
 type table struct {
 	byName map[string]*tls.Certificate // exact names and "*.suffix"
 	only   *tls.Certificate            // the one certificate, if exactly one
+	issued map[string]Issuer           // names an issuer answers for
 }
 
 // Store serves certificates by SNI; Load replaces them all at once, so
@@ -108,10 +123,16 @@ type Store struct {
 // Load reads every source's files and swaps them in; on any error the
 // store keeps what it served before.
 func (s *Store) Load(srcs []Source) error {
-	t := &table{byName: map[string]*tls.Certificate{}}
+	t := &table{byName: map[string]*tls.Certificate{}, issued: map[string]Issuer{}}
 	var errs []error
 	distinct := map[*tls.Certificate]bool{}
 	for _, src := range srcs {
+		if src.Issuer != nil {
+			for _, h := range src.Hosts {
+				t.issued[strings.ToLower(h)] = src.Issuer
+			}
+			continue
+		}
 		kp, err := LoadPair(src.Files)
 		if err != nil {
 			errs = append(errs, err)
@@ -133,7 +154,8 @@ func (s *Store) Load(srcs []Source) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if len(distinct) != 1 {
+	if len(distinct) != 1 || len(t.issued) > 0 {
+		// (An issuer's names count as certificates of their own.)
 		t.only = nil
 	}
 	s.cur.Store(t)
@@ -157,6 +179,9 @@ func (s *Store) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 	if kp := t.byName[name]; kp != nil {
 		return kp, nil
 	}
+	if is := t.issued[name]; is != nil {
+		return is.GetCertificate(hello)
+	}
 	if i := strings.IndexByte(name, '.'); i > 0 {
 		if kp := t.byName["*"+name[i:]]; kp != nil {
 			return kp, nil
@@ -172,10 +197,31 @@ func (s *Store) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 
 // TLSConfig is a server configuration that takes its certificates from
 // the store; the engine (server.ServeTLS) adds the protocol versions,
-// cipher suites and ALPN.
+// cipher suites and ALPN. A TLS-ALPN-01 challenge for a name an issuer
+// answers for gets a configuration of its own, whose only protocol is
+// ACMETLS1.
 func (s *Store) TLSConfig() *tls.Config {
 	return &tls.Config{
-		MinVersion:     tls.VersionTLS12,
-		GetCertificate: s.GetCertificate,
+		MinVersion:         tls.VersionTLS12,
+		GetCertificate:     s.GetCertificate,
+		GetConfigForClient: s.configForClient,
 	}
+}
+
+// configForClient answers the CA's TLS-ALPN-01 validation: a ClientHello
+// with a server name that offers ACMETLS1 alone. Every other ClientHello
+// keeps the listener's configuration (nil).
+func (s *Store) configForClient(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+	if len(hello.SupportedProtos) != 1 || hello.SupportedProtos[0] != ACMETLS1 || hello.ServerName == "" {
+		return nil, nil
+	}
+	t := s.cur.Load()
+	if t == nil {
+		return nil, nil
+	}
+	is := t.issued[strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))]
+	if is == nil {
+		return nil, fmt.Errorf("certs: a TLS-ALPN-01 challenge for %q, which no issuer answers for", hello.ServerName)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{ACMETLS1}, GetCertificate: is.GetCertificate}, nil
 }

@@ -2,6 +2,7 @@ package certs_test
 
 import (
 	"crypto/tls"
+	"errors"
 	"strings"
 	"testing"
 
@@ -67,5 +68,70 @@ func TestGetCertificate(t *testing.T) {
 	}
 	if kp, err := s.GetCertificate(&tls.ClientHelloInfo{}); err != nil || kp.Leaf.Subject.CommonName != "default.test" {
 		t.Fatalf("after a failed load: %v", err)
+	}
+}
+
+// issuerFunc is an Issuer for the store's routing; the real one (package
+// acme) is tested against a real CA.
+type issuerFunc func(*tls.ClientHelloInfo) (*tls.Certificate, error)
+
+func (f issuerFunc) GetCertificate(h *tls.ClientHelloInfo) (*tls.Certificate, error) { return f(h) }
+
+// TestIssuerSources: an issuer's names go to the issuer, which may fail
+// them (no certificate yet); a TLS-ALPN-01 ClientHello for them gets a
+// configuration offering acme-tls/1 alone; other names are untouched.
+func TestIssuerSources(t *testing.T) {
+	dir := t.TempDir()
+	ca := testutil.NewCA(t)
+	aCert, aKey := ca.IssueFiles(t, dir, "a-", "a.test")
+	issued, err := certs.LoadPair(certs.Files{Cert: aCert, Key: aKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fCert, fKey := ca.IssueFiles(t, dir, "f-", "files.test")
+	iss := issuerFunc(func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if strings.EqualFold(strings.TrimSuffix(h.ServerName, "."), "auto.test") {
+			return issued, nil
+		}
+		return nil, errors.New("not yet")
+	})
+	var s certs.Store
+	if err := s.Load([]certs.Source{
+		{Hosts: []string{"auto.test", "pending.test"}, Issuer: iss},
+		{Hosts: []string{"files.test"}, Files: certs.Files{Cert: fCert, Key: fKey}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sni, wantCN string
+	}{{"auto.test", "a.test"}, {"AUTO.test.", "a.test"}, {"pending.test", ""}, {"files.test", "files.test"}, {"", ""}, {"other.test", ""}} {
+		kp, err := s.GetCertificate(&tls.ClientHelloInfo{ServerName: tc.sni})
+		switch {
+		case tc.wantCN == "" && err == nil:
+			t.Errorf("%q: gave %q", tc.sni, kp.Leaf.Subject.CommonName)
+		case tc.wantCN != "" && (err != nil || kp.Leaf.Subject.CommonName != tc.wantCN):
+			t.Errorf("%q: %v, want %q", tc.sni, err, tc.wantCN)
+		}
+	}
+	cfg := s.TLSConfig()
+	for _, tc := range []struct {
+		name   string
+		hello  tls.ClientHelloInfo
+		own    bool
+		failed bool
+	}{
+		{"challenge", tls.ClientHelloInfo{ServerName: "pending.test", SupportedProtos: []string{certs.ACMETLS1}}, true, false},
+		{"challenge for a files site", tls.ClientHelloInfo{ServerName: "files.test", SupportedProtos: []string{certs.ACMETLS1}}, false, true},
+		{"acme-tls/1 among others", tls.ClientHelloInfo{ServerName: "auto.test", SupportedProtos: []string{"http/1.1", certs.ACMETLS1}}, false, false},
+		{"browser", tls.ClientHelloInfo{ServerName: "auto.test", SupportedProtos: []string{"h2", "http/1.1"}}, false, false},
+	} {
+		c, err := cfg.GetConfigForClient(&tc.hello)
+		if (err != nil) != tc.failed || (c != nil) != tc.own {
+			t.Errorf("%s: config %v, err %v", tc.name, c != nil, err)
+			continue
+		}
+		if c != nil && (len(c.NextProtos) != 1 || c.NextProtos[0] != certs.ACMETLS1) {
+			t.Errorf("%s: protocols %v", tc.name, c.NextProtos)
+		}
 	}
 }

@@ -23,7 +23,7 @@ const DefaultListen = ":8888"
 // Defaults returns the options of a file that sets nothing: the [server]
 // and [log] defaults, and no site. A command-line mode starts from it.
 func Defaults() *Options {
-	return &Options{Server: newServer(), Log: newLog()}
+	return &Options{Server: newServer(), Log: newLog(), TLS: newTLS()}
 }
 
 func newServer() Server {
@@ -94,11 +94,14 @@ func newRespond() Respond {
 // Provision fills the defaults that depend on other settings, once every
 // setting is known:
 //   - a route's max_body is [server] max_body;
-//   - a wsgi route's own derived defaults (wsgi.Config.Provision).
+//   - a wsgi route's own derived defaults (wsgi.Config.Provision);
+//   - under listen_tls, tls = "auto" for a site whose hosts are all
+//     public names and which gives no tls.
 //
 // Parse and Load call it; a mode that builds Options in code calls it
 // before Validate.
 func (o *Options) Provision() {
+	o.provisionTLS()
 	for i := range o.Sites {
 		for j := range o.Sites[i].Routes {
 			r := &o.Sites[i].Routes[j]

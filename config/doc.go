@@ -50,6 +50,15 @@
 // [log]: access ("stderr"; or "off", "stdout", a file path), format
 // ("combined"; or "common", "json").
 //
+// [tls]: how certificates for tls = "auto" are obtained: email (the ACME
+// account's contact; default none), acme_ca (Let's Encrypt's directory),
+// acme_ca_root (a PEM root for the CA's own HTTPS; default the system's),
+// storage (account, keys, certificates and locks; default
+// $XDG_DATA_HOME/brick, else /var/lib/brick when writable, else
+// ~/.local/share/brick), renew_interval (10m), challenges (["http-01",
+// "tls-alpn-01"]), zerossl_api_key (ZeroSSL as the fallback issuer;
+// default none).
+//
 // [[site]]: hosts, a string or an array of the names the site answers
 // for: exact names (case-insensitive, compared without the Host header's
 // port), "*.example.com" for any subdomain, IP addresses ("192.0.2.1",
@@ -58,12 +67,16 @@
 // at most one, and without one such requests get 404. A name may belong to
 // one site only. tls: with listen_tls, how the site is served over HTTPS:
 // { cert = "cert.pem", key = "key.pem" } (PEM files; the certificate may
-// carry its chain, and must cover every host of the site), or "off" to
-// keep it on the plain listeners only; every site must say one or the
-// other while automatic certificates are not available. The certificate
-// is picked by the name the client asks for (SNI): see package certs.
-// The command-line modes' -tls-cert and -tls-key compile to listen_tls
-// (the -addr addresses) and the one site's tls (QuickTLS).
+// carry its chain, and must cover every host of the site), "auto" (a
+// certificate obtained and renewed from the ACME CA of [tls]; the default
+// for a site whose hosts are all public names), or "off" to keep it on the
+// plain listeners only, where the sites served over HTTPS are redirected
+// to https://. A site with no hosts, or a name that is not public, must
+// say which. The certificate is picked by the name the client asks for
+// (SNI): see package certs. The command-line modes' -tls-cert and
+// -tls-key compile to listen_tls (the -addr addresses) and the one site's
+// tls, and -domain to hosts, tls = "auto", listen_tls and listen
+// (QuickTLS).
 //
 // [[site.route]], tried in file order, the first match answering: path (a
 // decoded path prefix starting with "/", without empty, "." or ".."
@@ -154,7 +167,8 @@
 //     syntax tree.
 //   - validate.go: Validate; values.go: hosts, addresses, header syntax;
 //     check.go: CheckPaths and CheckHandlers; tls.go: the tls settings,
-//     their checks, CertSources and QuickTLS.
+//     their checks, CertSources and QuickTLS; acme.go: [tls], "auto" and
+//     PublicName.
 //   - errors.go: Error and Errors.
 //
 // The package sits above the features whose configurations it holds

@@ -48,6 +48,8 @@ func FlagFor(fs *flag.FlagSet, key string) string {
 		name = "addr"
 	case "tls":
 		name = "tls-cert"
+	case "hosts":
+		name = "domain"
 	case "trace":
 		name = "v"
 	case "access":

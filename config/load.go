@@ -80,8 +80,10 @@ func (o *Options) resolve(dir string) {
 	default:
 		abs(&o.Log.Access)
 	}
+	abs(&o.TLS.ACMECARoot)
+	abs(&o.TLS.Storage)
 	for i := range o.Sites {
-		if t := o.Sites[i].TLS; t != nil && !t.Off {
+		if t := o.Sites[i].TLS; t != nil && t.Mode == TLSFiles {
 			abs(&t.Cert)
 			abs(&t.Key)
 		}

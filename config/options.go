@@ -24,6 +24,9 @@ type Options struct {
 	File   string
 	Server Server
 	Log    Log
+	// TLS is the [tls] table: how certificates are obtained for the
+	// sites with tls = "auto".
+	TLS TLS
 	// Sites are the virtual hosts, in file order.
 	Sites []Site
 
@@ -97,13 +100,42 @@ type Site struct {
 	Line int
 }
 
-// SiteTLS is a site's tls key: tls = { cert = "...", key = "..." }, or
-// tls = "off" for a site served on the plain listeners only.
+// SiteTLS is a site's tls key: tls = { cert = "...", key = "..." },
+// tls = "auto" for certificates obtained automatically (ACME), or tls =
+// "off" for a site served on the plain listeners only.
 type SiteTLS struct {
-	// Off keeps the site off the HTTPS listeners.
-	Off bool
-	// Files are the certificate (with its chain) and key, PEM.
+	// Mode says where the site's certificate comes from.
+	Mode TLSMode
+	// Files are the certificate (with its chain) and key, PEM, when
+	// Mode is TLSFiles.
 	certs.Files
+}
+
+// TLSMode is a site's kind of tls setting.
+type TLSMode uint8
+
+const (
+	// TLSFiles serves the certificate and key files the site names.
+	TLSFiles TLSMode = iota
+	// TLSOff keeps the site off the HTTPS listeners.
+	TLSOff
+	// TLSAuto obtains and renews the site's certificate from an ACME CA
+	// ([tls] acme_ca).
+	TLSAuto
+)
+
+// Off reports whether the site stays off the HTTPS listeners.
+func (t *SiteTLS) Off() bool { return t.Mode == TLSOff }
+
+// String is the mode as the file writes it.
+func (m TLSMode) String() string {
+	switch m {
+	case TLSOff:
+		return "off"
+	case TLSAuto:
+		return "auto"
+	}
+	return "files"
 }
 
 // Route is one [[site.route]]: a path prefix, exactly one action

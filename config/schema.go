@@ -15,7 +15,7 @@ import (
 // and the hints for keys written in the wrong table.
 
 func (d *decoder) options(tree map[string]any) *Options {
-	o := &Options{File: d.file, Server: newServer(), Log: newLog(), pos: d.pos}
+	o := &Options{File: d.file, Server: newServer(), Log: newLog(), TLS: newTLS(), pos: d.pos}
 	top := d.table(nil, "", tree)
 	top.hints = map[string]string{}
 	for _, k := range []string{"listen", "listen_tls", "admin", "shutdown_timeout", "reload_grace", "backlog", "reuseport", "max_conns", "max_body"} {
@@ -29,6 +29,9 @@ func (d *decoder) options(tree map[string]any) *Options {
 	top.hints["sites"] = `did you mean "site"? write [[site]] for each one`
 	if t, ok := top.sub("server", "[server]"); ok {
 		d.server(t, &o.Server)
+	}
+	if t, ok := top.sub("tls", "[tls]"); ok {
+		d.tlsTable(t, &o.TLS)
 	}
 	if t, ok := top.sub("log", "[log]"); ok {
 		t.str("access", &o.Log.Access)
@@ -258,22 +261,21 @@ func (d *decoder) php(t *table) *fastcgi.Config {
 	return v
 }
 
-// siteTLS decodes a site's tls: "off", or a table with cert and key.
+// siteTLS decodes a site's tls: a mode's name ("auto", "off"), or a
+// table with cert and key.
 func (d *decoder) siteTLS(p path, v any) *SiteTLS {
-	const want = `tls must be "off" or { cert = "cert.pem", key = "key.pem" }`
+	const want = `tls must be "auto", "off" or { cert = "cert.pem", key = "key.pem" }`
 	switch v := v.(type) {
 	case string:
-		if v == "off" {
-			return &SiteTLS{Off: true}
-		}
-		if v == "auto" || v == "internal" {
-			d.errorf(p, "%s; automatic certificates (%q) are not available yet: give the certificate files", want, v)
-			return nil
+		for _, m := range []TLSMode{TLSAuto, TLSOff} {
+			if v == m.String() {
+				return &SiteTLS{Mode: m}
+			}
 		}
 		d.errorf(p, "%s, not %q", want, v)
 	case map[string]any:
 		t := d.table(p, "tls", v)
-		st := &SiteTLS{}
+		st := &SiteTLS{Mode: TLSFiles}
 		t.str("cert", &st.Cert)
 		t.str("key", &st.Key)
 		t.done()

@@ -27,7 +27,7 @@ func TestTLSParse(t *testing.T) {
 				if len(o.Server.Listen) != 0 || len(o.Server.ListenTLS) != 1 {
 					t.Fatalf("listen %v, listen_tls %v", o.Server.Listen, o.Server.ListenTLS)
 				}
-				if tl := o.Sites[0].TLS; tl == nil || tl.Cert != "c.pem" || tl.Key != "k.pem" || tl.Off {
+				if tl := o.Sites[0].TLS; tl == nil || tl.Cert != "c.pem" || tl.Key != "k.pem" || tl.Off() {
 					t.Fatalf("tls %+v", tl)
 				}
 				if src := o.CertSources(); len(src) != 1 || src[0].Hosts[0] != "a.test" {
@@ -37,7 +37,7 @@ func TestTLSParse(t *testing.T) {
 		{name: "both listeners, a site off",
 			input: "[server]\nlisten = [\":80\"]\nlisten_tls = [\":443\"]\n" + strings.Replace(site, "%s", `tls = "off"`, 1),
 			check: func(t *testing.T, o *Options) {
-				if len(o.Server.Listen) != 1 || !o.Sites[0].TLS.Off || len(o.CertSources()) != 0 {
+				if len(o.Server.Listen) != 1 || !o.Sites[0].TLS.Off() || len(o.CertSources()) != 0 {
 					t.Fatalf("%+v %+v", o.Server, o.Sites[0].TLS)
 				}
 			}},
@@ -52,16 +52,13 @@ func TestTLSParse(t *testing.T) {
 			wantErr: `brick.toml:5:1: the site has tls = "off" but server.listen is empty`},
 		{name: "key missing",
 			input:   "[server]\nlisten_tls = [\":443\"]\n" + strings.Replace(site, "%s", `tls = { cert = "c.pem" }`, 1),
-			wantErr: `brick.toml:5:1: tls must be "off" or { cert = "cert.pem", key = "key.pem" }: give both cert and key`},
-		{name: "auto not yet",
-			input:   "[server]\nlisten_tls = [\":443\"]\n" + strings.Replace(site, "%s", `tls = "auto"`, 1),
-			wantErr: `automatic certificates ("auto") are not available yet`},
+			wantErr: `brick.toml:5:1: tls must be "auto", "off" or { cert = "cert.pem", key = "key.pem" }: give both cert and key`},
 		{name: "unknown key in tls",
 			input:   "[server]\nlisten_tls = [\":443\"]\n" + strings.Replace(site, "%s", `tls = { cert = "c", key = "k", chain = "x" }`, 1),
 			wantErr: `unknown key "chain" in tls`},
 		{name: "tls a number",
 			input:   strings.Replace(site, "%s", `tls = 1`, 1),
-			wantErr: `brick.toml:3:1: tls must be "off" or { cert = "cert.pem", key = "key.pem" }, not an integer`},
+			wantErr: `brick.toml:3:1: tls must be "auto", "off" or { cert = "cert.pem", key = "key.pem" }, not an integer`},
 		{name: "bad listen_tls address",
 			input:   "[server]\nlisten_tls = [\"443\"]\n" + strings.Replace(site, "%s", `tls = "off"`, 1),
 			wantErr: `listen_tls: "443" is not host:port`},

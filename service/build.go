@@ -33,6 +33,9 @@ type generation struct {
 	statics []*static.FileServer
 	phps    []*fastcgi.Handler
 	proxies []namedProxy
+	// tlsHosts, when some site is served over HTTPS beside plain
+	// listeners, tells which plain requests are redirected.
+	tlsHosts *tlsHosts
 
 	// prev is the generation being replaced, while build runs: the pools
 	// it may carry over.
@@ -66,7 +69,7 @@ type namedProxy struct {
 // same *wsgi.Pool, instead of being started twice: the caller reloads its
 // code in place.
 func build(opts *config.Options, handlers Handlers, log *slog.Logger, prev *generation) (_ *generation, err error) {
-	g := &generation{opts: opts, prev: prev}
+	g := &generation{opts: opts, prev: prev, tlsHosts: newTLSHosts(opts)}
 	defer func() {
 		g.prev = nil
 		if err != nil {

@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/brick-server/brick/accesslog"
+	"github.com/brick-server/brick/acme"
 	"github.com/brick-server/brick/certs"
 	"github.com/brick-server/brick/config"
 	"github.com/brick-server/brick/gateway/wsgi"
@@ -60,6 +63,16 @@ type Service struct {
 	// certs serves the HTTPS listeners' certificates; a reload loads
 	// them anew (new handshakes get the new ones).
 	certs certs.Store
+
+	// acme obtains and renews the certificates of the sites with tls =
+	// "auto" (nil without them), with acmeConf its settings; acmeHTTP
+	// and acmeTLS are the bound listeners that answer the CA's
+	// challenges, and httpsPort the port redirects to HTTPS name.
+	acme      atomic.Pointer[acme.Manager]
+	acmeConf  acme.Config
+	acmeHTTP  string
+	acmeTLS   string
+	httpsPort atomic.Int32
 
 	reg     *prometheus.Registry
 	front   web.Handler // the current generation
@@ -163,16 +176,22 @@ func New(src Source, handlers Handlers, log *slog.Logger) (*Service, error) {
 	if opts.File != "" {
 		s.attrs = []any{"config", opts.File}
 	}
-	if err := s.certs.Load(opts.CertSources()); err != nil {
+	if err := s.startACME(opts); err != nil {
+		return nil, err
+	}
+	if err := s.certs.Load(s.certSources(opts)); err != nil {
+		s.stopACME()
 		return nil, err
 	}
 	gen, err := build(opts, handlers, log, nil)
 	if err != nil {
+		s.stopACME()
 		return nil, err
 	}
 	s.cur.Store(newLive(gen))
 	if err := s.observe(opts); err != nil {
 		gen.close()
+		s.stopACME()
 		return nil, err
 	}
 	s.healthy.Store(true)
@@ -238,6 +257,11 @@ func (s *Service) serveCurrent(w web.ResponseWriter, r *web.Request) error {
 		}
 		if l.acquire() {
 			defer l.release()
+			if r.TLS == nil && l.gen.tlsHosts != nil {
+				if done, err := s.servePlain(l.gen.tlsHosts, w, r); done {
+					return err
+				}
+			}
 			return l.gen.router.ServeHTTP(w, r)
 		}
 		// A reload retired l between the two lines above, and may have
@@ -356,8 +380,13 @@ func (s *Service) Reload() error {
 		s.log.Warn("reload: [server] settings (timeouts, limits, shutdown) take effect on restart or binary upgrade (SIGUSR2); sites, routes and logs are reloaded")
 	}
 	// Certificates re-read from their files: a renewed one is served from
-	// the next handshake on. A failure keeps the ones served.
-	if err := s.certs.Load(opts.CertSources()); err != nil {
+	// the next handshake on. A failure keeps the ones served. Names new
+	// to tls = "auto" are obtained once the configuration is in force.
+	if err := s.startACME(opts); err != nil {
+		gen.closeExcept(nil)
+		return err
+	}
+	if err := s.certs.Load(s.certSources(opts)); err != nil {
 		gen.closeExcept(nil)
 		return fmt.Errorf("certificates: %w", err)
 	}
@@ -367,6 +396,7 @@ func (s *Service) Reload() error {
 	}
 	s.cur.Store(newLive(gen))
 	old.retire()
+	s.manage(opts)
 	s.log.Info("reloaded the configuration", "from", s.source.Name, "wsgi_kept", len(gen.carried()), "wsgi_started", len(gen.pools)-len(gen.carried()))
 	go func() {
 		select {
@@ -451,6 +481,14 @@ func (s *Service) Run() int {
 	main := Served{Server: s.main, Listeners: mainLns}
 	if nTLS > 0 {
 		main.TLSListeners, main.TLS = lns[nPlain:nPlain+nTLS], s.certs.TLSConfig()
+		if _, p, err := net.SplitHostPort(lns[nPlain].Addr().String()); err == nil {
+			port, _ := strconv.Atoi(p)
+			s.httpsPort.Store(int32(port))
+			s.acmeTLS = lns[nPlain].Addr().String()
+		}
+		if nPlain > 0 {
+			s.acmeHTTP = lns[0].Addr().String()
+		}
 	}
 	servers := []Served{main}
 	if so.Admin != "" {
@@ -467,6 +505,10 @@ func (s *Service) Run() int {
 	metrics.RegisterConns(s.reg, s.main.OpenConns, idle)
 	LogServing(s.log, main.Listeners, "http", s.try, s.Expose, s.attrs...)
 	LogServing(s.log, main.TLSListeners, "https", s.try, s.Expose, s.attrs...)
+	// The listeners are bound: the CA's challenges reach Brick, and
+	// certmagic's solvers, finding the ports taken, start none.
+	s.logAuto(opts)
+	s.manage(opts)
 	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout,
 		OnHUP: func() {
 			s.log.Info("SIGHUP: reloading the configuration", "from", s.source.Name)
@@ -474,9 +516,13 @@ func (s *Service) Run() int {
 				s.log.Error("reload failed; the running configuration keeps serving", "err", err)
 			}
 		},
-		OnUSR1:      s.ReopenLogs,
-		BeforeDrain: func() { s.healthy.Store(false) },
-		AfterDrain:  s.close,
+		OnUSR1: s.ReopenLogs,
+		BeforeDrain: func() {
+			s.healthy.Store(false)
+			// No obtain may outlive the listeners that answer it.
+			s.stopACME()
+		},
+		AfterDrain: s.close,
 	}
 	return r.Run()
 }
@@ -484,6 +530,7 @@ func (s *Service) Run() int {
 // close stops the current generation and flushes the access log.
 func (s *Service) close() {
 	s.healthy.Store(false)
+	s.stopACME()
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	s.cur.Load().gen.close()

@@ -23,9 +23,10 @@ import (
 // standard output and standard error.
 func runBinary(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	bin := binary(t) // built before the clock starts: a build under load takes long
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -160,7 +160,10 @@ func compileWSGI(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 // reported with the flag that sets it.
 func (q *quick) finish(stderr io.Writer) int {
 	if q.tls != nil {
-		q.tls.Apply(q.opts)
+		if err := q.tls.Apply(q.opts); err != nil {
+			fmt.Fprintln(stderr, q.fs.Name()+": "+err.Error())
+			return 2
+		}
 	}
 	q.opts.Provision()
 	if err := q.opts.Validate(); err != nil {

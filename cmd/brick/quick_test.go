@@ -112,6 +112,46 @@ path = "/"
 wsgi = { app = "app" }
 `,
 	}, {
+		name: "brick -domain DIR, the defaults",
+		args: []string{"-domain", "example.com", dir, "-domain", "WWW.example.com"},
+		toml: `
+[server]
+listen = [":80"]
+listen_tls = [":443"]
+[log]
+access = "off"
+[[site]]
+hosts = ["example.com", "www.example.com"]
+tls = "auto"
+[[site.route]]
+path = "/"
+static = { root = "DIR", listing = true }
+`,
+	}, {
+		name: "brick proxy -domain, every [tls] flag",
+		args: []string{"proxy", "-domain", "example.com", "-addr", "127.0.0.1:8443", "-http-addr", "127.0.0.1:8080",
+			"-email", "ops@example.com", "-acme-ca", "https://ca.test/dir", "-acme-ca-root", "/etc/root.pem",
+			"-storage", "/srv/brick", "-renew-interval", "1m", "-zerossl-api-key", "zk", "127.0.0.1:8000"},
+		toml: `
+[server]
+listen = ["127.0.0.1:8080"]
+listen_tls = ["127.0.0.1:8443"]
+[log]
+access = "off"
+[tls]
+email = "ops@example.com"
+acme_ca = "https://ca.test/dir"
+acme_ca_root = "/etc/root.pem"
+storage = "/srv/brick"
+renew_interval = "60s"
+zerossl_api_key = "zk"
+[[site]]
+hosts = ["example.com"]
+[[site.route]]
+path = "/"
+proxy = { to = ["http://127.0.0.1:8000"] }
+`,
+	}, {
 		name: "brick wsgi, defaults",
 		args: []string{"wsgi", "mysite.wsgi:application"},
 		toml: `
