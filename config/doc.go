@@ -93,8 +93,9 @@
 //     file's directory), python (default:
 //     a python3 that can import the app), workers (0: one per CPU), env (a
 //     table of variables), mount (SCRIPT_NAME; default the route's path
-//     without its last "/"), timeout (the route's timeout, else 30s),
-//     start_timeout (60s), grace (30s), max_requests (0: never recycle),
+//     without its last "/"), timeout (the route's timeout, else 30s; to
+//     the response head, then between two parts of a stream), max_stream
+//     (0: a stream may last forever), start_timeout (60s), grace (30s), max_requests (0: never recycle),
 //     max_requests_jitter (a tenth of max_requests), max_memory (0: no
 //     bound), queue (1024), queue_timeout (wsgi.timeout).
 //   - cgi: root (required: the directory of the scripts; the first

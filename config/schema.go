@@ -217,6 +217,7 @@ func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
 	}
 	t.str("mount", &v.Mount)
 	t.duration("timeout", &v.Timeout)
+	t.duration("max_stream", &v.MaxStream)
 	t.duration("start_timeout", &v.StartTimeout)
 	t.duration("grace", &v.Grace)
 	t.integer("max_requests", &v.MaxRequests, 0)

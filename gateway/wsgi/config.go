@@ -32,10 +32,19 @@ type Config struct {
 	// requests outside it get 404. Default: the root.
 	Mount string
 
-	// Timeout bounds a request from the moment a worker takes it; past
-	// it the client gets 504 and the worker's stack is logged before it
-	// is killed. Default 30 s, as gunicorn's.
+	// Timeout bounds the wait for the application: from the moment a
+	// worker takes a request to its response head, and then each silence
+	// between two parts of a streamed body, so that a stream that keeps
+	// sending (server-sent events) may last for hours. Past it the client
+	// gets 504 (or a cut connection once the head went out) and the
+	// worker's stack is logged before it is killed. Default 30 s, as
+	// gunicorn's.
 	Timeout time.Duration
+	// MaxStream bounds a whole response from the moment a worker takes
+	// the request; past it the client's connection is cut and the
+	// application is asked to stop (its iterable's close() runs) and the
+	// worker serves on. 0: no bound.
+	MaxStream time.Duration
 	// StartTimeout bounds a worker's import of the application.
 	// Default 60 s.
 	StartTimeout time.Duration
@@ -138,6 +147,7 @@ func (c *Config) Validate() error {
 	}{
 		{"workers", c.Workers < 0, "must not be negative (0: one per CPU)"},
 		{"timeout", c.Timeout <= 0, "must be positive"},
+		{"max_stream", c.MaxStream < 0, "must not be negative (0: no bound)"},
 		{"start_timeout", c.StartTimeout <= 0, "must be positive"},
 		{"grace", c.Grace <= 0, "must be positive"},
 		{"max_requests", c.MaxRequests < 0, "must not be negative (0: never recycle)"},
