@@ -39,7 +39,7 @@ type spool struct {
 	cut     bool // the response ran past MaxStream: take reports spoolCut
 	// cancelled is set once the worker was sent a cancel frame.
 	cancelled bool
-	refs    int  // the pump and the handler
+	refs      int // the pump and the handler
 }
 
 func newSpool(memMax, fileMax int64, tmpDir string) *spool {
