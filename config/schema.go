@@ -166,6 +166,7 @@ func (d *decoder) route(t *table, j int) Route {
 	}
 	t.size("max_body", &r.MaxBody, true)
 	t.duration("timeout", &r.Timeout)
+	t.boolean("internal", &r.Internal)
 	t.done()
 	if r.WSGI != nil && r.Timeout > 0 && !wsgiTimeout {
 		// The route's deadline is the application's too, unless it has
@@ -225,6 +226,7 @@ func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
 	t.size("max_memory", &v.MaxMemory, false)
 	t.integer("queue", &v.QueueSize, 1)
 	t.duration("queue_timeout", &v.QueueTimeout)
+	t.str("sendfile_root", &v.SendfileRoot)
 	t.done()
 	return v
 }

@@ -3,6 +3,7 @@ package wsgi
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -78,6 +79,10 @@ type Config struct {
 	MaxTempFile int64
 	// TempDir holds spooled bodies. Default: os.TempDir().
 	TempDir string
+	// SendfileRoot is the directory under which an application's
+	// "X-Sendfile: /path" may name files for Brick to serve; empty
+	// refuses X-Sendfile. See Handler.Files.
+	SendfileRoot string
 }
 
 // DefaultConfig returns the defaults of a WSGI application, in the file
@@ -123,7 +128,7 @@ func (c *Config) Validate() error {
 	case !validApp(c.App):
 		bad("app", `wsgi app %q is not a Python module path and callable, module:callable (e.g. "mysite.wsgi:application", "app:create_app()")`, c.App)
 	}
-	for _, f := range []struct{ key, val string }{{"chdir", c.Dir}, {"python", c.Python}, {"temp_dir", c.TempDir}} {
+	for _, f := range []struct{ key, val string }{{"chdir", c.Dir}, {"python", c.Python}, {"temp_dir", c.TempDir}, {"sendfile_root", c.SendfileRoot}} {
 		if strings.ContainsRune(f.val, 0) {
 			bad(f.key, "wsgi %s contains a NUL byte", f.key)
 		}
@@ -136,6 +141,9 @@ func (c *Config) Validate() error {
 		case strings.ContainsRune(k, 0) || strings.ContainsRune(val, 0):
 			bad("env."+k, "wsgi env %s contains a NUL byte", k)
 		}
+	}
+	if r := c.SendfileRoot; r != "" && !filepath.IsAbs(r) {
+		bad("sendfile_root", "wsgi sendfile_root %q must be an absolute directory (e.g. /srv/mysite/media)", r)
 	}
 	if m := c.Mount; m != "" && (m[0] != '/' || strings.HasSuffix(m, "/")) {
 		bad("mount", `wsgi mount %q must be "" or a path starting, and not ending, with "/" (e.g. "/app")`, m)

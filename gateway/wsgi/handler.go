@@ -17,6 +17,16 @@ import (
 
 // Handler is the web.Handler that runs requests through a Pool.
 type Handler struct {
+	// Files serves the files an application names with X-Sendfile, under
+	// Config.SendfileRoot, at their paths below it (a static file server
+	// rooted there); nil refuses X-Sendfile. Set before serving.
+	Files web.Handler
+	// Dispatch serves an application's X-Accel-Redirect: the request
+	// again, at the path named, through the server's router with its
+	// internal routes open (router.Router.ServeInternal); nil refuses it.
+	// Set before serving.
+	Dispatch web.Handler
+
 	pool  *Pool
 	cfg   *Config
 	log   *slog.Logger
@@ -228,6 +238,9 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *cal
 	if err := ParseHead(payload, &c.head); err != nil {
 		h.log.Error("wsgi: the application sent an invalid status or header", "method", string(r.Method), "target", string(r.Target), "pid", wk.proc.Pid(), "err", err)
 		return h.broken(w, r, wk, err)
+	}
+	if name, value := offloadHeader(&c.head); name != "" {
+		return h.offload(w, r, wk, c, name, value)
 	}
 
 	if wk.frames.buffered() {

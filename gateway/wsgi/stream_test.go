@@ -142,3 +142,44 @@ func TestClientLeavesQueue(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestFileWrapperBounds: wsgi.file_wrapper sends what the application's
+// Content-Length allows of the file (PEP 3333), reads past 4 GiB in a
+// sparse file, and sends a file longer than one data frame in several.
+func TestFileWrapperBounds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sparse := filepath.Join(dir, "sparse")
+	f, err := os.Create(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 5<<30 + 4096 // past what a 32-bit length or offset holds
+	tail := []byte("the end of a file past 4 GiB")
+	if _, err := f.WriteAt(tail, size-int64(len(tail))); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	small := filepath.Join(dir, "small")
+	data := make([]byte, 1<<20+123)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	os.WriteFile(small, data, 0o644)
+	// Frames of 64 KiB stand in for the 1 GiB ones of a file over 4 GiB.
+	g := startGateway(t, wsgi.Config{App: "rawapp:application", Env: []string{"BRICK_WSGI_SENDFILE_FRAME=65536"}})
+	for _, tc := range []struct {
+		name, path string
+		want       []byte
+	}{
+		{"bounded by Content-Length", "/file?path=" + sparse + "&length=1000", make([]byte, 1000)},
+		{"offset past 4 GiB", "/file?path=" + sparse + "&seek=" + strconv.Itoa(size-len(tail)), tail},
+		{"bounded past 4 GiB", "/file?path=" + sparse + "&seek=" + strconv.Itoa(size-len(tail)) + "&length=7", tail[:7]},
+		{"several frames", "/file?path=" + small, data},
+	} {
+		r := g.get(t, tc.path)
+		if r.err != nil || r.status != 200 || r.body != string(tc.want) {
+			t.Errorf("%s: %d, %d bytes, %v; want 200 and %d bytes", tc.name, r.status, len(r.body), r.err, len(tc.want))
+		}
+	}
+}

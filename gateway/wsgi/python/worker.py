@@ -50,6 +50,10 @@ _HOP_BY_HOP = frozenset(
 
 _MAX_FRAME = 1 << 30
 
+# The largest data frame a file goes out in: a frame's length is 32 bits,
+# and files may be larger. The environment may lower it, for tests.
+_SENDFILE_FRAME = int(os.environ.get("BRICK_WSGI_SENDFILE_FRAME", 1 << 30))
+
 # What the Go side accepts (wire.IsToken, wire.IsFieldValue); anything else
 # must fail here, as the application's error, and not there, as a protocol
 # error that costs the worker. NUL is the frame's separator, counted apart.
@@ -311,8 +315,10 @@ class Worker:
             sent = 0
 
     def send_file(self, wrapper):
-        """Sends a FileWrapper around a regular file with os.sendfile: one
-        data frame whose bytes go from the file to the socket unseen."""
+        """Sends a FileWrapper around a regular file with os.sendfile, in
+        data frames whose bytes go from the file to the socket unseen. The
+        application's Content-Length bounds what is sent (PEP 3333), and a
+        file of any size goes out in frames of at most _SENDFILE_FRAME."""
         f = wrapper.filelike
         try:
             fd = f.fileno()
@@ -326,25 +332,29 @@ class Worker:
         else:
             offset = os.lseek(fd, 0, os.SEEK_CUR)
         count = max(0, st.st_size - offset)
+        if self.length is not None:
+            count = min(count, self.length)
         if self.head is None:
             raise AssertionError("the application returned before start_response")
-        if count == 0:
-            return True
-        frame = _FRAME.pack(ord("D"), count)
-        if not self.head_sent:
-            self.head_sent = True
-            frame = self.head + frame
-        self.sock.sendall(frame)
         out = self.sock.fileno()
         while count > 0:
-            sent = os.sendfile(out, fd, offset, count)
-            if sent == 0:
-                # The file shrank under us: the frame promised more, and
-                # the only honest way out is to let Brick see a broken
-                # worker rather than a short body posing as complete.
-                raise EOFError("file shrank while being sent")
-            offset += sent
-            count -= sent
+            n = min(count, _SENDFILE_FRAME)
+            frame = _FRAME.pack(ord("D"), n)
+            if not self.head_sent:
+                self.head_sent = True
+                frame = self.head + frame
+            self.sock.sendall(frame)
+            while n > 0:
+                sent = os.sendfile(out, fd, offset, n)
+                if sent == 0:
+                    # The file shrank under us: the frame promised more,
+                    # and the only honest way out is to let Brick see a
+                    # broken worker rather than a short body posing as
+                    # complete.
+                    raise EOFError("file shrank while being sent")
+                offset += sent
+                n -= sent
+                count -= sent
         return True
 
     def handle(self, environ):

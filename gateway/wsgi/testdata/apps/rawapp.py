@@ -163,7 +163,10 @@ def application(environ, start_response):
             f.seek(int(q.get("seek", "0")))
         else:  # not a real file: the wrapper is iterated
             f = io.BytesIO(BIG)
-        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        headers = [("Content-Type", "application/octet-stream")]
+        if "length" in q:  # the application's Content-Length bounds the file (PEP 3333)
+            headers.append(("Content-Length", q["length"]))
+        start_response("200 OK", headers)
         return wrap(f, 8192)
 
     if path == "/badheader":
