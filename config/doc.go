@@ -101,7 +101,8 @@
 //     max_requests_jitter (a tenth of max_requests), max_memory (0: no
 //     bound), queue (1024), queue_timeout (wsgi.timeout), sendfile_root
 //     (none: the directory under which the application's X-Sendfile may
-//     name files).
+//     name files), preload (false: true imports the application once and
+//     forks the workers from it).
 //   - cgi: root (required: the directory of the scripts; the first
 //     segments of the path under the route that name an executable file
 //     in it are the script, the rest PATH_INFO), timeout (the route's

@@ -227,6 +227,7 @@ func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
 	t.integer("queue", &v.QueueSize, 1)
 	t.duration("queue_timeout", &v.QueueTimeout)
 	t.str("sendfile_root", &v.SendfileRoot)
+	t.boolean("preload", &v.Preload)
 	t.done()
 	return v
 }

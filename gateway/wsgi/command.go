@@ -26,6 +26,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxRequests, "max-requests", c.MaxRequests, "recycle a worker after this many requests (0: never)")
 	fs.IntVar(&c.MaxRequestsJitter, "max-requests-jitter", c.MaxRequestsJitter, "add a random 0..N to -max-requests per worker (-1: a tenth of it)")
 	fs.Var(units.Size{P: &c.MaxMemory}, "max-memory", "recycle a worker whose resident memory exceeds this `size`, e.g. 512MiB (0: no bound)")
+	fs.BoolVar(&c.Preload, "preload", c.Preload, "import the application once and fork the workers from it (copy-on-write; define brick_post_fork() in the app's module to reopen connections)")
 	fs.StringVar(&c.SendfileRoot, "sendfile-root", c.SendfileRoot, "directory whose files the application may have Brick send with X-Sendfile (default: none, X-Sendfile refused)")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "requests that may wait for a busy worker; more get 503")
 	fs.Var(units.Duration{P: &c.QueueTimeout}, "queue-timeout", "how long (`seconds` or a duration) a request may wait for a worker (0: -timeout)")

@@ -79,6 +79,12 @@ type Config struct {
 	MaxTempFile int64
 	// TempDir holds spooled bodies. Default: os.TempDir().
 	TempDir string
+	// Preload imports the application once, in a zygote process, and
+	// forks the workers from it: they start in milliseconds and share the
+	// imported code's memory copy-on-write. What must not be shared
+	// across fork (database connections) is reopened in the application
+	// module's brick_post_fork(). Reload starts a new zygote.
+	Preload bool
 	// SendfileRoot is the directory under which an application's
 	// "X-Sendfile: /path" may name files for Brick to serve; empty
 	// refuses X-Sendfile. See Handler.Files.

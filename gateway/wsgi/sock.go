@@ -126,9 +126,9 @@ func (s *sock) Write(p []byte) (int, error) {
 	return n, timedOut(err)
 }
 
-// WriteWithFD writes p with the descriptor fd attached to its first byte
-// (SCM_RIGHTS).
-func (s *sock) WriteWithFD(p []byte, fd int) error {
+// WriteWithFD writes p with the descriptors fds attached to its first
+// byte (SCM_RIGHTS).
+func (s *sock) WriteWithFD(p []byte, fds ...int) error {
 	if err := s.arm(); err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *sock) WriteWithFD(p []byte, fd int) error {
 	var serr error
 	err = rc.Write(func(sfd uintptr) bool {
 		for {
-			n, serr = syscall.SendmsgN(int(sfd), p, syscall.UnixRights(fd), nil, 0)
+			n, serr = syscall.SendmsgN(int(sfd), p, syscall.UnixRights(fds...), nil, 0)
 			if serr != syscall.EINTR {
 				return true
 			}
