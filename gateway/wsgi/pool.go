@@ -55,6 +55,7 @@ type Pool struct {
 	zygoteScript string
 	zmu          sync.Mutex
 	zygotes      map[int]*zygote
+	zwg          sync.WaitGroup // zygotes retired, until they have stopped
 }
 
 // closeGrace is how long Close lets a worker leave by itself once its
@@ -102,6 +103,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	ws, err := p.startAll(0)
 	if err != nil {
 		p.dropZygotes(func(int) bool { return false })
+		p.zwg.Wait()
 		os.RemoveAll(p.tmp)
 		return nil, err
 	}
@@ -278,6 +280,7 @@ func (p *Pool) Close() error {
 	for _, z := range zs {
 		z.stop()
 	}
+	p.zwg.Wait()
 	os.RemoveAll(p.tmp)
 	return nil
 }

@@ -173,6 +173,14 @@ func TestPreload(t *testing.T) {
 					t.Errorf("after a reload worker %d runs version %s as a child of %d", pid, a[1], ppid(t, pid))
 				}
 			}
+			// The old zygote leaves once its workers have, having reaped
+			// them: none is left an orphan.
+			waitUntil(t, 10*time.Second, "the old zygote gone", func() bool { return !isAlive(zyg[0]) })
+			for _, pid := range after {
+				if isAlive(pid) {
+					t.Errorf("old worker %d still runs", pid)
+				}
+			}
 
 			// The zygote dies: the workers serve on, and the next worker
 			// needed comes from a new zygote.

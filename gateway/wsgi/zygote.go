@@ -63,8 +63,10 @@ func (p *Pool) zygoteFor(gen int, abort <-chan struct{}) (*zygote, error) {
 	return z, nil
 }
 
-// dropZygotes stops the zygotes of the generations keep says no to; their
-// workers serve on (a worker needs its zygote only to be born).
+// dropZygotes retires the zygotes of the generations keep says no to:
+// each stops once the workers it forked have all ended, so that it, their
+// parent, reaps them (were it gone, they would be orphans for init to
+// reap, and a Brick that is process 1 in a container never would).
 func (p *Pool) dropZygotes(keep func(gen int) bool) {
 	p.zmu.Lock()
 	var stop []*zygote
@@ -76,8 +78,36 @@ func (p *Pool) dropZygotes(keep func(gen int) bool) {
 	}
 	p.zmu.Unlock()
 	for _, z := range stop {
-		go z.stop()
+		p.zwg.Go(func() { z.stopWhenIdle(p.closing) })
 	}
+}
+
+// stopWhenIdle stops the zygote once none of its workers lives, or at
+// once when closing is closed (the pool's Close then stops them all).
+func (z *zygote) stopWhenIdle(closing <-chan struct{}) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		z.mu.Lock()
+		n := len(z.kids)
+		z.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-t.C:
+		case <-z.dead:
+		case <-closing:
+		}
+		select {
+		case <-z.dead:
+		case <-closing:
+		default:
+			continue
+		}
+		break
+	}
+	z.stop()
 }
 
 // startZygote starts the zygote of generation gen and waits until it has
