@@ -103,8 +103,10 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 func (h *Handler) sendfilePath(p string) (rel, why string) {
 	root := h.cfg.SendfileRoot
 	switch {
-	case root == "" || h.Files == nil:
+	case root == "":
 		return "", "no sendfile_root is set; set it to the directory the application may send files from"
+	case h.Files == nil:
+		return "", "the handler has no Files to serve sendfile_root with (set wsgi.Handler.Files)"
 	case !filepath.IsAbs(p):
 		return "", "the path is not absolute"
 	}

@@ -228,3 +228,24 @@ func TestPreloadHookFails(t *testing.T) {
 	}
 	noZombies(t)
 }
+
+// TestPreloadTimeoutStack: a forked worker that hangs is found by the
+// timeout like any other, its Python stack (written to its own output
+// pipe) is in the log line, and a fork of the zygote replaces it.
+func TestPreloadTimeoutStack(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application", Preload: true, Timeout: time.Second})
+	before := waitPIDs(t, g.pool, 1, nil)
+	if r := g.get(t, "/sleep?s=30"); r.status != 504 {
+		t.Fatalf("GET /sleep?s=30 = %d %v, want 504", r.status, r.err)
+	}
+	g.log.waitFor(t, 10*time.Second, "request timed out")
+	if line := g.log.line("request timed out"); !strings.Contains(line, `rawapp.py\", line`) {
+		t.Errorf("the timeout's log line lacks the forked worker's stack: %s", line)
+	}
+	after := waitPIDs(t, g.pool, 1, before)
+	if z := wsgi.ZygotePIDs(g.pool); len(z) != 1 || ppid(t, after[0]) != z[0] {
+		t.Errorf("the replacement %v is not a fork of the zygote %v", after, z)
+	}
+	g.mustGet(t, "/hello", 200)
+}
