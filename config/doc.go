@@ -86,7 +86,9 @@
 // of response header fields added to every response of the route; not
 // the framing ones such as Content-Length), max_body (413 past it;
 // default, and at most, [server] max_body), timeout (the deadline of the
-// request's context: 504 past it, where the action allows; default none).
+// request's context: 504 past it, where the action allows; default none),
+// internal (false; true: reachable only by a WSGI application's
+// X-Accel-Redirect, 404 from outside, as nginx's internal locations).
 // A route that an earlier route of its site shadows (path "/static/"
 // after "/") is an error: it would never be reached.
 //
@@ -106,10 +108,14 @@
 //     file's directory), python (default:
 //     a python3 that can import the app), workers (0: one per CPU), env (a
 //     table of variables), mount (SCRIPT_NAME; default the route's path
-//     without its last "/"), timeout (the route's timeout, else 30s),
-//     start_timeout (60s), grace (30s), max_requests (0: never recycle),
+//     without its last "/"), timeout (the route's timeout, else 30s; to
+//     the response head, then between two parts of a stream), max_stream
+//     (0: a stream may last forever), start_timeout (60s), grace (30s), max_requests (0: never recycle),
 //     max_requests_jitter (a tenth of max_requests), max_memory (0: no
-//     bound), queue (1024), queue_timeout (wsgi.timeout).
+//     bound), queue (1024), queue_timeout (wsgi.timeout), sendfile_root
+//     (none: the directory under which the application's X-Sendfile may
+//     name files), preload (false: true imports the application once and
+//     forks the workers from it).
 //   - cgi: root (required: the directory of the scripts; the first
 //     segments of the path under the route that name an executable file
 //     in it are the script, the rest PATH_INFO), timeout (the route's

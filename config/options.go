@@ -173,6 +173,10 @@ type Route struct {
 	// Timeout bounds the action's work on a request, where that applies;
 	// past it the client gets 504. 0: no bound beyond the action's own.
 	Timeout time.Duration
+	// Internal makes the route reachable only by an application's
+	// X-Accel-Redirect (nginx's internal locations): requests from
+	// outside that match it get 404.
+	Internal bool
 	// Line is the line of the route's [[site.route]] header (or of its
 	// inline table); 0 when unknown.
 	Line int

@@ -169,6 +169,7 @@ func (d *decoder) route(t *table, j int) Route {
 	}
 	t.size("max_body", &r.MaxBody, true)
 	t.duration("timeout", &r.Timeout)
+	t.boolean("internal", &r.Internal)
 	t.done()
 	if r.WSGI != nil && r.Timeout > 0 && !wsgiTimeout {
 		// The route's deadline is the application's too, unless it has
@@ -220,6 +221,7 @@ func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
 	}
 	t.str("mount", &v.Mount)
 	t.duration("timeout", &v.Timeout)
+	t.duration("max_stream", &v.MaxStream)
 	t.duration("start_timeout", &v.StartTimeout)
 	t.duration("grace", &v.Grace)
 	t.integer("max_requests", &v.MaxRequests, 0)
@@ -227,6 +229,8 @@ func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
 	t.size("max_memory", &v.MaxMemory, false)
 	t.integer("queue", &v.QueueSize, 1)
 	t.duration("queue_timeout", &v.QueueTimeout)
+	t.str("sendfile_root", &v.SendfileRoot)
+	t.boolean("preload", &v.Preload)
 	t.done()
 	return v
 }

@@ -31,6 +31,10 @@ type Route struct {
 	MaxBody int64
 	// Timeout is the deadline of the request's context; 0 sets none.
 	Timeout time.Duration
+	// Internal makes the route reachable only through ServeInternal (an
+	// application's X-Accel-Redirect), as nginx's internal locations:
+	// ServeHTTP answers a request that matches it 404.
+	Internal bool
 	// Name labels the route in logs and metrics; New fills in the prefix
 	// when empty.
 	Name string
@@ -222,6 +226,16 @@ func (e *siteEntry) match(p []byte) *route {
 // Observer: an access log or metrics read what matched without routing
 // the request again.
 func (rt *Router) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
+	return rt.serve(w, r, false)
+}
+
+// ServeInternal routes r as ServeHTTP does, with the Internal routes
+// open: a gateway serves an application's X-Accel-Redirect through it.
+func (rt *Router) ServeInternal(w web.ResponseWriter, r *web.Request) error {
+	return rt.serve(w, r, true)
+}
+
+func (rt *Router) serve(w web.ResponseWriter, r *web.Request, internal bool) error {
 	e := rt.site(r.Host)
 	if e == nil {
 		return errNoSite
@@ -233,7 +247,7 @@ func (rt *Router) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		return errBadRequest
 	}
 	ro := e.match(p)
-	if ro == nil {
+	if ro == nil || ro.r.Internal && !internal {
 		return errNoRoute
 	}
 	r.Route = ro.r.Name

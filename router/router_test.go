@@ -228,3 +228,44 @@ func TestHeaders(t *testing.T) {
 		t.Errorf("error response: %v, header %q", err, w.h.Get("X-Frame-Options"))
 	}
 }
+
+// TestInternalRoute: a route marked Internal answers only ServeInternal
+// (an application's X-Accel-Redirect); from outside it is 404, and the
+// routes after it do not take its paths either, as nginx's internal
+// locations.
+func TestInternalRoute(t *testing.T) {
+	rt, err := router.New([]router.Site{{Routes: []router.Route{
+		{Prefix: "/protected/", Handler: named("files"), Internal: true},
+		{Prefix: "/", Handler: named("app")},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		internal bool
+		target   string
+		status   int
+		body     string
+	}{
+		{"outside: internal route", false, "/protected/a.iso", 404, ""},
+		{"outside: dot-segments into it", false, "/x/../protected/a.iso", 404, ""},
+		{"outside: other route", false, "/page", 200, "app"},
+		{"internal: internal route", true, "/protected/a.iso", 200, "files"},
+		{"internal: other route", true, "/page", 200, "app"},
+	} {
+		w := &recorder{}
+		serve := rt.ServeHTTP
+		if tc.internal {
+			serve = rt.ServeInternal
+		}
+		err := serve(w, get(t, "example.com", tc.target))
+		status := 200
+		if err != nil {
+			status = web.StatusOf(err)
+		}
+		if status != tc.status || w.body.String() != tc.body {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, status, w.body.String(), tc.status, tc.body)
+		}
+	}
+}

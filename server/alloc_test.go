@@ -3,10 +3,15 @@
 package server_test
 
 import (
+	"bytes"
+	"io"
+	"net"
 	"runtime"
 	"sync/atomic"
 	"testing"
 
+	"github.com/brick-server/brick/internal/testutil/loopback"
+	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/web"
 )
 
@@ -53,5 +58,44 @@ func TestAllocsKeepAlive(t *testing.T) {
 				t.Errorf("%d requests reported, want at least %d", reported.Load(), n)
 			}
 		})
+	}
+}
+
+// TestAllocsReason: a handler's reason phrase (web.SetReason, as the WSGI
+// gateway passes on its application's) costs no allocation per request.
+func TestAllocsReason(t *testing.T) {
+	body, reason := []byte("Hello, World!"), []byte("Everything Fine")
+	h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+		web.SetReason(w, reason)
+		w.Write(body)
+		return nil
+	})
+	for _, perConn := range []bool{false, true} {
+		addr := loopback.Serve(t, &server.Server{Handler: h, GoroutinePerConn: perConn})
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		req := []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.Write(req)
+		first := make([]byte, 4096)
+		n, err := c.Read(first)
+		if err != nil || !bytes.HasPrefix(first[:n], []byte("HTTP/1.1 200 Everything Fine\r\n")) || !bytes.HasSuffix(first[:n], body) {
+			t.Fatalf("first response %q, %v", first[:n], err)
+		}
+		resp := first[:n] // the Date field has a fixed width
+		rt := func() {
+			c.Write(req)
+			if _, err := io.ReadFull(c, resp); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 200 {
+			rt()
+		}
+		if avg := testing.AllocsPerRun(500, rt); avg != 0 {
+			t.Errorf("perConn=%v: %v allocations per request, want 0", perConn, avg)
+		}
 	}
 }

@@ -101,9 +101,13 @@ func (x *exchange) reportResponse() {
 }
 
 // cut reports the request as cut short and closes the connection.
-func (x *exchange) cut() {
+func (x *exchange) cut() { x.cutGone(false) }
+
+// cutGone is cut, for a request whose handler found the client gone when
+// gone is set.
+func (x *exchange) cutGone(gone bool) {
 	if x.obs.active {
-		c := web.Completion{Cut: true}
+		c := web.Completion{Cut: true, ClientGone: gone && !x.resp.onWire}
 		if x.resp.onWire {
 			c.Status, c.Bytes = x.resp.status, x.resp.bodyBytes()
 		}

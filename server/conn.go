@@ -44,6 +44,9 @@ type transport interface {
 	abort()
 	// hijack detaches the connection from the server as a net.Conn.
 	hijack() (net.Conn, error)
+	// peerGone reports, without waiting, whether the client closed its
+	// side of the connection or reset it (see web.ClientGone).
+	peerGone() bool
 	// pendingInput is when input began arriving that is not yet readable
 	// as request bytes (part of a TLS record), in unix ns; 0 when none.
 	pendingInput() int64

@@ -504,7 +504,8 @@ func (x *exchange) call() (err error, panicked bool) {
 func (x *exchange) handlerError(err error) bool {
 	c := x.c
 	status := web.StatusOf(err)
-	abort := errors.Is(err, web.ErrAbortHandler)
+	gone := errors.Is(err, web.ErrClientGone)
+	abort := gone || errors.Is(err, web.ErrAbortHandler)
 	if status >= 500 && !abort {
 		c.srv.log.Error("handler error", "method", string(x.req.Method),
 			"target", string(x.req.Target), "status", status, "err", err)
@@ -514,7 +515,7 @@ func (x *exchange) handlerError(err error) bool {
 		// take it for complete.
 		x.resp.discard()
 		x.flush()
-		x.cut()
+		x.cutGone(gone)
 		return false
 	}
 	// Answer through the response writer, so the handler's fields (an

@@ -332,6 +332,13 @@ func (pc *pollConn) park(deadline int64, partial bool) bool {
 
 func (pc *pollConn) pendingInput() int64 { return 0 }
 
+func (pc *pollConn) peerGone() bool {
+	pc.mu.Lock()
+	aborted := pc.aborted
+	pc.mu.Unlock()
+	return aborted || peekClosed(uintptr(pc.fd))
+}
+
 func (pc *pollConn) closeWrite() error { return unix.Shutdown(int(pc.fd), unix.SHUT_WR) }
 
 func (pc *pollConn) close() {

@@ -43,6 +43,8 @@ type response struct {
 
 	start int // offset of this response in x.out while not on the wire
 
+	reason []byte // the handler's reason phrase (SetReason); empty: standard
+
 	traceHead []byte // a copy of the head, when tracing
 	traceBody []byte // the first bytes of the body, when tracing
 }
@@ -50,13 +52,15 @@ type response struct {
 var _ web.ResponseWriter = (*response)(nil)
 var _ web.Flusher = (*response)(nil)
 var _ web.Hijacker = (*response)(nil)
+var _ web.ReasonSetter = (*response)(nil)
+var _ web.GoneChecker = (*response)(nil)
 
 func (r *response) init(x *exchange, closeAfter bool) {
 	h := r.header
 	h.Reset()
-	tb, tbody := r.traceHead[:0], r.traceBody[:0]
+	tb, tbody, reason := r.traceHead[:0], r.traceBody[:0], r.reason[:0]
 	*r = response{x: x, header: h, status: 200, declared: -1, closeAfter: closeAfter,
-		isHead: string(x.req.Method) == "HEAD", start: len(x.out), traceHead: tb, traceBody: tbody}
+		isHead: string(x.req.Method) == "HEAD", start: len(x.out), traceHead: tb, traceBody: tbody, reason: reason}
 	// Writes never fill pending past pendingMax, but append may have given
 	// it more room: an exchange lives as long as its worker (or its
 	// connection), so it keeps no more than it needs.
@@ -84,6 +88,11 @@ func (r *response) discard() {
 	}
 	r.x.pending = r.x.pending[:0]
 	r.committed = r.onWire
+	if !r.committed {
+		// What replaces the response is the server's own answer, whose
+		// status the handler's reason phrase does not describe.
+		r.reason = r.reason[:0]
+	}
 }
 
 // Header returns the response header fields.
@@ -120,6 +129,25 @@ func (r *response) WriteHeader(status int) {
 			r.declared = n
 		}
 	}
+}
+
+// SetReason sets the reason phrase of the final response, copied into a
+// buffer the response keeps, so that it costs no allocation once warm.
+// It has no effect once the head is committed.
+func (r *response) SetReason(reason []byte) {
+	if r.committed || r.done {
+		return
+	}
+	r.reason = append(r.reason[:0], reason...)
+}
+
+// ClientGone reports whether the client closed or reset its connection,
+// without waiting (web.ClientGone).
+func (r *response) ClientGone() bool {
+	if r.done {
+		return false
+	}
+	return r.x.c.t.peerGone()
 }
 
 // wantsClose reports whether a Connection field value a handler set lists
@@ -222,7 +250,7 @@ func (r *response) commit(final bool) {
 	x := r.x
 	c := x.c
 	req := &x.req
-	rh := wire.ResponseHead{Status: r.status, Header: &r.header, Date: c.srv.clock.Date(), ContentLength: -1}
+	rh := wire.ResponseHead{Status: r.status, Reason: r.reason, Header: &r.header, Date: c.srv.clock.Date(), ContentLength: -1}
 	switch {
 	case !wire.BodyAllowed(r.status):
 	case r.declared >= 0:

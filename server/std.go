@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -71,6 +72,25 @@ func (n *netConn) sendFile(head []byte, f *os.File, offset, count int64, timeout
 func (n *netConn) park(int64, bool) bool { return false }
 
 func (n *netConn) pendingInput() int64 { return 0 }
+
+func (n *netConn) peerGone() bool {
+	n.mu.Lock()
+	hijacked := n.hijacked
+	n.mu.Unlock()
+	sc, ok := n.nc.(syscall.Conn)
+	if hijacked || !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	gone := false
+	if rc.Control(func(fd uintptr) { gone = peekClosed(fd) }) != nil {
+		return true // closed already
+	}
+	return gone
+}
 
 func (n *netConn) closeWrite() error {
 	if cw, ok := n.nc.(interface{ CloseWrite() error }); ok {

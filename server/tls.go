@@ -186,6 +186,8 @@ func (t *tlsConn) waitRead(deadline int64) error { return t.raw.waitRead(deadlin
 
 func (t *tlsConn) pendingInput() int64 { return t.pendingSince }
 
+func (t *tlsConn) peerGone() bool { return t.raw.peerGone() }
+
 func (t *tlsConn) write(p []byte, timeout time.Duration) error {
 	switch t.state {
 	case tlsOpen:

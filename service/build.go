@@ -92,7 +92,7 @@ func build(opts *config.Options, handlers Handlers, log *slog.Logger, prev *gene
 				}
 				return nil, fmt.Errorf("%s:%d: route %q: %w", opts.File, cr.Line, cr.Path, err)
 			}
-			rt := router.Route{Prefix: cr.Path, Handler: h, MaxBody: cr.MaxBody, Timeout: cr.Timeout}
+			rt := router.Route{Prefix: cr.Path, Handler: h, MaxBody: cr.MaxBody, Timeout: cr.Timeout, Internal: cr.Internal}
 			for _, hd := range cr.Headers {
 				rt.Headers = append(rt.Headers, router.Header{Name: hd.Name, Value: hd.Value})
 			}
@@ -142,7 +142,28 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 			return nil, err
 		}
 		g.pools = append(g.pools, np)
-		return wsgi.NewHandler(np.pool)
+		h, err := wsgi.NewHandler(np.pool)
+		if err != nil {
+			return nil, err
+		}
+		// X-Accel-Redirect goes through the router of the generation
+		// that ran the application, with its internal routes open.
+		h.Dispatch = web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
+			return g.router.ServeInternal(w, r)
+		})
+		if c.SendfileRoot != "" {
+			// X-Sendfile's files are served as a static route's, the
+			// bytes as they are on disk.
+			sc := static.DefaultConfig()
+			sc.Root, sc.Compress, sc.Precompressed, sc.Dotfiles, sc.Logger = c.SendfileRoot, false, false, true, log
+			fs, err := static.New(sc)
+			if err != nil {
+				return nil, fmt.Errorf("wsgi sendfile_root: %w", err)
+			}
+			g.statics = append(g.statics, fs)
+			h.Files = fs
+		}
+		return h, nil
 	case cr.CGI != nil:
 		c := *cr.CGI
 		c.Logger = log

@@ -42,6 +42,13 @@ func StatusOf(err error) int {
 // panicked with, it closes the connection like any other abort.
 var ErrAbortHandler = errors.New("web: abort handler")
 
+// ErrClientGone is returned by a handler that found its client gone
+// (ClientGone) before it answered: the server closes the connection
+// without a response and reports the request as Cut and ClientGone, which
+// logs as 499, nginx's "client closed request", not as a status the
+// client never saw.
+var ErrClientGone = errors.New("web: the client closed the connection before the response")
+
 // Errors a ResponseWriter's Write returns, shared by every implementation
 // so that adapters can recognise them.
 var (

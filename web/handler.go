@@ -163,6 +163,58 @@ type Hijacker interface {
 	Hijack() (net.Conn, *bufio.ReadWriter, error)
 }
 
+// ReasonSetter is implemented by writers that can send a reason phrase
+// other than the standard one for the status ("299 Custom Reason"), which
+// gateways pass on from their applications as gunicorn and uWSGI do.
+// SetReason is called before WriteHeader; the writer copies reason. An
+// empty reason, or one that is not a valid reason-phrase (RFC 9112 §4),
+// means the standard phrase.
+type ReasonSetter interface {
+	SetReason(reason []byte)
+}
+
+// SetReason sets the reason phrase of w's final response through the
+// first ReasonSetter on w's Unwrap chain, and reports whether one was
+// found; without one the standard phrase goes out.
+func SetReason(w ResponseWriter, reason []byte) bool {
+	for {
+		switch t := w.(type) {
+		case ReasonSetter:
+			t.SetReason(reason)
+			return true
+		case Unwrapper:
+			w = t.Unwrap()
+		default:
+			return false
+		}
+	}
+}
+
+// GoneChecker is implemented by writers that can tell, without waiting
+// or reading, whether the client closed its side of the connection (or
+// reset it): a gateway that queued the request asks before it hands the
+// request to a backend, as nginx does before it answers 499.
+type GoneChecker interface {
+	ClientGone() bool
+}
+
+// ClientGone reports whether the client of w's connection left, through
+// the first GoneChecker on w's Unwrap chain; false when none can tell. A
+// client that half-closed after sending its request counts as gone, as
+// it does for nginx.
+func ClientGone(w ResponseWriter) bool {
+	for {
+		switch t := w.(type) {
+		case GoneChecker:
+			return t.ClientGone()
+		case Unwrapper:
+			w = t.Unwrap()
+		default:
+			return false
+		}
+	}
+}
+
 // Unwrapper is implemented by wrapping writers, so Flush and Hijack can
 // find the abilities of the writer they wrap.
 type Unwrapper interface {

@@ -29,17 +29,23 @@ type Completion struct {
 	// Hijacked is set when the handler took over the connection; what it
 	// sent afterwards is unknown to the server.
 	Hijacked bool
+	// ClientGone is set with Cut when the handler found the client gone
+	// before it answered (ErrClientGone).
+	ClientGone bool
 }
 
 // Code returns the status to log and count for c: Status when a response
-// went out; for a hijacked connection 101, since it left HTTP; and for a
-// connection closed without a response 444, nginx's code for that.
+// went out; for a hijacked connection 101, since it left HTTP; for a
+// client that left before the answer 499, and for any other connection
+// closed without a response 444, nginx's codes for those.
 func (c *Completion) Code() int {
 	switch {
 	case c.Status != 0:
 		return c.Status
 	case c.Hijacked:
 		return 101
+	case c.ClientGone:
+		return 499
 	}
 	return 444
 }

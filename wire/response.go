@@ -7,6 +7,9 @@ import "strconv"
 type ResponseHead struct {
 	// Status is the status code; one outside 100–999 is written as 500.
 	Status int
+	// Reason is the reason phrase; empty (or invalid) means the standard
+	// one for Status. See AppendStatusLineReason.
+	Reason []byte
 	// Header holds the handler's fields. Content-Length, Transfer-Encoding
 	// and Connection in it are skipped: framing is the server's decision,
 	// made into the fields below. The exception is Connection in a 101
@@ -35,7 +38,7 @@ func AppendResponseHead(dst []byte, rh *ResponseHead) []byte {
 	if status < 100 || status > 999 {
 		status = 500 // as AppendStatusLine writes it
 	}
-	dst = AppendStatusLine(dst, status)
+	dst = AppendStatusLineReason(dst, status, rh.Reason)
 	hasDate := false
 	if rh.Header != nil {
 		for _, f := range rh.Header.fields {

@@ -178,3 +178,24 @@ func TestBodyAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendStatusLineReason(t *testing.T) {
+	for _, tc := range []struct {
+		code   int
+		reason string
+		want   string
+	}{
+		{299, "Custom Reason", "HTTP/1.1 299 Custom Reason\r\n"},
+		{200, "Everything Fine", "HTTP/1.1 200 Everything Fine\r\n"},
+		{200, "", "HTTP/1.1 200 OK\r\n"},
+		{200, "tab\there é\xff", "HTTP/1.1 200 tab\there é\xff\r\n"}, // HTAB and obs-text are allowed
+		{200, "split\r\nX: y", "HTTP/1.1 200 OK\r\n"},
+		{200, "nul\x00", "HTTP/1.1 200 OK\r\n"},
+		{700, "Seven", "HTTP/1.1 700 Seven\r\n"},
+		{42, "Nope", "HTTP/1.1 500 Internal Server Error\r\n"},
+	} {
+		if got := string(AppendStatusLineReason(nil, tc.code, []byte(tc.reason))); got != tc.want {
+			t.Errorf("AppendStatusLineReason(%d, %q) = %q, want %q", tc.code, tc.reason, got, tc.want)
+		}
+	}
+}

@@ -53,6 +53,22 @@ func AppendStatusLine(dst []byte, code int) []byte {
 	return append(dst, statusLines[code-100]...)
 }
 
+// AppendStatusLineReason appends the status line for code with the
+// reason phrase given, as a gateway passes on its application's ("299
+// Custom Reason"). A reason that is empty or not a valid reason-phrase
+// (RFC 9112 §4: HTAB, SP and visible characters; no CR or LF that would
+// split the head) gives the standard line of AppendStatusLine.
+func AppendStatusLineReason(dst []byte, code int, reason []byte) []byte {
+	if len(reason) == 0 || code < 100 || code > 999 || !IsFieldValue(reason) {
+		return AppendStatusLine(dst, code)
+	}
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(code), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, reason...)
+	return append(dst, '\r', '\n')
+}
+
 // BodyAllowed reports whether a response with this status may carry a body
 // (RFC 9110 §6.4.1): not 1xx, 204 or 304.
 func BodyAllowed(code int) bool {

@@ -122,6 +122,9 @@ func DecodeRequest(p []byte) (strs [][]byte, flags uint32, body []byte, err erro
 // Head is a parsed head frame.
 type Head struct {
 	Status int
+	// Reason is the application's reason phrase ("Custom Reason" of "299
+	// Custom Reason"), copied into a buffer Head keeps.
+	Reason []byte
 	// Header holds the application's fields, in order, copied.
 	Header wire.Header
 	// ContentLength is the application's Content-Length, or -1.
@@ -147,6 +150,7 @@ func ParseHead(p []byte, h *Head) error {
 		return ErrBadStatus
 	}
 	h.Status = int(code)
+	h.Reason = append(h.Reason[:0], status[4:]...)
 	if len(p) == len(status) {
 		return nil
 	}

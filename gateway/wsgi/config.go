@@ -3,6 +3,7 @@ package wsgi
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -32,10 +33,19 @@ type Config struct {
 	// requests outside it get 404. Default: the root.
 	Mount string
 
-	// Timeout bounds a request from the moment a worker takes it; past
-	// it the client gets 504 and the worker's stack is logged before it
-	// is killed. Default 30 s, as gunicorn's.
+	// Timeout bounds the wait for the application: from the moment a
+	// worker takes a request to its response head, and then each silence
+	// between two parts of a streamed body, so that a stream that keeps
+	// sending (server-sent events) may last for hours. Past it the client
+	// gets 504 (or a cut connection once the head went out) and the
+	// worker's stack is logged before it is killed. Default 30 s, as
+	// gunicorn's.
 	Timeout time.Duration
+	// MaxStream bounds a whole response from the moment a worker takes
+	// the request; past it the client's connection is cut and the
+	// application is asked to stop (its iterable's close() runs) and the
+	// worker serves on. 0: no bound.
+	MaxStream time.Duration
 	// StartTimeout bounds a worker's import of the application.
 	// Default 60 s.
 	StartTimeout time.Duration
@@ -69,6 +79,16 @@ type Config struct {
 	MaxTempFile int64
 	// TempDir holds spooled bodies. Default: os.TempDir().
 	TempDir string
+	// Preload imports the application once, in a zygote process, and
+	// forks the workers from it: they start in milliseconds and share the
+	// imported code's memory copy-on-write. What must not be shared
+	// across fork (database connections) is reopened in the application
+	// module's brick_post_fork(). Reload starts a new zygote.
+	Preload bool
+	// SendfileRoot is the directory under which an application's
+	// "X-Sendfile: /path" may name files for Brick to serve; empty
+	// refuses X-Sendfile. See Handler.Files.
+	SendfileRoot string
 }
 
 // DefaultConfig returns the defaults of a WSGI application, in the file
@@ -114,7 +134,7 @@ func (c *Config) Validate() error {
 	case !validApp(c.App):
 		bad("app", `wsgi app %q is not a Python module path and callable, module:callable (e.g. "mysite.wsgi:application", "app:create_app()")`, c.App)
 	}
-	for _, f := range []struct{ key, val string }{{"chdir", c.Dir}, {"python", c.Python}, {"temp_dir", c.TempDir}} {
+	for _, f := range []struct{ key, val string }{{"chdir", c.Dir}, {"python", c.Python}, {"temp_dir", c.TempDir}, {"sendfile_root", c.SendfileRoot}} {
 		if strings.ContainsRune(f.val, 0) {
 			bad(f.key, "wsgi %s contains a NUL byte", f.key)
 		}
@@ -128,6 +148,9 @@ func (c *Config) Validate() error {
 			bad("env."+k, "wsgi env %s contains a NUL byte", k)
 		}
 	}
+	if r := c.SendfileRoot; r != "" && !filepath.IsAbs(r) {
+		bad("sendfile_root", "wsgi sendfile_root %q must be an absolute directory (e.g. /srv/mysite/media)", r)
+	}
 	if m := c.Mount; m != "" && (m[0] != '/' || strings.HasSuffix(m, "/")) {
 		bad("mount", `wsgi mount %q must be "" or a path starting, and not ending, with "/" (e.g. "/app")`, m)
 	}
@@ -138,6 +161,7 @@ func (c *Config) Validate() error {
 	}{
 		{"workers", c.Workers < 0, "must not be negative (0: one per CPU)"},
 		{"timeout", c.Timeout <= 0, "must be positive"},
+		{"max_stream", c.MaxStream < 0, "must not be negative (0: no bound)"},
 		{"start_timeout", c.StartTimeout <= 0, "must be positive"},
 		{"grace", c.Grace <= 0, "must be positive"},
 		{"max_requests", c.MaxRequests < 0, "must not be negative (0: never recycle)"},

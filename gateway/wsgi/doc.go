@@ -21,10 +21,28 @@
 // recycled after --max-requests (with jitter) or --max-memory with the
 // replacement ready before the old worker leaves (a replacement that
 // cannot start is retried with backoff while the old worker serves on),
-// and killed after --timeout once their Python stack has been logged. A
-// pool starts its workers side by side and is ready when all are; a
-// reload (SIGHUP) starts a whole new set and swaps it in only once every
-// new worker is ready, or keeps the old set when the new code fails.
+// and killed once their Python stack has been logged when the application
+// is silent past --timeout: before its response head, or between two parts
+// of a stream (a stream that keeps sending may last; --max-stream bounds a
+// whole response and then cancels it). A pool starts its workers side by
+// side and is ready when all are; a reload (SIGHUP) starts a whole new set
+// and swaps it in only once every new worker is ready, or keeps the old set
+// when the new code fails.
+//
+// With --preload a zygote (python/zygote.py) imports the application once,
+// freezes its objects out of the collector's reach and forks the workers,
+// which share its memory copy-on-write. Brick starts and supervises the
+// zygote like a worker, asks it for each worker over its own socket (a
+// fork frame carrying the new worker's socket and output pipe), and
+// watches the forked workers, its grandchildren, through pidfds; the
+// zygote reaps them and says how each ended. A reload starts a new zygote;
+// the application module's brick_post_fork() runs in each worker after the
+// fork.
+//
+// An application may answer "X-Sendfile: /path" (under SendfileRoot) or
+// "X-Accel-Redirect: /uri" (to a route marked internal): its body is read
+// and dropped, the worker given back, and the file served by Brick
+// (Handler.Files, Handler.Dispatch; see offload.go).
 //
 // # Why a protocol of our own
 //
@@ -50,8 +68,9 @@
 //	    them once and slices them apart in one pass. Flag 1 means the body
 //	    is not inline but in a file whose descriptor travels with the
 //	    frame's first byte (SCM_RIGHTS), CONTENT_LENGTH bytes from offset 0.
-//	'C' cancel: the client went away. The worker stops iterating the
-//	    response, calls its close() and ends with 'E'.
+//	'C' cancel: the client went away, or the response ran past
+//	    --max-stream. The worker stops iterating the response, calls its
+//	    close() and ends with 'E'.
 //
 // Worker to Go:
 //

@@ -14,3 +14,15 @@ func WorkerPIDs(p *Pool) []int {
 	slices.Sort(pids)
 	return pids
 }
+
+// ZygotePIDs returns the pids of the pool's zygotes (Preload), sorted.
+func ZygotePIDs(p *Pool) []int {
+	p.zmu.Lock()
+	defer p.zmu.Unlock()
+	var pids []int
+	for _, z := range p.zygotes {
+		pids = append(pids, z.proc.Pid())
+	}
+	slices.Sort(pids)
+	return pids
+}

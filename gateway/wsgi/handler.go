@@ -17,6 +17,16 @@ import (
 
 // Handler is the web.Handler that runs requests through a Pool.
 type Handler struct {
+	// Files serves the files an application names with X-Sendfile, under
+	// Config.SendfileRoot, at their paths below it (a static file server
+	// rooted there); nil refuses X-Sendfile. Set before serving.
+	Files web.Handler
+	// Dispatch serves an application's X-Accel-Redirect: the request
+	// again, at the path named, through the server's router with its
+	// internal routes open (router.Router.ServeInternal); nil refuses it.
+	// Set before serving.
+	Dispatch web.Handler
+
 	pool  *Pool
 	cfg   *Config
 	log   *slog.Logger
@@ -89,11 +99,12 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	// killer) fails the send before the application saw the request, so
 	// the request can safely go to another worker.
 	for attempt := 0; ; attempt++ {
-		wk, err := h.pool.acquire(r.Context())
+		wk, err := h.pool.acquire(r.Context(), w)
 		if err != nil {
 			return h.noWorker(w, r, err)
 		}
-		if err := wk.conn.SetDeadline(time.Now().Add(h.cfg.Timeout)); err != nil {
+		taken := time.Now()
+		if err := wk.conn.SetDeadline(taken.Add(h.cfg.Timeout)); err != nil {
 			return h.broken(w, r, wk, err)
 		}
 		if err := wk.send(c.frame, bodyFile); err != nil {
@@ -104,13 +115,18 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 			}
 			return h.broken(w, r, wk, err)
 		}
-		return h.relay(w, r, wk, c)
+		return h.relay(w, r, wk, c, taken)
 	}
 }
 
 // noWorker answers a request that got no worker, and logs why: every
 // worker busy, or the pool or the server stopping while it waited.
 func (h *Handler) noWorker(w web.ResponseWriter, r *web.Request, err error) error {
+	if errors.Is(err, errClientLeft) || errors.Is(err, ErrQueueTimeout) && web.ClientGone(w) {
+		// Nobody to answer: the access log says 499, as nginx's does.
+		h.log.Debug("wsgi: the client left while its request waited for a worker", "request", requestLine(r))
+		return web.ErrClientGone
+	}
 	w.Header().Set("Retry-After", "1")
 	// The request's context is the server's, cancelled when it stops
 	// waiting for the requests in flight (web.Request.Context).
@@ -205,7 +221,7 @@ func (h *Handler) readBody(c *call, r *web.Request) (*os.File, int64, error) {
 // response that is already whole in the worker's buffer (most are) frees
 // the worker before a byte goes to the client; a longer one is absorbed
 // by a pump goroutine into a spool while the client takes it at its pace.
-func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *call) error {
+func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *call, taken time.Time) error {
 	typ, payload, err := wk.frames.readFrame()
 	if err != nil {
 		return h.broken(w, r, wk, err)
@@ -222,6 +238,9 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *cal
 	if err := ParseHead(payload, &c.head); err != nil {
 		h.log.Error("wsgi: the application sent an invalid status or header", "method", string(r.Method), "target", string(r.Target), "pid", wk.proc.Pid(), "err", err)
 		return h.broken(w, r, wk, err)
+	}
+	if name, value := offloadHeader(&c.head); name != "" {
+		return h.offload(w, r, wk, c, name, value)
 	}
 
 	if wk.frames.buffered() {
@@ -250,17 +269,26 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, wk *worker, c *cal
 			}
 		}
 	}
-	return h.stream(w, r, wk, c)
+	return h.stream(w, r, wk, c, taken)
 }
 
-// stream relays a response that did not arrive in one piece.
-func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *call) error {
+// stream relays a response that did not arrive in one piece. From its
+// head on, Timeout bounds each silence of the worker, not the whole
+// response: MaxStream does that, when set.
+func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *call, taken time.Time) error {
+	if err := wk.conn.SetIdleTimeout(h.cfg.Timeout); err != nil {
+		return h.broken(w, r, wk, err)
+	}
 	s := newSpool(h.cfg.ResponseMemory, h.cfg.MaxTempFile, h.cfg.TempDir)
 	req := requestLine(r)
 	go h.pump(wk, s, req)
 	defer s.release()
 	// However stream ends, the pump must never wait on a reader that left.
 	defer s.discard()
+	if h.cfg.MaxStream > 0 {
+		t := time.AfterFunc(h.cfg.MaxStream-time.Since(taken), func() { s.cutOff(wk) })
+		defer t.Stop()
+	}
 
 	wrote := false
 	for {
@@ -307,6 +335,14 @@ func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *ca
 			if !wrote {
 				w.Header().Reset()
 				return plain(w, 504, "Gateway Timeout: the application took too long\n")
+			}
+			return web.ErrAbortHandler
+		case spoolCut:
+			h.log.Warn("wsgi: response ran past max_stream; cut off, the application told to stop", "request", req,
+				"pid", wk.proc.Pid(), "max_stream", h.cfg.MaxStream.String())
+			if !wrote {
+				w.Header().Reset()
+				return plain(w, 504, "Gateway Timeout: the response took too long\n")
 			}
 			return web.ErrAbortHandler
 		default: // spoolBroken
@@ -393,7 +429,7 @@ func (h *Handler) broken(w web.ResponseWriter, r *web.Request, wk *worker, err e
 func (h *Handler) timedOut(wk *worker, req string) {
 	wk.timedOut.Store(true)
 	stack := wk.dumpStack()
-	h.log.Error("wsgi: request timed out; killing its worker", "request", req, "pid", wk.proc.Pid(),
+	h.log.Error("wsgi: request timed out: the application was silent past the timeout (no head, or a pause in its stream); killing its worker", "request", req, "pid", wk.proc.Pid(),
 		"timeout", h.cfg.Timeout.String(), "stack", stack)
 	h.pool.discard(wk)
 }
@@ -433,12 +469,13 @@ func (h *Handler) checkLength(r *web.Request, err error) {
 	}
 }
 
-// writeHead sets the application's status and fields on w.
+// writeHead sets the application's status, reason phrase and fields on w.
 func writeHead(w web.ResponseWriter, head *Head) {
 	dst := w.Header()
 	for _, f := range head.Header.Fields() {
 		dst.AddBytes(f.Name, f.Value)
 	}
+	web.SetReason(w, head.Reason)
 	w.WriteHeader(head.Status)
 }
 

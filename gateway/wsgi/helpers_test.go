@@ -21,6 +21,7 @@ import (
 	"github.com/brick-server/brick/internal/testutil"
 	"github.com/brick-server/brick/internal/testutil/loopback"
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/web"
 )
 
 // Integration tests: a real Brick server on a loopback socket in front of a
@@ -119,6 +120,13 @@ func newLogger() (*slog.Logger, *logBuf) {
 // test ends, and the log is printed if the test failed.
 func startGateway(t *testing.T, cfg wsgi.Config) *gateway {
 	t.Helper()
+	return startGatewayObserved(t, cfg, nil)
+}
+
+// startGatewayObserved is startGateway with an Observer on the server
+// (nil: none), to see what the server reports of each request.
+func startGatewayObserved(t *testing.T, cfg wsgi.Config, obs web.Observer) *gateway {
+	t.Helper()
 	needPython(t)
 	if cfg.Python == "" {
 		cfg.Python = python
@@ -145,7 +153,7 @@ func startGateway(t *testing.T, cfg wsgi.Config) *gateway {
 			t.Logf("gateway log (%s):\n%s", cfg.App, lb)
 		}
 	})
-	srv := &server.Server{Handler: h, Logger: log}
+	srv := &server.Server{Handler: h, Logger: log, Observer: obs}
 	g := &gateway{pool: pool, srv: srv, addr: loopback.Serve(t, srv), log: lb,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}}}
 	g.url = "http://" + g.addr

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/brick-server/brick/web"
 )
 
 // Why a request got no worker; the handler answers 503 to each.
@@ -19,6 +21,14 @@ var (
 // errPoolClosed is returned to requests waiting when the pool closes.
 var errPoolClosed = errors.New("wsgi: the worker pool is closed")
 
+// errClientLeft is a request whose client went away while it waited for
+// a worker: no application runs for it, and no 503 is logged for it.
+var errClientLeft = errors.New("wsgi: the client left while waiting for a worker")
+
+// clientCheckEvery is how often a request waiting for a worker looks
+// whether its client is still there.
+const clientCheckEvery = 250 * time.Millisecond
+
 // errWaitEnded is a request whose context ended while it waited for a
 // worker: the server stopped waiting for the requests in flight.
 type errWaitEnded struct{ cause error }
@@ -29,8 +39,9 @@ func (e errWaitEnded) Error() string {
 
 func (e errWaitEnded) Unwrap() error { return e.cause }
 
-// acquire returns an idle worker, waiting in the queue while all are busy.
-func (p *Pool) acquire(ctx context.Context) (*worker, error) {
+// acquire returns an idle worker, waiting in the queue while all are busy;
+// a request that waited is given up when its client leaves (w tells).
+func (p *Pool) acquire(ctx context.Context, w web.ResponseWriter) (*worker, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -55,17 +66,33 @@ func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 	timer := time.NewTimer(p.cfg.QueueTimeout)
 	defer timer.Stop()
 	var err error
-	select {
-	case w := <-ch:
-		if w == nil {
-			return nil, errPoolClosed
+	check := time.NewTicker(clientCheckEvery)
+	defer check.Stop()
+wait:
+	for {
+		select {
+		case wk := <-ch:
+			if wk == nil {
+				return nil, errPoolClosed
+			}
+			p.observeWait(time.Since(queued))
+			if web.ClientGone(w) {
+				p.release(wk)
+				return nil, errClientLeft
+			}
+			return wk, nil
+		case <-ctx.Done():
+			err = errWaitEnded{context.Cause(ctx)}
+			break wait
+		case <-timer.C:
+			err = ErrQueueTimeout
+			break wait
+		case <-check.C:
+			if web.ClientGone(w) {
+				err = errClientLeft
+				break wait
+			}
 		}
-		p.observeWait(time.Since(queued))
-		return w, nil
-	case <-ctx.Done():
-		err = errWaitEnded{context.Cause(ctx)}
-	case <-timer.C:
-		err = ErrQueueTimeout
 	}
 	p.mu.Lock()
 	for i, c := range p.waiters {
@@ -77,8 +104,8 @@ func (p *Pool) acquire(ctx context.Context) (*worker, error) {
 	}
 	p.mu.Unlock()
 	// A worker was handed over while we gave up: pass it on.
-	if w := <-ch; w != nil {
-		p.release(w)
+	if wk := <-ch; wk != nil {
+		p.release(wk)
 	} else {
 		err = errPoolClosed
 	}

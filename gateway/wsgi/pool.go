@@ -49,6 +49,13 @@ type Pool struct {
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	// With Preload: the zygote of each generation that has one, at most
+	// the one in service and the one a Reload starts.
+	zygoteScript string
+	zmu          sync.Mutex
+	zygotes      map[int]*zygote
+	zwg          sync.WaitGroup // zygotes retired, until they have stopped
 }
 
 // closeGrace is how long Close lets a worker leave by itself once its
@@ -67,7 +74,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Pool{cfg: cfg, log: log, closing: make(chan struct{}), live: map[*worker]bool{},
+	p := &Pool{cfg: cfg, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{},
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
 	if err := checkDir(cfg); err != nil {
 		return nil, err
@@ -84,12 +91,19 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 		return nil, err
 	}
 	p.script = filepath.Join(p.tmp, "worker.py")
+	p.zygoteScript = filepath.Join(p.tmp, "zygote.py")
 	if err := os.WriteFile(p.script, workerSource, 0o600); err != nil {
+		os.RemoveAll(p.tmp)
+		return nil, err
+	}
+	if err := os.WriteFile(p.zygoteScript, zygoteSource, 0o600); err != nil {
 		os.RemoveAll(p.tmp)
 		return nil, err
 	}
 	ws, err := p.startAll(0)
 	if err != nil {
+		p.dropZygotes(func(int) bool { return false })
+		p.zwg.Wait()
 		os.RemoveAll(p.tmp)
 		return nil, err
 	}
@@ -174,6 +188,9 @@ func (p *Pool) Reload() error {
 	p.mu.Unlock()
 	ws, err := p.startAll(gen)
 	if err != nil {
+		// With Preload, a zygote whose import failed never started; one
+		// whose workers failed goes: the old generation serves on.
+		p.dropZygotes(func(g int) bool { return g != gen })
 		return err
 	}
 	p.mu.Lock()
@@ -190,6 +207,9 @@ func (p *Pool) Reload() error {
 		p.countRestartLocked("reload")
 	}
 	p.mu.Unlock()
+	// The old generation's workers leave as their requests end; its
+	// zygote has nothing left to fork.
+	p.dropZygotes(func(g int) bool { return g == gen })
 	for _, s := range p.slots {
 		s.poke()
 	}
@@ -253,6 +273,14 @@ func (p *Pool) Close() error {
 	}
 	wg.Wait()
 	p.wg.Wait()
+	p.zmu.Lock()
+	zs := p.zygotes
+	p.zygotes = map[int]*zygote{}
+	p.zmu.Unlock()
+	for _, z := range zs {
+		z.stop()
+	}
+	p.zwg.Wait()
 	os.RemoveAll(p.tmp)
 	return nil
 }

@@ -23,6 +23,11 @@ import (
 //go:embed python/worker.py
 var workerSource []byte
 
+// zygoteSource is the preload zygote, which loads workerSource beside it.
+//
+//go:embed python/zygote.py
+var zygoteSource []byte
+
 // WorkerSource returns worker.py, for tests and the curious.
 func WorkerSource() []byte { return workerSource }
 

@@ -23,6 +23,9 @@ func TestShutdown(t *testing.T) {
 		name  string
 		grace time.Duration
 		sleep string // how long the busy request runs, in seconds
+		// stream makes the busy request a streamed response (1 KiB every
+		// 50 ms for 10 s) instead of a sleep.
+		stream bool
 		// serverFirst stops the server with a short shutdown timeout
 		// before the pool closes, as Brick does on SIGTERM; else the
 		// pool closes under a running server, as an old configuration's
@@ -46,6 +49,10 @@ func TestShutdown(t *testing.T) {
 			closeWithin: 5 * time.Second,
 			logs: []string{"shutting down: worker still busy after the grace period; killing it",
 				"shutting down: request cut off; its worker ended and is not replaced"}},
+		{name: "streaming past the grace period", grace: 300 * time.Millisecond, stream: true,
+			queuedGets: 503, closeWithin: 5 * time.Second,
+			logs: []string{"shutting down: worker still busy after the grace period; killing it",
+				"shutting down: request cut off; its worker ended and is not replaced"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -53,7 +60,11 @@ func TestShutdown(t *testing.T) {
 			g := startGateway(t, wsgi.Config{App: "rawapp:application", Grace: tc.grace, Env: []string{"RAWAPP_CLOSE_LOG=" + notes}})
 			var wg sync.WaitGroup
 			var busy, queued result
-			wg.Go(func() { busy = g.get(t, "/sleep?note=finished&s="+tc.sleep) })
+			path := "/sleep?note=finished&s=" + tc.sleep
+			if tc.stream {
+				path = "/close?mode=slow&name=finished"
+			}
+			wg.Go(func() { busy = g.get(t, path) })
 			waitUntil(t, 10*time.Second, "the worker busy", func() bool { st := g.pool.Snapshot(); return st.Busy == 1 })
 			wg.Go(func() { queued = g.get(t, "/hello") })
 			waitUntil(t, 10*time.Second, "a request queued", func() bool { return g.pool.Snapshot().QueueLength == 1 })
@@ -95,7 +106,7 @@ func TestShutdown(t *testing.T) {
 				t.Errorf("the queued request's 503 says %q; want it to say the server is shutting down", queued.body)
 			}
 			g.log.waitFor(t, 5*time.Second, tc.logs...)
-			for _, bad := range []string{"replacing it", "queue is full", "no worker free", "starting a replacement"} {
+			for _, bad := range []string{"replacing it", "queue is full", "no worker free", "starting a replacement", "worker failed"} {
 				if line := g.log.line(bad); line != "" {
 					t.Errorf("the log says %q while stopping: %s", bad, line)
 				}

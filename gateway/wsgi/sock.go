@@ -27,6 +27,7 @@ type sock struct {
 
 	mu       sync.Mutex
 	deadline time.Time
+	idle     time.Duration // without a deadline: the bound on each read and write
 	timeout  time.Duration // the kernel timeouts now set; 0: none
 }
 
@@ -39,7 +40,17 @@ func newSock(fd int) *sock {
 // removes the bound.
 func (s *sock) SetDeadline(t time.Time) error {
 	s.mu.Lock()
-	s.deadline = t
+	s.deadline, s.idle = t, 0
+	s.mu.Unlock()
+	return s.arm()
+}
+
+// SetIdleTimeout replaces the deadline with a bound on each read and
+// write: what the kernel's timeouts are by nature, so a stream pays for
+// it once and not per chunk.
+func (s *sock) SetIdleTimeout(d time.Duration) error {
+	s.mu.Lock()
+	s.deadline, s.idle = time.Time{}, d
 	s.mu.Unlock()
 	return s.arm()
 }
@@ -53,7 +64,7 @@ const slack = 10 * time.Millisecond
 func (s *sock) arm() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	want := time.Duration(0)
+	want := s.idle
 	if !s.deadline.IsZero() {
 		want = time.Until(s.deadline)
 		if want <= 0 {
@@ -115,9 +126,9 @@ func (s *sock) Write(p []byte) (int, error) {
 	return n, timedOut(err)
 }
 
-// WriteWithFD writes p with the descriptor fd attached to its first byte
-// (SCM_RIGHTS).
-func (s *sock) WriteWithFD(p []byte, fd int) error {
+// WriteWithFD writes p with the descriptors fds attached to its first
+// byte (SCM_RIGHTS).
+func (s *sock) WriteWithFD(p []byte, fds ...int) error {
 	if err := s.arm(); err != nil {
 		return err
 	}
@@ -129,7 +140,7 @@ func (s *sock) WriteWithFD(p []byte, fd int) error {
 	var serr error
 	err = rc.Write(func(sfd uintptr) bool {
 		for {
-			n, serr = syscall.SendmsgN(int(sfd), p, syscall.UnixRights(fd), nil, 0)
+			n, serr = syscall.SendmsgN(int(sfd), p, syscall.UnixRights(fds...), nil, 0)
 			if serr != syscall.EINTR {
 				return true
 			}

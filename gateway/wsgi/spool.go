@@ -14,6 +14,7 @@ const (
 	spoolAbort              // the application raised after the head
 	spoolTimeout            // the worker ran past --timeout
 	spoolBroken             // the worker died or broke the protocol
+	spoolCut                // the response ran past MaxStream (take only)
 )
 
 // spool holds a response between the worker, which fills it as fast as it
@@ -35,7 +36,10 @@ type spool struct {
 	readBuf []byte
 	state   spoolState
 	dropped bool // the client is gone or the body is over its length
-	refs    int  // the pump and the handler
+	cut     bool // the response ran past MaxStream: take reports spoolCut
+	// cancelled is set once the worker was sent a cancel frame.
+	cancelled bool
+	refs      int // the pump and the handler
 }
 
 func newSpool(memMax, fileMax int64, tmpDir string) *spool {
@@ -111,6 +115,10 @@ func (s *spool) finish(st spoolState) {
 func (s *spool) take() ([]byte, spoolState) {
 	for {
 		s.mu.Lock()
+		if s.cut {
+			s.mu.Unlock()
+			return nil, spoolCut
+		}
 		if len(s.mem) > 0 {
 			data := s.mem
 			s.mem = nil
@@ -175,11 +183,33 @@ func (s *spool) discard() {
 func (s *spool) cancel(wk *worker) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.cancelLocked(wk)
+}
+
+func (s *spool) cancelLocked(wk *worker) {
 	s.dropped = true
-	if s.state == spoolOpen {
-		wk.conn.Write(AppendFrameHeader(nil, FrameCancel, 0))
+	if s.state == spoolOpen && !s.cancelled {
+		s.cancelled = true
+		wk.conn.Write(cancelFrame[:])
 	}
 	s.signalDrained()
+}
+
+// cancelFrame is the frame that tells a worker its client went away.
+var cancelFrame = [FrameHeaderLen]byte{FrameCancel}
+
+// cutOff ends a response that ran past MaxStream: the reader learns at
+// its next take, and the worker is told to stop as for a client that
+// left; a response that ended already is left alone.
+func (s *spool) cutOff(wk *worker) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != spoolOpen {
+		return
+	}
+	s.cut = true
+	s.cancelLocked(wk)
+	s.signal()
 }
 
 // release drops one reference; the last closes the temporary file.

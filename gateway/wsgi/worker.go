@@ -20,7 +20,7 @@ import (
 type worker struct {
 	pool  *Pool
 	slot  *slot
-	proc  *procpool.Process
+	proc  process
 	conn  *sock
 	gen   int // the pool generation (SIGHUP reload) it was started for
 	limit int // requests before it is recycled; 0: no limit
@@ -65,36 +65,48 @@ var errStartAborted = errors.New("wsgi: worker start aborted")
 
 // spawn starts one worker and waits until it is ready or has failed. A
 // close of abort (nil: never) gives up the start, as the pool's Close does.
+// With Preload the worker is forked by the generation's zygote.
 func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
-	}
-	theirs := os.NewFile(uintptr(fds[1]), "wsgi-worker-peer")
-	w := &worker{pool: p, conn: newSock(fds[0]), gen: gen}
-	w.frames = newFrameReader(w.conn, frameBufferSize, maxControlFrame)
-	mode := "singleprocess"
-	if p.cfg.Workers > 1 {
-		mode = "multiprocess"
-	}
-	proc, err := procpool.Start(procpool.Spec{
-		Path:       p.python,
-		Args:       []string{p.script, p.cfg.App, mode},
-		Dir:        p.cfg.Dir,
-		Env:        p.env,
-		ExtraFiles: []*os.File{theirs},
-		Output:     w.output,
-	})
-	theirs.Close()
-	if err != nil {
-		w.conn.Close()
-		// exec blames the interpreter for a working directory that is
-		// gone (removed since the pool started).
-		if derr := checkDir(p.cfg); derr != nil {
-			return nil, derr
+	w := &worker{pool: p, gen: gen}
+	var proc process
+	if p.cfg.Preload {
+		z, err := p.zygoteFor(gen, abort)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("wsgi: cannot start %s: %w (install Python 3 or pass --python)", p.python, err)
+		fp, conn, err := z.fork(w.output, p.cfg.StartTimeout)
+		if err != nil {
+			return nil, err
+		}
+		w.conn, proc = conn, fp
+	} else {
+		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("wsgi: socketpair: %w", err)
+		}
+		theirs := os.NewFile(uintptr(fds[1]), "wsgi-worker-peer")
+		w.conn = newSock(fds[0])
+		pp, err := procpool.Start(procpool.Spec{
+			Path:       p.python,
+			Args:       []string{p.script, p.cfg.App, p.mode()},
+			Dir:        p.cfg.Dir,
+			Env:        p.env,
+			ExtraFiles: []*os.File{theirs},
+			Output:     w.output,
+		})
+		theirs.Close()
+		if err != nil {
+			w.conn.Close()
+			// exec blames the interpreter for a working directory that
+			// is gone (removed since the pool started).
+			if derr := checkDir(p.cfg); derr != nil {
+				return nil, derr
+			}
+			return nil, fmt.Errorf("wsgi: cannot start %s: %w (install Python 3 or pass --python)", p.python, err)
+		}
+		proc = pp
 	}
+	w.frames = newFrameReader(w.conn, frameBufferSize, maxControlFrame)
 	// output may already be running: it reads proc under outMu.
 	w.outMu.Lock()
 	w.proc = proc
@@ -105,10 +117,41 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 			w.limit += p.rand(p.cfg.MaxRequestsJitter + 1)
 		}
 	}
+	typ, payload, err := p.awaitReady(w.conn, &w.frames, proc, abort)
+	switch {
+	case err != nil:
+		if errors.Is(err, errExitedEarly) {
+			w.flushOutput()
+		}
+	case typ == FrameReady:
+		p.log.Info("wsgi worker ready", "pid", proc.Pid(), "info", string(payload))
+		return w, nil
+	case typ == FrameFatal:
+		err = &errStartup{module: p.cfg.App, traceback: string(payload)}
+	default:
+		err = fmt.Errorf("wsgi: worker sent frame %q before ready", typ)
+	}
+	w.kill()
+	return nil, err
+}
 
-	// Readiness is a frame on the socket, never an exit code. Close does
-	// not wait out an import: it kills the worker, which ends the read.
-	w.conn.SetDeadline(time.Now().Add(p.cfg.StartTimeout))
+// errExitedEarly is a process that ended before it said it was ready.
+var errExitedEarly = errors.New("exited before it was ready")
+
+// mode is the worker's second argument: whether it is one of several.
+func (p *Pool) mode() string {
+	if p.cfg.Workers > 1 {
+		return "multiprocess"
+	}
+	return "singleprocess"
+}
+
+// awaitReady reads the first frame of a starting worker or zygote within
+// StartTimeout. Readiness is a frame on the socket, never an exit code.
+// Close (or abort) does not wait out an import: it kills the process,
+// which ends the read.
+func (p *Pool) awaitReady(conn *sock, frames *frameReader, proc process, abort <-chan struct{}) (byte, []byte, error) {
+	conn.SetDeadline(time.Now().Add(p.cfg.StartTimeout))
 	readDone := make(chan struct{})
 	var stopped atomic.Pointer[error]
 	go func() {
@@ -122,32 +165,24 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 		case <-readDone:
 		}
 	}()
-	typ, payload, err := w.frames.readFrame()
+	typ, payload, err := frames.readFrame()
 	close(readDone)
 	if why := stopped.Load(); why != nil {
-		w.kill()
-		<-proc.Done()
-		return nil, *why
-	}
-	w.conn.SetDeadline(time.Time{})
-	switch {
-	case err == nil && typ == FrameReady:
-		p.log.Info("wsgi worker ready", "pid", proc.Pid(), "info", string(payload))
-		return w, nil
-	case err == nil && typ == FrameFatal:
-		err = &errStartup{module: p.cfg.App, traceback: string(payload)}
-	case err == nil:
-		err = fmt.Errorf("wsgi: worker sent frame %q before ready", typ)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		err = fmt.Errorf("wsgi: worker for %s not ready after %v (raise --start-timeout if the app is slow to import)", p.cfg.App, p.cfg.StartTimeout)
-	default:
+		conn.Close()
 		proc.Kill()
 		<-proc.Done()
-		w.flushOutput()
-		err = fmt.Errorf("wsgi: worker for %s exited before it was ready (%s); its output is in the log above", p.cfg.App, proc.Exit())
+		return 0, nil, *why
 	}
-	w.kill()
-	return nil, err
+	conn.SetDeadline(time.Time{})
+	switch {
+	case err == nil:
+		return typ, payload, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return 0, nil, fmt.Errorf("wsgi: worker for %s not ready after %v (raise --start-timeout if the app is slow to import)", p.cfg.App, p.cfg.StartTimeout)
+	}
+	proc.Kill()
+	<-proc.Done()
+	return 0, nil, fmt.Errorf("wsgi: worker for %s %w (%s); its output is in the log above", p.cfg.App, errExitedEarly, proc.Exit())
 }
 
 // output collects a line the worker printed (the application's prints,

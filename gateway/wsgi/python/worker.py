@@ -16,6 +16,7 @@ import importlib
 import io
 import os
 import re
+import select
 import signal
 import socket
 import stat
@@ -48,6 +49,10 @@ _HOP_BY_HOP = frozenset(
 )
 
 _MAX_FRAME = 1 << 30
+
+# The largest data frame a file goes out in: a frame's length is 32 bits,
+# and files may be larger. The environment may lower it, for tests.
+_SENDFILE_FRAME = int(os.environ.get("BRICK_WSGI_SENDFILE_FRAME", 1 << 30))
 
 # What the Go side accepts (wire.IsToken, wire.IsFieldValue); anything else
 # must fail here, as the application's error, and not there, as a protocol
@@ -122,6 +127,11 @@ class Channel:
 
     def __init__(self, sock):
         self.sock = sock
+        # cancelled() asks this poller, once per streamed chunk: poll(0)
+        # answers "nothing" without raising, where a non-blocking recv
+        # raised and caught BlockingIOError, about half of a chunk's cost.
+        self.poller = select.poll()
+        self.poller.register(sock.fileno(), select.POLLIN)
         self.buf = bytearray(1 << 16)
         self.mv = memoryview(self.buf)
         self.r = 0
@@ -171,6 +181,10 @@ class Channel:
     def cancelled(self):
         """Reports, without waiting, whether Brick sent a cancel frame: the
         client went away while a streamed response was being produced."""
+        if not self.poller.poll(0):
+            return False
+        # Readable: a frame waits (mid-response only a cancel can) or
+        # Brick closed the socket.
         try:
             data = self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
@@ -284,14 +298,27 @@ class Worker:
         if not data:
             return
         if self.head_sent:
-            self.sock.sendall(_FRAME.pack(ord("D"), len(data)) + data + end)
+            self.sendv([_FRAME.pack(ord("D"), len(data)), data, end])
         else:
             self.head_sent = True
-            self.sock.sendall(self.head + _FRAME.pack(ord("D"), len(data)) + data + end)
+            self.sendv([self.head, _FRAME.pack(ord("D"), len(data)), data, end])
+
+    def sendv(self, bufs):
+        """Sends the buffers in order with one sendmsg, without joining
+        them into a copy; what a short send leaves goes out the slow way."""
+        sent = self.sock.sendmsg(bufs)
+        for b in bufs:
+            if sent >= len(b):
+                sent -= len(b)
+                continue
+            self.sock.sendall(memoryview(b)[sent:])
+            sent = 0
 
     def send_file(self, wrapper):
-        """Sends a FileWrapper around a regular file with os.sendfile: one
-        data frame whose bytes go from the file to the socket unseen."""
+        """Sends a FileWrapper around a regular file with os.sendfile, in
+        data frames whose bytes go from the file to the socket unseen. The
+        application's Content-Length bounds what is sent (PEP 3333), and a
+        file of any size goes out in frames of at most _SENDFILE_FRAME."""
         f = wrapper.filelike
         try:
             fd = f.fileno()
@@ -305,25 +332,29 @@ class Worker:
         else:
             offset = os.lseek(fd, 0, os.SEEK_CUR)
         count = max(0, st.st_size - offset)
+        if self.length is not None:
+            count = min(count, self.length)
         if self.head is None:
             raise AssertionError("the application returned before start_response")
-        if count == 0:
-            return True
-        frame = _FRAME.pack(ord("D"), count)
-        if not self.head_sent:
-            self.head_sent = True
-            frame = self.head + frame
-        self.sock.sendall(frame)
         out = self.sock.fileno()
         while count > 0:
-            sent = os.sendfile(out, fd, offset, count)
-            if sent == 0:
-                # The file shrank under us: the frame promised more, and
-                # the only honest way out is to let Brick see a broken
-                # worker rather than a short body posing as complete.
-                raise EOFError("file shrank while being sent")
-            offset += sent
-            count -= sent
+            n = min(count, _SENDFILE_FRAME)
+            frame = _FRAME.pack(ord("D"), n)
+            if not self.head_sent:
+                self.head_sent = True
+                frame = self.head + frame
+            self.sock.sendall(frame)
+            while n > 0:
+                sent = os.sendfile(out, fd, offset, n)
+                if sent == 0:
+                    # The file shrank under us: the frame promised more,
+                    # and the only honest way out is to let Brick see a
+                    # broken worker rather than a short body posing as
+                    # complete.
+                    raise EOFError("file shrank while being sent")
+                offset += sent
+                n -= sent
+                count -= sent
         return True
 
     def handle(self, environ):
@@ -340,12 +371,11 @@ class Worker:
                     raise AssertionError("the application returned before start_response")
                 # After write() the head has gone out already.
                 head = b"" if self.head_sent else self.head
-                if body:
-                    frames = head + _FRAME.pack(ord("D"), len(body)) + body + _END
-                else:
-                    frames = head + _END
                 self.head_sent = True
-                self.sock.sendall(frames)
+                if body:
+                    self.sendv([head, _FRAME.pack(ord("D"), len(body)), body, _END])
+                else:
+                    self.sock.sendall(head + _END)
                 return
             self.ended = False
             if isinstance(result, FileWrapper) and self.send_file(result):

@@ -108,6 +108,29 @@ def application(environ, start_response):
             return Body(name, [b"first", b"never"], pause=0.3, fail_at=1)
         raise ValueError(mode)
 
+    if path == "/ticks":
+        # A stream of n events, one every `every` seconds (server-sent
+        # events), then a silence of `stall` seconds before the end.
+        n, every, stall = int(q.get("n", "3")), float(q.get("every", "0.1")), float(q.get("stall", "0"))
+        start_response(q.get("status", "200 OK"), [("Content-Type", "text/event-stream")])
+        chunks = [("data: %d\n\n" % i).encode() for i in range(n)]
+
+        def gen():
+            yield from Body(q.get("name", ""), chunks, pause=every)
+            time.sleep(stall)
+            yield b"data: end\n\n"
+
+        body = gen()
+
+        class Closing:
+            def __iter__(self):
+                return body
+
+            def close(self):
+                record_close(q.get("name", ""))
+
+        return Closing()
+
     if path == "/excinfo/before":
         # An error before anything was sent: start_response again with
         # exc_info replaces the status and headers.
@@ -140,7 +163,10 @@ def application(environ, start_response):
             f.seek(int(q.get("seek", "0")))
         else:  # not a real file: the wrapper is iterated
             f = io.BytesIO(BIG)
-        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        headers = [("Content-Type", "application/octet-stream")]
+        if "length" in q:  # the application's Content-Length bounds the file (PEP 3333)
+            headers.append(("Content-Length", q["length"]))
+        start_response("200 OK", headers)
         return wrap(f, 8192)
 
     if path == "/badheader":

@@ -1,0 +1,198 @@
+package wsgi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
+)
+
+// File offload: an application answers "X-Sendfile: /srv/media/a.iso" or
+// "X-Accel-Redirect: /protected/a.iso" with an empty body, and Brick
+// serves the file itself (sendfile, ranges, conditional requests) once the
+// worker is free again, as nginx does for uWSGI and gunicorn. The
+// application's other fields are kept, except those that describe the
+// body, which are the file's: Content-Length, Content-Type, Content-Range,
+// Content-Encoding, Accept-Ranges, ETag and Last-Modified.
+
+// maxOffloads bounds X-Accel-Redirects that lead to further ones.
+const maxOffloads = 10
+
+type offloadsKey struct{}
+
+// offloadHeader reports which offload field the application's head
+// carries, if any.
+func offloadHeader(h *Head) (name string, value []byte) {
+	if v := h.Header.Get("X-Accel-Redirect"); v != nil {
+		return "X-Accel-Redirect", v
+	}
+	if v := h.Header.Get("X-Sendfile"); v != nil {
+		return "X-Sendfile", v
+	}
+	return "", nil
+}
+
+// offload serves the file an application named instead of a body. The
+// worker's body (ignored) is read to its end first and the worker given
+// back, so it serves others while the file goes out.
+func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *call, name string, value []byte) error {
+	if err := h.drain(wk); err != nil {
+		var ab appAborted
+		if errors.As(err, &ab) {
+			h.appFailed(r, wk, ab)
+			h.pool.finished(wk)
+			return plain(w, 500, "Internal Server Error\n")
+		}
+		return h.broken(w, r, wk, err)
+	}
+	h.pool.finished(wk)
+
+	depth, _ := r.Context().Value(offloadsKey{}).(int)
+	if depth >= maxOffloads {
+		h.log.Error("wsgi: more than 10 offloads in a row; do the applications send each other X-Accel-Redirect?", "request", requestLine(r), "to", string(value))
+		return plain(w, 500, "Internal Server Error\n")
+	}
+	n := r.Clone()
+	n.SetContext(context.WithValue(r.Context(), offloadsKey{}, depth+1))
+	if string(n.Method) != "HEAD" {
+		n.Method = []byte("GET") // as nginx: the file answers whatever asked
+	}
+	for _, f := range [...]string{"Content-Length", "Content-Type", "Transfer-Encoding", "Expect"} {
+		n.Header.Del(f)
+	}
+	n.ContentLength, n.Chunked, n.Expect100 = 0, false, false
+	n.Site, n.Route = "", ""
+	ow := &offloadWriter{ResponseWriter: w, app: &c.head.Header}
+
+	if name == "X-Accel-Redirect" {
+		if h.Dispatch == nil || len(value) == 0 || value[0] != '/' {
+			h.log.Error("wsgi: X-Accel-Redirect refused: it must be a path such as /protected/file, served by a route marked internal = true",
+				"request", requestLine(r), "to", string(value), "router", h.Dispatch != nil)
+			return plain(w, 500, "Internal Server Error\n")
+		}
+		n.Target = append([]byte(nil), value...)
+		n.Form = wire.OriginForm
+		n.Path, n.Query = n.Target, nil
+		if i := bytes.IndexByte(n.Target, '?'); i >= 0 {
+			n.Path, n.Query = n.Target[:i], n.Target[i+1:]
+		}
+		return h.Dispatch.ServeHTTP(ow, n)
+	}
+
+	rel, why := h.sendfilePath(string(value))
+	if why != "" {
+		// The application's doing, not the client's: a 500 that the
+		// operator sees in the log, never a file from outside the root.
+		h.log.Error("wsgi: X-Sendfile refused: "+why, "request", requestLine(r), "path", string(value), "sendfile_root", h.cfg.SendfileRoot)
+		return plain(w, 500, "Internal Server Error\n")
+	}
+	n.Target = []byte((&url.URL{Path: rel}).EscapedPath())
+	n.Form = wire.OriginForm
+	n.Path, n.Query = n.Target, nil
+	return h.Files.ServeHTTP(ow, n)
+}
+
+// sendfilePath maps an X-Sendfile path to the URL path of the file under
+// SendfileRoot, which Files serves; why says why it is refused.
+func (h *Handler) sendfilePath(p string) (rel, why string) {
+	root := h.cfg.SendfileRoot
+	switch {
+	case root == "":
+		return "", "no sendfile_root is set; set it to the directory the application may send files from"
+	case h.Files == nil:
+		return "", "the handler has no Files to serve sendfile_root with (set wsgi.Handler.Files)"
+	case !filepath.IsAbs(p):
+		return "", "the path is not absolute"
+	}
+	clean := filepath.Clean(p)
+	r, err := filepath.Rel(filepath.Clean(root), clean)
+	if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+		return "", "the path is outside sendfile_root"
+	}
+	// Symbolic links that lead out of the root are Files' to refuse
+	// (403), as for any static route.
+	return "/" + filepath.ToSlash(r), ""
+}
+
+// offloadWriter puts the application's fields on the file's response.
+type offloadWriter struct {
+	web.ResponseWriter
+	app *wire.Header
+}
+
+// Unwrap lets SendFile and Flush find the server's writer.
+func (o *offloadWriter) Unwrap() web.ResponseWriter { return o.ResponseWriter }
+
+// bodyFields are the file's to describe, whatever the application said.
+var bodyFields = [...]string{"Content-Length", "Content-Type", "Content-Range", "Content-Encoding",
+	"Accept-Ranges", "ETag", "Last-Modified", "X-Sendfile", "X-Accel-Redirect"}
+
+func (o *offloadWriter) WriteHeader(status int) {
+	if status >= 200 && status < 300 || status == 304 {
+		dst := o.ResponseWriter.Header()
+		fields := o.app.Fields()
+		keep := func(name []byte) bool {
+			for _, b := range bodyFields {
+				if wire.EqualFold(name, b) {
+					return false
+				}
+			}
+			return true
+		}
+		// The application's value replaces the file server's (a
+		// Cache-Control of its own), and repeats (Set-Cookie) stay.
+		for _, f := range fields {
+			if keep(f.Name) {
+				dst.Del(string(f.Name))
+			}
+		}
+		for _, f := range fields {
+			if keep(f.Name) {
+				dst.AddBytes(f.Name, f.Value)
+			}
+		}
+	}
+	o.ResponseWriter.WriteHeader(status)
+}
+
+// appAborted is an application that raised while its body was drained.
+type appAborted []byte
+
+func (a appAborted) Error() string { return fmt.Sprintf("wsgi: the application raised: %s", []byte(a)) }
+
+// drain reads the rest of a response the application offloaded, to its
+// end frame, dropping its body.
+func (h *Handler) drain(wk *worker) error {
+	for {
+		typ, n, err := wk.frames.header()
+		if err != nil {
+			return err
+		}
+		switch typ {
+		case FrameData:
+			for left := int(n); left > 0; {
+				b, err := wk.frames.chunk(left)
+				if err != nil {
+					return err
+				}
+				left -= len(b)
+			}
+		case FrameEnd:
+			return nil
+		case FrameAbort:
+			payload, err := wk.frames.payload(n)
+			if err != nil {
+				return err
+			}
+			return appAborted(bytes.Clone(payload))
+		default:
+			return errProtocol(typ)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+"""Brick's WSGI zygote (--preload): imports the application once and forks
+the workers from it, so that they start in milliseconds and share the
+imported code's memory copy-on-write.
+
+Brick starts this program as it starts worker.py (the application's
+"module:callable", the mode, a Unix socket as file descriptor 3). The
+zygote imports the application with the garbage collector off, moves
+every object it made into the permanent generation (gc.freeze(), so that
+a collection in a worker never writes to those pages), says "ready" and
+then forks one worker for each fork frame Brick sends. A worker runs
+worker.py's loop on the socket that came with the fork frame, its output
+going to the pipe that came with it. The zygote reaps its children and
+tells Brick how each ended.
+
+Control frames (the format of worker.py's):
+
+    Brick to zygote: 'F' fork; payload empty; two descriptors travel with
+        it (SCM_RIGHTS): the worker's socket and its output pipe.
+    Zygote to Brick: 'R' ready, 'X' fatal (the import failed: traceback),
+        'P' forked (u32 pid, one per 'F', in order), 'W' a child ended
+        (u32 pid, then how, as text).
+
+After the fork, a worker calls the application module's brick_post_fork(),
+if it defines one, before it says ready: the place to close what must not
+be shared between processes (database connections, sockets, random
+states that os.register_at_fork does not cover).
+"""
+
+import faulthandler
+import gc
+import importlib.util
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import traceback
+
+_spec = importlib.util.spec_from_file_location(
+    "_brick_worker", os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+)
+W = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(W)
+
+_PID = struct.Struct("<I")
+
+
+def send(sock, kind, payload=b""):
+    sock.sendall(W._FRAME.pack(ord(kind), len(payload)) + payload)
+
+
+def describe(status):
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = "?"
+        return "killed by signal %d (%s)" % (sig, name)
+    return "exit status %d" % os.waitstatus_to_exitcode(status)
+
+
+def worker(app, hook, multiprocess, sock_fd, out_fd, spec):
+    """Runs in the forked child: becomes a worker, never returns."""
+    code = 1
+    try:
+        # A group of its own: Brick kills the zygote's group when the
+        # zygote ends, and its workers must outlive it.
+        os.setpgid(0, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        os.close(out_fd)
+        sock = socket.socket(fileno=sock_fd)
+        gc.enable()
+        try:
+            if hook is not None:
+                hook()
+        except BaseException:
+            tb = traceback.format_exc().encode("utf-8", "replace")
+            send(sock, "X", b"brick_post_fork failed:\n" + tb)
+            raise
+        info = "pid=%d python=%s app=%s preload=zygote:%d" % (os.getpid(), sys.version.split()[0], spec, os.getppid())
+        send(sock, "R", info.encode())
+        try:
+            W.Worker(app, W.Channel(sock), multiprocess).serve()
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            pass  # Brick closed the socket: stop quietly.
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def reap(ctl):
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        send(ctl, "W", _PID.pack(pid) + describe(status).encode())
+
+
+def main():
+    spec = sys.argv[1]
+    multiprocess = len(sys.argv) > 2 and sys.argv[2] == "multiprocess"
+    ctl = socket.socket(fileno=3)
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    sys.path.insert(0, os.getcwd())
+    # No collection while importing: it would free objects between the
+    # ones that stay, and leave holes that later allocations write into.
+    gc.disable()
+    try:
+        app = W.load(spec)
+        hook = getattr(sys.modules[spec.partition(":")[0]], "brick_post_fork", None)
+        if hook is not None and not callable(hook):
+            raise TypeError("brick_post_fork in %s is not callable" % spec.partition(":")[0])
+    except BaseException:
+        tb = traceback.format_exc().encode("utf-8", "replace")
+        send(ctl, "X", tb)
+        sys.exit(1)
+    gc.freeze()
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    info = "pid=%d python=%s app=%s zygote" % (os.getpid(), sys.version.split()[0], spec)
+    send(ctl, "R", info.encode())
+
+    chan = W.Channel(ctl)
+    poller = select.poll()
+    poller.register(ctl.fileno(), select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
+    while True:
+        for fd, _ in poller.poll():
+            if fd == wake_r:
+                try:
+                    os.read(wake_r, 512)
+                except BlockingIOError:
+                    pass
+                reap(ctl)
+                continue
+            while True:
+                try:
+                    kind, start, end = chan.frame()
+                except EOFError:
+                    return  # Brick closed the socket; the workers live on.
+                chan.done(end)
+                if kind != ord("F") or len(chan.fds) < 2:
+                    raise W.ProtocolError("unexpected frame %r with %d descriptors" % (chr(kind), len(chan.fds)))
+                sock_fd, out_fd = chan.fds.pop(0), chan.fds.pop(0)
+                pid = os.fork()
+                if pid == 0:
+                    ctl.close()
+                    os.close(wake_r)
+                    os.close(wake_w)
+                    signal.set_wakeup_fd(-1)
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    worker(app, hook, multiprocess, sock_fd, out_fd, spec)
+                os.close(sock_fd)
+                os.close(out_fd)
+                send(ctl, "P", _PID.pack(pid))
+                if chan.w == chan.r:
+                    break
+        reap(ctl)
+
+
+if __name__ == "__main__":
+    main()

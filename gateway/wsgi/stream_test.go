@@ -1,0 +1,185 @@
+package wsgi_test
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/web"
+)
+
+// TestLongStream: Timeout bounds the wait for the head and each silence
+// of a stream, not the stream, so a server-sent-events response longer
+// than Timeout goes through whole; a silence past it cuts the stream and
+// costs the worker (its stack logged); MaxStream bounds the whole
+// response, and past it the application is told to stop and its worker
+// serves on.
+func TestLongStream(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		maxStream  time.Duration
+		path       string
+		whole      bool     // the client gets the whole stream
+		events     int      // at least this many events reach the client
+		logs       []string // in the log
+		noLogs     []string // not in the log
+		sameWorker bool     // the worker serves on afterwards
+	}{
+		{name: "stream longer than the timeout", path: "/ticks?n=12&every=0.2&name=sse", whole: true, events: 12,
+			noLogs: []string{"request timed out", "killing"}, sameWorker: true},
+		{name: "silence past the timeout", path: "/ticks?n=2&every=0.1&stall=5&name=stall", events: 2,
+			logs: []string{"request timed out: the application was silent past the timeout"}},
+		{name: "past max_stream", maxStream: 1500 * time.Millisecond, path: "/ticks?n=100&every=0.1&name=capped", events: 5,
+			logs: []string{"response ran past max_stream", "max_stream=1.5s"}, noLogs: []string{"killing"}, sameWorker: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			notes := filepath.Join(t.TempDir(), "notes")
+			g := startGateway(t, wsgi.Config{App: "rawapp:application", Timeout: time.Second, MaxStream: tc.maxStream,
+				Env: []string{"RAWAPP_CLOSE_LOG=" + notes}})
+			pid := g.mustGet(t, "/pid", 200).body
+			start := time.Now()
+			r := g.get(t, tc.path)
+			if r.status != 200 {
+				t.Fatalf("status %d %q", r.status, r.body)
+			}
+			if got := strings.Count(r.body, "data: ") - strings.Count(r.body, "data: end"); got < tc.events {
+				t.Errorf("%d events reached the client, want at least %d (%v)", got, tc.events, r.err)
+			}
+			if whole := r.err == nil && strings.HasSuffix(r.body, "data: end\n\n"); whole != tc.whole {
+				t.Errorf("the whole stream reached the client: %v (%v), want %v", whole, r.err, tc.whole)
+			}
+			if tc.maxStream > 0 && time.Since(start) > tc.maxStream+time.Second {
+				t.Errorf("the stream lasted %v, max_stream is %v", time.Since(start), tc.maxStream)
+			}
+			g.log.waitFor(t, 5*time.Second, tc.logs...)
+			for _, bad := range tc.noLogs {
+				if line := g.log.line(bad); line != "" {
+					t.Errorf("the log says %q: %s", bad, line)
+				}
+			}
+			if tc.sameWorker {
+				// The application's close() ran, and the worker serves on.
+				waitUntil(t, 5*time.Second, "close() recorded", func() bool {
+					b, _ := os.ReadFile(notes)
+					return len(b) > 0
+				})
+				if now := g.mustGet(t, "/pid", 200).body; now != pid {
+					t.Errorf("the worker changed from %s to %s", pid, now)
+				}
+			}
+		})
+	}
+	noZombies(t)
+}
+
+// TestReasonPhrase: the reason phrase the application gives reaches the
+// client on the wire, as gunicorn and uWSGI keep it, whole or streamed.
+func TestReasonPhrase(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	for _, tc := range []struct{ path, line string }{
+		{"/status?s=299+Custom+Reason", "HTTP/1.1 299 Custom Reason"},
+		{"/status?s=200+Everything+Fine", "HTTP/1.1 200 Everything Fine"},
+		{"/ticks?n=2&status=200+Streaming+Along", "HTTP/1.1 200 Streaming Along"},
+		{"/hello", "HTTP/1.1 200 OK"},
+	} {
+		c, br := g.rawConn(t)
+		io.WriteString(c, "GET "+tc.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		line, err := br.ReadString('\n')
+		if err != nil || strings.TrimRight(line, "\r\n") != tc.line {
+			t.Errorf("GET %s: status line %q, %v; want %q", tc.path, line, err, tc.line)
+		}
+		c.Close()
+	}
+}
+
+// TestClientLeavesQueue: a client that leaves while its request waits
+// for a worker is reported as 499 (client closed), not as a 503 it never
+// saw; the application never runs its request and no "busy" 503 is
+// logged.
+func TestClientLeavesQueue(t *testing.T) {
+	t.Parallel()
+	notes := filepath.Join(t.TempDir(), "notes")
+	codes := make(chan string, 8)
+	obs := web.ObserverFunc(func(r *web.Request, c web.Completion) { codes <- string(r.Path) + " " + itoa(c.Code()) })
+	g := startGatewayObserved(t, wsgi.Config{App: "rawapp:application", QueueTimeout: 2 * time.Second,
+		Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, obs)
+	busy := make(chan result, 1)
+	go func() { busy <- g.get(t, "/sleep?s=3&note=busy") }()
+	waitUntil(t, 10*time.Second, "the worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
+
+	c, _ := g.rawConn(t)
+	io.WriteString(c, "GET /sleep?s=0&note=queued HTTP/1.1\r\nHost: x\r\n\r\n")
+	waitUntil(t, 10*time.Second, "a request queued", func() bool { return g.pool.Snapshot().QueueLength == 1 })
+	c.Close()
+	select {
+	case got := <-codes:
+		if got != "/sleep 499" {
+			t.Errorf("reported %q, want the queued request as 499", got)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatalf("the queued request was not reported within 2 s of its client leaving")
+	}
+	if r := <-busy; r.status != 200 {
+		t.Errorf("the busy request got %d, %v", r.status, r.err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if b, _ := os.ReadFile(notes); strings.Contains(string(b), "queued") {
+		t.Errorf("the application ran the request of a client that had left")
+	}
+	for _, bad := range []string{"no worker free", "answering 503"} {
+		if line := g.log.line(bad); line != "" {
+			t.Errorf("the log says %q: %s", bad, line)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestFileWrapperBounds: wsgi.file_wrapper sends what the application's
+// Content-Length allows of the file (PEP 3333), reads past 4 GiB in a
+// sparse file, and sends a file longer than one data frame in several.
+func TestFileWrapperBounds(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sparse := filepath.Join(dir, "sparse")
+	f, err := os.Create(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 5<<30 + 4096 // past what a 32-bit length or offset holds
+	tail := []byte("the end of a file past 4 GiB")
+	if _, err := f.WriteAt(tail, size-int64(len(tail))); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	small := filepath.Join(dir, "small")
+	data := make([]byte, 1<<20+123)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	os.WriteFile(small, data, 0o644)
+	// Frames of 64 KiB stand in for the 1 GiB ones of a file over 4 GiB.
+	g := startGateway(t, wsgi.Config{App: "rawapp:application", Env: []string{"BRICK_WSGI_SENDFILE_FRAME=65536"}})
+	for _, tc := range []struct {
+		name, path string
+		want       []byte
+	}{
+		{"bounded by Content-Length", "/file?path=" + sparse + "&length=1000", make([]byte, 1000)},
+		{"offset past 4 GiB", "/file?path=" + sparse + "&seek=" + strconv.Itoa(size-len(tail)), tail},
+		{"bounded past 4 GiB", "/file?path=" + sparse + "&seek=" + strconv.Itoa(size-len(tail)) + "&length=7", tail[:7]},
+		{"several frames", "/file?path=" + small, data},
+	} {
+		r := g.get(t, tc.path)
+		if r.err != nil || r.status != 200 || r.body != string(tc.want) {
+			t.Errorf("%s: %d, %d bytes, %v; want 200 and %d bytes", tc.name, r.status, len(r.body), r.err, len(tc.want))
+		}
+	}
+}

@@ -1,0 +1,253 @@
+package wsgi
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/brick-server/brick/internal/procpool"
+)
+
+// Zygote frames (python/zygote.py), beside the worker's 'R' and 'X'.
+const (
+	frameFork   byte = 'F' // Brick to zygote: fork a worker (socket and pipe attached)
+	frameForked byte = 'P' // zygote to Brick: the pid of the worker forked
+	frameExited byte = 'W' // zygote to Brick: a worker ended: pid, then how
+)
+
+// zygote is the Python process that imported the application of one
+// generation once (Config.Preload) and forks its workers. Brick starts and
+// supervises it as it does a worker; the workers it forks are watched
+// through pidfds (forkedProc).
+type zygote struct {
+	gen    int
+	proc   *procpool.Process
+	conn   *sock
+	frames frameReader
+
+	forkMu  sync.Mutex // one fork at a time, so replies pair with requests
+	replies chan int   // pids from 'P' frames
+	dead    chan struct{}
+
+	mu    sync.Mutex
+	kids  map[int]*forkedProc
+	early map[int]string // exits reported before their fork was adopted
+}
+
+// zygoteFor returns the live zygote of generation gen, starting it when
+// there is none (the first worker of a generation, or after the zygote
+// died). An application that fails to import fails here, once for the
+// whole generation, and the zygotes of other generations are untouched.
+func (p *Pool) zygoteFor(gen int, abort <-chan struct{}) (*zygote, error) {
+	p.zmu.Lock()
+	defer p.zmu.Unlock()
+	if z := p.zygotes[gen]; z != nil {
+		select {
+		case <-z.dead:
+			p.log.Warn("wsgi zygote exited; starting another", "pid", z.proc.Pid(), "exit", z.proc.Exit())
+			delete(p.zygotes, gen)
+		default:
+			return z, nil
+		}
+	}
+	z, err := p.startZygote(gen, abort)
+	if err != nil {
+		return nil, err
+	}
+	p.zygotes[gen] = z
+	return z, nil
+}
+
+// dropZygotes retires the zygotes of the generations keep says no to:
+// each stops once the workers it forked have all ended, so that it, their
+// parent, reaps them (were it gone, they would be orphans for init to
+// reap, and a Brick that is process 1 in a container never would).
+func (p *Pool) dropZygotes(keep func(gen int) bool) {
+	p.zmu.Lock()
+	var stop []*zygote
+	for g, z := range p.zygotes {
+		if !keep(g) {
+			stop = append(stop, z)
+			delete(p.zygotes, g)
+		}
+	}
+	p.zmu.Unlock()
+	for _, z := range stop {
+		p.zwg.Go(func() { z.stopWhenIdle(p.closing) })
+	}
+}
+
+// stopWhenIdle stops the zygote once none of its workers lives, or at
+// once when closing is closed (the pool's Close then stops them all).
+func (z *zygote) stopWhenIdle(closing <-chan struct{}) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		z.mu.Lock()
+		n := len(z.kids)
+		z.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-t.C:
+		case <-z.dead:
+		case <-closing:
+		}
+		select {
+		case <-z.dead:
+		case <-closing:
+		default:
+			continue
+		}
+		break
+	}
+	z.stop()
+}
+
+// startZygote starts the zygote of generation gen and waits until it has
+// imported the application.
+func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
+	}
+	theirs := os.NewFile(uintptr(fds[1]), "wsgi-zygote-peer")
+	z := &zygote{gen: gen, conn: newSock(fds[0]), replies: make(chan int, 1), dead: make(chan struct{}),
+		kids: map[int]*forkedProc{}, early: map[int]string{}}
+	z.frames = newFrameReader(z.conn, frameBufferSize, maxControlFrame)
+	var zpid atomic.Int64
+	proc, err := procpool.Start(procpool.Spec{
+		Path:       p.python,
+		Args:       []string{p.zygoteScript, p.cfg.App, p.mode()},
+		Dir:        p.cfg.Dir,
+		Env:        p.env,
+		ExtraFiles: []*os.File{theirs},
+		Output: func(line []byte) {
+			p.log.Info("wsgi zygote output", "pid", zpid.Load(), "text", string(line))
+		},
+	})
+	theirs.Close()
+	if err != nil {
+		z.conn.Close()
+		if derr := checkDir(p.cfg); derr != nil {
+			return nil, derr
+		}
+		return nil, fmt.Errorf("wsgi: cannot start %s: %w (install Python 3 or pass --python)", p.python, err)
+	}
+	zpid.Store(int64(proc.Pid()))
+	z.proc = proc
+	typ, payload, err := p.awaitReady(z.conn, &z.frames, proc, abort)
+	switch {
+	case err != nil:
+	case typ == FrameReady:
+		p.log.Info("wsgi zygote ready: the application is imported once, workers are forked from it", "pid", proc.Pid(), "generation", gen, "info", string(payload))
+		go z.read()
+		return z, nil
+	case typ == FrameFatal:
+		err = &errStartup{module: p.cfg.App, traceback: string(payload)}
+	default:
+		err = fmt.Errorf("wsgi: zygote sent frame %q before ready", typ)
+	}
+	z.conn.Close()
+	proc.Kill()
+	<-proc.Done()
+	return nil, err
+}
+
+// read takes the zygote's reports until its socket ends.
+func (z *zygote) read() {
+	defer close(z.dead)
+	for {
+		typ, payload, err := z.frames.readFrame()
+		if err != nil || len(payload) < 4 || typ != frameForked && typ != frameExited {
+			z.conn.Close()
+			return
+		}
+		pid := int(binary.LittleEndian.Uint32(payload))
+		if typ == frameForked {
+			z.replies <- pid
+			continue
+		}
+		how := string(payload[4:])
+		z.mu.Lock()
+		fp := z.kids[pid]
+		delete(z.kids, pid)
+		if fp == nil {
+			z.early[pid] = how
+		}
+		z.mu.Unlock()
+		if fp != nil {
+			fp.reported(how)
+		}
+	}
+}
+
+// fork asks the zygote for a worker whose end of the socket is conn and
+// whose output goes to output.
+func (z *zygote) fork(output func([]byte), timeout time.Duration) (*forkedProc, *sock, error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("wsgi: socketpair: %w", err)
+	}
+	conn := newSock(fds[0])
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		syscall.Close(fds[1])
+		conn.Close()
+		return nil, nil, err
+	}
+	z.forkMu.Lock()
+	err = z.conn.WriteWithFD(AppendFrameHeader(nil, frameFork, 0), fds[1], int(pw.Fd()))
+	syscall.Close(fds[1])
+	pw.Close()
+	var pid int
+	if err == nil {
+		select {
+		case pid = <-z.replies:
+		case <-z.dead:
+			err = errors.New("wsgi: the zygote died")
+		case <-time.After(timeout):
+			err = errors.New("wsgi: the zygote did not fork in time")
+		}
+	}
+	z.forkMu.Unlock()
+	if err != nil {
+		pr.Close()
+		conn.Close()
+		return nil, nil, err
+	}
+	fp, err := adopt(pid, pr, output)
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	z.mu.Lock()
+	how, early := z.early[pid]
+	delete(z.early, pid)
+	if !early {
+		z.kids[pid] = fp
+	}
+	z.mu.Unlock()
+	if early {
+		fp.reported(how)
+	}
+	return fp, conn, nil
+}
+
+// stop ends the zygote: closing its socket makes it leave; its workers
+// are not its to stop.
+func (z *zygote) stop() {
+	z.conn.Close()
+	select {
+	case <-z.proc.Done():
+	case <-time.After(closeGrace):
+		z.proc.Kill()
+		<-z.proc.Done()
+	}
+}
