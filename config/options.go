@@ -97,11 +97,15 @@ type Site struct {
 	Line int
 }
 
-// SiteTLS is a site's tls key: tls = { cert = "...", key = "..." }, or
-// tls = "off" for a site served on the plain listeners only.
+// SiteTLS is a site's tls key: tls = { cert = "...", key = "..." },
+// tls = "internal" for certificates from Brick's own CA, or tls = "off"
+// for a site served on the plain listeners only.
 type SiteTLS struct {
 	// Off keeps the site off the HTTPS listeners.
 	Off bool
+	// Internal issues the site's certificates from the internal CA
+	// (certs.InternalCA), for development and private names.
+	Internal bool
 	// Files are the certificate (with its chain) and key, PEM.
 	certs.Files
 }

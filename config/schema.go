@@ -258,15 +258,19 @@ func (d *decoder) php(t *table) *fastcgi.Config {
 	return v
 }
 
-// siteTLS decodes a site's tls: "off", or a table with cert and key.
+// siteTLS decodes a site's tls: "off", "internal", or a table with cert
+// and key.
 func (d *decoder) siteTLS(p path, v any) *SiteTLS {
-	const want = `tls must be "off" or { cert = "cert.pem", key = "key.pem" }`
+	const want = `tls must be "off", "internal" or { cert = "cert.pem", key = "key.pem" }`
 	switch v := v.(type) {
 	case string:
-		if v == "off" {
+		switch v {
+		case "off":
 			return &SiteTLS{Off: true}
+		case "internal":
+			return &SiteTLS{Internal: true}
 		}
-		if v == "auto" || v == "internal" {
+		if v == "auto" {
 			d.errorf(p, "%s; automatic certificates (%q) are not available yet: give the certificate files", want, v)
 			return nil
 		}

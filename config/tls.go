@@ -8,7 +8,9 @@ import (
 
 // HTTPS. [server] listen_tls names the HTTPS addresses; each site then says
 // how it is served there: tls = { cert = "...", key = "..." } with its
-// certificate files, or tls = "off" to stay on the plain listeners only.
+// certificate files, tls = "internal" with certificates from Brick's own
+// CA (certs.InternalCA), or tls = "off" to stay on the plain listeners
+// only.
 // Automatic certificates ("auto", ACME) are not available yet, so with
 // listen_tls every site must say one or the other: a site left out would
 // be silently unreachable over HTTPS.
@@ -27,7 +29,9 @@ func (v *validator) tls() {
 			v.errorf(p.field("tls"), site.Line, `the site has a certificate but server.listen_tls is empty: add listen_tls = [":443"] to [server]`)
 		case t != nil && t.Off && len(s.Listen) == 0:
 			v.errorf(p.field("tls"), site.Line, `the site has tls = "off" but server.listen is empty: it would be served nowhere; add a plain listen address`)
-		case t != nil && !t.Off && (t.Cert == "" || t.Key == ""):
+		case t != nil && t.Internal && (t.Cert != "" || t.Key != ""):
+			v.errorf(p.field("tls"), site.Line, `tls is both "internal" and certificate files: give one of them`)
+		case t != nil && !t.Off && !t.Internal && (t.Cert == "" || t.Key == ""):
 			v.errorf(p.field("tls"), site.Line, "tls needs both cert and key")
 		}
 	}
@@ -72,7 +76,7 @@ func (o *Options) CertSources() []certs.Source {
 	var out []certs.Source
 	for _, s := range o.Sites {
 		if s.TLS != nil && !s.TLS.Off {
-			out = append(out, certs.Source{Hosts: s.Hosts, Files: s.TLS.Files})
+			out = append(out, certs.Source{Hosts: s.Hosts, Files: s.TLS.Files, Internal: s.TLS.Internal})
 		}
 	}
 	return out
@@ -82,23 +86,26 @@ func (o *Options) CertSources() []certs.Source {
 // sites are served over HTTPS with those files, on the -addr addresses.
 type QuickTLS struct {
 	certs.Files
+	// Internal is -tls-internal: certificates from the internal CA.
+	Internal bool
 }
 
 // RegisterFlags binds -tls-cert and -tls-key.
 func (q *QuickTLS) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&q.Cert, "tls-cert", "", "serve HTTPS on -addr with this certificate (PEM; with its chain), with -tls-key")
 	fs.StringVar(&q.Key, "tls-key", "", "the private key (PEM) of -tls-cert")
+	fs.BoolVar(&q.Internal, "tls-internal", false, "serve HTTPS on -addr with certificates from Brick's own CA (for development; the log says how to trust it)")
 }
 
 // Apply compiles the flags into o: the listen addresses become listen_tls
 // and every site gets the files, as a file would say it. With neither flag
 // it changes nothing; with one of them, Validate reports the other missing.
 func (q *QuickTLS) Apply(o *Options) {
-	if q.Cert == "" && q.Key == "" {
+	if q.Cert == "" && q.Key == "" && !q.Internal {
 		return
 	}
 	o.Server.ListenTLS, o.Server.Listen = o.Server.Listen, nil
 	for i := range o.Sites {
-		o.Sites[i].TLS = &SiteTLS{Files: q.Files}
+		o.Sites[i].TLS = &SiteTLS{Files: q.Files, Internal: q.Internal}
 	}
 }
