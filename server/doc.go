@@ -80,6 +80,13 @@
 // plain HTTP: plain HTTP sent to a TLS port is answered 400 in plain
 // HTTP and closed, as nginx does. A connection closes with close_notify.
 //
+// Session tickets resume sessions (TLS 1.2 and 1.3) without a full
+// handshake. Their keys are random, in memory only, shared by the
+// listeners given one configuration and rotated every TicketKeyRotation
+// (12 h), the previous key kept for one more period (tickets.go): a key
+// that leaks exposes at most a day of resumed sessions, against seven
+// days with crypto/tls's own rotation.
+//
 // An idle kept-alive TLS connection holds no goroutine either: its parked
 // pollConn, its tlsConn (about 100 bytes) and its tls.Conn, which keeps
 // the session's keys, cipher state and the record buffer it read into
@@ -106,6 +113,7 @@
 //     (pollConn.sendFile) or io.Copy onto the net.Conn (netConn.sendFile).
 //   - body.go: streaming request bodies, 100-continue, draining.
 //   - tls.go: the TLS transport over either model, ServeTLS's defaults.
+//   - tickets.go: session ticket keys, rotated.
 //   - The readiness loops (Linux): engine_linux.go (the engine, its sweep
 //     and shutdown), accept_linux.go (accept4 and handing a socket to a
 //     loop), poller_linux.go (an epoll loop), dispatch_linux.go (the run
