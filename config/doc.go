@@ -58,12 +58,13 @@
 // at most one, and without one such requests get 404. A name may belong to
 // one site only. tls: with listen_tls, how the site is served over HTTPS:
 // { cert = "cert.pem", key = "key.pem" } (PEM files; the certificate may
-// carry its chain, and must cover every host of the site), or "off" to
-// keep it on the plain listeners only; every site must say one or the
-// other while automatic certificates are not available. The certificate
-// is picked by the name the client asks for (SNI): see package certs.
-// The command-line modes' -tls-cert and -tls-key compile to listen_tls
-// (the -addr addresses) and the one site's tls (QuickTLS).
+// carry its chain, and must cover every host of the site), "internal"
+// (certificates from Brick's own CA, certs.InternalCA), or "off" to keep
+// it on the plain listeners only; every site must say one of them while
+// automatic certificates are not available. The certificate is picked by
+// the name the client asks for (SNI): see package certs. The
+// command-line modes' -tls-cert and -tls-key (or -tls-internal) compile
+// to listen_tls (the -addr addresses) and the one site's tls (QuickTLS).
 //
 // [[site.route]], tried in file order, the first match answering: path (a
 // decoded path prefix starting with "/", without empty, "." or ".."

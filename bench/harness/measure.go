@@ -55,7 +55,11 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 		return row{}, err
 	}
 	defer stop(cmd, done)
-	if err := waitReady(port, done); err != nil {
+	ready := waitReady
+	if sc.tls {
+		ready = waitReadyTLS
+	}
+	if err := ready(port, done); err != nil {
 		if last := output.errorLine(); last != "" {
 			err = fmt.Errorf("%w: %s", err, last)
 		}
@@ -109,9 +113,16 @@ type wrkResult struct {
 func (h *harness) wrk(ctx context.Context, port int, sc scenario, d time.Duration) (wrkResult, error) {
 	args := []string{"-c", "1", "wrk", "-t1", "-c" + strconv.Itoa(sc.conns),
 		"-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency"}
-	url := fmt.Sprintf("http://127.0.0.1:%d/hello", port)
+	scheme := "http"
+	if sc.tls {
+		scheme = "https"
+	}
+	url := fmt.Sprintf("%s://127.0.0.1:%d/hello", scheme, port)
 	if sc.file != "" {
-		url = fmt.Sprintf("http://127.0.0.1:%d%s", port, sc.file)
+		url = fmt.Sprintf("%s://127.0.0.1:%d%s", scheme, port, sc.file)
+	}
+	if sc.closeConn {
+		args = append(args, "-H", "Connection: close")
 	}
 	if sc.pipeline > 0 {
 		args = append(args, "-s", filepath.Join(h.root, "bench", "pipeline.lua"), url, "--", strconv.Itoa(sc.pipeline))
@@ -205,7 +216,7 @@ func (h *harness) measureIdle(ctx context.Context, name string, pid, port int, s
 	time.Sleep(500 * time.Millisecond)
 	before := rssKiB(pid)
 	client := exec.CommandContext(ctx, filepath.Join(h.tmp, "idleclient"),
-		"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-n", strconv.Itoa(sc.idleConns))
+		"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-n", strconv.Itoa(sc.idleConns), "-tls="+strconv.FormatBool(sc.tls))
 	client = pinnedClient(client, sc.idleConns+1024)
 	stdin, err := client.StdinPipe()
 	if err != nil {
