@@ -94,16 +94,18 @@ func main() {
 			}
 		}
 	case "tls":
-		// HTTPS (tls.go): kept-alive connections, a new connection and
-		// handshake per request (-c16 unless -c says otherwise), and
-		// idle memory per TLS connection.
+		// HTTPS (tls.go): kept-alive connections; a new connection per
+		// request with a full handshake (hsclient), and with the
+		// resumed one wrk makes (-c16 unless -c says otherwise); idle
+		// memory per TLS connection.
 		c := 16
 		if connsSet {
 			c = *conns
 		}
 		scenarios = []scenario{
 			{name: "tls-keepalive", dur: *dur, runs: *runs, conns: *conns, tls: true},
-			{name: "tls-handshake", dur: *dur, runs: *runs, conns: c, tls: true, closeConn: true},
+			{name: "tls-handshake", dur: *dur, runs: *runs, conns: c, tls: true, closeConn: true, fullHandshake: true},
+			{name: "tls-resume", dur: *dur, runs: *runs, conns: c, tls: true, closeConn: true},
 			{name: "tls-idle", idleConns: *idleN, tls: true},
 		}
 	case "all":
@@ -125,7 +127,7 @@ func main() {
 			// HTTPS with Brick and nginx only: the other peers' TLS
 			// set-up is theirs, and each row costs seconds.
 			{name: "tls-keepalive", dur: time.Second, runs: 1, conns: 8, tls: true, peers: []string{"brick", "nginx"}, smoke: true},
-			{name: "tls-handshake", dur: time.Second, runs: 1, conns: 4, tls: true, closeConn: true, peers: []string{"brick", "nginx"}, smoke: true},
+			{name: "tls-handshake", dur: time.Second, runs: 1, conns: 4, tls: true, closeConn: true, fullHandshake: true, peers: []string{"brick", "nginx"}, smoke: true},
 			{name: "tls-idle", idleConns: 200, tls: true, peers: []string{"brick", "nginx"}, smoke: true},
 		}
 		// One wsgi peer, to keep the Python plumbing (start-up, readiness,
@@ -161,8 +163,11 @@ type scenario struct {
 	workers   int    // the wsgi scenarios: Python worker processes per server
 	tls       bool   // the tls scenarios: HTTPS, served by tlsServers
 	closeConn bool   // a new connection per request (Connection: close)
-	peers     []string
-	smoke     bool
+	// fullHandshake: closeConn with a full TLS handshake each time
+	// (hsclient), where wrk resumes its previous session.
+	fullHandshake bool
+	peers         []string
+	smoke         bool
 }
 
 // harness holds the built binaries and the scratch directory.
@@ -210,6 +215,7 @@ func newHarness(out, only string) (*harness, error) {
 		{"nethttp-bench", "./servers/nethttp"},
 		{"fasthttp-bench", "./servers/fasthttp"},
 		{"idleclient", "./idleclient"},
+		{"hsclient", "./hsclient"},
 	} {
 		// bench/ is a module of its own, so that the peers' modules stay
 		// out of Brick's go.mod.

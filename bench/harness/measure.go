@@ -109,8 +109,19 @@ type wrkResult struct {
 	cpuSeconds    float64
 }
 
-// wrk runs wrk pinned to CPU 1 and parses its report.
+// wrk runs wrk pinned to CPU 1 and parses its report; hsclient in its
+// place for full TLS handshakes.
 func (h *harness) wrk(ctx context.Context, port int, sc scenario, d time.Duration) (wrkResult, error) {
+	if sc.fullHandshake {
+		ctx, cancel := context.WithTimeout(ctx, d+20*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "taskset", "-c", "1", filepath.Join(h.tmp, "hsclient"),
+			"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-c", strconv.Itoa(sc.conns), "-d", d.String()).CombinedOutput()
+		if err != nil {
+			return wrkResult{}, fmt.Errorf("hsclient: %v\n%s", err, out)
+		}
+		return parseWrk(string(out))
+	}
 	args := []string{"-c", "1", "wrk", "-t1", "-c" + strconv.Itoa(sc.conns),
 		"-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency"}
 	scheme := "http"

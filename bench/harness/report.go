@@ -66,8 +66,10 @@ func title(sc scenario) string {
 		return fmt.Sprintf("%s: %d kept-alive HTTPS connections, one request each, then idle", sc.name, sc.idleConns)
 	case sc.idleConns > 0:
 		return fmt.Sprintf("idle: %d kept-alive connections, one request each, then idle", sc.idleConns)
+	case sc.fullHandshake:
+		return fmt.Sprintf("%s: HTTPS, a new connection and full handshake per request (hsclient -c%d), %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
 	case sc.closeConn:
-		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d, Connection: close (a new connection and handshake per request), %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
+		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d, Connection: close (a new connection per request, wrk resumes its session), %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
 	case sc.tls:
 		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
 	case sc.app != "":
