@@ -145,3 +145,40 @@ func TestTLSProfile(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSTrickledHandshake: a ClientHello sent a byte every 100 ms keeps
+// arriving but never ends in time: the handshake is cut at the header
+// timeout from the connection's start, not extended by each byte.
+func TestTLSTrickledHandshake(t *testing.T) {
+	for _, m := range tlsModes {
+		if m.adapt {
+			continue
+		}
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			e := m.start(t, newApp(), func(s *server.Server) { s.Timeouts.ReadHeader = time.Second })
+			raw, err := net.Dial("tcp", e.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			tr := &trickle{Conn: raw}
+			tr.slow.Store(true)
+			tc := tls.Client(tr, e.tls.clientConfig("localhost"))
+			start := time.Now()
+			done := make(chan error, 1)
+			go func() { done <- tc.Handshake() }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatal("a trickled handshake finished")
+				}
+			case <-time.After(8 * time.Second):
+				t.Fatal("a trickled handshake held the connection open")
+			}
+			if d := time.Since(start); d > 4*time.Second {
+				t.Fatalf("trickled handshake cut after %v", d)
+			}
+		})
+	}
+}
