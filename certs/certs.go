@@ -119,11 +119,12 @@ type table struct {
 // restart. Its methods are safe for concurrent use.
 type Store struct {
 	// PKIDir is the internal CA's directory, opened at the first Load
-	// with an internal source; DefaultPKIDir() when empty.
+	// with an internal source (and again when it changes);
+	// DefaultPKIDir() when empty.
 	PKIDir string
 
 	cur atomic.Pointer[table]
-	ca  *InternalCA // opened once, kept across loads
+	ca  *InternalCA // kept across loads
 }
 
 // InternalCA is the internal CA the store issues from, nil until a Load
@@ -135,17 +136,17 @@ func (s *Store) InternalCA() *InternalCA {
 	return nil
 }
 
-// openCA opens the internal CA once.
+// openCA opens the internal CA in PKIDir, once per directory.
 func (s *Store) openCA() (*InternalCA, error) {
-	if s.ca != nil {
-		return s.ca, nil
-	}
 	dir := s.PKIDir
 	if dir == "" {
 		var err error
 		if dir, err = DefaultPKIDir(); err != nil {
 			return nil, err
 		}
+	}
+	if s.ca != nil && s.ca.dir == dir {
+		return s.ca, nil
 	}
 	ca, err := OpenInternalCA(dir)
 	if err != nil {

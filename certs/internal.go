@@ -175,15 +175,12 @@ func (ca *InternalCA) create() error {
 	if err := placeFile(ca.dir, RootCertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return fmt.Errorf("internal CA: %w", err)
 	}
-	ca.root, ca.key = must(x509.ParseCertificate(der)), key
-	return nil
-}
-
-func must[T any](v T, err error) T {
+	root, err := x509.ParseCertificate(der)
 	if err != nil {
-		panic(err)
+		return err
 	}
-	return v
+	ca.root, ca.key = root, key
+	return nil
 }
 
 // placeFile writes data to dir/name whole or not at all: a temporary
