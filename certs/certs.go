@@ -15,6 +15,11 @@
 // the issuer, which fails those it has no certificate for yet, and answers
 // the CA's TLS-ALPN-01 challenge (RFC 8737): a ClientHello offering only
 // the "acme-tls/1" protocol gets the issuer's challenge certificate.
+//
+// A site with tls = "internal" gets its certificates from Brick's own CA
+// (InternalCA, internal.go), issued at the handshake for the name asked,
+// when that name is one of the site's hosts (localhost and the loopback
+// addresses for a site without hosts).
 package certs
 
 import (
@@ -24,6 +29,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 )
@@ -44,6 +50,9 @@ type Source struct {
 	Files Files
 	// Issuer, when set, gives the certificates of Hosts instead of Files.
 	Issuer Issuer
+	// Internal takes the certificates from the internal CA instead of
+	// Files.
+	Internal bool
 }
 
 // Issuer gives certificates it obtains and renews itself (ACME): its
@@ -55,6 +64,10 @@ type Issuer interface {
 
 // ACMETLS1 is the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737).
 const ACMETLS1 = "acme-tls/1"
+
+// internalDefaults are the names an internal site without hosts answers
+// for: this machine's own.
+var internalDefaults = []string{"localhost", "127.0.0.1", "::1"}
 
 // LoadPair reads a certificate and its key and checks that they belong
 // together; the error says which file is at fault and what to do.
@@ -111,25 +124,82 @@ type table struct {
 	byName map[string]*tls.Certificate // exact names and "*.suffix"
 	only   *tls.Certificate            // the one certificate, if exactly one
 	issued map[string]Issuer           // names an issuer answers for
+	// internal are the names (exact and "*.suffix") ca issues for.
+	internal map[string]bool
+	ca       *InternalCA
 }
 
 // Store serves certificates by SNI; Load replaces them all at once, so
 // a reload (SIGHUP) takes effect on the next handshake without a
 // restart. Its methods are safe for concurrent use.
 type Store struct {
+	// PKIDir is the internal CA's directory, opened at the first Load
+	// with an internal source (and again when it changes);
+	// DefaultPKIDir() when empty.
+	PKIDir string
+
 	cur atomic.Pointer[table]
+	ca  *InternalCA // kept across loads
+}
+
+// InternalCA is the internal CA the store issues from, nil until a Load
+// with an internal source.
+func (s *Store) InternalCA() *InternalCA {
+	if t := s.cur.Load(); t != nil {
+		return t.ca
+	}
+	return nil
+}
+
+// openCA opens the internal CA in PKIDir, once per directory.
+func (s *Store) openCA() (*InternalCA, error) {
+	dir := s.PKIDir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultPKIDir(); err != nil {
+			return nil, err
+		}
+	}
+	if s.ca != nil && s.ca.dir == dir {
+		return s.ca, nil
+	}
+	ca, err := OpenInternalCA(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.ca = ca
+	return ca, nil
 }
 
 // Load reads every source's files and swaps them in; on any error the
-// store keeps what it served before.
+// store keeps what it served before. Load is not safe for concurrent
+// use with itself.
 func (s *Store) Load(srcs []Source) error {
-	t := &table{byName: map[string]*tls.Certificate{}, issued: map[string]Issuer{}}
+	t := &table{byName: map[string]*tls.Certificate{}, issued: map[string]Issuer{}, internal: map[string]bool{}}
 	var errs []error
 	distinct := map[*tls.Certificate]bool{}
 	for _, src := range srcs {
 		if src.Issuer != nil {
 			for _, h := range src.Hosts {
 				t.issued[strings.ToLower(h)] = src.Issuer
+			}
+			continue
+		}
+		if src.Internal {
+			ca, err := s.openCA()
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			t.ca = ca
+			hosts := internalDefaults
+			if len(src.Hosts) > 0 && !slices.Equal(src.Hosts, []string{"*"}) {
+				hosts = src.Hosts
+			}
+			for _, h := range hosts {
+				if h = normalize(h); h != "*" && t.byName[h] == nil {
+					t.internal[h] = true
+				}
 			}
 			continue
 		}
@@ -144,8 +214,8 @@ func (s *Store) Load(srcs []Source) error {
 			hosts = names(kp.Leaf)
 		}
 		for _, h := range hosts {
-			h = strings.ToLower(strings.Trim(h, "[]"))
-			if _, taken := t.byName[h]; !taken {
+			h = normalize(h)
+			if _, taken := t.byName[h]; !taken && !t.internal[h] {
 				t.byName[h] = kp
 			}
 		}
@@ -154,12 +224,22 @@ func (s *Store) Load(srcs []Source) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if len(distinct) != 1 || len(t.issued) > 0 {
+	if len(distinct) != 1 || len(t.issued) > 0 || len(t.internal) > 0 {
 		// (An issuer's names count as certificates of their own.)
 		t.only = nil
 	}
 	s.cur.Store(t)
 	return nil
+}
+
+// normalize is a host as the table keys it: lower case, IPv6 without
+// brackets, IP addresses in their canonical form.
+func normalize(h string) string {
+	h = strings.ToLower(strings.Trim(h, "[]"))
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.String()
+	}
+	return h
 }
 
 // GetCertificate is tls.Config's: the certificate for the client's SNI
@@ -169,10 +249,17 @@ func (s *Store) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 	if t == nil {
 		return nil, errors.New("certs: no certificates loaded")
 	}
-	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
+	name := normalize(strings.TrimSuffix(hello.ServerName, "."))
 	if name == "" {
 		if t.only != nil {
 			return t.only, nil
+		}
+		// A client given an address sends no name: the internal CA
+		// answers for the address the client reached, if a site has it.
+		if t.ca != nil && hello.Conn != nil {
+			if a, ok := hello.Conn.LocalAddr().(*net.TCPAddr); ok && t.internal[a.IP.String()] {
+				return t.ca.Certificate(a.IP.String())
+			}
 		}
 		return nil, errors.New("certs: the client sent no server name (SNI), and several certificates are served")
 	}
@@ -182,14 +269,15 @@ func (s *Store) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, er
 	if is := t.issued[name]; is != nil {
 		return is.GetCertificate(hello)
 	}
+	if t.internal[name] {
+		return t.ca.Certificate(name)
+	}
 	if i := strings.IndexByte(name, '.'); i > 0 {
 		if kp := t.byName["*"+name[i:]]; kp != nil {
 			return kp, nil
 		}
-	}
-	if ip := net.ParseIP(name); ip != nil {
-		if kp := t.byName[ip.String()]; kp != nil {
-			return kp, nil
+		if t.internal["*"+name[i:]] {
+			return t.ca.Certificate(name)
 		}
 	}
 	return nil, fmt.Errorf("certs: no certificate for %q", hello.ServerName)

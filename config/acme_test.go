@@ -104,7 +104,7 @@ func TestAutoTLS(t *testing.T) {
 			wantErr: `unknown key "emial" in [tls]; did you mean "email"?`},
 		{name: "unknown mode",
 			input:   both + site(`["example.com"]`, `"automatic"`),
-			wantErr: `tls must be "auto", "off" or { cert = "cert.pem", key = "key.pem" }, not "automatic"`},
+			wantErr: `tls must be "auto", "internal", "off" or { cert = "cert.pem", key = "key.pem" }, not "automatic"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

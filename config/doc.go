@@ -69,14 +69,15 @@
 // { cert = "cert.pem", key = "key.pem" } (PEM files; the certificate may
 // carry its chain, and must cover every host of the site), "auto" (a
 // certificate obtained and renewed from the ACME CA of [tls]; the default
-// for a site whose hosts are all public names), or "off" to keep it on the
-// plain listeners only, where the sites served over HTTPS are redirected
-// to https://. A site with no hosts, or a name that is not public, must
-// say which. The certificate is picked by the name the client asks for
-// (SNI): see package certs. The command-line modes' -tls-cert and
-// -tls-key compile to listen_tls (the -addr addresses) and the one site's
-// tls, and -domain to hosts, tls = "auto", listen_tls and listen
-// (QuickTLS).
+// for a site whose hosts are all public names), "internal" (certificates
+// from Brick's own CA, certs.InternalCA, for development and private
+// names), or "off" to keep it on the plain listeners only, where the sites
+// served over HTTPS are redirected to https://. A site with no hosts, or a
+// name that is not public, must say which. The certificate is picked by
+// the name the client asks for (SNI): see package certs. The command-line
+// modes' -tls-cert and -tls-key (or -tls-internal) compile to listen_tls
+// (the -addr addresses) and the one site's tls, and -domain to hosts, tls
+// = "auto", listen_tls and listen (QuickTLS).
 //
 // [[site.route]], tried in file order, the first match answering: path (a
 // decoded path prefix starting with "/", without empty, "." or ".."

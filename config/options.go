@@ -101,8 +101,9 @@ type Site struct {
 }
 
 // SiteTLS is a site's tls key: tls = { cert = "...", key = "..." },
-// tls = "auto" for certificates obtained automatically (ACME), or tls =
-// "off" for a site served on the plain listeners only.
+// tls = "auto" for certificates obtained automatically (ACME), tls =
+// "internal" for certificates from Brick's own CA, or tls = "off" for a
+// site served on the plain listeners only.
 type SiteTLS struct {
 	// Mode says where the site's certificate comes from.
 	Mode TLSMode
@@ -122,6 +123,9 @@ const (
 	// TLSAuto obtains and renews the site's certificate from an ACME CA
 	// ([tls] acme_ca).
 	TLSAuto
+	// TLSInternal issues the site's certificates from Brick's own CA
+	// (certs.InternalCA), for development and private names.
+	TLSInternal
 )
 
 // Off reports whether the site stays off the HTTPS listeners.
@@ -134,6 +138,8 @@ func (m TLSMode) String() string {
 		return "off"
 	case TLSAuto:
 		return "auto"
+	case TLSInternal:
+		return "internal"
 	}
 	return "files"
 }

@@ -265,13 +265,13 @@ func (d *decoder) php(t *table) *fastcgi.Config {
 	return v
 }
 
-// siteTLS decodes a site's tls: a mode's name ("auto", "off"), or a
-// table with cert and key.
+// siteTLS decodes a site's tls: a mode's name ("auto", "internal",
+// "off"), or a table with cert and key.
 func (d *decoder) siteTLS(p path, v any) *SiteTLS {
-	const want = `tls must be "auto", "off" or { cert = "cert.pem", key = "key.pem" }`
+	const want = `tls must be "auto", "internal", "off" or { cert = "cert.pem", key = "key.pem" }`
 	switch v := v.(type) {
 	case string:
-		for _, m := range []TLSMode{TLSAuto, TLSOff} {
+		for _, m := range []TLSMode{TLSAuto, TLSInternal, TLSOff} {
 			if v == m.String() {
 				return &SiteTLS{Mode: m}
 			}

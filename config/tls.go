@@ -13,10 +13,11 @@ import (
 // HTTPS. [server] listen_tls names the HTTPS addresses; each site then says
 // how it is served there: tls = { cert = "...", key = "..." } with its
 // certificate files, tls = "auto" for certificates obtained automatically
-// (acme.go), or tls = "off" to stay on the plain listeners only. Under
-// listen_tls a site that says nothing is "auto" when its names are public
-// (Provision); otherwise it must say: a site left out would be silently
-// unreachable over HTTPS.
+// (acme.go), tls = "internal" with certificates from Brick's own CA
+// (certs.InternalCA), or tls = "off" to stay on the plain listeners only.
+// Under listen_tls a site that says nothing is "auto" when its names are
+// public (Provision); otherwise it must say: a site left out would be
+// silently unreachable over HTTPS.
 
 // tls checks the tls settings against the listeners.
 func (v *validator) tls() {
@@ -34,6 +35,8 @@ func (v *validator) tls() {
 			v.errorf(p.field("tls"), site.Line, `the site has a certificate but server.listen_tls is empty: add listen_tls = [":443"] to [server]`)
 		case t != nil && t.Off() && len(s.Listen) == 0:
 			v.errorf(p.field("tls"), site.Line, `the site has tls = "off" but server.listen is empty: it would be served nowhere; add a plain listen address`)
+		case t != nil && t.Mode == TLSInternal && len(s.ListenTLS) == 0:
+			v.errorf(p.field("tls"), site.Line, `the site has tls = "internal" but server.listen_tls is empty: add listen_tls = [":443"] to [server]`)
 		case t != nil && t.Mode == TLSFiles && (t.Cert == "" || t.Key == ""):
 			v.errorf(p.field("tls"), site.Line, "tls needs both cert and key")
 		}
@@ -44,7 +47,7 @@ func (v *validator) tls() {
 // noTLSAdvice says what a site without tls under listen_tls can write,
 // given why it did not get "auto".
 func noTLSAdvice(site *Site) string {
-	const choices = `give it tls = { cert = "cert.pem", key = "key.pem" }, or tls = "off" to serve it over plain HTTP only`
+	const choices = `give it tls = { cert = "cert.pem", key = "key.pem" }, tls = "internal" (Brick's own CA, for development and private names), or tls = "off" to serve it over plain HTTP only`
 	if len(site.Hosts) == 0 {
 		return `it has no hosts, so no certificate can be obtained for it automatically: list its public names in hosts (tls = "auto"), or ` + choices
 	}
@@ -105,8 +108,8 @@ func quoteAll(list []string) []string {
 func (o *Options) CertSources() []certs.Source {
 	var out []certs.Source
 	for _, s := range o.Sites {
-		if s.TLS != nil && s.TLS.Mode == TLSFiles {
-			out = append(out, certs.Source{Hosts: s.Hosts, Files: s.TLS.Files})
+		if s.TLS != nil && (s.TLS.Mode == TLSFiles || s.TLS.Mode == TLSInternal) {
+			out = append(out, certs.Source{Hosts: s.Hosts, Files: s.TLS.Files, Internal: s.TLS.Mode == TLSInternal})
 		}
 	}
 	return out
@@ -126,6 +129,8 @@ type QuickTLS struct {
 	Domains []string
 	// HTTPAddr is the plain listener of -domain.
 	HTTPAddr string
+	// Internal is -tls-internal: certificates from the internal CA.
+	Internal bool
 	// TLS is [tls], which the flags fill.
 	TLS TLS
 
@@ -141,6 +146,7 @@ func (q *QuickTLS) RegisterFlags(fs *flag.FlagSet) {
 		q.Domains = append(q.Domains, s)
 		return nil
 	})
+	fs.BoolVar(&q.Internal, "tls-internal", false, "serve HTTPS on -addr with certificates from Brick's own CA (for development; the log says how to trust it)")
 	fs.StringVar(&q.HTTPAddr, "http-addr", q.HTTPAddr, "with -domain, the plain HTTP address: ACME HTTP-01 challenges and redirects to HTTPS")
 	c := &q.TLS
 	fs.StringVar(&c.Email, "email", c.Email, "with -domain, the ACME account's contact address (the CA's expiry notices)")
@@ -163,6 +169,13 @@ func (q *QuickTLS) Apply(o *Options) error {
 	switch {
 	case files && len(q.Domains) > 0:
 		return errors.New("-domain obtains certificates automatically and -tls-cert gives one: use one or the other")
+	case q.Internal && (files || len(q.Domains) > 0):
+		return errors.New("-tls-internal issues certificates from Brick's own CA; -tls-cert and -domain give others: use one of them")
+	case q.Internal:
+		o.Server.ListenTLS, o.Server.Listen = o.Server.Listen, nil
+		for i := range o.Sites {
+			o.Sites[i].TLS = &SiteTLS{Mode: TLSInternal}
+		}
 	case files:
 		o.Server.ListenTLS, o.Server.Listen = o.Server.Listen, nil
 		for i := range o.Sites {

@@ -52,13 +52,26 @@ func TestTLSParse(t *testing.T) {
 			wantErr: `brick.toml:5:1: the site has tls = "off" but server.listen is empty`},
 		{name: "key missing",
 			input:   "[server]\nlisten_tls = [\":443\"]\n" + strings.Replace(site, "%s", `tls = { cert = "c.pem" }`, 1),
-			wantErr: `brick.toml:5:1: tls must be "auto", "off" or { cert = "cert.pem", key = "key.pem" }: give both cert and key`},
+			wantErr: `brick.toml:5:1: tls must be "auto", "internal", "off" or { cert = "cert.pem", key = "key.pem" }: give both cert and key`},
+		{name: "internal",
+			input: "[server]\nlisten_tls = [\":443\"]\n" + strings.Replace(site, "%s", `tls = "internal"`, 1),
+			check: func(t *testing.T, o *Options) {
+				if tl := o.Sites[0].TLS; tl == nil || tl.Mode != TLSInternal || tl.Cert != "" {
+					t.Fatalf("tls %+v", tl)
+				}
+				if src := o.CertSources(); len(src) != 1 || !src[0].Internal || src[0].Hosts[0] != "a.test" {
+					t.Fatalf("sources %+v", src)
+				}
+			}},
+		{name: "internal without listen_tls",
+			input:   strings.Replace(site, "%s", `tls = "internal"`, 1),
+			wantErr: `brick.toml:3:1: the site has tls = "internal" but server.listen_tls is empty`},
 		{name: "unknown key in tls",
 			input:   "[server]\nlisten_tls = [\":443\"]\n" + strings.Replace(site, "%s", `tls = { cert = "c", key = "k", chain = "x" }`, 1),
 			wantErr: `unknown key "chain" in tls`},
 		{name: "tls a number",
 			input:   strings.Replace(site, "%s", `tls = 1`, 1),
-			wantErr: `brick.toml:3:1: tls must be "auto", "off" or { cert = "cert.pem", key = "key.pem" }, not an integer`},
+			wantErr: `brick.toml:3:1: tls must be "auto", "internal", "off" or { cert = "cert.pem", key = "key.pem" }, not an integer`},
 		{name: "bad listen_tls address",
 			input:   "[server]\nlisten_tls = [\"443\"]\n" + strings.Replace(site, "%s", `tls = "off"`, 1),
 			wantErr: `listen_tls: "443" is not host:port`},
@@ -170,5 +183,46 @@ func TestQuickTLS(t *testing.T) {
 	(&QuickTLS{Files: struct{ Cert, Key string }{Cert: "c.pem"}}).Apply(o)
 	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "needs both cert and key") {
 		t.Fatalf("-tls-cert without -tls-key: %v", err)
+	}
+}
+
+// TestQuickTLSInternal: -tls-internal compiles to listen_tls and tls =
+// "internal" on each site; with certificate files as well it is refused.
+func TestQuickTLSInternal(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"internal", []string{"-tls-internal"}, ""},
+		{"internal and files", []string{"-tls-internal", "-tls-cert", "c.pem", "-tls-key", "k.pem"}, `both "internal" and certificate files`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("brick", flag.ContinueOnError)
+			o := Defaults()
+			o.RegisterFlags(fs)
+			var q QuickTLS
+			q.RegisterFlags(fs)
+			if err := fs.Parse(append([]string{"-addr", "127.0.0.1:0"}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			o.Sites = []Site{{Default: true, Routes: []Route{{Path: "/", Handler: "h"}}}}
+			q.Apply(o)
+			o.Provision()
+			err := o.Validate()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(o.Server.Listen) != 0 || strings.Join(o.Server.ListenTLS, ",") != "127.0.0.1:0" || o.Sites[0].TLS.Mode != TLSInternal {
+				t.Fatalf("compiled to %+v, site tls %+v", o.Server, o.Sites[0].TLS)
+			}
+		})
 	}
 }

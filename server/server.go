@@ -60,6 +60,7 @@ type Server struct {
 	// tlsConfigs maps each ServeTLS configuration to the one its
 	// listeners use.
 	tlsConfigs map[*tls.Config]*tls.Config
+	tickets    []*ticketKeys // their session ticket keys, rotated until the listeners close
 
 	shutting atomic.Bool
 	conns    atomic.Int64 // open connections, both models
@@ -193,7 +194,8 @@ func (s *Server) ServeTLS(ln net.Listener, cfg *tls.Config) error {
 
 // tlsConfig is serverTLSConfig(cfg), made once per cfg, so that the
 // listeners given the same cfg share its session ticket keys (crypto/tls
-// makes them per tls.Config): a session begun on one resumes on another.
+// keeps them per tls.Config): a session begun on one resumes on another.
+// Its keys are rotated (tickets.go) until the listeners close.
 func (s *Server) tlsConfig(cfg *tls.Config) *tls.Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -205,6 +207,9 @@ func (s *Server) tlsConfig(cfg *tls.Config) *tls.Config {
 	}
 	c := serverTLSConfig(cfg)
 	s.tlsConfigs[cfg] = c
+	if !s.shutting.Load() {
+		s.tickets = append(s.tickets, rotateTickets(c, TicketKeyRotation))
+	}
 	return c
 }
 
@@ -324,6 +329,9 @@ func (s *Server) closeListeners() {
 	}
 	for ln := range s.listeners {
 		ln.Close()
+	}
+	for _, k := range s.tickets {
+		k.stop()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -150,7 +151,13 @@ func (s *Service) servePlain(th *tlsHosts, w web.ResponseWriter, r *web.Request)
 
 // certSources are the options' certificates for the Store: the files,
 // and the names of the sites with tls = "auto" answered by the manager.
+// It also points the Store's internal CA (tls = "internal") at
+// [tls] storage, so that instances sharing a storage share one root.
 func (s *Service) certSources(opts *config.Options) []certs.Source {
+	s.certs.PKIDir = ""
+	if opts.TLS.Storage != "" {
+		s.certs.PKIDir = filepath.Join(opts.TLS.Storage, "pki")
+	}
 	srcs := opts.CertSources()
 	m := s.acme.Load()
 	if m == nil {

@@ -183,6 +183,7 @@ func New(src Source, handlers Handlers, log *slog.Logger) (*Service, error) {
 		s.stopACME()
 		return nil, err
 	}
+	s.logInternalCA(nil)
 	gen, err := build(opts, handlers, log, nil)
 	if err != nil {
 		s.stopACME()
@@ -196,6 +197,15 @@ func New(src Source, handlers Handlers, log *slog.Logger) (*Service, error) {
 	}
 	s.healthy.Store(true)
 	return s, nil
+}
+
+// logInternalCA says where the internal CA's root is and how to trust
+// it, when the sites use it and did not before.
+func (s *Service) logInternalCA(before *certs.InternalCA) {
+	if ca := s.certs.InternalCA(); ca != nil && before == nil {
+		s.log.Info("tls internal: certificates come from Brick's own CA; trust its root to connect without warnings",
+			"root", ca.RootPath(), "how", ca.TrustHint())
+	}
 }
 
 // Describe sets what the start-up lines say besides the address: the path
@@ -386,10 +396,12 @@ func (s *Service) Reload() error {
 		gen.closeExcept(nil)
 		return err
 	}
+	ca := s.certs.InternalCA()
 	if err := s.certs.Load(s.certSources(opts)); err != nil {
 		gen.closeExcept(nil)
 		return fmt.Errorf("certificates: %w", err)
 	}
+	s.logInternalCA(ca)
 	if err := s.setAccessLog(opts.Log); err != nil {
 		gen.closeExcept(nil)
 		return err

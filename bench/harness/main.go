@@ -32,7 +32,7 @@ func main() {
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
 	workers := flag.String("workers", "1,4", "wsgi: comma-separated Python worker counts, one table per count and app")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|tls|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -93,6 +93,21 @@ func main() {
 					dur: *dur, runs: *runs, conns: c, app: app, workers: n})
 			}
 		}
+	case "tls":
+		// HTTPS (tls.go): kept-alive connections; a new connection per
+		// request with a full handshake (hsclient), and with the
+		// resumed one wrk makes (-c16 unless -c says otherwise); idle
+		// memory per TLS connection.
+		c := 16
+		if connsSet {
+			c = *conns
+		}
+		scenarios = []scenario{
+			{name: "tls-keepalive", dur: *dur, runs: *runs, conns: *conns, tls: true},
+			{name: "tls-handshake", dur: *dur, runs: *runs, conns: c, tls: true, closeConn: true, fullHandshake: true},
+			{name: "tls-resume", dur: *dur, runs: *runs, conns: c, tls: true, closeConn: true},
+			{name: "tls-idle", idleConns: *idleN, tls: true},
+		}
 	case "all":
 		scenarios = []scenario{
 			{name: "plaintext", dur: *dur, runs: *runs, conns: *conns},
@@ -109,6 +124,11 @@ func main() {
 			{name: "idle", idleConns: 200, smoke: true},
 			{name: "static-1k", dur: time.Second, runs: 1, conns: 8, file: "/1k.bin", smoke: true},
 			{name: "static-1m", dur: time.Second, runs: 1, conns: 8, file: "/1m.bin", smoke: true},
+			// HTTPS with Brick and nginx only: the other peers' TLS
+			// set-up is theirs, and each row costs seconds.
+			{name: "tls-keepalive", dur: time.Second, runs: 1, conns: 8, tls: true, peers: []string{"brick", "nginx"}, smoke: true},
+			{name: "tls-handshake", dur: time.Second, runs: 1, conns: 4, tls: true, closeConn: true, fullHandshake: true, peers: []string{"brick", "nginx"}, smoke: true},
+			{name: "tls-idle", idleConns: 200, tls: true, peers: []string{"brick", "nginx"}, smoke: true},
 		}
 		// One wsgi peer, to keep the Python plumbing (start-up, readiness,
 		// the process tree) working without a second per server.
@@ -141,8 +161,13 @@ type scenario struct {
 	file      string // the static scenarios: the file's URL path, served by fileServers
 	app       string // the wsgi scenarios: "bare" or "flask" (bench/apps), served by wsgiServers
 	workers   int    // the wsgi scenarios: Python worker processes per server
-	peers     []string
-	smoke     bool
+	tls       bool   // the tls scenarios: HTTPS, served by tlsServers
+	closeConn bool   // a new connection per request (Connection: close)
+	// fullHandshake: closeConn with a full TLS handshake each time
+	// (hsclient), where wrk resumes its previous session.
+	fullHandshake bool
+	peers         []string
+	smoke         bool
 }
 
 // harness holds the built binaries and the scratch directory.
@@ -161,6 +186,7 @@ type harness struct {
 	brickExe   string
 	brickErr   error
 	wsgiEnv    string // the Python side's versions, for the wsgi tables
+	tlsEnv     string // the TLS peers' versions, for the tls tables
 }
 
 func newHarness(out, only string) (*harness, error) {
@@ -189,6 +215,7 @@ func newHarness(out, only string) (*harness, error) {
 		{"nethttp-bench", "./servers/nethttp"},
 		{"fasthttp-bench", "./servers/fasthttp"},
 		{"idleclient", "./idleclient"},
+		{"hsclient", "./hsclient"},
 	} {
 		// bench/ is a module of its own, so that the peers' modules stay
 		// out of Brick's go.mod.
@@ -227,6 +254,18 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 	specs := h.servers
 	env := h.env
 	switch {
+	case sc.tls:
+		var err error
+		if specs, err = h.tlsServers(); err != nil {
+			return err
+		}
+		if sc.peers != nil {
+			specs = filterServers(specs, keepOnly(sc.peers))
+		}
+		if h.tlsEnv == "" {
+			h.tlsEnv = tlsVersions()
+		}
+		env += " ECDSA P-256 certificate; " + h.tlsEnv + "."
 	case sc.file != "":
 		specs = h.fileServers
 	case sc.app != "":
@@ -235,11 +274,7 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 			specs = filterServers(specs, h.only)
 		}
 		if sc.peers != nil {
-			keep := map[string]bool{}
-			for _, p := range sc.peers {
-				keep[p] = true
-			}
-			specs = filterServers(specs, keep)
+			specs = filterServers(specs, keepOnly(sc.peers))
 		}
 		if h.wsgiEnv == "" {
 			h.wsgiEnv = wsgiVersions()
@@ -280,6 +315,15 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		return err
 	}
 	return drawChart(filepath.Join(dir, sc.name+".png"), sc, rows)
+}
+
+// keepOnly is names as a set, for filterServers.
+func keepOnly(names []string) map[string]bool {
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[n] = true
+	}
+	return keep
 }
 
 // filterServers keeps the specs named in keep, in order.

@@ -55,7 +55,11 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 		return row{}, err
 	}
 	defer stop(cmd, done)
-	if err := waitReady(port, done); err != nil {
+	ready := waitReady
+	if sc.tls {
+		ready = waitReadyTLS
+	}
+	if err := ready(port, done); err != nil {
 		if last := output.errorLine(); last != "" {
 			err = fmt.Errorf("%w: %s", err, last)
 		}
@@ -105,13 +109,31 @@ type wrkResult struct {
 	cpuSeconds    float64
 }
 
-// wrk runs wrk pinned to CPU 1 and parses its report.
+// wrk runs wrk pinned to CPU 1 and parses its report; hsclient in its
+// place for full TLS handshakes.
 func (h *harness) wrk(ctx context.Context, port int, sc scenario, d time.Duration) (wrkResult, error) {
+	if sc.fullHandshake {
+		ctx, cancel := context.WithTimeout(ctx, d+20*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "taskset", "-c", "1", filepath.Join(h.tmp, "hsclient"),
+			"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-c", strconv.Itoa(sc.conns), "-d", d.String()).CombinedOutput()
+		if err != nil {
+			return wrkResult{}, fmt.Errorf("hsclient: %v\n%s", err, out)
+		}
+		return parseWrk(string(out))
+	}
 	args := []string{"-c", "1", "wrk", "-t1", "-c" + strconv.Itoa(sc.conns),
 		"-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency"}
-	url := fmt.Sprintf("http://127.0.0.1:%d/hello", port)
+	scheme := "http"
+	if sc.tls {
+		scheme = "https"
+	}
+	url := fmt.Sprintf("%s://127.0.0.1:%d/hello", scheme, port)
 	if sc.file != "" {
-		url = fmt.Sprintf("http://127.0.0.1:%d%s", port, sc.file)
+		url = fmt.Sprintf("%s://127.0.0.1:%d%s", scheme, port, sc.file)
+	}
+	if sc.closeConn {
+		args = append(args, "-H", "Connection: close")
 	}
 	if sc.pipeline > 0 {
 		args = append(args, "-s", filepath.Join(h.root, "bench", "pipeline.lua"), url, "--", strconv.Itoa(sc.pipeline))
@@ -205,7 +227,7 @@ func (h *harness) measureIdle(ctx context.Context, name string, pid, port int, s
 	time.Sleep(500 * time.Millisecond)
 	before := rssKiB(pid)
 	client := exec.CommandContext(ctx, filepath.Join(h.tmp, "idleclient"),
-		"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-n", strconv.Itoa(sc.idleConns))
+		"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-n", strconv.Itoa(sc.idleConns), "-tls="+strconv.FormatBool(sc.tls))
 	client = pinnedClient(client, sc.idleConns+1024)
 	stdin, err := client.StdinPipe()
 	if err != nil {

@@ -30,9 +30,10 @@ func formatTable(sc scenario, rows []row, env string) string {
 			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %s | %s |\n", r.server, r.idleConns, r.rssBefore, r.rssAfter, r.idleKiB,
 				ratio(r.idleKiB, refVal(ref, func(r *row) float64 { return r.idleKiB })), r.errors)
 		}
-	} else if sc.file != "" {
-		// File serving is often limited by wrk's core, not the server's:
-		// the server's CPU time per request is the figure to compare.
+	} else if sc.file != "" || sc.tls {
+		// File serving and TLS are often limited by wrk's core, not the
+		// server's: the server's CPU time per request is the figure to
+		// compare.
 		b.WriteString("| server | req/s | vs brick | server CPU per req | vs brick | req per server-CPU-s | p50 | p90 | p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, r := range rows {
 			cpu := func(r *row) float64 {
@@ -61,8 +62,16 @@ func formatTable(sc scenario, rows []row, env string) string {
 
 func title(sc scenario) string {
 	switch {
+	case sc.idleConns > 0 && sc.tls:
+		return fmt.Sprintf("%s: %d kept-alive HTTPS connections, one request each, then idle", sc.name, sc.idleConns)
 	case sc.idleConns > 0:
 		return fmt.Sprintf("idle: %d kept-alive connections, one request each, then idle", sc.idleConns)
+	case sc.fullHandshake:
+		return fmt.Sprintf("%s: HTTPS, a new connection and full handshake per request (hsclient -c%d), %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
+	case sc.closeConn:
+		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d, Connection: close (a new connection per request, wrk resumes its session), %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
+	case sc.tls:
+		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
 	case sc.app != "":
 		return fmt.Sprintf("%s: %s hello app, %d Python worker%s each, wrk -t1 -c%d, %s x %d runs (median)",
 			sc.name, map[string]string{"bare": "bare WSGI", "flask": "Flask"}[sc.app], sc.workers, plural(sc.workers), sc.conns, sc.dur, sc.runs)

@@ -45,8 +45,9 @@ func pinned(nofile int, exe string, args ...string) *exec.Cmd {
 
 // nginxConf is the frame of every nginx the harness runs: one worker, no
 // access log, keep-alive without a request cap (as in TechEmpower's setup),
-// temporary files inside the prefix. %[4]s adds http-level directives and
-// %[5]s is the server block's body.
+// temporary files inside the prefix. %[4]s adds http-level directives,
+// %[5]s is the server block's body and %[6]s the listen directive's
+// options (" ssl").
 const nginxConf = `
 worker_processes 1;
 daemon off;
@@ -69,7 +70,7 @@ http {
     scgi_temp_path %[1]s/scgi;
 %[4]s
     server {
-        listen 127.0.0.1:%[2]d backlog=4096;
+        listen 127.0.0.1:%[2]d backlog=4096%[6]s;
 %[5]s
     }
 }
@@ -77,21 +78,22 @@ http {
 
 // nginxCmd runs nginx answering the benchmark response.
 func nginxCmd(bin string, port, nofile int) (*exec.Cmd, error) {
-	return nginxWith(bin, "nginx", port, nofile, "", `        location / {
+	return nginxWith(bin, "nginx", port, nofile, "", "", `        location / {
             default_type text/plain;
             return 200 "Hello, World!";
         }`)
 }
 
 // nginxWith writes an nginx prefix named name with the given http-level
-// directives and server body, and returns the pinned command running it.
-func nginxWith(bin, name string, port, nofile int, httpExtra, serverBody string) (*exec.Cmd, error) {
+// directives, listen options and server body, and returns the pinned
+// command running it.
+func nginxWith(bin, name string, port, nofile int, httpExtra, listenOpts, serverBody string) (*exec.Cmd, error) {
 	prefix := filepath.Join(bin, fmt.Sprintf("%s-%d", name, port))
 	if err := os.MkdirAll(filepath.Join(prefix, "logs"), 0o755); err != nil {
 		return nil, err
 	}
 	conf := filepath.Join(prefix, "nginx.conf")
-	text := fmt.Sprintf(nginxConf, prefix, port, nofile, httpExtra, serverBody)
+	text := fmt.Sprintf(nginxConf, prefix, port, nofile, httpExtra, serverBody, listenOpts)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, err
 	}
@@ -187,5 +189,5 @@ func nginxStaticCmd(bin, dir string, port, nofile int, nopush bool) (*exec.Cmd, 
 		onOff = "on"
 	}
 	httpExtra := fmt.Sprintf("    sendfile on;\n    tcp_nopush %s;\n    default_type application/octet-stream;", onOff)
-	return nginxWith(bin, "nginx-static", port, nofile, httpExtra, "        root "+dir+";")
+	return nginxWith(bin, "nginx-static", port, nofile, httpExtra, "", "        root "+dir+";")
 }

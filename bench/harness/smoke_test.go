@@ -37,6 +37,7 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("bench/run smoke: %v\n%s", err, out)
 	}
 	wants := []string{"### plaintext", "### pipelined", "### idle", "### static-1k", "### static-1m", "| nginx-nopush |",
+		"### tls-keepalive", "### tls-handshake", "### tls-idle",
 		"| brick |", "| brick-nethttp |", "| fasthttp |", "| nginx |", "| net/http |"}
 	if caddy {
 		wants = append(wants, "| caddy |")

@@ -2,12 +2,14 @@
 // one request on each, reads the response, then holds them all idle until
 // its standard input closes. It prints "ready N" once every connection is
 // idle. Past the ephemeral port range of one source address it spreads the
-// connections over 127.0.0.2, 127.0.0.3, ...
+// connections over 127.0.0.2, 127.0.0.3, ... With -tls it speaks HTTPS
+// (the server's certificate is not checked: the harness made it).
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -22,6 +24,7 @@ func main() {
 	n := flag.Int("n", 10000, "connections")
 	perSource := flag.Int("per-source", 20000, "connections per source address")
 	workers := flag.Int("workers", 64, "connections opened at once")
+	useTLS := flag.Bool("tls", false, "speak HTTPS")
 	flag.Parse()
 
 	conns := make([]net.Conn, *n)
@@ -36,6 +39,13 @@ func main() {
 			buf := make([]byte, 4096)
 			for i := range next {
 				c, err := dial(*addr, i / *perSource)
+				if err == nil && *useTLS {
+					tc := tls.Client(c, &tls.Config{InsecureSkipVerify: true, ServerName: "localhost"})
+					if err = tc.Handshake(); err != nil {
+						c.Close()
+					}
+					c = tc
+				}
 				if err == nil {
 					err = oneRequest(c, buf)
 				}

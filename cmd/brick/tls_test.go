@@ -162,3 +162,45 @@ func TestTLSReloadCertificate(t *testing.T) {
 	waitOutput(t, "the log", p.output, "reload failed")
 	serial()
 }
+
+// TestTLSInternal: brick -tls-internal DIR serves HTTPS with a certificate
+// from the internal CA, whose root the log names; curl and Go's client
+// trust that root for localhost and 127.0.0.1; a second start keeps it.
+func TestTLSInternal(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("XDG_DATA_HOME", data)
+	www := t.TempDir()
+	os.WriteFile(filepath.Join(www, "a.txt"), []byte("file a"), 0o644)
+	root := filepath.Join(data, "brick", "pki", "root.crt")
+
+	p := start(t, "-addr", "127.0.0.1:0", "-tls-internal", www)
+	waitOutput(t, "the log", p.output, "tls internal", "root="+root, "update-ca-certificates")
+	first, err := os.ReadFile(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(p.addr)
+	curl := testutil.LookPath(t, "curl")
+	for _, host := range []string{"localhost", "127.0.0.1"} {
+		t.Run("curl "+host, func(t *testing.T) {
+			out, err := exec.Command(curl, "-sS", "--cacert", root, "https://"+host+":"+port+"/a.txt").CombinedOutput()
+			if err != nil || string(out) != "file a" {
+				t.Fatalf("curl: %v %s", err, out)
+			}
+		})
+	}
+	t.Run("unknown name", func(t *testing.T) {
+		c, err := tls.Dial("tcp", p.addr, &tls.Config{ServerName: "other.test", InsecureSkipVerify: true})
+		if err == nil {
+			c.Close()
+			t.Fatal("a name no site has got a certificate")
+		}
+	})
+	t.Run("second start", func(t *testing.T) {
+		again := start(t, "-addr", "127.0.0.1:0", "-tls-internal", www)
+		waitOutput(t, "the log", again.output, "root="+root)
+		if now, _ := os.ReadFile(root); !bytes.Equal(now, first) {
+			t.Fatal("a second start made another root")
+		}
+	})
+}

@@ -1,10 +1,12 @@
 // Command brick-bench serves the benchmark response with Brick, through its
 // own handler API (-api native) or an unchanged net/http handler through
 // the adapter (-api nethttp); or a directory with package static (-static DIR).
+// With -tls-cert and -tls-key it serves HTTPS (server.ServeTLS's defaults).
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"log"
 	"net/http"
@@ -27,6 +29,8 @@ func main() {
 	api := flag.String("api", "native", "native (Brick's handler API) or nethttp (the net/http adapter)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file until SIGTERM or SIGINT")
 	dir := flag.String("static", "", "serve this directory with package static (brick DIR's defaults) instead")
+	certFile := flag.String("tls-cert", "", "serve HTTPS with this certificate (PEM), with -tls-key")
+	keyFile := flag.String("tls-key", "", "the key (PEM) of -tls-cert")
 	flag.Parse()
 	if *cpuprofile != "" {
 		stop := profile(*cpuprofile)
@@ -74,9 +78,27 @@ func main() {
 		<-ctx.Done()
 		s.Close()
 	}()
-	if err := s.ListenAndServe(*addr); err != nil && err != server.ErrServerClosed {
+	var err error
+	if *certFile != "" {
+		err = serveTLS(s, *addr, *certFile, *keyFile)
+	} else {
+		err = s.ListenAndServe(*addr)
+	}
+	if err != nil && err != server.ErrServerClosed {
 		log.Fatal(err)
 	}
+}
+
+func serveTLS(s *server.Server, addr, certFile, keyFile string) error {
+	kp, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	ln, err := server.Listen(addr, server.ListenConfig{})
+	if err != nil {
+		return err
+	}
+	return s.ServeTLS(ln, &tls.Config{Certificates: []tls.Certificate{kp}})
 }
 
 // profile starts CPU profiling into path and returns the function that

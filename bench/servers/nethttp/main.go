@@ -1,5 +1,6 @@
 // Command nethttp-bench serves the benchmark response with Go's net/http,
-// or a directory with http.FileServer (-static DIR).
+// or a directory with http.FileServer (-static DIR); over HTTPS with
+// -tls-cert and -tls-key (crypto/tls's defaults, as ListenAndServeTLS).
 package main
 
 import (
@@ -13,12 +14,18 @@ var hello = []byte("Hello, World!")
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	dir := flag.String("static", "", "serve this directory with http.FileServer instead")
+	certFile := flag.String("tls-cert", "", "serve HTTPS with this certificate (PEM), with -tls-key")
+	keyFile := flag.String("tls-key", "", "the key (PEM) of -tls-cert")
 	flag.Parse()
-	if *dir != "" {
-		log.Fatal(http.ListenAndServe(*addr, http.FileServer(http.Dir(*dir))))
-	}
-	log.Fatal(http.ListenAndServe(*addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		w.Write(hello)
-	})))
+	})
+	if *dir != "" {
+		h = http.FileServer(http.Dir(*dir))
+	}
+	if *certFile != "" {
+		log.Fatal(http.ListenAndServeTLS(*addr, *certFile, *keyFile, h))
+	}
+	log.Fatal(http.ListenAndServe(*addr, h))
 }
