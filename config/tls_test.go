@@ -195,7 +195,8 @@ func TestQuickTLSInternal(t *testing.T) {
 		wantErr string
 	}{
 		{"internal", []string{"-tls-internal"}, ""},
-		{"internal and files", []string{"-tls-internal", "-tls-cert", "c.pem", "-tls-key", "k.pem"}, `both "internal" and certificate files`},
+		{"internal and files", []string{"-tls-internal", "-tls-cert", "c.pem", "-tls-key", "k.pem"}, `-tls-internal issues certificates from Brick's own CA`},
+		{"internal and domain", []string{"-tls-internal", "-domain", "example.com"}, `use one of them`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,9 +209,11 @@ func TestQuickTLSInternal(t *testing.T) {
 				t.Fatal(err)
 			}
 			o.Sites = []Site{{Default: true, Routes: []Route{{Path: "/", Handler: "h"}}}}
-			q.Apply(o)
-			o.Provision()
-			err := o.Validate()
+			err := q.Apply(o)
+			if err == nil {
+				o.Provision()
+				err = o.Validate()
+			}
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
