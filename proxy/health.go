@@ -15,6 +15,7 @@ func (h *Handler) checkLoop(u *upstream) {
 	defer t.Stop()
 	for {
 		ok, why := h.check(u)
+		u.checked.Store(&checkResult{at: time.Now(), err: why})
 		if was := u.healthy.Swap(ok); was != ok {
 			if ok {
 				h.log.Info("proxy: upstream healthy again", "upstream", u.url)

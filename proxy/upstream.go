@@ -26,6 +26,8 @@ type upstream struct {
 	// passive one's.
 	healthy   atomic.Bool
 	downUntil atomic.Int64
+	// checked is the last active check, for the admin endpoint.
+	checked atomic.Pointer[checkResult]
 
 	mu        sync.Mutex
 	idle      []*conn // most recently used last
@@ -41,6 +43,12 @@ func newUpstream(url, addr string) *upstream {
 	u.id = strconv.FormatUint(u.seed, 36)
 	u.healthy.Store(true)
 	return u
+}
+
+// checkResult is one active health check's outcome.
+type checkResult struct {
+	at  time.Time
+	err string // why it failed; "" when it passed
 }
 
 // available reports whether the upstream takes requests now.
