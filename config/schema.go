@@ -319,6 +319,8 @@ func (d *decoder) proxy(t *table, routePath string) *proxy.Config {
 	t.str("health_status", &v.HealthStatus)
 	t.integer("max_idle", &v.MaxIdle, 0)
 	t.duration("keepalive_timeout", &v.IdleTimeout)
+	t.str("ca", &v.CA)
+	t.boolean("tls_insecure_skip_verify", &v.TLSInsecureSkipVerify)
 	t.done()
 	return v
 }

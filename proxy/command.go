@@ -25,6 +25,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HealthStatus, "health-status", c.HealthStatus, "the healthy answer: a class such as 2xx or a code such as 200")
 	fs.IntVar(&c.MaxIdle, "max-idle", c.MaxIdle, "idle keep-alive connections kept per upstream")
 	fs.Var(units.Duration{P: &c.IdleTimeout}, "keepalive-timeout", "how long an idle upstream connection is kept (`seconds` or a duration)")
+	fs.StringVar(&c.CA, "ca", c.CA, "PEM `file` of the CA that signs the https upstreams' certificates (default: the system's roots)")
+	fs.BoolVar(&c.TLSInsecureSkipVerify, "tls-insecure-skip-verify", c.TLSInsecureSkipVerify, "accept any certificate from https upstreams (development only)")
 }
 
 // upstreamList is a repeatable upstream flag; a bare host:port means

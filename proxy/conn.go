@@ -35,7 +35,10 @@ const (
 // conn is one connection to an upstream with its buffers. It is used by
 // one request at a time and kept in its upstream's idle pool between.
 type conn struct {
-	nc   net.Conn
+	nc net.Conn
+	// raw is the connection under TLS (nc itself for http): an idle
+	// connection's close is peeked for there.
+	raw  net.Conn
 	up   *upstream
 	buf  []byte // read buffer; buf[r:w] is unread
 	r, w int

@@ -45,7 +45,7 @@ func (h *Handler) check(u *upstream) (bool, string) {
 		case <-ctx.Done():
 		}
 	}()
-	nc, err := h.transport.Dial(ctx, u.addr)
+	nc, _, err := h.dial(ctx, u)
 	if err != nil {
 		return false, err.Error()
 	}

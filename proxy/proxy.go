@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -50,9 +51,24 @@ func New(c Config) (*Handler, error) {
 		h.log = slog.Default()
 	}
 	h.strip = strings.TrimSuffix(c.Prefix, "/")
+	var base *tls.Config
 	for _, to := range c.To {
-		addr, _ := parseUpstream(to)
-		h.ups = append(h.ups, newUpstream(to, addr))
+		addr, secure, _ := parseUpstream(to)
+		u := newUpstream(to, addr)
+		if secure {
+			if base == nil {
+				var err error
+				if base, err = clientTLS(&c); err != nil {
+					return nil, err
+				}
+				if c.TLSInsecureSkipVerify {
+					h.log.Warn("proxy: tls_insecure_skip_verify is on: any certificate is accepted from the https upstreams, so anyone between can read and change the traffic; for development only",
+						"route", c.Prefix)
+				}
+			}
+			u.tls = upstreamTLS(base, addr)
+		}
+		h.ups = append(h.ups, u)
 	}
 	if c.HealthURI != "" {
 		h.healthOK, _ = parseHealthStatus(c.HealthStatus)

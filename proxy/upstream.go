@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"hash/fnv"
 	"strconv"
 	"sync"
@@ -19,6 +20,8 @@ type upstream struct {
 	// restart and a reload.
 	id   string
 	seed uint64
+	// tls is the TLS configuration of an https upstream, nil for http.
+	tls *tls.Config
 
 	active   atomic.Int64  // requests in flight
 	failures atomic.Uint64 // failures since the start, for metrics
@@ -111,11 +114,11 @@ func (u *upstream) get(ctx context.Context, h *Handler) (*conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
 	defer cancel()
-	nc, err := h.transport.Dial(ctx, u.addr)
+	nc, raw, err := h.dial(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	return &conn{nc: nc, up: u, buf: make([]byte, readBuf)}, nil
+	return &conn{nc: nc, raw: raw, up: u, buf: make([]byte, readBuf)}, nil
 }
 
 // put keeps c for the next request, or closes it when the pool is full
