@@ -54,6 +54,22 @@ type Config struct {
 	// IdleTimeout closes one unused that long.
 	MaxIdle     int
 	IdleTimeout time.Duration
+	// BufferRequests reads a request's whole body (BufferMemory bytes
+	// in memory, the rest in a temporary file, up to BufferMax: past it
+	// 413) before an upstream is picked, so a slow uploader never holds
+	// an upstream connection, and the body can go to another upstream
+	// when the first fails.
+	BufferRequests bool
+	// BufferResponses reads the upstream's response body as fast as it
+	// comes (BufferMemory in memory, then a temporary file) and frees
+	// the upstream's connection before the client is written to, so a
+	// slow client never holds an upstream. Past BufferMax the rest is
+	// streamed, the upstream held as without buffering. A response the
+	// upstream streams (SSE) reaches the client only at its end: leave
+	// it off for routes that stream.
+	BufferResponses bool
+	BufferMemory    int64
+	BufferMax       int64
 	// CA is a PEM file of the certificates that sign https upstreams'
 	// certificates, in place of the system's roots (a private CA).
 	CA string
@@ -71,7 +87,9 @@ type Config struct {
 // 60 s timeout (nginx's proxy_read_timeout), one failure taking an
 // upstream out for 10 s (nginx's max_fails and fail_timeout), health
 // checks every 5 s expecting 2xx once a health_uri is given, and 32 idle
-// connections per upstream kept up to 60 s.
+// connections per upstream kept up to 60 s; buffering, when asked for,
+// keeps 64 KiB of a body in memory and up to 1 GiB in all (nginx's
+// proxy_max_temp_file_size).
 func DefaultConfig() Config {
 	return Config{
 		Policy:         "round_robin",
@@ -82,6 +100,8 @@ func DefaultConfig() Config {
 		HealthStatus:   "2xx",
 		MaxIdle:        32,
 		IdleTimeout:    60 * time.Second,
+		BufferMemory:   64 << 10,
+		BufferMax:      1 << 30,
 	}
 }
 
@@ -137,6 +157,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxIdle < 0 {
 		bad("max_idle", "proxy max_idle must be 0 or more")
+	}
+	if c.BufferMemory < 0 || c.BufferMemory > 1<<30 {
+		bad("buffer_memory", "proxy buffer_memory must be from 0 to 1 GiB, e.g. \"64k\"")
+	}
+	if c.BufferMax <= 0 {
+		bad("buffer_max", "proxy buffer_max must be positive, e.g. \"1g\"")
 	}
 	if c.IdleTimeout <= 0 {
 		bad("keepalive_timeout", "proxy keepalive_timeout must be positive")

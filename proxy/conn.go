@@ -52,8 +52,12 @@ type conn struct {
 	// unflushed: body bytes were written to the client since its last
 	// flush.
 	unflushed bool
-	resp      wire.ReceivedResponse
-	chunks    wire.ChunkedDecoder
+	// spool takes the body while buffer_responses reads it, framed as
+	// framing; nil when it goes straight to the client.
+	spool   *spool
+	framing wire.BodyFraming
+	resp    wire.ReceivedResponse
+	chunks  wire.ChunkedDecoder
 	// peek serves alive (alive_unix.go).
 	peek peeker
 }
