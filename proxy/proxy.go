@@ -309,4 +309,3 @@ func (h *Handler) sendBody(c *conn, r *web.Request, body *spool) error {
 	}
 	return nil
 }
-
