@@ -49,6 +49,8 @@ type conn struct {
 	// closed it while idle.
 	reused    bool
 	idleSince time.Time
+	// deadline is the one last set on nc, for reads and writes (arm).
+	deadline time.Time
 	// unflushed: body bytes were written to the client since its last
 	// flush.
 	unflushed bool
@@ -84,7 +86,7 @@ func (c *conn) fill(timeout time.Duration, max int) (int, error) {
 			c.buf = nb
 		}
 	}
-	c.nc.SetReadDeadline(time.Now().Add(timeout))
+	c.arm(timeout)
 	n, err := c.nc.Read(c.buf[c.w:])
 	c.w += n
 	if n > 0 {
@@ -123,3 +125,17 @@ func (c *conn) readHead(timeout time.Duration) (got bool, err error) {
 }
 
 func (c *conn) close() { c.nc.Close() }
+
+// arm bounds the next wait on c, read or write, by timeout. Setting a
+// deadline costs a timer update in the runtime, so it is moved only
+// once it lags the wanted one by more than a sixteenth of timeout (at
+// most 250 ms): under load a connection's deadline moves a few times a
+// second, not twice per request, and a wait may end up to that slack
+// before timeout, never after.
+func (c *conn) arm(timeout time.Duration) {
+	d := time.Now().Add(timeout)
+	if d.Sub(c.deadline) > min(timeout/16, 250*time.Millisecond) {
+		c.deadline = d
+		c.nc.SetDeadline(d)
+	}
+}

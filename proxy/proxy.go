@@ -209,7 +209,7 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrad
 		length = body.size
 	}
 	c.out = h.appendRequestHead(c.out[:0], r, upgrade, length)
-	c.nc.SetWriteDeadline(time.Now().Add(h.cfg.Timeout))
+	c.arm(h.cfg.Timeout)
 	if _, err := c.nc.Write(c.out); err != nil {
 		c.close()
 		if !c.reused {
@@ -269,7 +269,7 @@ var errClientBody = errors.New("proxy: reading the request body")
 func (h *Handler) sendBody(c *conn, r *web.Request, body *spool) error {
 	if body != nil {
 		return body.each(func(p []byte) error {
-			c.nc.SetWriteDeadline(time.Now().Add(h.cfg.Timeout))
+			c.arm(h.cfg.Timeout)
 			_, err := c.nc.Write(p)
 			return err
 		})
@@ -291,7 +291,7 @@ func (h *Handler) sendBody(c *conn, r *web.Request, body *spool) error {
 				copy(c.body[start:], hd)
 				p = append(c.body[start:room+n], '\r', '\n')
 			}
-			c.nc.SetWriteDeadline(time.Now().Add(h.cfg.Timeout))
+			c.arm(h.cfg.Timeout)
 			if _, err := c.nc.Write(p); err != nil {
 				return err
 			}

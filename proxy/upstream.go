@@ -106,9 +106,16 @@ func (u *upstream) get(ctx context.Context, h *Handler) (*conn, error) {
 		// quickest, waits 2 s), and under load the peek would be a
 		// system call per request. A close in the window is still
 		// caught by the retry.
-		if idle := now.Sub(c.idleSince); idle < h.cfg.IdleTimeout && (idle < peekAfter || c.alive()) {
-			c.reused = true
-			return c, nil
+		if idle := now.Sub(c.idleSince); idle < h.cfg.IdleTimeout {
+			if idle >= peekAfter {
+				// The deadline of the last request, kept while idle, may
+				// have passed: the peek needs a live one.
+				c.arm(h.cfg.Timeout)
+			}
+			if idle < peekAfter || c.alive() {
+				c.reused = true
+				return c, nil
+			}
 		}
 		c.close()
 	}
@@ -126,7 +133,6 @@ func (u *upstream) get(ctx context.Context, h *Handler) (*conn, error) {
 func (u *upstream) put(c *conn, h *Handler) {
 	now := time.Now()
 	c.idleSince = now
-	c.nc.SetDeadline(time.Time{})
 	c.r, c.w = 0, 0
 	u.mu.Lock()
 	// The oldest are first: drop those idle too long.

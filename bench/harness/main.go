@@ -32,7 +32,7 @@ func main() {
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
 	workers := flag.String("workers", "1,4", "wsgi: comma-separated Python worker counts, one table per count and app")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -93,6 +93,19 @@ func main() {
 					dur: *dur, runs: *runs, conns: c, app: app, workers: n})
 			}
 		}
+	case "proxy", "php":
+		// A hello response through each gateway (gateways.go); the php
+		// scenario's one PHP child answers one request at a time: -c16
+		// unless -c says otherwise.
+		c := *conns
+		if name == "php" && !connsSet {
+			c = 16
+		}
+		path := "/hello"
+		if name == "php" {
+			path = "/index.php"
+		}
+		scenarios = []scenario{{name: name, dur: *dur, runs: *runs, conns: c, gateway: name, path: path}}
 	case "all":
 		scenarios = []scenario{
 			{name: "plaintext", dur: *dur, runs: *runs, conns: *conns},
@@ -141,6 +154,8 @@ type scenario struct {
 	file      string // the static scenarios: the file's URL path, served by fileServers
 	app       string // the wsgi scenarios: "bare" or "flask" (bench/apps), served by wsgiServers
 	workers   int    // the wsgi scenarios: Python worker processes per server
+	gateway   string // "proxy" or "php": the gateway scenarios (gateways.go)
+	path      string // the URL path wrk asks for, when not /hello or file
 	peers     []string
 	smoke     bool
 }
@@ -229,6 +244,15 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 	switch {
 	case sc.file != "":
 		specs = h.fileServers
+	case sc.gateway != "":
+		var stopBackend func()
+		var err error
+		specs, stopBackend, err = h.gatewaySpecs(sc)
+		if err != nil {
+			return err
+		}
+		defer stopBackend()
+		env += " " + gatewayNote[sc.gateway]
 	case sc.app != "":
 		specs = h.wsgiServers(sc.app, sc.workers)
 		if h.only != nil {

@@ -113,6 +113,9 @@ func (h *harness) wrk(ctx context.Context, port int, sc scenario, d time.Duratio
 	if sc.file != "" {
 		url = fmt.Sprintf("http://127.0.0.1:%d%s", port, sc.file)
 	}
+	if sc.path != "" {
+		url = fmt.Sprintf("http://127.0.0.1:%d%s", port, sc.path)
+	}
 	if sc.pipeline > 0 {
 		args = append(args, "-s", filepath.Join(h.root, "bench", "pipeline.lua"), url, "--", strconv.Itoa(sc.pipeline))
 	} else {
