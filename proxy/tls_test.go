@@ -124,7 +124,7 @@ func TestHTTPSHealthCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config("https://localhost:" + up.port)
 			c.CA = tc.ca
-			c.HealthURI, c.HealthInterval = "/health", 20*time.Millisecond
+			c.HealthURI, c.HealthInterval = "/health", 2*time.Second // also the check's timeout
 			_, h := serve(t, c)
 			deadline := time.Now().Add(5 * time.Second)
 			for {

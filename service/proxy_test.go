@@ -133,7 +133,7 @@ listen = ["127.0.0.1:0"]
 [[site]]
   [[site.route]]
   path = "/api/"
-  proxy = { to = ["http://`+live+`", "http://`+dead+`"], health_uri = "/health", health_interval = "50ms", timeout = "2s" }
+  proxy = { to = ["http://`+live+`", "http://`+dead+`"], health_uri = "/health", health_interval = "1s", timeout = "2s" }
 `, nil)
 	admin := "http://" + loopback.Serve(t, &server.Server{Handler: f.svc.Admin()})
 	type upstream struct {
