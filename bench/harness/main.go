@@ -123,6 +123,13 @@ func main() {
 			{name: "static-1k", dur: time.Second, runs: 1, conns: 8, file: "/1k.bin", smoke: true},
 			{name: "static-1m", dur: time.Second, runs: 1, conns: 8, file: "/1m.bin", smoke: true},
 		}
+		// The gateways, behind their backends.
+		scenarios = append(scenarios, scenario{name: "proxy", dur: time.Second, runs: 1, conns: 8, gateway: "proxy", path: "/hello", smoke: true})
+		if _, err := os.Stat(phpFPM); err == nil {
+			scenarios = append(scenarios, scenario{name: "php", dur: time.Second, runs: 1, conns: 8, gateway: "php", path: "/index.php", smoke: true})
+		} else {
+			log.Printf("%s is not installed: smoke runs without the php scenario (bench/run php installs it)", phpFPM)
+		}
 		// One wsgi peer, to keep the Python plumbing (start-up, readiness,
 		// the process tree) working without a second per server.
 		if uwsgiInstalled() {
