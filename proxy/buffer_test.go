@@ -202,7 +202,7 @@ func TestBufferResponses(t *testing.T) {
 			if tc.released {
 				wait = 10 * time.Second
 			}
-			released := poll(wait, func() bool { return idle(h) == 1 })
+			released := poll(wait, func() bool { return idle(h) == 1 && h.Stats()[0].Active == 0 })
 			if released != tc.released {
 				t.Errorf("upstream connection back in the pool before the client read: %v, want %v", released, tc.released)
 			}

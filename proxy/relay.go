@@ -88,6 +88,14 @@ func (h *Handler) relayBuffered(w web.ResponseWriter, c *conn, framing wire.Body
 		return err // spilled: the response went out as it came
 	}
 	c.spool = nil
+	if err == nil {
+		// The upstream is done with the request: it is not in flight
+		// there while the client reads (least_conn, /upstreams). The
+		// count comes back for ServeHTTP to take off.
+		u := c.up
+		u.active.Add(-1)
+		defer u.active.Add(1)
+	}
 	if err != nil {
 		// Nothing reached the client: an error status, not a cut.
 		w.Header().Reset()
