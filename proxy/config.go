@@ -50,8 +50,10 @@ type Config struct {
 	HealthURI      string
 	HealthInterval time.Duration
 	HealthStatus   string
-	// MaxIdle bounds the idle kept-alive connections kept per upstream;
-	// IdleTimeout closes one unused that long.
+	// MaxIdle bounds the kept-alive connections per upstream kept idle
+	// for more than a second (those of a burst beyond it wait a second
+	// for the next one); 0 keeps none. IdleTimeout closes one unused
+	// that long.
 	MaxIdle     int
 	IdleTimeout time.Duration
 	// BufferRequests reads a request's whole body (BufferMemory bytes
