@@ -149,10 +149,9 @@ func (h *harness) gatewayServers(sc scenario, b *backend) []serverSpec {
 	switch sc.gateway {
 	case "proxy":
 		// Both keep up to 64 idle connections to the upstream, as many
-		// as wrk's: with fewer, a burst of answers (one goroutine, or
-		// one worker, handles them in a batch) overflows the idle pool,
-		// and the connections closed are dialled again a moment later.
-		// brick-idle32 is Brick with its default max_idle of 32.
+		// as wrk's. brick-idle32 is Brick with its default max_idle of
+		// 32, which used to close the excess of each burst of answers
+		// and dial it again (now kept for a second: proxy/upstream.go).
 		specs = append(specs, serverSpec{"brick", brick("proxy", "-max-idle", "64", "http://"+b.addr)},
 			serverSpec{"brick-idle32", brick("proxy", "http://"+b.addr)})
 		nginxHTTP = fmt.Sprintf("    upstream up {\n        server %s;\n        keepalive 64;\n    }", b.addr)
