@@ -99,6 +99,9 @@ func (o *Options) resolve(dir string) {
 			if r.PHP != nil {
 				abs(&r.PHP.Root)
 			}
+			if r.Proxy != nil {
+				abs(&r.Proxy.CA)
+			}
 			if r.WSGI != nil {
 				abs(&r.WSGI.Dir)
 				if strings.Contains(r.WSGI.Python, "/") {

@@ -325,6 +325,12 @@ func (d *decoder) proxy(t *table, routePath string) *proxy.Config {
 	t.str("health_status", &v.HealthStatus)
 	t.integer("max_idle", &v.MaxIdle, 0)
 	t.duration("keepalive_timeout", &v.IdleTimeout)
+	t.boolean("buffer_requests", &v.BufferRequests)
+	t.boolean("buffer_responses", &v.BufferResponses)
+	t.size("buffer_memory", &v.BufferMemory, false)
+	t.size("buffer_max", &v.BufferMax, true)
+	t.str("ca", &v.CA)
+	t.boolean("tls_insecure_skip_verify", &v.TLSInsecureSkipVerify)
 	t.done()
 	return v
 }

@@ -61,6 +61,7 @@
 // # Admin endpoint
 //
 // AdminHandler serves /metrics (through promhttp and Brick's net/http
-// adapter) and /healthz; it is meant for a listener of its own, such as
+// adapter), /healthz and /upstreams (the proxy upstreams' state as JSON,
+// UpstreamsJSON); it is meant for a listener of its own, such as
 // 127.0.0.1:9090, away from the sites.
 package metrics

@@ -73,7 +73,7 @@ func TestScrape(t *testing.T) {
 			if err := metrics.RegisterConns(reg, srv.OpenConns, nil); err != nil {
 				t.Fatal(err)
 			}
-			_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
+			_, admin := serve(t, metrics.AdminHandler(reg, nil, nil), nil)
 
 			before := scrape(t, admin+"/metrics")
 			if v := value(before, "brick_http_requests_total", l("site", "main", "route", "down", "code_class", "5xx")); v != 0 {
@@ -159,7 +159,7 @@ func TestPanicCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
+	_, admin := serve(t, metrics.AdminHandler(reg, nil, nil), nil)
 	if v := value(scrape(t, admin+"/metrics"), "brick_http_requests_total", l("site", "s", "route", "r", "code_class", "5xx")); v != 1 {
 		t.Errorf("5xx = %v", v)
 	}
@@ -201,7 +201,7 @@ func TestServerAnswersCounted(t *testing.T) {
 	if resp.StatusCode != 408 {
 		t.Fatalf("status %d, want 408", resp.StatusCode)
 	}
-	_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
+	_, admin := serve(t, metrics.AdminHandler(reg, nil, nil), nil)
 	fams := scrape(t, admin+"/metrics")
 	for class, want := range map[string]float64{"4xx": 1, "5xx": 0} {
 		if v := value(fams, "brick_http_requests_total", l("site", "main", "route", "upload", "code_class", class)); v != want {
@@ -244,7 +244,7 @@ func TestBadHeadCounted(t *testing.T) {
 			t.Fatalf("%s: response %v, %v; want %d", tc.name, resp, err, tc.status)
 		}
 	}
-	_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
+	_, admin := serve(t, metrics.AdminHandler(reg, nil, nil), nil)
 	fams := scrape(t, admin+"/metrics")
 	for class, want := range map[string]float64{"4xx": 2, "5xx": 2} {
 		if v := value(fams, "brick_http_requests_total", l("site", "none", "route", "none", "code_class", class)); v != want {

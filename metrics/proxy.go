@@ -1,6 +1,10 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // ProxyUpstream is a snapshot of one upstream of a proxy route.
 type ProxyUpstream struct {
@@ -15,6 +19,10 @@ type ProxyUpstream struct {
 	Idle   int
 	// Failures counts failures since the route's handler started.
 	Failures uint64
+	// Checked is the time of the last active health check, zero when
+	// there is none; CheckError says why it failed ("" when it passed).
+	Checked    time.Time
+	CheckError string
 }
 
 // ProxyStats returns a snapshot of every upstream of every proxy route.

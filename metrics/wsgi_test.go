@@ -29,7 +29,7 @@ func TestWSGICollector(t *testing.T) {
 	if err := reg.Register(metrics.NewWSGICollector(stats)); err != nil {
 		t.Fatal(err)
 	}
-	_, admin := serve(t, metrics.AdminHandler(reg, nil), nil)
+	_, admin := serve(t, metrics.AdminHandler(reg, nil, nil), nil)
 	fams := scrape(t, admin+"/metrics")
 	tests := []struct {
 		name   string

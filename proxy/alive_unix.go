@@ -19,7 +19,7 @@ type peeker struct {
 // allocates nothing.
 func (c *conn) alive() bool {
 	if c.peek.raw == nil {
-		sc, ok := c.nc.(syscall.Conn)
+		sc, ok := c.raw.(syscall.Conn)
 		if !ok {
 			return true
 		}

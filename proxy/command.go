@@ -23,8 +23,14 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HealthURI, "health-uri", c.HealthURI, "`path` asked of every upstream each -health-interval; an upstream answering otherwise than -health-status is taken out")
 	fs.Var(units.Duration{P: &c.HealthInterval}, "health-interval", "time between health checks (`seconds` or a duration)")
 	fs.StringVar(&c.HealthStatus, "health-status", c.HealthStatus, "the healthy answer: a class such as 2xx or a code such as 200")
-	fs.IntVar(&c.MaxIdle, "max-idle", c.MaxIdle, "idle keep-alive connections kept per upstream")
+	fs.IntVar(&c.MaxIdle, "max-idle", c.MaxIdle, "idle keep-alive connections kept per upstream past a second (a burst's extra ones wait a second for the next)")
 	fs.Var(units.Duration{P: &c.IdleTimeout}, "keepalive-timeout", "how long an idle upstream connection is kept (`seconds` or a duration)")
+	fs.BoolVar(&c.BufferRequests, "buffer-requests", c.BufferRequests, "read each request body whole (memory, then a temporary file) before picking an upstream")
+	fs.BoolVar(&c.BufferResponses, "buffer-responses", c.BufferResponses, "read each response body whole before writing it to the client, freeing the upstream early")
+	fs.Var(units.Size{P: &c.BufferMemory}, "buffer-memory", "`bytes` of a buffered body kept in memory before a temporary file")
+	fs.Var(units.Size{P: &c.BufferMax}, "buffer-max", "the most `bytes` buffered per body: a request over it is refused (413), a response streams on")
+	fs.StringVar(&c.CA, "ca", c.CA, "PEM `file` of the CA that signs the https upstreams' certificates (default: the system's roots)")
+	fs.BoolVar(&c.TLSInsecureSkipVerify, "tls-insecure-skip-verify", c.TLSInsecureSkipVerify, "accept any certificate from https upstreams (development only)")
 }
 
 // upstreamList is a repeatable upstream flag; a bare host:port means

@@ -35,7 +35,10 @@ const (
 // conn is one connection to an upstream with its buffers. It is used by
 // one request at a time and kept in its upstream's idle pool between.
 type conn struct {
-	nc   net.Conn
+	nc net.Conn
+	// raw is the connection under TLS (nc itself for http): an idle
+	// connection's close is peeked for there.
+	raw  net.Conn
 	up   *upstream
 	buf  []byte // read buffer; buf[r:w] is unread
 	r, w int
@@ -46,11 +49,17 @@ type conn struct {
 	// closed it while idle.
 	reused    bool
 	idleSince time.Time
+	// deadline is the one last set on nc, for reads and writes (arm).
+	deadline time.Time
 	// unflushed: body bytes were written to the client since its last
 	// flush.
 	unflushed bool
-	resp      wire.ReceivedResponse
-	chunks    wire.ChunkedDecoder
+	// spool takes the body while buffer_responses reads it, framed as
+	// framing; nil when it goes straight to the client.
+	spool   *spool
+	framing wire.BodyFraming
+	resp    wire.ReceivedResponse
+	chunks  wire.ChunkedDecoder
 	// peek serves alive (alive_unix.go).
 	peek peeker
 }
@@ -77,7 +86,7 @@ func (c *conn) fill(timeout time.Duration, max int) (int, error) {
 			c.buf = nb
 		}
 	}
-	c.nc.SetReadDeadline(time.Now().Add(timeout))
+	c.arm(timeout)
 	n, err := c.nc.Read(c.buf[c.w:])
 	c.w += n
 	if n > 0 {
@@ -116,3 +125,17 @@ func (c *conn) readHead(timeout time.Duration) (got bool, err error) {
 }
 
 func (c *conn) close() { c.nc.Close() }
+
+// arm bounds the next wait on c, read or write, by timeout. Setting a
+// deadline costs a timer update in the runtime, so it is moved only
+// once it lags the wanted one by more than a sixteenth of timeout (at
+// most 250 ms): under load a connection's deadline moves a few times a
+// second, not twice per request, and a wait may end up to that slack
+// before timeout, never after.
+func (c *conn) arm(timeout time.Duration) {
+	d := time.Now().Add(timeout)
+	if d.Sub(c.deadline) > min(timeout/16, 250*time.Millisecond) {
+		c.deadline = d
+		c.nc.SetDeadline(d)
+	}
+}

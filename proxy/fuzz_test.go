@@ -51,7 +51,7 @@ func FuzzRequestHead(f *testing.F) {
 		if ct.upgrade {
 			upgrade = upgradeValue(&r.Header)
 		}
-		out := h.appendRequestHead(nil, r, upgrade)
+		out := h.appendRequestHead(nil, r, upgrade, -1)
 		var q wire.RequestHead
 		var p2 wire.RequestParser
 		n, err := p2.Parse(&q, out, nil)

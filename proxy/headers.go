@@ -123,8 +123,9 @@ func (h *Handler) trusted(a netip.Addr) bool {
 // appendRequestHead appends the head sent upstream for r: the method,
 // the target (without the route's prefix when asked), the client's Host,
 // its end-to-end fields, the forwarding fields and the framing of the
-// body. upgrade is the Upgrade value to pass on, or nil.
-func (h *Handler) appendRequestHead(dst []byte, r *web.Request, upgrade []byte) []byte {
+// body. upgrade is the Upgrade value to pass on, or nil; length is the
+// length of a buffered body, or -1 for r's own framing.
+func (h *Handler) appendRequestHead(dst []byte, r *web.Request, upgrade []byte, length int64) []byte {
 	dst = append(dst, r.Method...)
 	dst = append(dst, ' ')
 	path := r.Path
@@ -245,6 +246,10 @@ func (h *Handler) appendRequestHead(dst []byte, r *web.Request, upgrade []byte) 
 		dst = append(dst, '\r', '\n')
 	}
 	switch {
+	case length >= 0:
+		dst = append(dst, "Content-Length: "...)
+		dst = strconv.AppendInt(dst, length, 10)
+		dst = append(dst, '\r', '\n')
 	case r.Chunked:
 		dst = append(dst, "Transfer-Encoding: chunked\r\n"...)
 	case r.ContentLength > 0 || r.Header.Has("Content-Length"):

@@ -15,6 +15,7 @@ func (h *Handler) checkLoop(u *upstream) {
 	defer t.Stop()
 	for {
 		ok, why := h.check(u)
+		u.checked.Store(&checkResult{at: time.Now(), err: why})
 		if was := u.healthy.Swap(ok); was != ok {
 			if ok {
 				h.log.Info("proxy: upstream healthy again", "upstream", u.url)
@@ -44,7 +45,7 @@ func (h *Handler) check(u *upstream) (bool, string) {
 		case <-ctx.Done():
 		}
 	}()
-	nc, err := h.transport.Dial(ctx, u.addr)
+	nc, _, err := h.dial(ctx, u)
 	if err != nil {
 		return false, err.Error()
 	}

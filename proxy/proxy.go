@@ -1,12 +1,12 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,9 +50,24 @@ func New(c Config) (*Handler, error) {
 		h.log = slog.Default()
 	}
 	h.strip = strings.TrimSuffix(c.Prefix, "/")
+	var base *tls.Config
 	for _, to := range c.To {
-		addr, _ := parseUpstream(to)
-		h.ups = append(h.ups, newUpstream(to, addr))
+		addr, secure, _ := parseUpstream(to)
+		u := newUpstream(to, addr)
+		if secure {
+			if base == nil {
+				var err error
+				if base, err = clientTLS(&c); err != nil {
+					return nil, err
+				}
+				if c.TLSInsecureSkipVerify {
+					h.log.Warn("proxy: tls_insecure_skip_verify is on: any certificate is accepted from the https upstreams, so anyone between can read and change the traffic; for development only",
+						"route", c.Prefix)
+				}
+			}
+			u.tls = upstreamTLS(base, addr)
+		}
+		h.ups = append(h.ups, u)
 	}
 	if c.HealthURI != "" {
 		h.healthOK, _ = parseHealthStatus(c.HealthStatus)
@@ -111,6 +126,16 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	}
 	bodyless := r.ContentLength == 0 && !r.Chunked
 	canRetry := bodyless && idempotent(r.Method)
+	var body *spool
+	if h.cfg.BufferRequests && !bodyless && upgrade == nil {
+		body = getSpool(int(h.cfg.BufferMemory))
+		defer body.release()
+		if err := h.bufferRequest(r, body); err != nil {
+			return err
+		}
+		// The body can be sent again: a retry is as for no body.
+		canRetry = idempotent(r.Method)
+	}
 	var tried uint64
 	lastErr := errNoUpstream
 	for attempt := 0; attempt <= len(h.ups); attempt++ {
@@ -131,7 +156,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 			continue
 		}
 		u.active.Add(1)
-		retry, err := h.exchange(w, r, c, upgrade, sticky, canRetry)
+		retry, err := h.exchange(w, r, c, upgrade, body, sticky, canRetry)
 		u.active.Add(-1)
 		if err == nil {
 			return nil
@@ -159,13 +184,32 @@ func isTimeout(err error) bool {
 	return errors.Is(err, errTimeout) || errors.As(err, &ne) && ne.Timeout()
 }
 
-// exchange sends r over c and relays the response. retry reports that
-// the request may go elsewhere: nothing reached the client and nothing
-// of r's body was consumed.
-func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrade []byte, sticky, canRetry bool) (retry bool, err error) {
+// bufferRequest reads r's body into body (buffer_requests).
+func (h *Handler) bufferRequest(r *web.Request, body *spool) error {
+	err := body.readFrom(r.Body, h.cfg.BufferMax)
+	switch {
+	case err == nil:
+		return nil
+	case err == errSpoolFull:
+		return web.Error(413, fmt.Errorf("proxy: request body over buffer_max (%d bytes)", h.cfg.BufferMax))
+	case errors.Is(err, errClientBody):
+		return err
+	}
+	h.log.Error("proxy: cannot buffer a request body; answering 500 (is the temporary directory writable and not full?)", "err", err)
+	return web.Error(500, err)
+}
+
+// exchange sends r over c, its body from body when it was buffered, and
+// relays the response. retry reports that the request may go elsewhere:
+// nothing reached the client and nothing of r's body was consumed.
+func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrade []byte, body *spool, sticky, canRetry bool) (retry bool, err error) {
 	u := c.up
-	c.out = h.appendRequestHead(c.out[:0], r, upgrade)
-	c.nc.SetWriteDeadline(time.Now().Add(h.cfg.Timeout))
+	length := int64(-1)
+	if body != nil {
+		length = body.size
+	}
+	c.out = h.appendRequestHead(c.out[:0], r, upgrade, length)
+	c.arm(h.cfg.Timeout)
 	if _, err := c.nc.Write(c.out); err != nil {
 		c.close()
 		if !c.reused {
@@ -174,7 +218,7 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrad
 		// The body is still unread: any method may go elsewhere.
 		return true, web.Error(502, fmt.Errorf("proxy: sending to %s: %w", u.url, err))
 	}
-	if err := h.sendBody(c, r); err != nil {
+	if err := h.sendBody(c, r, body); err != nil {
 		if errors.Is(err, errClientBody) {
 			c.close()
 			return false, err
@@ -220,8 +264,16 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrad
 var errClientBody = errors.New("proxy: reading the request body")
 
 // sendBody streams r's body to c: as it came for a Content-Length,
-// chunk by chunk, re-framed, for a chunked one.
-func (h *Handler) sendBody(c *conn, r *web.Request) error {
+// chunk by chunk, re-framed, for a chunked one; or the buffered body,
+// whose length the head gave.
+func (h *Handler) sendBody(c *conn, r *web.Request, body *spool) error {
+	if body != nil {
+		return body.each(func(p []byte) error {
+			c.arm(h.cfg.Timeout)
+			_, err := c.nc.Write(p)
+			return err
+		})
+	}
 	if r.ContentLength == 0 && !r.Chunked {
 		return nil
 	}
@@ -239,7 +291,7 @@ func (h *Handler) sendBody(c *conn, r *web.Request) error {
 				copy(c.body[start:], hd)
 				p = append(c.body[start:room+n], '\r', '\n')
 			}
-			c.nc.SetWriteDeadline(time.Now().Add(h.cfg.Timeout))
+			c.arm(h.cfg.Timeout)
 			if _, err := c.nc.Write(p); err != nil {
 				return err
 			}
@@ -256,140 +308,4 @@ func (h *Handler) sendBody(c *conn, r *web.Request) error {
 		return err
 	}
 	return nil
-}
-
-// relay writes the upstream's response to the client, flushing whenever
-// the upstream has nothing more buffered, so a stream (SSE) reaches the
-// client as it is produced. A response cut by the upstream is cut for
-// the client too: the error makes the server close the connection
-// without ending the body.
-func (h *Handler) relay(w web.ResponseWriter, r *web.Request, c *conn, sticky bool) error {
-	u := c.up
-	resp := &c.resp
-	head := string(r.Method) == "HEAD"
-	framing := resp.Framing(head)
-	hd := w.Header()
-	copyResponseHeader(hd, &resp.Header)
-	if sticky {
-		hd.Add("Set-Cookie", h.policy.name+"="+u.id+"; Path=/; HttpOnly; SameSite=Lax")
-	}
-	if framing == wire.LengthBody || head && resp.ContentLength >= 0 && wire.BodyAllowed(resp.Status) {
-		// A HEAD's length is the upstream's to state.
-		var num [20]byte
-		hd.AddBytes([]byte("Content-Length"), strconv.AppendInt(num[:0], resp.ContentLength, 10))
-	}
-	w.WriteHeader(resp.Status)
-	// The head goes out before the first wait for the body.
-	c.unflushed = true
-	var err error
-	switch framing {
-	case wire.LengthBody:
-		err = h.relayLength(w, c, resp.ContentLength)
-	case wire.ChunkedBody:
-		err = h.relayChunked(w, c)
-	case wire.CloseBody:
-		err = h.relayToClose(w, c)
-	}
-	if err != nil {
-		c.close()
-		if errors.Is(err, errClientGone) {
-			return err
-		}
-		u.fail(h)
-		return fmt.Errorf("proxy: response of %s cut: %w", u.url, err)
-	}
-	if resp.Close || c.r != c.w {
-		// Bytes past the response are an upstream error; never pass
-		// them to the next request.
-		c.close()
-	} else {
-		u.put(c, h)
-	}
-	return nil
-}
-
-// errClientGone wraps a failed write to the client.
-var errClientGone = errors.New("proxy: writing to the client")
-
-func (h *Handler) write(w web.ResponseWriter, c *conn, p []byte) error {
-	if _, err := w.Write(p); err != nil {
-		return fmt.Errorf("%w: %w", errClientGone, err)
-	}
-	c.unflushed = true
-	return nil
-}
-
-// fill reads more of the response, first sending the client what it has
-// so far, since the read may wait: a stream (SSE) reaches the client as
-// the upstream produces it, and a fast response in one piece is not
-// flushed at all before the handler returns.
-func (h *Handler) fill(w web.ResponseWriter, c *conn) error {
-	if c.unflushed {
-		c.unflushed = false
-		if err := web.Flush(w); err != nil && err != web.ErrNotSupported {
-			return fmt.Errorf("%w: %w", errClientGone, err)
-		}
-	}
-	_, err := c.fill(h.cfg.Timeout, readBuf)
-	return err
-}
-
-func (h *Handler) relayLength(w web.ResponseWriter, c *conn, left int64) error {
-	for left > 0 {
-		if c.r == c.w {
-			if err := h.fill(w, c); err != nil {
-				return err
-			}
-		}
-		k := int(min(int64(c.w-c.r), left))
-		p := c.buf[c.r : c.r+k]
-		c.r += k
-		left -= int64(k)
-		if err := h.write(w, c, p); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (h *Handler) relayChunked(w web.ResponseWriter, c *conn) error {
-	c.chunks = wire.ChunkedDecoder{}
-	for {
-		n, data, err := c.chunks.Decode(c.buf[c.r:c.w])
-		c.r += n
-		switch {
-		case err == io.EOF:
-			return nil
-		case err == wire.ErrNeedMore:
-			if err := h.fill(w, c); err != nil {
-				return err
-			}
-			continue
-		case err != nil:
-			return err
-		}
-		if len(data) > 0 {
-			if err := h.write(w, c, data); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-func (h *Handler) relayToClose(w web.ResponseWriter, c *conn) error {
-	for {
-		if c.r < c.w {
-			p := c.buf[c.r:c.w]
-			c.r = c.w
-			if err := h.write(w, c, p); err != nil {
-				return err
-			}
-		}
-		if err := h.fill(w, c); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return err
-		}
-	}
 }

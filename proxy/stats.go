@@ -17,6 +17,11 @@ type UpstreamStats struct {
 	// Failures counts connect, send, read and timeout failures since the
 	// handler started.
 	Failures uint64
+	// Checked is the time of the last active health check (zero without
+	// checks, or before the first); CheckError says why it failed, or is
+	// empty when it passed.
+	Checked    time.Time
+	CheckError string
 }
 
 // Stats returns a snapshot of every upstream, in configuration order.
@@ -29,6 +34,9 @@ func (h *Handler) Stats() []UpstreamStats {
 		u.mu.Unlock()
 		out[i] = UpstreamStats{URL: u.url, Healthy: u.healthy.Load(), Available: u.available(now),
 			Active: u.active.Load(), Idle: idle, Failures: u.failures.Load()}
+		if c := u.checked.Load(); c != nil {
+			out[i].Checked, out[i].CheckError = c.at, c.err
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"hash/fnv"
 	"strconv"
 	"sync"
@@ -19,6 +20,8 @@ type upstream struct {
 	// restart and a reload.
 	id   string
 	seed uint64
+	// tls is the TLS configuration of an https upstream, nil for http.
+	tls *tls.Config
 
 	active   atomic.Int64  // requests in flight
 	failures atomic.Uint64 // failures since the start, for metrics
@@ -26,6 +29,8 @@ type upstream struct {
 	// passive one's.
 	healthy   atomic.Bool
 	downUntil atomic.Int64
+	// checked is the last active check, for the admin endpoint.
+	checked atomic.Pointer[checkResult]
 
 	mu        sync.Mutex
 	idle      []*conn // most recently used last
@@ -41,6 +46,12 @@ func newUpstream(url, addr string) *upstream {
 	u.id = strconv.FormatUint(u.seed, 36)
 	u.healthy.Store(true)
 	return u
+}
+
+// checkResult is one active health check's outcome.
+type checkResult struct {
+	at  time.Time
+	err string // why it failed; "" when it passed
 }
 
 // available reports whether the upstream takes requests now.
@@ -95,41 +106,58 @@ func (u *upstream) get(ctx context.Context, h *Handler) (*conn, error) {
 		// quickest, waits 2 s), and under load the peek would be a
 		// system call per request. A close in the window is still
 		// caught by the retry.
-		if idle := now.Sub(c.idleSince); idle < h.cfg.IdleTimeout && (idle < peekAfter || c.alive()) {
-			c.reused = true
-			return c, nil
+		if idle := now.Sub(c.idleSince); idle < h.cfg.IdleTimeout {
+			if idle >= peekAfter {
+				// The deadline of the last request, kept while idle, may
+				// have passed: the peek needs a live one.
+				c.arm(h.cfg.Timeout)
+			}
+			if idle < peekAfter || c.alive() {
+				c.reused = true
+				return c, nil
+			}
 		}
 		c.close()
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout)
 	defer cancel()
-	nc, err := h.transport.Dial(ctx, u.addr)
+	nc, raw, err := h.dial(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	return &conn{nc: nc, up: u, buf: make([]byte, readBuf)}, nil
+	return &conn{nc: nc, raw: raw, up: u, buf: make([]byte, readBuf)}, nil
 }
 
-// put keeps c for the next request, or closes it when the pool is full
-// or closed. Connections idle past the timeout are closed on the way.
+// burstGrace is how long a connection beyond max_idle is kept idle: the
+// connections of a burst are given back together (one goroutine relays
+// a batch of answers in a row), and closing those over the bound only to
+// dial them again for the next burst doubled the cost of a request in
+// the proxy benchmark.
+const burstGrace = time.Second
+
+// put keeps c for the next request, or closes it when the pool is
+// closed. Connections idle past the timeout are closed on the way, and
+// so are the oldest beyond MaxIdle once idle for burstGrace.
 func (u *upstream) put(c *conn, h *Handler) {
 	now := time.Now()
 	c.idleSince = now
-	c.nc.SetDeadline(time.Time{})
 	c.r, c.w = 0, 0
 	u.mu.Lock()
-	// The oldest are first: drop those idle too long.
+	// The oldest are first.
 	k := 0
-	for k < len(u.idle) && now.Sub(u.idle[k].idleSince) >= h.cfg.IdleTimeout {
+	for ; k < len(u.idle); k++ {
+		idle := now.Sub(u.idle[k].idleSince)
+		if idle < h.cfg.IdleTimeout && (len(u.idle)-k < h.cfg.MaxIdle || idle < burstGrace) {
+			break
+		}
 		u.idle[k].close()
-		k++
 	}
 	if k > 0 {
 		rest := copy(u.idle, u.idle[k:])
 		clear(u.idle[rest:])
 		u.idle = u.idle[:rest]
 	}
-	if u.closed || len(u.idle) >= h.cfg.MaxIdle {
+	if u.closed || h.cfg.MaxIdle == 0 {
 		u.mu.Unlock()
 		c.close()
 		return

@@ -18,7 +18,9 @@ func (s *Service) Handler() web.Handler { return s.front }
 func (s *Service) Observer() web.Observer { return s.observer }
 
 // Admin is what Run serves on the admin listener.
-func (s *Service) Admin() web.Handler { return metrics.AdminHandler(s.reg, s.healthy.Load) }
+func (s *Service) Admin() web.Handler {
+	return metrics.AdminHandler(s.reg, s.healthy.Load, s.proxyStats)
+}
 
 // Close stops the configuration's workers and flushes the access log, as
 // Run does once it has drained.

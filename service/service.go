@@ -452,7 +452,8 @@ func (s *Service) proxyStats() []metrics.ProxyUpstream {
 	for _, np := range s.cur.Load().gen.proxies {
 		for _, u := range np.h.Stats() {
 			out = append(out, metrics.ProxyUpstream{Route: np.route, Upstream: u.URL, Healthy: u.Healthy,
-				Available: u.Available, Active: u.Active, Idle: u.Idle, Failures: u.Failures})
+				Available: u.Available, Active: u.Active, Idle: u.Idle, Failures: u.Failures,
+				Checked: u.Checked, CheckError: u.CheckError})
 		}
 	}
 	return out
@@ -505,7 +506,7 @@ func (s *Service) Run() int {
 	servers := []Served{main}
 	if so.Admin != "" {
 		adminLn := lns[nPlain+nTLS]
-		s.admin = &server.Server{Handler: metrics.AdminHandler(s.reg, s.healthy.Load), Logger: s.log}
+		s.admin = &server.Server{Handler: metrics.AdminHandler(s.reg, s.healthy.Load, s.proxyStats), Logger: s.log}
 		servers = append(servers, Served{Server: s.admin, Listeners: []listenfd.Listener{adminLn}})
 		s.log.Info("admin listener: /metrics and /healthz", "addr", adminLn.Addr().String())
 	}

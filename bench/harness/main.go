@@ -32,7 +32,7 @@ func main() {
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
 	workers := flag.String("workers", "1,4", "wsgi: comma-separated Python worker counts, one table per count and app")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|tls|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|tls|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -108,6 +108,19 @@ func main() {
 			{name: "tls-resume", dur: *dur, runs: *runs, conns: c, tls: true, closeConn: true},
 			{name: "tls-idle", idleConns: *idleN, tls: true},
 		}
+	case "proxy", "php":
+		// A hello response through each gateway (gateways.go); the php
+		// scenario's one PHP child answers one request at a time: -c16
+		// unless -c says otherwise.
+		c := *conns
+		if name == "php" && !connsSet {
+			c = 16
+		}
+		path := "/hello"
+		if name == "php" {
+			path = "/index.php"
+		}
+		scenarios = []scenario{{name: name, dur: *dur, runs: *runs, conns: c, gateway: name, path: path}}
 	case "all":
 		scenarios = []scenario{
 			{name: "plaintext", dur: *dur, runs: *runs, conns: *conns},
@@ -129,6 +142,13 @@ func main() {
 			{name: "tls-keepalive", dur: time.Second, runs: 1, conns: 8, tls: true, peers: []string{"brick", "nginx"}, smoke: true},
 			{name: "tls-handshake", dur: time.Second, runs: 1, conns: 4, tls: true, closeConn: true, fullHandshake: true, peers: []string{"brick", "nginx"}, smoke: true},
 			{name: "tls-idle", idleConns: 200, tls: true, peers: []string{"brick", "nginx"}, smoke: true},
+		}
+		// The gateways, behind their backends.
+		scenarios = append(scenarios, scenario{name: "proxy", dur: time.Second, runs: 1, conns: 8, gateway: "proxy", path: "/hello", smoke: true})
+		if _, err := os.Stat(phpFPM); err == nil {
+			scenarios = append(scenarios, scenario{name: "php", dur: time.Second, runs: 1, conns: 8, gateway: "php", path: "/index.php", smoke: true})
+		} else {
+			log.Printf("%s is not installed: smoke runs without the php scenario (bench/run php installs it)", phpFPM)
 		}
 		// One wsgi peer, to keep the Python plumbing (start-up, readiness,
 		// the process tree) working without a second per server.
@@ -166,6 +186,8 @@ type scenario struct {
 	// fullHandshake: closeConn with a full TLS handshake each time
 	// (hsclient), where wrk resumes its previous session.
 	fullHandshake bool
+	gateway       string // "proxy" or "php": the gateway scenarios (gateways.go)
+	path          string // the URL path wrk asks for, when not /hello or file
 	peers         []string
 	smoke         bool
 }
@@ -268,6 +290,15 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		env += " ECDSA P-256 certificate; " + h.tlsEnv + "."
 	case sc.file != "":
 		specs = h.fileServers
+	case sc.gateway != "":
+		var stopBackend func()
+		var err error
+		specs, stopBackend, err = h.gatewaySpecs(sc)
+		if err != nil {
+			return err
+		}
+		defer stopBackend()
+		env += " " + gatewayNote[sc.gateway]
 	case sc.app != "":
 		specs = h.wsgiServers(sc.app, sc.workers)
 		if h.only != nil {

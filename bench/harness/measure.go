@@ -135,6 +135,9 @@ func (h *harness) wrk(ctx context.Context, port int, sc scenario, d time.Duratio
 	if sc.closeConn {
 		args = append(args, "-H", "Connection: close")
 	}
+	if sc.path != "" {
+		url = fmt.Sprintf("http://127.0.0.1:%d%s", port, sc.path)
+	}
 	if sc.pipeline > 0 {
 		args = append(args, "-s", filepath.Join(h.root, "bench", "pipeline.lua"), url, "--", strconv.Itoa(sc.pipeline))
 	} else {

@@ -42,6 +42,10 @@ func TestSmoke(t *testing.T) {
 	if caddy {
 		wants = append(wants, "| caddy |")
 	}
+	wants = append(wants, "### proxy", "| brick-idle32 |")
+	if _, err := os.Stat(phpFPM); testutil.Want(t, "php-fpm8.2", err) {
+		wants = append(wants, "### php")
+	}
 	if uwsgi {
 		wants = append(wants, "### wsgi-bare-1w", "| uwsgi |")
 	}

@@ -311,7 +311,7 @@ func TestQuickFlagErrors(t *testing.T) {
 		{"bad format", []string{"-access-log-format", "xml"}, "brick: -access-log-format: log.format \"xml\" is not one of"},
 		{"bad admin", []string{"-admin", "nowhere"}, "brick: -admin: admin: \"nowhere\" is not host:port"},
 		{"proxy without upstream", []string{"proxy"}, "brick proxy: say where to send the requests"},
-		{"proxy to https", []string{"proxy", "https://x:1"}, "https upstreams are not supported yet"},
+		{"proxy ca without https", []string{"proxy", "-ca", "ca.pem", "a:1"}, "proxy ca applies to https upstreams"},
 		{"proxy bad policy", []string{"proxy", "-policy", "fastest", "a:1"}, "brick proxy: -policy: proxy policy \"fastest\" is unknown"},
 		{"zero shutdown", []string{"-shutdown-timeout", "0s"}, "brick: -shutdown-timeout: server.shutdown_timeout must be positive"},
 	}

@@ -28,11 +28,13 @@ const stdinChunk = 32 << 10
 // answer, and drains what arrives meanwhile unread) is found closed when
 // taken from the pool (alive), or fails without a byte of answer; the
 // request then goes once more on a new connection, when its body can be
-// sent again (none, or one read whole: replay). A streamed body cannot.
+// sent again (none, or one read whole: replay). A streamed body cannot:
+// it goes on a new connection from the start, since a kept-alive one can
+// take all of it into its socket buffer and only then be found closed.
 func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *call, t *target, body io.Reader, replay bool) error {
 	deadline := time.Now().Add(h.cfg.Timeout)
 	for attempt := 0; ; attempt++ {
-		cn, err := h.pool.get(r.Context(), deadline)
+		cn, err := h.pool.get(r.Context(), deadline, body != nil && !replay)
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				h.log.Error("php: no connection to PHP-FPM became free in time; answering 504", "fastcgi", h.cfg.FastCGI,

@@ -313,3 +313,44 @@ func TestPHPRecycledChildren(t *testing.T) {
 		}
 	}
 }
+
+// TestPHPLargeBodyAfterRestart: a body over smallBody is streamed, not
+// read first, so it cannot be sent twice. A kept-alive connection that
+// PHP-FPM's restart closed is found out before any byte of that body goes
+// to it, and the request goes on a new connection, hash-exact.
+func TestPHPLargeBodyAfterRestart(t *testing.T) {
+	f := startFPM(t)
+	base, logs := serve(t, fastcgi.Config{Root: testdataDir(t, "site"), FastCGI: "unix:" + f.sock, Conns: 2})
+	for _, size := range []int{100 << 10, 3 << 20} {
+		body := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+		sum := sha256.Sum256(body)
+		for i := range 3 {
+			req, _ := http.NewRequest("POST", base+"/info.php", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/octet-stream")
+			res := do(t, req)
+			if res.status != 200 || !strings.Contains(res.body, hex.EncodeToString(sum[:])) {
+				t.Fatalf("%d bytes, request %d: status %d %.200q; log:\n%s", size, i, res.status, res.body, logs)
+			}
+			f.restart(t)
+		}
+	}
+}
+
+// TestPHPLargeBodyRecycledChildren: with pm.max_requests = 1 each child
+// closes its connection just after its answer, often after the pool took
+// the connection again and found it open: a streamed body must then go on
+// a new connection when none of it reached the old one.
+func TestPHPLargeBodyRecycledChildren(t *testing.T) {
+	f := startFPM(t, "pm.max_requests = 1")
+	base, logs := serve(t, fastcgi.Config{Root: testdataDir(t, "site"), FastCGI: "unix:" + f.sock, Conns: 1})
+	body := bytes.Repeat([]byte("0123456789abcdef"), (200<<10)/16)
+	sum := hex.EncodeToString(func() []byte { s := sha256.Sum256(body); return s[:] }())
+	for i := range 30 {
+		req, _ := http.NewRequest("POST", base+"/info.php", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/octet-stream")
+		res := do(t, req)
+		if res.status != 200 || !strings.Contains(res.body, sum) {
+			t.Fatalf("request %d: status %d %.200q; log:\n%s", i, res.status, res.body, logs)
+		}
+	}
+}

@@ -87,13 +87,21 @@ php_admin_value[upload_tmp_dir] = %[1]s
 	}
 	go func() { f.cmd.Wait(); close(f.done) }()
 	t.Cleanup(f.stop)
+	f.waitListening(t)
+	return f
+}
+
+// waitListening waits until PHP-FPM accepts connections.
+func (f *fpm) waitListening(t *testing.T) {
+	t.Helper()
+	sock := f.sock
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		// The socket file appears at bind, before listen: only a
 		// connection that is accepted says PHP-FPM is ready.
 		if c, err := net.Dial("unix", sock); err == nil {
 			c.Close()
-			return f
+			return
 		}
 		select {
 		case <-f.done:
@@ -197,4 +205,22 @@ func contains(t *testing.T, what, s, want string) {
 	if !strings.Contains(s, want) {
 		t.Errorf("%s = %q, want it to contain %q", what, s, want)
 	}
+}
+
+// restart stops PHP-FPM and starts it again on the same socket and
+// configuration, as a package upgrade or a reload that replaces its
+// children does: every kept-alive connection to it is closed.
+func (f *fpm) restart(t *testing.T) {
+	t.Helper()
+	f.stop()
+	os.Remove(f.sock)
+	nf := &fpm{sock: f.sock, log: f.log, done: make(chan struct{})}
+	nf.cmd = exec.Command(f.cmd.Path, f.cmd.Args[1:]...)
+	nf.cmd.Stdout, nf.cmd.Stderr = f.log, f.log
+	if err := nf.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { nf.cmd.Wait(); close(nf.done) }()
+	*f = *nf
+	f.waitListening(t)
 }

@@ -52,8 +52,12 @@ func newPool(address string, max int, dialTimeout time.Duration) *pool {
 }
 
 // get returns an idle connection, or dials one when fewer than max are
-// open, or waits for one until ctx ends.
-func (p *pool) get(ctx context.Context, deadline time.Time) (*conn, error) {
+// open, or waits for one until ctx ends. fresh asks for a new connection
+// even when one is idle: a kept-alive connection may be closing as it is
+// taken (a child past pm.max_requests closes it just after its last
+// answer), which only a request that can be sent again may risk. An idle
+// connection is closed then, to free the child the new one needs.
+func (p *pool) get(ctx context.Context, deadline time.Time, fresh bool) (*conn, error) {
 	select {
 	case p.slots <- struct{}{}:
 	default:
@@ -72,7 +76,13 @@ func (p *pool) get(ctx context.Context, deadline time.Time) (*conn, error) {
 		<-p.slots
 		return nil, errPoolClosed
 	}
-	for n := len(p.idle); n > 0; n-- {
+	if n := len(p.idle); fresh && n > 0 {
+		p.idle[0].nc.Close() // the longest idle
+		copy(p.idle, p.idle[1:])
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+	}
+	for n := len(p.idle); n > 0 && !fresh; n-- {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		if c.peek.alive() {
