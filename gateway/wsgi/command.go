@@ -2,9 +2,8 @@ package wsgi
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/internal/units"
 )
 
@@ -17,7 +16,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Dir, "chdir", c.Dir, "directory to run the workers in and import the application from")
 	fs.StringVar(&c.Python, "python", c.Python, "Python interpreter (default: the first python3 that can import the application's framework)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "number of Python worker processes (0: one per CPU)")
-	fs.Var((*envList)(&c.Env), "env", "`NAME=value` to add to the workers' environment (repeatable)")
+	fs.Var((*pyproc.EnvList)(&c.Env), "env", "`NAME=value` to add to the workers' environment (repeatable)")
 	fs.StringVar(&c.Mount, "mount", c.Mount, "URL prefix the application lives under (SCRIPT_NAME), e.g. /app")
 	fs.Var(units.Duration{P: &c.Timeout}, "timeout", "how long a request may run in a worker before 504, a logged stack and a restart: `seconds` (as gunicorn's) or a duration such as 1m30s")
 	fs.Var(units.Duration{P: &c.StartTimeout}, "start-timeout", "how long a worker may take to import the application (`seconds` or a duration)")
@@ -27,17 +26,4 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(units.Size{P: &c.MaxMemory}, "max-memory", "recycle a worker whose resident memory exceeds this `size`, e.g. 512MiB (0: no bound)")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "requests that may wait for a busy worker; more get 503")
 	fs.Var(units.Duration{P: &c.QueueTimeout}, "queue-timeout", "how long (`seconds` or a duration) a request may wait for a worker (0: -timeout)")
-}
-
-// envList is a repeatable NAME=value flag.
-type envList []string
-
-func (e *envList) String() string { return strings.Join(*e, " ") }
-
-func (e *envList) Set(s string) error {
-	if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
-		return fmt.Errorf("%q is not NAME=value", s)
-	}
-	*e = append(*e, s)
-	return nil
 }

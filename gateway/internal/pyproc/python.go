@@ -341,3 +341,42 @@ func besideApp(dir, name string) bool {
 	}
 	return false
 }
+
+// ValidApp checks an application reference: a dotted module, optionally
+// ":callable" or ":factory()".
+func ValidApp(app string) bool {
+	module, name, hasName := strings.Cut(app, ":")
+	return validModule(module) && (!hasName || validModule(strings.TrimSuffix(name, "()")))
+}
+
+// validModule checks a dotted Python name.
+func validModule(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, part := range strings.Split(s, ".") {
+		if part == "" || part[0] >= '0' && part[0] <= '9' {
+			return false
+		}
+		for _, r := range part {
+			if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && !(r >= '0' && r <= '9') && r < 0x80 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// EnvList is a repeatable NAME=value flag.
+type EnvList []string
+
+func (e *EnvList) String() string { return strings.Join(*e, " ") }
+
+// Set adds one entry.
+func (e *EnvList) Set(s string) error {
+	if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not NAME=value", s)
+	}
+	*e = append(*e, s)
+	return nil
+}
