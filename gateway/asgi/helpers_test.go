@@ -112,7 +112,7 @@ func startGateway(t *testing.T, cfg asgi.Config, modules ...string) *gateway {
 	})
 	srv := &server.Server{Handler: asgi.NewHandler(pool), Logger: log}
 	g := &gateway{pool: pool, srv: srv, log: lb,
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}}}
+		client: &http.Client{Timeout: 8 * time.Second, Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}}}
 	g.url = "http://" + loopback.Serve(t, srv)
 	t.Cleanup(g.client.CloseIdleConnections)
 	return g

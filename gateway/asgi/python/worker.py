@@ -67,7 +67,7 @@ class HTTPStream:
     credit it has to send response bytes."""
 
     __slots__ = ("conn", "id", "chunks", "body_done", "counted", "gone", "started",
-                 "done", "credit", "waiter", "task", "head")
+                 "done", "credit", "waiters", "task", "head", "body_ended")
 
     def __init__(self, conn, sid, body, more):
         self.conn = conn
@@ -80,22 +80,22 @@ class HTTPStream:
         self.gone = False
         self.started = False
         self.done = False
+        self.body_ended = False  # the more_body False message was received
         self.credit = _WINDOW
-        self.waiter = None
+        self.waiters = []  # receive() and send() may wait at once
         self.task = None
         self.head = None
 
     def wake(self):
-        w = self.waiter
-        if w is not None and not w.done():
-            w.set_result(None)
+        ws, self.waiters = self.waiters, []
+        for w in ws:
+            if not w.done():
+                w.set_result(None)
 
     async def wait(self):
-        self.waiter = self.conn.loop.create_future()
-        try:
-            await self.waiter
-        finally:
-            self.waiter = None
+        w = self.conn.loop.create_future()
+        self.waiters.append(w)
+        await w
 
     async def receive(self):
         while True:
@@ -104,7 +104,12 @@ class HTTPStream:
                 n = self.counted.pop(0)
                 if n and not self.done:
                     self.conn.write(frame(0x57, self.id, _U32.pack(n)))  # 'W'
-                return {"type": "http.request", "body": data, "more_body": bool(self.chunks) or not self.body_done}
+                more = bool(self.chunks) or not self.body_done
+                self.body_ended = not more
+                return {"type": "http.request", "body": data, "more_body": more}
+            if self.body_done and not self.body_ended and not self.gone:
+                self.body_ended = True
+                return {"type": "http.request", "body": b"", "more_body": False}
             if self.gone or self.done:
                 return {"type": "http.disconnect"}
             await self.wait()
@@ -176,7 +181,10 @@ class HTTPStream:
             elif not self.done:
                 raise RuntimeError("the application returned without completing its response")
         except asyncio.CancelledError:
-            self.abort("the request was cancelled (timeout)")
+            if not self.gone or self.conn.transport.is_closing():
+                raise
+            sys.stderr.write("asgi: %s %s cancelled (timeout): no response start in time\n" % (scope["method"], scope["path"]))
+            self.abort("")
         except BaseException:
             if self.gone:
                 self.abort("")

@@ -161,3 +161,43 @@ async def failstart(scope, receive, send):
         await receive()
         await send({"type": "lifespan.startup.failed", "message": "database unreachable"})
         return
+
+
+async def peek(scope, receive, send):
+    """Waits without reading, then reports how many body bytes the worker
+    holds for it unread (flow control bounds them), then reads all."""
+    await asyncio.sleep(0.5)
+    held = sum(len(c) for c in receive.__self__.chunks)
+    n = 0
+    while True:
+        m = await receive()
+        n += len(m["body"])
+        if not m["more_body"]:
+            break
+    await respond(send, 200, b"%d %d" % (held, n))
+
+
+SENT = []
+
+
+async def flood(scope, receive, send):
+    """Sends 64 MiB in 64 KiB pieces; records how much went out in 1 s."""
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    loop = asyncio.get_running_loop()
+    start, n, piece = loop.time(), 0, b"y" * 65536
+    recorded = False
+    while n < 64 << 20:
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+        n += len(piece)
+        if not recorded and loop.time() - start > 1:
+            SENT.append(n)
+            recorded = True
+    if not recorded:
+        SENT.append(n)
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def sent(scope, receive, send):
+    await respond(send, 200, b",".join(b"%d" % n for n in SENT))
+
+ROUTES.update({"peek": peek, "flood": flood, "sent": sent})
