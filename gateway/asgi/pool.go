@@ -192,6 +192,12 @@ func (p *Pool) run(i int) {
 			if p.stopping() {
 				return
 			}
+			p.mu.Lock()
+			current := p.workers[i] == w
+			p.mu.Unlock()
+			if !current {
+				continue // retired by a Reload, and replaced
+			}
 			p.log.Warn("asgi worker exited; starting a replacement", "pid", w.proc.Pid(), "exit", w.proc.Exit(), "served", w.served.Load())
 			delay := crash.Next(w.proc.Uptime())
 			for {

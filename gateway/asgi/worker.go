@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -214,7 +215,14 @@ func (w *worker) read(fr *frameReader) {
 		s.fail(errWorkerLost)
 	}
 	w.signalDrained()
-	w.kill()
+	w.mu.Lock()
+	retiring := w.retiring
+	w.mu.Unlock()
+	if !retiring || err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+		// A retiring worker that closed its socket runs its lifespan
+		// shutdown: stop waits for it. Any other end is a failure.
+		w.kill()
+	}
 }
 
 func (w *worker) readLoop(fr *frameReader) error {

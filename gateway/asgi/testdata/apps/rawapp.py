@@ -12,6 +12,8 @@ async def app(scope, receive, send):
                 scope["state"]["greeting"] = "hello from lifespan"
                 await send({"type": "lifespan.startup.complete"})
             elif m["type"] == "lifespan.shutdown":
+                import sys
+                sys.stderr.write("rawapp: lifespan shutdown ran\n")
                 await send({"type": "lifespan.shutdown.complete"})
                 return
     path = scope["path"]
