@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/brick-server/brick/gateway/asgi"
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
-	"github.com/brick-server/brick/gateway/asgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/proxy"
 	"github.com/brick-server/brick/static"
