@@ -238,7 +238,11 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 				// of the disconnect from its next send or receive.
 				return web.ErrAbortHandler
 			}
-			wk.grant(s.id, n)
+			if !done {
+				// A stream that ended needs no more credit: the worker
+				// has forgotten it.
+				wk.grant(s.id, n)
+			}
 		}
 		if done {
 			break

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -23,7 +22,7 @@ import (
 type worker struct {
 	pool  *Pool
 	proc  *procpool.Process
-	conn  *net.UnixConn
+	conn  *sock
 	out   pyproc.Output
 	gen   int
 	limit int // scopes before it is recycled; 0: no limit
@@ -57,14 +56,7 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 		return nil, fmt.Errorf("asgi: socketpair: %w", err)
 	}
 	theirs := os.NewFile(uintptr(fds[1]), "asgi-worker-peer")
-	ours := os.NewFile(uintptr(fds[0]), "asgi-worker")
-	c, err := net.FileConn(ours)
-	ours.Close()
-	if err != nil {
-		theirs.Close()
-		return nil, fmt.Errorf("asgi: socket: %w", err)
-	}
-	w := &worker{pool: p, conn: c.(*net.UnixConn), gen: gen, streams: map[uint32]*stream{}, drained: make(chan struct{})}
+	w := &worker{pool: p, conn: newSock(fds[0]), gen: gen, streams: map[uint32]*stream{}, drained: make(chan struct{})}
 	w.out = pyproc.Output{Log: p.log, Kind: "asgi"}
 	proc, err := procpool.Start(procpool.Spec{
 		Path: p.python, Args: []string{p.script, p.cfg.App}, Dir: p.cfg.Dir, Env: p.env,
@@ -87,11 +79,18 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 		}
 	}
 	fr := newFrameReader(w.conn)
-	w.conn.SetReadDeadline(time.Now().Add(p.cfg.StartTimeout))
+	// Readiness is a frame on the socket, never an exit code. Killing the
+	// worker ends the read: at StartTimeout, or when the pool closes.
 	stop := make(chan struct{})
+	var late atomic.Bool
 	go func() {
+		t := time.NewTimer(p.cfg.StartTimeout)
+		defer t.Stop()
 		select {
 		case <-p.closing:
+			proc.Kill()
+		case <-t.C:
+			late.Store(true)
 			proc.Kill()
 		case <-stop:
 		}
@@ -102,7 +101,6 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 		payload, err = fr.payload(n)
 	}
 	close(stop)
-	w.conn.SetReadDeadline(time.Time{})
 	switch {
 	case err == nil && typ == FrameReady:
 		p.log.Info("asgi worker ready", "pid", proc.Pid(), "info", string(payload))
@@ -114,7 +112,7 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 		err = &errStartup{app: p.cfg.App, why: string(payload)}
 	case err == nil:
 		err = fmt.Errorf("asgi: worker sent frame %q before ready", typ)
-	case errors.Is(err, os.ErrDeadlineExceeded):
+	case late.Load():
 		err = fmt.Errorf("asgi: worker for %s not ready after %v (raise --start-timeout if the app is slow to import or start)", p.cfg.App, p.cfg.StartTimeout)
 	case p.stopping():
 		err = errPoolClosed
@@ -208,7 +206,7 @@ func (w *worker) read(fr *frameReader) {
 	streams := w.streams
 	w.streams = map[uint32]*stream{}
 	w.mu.Unlock()
-	if err != nil && !errors.Is(err, net.ErrClosed) && len(streams) > 0 {
+	if err != nil && !errors.Is(err, os.ErrClosed) && !errors.Is(err, io.EOF) && len(streams) > 0 {
 		w.pool.log.Error("asgi: worker connection failed; its requests in flight fail", "pid", w.proc.Pid(), "in_flight", len(streams), "err", err)
 	}
 	for _, s := range streams {
@@ -218,7 +216,7 @@ func (w *worker) read(fr *frameReader) {
 	w.mu.Lock()
 	retiring := w.retiring
 	w.mu.Unlock()
-	if !retiring || err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+	if !retiring || err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
 		// A retiring worker that closed its socket runs its lifespan
 		// shutdown: stop waits for it. Any other end is a failure.
 		w.kill()

@@ -100,11 +100,19 @@ class HTTPStream:
     async def receive(self):
         while True:
             if self.chunks:
-                data = self.chunks.pop(0)
-                n = self.counted.pop(0)
+                # What arrived since the last receive() goes up as one
+                # message: frameworks pay per message (a multipart parser
+                # call, a thread hop to spool a file), not per byte.
+                if len(self.chunks) == 1:
+                    data = self.chunks[0]
+                else:
+                    data = b"".join(self.chunks)
+                n = sum(self.counted)
+                self.chunks.clear()
+                self.counted.clear()
                 if n and not self.done:
                     self.conn.write(frame(0x57, self.id, _U32.pack(n)))  # 'W'
-                more = bool(self.chunks) or not self.body_done
+                more = not self.body_done
                 self.body_ended = not more
                 return {"type": "http.request", "body": data, "more_body": more}
             if self.body_done and not self.body_ended and not self.gone:
