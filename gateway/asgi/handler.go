@@ -80,8 +80,12 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	if err != nil {
 		h.streams.Put(s)
 		w.Header().Set("Retry-After", "1")
-		if errors.Is(err, errPoolClosed) {
+		switch {
+		case errors.Is(err, errPoolClosed):
 			return plain(w, 503, "Service Unavailable: the server is shutting down, try again shortly\n")
+		case errors.Is(err, errNoWorker):
+			h.log.Error("asgi: no live worker within the timeout; answering 503", "request", requestLine(r))
+			return plain(w, 503, "Service Unavailable: the application is restarting, try again shortly\n")
 		}
 		return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
 	}

@@ -40,6 +40,9 @@ type Pool struct {
 
 	mu      sync.Mutex
 	workers []*worker // in service, one per slot
+	// installed is closed, and replaced, whenever a worker is put in
+	// service: requests that found none alive wait for it.
+	installed chan struct{}
 	gen     int
 	closed  bool
 	retired sync.WaitGroup // retired workers still leaving
@@ -74,7 +77,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 		return nil, err
 	}
 	log.Info(py.Why)
-	p := &Pool{cfg: cfg, log: log, python: py.Path, env: pyproc.Env(cfg.pySpec()), closing: make(chan struct{}),
+	p := &Pool{cfg: cfg, log: log, python: py.Path, env: pyproc.Env(cfg.pySpec()), closing: make(chan struct{}), installed: make(chan struct{}),
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
 	if p.tmp, err = os.MkdirTemp("", "brick-asgi-"); err != nil {
 		return nil, err
@@ -145,28 +148,65 @@ func (p *Pool) startAll(gen int) ([]*worker, error) {
 	return ws, nil
 }
 
-// pick chooses the least busy worker in service with room for a stream
-// and registers s on it.
+// pick chooses the least busy live worker with room for a stream and
+// registers s on it. When no worker is alive (the only one crashed and its
+// replacement is starting) it waits for one, up to Timeout; when every
+// live worker is full, the request is turned away at once.
 func (p *Pool) pick(s *stream) (*worker, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil, errPoolClosed
-	}
-	var best *worker
-	bestLoad := p.cfg.MaxStreams
-	for _, w := range p.workers {
-		if l := w.load(); l < bestLoad {
-			best, bestLoad = w, l
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errPoolClosed
+		}
+		var best *worker
+		bestLoad, alive := p.cfg.MaxStreams, false
+		for _, w := range p.workers {
+			l, ok := w.room()
+			alive = alive || ok
+			if ok && l < bestLoad {
+				best, bestLoad = w, l
+			}
+		}
+		installed := p.installed
+		p.mu.Unlock()
+		switch {
+		case best != nil && best.open(s, p.cfg.MaxStreams):
+			return best, nil
+		case best != nil:
+			continue // it died or filled since: look again
+		case alive:
+			return nil, errBusy
+		}
+		if timer == nil {
+			timer = time.NewTimer(p.cfg.Timeout)
+		}
+		select {
+		case <-installed:
+		case <-timer.C:
+			return nil, errNoWorker
+		case <-p.closing:
+			return nil, errPoolClosed
 		}
 	}
-	if best == nil || !best.open(s, p.cfg.MaxStreams) {
-		return nil, errBusy
-	}
-	return best, nil
 }
 
-var errBusy = errors.New("asgi: every worker is dead or has its maximum of requests in flight")
+var (
+	errBusy     = errors.New("asgi: every worker has its maximum of requests in flight")
+	errNoWorker = errors.New("asgi: no live worker")
+)
+
+// announceLocked wakes the requests waiting for a live worker. Under p.mu.
+func (p *Pool) announceLocked() {
+	close(p.installed)
+	p.installed = make(chan struct{})
+}
 
 // run keeps slot i's worker alive and recycles it when asked.
 func (p *Pool) run(i int) {
@@ -238,6 +278,7 @@ func (p *Pool) install(i int, old, nw *worker) {
 	}
 	p.workers[i] = nw
 	p.retireLocked(old)
+	p.announceLocked()
 	p.mu.Unlock()
 }
 
@@ -307,6 +348,7 @@ func (p *Pool) Reload() error {
 		p.workers[i] = ws[i]
 		p.retireLocked(old)
 	}
+	p.announceLocked()
 	p.mu.Unlock()
 	return nil
 }

@@ -320,3 +320,24 @@ func TestWorkerCrashCostsItsRequests(t *testing.T) {
 	}
 	g.log.waitFor(t, 10*time.Second, "starting a replacement")
 }
+
+// TestRequestsWaitForReplacement checks that requests arriving while the
+// only worker is being replaced wait for the new one instead of failing,
+// and that with two workers the live one takes them at once.
+func TestRequestsWaitForReplacement(t *testing.T) {
+	t.Parallel()
+	for _, workers := range []int{1, 2} {
+		t.Run(strconv.Itoa(workers)+" workers", func(t *testing.T) {
+			t.Parallel()
+			g := startGateway(t, asgi.Config{App: "rawapp:app", Workers: workers})
+			if r := g.get(t, "/die"); r.status != 502 {
+				t.Fatalf("the dying request: %d %q; want 502", r.status, r.body)
+			}
+			for range 5 {
+				if r := g.get(t, "/"); r.status != 200 {
+					t.Fatalf("a request after the crash: %d %q; want 200", r.status, r.body)
+				}
+			}
+		})
+	}
+}

@@ -144,6 +144,13 @@ func (w *worker) open(s *stream, max int) bool {
 	return true
 }
 
+// room reports the streams in flight and whether w takes new ones.
+func (w *worker) room() (int, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.streams), !w.dead && !w.retiring
+}
+
 // load is the number of streams in flight.
 func (w *worker) load() int {
 	w.mu.Lock()
