@@ -43,9 +43,9 @@ type Pool struct {
 	// installed is closed, and replaced, whenever a worker is put in
 	// service: requests that found none alive wait for it.
 	installed chan struct{}
-	gen     int
-	closed  bool
-	retired sync.WaitGroup // retired workers still leaving
+	gen       int
+	closed    bool
+	retired   sync.WaitGroup // retired workers still leaving
 
 	wakes    []chan struct{} // one per slot: a recycle was asked for
 	closing  chan struct{}
