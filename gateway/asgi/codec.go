@@ -190,7 +190,7 @@ func ParseHead(p []byte, h *Head) error {
 		return ErrBadHead
 	}
 	code, ok := wire.ParseDecimal(p[:3])
-	if !ok || code < 100 || code > 599 || code < 200 && code != 101 && code != 103 {
+	if !ok || code < 200 || code > 599 {
 		return ErrBadHead
 	}
 	h.Status = int(code)

@@ -61,7 +61,7 @@
 //	'R' ready (stream 0): imported, lifespan startup complete.
 //	'X' fatal (stream 0): import or lifespan startup failed; payload:
 //	    the traceback or the startup.failed message. The worker exits.
-//	'H' http.response.start: three status digits, then NUL-separated
+//	'H' http.response.start: three status digits (200 to 599), then NUL-separated
 //	    header names and values.
 //	'D' http.response.body bytes.
 //	'E' the scope ended cleanly (the body's more_body false).

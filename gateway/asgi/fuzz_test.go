@@ -97,7 +97,7 @@ func FuzzHead(f *testing.F) {
 		if ParseHead(p, &h) != nil {
 			return
 		}
-		if h.Status < 100 || h.Status > 599 {
+		if h.Status < 200 || h.Status > 599 {
 			t.Fatalf("status %d", h.Status)
 		}
 		for _, fl := range h.Header.Fields() {

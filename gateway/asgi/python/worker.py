@@ -132,8 +132,10 @@ class HTTPStream:
             if message.get("trailers"):
                 raise RuntimeError("this server does not offer http.response.trailers")
             status = int(message["status"])
-            if not 100 <= status <= 599 or status < 200 and status not in (101, 103):
-                raise ValueError("invalid status %r" % status)
+            if not 200 <= status <= 599:
+                # An informational (1xx) status is not a response: the
+                # app would have no way to send the final one.
+                raise ValueError("invalid status %r: a response status is from 200 to 599" % status)
             parts = check_headers(message.get("headers", ()))
             self.head = b"%03d" % status + (b"\0" + b"\0".join(parts) if parts else b"")
             self.started = True
