@@ -97,6 +97,12 @@
 //     start_timeout (60s), grace (30s), max_requests (0: never recycle),
 //     max_requests_jitter (a tenth of max_requests), max_memory (0: no
 //     bound), queue (1024), queue_timeout (wsgi.timeout).
+//   - asgi: decodes into asgi.Config, keys the flags of `brick asgi`:
+//     app (required, "module:callable", or "module" for module:app, or
+//     "module:factory()"), chdir, python, workers, env, mount (root_path),
+//     timeout, start_timeout, grace, max_requests, max_requests_jitter and
+//     max_memory as for wsgi (timeout bounds a request until its response
+//     starts), max_streams (1000: requests one worker holds at once).
 //   - cgi: root (required: the directory of the scripts; the first
 //     segments of the path under the route that name an executable file
 //     in it are the script, the rest PATH_INFO), timeout (the route's

@@ -1,16 +1,15 @@
 package wsgi
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/internal/procpool"
 )
 
@@ -40,12 +39,9 @@ type worker struct {
 	// reload); sent to at most once, under pool.mu.
 	recycleAsked bool
 
-	// outMu guards capture: while the pool collects a stuck worker's
-	// stack dump, output lines go to capture instead of the log.
-	outMu      sync.Mutex
-	capture    *bytes.Buffer
-	burst      bytes.Buffer
-	burstTimer *time.Timer
+	// out turns what the worker prints into log records, and collects a
+	// stuck worker's stack dump.
+	out pyproc.Output
 }
 
 // errStartup is a worker that could not load the application: the
@@ -72,6 +68,7 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 	}
 	theirs := os.NewFile(uintptr(fds[1]), "wsgi-worker-peer")
 	w := &worker{pool: p, conn: newSock(fds[0]), gen: gen}
+	w.out = pyproc.Output{Log: p.log, Kind: "wsgi"}
 	w.frames = newFrameReader(w.conn, frameBufferSize, maxControlFrame)
 	mode := "singleprocess"
 	if p.cfg.Workers > 1 {
@@ -83,7 +80,7 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 		Dir:        p.cfg.Dir,
 		Env:        p.env,
 		ExtraFiles: []*os.File{theirs},
-		Output:     w.output,
+		Output:     w.out.Line,
 	})
 	theirs.Close()
 	if err != nil {
@@ -95,10 +92,8 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 		}
 		return nil, fmt.Errorf("wsgi: cannot start %s: %w (install Python 3 or pass --python)", p.python, err)
 	}
-	// output may already be running: it reads proc under outMu.
-	w.outMu.Lock()
 	w.proc = proc
-	w.outMu.Unlock()
+	w.out.SetPid(proc.Pid())
 	if p.cfg.MaxRequests > 0 {
 		w.limit = p.cfg.MaxRequests
 		if p.cfg.MaxRequestsJitter > 0 {
@@ -143,73 +138,16 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 	default:
 		proc.Kill()
 		<-proc.Done()
-		w.flushOutput()
+		w.out.Flush()
 		err = fmt.Errorf("wsgi: worker for %s exited before it was ready (%s); its output is in the log above", p.cfg.App, proc.Exit())
 	}
 	w.kill()
 	return nil, err
 }
 
-// output collects a line the worker printed (the application's prints,
-// its wsgi.errors, Python warnings and tracebacks). Lines that come in one
-// burst make one log record, so a traceback reads as one entry.
-func (w *worker) output(line []byte) {
-	w.outMu.Lock()
-	defer w.outMu.Unlock()
-	if w.capture != nil {
-		w.capture.Write(line)
-		w.capture.WriteByte('\n')
-		return
-	}
-	if w.burst.Len() > 0 {
-		w.burst.WriteByte('\n')
-	}
-	w.burst.Write(line)
-	if w.burst.Len() >= 64<<10 {
-		w.flushOutputLocked()
-		return
-	}
-	if w.burstTimer == nil {
-		w.burstTimer = time.AfterFunc(20*time.Millisecond, w.flushOutput)
-	} else {
-		w.burstTimer.Reset(20 * time.Millisecond)
-	}
-}
-
-func (w *worker) flushOutput() {
-	w.outMu.Lock()
-	defer w.outMu.Unlock()
-	w.flushOutputLocked()
-}
-
-func (w *worker) flushOutputLocked() {
-	if w.burst.Len() == 0 {
-		return
-	}
-	pid := 0
-	if w.proc != nil {
-		pid = w.proc.Pid()
-	}
-	w.pool.log.Info("wsgi worker output", "pid", pid, "text", w.burst.String())
-	w.burst.Reset()
-}
-
 // dumpStack asks the worker's faulthandler for every thread's Python stack
 // and returns it, for the log line that says where a request hung.
-func (w *worker) dumpStack() string {
-	var b bytes.Buffer
-	w.outMu.Lock()
-	w.flushOutputLocked()
-	w.capture = &b
-	w.outMu.Unlock()
-	if w.proc.Signal(syscall.SIGUSR1) == nil {
-		w.proc.WaitQuiet(200*time.Millisecond, 3*time.Second)
-	}
-	w.outMu.Lock()
-	w.capture = nil
-	w.outMu.Unlock()
-	return b.String()
-}
+func (w *worker) dumpStack() string { return w.out.DumpStack(w.proc) }
 
 // kill ends the worker at once and closes its socket.
 func (w *worker) kill() {
