@@ -83,6 +83,46 @@ func TestASGI(t *testing.T) {
 		}
 	})
 
+	// One site of a file: static files, an ASGI app under /api/ (its
+	// root_path) and a redirect, side by side.
+	t.Run("asgi route in a file", func(t *testing.T) {
+		dir := t.TempDir()
+		write(dir, "from asgi")
+		os.WriteFile(filepath.Join(dir, "index.html"), []byte("static page"), 0o644)
+		os.WriteFile(filepath.Join(dir, "rootapp.py"), []byte("async def app(scope, receive, send):\n"+
+			"    if scope['type'] != 'http':\n        return\n"+
+			"    body = (scope['root_path'] + ' ' + scope['path']).encode()\n"+
+			"    await send({'type': 'http.response.start', 'status': 200, 'headers': []})\n"+
+			"    await send({'type': 'http.response.body', 'body': body})\n"), 0o644)
+		conf := filepath.Join(dir, "brick.toml")
+		os.WriteFile(conf, []byte(`
+[server]
+listen = "127.0.0.1:0"
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/api/"
+asgi = { app = "rootapp:app", python = "`+python+`", workers = 1 }
+[[site.route]]
+path = "/old"
+redirect = { to = "/" }
+[[site.route]]
+path = "/"
+static = { root = "`+dir+`" }
+`), 0o644)
+		p := start(t, "run", "-config", conf)
+		url := "http://" + p.addr
+		for _, tc := range []struct{ path, want string }{
+			{"/api/items/1", "/api /api/items/1"},
+			{"/", "static page"},
+		} {
+			if status, body, _ := get(t, url+tc.path); status != 200 || body != tc.want {
+				t.Errorf("GET %s = %d %q; want 200 %q", tc.path, status, body, tc.want)
+			}
+		}
+	})
+
 	t.Run("startup failed", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "failapp.py"), []byte("async def app(scope, receive, send):\n"+
