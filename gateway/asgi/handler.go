@@ -193,6 +193,9 @@ func (h *Handler) pump(s *stream, wk *worker, body io.Reader, buf []byte, done c
 			wk.control(FrameBodyEnd, s.id)
 			return
 		case err != nil:
+			s.mu.Lock()
+			s.bodyErr = err
+			s.mu.Unlock()
 			wk.control(FrameDisconnect, s.id)
 			return
 		}
@@ -265,10 +268,17 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 		}
 	}
 	s.mu.Lock()
-	aborted, trace, err := s.aborted, s.trace, s.err
+	aborted, trace, err, bodyErr := s.aborted, s.trace, s.err, s.bodyErr
 	s.mu.Unlock()
 	switch {
 	case gone:
+		return web.ErrAbortHandler
+	case aborted && trace == "" && !started && bodyErr != nil:
+		// The application stopped on the http.disconnect of a body that
+		// failed: the server answers that failure (413, 400, 408).
+		return bodyErr
+	case aborted && trace == "":
+		// Cancelled or gone without a traceback: nothing whole to send.
 		return web.ErrAbortHandler
 	case aborted && trace != "":
 		h.log.Error("asgi: the application raised", "request", requestLine(r), "pid", wk.proc.Pid(), "traceback", trace)

@@ -89,6 +89,13 @@ type gateway struct {
 // ends, and the log is printed if it failed.
 func startGateway(t *testing.T, cfg asgi.Config, modules ...string) *gateway {
 	t.Helper()
+	return startGatewayWith(t, cfg, nil, modules...)
+}
+
+// startGatewayWith is startGateway with the server set up by setup
+// before it serves.
+func startGatewayWith(t *testing.T, cfg asgi.Config, setup func(*server.Server), modules ...string) *gateway {
+	t.Helper()
 	testutil.NeedPython(t, modules...)
 	if cfg.Python == "" {
 		cfg.Python = python
@@ -111,6 +118,9 @@ func startGateway(t *testing.T, cfg asgi.Config, modules ...string) *gateway {
 		}
 	})
 	srv := &server.Server{Handler: asgi.NewHandler(pool), Logger: log}
+	if setup != nil {
+		setup(srv)
+	}
 	g := &gateway{pool: pool, srv: srv, log: lb,
 		client: &http.Client{Timeout: 8 * time.Second, Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 64}}}
 	g.url = "http://" + loopback.Serve(t, srv)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/asgi"
+	"github.com/brick-server/brick/server"
 )
 
 // rawRequest sends a request as written and returns the whole answer.
@@ -339,5 +340,16 @@ func TestRequestsWaitForReplacement(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBodyTooLarge checks that a streamed body past the server's limit
+// is answered as the server answers it (413), not as an empty 200.
+func TestBodyTooLarge(t *testing.T) {
+	t.Parallel()
+	g := startGatewayWith(t, asgi.Config{App: "rawapp:app"}, func(s *server.Server) { s.Limits.MaxBodyBytes = 100 << 10 })
+	req, _ := http.NewRequest("POST", g.url+"/echo", io.MultiReader(bytes.NewReader(make([]byte, 300<<10))))
+	if r := g.do(req); r.status != 413 {
+		t.Fatalf("chunked body past the limit: %d %q, %v; want 413", r.status, r.body, r.err)
 	}
 }

@@ -30,6 +30,7 @@ type stream struct {
 	trace   string // the abort's traceback
 	err     error  // the worker died or broke the protocol
 	window  int    // request body bytes the worker may still take
+	bodyErr error  // reading the request body failed (client gone, too large)
 	// left marks a stream its handler gave up (timeout, client gone):
 	// its data is dropped and credited back at once, so that the
 	// application's send() never waits on a client that is not there.
@@ -48,7 +49,7 @@ func newStream() *stream {
 func (s *stream) reset(id uint32, w *worker) {
 	s.id, s.w = id, w
 	s.hasHead, s.started, s.ended, s.aborted, s.left = false, false, false, false, false
-	s.trace, s.err = "", nil
+	s.trace, s.err, s.bodyErr = "", nil, nil
 	s.pending = s.pending[:0]
 	s.window = Window
 	drain(s.wake)
