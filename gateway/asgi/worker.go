@@ -315,10 +315,12 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 		s.mu.Unlock()
 		return fmt.Errorf("%w: %q frame out of order on stream %d", errFrame, typ, s.id)
 	}
-	end := s.ended || s.aborted
+	// Once unlocked, an ended stream may be reused by another request at
+	// any moment: its id is taken now.
+	end, id := s.ended || s.aborted, s.id
 	s.mu.Unlock()
 	if end {
-		w.closeStream(s.id)
+		w.closeStream(id)
 	}
 	poke(s.wake)
 	poke(s.credit)
