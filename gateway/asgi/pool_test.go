@@ -57,6 +57,7 @@ func TestReloadKeepsRequestsInFlight(t *testing.T) {
 	var slow, stream result
 	wg.Go(func() { slow = g.get(t, "/sleep?1") })
 	wg.Go(func() { stream = g.get(t, "/stream?60") })
+	g.mustGet(t, "/background", 200) // works on after its response
 	time.Sleep(100 * time.Millisecond)
 	if err := g.pool.Reload(); err != nil {
 		t.Fatal(err)
@@ -72,7 +73,7 @@ func TestReloadKeepsRequestsInFlight(t *testing.T) {
 	if after == before {
 		t.Errorf("pid %s serves after the reload; want a new worker", after)
 	}
-	g.log.waitFor(t, 10*time.Second, "rawapp: lifespan shutdown ran")
+	g.log.waitFor(t, 10*time.Second, "rawapp: background work finished", "rawapp: lifespan shutdown ran")
 	if strings.Contains(g.log.String(), "starting a replacement") {
 		t.Error("a retired worker's exit was taken for a crash")
 	}

@@ -252,6 +252,10 @@ class Conn(asyncio.Protocol):
         self.loop = loop
         self.state = state
         self.streams = {}
+        # Every scope's task, including those whose response is complete
+        # but that still run (background tasks): the worker waits for them
+        # before it leaves.
+        self.tasks = set()
         self.buf = bytearray()
         self.transport = None
         self.closed = loop.create_future()
@@ -297,6 +301,8 @@ class Conn(asyncio.Protocol):
             st = HTTPStream(self, sid, body, flags & 1)
             self.streams[sid] = st
             st.task = self.loop.create_task(st.run(self.app, scope))
+            self.tasks.add(st.task)
+            st.task.add_done_callback(self.tasks.discard)
             return
         if typ == 0x50:  # 'P'
             self.write(frame(0x70, 0))  # 'p'
@@ -425,9 +431,11 @@ async def serve(sock, spec):
     sock.setblocking(False)
     _, conn = await loop.connect_accepted_socket(lambda: Conn(app, loop, state), sock)
     await conn.closed
-    pending = [st.task for st in conn.streams.values() if st.task is not None]
-    if pending:
-        await asyncio.wait(pending, timeout=5)
+    # Brick retires a worker once no response is in flight; what still
+    # runs (background tasks after a response) may finish, within Brick's
+    # grace period, before the lifespan shutdown.
+    if conn.tasks:
+        await asyncio.wait(list(conn.tasks), timeout=25)
     await life.shutdown()
     return 0
 

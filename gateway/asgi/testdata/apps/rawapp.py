@@ -203,3 +203,13 @@ async def sent(scope, receive, send):
     await respond(send, 200, b",".join(b"%d" % n for n in SENT))
 
 ROUTES.update({"peek": peek, "flood": flood, "sent": sent})
+
+
+async def background(scope, receive, send):
+    """Answers at once, then works on for 0.5 s after the response."""
+    await respond(send, 200, b"queued")
+    await asyncio.sleep(0.5)
+    import sys
+    sys.stderr.write("rawapp: background work finished\n")
+
+ROUTES["background"] = background
