@@ -94,3 +94,14 @@ func TestMaxRequests(t *testing.T) {
 	}
 	g.log.waitFor(t, 5*time.Second, "asgi worker recycling")
 }
+
+// TestMaxMemory checks that a worker above MaxMemory is recycled while
+// requests keep being answered.
+func TestMaxMemory(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, asgi.Config{App: "rawapp:app", MaxMemory: 1 << 20}) // any Python is above 1 MiB
+	g.log.waitFor(t, 10*time.Second, `why="max memory"`)
+	for range 3 {
+		g.mustGet(t, "/", 200)
+	}
+}
