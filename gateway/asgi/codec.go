@@ -28,6 +28,7 @@ const (
 	FrameData     byte = 'D' // http.response.body bytes
 	FrameEnd      byte = 'E' // the scope ended cleanly
 	FrameAbort    byte = 'A' // the application failed; payload: traceback
+	FramePathSend byte = 'Y' // http.response.pathsend: the scope ends with this file
 	FrameTrailers byte = 'T' // reserved: http.response.trailers
 	FrameWSAccept byte = 'a' // reserved: websocket.accept
 	FrameWSSend   byte = 'm' // reserved: websocket.send

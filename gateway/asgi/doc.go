@@ -69,6 +69,9 @@
 //	    client had gone. Before 'H' the client gets 500, after it the
 //	    connection is cut: a truncated body never looks complete.
 //	'W' credit: u32, more request body bytes Go may send.
+//	'Y' http.response.pathsend: payload the file's absolute path; it ends
+//	    the scope like 'E'. Go opens the file and sends it with
+//	    sendfile(2), with a Content-Length when the app gave none.
 //
 // Every scope ends with exactly one 'E' or 'A', after which neither side
 // sends a frame for its id (Go ignores nothing: any other frame is a
@@ -104,7 +107,8 @@
 // decoded path, including root_path (the Mount), as the spec's clarified
 // wording and current Starlette and uvicorn have it; raw_path is the path
 // as received; state is a shallow copy of what the lifespan startup left.
-// The extension http.response.trailers is not offered: Brick's server
+// The extension http.response.pathsend is offered (frame 'Y'); the
+// extension http.response.trailers is not: Brick's server
 // does not send trailers, and an application that asks for them fails
 // cleanly (500) instead of losing them silently. Lifespan is as uvicorn's
 // "auto": an application that raises before answering lifespan.startup is

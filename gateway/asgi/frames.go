@@ -47,7 +47,7 @@ func (f *frameReader) next() (typ byte, stream, n uint32, err error) {
 		if n != 4 {
 			return 0, 0, 0, fmt.Errorf("%w: credit frame of %d bytes", errFrame, n)
 		}
-	case FrameReady, FrameFatal, FrameHead, FrameAbort:
+	case FrameReady, FrameFatal, FrameHead, FrameAbort, FramePathSend:
 		if n > maxControlFrame {
 			return 0, 0, 0, fmt.Errorf("%w: %d-byte %q frame", errFrame, n, typ)
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -215,13 +216,45 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 	started, gone := false, false
 	for {
 		head, data, done := s.take()
+		var file *os.File
+		if done {
+			s.mu.Lock()
+			path := s.path
+			s.mu.Unlock()
+			if path != "" {
+				f, err := os.Open(path)
+				if err != nil {
+					h.log.Error("asgi: http.response.pathsend: cannot open the file", "request", requestLine(r), "err", err)
+					if !started {
+						return plain(w, 500, "Internal Server Error\n")
+					}
+					return web.ErrAbortHandler
+				}
+				defer f.Close()
+				file = f
+			}
+		}
 		if head {
 			dst := w.Header()
 			for _, f := range s.head.Header.Fields() {
 				dst.AddBytes(f.Name, f.Value)
 			}
+			if file != nil && s.head.ContentLength < 0 {
+				if fi, err := file.Stat(); err == nil && fi.Mode().IsRegular() {
+					// The length lets the server send the file with
+					// sendfile(2) instead of chunks.
+					dst.Set("Content-Length", strconv.FormatInt(fi.Size(), 10))
+				}
+			}
 			w.WriteHeader(s.head.Status)
 			started = true
+		}
+		if file != nil {
+			if fi, err := file.Stat(); err == nil {
+				if _, err := web.SendFile(w, file, 0, fi.Size()); err != nil && !errors.Is(err, web.ErrBodyNotAllowed) {
+					return web.ErrAbortHandler
+				}
+			}
 		}
 		if data != nil {
 			n := len(data)

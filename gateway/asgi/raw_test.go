@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,6 +118,14 @@ func mustAtof(t *testing.T, s string) float64 {
 	return f
 }
 
+var rawappSource = func() []byte {
+	b, err := os.ReadFile(filepath.Join("testdata", "apps", "rawapp.py"))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
 // TestResponses checks the answers of applications that succeed, fail and
 // misbehave.
 func TestResponses(t *testing.T) {
@@ -137,6 +147,7 @@ func TestResponses(t *testing.T) {
 		{path: "/crashmid", status: 200, cut: true, logged: "RuntimeError: boom mid-stream"},
 		{path: "/stream?3", status: 200, body: "data: 0\n\ndata: 1\n\ndata: 2\n\n"},
 		{path: "/big?3", status: 200, body: strings.Repeat("x", 3<<20)},
+		{path: "/pathsend", status: 200, body: string(rawappSource)},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			r := g.get(t, tc.path)
@@ -351,5 +362,17 @@ func TestBodyTooLarge(t *testing.T) {
 	req, _ := http.NewRequest("POST", g.url+"/echo", io.MultiReader(bytes.NewReader(make([]byte, 300<<10))))
 	if r := g.do(req); r.status != 413 {
 		t.Fatalf("chunked body past the limit: %d %q, %v; want 413", r.status, r.body, r.err)
+	}
+}
+
+// TestPathSend checks the http.response.pathsend extension: the file
+// whole, with the Content-Length Brick adds so that it can use sendfile.
+func TestPathSend(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, asgi.Config{App: "rawapp:app"})
+	r := g.mustGet(t, "/pathsend", 200)
+	if r.body != string(rawappSource) || r.header.Get("Content-Length") != strconv.Itoa(len(rawappSource)) {
+		t.Errorf("pathsend: %d bytes, Content-Length %q; want the %d bytes of rawapp.py with their length",
+			len(r.body), r.header.Get("Content-Length"), len(rawappSource))
 	}
 }

@@ -28,6 +28,7 @@ type stream struct {
 	ended   bool   // 'E'
 	aborted bool   // 'A'
 	trace   string // the abort's traceback
+	path    string // the file of http.response.pathsend, which ended the stream
 	err     error  // the worker died or broke the protocol
 	window  int    // request body bytes the worker may still take
 	bodyErr error  // reading the request body failed (client gone, too large)
@@ -49,7 +50,7 @@ func newStream() *stream {
 func (s *stream) reset(id uint32, w *worker) {
 	s.id, s.w = id, w
 	s.hasHead, s.started, s.ended, s.aborted, s.left = false, false, false, false, false
-	s.trace, s.err, s.bodyErr = "", nil, nil
+	s.trace, s.err, s.bodyErr, s.path = "", nil, nil, ""
 	s.pending = s.pending[:0]
 	s.window = Window
 	drain(s.wake)

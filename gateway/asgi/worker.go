@@ -309,6 +309,8 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 		s.hasHead = true
 	case typ == FrameEnd && (s.started || s.hasHead):
 		s.ended = true
+	case typ == FramePathSend && (s.started || s.hasHead) && len(p) > 0:
+		s.ended, s.path = true, string(p)
 	case typ == FrameAbort:
 		s.aborted, s.trace = true, string(p)
 	default:

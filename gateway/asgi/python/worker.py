@@ -176,6 +176,23 @@ class HTTPStream:
             if out:
                 self.conn.write(b"".join(out))
             return
+        if t == "http.response.pathsend":
+            # Brick opens the file and sends it (sendfile(2)); the
+            # response ends with it.
+            if not self.started or self.done:
+                raise RuntimeError("http.response.pathsend outside a started response")
+            path = message["path"]
+            if not os.path.isabs(path):
+                raise ValueError("http.response.pathsend path %r is not absolute" % path)
+            out = []
+            if self.head is not None:
+                out.append(frame(0x48, self.id, self.head))  # 'H'
+                self.head = None
+            out.append(frame(0x59, self.id, os.fsencode(path)))  # 'Y'
+            self.done = True
+            self.conn.finish(self)
+            self.conn.write(b"".join(out))
+            return
         raise RuntimeError("unexpected ASGI message %r for an http scope" % t)
 
     def flush_head(self):
@@ -237,7 +254,7 @@ def build_scope(buf, start, end, state):
         "headers": [(strs[i], strs[i + 1]) for i in range(11, n, 2)],
         "client": client,
         "server": server,
-        "extensions": {},
+        "extensions": {"http.response.pathsend": {}},
     }
     if state is not None:
         scope["state"] = dict(state)

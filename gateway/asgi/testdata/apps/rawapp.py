@@ -213,3 +213,12 @@ async def background(scope, receive, send):
     sys.stderr.write("rawapp: background work finished\n")
 
 ROUTES["background"] = background
+
+
+async def pathsend(scope, receive, send):
+    """Sends this file itself with the pathsend extension."""
+    assert "http.response.pathsend" in scope["extensions"]
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/x-python")]})
+    await send({"type": "http.response.pathsend", "path": __file__})
+
+ROUTES["pathsend"] = pathsend
