@@ -61,8 +61,8 @@
 //	'R' ready (stream 0): imported, lifespan startup complete.
 //	'X' fatal (stream 0): import or lifespan startup failed; payload:
 //	    the traceback or the startup.failed message. The worker exits.
-//	'H' http.response.start: three status digits (200 to 599), then NUL-separated
-//	    header names and values.
+//	'H' http.response.start: three status digits (200 to 599), then
+//	    NUL-separated header names and values.
 //	'D' http.response.body bytes.
 //	'E' the scope ended cleanly (the body's more_body false).
 //	'A' the application failed; payload: its traceback, empty when the
@@ -73,10 +73,12 @@
 //	    the scope like 'E'. Go opens the file and sends it with
 //	    sendfile(2), with a Content-Length when the app gave none.
 //
-// Every scope ends with exactly one 'E' or 'A', after which neither side
-// sends a frame for its id (Go ignores nothing: any other frame is a
-// protocol error, which costs the worker; the worker drops frames for a
-// stream it has ended, since Go's may cross its 'E').
+// Every scope ends with exactly one 'E', 'Y' or 'A', after which the
+// worker sends nothing more for its id: Go takes any frame for an id it
+// does not know as a protocol error, which costs the worker. Go's frames
+// may cross the worker's end, so the worker drops frames for a stream it
+// has ended. Stream ids count up per worker and are not reused before
+// they wrap at 2^32.
 //
 // # Flow control
 //
@@ -99,7 +101,11 @@
 // names and values), 'm' websocket.send (u8 opcode, data), 'x'
 // websocket.close (u16 code, reason), 'C' with a u16 payload the client's
 // close code (websocket.disconnect), and 'H'/'D'/'E' the denial response
-// extension. Credit ('W') bounds messages as it bounds body bytes.
+// extension. Credit ('W') bounds messages as it bounds body bytes. Go's
+// side plugs in where handler.go starts an http scope: a websocket
+// handler takes the upgraded connection, starts kind 2 on a stream of the
+// same pool (Pool.pick), and routes the worker's 'a'/'m'/'x' frames in
+// worker.route beside 'H'/'D'/'E'.
 //
 // # Scope
 //
