@@ -51,6 +51,8 @@ func TestLayering(t *testing.T) {
 		// net/http, never the engine.
 		{"proxy", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/gateway/wsgi", mod + "/config", mod + "/cmd/brick", mod}},
 		{"gateway/wsgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/cmd/brick", mod}},
+		{"gateway/asgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/gateway/wsgi", mod + "/config", mod + "/cmd/brick", mod}},
+		{"gateway/internal/pyproc", []string{mod + "/web", mod + "/server", mod + "/gateway/wsgi", mod + "/gateway/asgi", mod + "/config", mod + "/cmd/brick"}},
 		// The file format decodes into the features' own configurations
 		// (static.Config, wsgi.Config), so it sits above them; it never
 		// reaches the engine or what runs it.

@@ -45,19 +45,25 @@ func (o *Options) CheckPaths() error {
 			if r.PHP != nil && r.PHP.Root != "" {
 				dir(p.field("php").field("root"), r.Line, "php root", r.PHP.Root)
 			}
-			if w := r.WSGI; w != nil {
-				if w.Dir != "" {
-					dir(p.field("wsgi").field("chdir"), r.Line, "wsgi chdir", w.Dir)
+			python := func(kind, chdir, py string) {
+				if chdir != "" {
+					dir(p.field(kind).field("chdir"), r.Line, kind+" chdir", chdir)
 				}
-				if strings.Contains(w.Python, "/") {
-					fi, err := os.Stat(w.Python)
+				if strings.Contains(py, "/") {
+					fi, err := os.Stat(py)
 					switch {
 					case err != nil:
-						v.errorf(p.field("wsgi").field("python"), r.Line, "wsgi python: %v", err)
+						v.errorf(p.field(kind).field("python"), r.Line, "%s python: %v", kind, err)
 					case !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0:
-						v.errorf(p.field("wsgi").field("python"), r.Line, "wsgi python %s is not an executable file", w.Python)
+						v.errorf(p.field(kind).field("python"), r.Line, "%s python %s is not an executable file", kind, py)
 					}
 				}
+			}
+			if w := r.WSGI; w != nil {
+				python("wsgi", w.Dir, w.Python)
+			}
+			if a := r.ASGI; a != nil {
+				python("asgi", a.Dir, a.Python)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brick-server/brick/gateway/asgi"
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
@@ -48,6 +49,14 @@ func newLog() Log {
 // route's prefix, so that a route "/app/" gives SCRIPT_NAME "/app".
 func NewWSGI(routePath string) *wsgi.Config {
 	c := wsgi.DefaultConfig()
+	c.Mount = strings.TrimSuffix(routePath, "/")
+	return &c
+}
+
+// NewASGI is asgi.DefaultConfig for a route at routePath: mounted at the
+// route's prefix, so that a route "/app/" gives root_path "/app".
+func NewASGI(routePath string) *asgi.Config {
+	c := asgi.DefaultConfig()
 	c.Mount = strings.TrimSuffix(routePath, "/")
 	return &c
 }
@@ -110,6 +119,9 @@ func (o *Options) Provision() {
 			}
 			if r.WSGI != nil {
 				r.WSGI.Provision()
+			}
+			if r.ASGI != nil {
+				r.ASGI.Provision()
 			}
 		}
 	}

@@ -117,6 +117,12 @@
 //     (none: the directory under which the application's X-Sendfile may
 //     name files), preload (false: true imports the application once and
 //     forks the workers from it).
+//   - asgi: decodes into asgi.Config, keys the flags of `brick asgi`:
+//     app (required, "module:callable", or "module" for module:app, or
+//     "module:factory()"), chdir, python, workers, env, mount (root_path),
+//     timeout, start_timeout, grace, max_requests, max_requests_jitter and
+//     max_memory as for wsgi (timeout bounds a request until its response
+//     starts), max_streams (1000: requests one worker holds at once).
 //   - cgi: root (required: the directory of the scripts; the first
 //     segments of the path under the route that name an executable file
 //     in it are the script, the rest PATH_INFO), timeout (the route's

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/certs"
+	"github.com/brick-server/brick/gateway/asgi"
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
@@ -156,6 +157,7 @@ type Route struct {
 	// wsgi.Config); the feature package owns their defaults and checks.
 	Static *static.Config
 	WSGI   *wsgi.Config
+	ASGI   *asgi.Config
 	// CGI runs the scripts of a directory (cgi.Config), mounted at the
 	// route's path.
 	CGI *cgi.Config
@@ -213,7 +215,7 @@ type Header struct {
 	Value string
 }
 
-// Action names the route's action: "static", "wsgi", "cgi", "php", "proxy", "redirect",
+// Action names the route's action: "static", "wsgi", "asgi", "cgi", "php", "proxy", "redirect",
 // "respond" or "handler"; "" when it has none. With several (which
 // Validate refuses) it names the first.
 func (r *Route) Action() string {
@@ -230,6 +232,9 @@ func (r *Route) actions() []string {
 	}
 	if r.WSGI != nil {
 		a = append(a, "wsgi")
+	}
+	if r.ASGI != nil {
+		a = append(a, "asgi")
 	}
 	if r.CGI != nil {
 		a = append(a, "cgi")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/brick-server/brick/gateway/asgi"
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
@@ -99,7 +100,7 @@ func (d *decoder) site(t *table, i int) Site {
 		s.TLS = d.siteTLS(t.path.field("tls"), v)
 	}
 	t.hints = map[string]string{}
-	for _, k := range []string{"path", "static", "wsgi", "cgi", "php", "proxy", "redirect", "respond", "handler", "headers", "timeout"} {
+	for _, k := range []string{"path", "static", "wsgi", "asgi", "cgi", "php", "proxy", "redirect", "respond", "handler", "headers", "timeout"} {
 		t.hints[k] = fmt.Sprintf("%s belongs to a route: write [[site.route]] before it", k)
 	}
 	t.hints["routes"] = `did you mean "route"? write [[site.route]] for each one`
@@ -123,6 +124,11 @@ func (d *decoder) route(t *table, j int) Route {
 	if wt, ok := t.sub("wsgi", "wsgi"); ok {
 		r.WSGI = d.wsgi(wt, r.Path)
 		_, wsgiTimeout = wt.m["timeout"]
+	}
+	asgiTimeout := false
+	if at, ok := t.sub("asgi", "asgi"); ok {
+		r.ASGI = d.asgi(at, r.Path)
+		_, asgiTimeout = at.m["timeout"]
 	}
 	cgiTimeout := false
 	if ct, ok := t.sub("cgi", "cgi"); ok {
@@ -175,6 +181,9 @@ func (d *decoder) route(t *table, j int) Route {
 		// The route's deadline is the application's too, unless it has
 		// its own.
 		r.WSGI.Timeout = r.Timeout
+	}
+	if r.ASGI != nil && r.Timeout > 0 && !asgiTimeout {
+		r.ASGI.Timeout = r.Timeout
 	}
 	if r.CGI != nil && r.Timeout > 0 && !cgiTimeout {
 		r.CGI.Timeout = r.Timeout
@@ -231,6 +240,32 @@ func (d *decoder) wsgi(t *table, routePath string) *wsgi.Config {
 	t.duration("queue_timeout", &v.QueueTimeout)
 	t.str("sendfile_root", &v.SendfileRoot)
 	t.boolean("preload", &v.Preload)
+	t.done()
+	return v
+}
+
+// asgi decodes an asgi table into the package's own configuration; each
+// key is the flag of `brick asgi` with underscores for dashes.
+func (d *decoder) asgi(t *table, routePath string) *asgi.Config {
+	v := NewASGI(routePath)
+	t.str("app", &v.App)
+	t.str("chdir", &v.Dir)
+	t.str("python", &v.Python)
+	t.integer("workers", &v.Workers, 0)
+	if env, ok := t.pairs("env"); ok {
+		v.Env = []string{}
+		for _, kv := range env {
+			v.Env = append(v.Env, kv[0]+"="+kv[1])
+		}
+	}
+	t.str("mount", &v.Mount)
+	t.duration("timeout", &v.Timeout)
+	t.duration("start_timeout", &v.StartTimeout)
+	t.duration("grace", &v.Grace)
+	t.integer("max_requests", &v.MaxRequests, 0)
+	t.integer("max_requests_jitter", &v.MaxRequestsJitter, 0)
+	t.size("max_memory", &v.MaxMemory, false)
+	t.integer("max_streams", &v.MaxStreams, 1)
 	t.done()
 	return v
 }

@@ -184,7 +184,7 @@ func (v *validator) route(s *Site, j int, p path, validPath []bool) {
 	}
 	switch acts := r.actions(); len(acts) {
 	case 0:
-		v.errorf(p, r.Line, "route %q has no action; give one of static, wsgi, cgi, php, proxy, redirect, respond or handler", r.Path)
+		v.errorf(p, r.Line, "route %q has no action; give one of static, wsgi, asgi, cgi, php, proxy, redirect, respond or handler", r.Path)
 	case 1:
 	default:
 		v.errorf(p, r.Line, "route %q has %s actions (%s); keep one", r.Path, countWord(len(acts)), andList(acts))
@@ -194,6 +194,9 @@ func (v *validator) route(s *Site, j int, p path, validPath []bool) {
 	}
 	if r.WSGI != nil {
 		v.wsgi(r, p.field("wsgi"))
+	}
+	if r.ASGI != nil {
+		v.asgi(r, p.field("asgi"))
 	}
 	if r.CGI != nil {
 		v.feature(r.CGI.Validate(), p.field("cgi"), r.Line)
@@ -308,6 +311,15 @@ func (v *validator) wsgi(r *Route, p path) {
 	m := w.Mount
 	if checkPath(r.Path) == "" && m != "" && m[0] == '/' && !strings.HasSuffix(m, "/") && r.Path != m && !strings.HasPrefix(r.Path, m+"/") {
 		v.errorf(p.field("mount"), r.Line, "wsgi mount %q does not hold the route's path %q: the application would answer 404 to the route's requests", m, r.Path)
+	}
+}
+
+func (v *validator) asgi(r *Route, p path) {
+	a := r.ASGI
+	v.feature(a.Validate(), p, r.Line)
+	m := a.Mount
+	if checkPath(r.Path) == "" && m != "" && m[0] == '/' && !strings.HasSuffix(m, "/") && r.Path != m && !strings.HasPrefix(r.Path, m+"/") {
+		v.errorf(p.field("mount"), r.Line, "asgi mount %q does not hold the route's path %q: the application would answer 404 to the route's requests", m, r.Path)
 	}
 }
 

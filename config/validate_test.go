@@ -41,7 +41,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`brick.toml:5:1: unknown key "maxbody" in [[site.route]]; did you mean "max_body"?`}},
 		{"misspelt action", route(`path = "/"` + "\nstatik = { root = \"/srv\" }"),
 			[]string{
-				`brick.toml:2:1: route "/" has no action; give one of static, wsgi, cgi, php, proxy, redirect, respond or handler`,
+				`brick.toml:2:1: route "/" has no action; give one of static, wsgi, asgi, cgi, php, proxy, redirect, respond or handler`,
 				`brick.toml:4:1: unknown key "statik" in [[site.route]]; did you mean "static"?`,
 			}},
 		{"unknown key in static", route(`path = "/"` + "\nstatic = { root = \"/srv\", gzip = true }"),
@@ -186,7 +186,7 @@ func TestParseErrors(t *testing.T) {
 		{"path with dot segment", route(`path = "/a/../b"` + "\nhandler = \"h\""),
 			[]string{`brick.toml:3:1: path "/a/../b" has a ".." segment; requests are matched after those are removed`}},
 		{"no action", route(`path = "/"`),
-			[]string{`brick.toml:2:1: route "/" has no action; give one of static, wsgi, cgi, php, proxy, redirect, respond or handler`}},
+			[]string{`brick.toml:2:1: route "/" has no action; give one of static, wsgi, asgi, cgi, php, proxy, redirect, respond or handler`}},
 		{"two actions", route(`path = "/"` + "\nstatic = { root = \"/srv\" }\nwsgi = { app = \"a:b\" }"),
 			[]string{`brick.toml:2:1: route "/" has two actions (static and wsgi); keep one`}},
 		{"three actions", route(`path = "/"` + "\nhandler = \"h\"\nrespond = {}\nredirect = { to = \"/x\" }"),

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/brick-server/brick/config"
+	"github.com/brick-server/brick/gateway/asgi"
 	"github.com/brick-server/brick/gateway/cgi"
 	"github.com/brick-server/brick/gateway/fastcgi"
 	"github.com/brick-server/brick/gateway/wsgi"
@@ -42,12 +43,19 @@ type generation struct {
 	prev *generation
 }
 
+// appPool is a pool of Python workers: *wsgi.Pool or *asgi.Pool.
+type appPool interface {
+	Reload() error
+	Close() error
+}
+
 // namedPool is a generation's pool with the configuration it was started
-// with, which decides whether the next generation can keep it.
+// with (a wsgi.Config or an asgi.Config), which decides whether the next
+// generation can keep it.
 type namedPool struct {
 	name string
-	cfg  wsgi.Config
-	pool *wsgi.Pool
+	cfg  any
+	pool appPool
 	// carried: taken over from the previous generation, unchanged, and
 	// not this generation's to close if it fails to build.
 	carried bool
@@ -137,12 +145,12 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 			// Like the file's other relative paths: from its directory.
 			c.Dir = filepath.Dir(g.opts.File)
 		}
-		np, err := g.pool(c, log)
+		np, err := g.pool(c, c.App, log, func(log *slog.Logger) (appPool, error) { return wsgi.NewPool(c, log) })
 		if err != nil {
 			return nil, err
 		}
 		g.pools = append(g.pools, np)
-		h, err := wsgi.NewHandler(np.pool)
+		h, err := wsgi.NewHandler(np.pool.(*wsgi.Pool))
 		if err != nil {
 			return nil, err
 		}
@@ -164,6 +172,17 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 			h.Files = fs
 		}
 		return h, nil
+	case cr.ASGI != nil:
+		c := *cr.ASGI
+		if c.Dir == "" && g.opts.File != "" {
+			c.Dir = filepath.Dir(g.opts.File)
+		}
+		np, err := g.pool(c, c.App, log, func(log *slog.Logger) (appPool, error) { return asgi.NewPool(c, log) })
+		if err != nil {
+			return nil, err
+		}
+		g.pools = append(g.pools, np)
+		return asgi.NewHandler(np.pool.(*asgi.Pool)), nil
 	case cr.CGI != nil:
 		c := *cr.CGI
 		c.Logger = log
@@ -231,23 +250,23 @@ func exactRedirect(prefix string, next web.Handler) web.Handler {
 
 // pool carries over the previous generation's pool of the same
 // configuration, if there is one nobody took yet, or starts a new one.
-func (g *generation) pool(c wsgi.Config, log *slog.Logger) (namedPool, error) {
+func (g *generation) pool(c any, app string, log *slog.Logger, start func(*slog.Logger) (appPool, error)) (namedPool, error) {
 	if g.prev != nil {
 		for _, old := range g.prev.pools {
 			if reflect.DeepEqual(old.cfg, c) && !g.holds(old.pool) {
-				return namedPool{name: c.App, cfg: c, pool: old.pool, carried: true}, nil
+				return namedPool{name: app, cfg: c, pool: old.pool, carried: true}, nil
 			}
 		}
 	}
-	pool, err := wsgi.NewPool(c, log.With("app", c.App))
+	pool, err := start(log.With("app", app))
 	if err != nil {
 		return namedPool{}, err
 	}
-	return namedPool{name: c.App, cfg: c, pool: pool}, nil
+	return namedPool{name: app, cfg: c, pool: pool}, nil
 }
 
 // holds reports whether p is one of the generation's pools.
-func (g *generation) holds(p *wsgi.Pool) bool {
+func (g *generation) holds(p appPool) bool {
 	for _, np := range g.pools {
 		if np.pool == p {
 			return true

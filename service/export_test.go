@@ -36,7 +36,9 @@ func SetServeHook(f func()) { testHookServe = f }
 func (s *Service) PoolsForTest() []*wsgi.Pool {
 	var out []*wsgi.Pool
 	for _, np := range s.cur.Load().gen.pools {
-		out = append(out, np.pool)
+		if p, ok := np.pool.(*wsgi.Pool); ok {
+			out = append(out, p)
+		}
 	}
 	return out
 }

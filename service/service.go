@@ -430,7 +430,11 @@ func (s *Service) wsgiStats() []metrics.WSGIApp {
 	l := s.cur.Load()
 	var out []metrics.WSGIApp
 	for _, np := range l.gen.pools {
-		st := np.pool.Snapshot()
+		wp, ok := np.pool.(*wsgi.Pool)
+		if !ok {
+			continue // ASGI pools have no metrics yet
+		}
+		st := wp.Snapshot()
 		app := metrics.WSGIApp{Name: np.name, Busy: st.Busy, Idle: st.Idle, Restarts: st.Restarts,
 			Timeouts: st.Timeouts, QueueLength: st.QueueLength,
 			QueueWait: metrics.Histogram{Count: st.QueueWaitCount, Sum: st.QueueWaitSum, Buckets: map[float64]uint64{}}}

@@ -30,9 +30,9 @@ func main() {
 	idleN := flag.Int("idle-conns", 10000, "connections for the idle scenario")
 	only := flag.String("servers", "", "comma-separated subset of servers to run (default: all)")
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
-	workers := flag.String("workers", "1,4", "wsgi: comma-separated Python worker counts, one table per count and app")
+	workers := flag.String("workers", "1,4", "wsgi, asgi: comma-separated Python worker counts, one table per count and app")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|tls|proxy|php|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -121,6 +121,25 @@ func main() {
 			path = "/index.php"
 		}
 		scenarios = []scenario{{name: name, dur: *dur, runs: *runs, conns: c, gateway: name, path: path}}
+	case "asgi":
+		// Each worker holds many requests at once: -c64 as the other
+		// HTTP scenarios, one worker unless -workers says otherwise.
+		ws := "1"
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "workers" {
+				ws = *workers
+			}
+		})
+		for _, w := range strings.Split(ws, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(w))
+			if err != nil || n < 1 {
+				log.Fatalf("-workers %q: want a comma-separated list of counts >= 1", ws)
+			}
+			for _, app := range []string{"raw", "fastapi"} {
+				scenarios = append(scenarios, scenario{name: fmt.Sprintf("asgi-%s-%dw", app, n),
+					dur: *dur, runs: *runs, conns: *conns, app: app, asgi: true, workers: n})
+			}
+		}
 	case "all":
 		scenarios = []scenario{
 			{name: "plaintext", dur: *dur, runs: *runs, conns: *conns},
@@ -180,7 +199,8 @@ type scenario struct {
 	idleConns int    // > 0: the idle-memory scenario
 	file      string // the static scenarios: the file's URL path, served by fileServers
 	app       string // the wsgi scenarios: "bare" or "flask" (bench/apps), served by wsgiServers
-	workers   int    // the wsgi scenarios: Python worker processes per server
+	workers   int    // the wsgi and asgi scenarios: Python worker processes per server
+	asgi      bool   // app is an asgi app (asgiServers), not a wsgi one
 	tls       bool   // the tls scenarios: HTTPS, served by tlsServers
 	closeConn bool   // a new connection per request (Connection: close)
 	// fullHandshake: closeConn with a full TLS handshake each time
@@ -301,17 +321,24 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		env += " " + gatewayNote[sc.gateway]
 	case sc.app != "":
 		specs = h.wsgiServers(sc.app, sc.workers)
+		if sc.asgi {
+			specs = h.asgiServers(sc.app, sc.workers)
+		}
 		if h.only != nil {
 			specs = filterServers(specs, h.only)
 		}
 		if sc.peers != nil {
 			specs = filterServers(specs, keepOnly(sc.peers))
 		}
-		if h.wsgiEnv == "" {
+		versions := h.wsgiEnv
+		if sc.asgi {
+			versions = asgiVersions()
+		} else if h.wsgiEnv == "" {
 			h.wsgiEnv = wsgiVersions()
+			versions = h.wsgiEnv
 		}
 		env += fmt.Sprintf(" Each server runs %d Python worker process%s of %s on CPU 0; %s.",
-			sc.workers, map[bool]string{true: "", false: "es"}[sc.workers == 1], python, h.wsgiEnv)
+			sc.workers, map[bool]string{true: "", false: "es"}[sc.workers == 1], python, versions)
 	}
 	for _, spec := range specs {
 		if ctx.Err() != nil {

@@ -36,6 +36,13 @@ func init() {
 			}
 			return q.serve(stderr)
 		}},
+		{"asgi", func(args []string, stdout, stderr io.Writer) int {
+			q, code := compileASGI(args, stdout, stderr)
+			if code >= 0 {
+				return code
+			}
+			return q.serve(stderr)
+		}},
 		{"php", runPHP},
 		{"proxy", func(args []string, stdout, stderr io.Writer) int {
 			q, code := compileProxy(args, stdout, stderr)

@@ -76,7 +76,7 @@ func TestCommandLine(t *testing.T) {
 		{"-version", []string{"-version"}, 0, []string{"brick "}, nil, ""},
 		{"mistyped command", []string{"wsig", "app:app"}, 2, nil, []string{"brick: unknown command 'wsig'; did you mean 'wsgi'?\n"}, ""},
 		{"mistyped command, transposed", []string{"rnu"}, 2, nil, []string{"brick: unknown command 'rnu'; did you mean 'run'?\n"}, ""},
-		{"unknown word", []string{"frobnicate"}, 2, nil, []string{"brick: unknown command 'frobnicate', and no directory of that name here (commands: wsgi, php, proxy, run, validate, help, version; see brick help)\n"}, ""},
+		{"unknown word", []string{"frobnicate"}, 2, nil, []string{"brick: unknown command 'frobnicate', and no directory of that name here (commands: wsgi, asgi, php, proxy, run, validate, help, version; see brick help)\n"}, ""},
 		{"help of an unknown command", []string{"help", "vesion"}, 2, nil, []string{"brick help: unknown command 'vesion'; did you mean 'version'?\n"}, ""},
 		{"unknown flag", []string{"-nope"}, 2, nil, []string{"brick: flag provided but not defined: -nope\n", "usage: brick [flags] [DIR]\n", "Run 'brick -h' for the flags."}, ""},
 		{"unknown flag of wsgi", []string{"wsgi", "-nope", "app"}, 2, nil, []string{"brick wsgi: flag provided but not defined: -nope\n", "usage: brick wsgi [flags] module:callable\n"}, ""},

@@ -5,6 +5,7 @@
 //	brick -addr :8888      listen on every interface (IPv6: -addr [::1]:8080)
 //	brick -v               print every request and response to stderr
 //	brick wsgi module:app  run a Python WSGI application (Flask, Django, Pyramid)
+//	brick asgi module:app  run a Python ASGI application (FastAPI, Starlette, Django)
 //	brick php DIR          serve a PHP site from DIR through a running PHP-FPM
 //	brick proxy URL...     send every request to upstream servers (reverse proxy)
 //	brick run              serve the sites and routes of brick.toml

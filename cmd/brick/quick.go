@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/brick-server/brick/config"
+	"github.com/brick-server/brick/gateway/asgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/static"
 )
@@ -69,6 +70,7 @@ var serveUsage = usage{
 	synopsis: []string{
 		"brick [flags] [DIR]",
 		"brick wsgi [flags] module:callable   run a Python WSGI application",
+		"brick asgi [flags] module:app        run a Python ASGI application",
 		"brick proxy [flags] UPSTREAM...      send every request to upstream servers",
 		"brick run [-config FILE] [flags]     serve the sites and routes of a file",
 		"brick validate [-config FILE]        check a configuration file",
@@ -92,6 +94,20 @@ var wsgiUsage = usage{
 		"Without :callable, the callable is \"application\":\n" +
 		"brick wsgi mysite.wsgi --chdir mysite\n" +
 		"SIGHUP reloads the application's code; SIGTERM drains requests and stops.\n" +
+		"Flags may come before or after the application.\n" + listenNote + "\n" +
+		fmt.Sprintf(flagsNote, "-max-memory is max_memory"),
+}
+
+// asgiUsage is the help of `brick asgi`.
+var asgiUsage = usage{
+	synopsis: []string{"brick asgi [flags] module:app"},
+	about: "Runs a Python ASGI application (FastAPI, Starlette, Django's asgi.py, Quart)\n" +
+		"unchanged, on worker processes that each run one event loop (uvloop when\n" +
+		"installed) with many requests in flight: brick asgi main:app\n" +
+		"Without :app, the callable is \"app\"; a factory is called with ():\n" +
+		"brick asgi 'pkg:create_app()'   brick asgi mysite.asgi:application --chdir mysite\n" +
+		"The lifespan protocol runs at worker start and stop. SIGHUP reloads the\n" +
+		"application's code without dropping requests in flight; SIGTERM drains and stops.\n" +
 		"Flags may come before or after the application.\n" + listenNote + "\n" +
 		fmt.Sprintf(flagsNote, "-max-memory is max_memory"),
 }
@@ -156,6 +172,34 @@ func compileWSGI(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 	return q, q.finish(stderr)
 }
 
+// compileASGI compiles `brick asgi [flags] module:app`: the application
+// at "/", or at -mount, through the same options a file's asgi route
+// decodes to.
+func compileASGI(args []string, stdout, stderr io.Writer) (q *quick, code int) {
+	fs := flag.NewFlagSet("brick asgi", flag.ContinueOnError)
+	o := quickDefaults()
+	o.RegisterFlags(fs)
+	qt := tlsFlags(fs)
+	ac := asgi.DefaultConfig()
+	ac.RegisterFlags(fs)
+	app, code := parseWithArg(fs, asgiUsage, args, stdout, stderr, "the application")
+	if code >= 0 {
+		return nil, code
+	}
+	if app == "" {
+		usageError(fs.Name(), asgiUsage, "say which application to run, as module:app (e.g. brick asgi main:app)", stderr)
+		return nil, 2
+	}
+	ac.App = app
+	path := "/"
+	if ac.Mount != "" {
+		path = ac.Mount
+	}
+	o.Sites = []config.Site{{Default: true, Routes: []config.Route{{Path: path, ASGI: &ac}}}}
+	q = &quick{opts: o, fs: fs, try: path, attrs: []any{"app", app}, tls: qt}
+	return q, q.finish(stderr)
+}
+
 // finish provisions and validates the compiled options; a problem is
 // reported with the flag that sets it.
 func (q *quick) finish(stderr io.Writer) int {
@@ -187,7 +231,7 @@ func (q *quick) explain(err error) string {
 				msg = strings.TrimPrefix(msg, fmt.Sprintf("route %q: ", r.Path))
 			}
 		}
-		return prefix + strings.TrimPrefix(msg, "wsgi: ")
+		return prefix + strings.TrimPrefix(strings.TrimPrefix(msg, "wsgi: "), "asgi: ")
 	}
 	lines := make([]string, len(list.List))
 	for i, e := range list.List {

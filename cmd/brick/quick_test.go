@@ -194,6 +194,48 @@ path = "/"
 wsgi = { app = "app", max_requests = 1000 }
 `,
 	}, {
+		name: "brick asgi, defaults",
+		args: []string{"asgi", "main:app"},
+		toml: `
+[server]
+listen = "127.0.0.1:8888"
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+asgi = { app = "main:app" }
+`,
+	}, {
+		name: "brick asgi, every flag",
+		args: []string{"asgi", "-chdir", "/srv/mysite", "-python", "/usr/bin/python3", "-workers", "3",
+			"-env", "A=1", "-env", "B=x=y", "-mount", "/app", "-timeout", "45", "-start-timeout", "1m",
+			"-grace", "10s", "-max-requests", "1000", "-max-requests-jitter", "7", "-max-memory", "512M",
+			"-max-streams", "50", "-access-log", "stderr", "mysite.asgi:application"},
+		toml: `
+[server]
+listen = "127.0.0.1:8888"
+[log]
+access = "stderr"
+[[site]]
+[[site.route]]
+path = "/app"
+asgi = { app = "mysite.asgi:application", chdir = "/srv/mysite", python = "/usr/bin/python3", workers = 3, env = { A = "1", B = "x=y" }, timeout = "45s", start_timeout = "60", grace = "10", max_requests = 1000, max_requests_jitter = 7, max_memory = "512MiB", max_streams = 50 }
+`,
+	}, {
+		name: "brick asgi, a factory and the jitter derived from max-requests",
+		args: []string{"asgi", "-max-requests", "1000", "pkg:create_app()"},
+		toml: `
+[server]
+listen = "127.0.0.1:8888"
+[log]
+access = "off"
+[[site]]
+[[site.route]]
+path = "/"
+asgi = { app = "pkg:create_app()", max_requests = 1000 }
+`,
+	}, {
 		name: "brick proxy, defaults",
 		args: []string{"proxy", "127.0.0.1:8000"},
 		toml: `
@@ -231,6 +273,8 @@ proxy = { to = ["http://a:1", "http://b:2", "http://c:3"], policy = "cookie:s", 
 			switch {
 			case len(tc.args) > 0 && tc.args[0] == "wsgi":
 				q, code = compileWSGI(tc.args[1:], io.Discard, &stderr)
+			case len(tc.args) > 0 && tc.args[0] == "asgi":
+				q, code = compileASGI(tc.args[1:], io.Discard, &stderr)
 			case len(tc.args) > 0 && tc.args[0] == "proxy":
 				q, code = compileProxy(tc.args[1:], io.Discard, &stderr)
 			default:
@@ -300,6 +344,8 @@ func TestQuickFlagErrors(t *testing.T) {
 		{"timeout NaN", []string{"wsgi", "-timeout", "NaN", "app"}, `invalid value "NaN" for flag -timeout`},
 		{"timeout overflow", []string{"wsgi", "-timeout", "1e300", "app"}, `invalid value "1e300" for flag -timeout`},
 		{"timeout zero", []string{"wsgi", "-timeout", "0", "app"}, "brick wsgi: -timeout: wsgi timeout must be positive"},
+		{"asgi timeout zero", []string{"asgi", "-timeout", "0", "app"}, "brick asgi: -timeout: asgi timeout must be positive"},
+		{"asgi app not a module", []string{"asgi", "my/main.py"}, `brick asgi: asgi app "my/main.py" is not a Python module path`},
 		{"max-memory wraps negative", []string{"wsgi", "-max-memory", "9000000000G", "app"}, "too large"},
 		{"max-memory wraps to 0", []string{"wsgi", "-max-memory", "17179869184G", "app"}, "too large"},
 		{"max-memory negative", []string{"wsgi", "-max-memory", "-1", "app"}, "cannot be negative"},

@@ -2,9 +2,8 @@ package wsgi
 
 import (
 	"flag"
-	"fmt"
-	"strings"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/internal/units"
 )
 
@@ -17,7 +16,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Dir, "chdir", c.Dir, "directory to run the workers in and import the application from")
 	fs.StringVar(&c.Python, "python", c.Python, "Python interpreter (default: the first python3 that can import the application's framework)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "number of Python worker processes (0: one per CPU)")
-	fs.Var((*envList)(&c.Env), "env", "`NAME=value` to add to the workers' environment (repeatable)")
+	fs.Var((*pyproc.EnvList)(&c.Env), "env", "`NAME=value` to add to the workers' environment (repeatable)")
 	fs.StringVar(&c.Mount, "mount", c.Mount, "URL prefix the application lives under (SCRIPT_NAME), e.g. /app")
 	fs.Var(units.Duration{P: &c.Timeout}, "timeout", "how long the application may take to start its response, and then be silent in a streamed one, before 504 (or a cut), a logged stack and a restart: `seconds` (as gunicorn's) or a duration such as 1m30s")
 	fs.Var(units.Duration{P: &c.MaxStream}, "max-stream", "bound on a whole response, streams included (`seconds` or a duration; 0: none): past it the client is cut off and the application told to stop")
@@ -30,17 +29,4 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SendfileRoot, "sendfile-root", c.SendfileRoot, "directory whose files the application may have Brick send with X-Sendfile (default: none, X-Sendfile refused)")
 	fs.IntVar(&c.QueueSize, "queue", c.QueueSize, "requests that may wait for a busy worker; more get 503")
 	fs.Var(units.Duration{P: &c.QueueTimeout}, "queue-timeout", "how long (`seconds` or a duration) a request may wait for a worker (0: -timeout)")
-}
-
-// envList is a repeatable NAME=value flag.
-type envList []string
-
-func (e *envList) String() string { return strings.Join(*e, " ") }
-
-func (e *envList) Set(s string) error {
-	if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
-		return fmt.Errorf("%q is not NAME=value", s)
-	}
-	*e = append(*e, s)
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/internal/units"
 )
 
@@ -210,27 +211,5 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// validApp checks an application reference: a dotted module, optionally
-// ":callable" or ":factory()".
-func validApp(app string) bool {
-	module, name, hasName := strings.Cut(app, ":")
-	return validModule(module) && (!hasName || validModule(strings.TrimSuffix(name, "()")))
-}
-
-// validModule checks a dotted Python name.
-func validModule(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, part := range strings.Split(s, ".") {
-		if part == "" || part[0] >= '0' && part[0] <= '9' {
-			return false
-		}
-		for _, r := range part {
-			if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && !(r >= '0' && r <= '9') && r < 0x80 {
-				return false
-			}
-		}
-	}
-	return true
-}
+// validApp checks an application reference (see pyproc.ValidApp).
+func validApp(app string) bool { return pyproc.ValidApp(app) }

@@ -83,8 +83,8 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.python = python.path
-	log.Info(python.why)
+	p.python = python.Path
+	log.Info(python.Why)
 	p.env = workerEnv(cfg)
 	p.tmp, err = os.MkdirTemp("", "brick-wsgi-")
 	if err != nil {

@@ -1,16 +1,15 @@
 package wsgi
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/internal/procpool"
 )
 
@@ -40,12 +39,9 @@ type worker struct {
 	// reload); sent to at most once, under pool.mu.
 	recycleAsked bool
 
-	// outMu guards capture: while the pool collects a stuck worker's
-	// stack dump, output lines go to capture instead of the log.
-	outMu      sync.Mutex
-	capture    *bytes.Buffer
-	burst      bytes.Buffer
-	burstTimer *time.Timer
+	// out turns what the worker prints into log records, and collects a
+	// stuck worker's stack dump.
+	out pyproc.Output
 }
 
 // errStartup is a worker that could not load the application: the
@@ -68,13 +64,14 @@ var errStartAborted = errors.New("wsgi: worker start aborted")
 // With Preload the worker is forked by the generation's zygote.
 func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 	w := &worker{pool: p, gen: gen}
+	w.out = pyproc.Output{Log: p.log, Kind: "wsgi"}
 	var proc process
 	if p.cfg.Preload {
 		z, err := p.zygoteFor(gen, abort)
 		if err != nil {
 			return nil, err
 		}
-		fp, conn, err := z.fork(w.output, p.cfg.StartTimeout)
+		fp, conn, err := z.fork(w.out.Line, p.cfg.StartTimeout)
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +89,7 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 			Dir:        p.cfg.Dir,
 			Env:        p.env,
 			ExtraFiles: []*os.File{theirs},
-			Output:     w.output,
+			Output:     w.out.Line,
 		})
 		theirs.Close()
 		if err != nil {
@@ -107,10 +104,8 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 		proc = pp
 	}
 	w.frames = newFrameReader(w.conn, frameBufferSize, maxControlFrame)
-	// output may already be running: it reads proc under outMu.
-	w.outMu.Lock()
 	w.proc = proc
-	w.outMu.Unlock()
+	w.out.SetPid(proc.Pid())
 	if p.cfg.MaxRequests > 0 {
 		w.limit = p.cfg.MaxRequests
 		if p.cfg.MaxRequestsJitter > 0 {
@@ -121,7 +116,7 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 	switch {
 	case err != nil:
 		if errors.Is(err, errExitedEarly) {
-			w.flushOutput()
+			w.out.Flush()
 		}
 	case typ == FrameReady:
 		p.log.Info("wsgi worker ready", "pid", proc.Pid(), "info", string(payload))
@@ -185,66 +180,9 @@ func (p *Pool) awaitReady(conn *sock, frames *frameReader, proc process, abort <
 	return 0, nil, fmt.Errorf("wsgi: worker for %s %w (%s); its output is in the log above", p.cfg.App, errExitedEarly, proc.Exit())
 }
 
-// output collects a line the worker printed (the application's prints,
-// its wsgi.errors, Python warnings and tracebacks). Lines that come in one
-// burst make one log record, so a traceback reads as one entry.
-func (w *worker) output(line []byte) {
-	w.outMu.Lock()
-	defer w.outMu.Unlock()
-	if w.capture != nil {
-		w.capture.Write(line)
-		w.capture.WriteByte('\n')
-		return
-	}
-	if w.burst.Len() > 0 {
-		w.burst.WriteByte('\n')
-	}
-	w.burst.Write(line)
-	if w.burst.Len() >= 64<<10 {
-		w.flushOutputLocked()
-		return
-	}
-	if w.burstTimer == nil {
-		w.burstTimer = time.AfterFunc(20*time.Millisecond, w.flushOutput)
-	} else {
-		w.burstTimer.Reset(20 * time.Millisecond)
-	}
-}
-
-func (w *worker) flushOutput() {
-	w.outMu.Lock()
-	defer w.outMu.Unlock()
-	w.flushOutputLocked()
-}
-
-func (w *worker) flushOutputLocked() {
-	if w.burst.Len() == 0 {
-		return
-	}
-	pid := 0
-	if w.proc != nil {
-		pid = w.proc.Pid()
-	}
-	w.pool.log.Info("wsgi worker output", "pid", pid, "text", w.burst.String())
-	w.burst.Reset()
-}
-
 // dumpStack asks the worker's faulthandler for every thread's Python stack
 // and returns it, for the log line that says where a request hung.
-func (w *worker) dumpStack() string {
-	var b bytes.Buffer
-	w.outMu.Lock()
-	w.flushOutputLocked()
-	w.capture = &b
-	w.outMu.Unlock()
-	if w.proc.Signal(syscall.SIGUSR1) == nil {
-		w.proc.WaitQuiet(200*time.Millisecond, 3*time.Second)
-	}
-	w.outMu.Lock()
-	w.capture = nil
-	w.outMu.Unlock()
-	return b.String()
-}
+func (w *worker) dumpStack() string { return w.out.DumpStack(w.proc) }
 
 // kill ends the worker at once and closes its socket.
 func (w *worker) kill() {

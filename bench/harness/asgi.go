@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// The asgi scenarios run the same application (bench/apps/asgiapps.py)
+// under `brick asgi` and uvicorn (uvloop, httptools), each with the same
+// number of worker processes, on CPU 0, with Debian's /usr/bin/python3.
+
+// asgiApps maps a scenario's app to its module:callable in bench/apps.
+var asgiApps = map[string]string{
+	"raw":     "asgiapps:raw",
+	"fastapi": "asgiapps:fast",
+}
+
+// asgiServers lists the servers of an asgi scenario, Brick first.
+//
+//   - brick: the real cmd/brick binary, `brick asgi`, GOMAXPROCS=1.
+//   - uvicorn: `python3 -m uvicorn` with uvloop and httptools, no access
+//     log; with more than one worker its supervisor process forks them.
+func (h *harness) asgiServers(app string, workers int) []serverSpec {
+	module := asgiApps[app]
+	dir := filepath.Join(h.root, "bench", "apps")
+	n := strconv.Itoa(workers)
+	return []serverSpec{
+		{"brick", func(port, nofile int) (*exec.Cmd, error) {
+			exe, err := h.brickBinary()
+			if err != nil {
+				return nil, err
+			}
+			cmd := pinned(nofile, exe, "asgi", "-python", python, "-workers", n, "-chdir", dir,
+				"-addr", fmt.Sprintf("127.0.0.1:%d", port), module)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			return cmd, nil
+		}},
+		{"uvicorn", func(port, nofile int) (*exec.Cmd, error) {
+			if !pythonHas("uvicorn") || !pythonHas("httptools") || !pythonHas("uvloop") {
+				return nil, fmt.Errorf("uvicorn, httptools or uvloop is not installed for %s: bench/run installs them with apt-get", python)
+			}
+			cmd := pinned(nofile, python, "-m", "uvicorn", "--workers", n, "--loop", "uvloop", "--http", "httptools",
+				"--no-access-log", "--log-level", "warning", "--app-dir", dir, "--port", strconv.Itoa(port), module)
+			cmd.Dir = dir
+			return cmd, nil
+		}},
+	}
+}
+
+// asgiVersions names the interpreter and the packages for the tables.
+func asgiVersions() string {
+	out, err := exec.Command(python, "-c", `import sys
+v = ["Python " + sys.version.split()[0]]
+for m in ("fastapi", "starlette", "uvicorn", "uvloop", "httptools"):
+    try:
+        v.append(m + " " + __import__(m).__version__)
+    except Exception:
+        v.append(m + " not installed")
+print(", ".join(v))`).Output()
+	if err != nil {
+		return python + " not runnable"
+	}
+	return strings.TrimSpace(string(out))
+}

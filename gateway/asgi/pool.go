@@ -1,0 +1,397 @@
+package asgi
+
+import (
+	_ "embed"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/brick-server/brick/gateway/internal/pyproc"
+	"github.com/brick-server/brick/internal/procpool"
+)
+
+// workerSource is the Python side, embedded so that a user installs
+// nothing beyond the application.
+//
+//go:embed python/worker.py
+var workerSource []byte
+
+// Pool supervises the worker processes. Each of Workers slots keeps one
+// live worker: a worker that dies is replaced with backoff; one that must
+// be recycled (max requests, max memory) gets its successor first and is
+// retired once the successor is ready. A retired worker takes no new
+// scope, finishes those in flight (up to Grace), runs its lifespan
+// shutdown and leaves: nothing in flight is dropped.
+//
+// Reload starts a whole new generation beside the old one and swaps it
+// in once every new worker is ready; when the new code fails to start,
+// the old generation serves on.
+type Pool struct {
+	cfg    Config
+	log    *slog.Logger
+	python string
+	script string
+	tmp    string
+	env    []string
+
+	mu      sync.Mutex
+	workers []*worker // in service, one per slot
+	// installed is closed, and replaced, whenever a worker is put in
+	// service: requests that found none alive wait for it.
+	installed chan struct{}
+	gen       int
+	closed    bool
+	retired   sync.WaitGroup // retired workers still leaving
+
+	wakes    []chan struct{} // one per slot: a recycle was asked for
+	closing  chan struct{}
+	wg       sync.WaitGroup
+	reloadMu sync.Mutex
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
+}
+
+var errPoolClosed = errors.New("asgi: the worker pool is closed")
+
+// NewPool starts cfg.Workers workers side by side and returns once every
+// one is ready (application imported, lifespan started). An application
+// that fails to import, or whose lifespan startup fails, is reported with
+// its message.
+func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := pyproc.CheckDir(cfg.pySpec()); err != nil {
+		return nil, err
+	}
+	py, err := pyproc.Find(cfg.pySpec())
+	if err != nil {
+		return nil, err
+	}
+	log.Info(py.Why)
+	p := &Pool{cfg: cfg, log: log, python: py.Path, env: pyproc.Env(cfg.pySpec()), closing: make(chan struct{}), installed: make(chan struct{}),
+		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
+	if p.tmp, err = os.MkdirTemp("", "brick-asgi-"); err != nil {
+		return nil, err
+	}
+	p.script = filepath.Join(p.tmp, "worker.py")
+	if err := os.WriteFile(p.script, workerSource, 0o600); err != nil {
+		os.RemoveAll(p.tmp)
+		return nil, err
+	}
+	if p.workers, err = p.startAll(0); err != nil {
+		os.RemoveAll(p.tmp)
+		return nil, err
+	}
+	p.wakes = make([]chan struct{}, cfg.Workers)
+	for i := range p.wakes {
+		p.wakes[i] = make(chan struct{}, 1)
+		p.wg.Add(1)
+		go p.run(i)
+	}
+	if cfg.MaxMemory > 0 {
+		p.wg.Add(1)
+		go p.watchMemory()
+	}
+	return p, nil
+}
+
+// Python returns the interpreter the workers run.
+func (p *Pool) Python() string { return p.python }
+
+func (p *Pool) rand(n int) int {
+	p.rngMu.Lock()
+	defer p.rngMu.Unlock()
+	return p.rng.IntN(n)
+}
+
+func (p *Pool) stopping() bool {
+	select {
+	case <-p.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// startAll starts a worker per slot of generation gen, side by side; when
+// one fails the others are stopped and its error returned.
+func (p *Pool) startAll(gen int) ([]*worker, error) {
+	ws := make([]*worker, p.cfg.Workers)
+	errs := make([]error, len(ws))
+	var wg sync.WaitGroup
+	for i := range ws {
+		wg.Go(func() { ws[i], errs[i] = p.spawn(gen) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, w := range ws {
+			if w != nil {
+				wg.Go(func() { w.stop(time.Second) })
+			}
+		}
+		wg.Wait()
+		for _, e := range errs {
+			if e != nil {
+				return nil, e // the first: the others say the same
+			}
+		}
+	}
+	return ws, nil
+}
+
+// pick chooses the least busy live worker with room for a stream and
+// registers s on it. When no worker is alive (the only one crashed and its
+// replacement is starting) it waits for one, up to Timeout; when every
+// live worker is full, the request is turned away at once.
+func (p *Pool) pick(s *stream) (*worker, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, errPoolClosed
+		}
+		var best *worker
+		bestLoad, alive := p.cfg.MaxStreams, false
+		for _, w := range p.workers {
+			l, ok := w.room()
+			alive = alive || ok
+			if ok && l < bestLoad {
+				best, bestLoad = w, l
+			}
+		}
+		installed := p.installed
+		p.mu.Unlock()
+		switch {
+		case best != nil && best.open(s, p.cfg.MaxStreams):
+			return best, nil
+		case best != nil:
+			continue // it died or filled since: look again
+		case alive:
+			return nil, errBusy
+		}
+		if timer == nil {
+			timer = time.NewTimer(p.cfg.Timeout)
+		}
+		select {
+		case <-installed:
+		case <-timer.C:
+			return nil, errNoWorker
+		case <-p.closing:
+			return nil, errPoolClosed
+		}
+	}
+}
+
+var (
+	errBusy     = errors.New("asgi: every worker has its maximum of requests in flight")
+	errNoWorker = errors.New("asgi: no live worker")
+)
+
+// announceLocked wakes the requests waiting for a live worker. Under p.mu.
+func (p *Pool) announceLocked() {
+	close(p.installed)
+	p.installed = make(chan struct{})
+}
+
+// run keeps slot i's worker alive and recycles it when asked.
+func (p *Pool) run(i int) {
+	defer p.wg.Done()
+	crash := procpool.Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Stable: 10 * time.Second}
+	for {
+		p.mu.Lock()
+		w := p.workers[i]
+		p.mu.Unlock()
+		select {
+		case <-p.closing:
+			return
+		case <-p.wakes[i]:
+			if w.recycle.Load() {
+				if nw, err := p.spawn(p.generation()); err == nil {
+					p.install(i, w, nw)
+				} else if !errors.Is(err, errPoolClosed) {
+					p.log.Error("asgi: replacement worker failed to start; the old one keeps serving", "pid", w.proc.Pid(), "err", err)
+					w.recycle.Store(false)
+				}
+			}
+		case <-w.proc.Done():
+			if p.stopping() {
+				return
+			}
+			p.mu.Lock()
+			current := p.workers[i] == w
+			p.mu.Unlock()
+			if !current {
+				continue // retired by a Reload, and replaced
+			}
+			p.log.Warn("asgi worker exited; starting a replacement", "pid", w.proc.Pid(), "exit", w.proc.Exit(), "served", w.served.Load())
+			delay := crash.Next(w.proc.Uptime())
+			for {
+				select {
+				case <-time.After(delay):
+				case <-p.closing:
+					return
+				}
+				nw, err := p.spawn(p.generation())
+				if err == nil {
+					p.install(i, w, nw)
+					break
+				}
+				if errors.Is(err, errPoolClosed) {
+					return
+				}
+				delay = crash.Next(0)
+				p.log.Error("asgi worker failed to start; retrying", "retry_in", delay.String(), "err", err)
+			}
+		}
+	}
+}
+
+func (p *Pool) generation() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.gen
+}
+
+// install puts nw in slot i in place of old, if old is still there (a
+// Reload may have replaced it meanwhile), and retires old.
+func (p *Pool) install(i int, old, nw *worker) {
+	p.mu.Lock()
+	if p.closed || p.workers[i] != old || nw.gen < p.gen {
+		p.mu.Unlock()
+		nw.stop(time.Second)
+		return
+	}
+	p.workers[i] = nw
+	p.retireLocked(old)
+	p.announceLocked()
+	p.mu.Unlock()
+}
+
+// retireLocked takes w out of service: it finishes what it has in flight,
+// for up to Grace, then stops. Under p.mu.
+func (p *Pool) retireLocked(w *worker) {
+	w.mu.Lock()
+	w.retiring = true
+	empty := len(w.streams) == 0
+	w.mu.Unlock()
+	if empty {
+		w.signalDrained()
+	}
+	p.retired.Add(1)
+	go func() {
+		defer p.retired.Done()
+		t := time.NewTimer(p.cfg.Grace)
+		defer t.Stop()
+		select {
+		case <-w.drained:
+		case <-t.C:
+			p.log.Warn("asgi: retired worker still busy after the grace period; stopping it", "pid", w.proc.Pid(), "in_flight", w.load())
+		}
+		w.stop(p.cfg.Grace)
+	}()
+}
+
+// askRecycle asks w's slot for a replacement, once.
+func (p *Pool) askRecycle(w *worker, why string) {
+	if !w.recycle.CompareAndSwap(false, true) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, iw := range p.workers {
+		if iw == w {
+			p.log.Info("asgi worker recycling", "pid", w.proc.Pid(), "why", why, "served", w.served.Load())
+			poke(p.wakes[i])
+			return
+		}
+	}
+}
+
+// Reload replaces every worker with one running freshly imported code,
+// without dropping a request in flight: the new generation starts beside
+// the old one and takes every new request once all of it is ready; each
+// old worker finishes its scopes and leaves. When the new code fails to
+// start, the error is returned and the old workers serve on.
+func (p *Pool) Reload() error {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	gen := p.generation() + 1
+	ws, err := p.startAll(gen)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		for _, w := range ws {
+			go w.stop(time.Second)
+		}
+		return errPoolClosed
+	}
+	p.gen = gen
+	for i, old := range p.workers {
+		p.workers[i] = ws[i]
+		p.retireLocked(old)
+	}
+	p.announceLocked()
+	p.mu.Unlock()
+	return nil
+}
+
+// Close stops every worker once its scopes in flight end (up to Grace),
+// running the application's lifespan shutdown; it returns when every
+// process has been reaped.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	close(p.closing)
+	for _, w := range p.workers {
+		p.retireLocked(w)
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+	p.retired.Wait()
+	os.RemoveAll(p.tmp)
+	return nil
+}
+
+// watchMemory recycles workers whose resident memory exceeds MaxMemory.
+func (p *Pool) watchMemory() {
+	defer p.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.closing:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		ws := append([]*worker(nil), p.workers...)
+		p.mu.Unlock()
+		for _, w := range ws {
+			if rss, err := w.proc.RSS(); err == nil && rss > p.cfg.MaxMemory {
+				p.askRecycle(w, "max memory")
+			}
+		}
+	}
+}

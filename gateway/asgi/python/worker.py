@@ -1,0 +1,478 @@
+"""Brick's ASGI worker: one Python process, one asyncio event loop, many
+connection scopes in flight.
+
+Brick (the Go server) starts this program with the application's
+"module:callable" as its argument and a Unix socket as file descriptor 3.
+The worker imports the application, runs its lifespan startup, says
+"ready", then serves the scopes Brick starts on the socket until the socket
+closes, when it runs the lifespan shutdown and leaves. The frame format is
+described in gateway/asgi/doc.go; this file must stay in step with
+gateway/asgi/codec.go. Only the standard library is used (uvloop when the
+interpreter has it).
+"""
+
+import asyncio
+import faulthandler
+import importlib
+import inspect
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import traceback
+
+_HDR = struct.Struct("<BII")
+_U32 = struct.Struct("<I")
+_START = struct.Struct("<III")
+_WINDOW = 256 << 10
+_MAX_FRAME = 1 << 30
+_ASGI = {"version": "3.0", "spec_version": "2.4"}
+
+_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_CTL = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+class ClientDisconnected(OSError):
+    """send() on a connection whose client has gone (ASGI 2.4)."""
+
+
+class ProtocolError(Exception):
+    """Brick sent something this worker does not understand."""
+
+
+def frame(typ, stream, payload=b""):
+    return _HDR.pack(typ, stream, len(payload)) + payload
+
+
+def check_headers(headers):
+    """Encodes response headers as NUL-separated names and values,
+    refusing what would break the response's framing."""
+    out = []
+    for pair in headers:
+        name, value = pair
+        name, value = bytes(name), bytes(value)
+        if not name or any(c not in _TCHAR for c in name):
+            raise ValueError("invalid header name %r" % name)
+        if _CTL.search(value):
+            raise ValueError("invalid header value %r for %r" % (value, name))
+        out.append(name)
+        out.append(value)
+    return out
+
+
+class HTTPStream:
+    """One http scope: its request body queue, its response state and the
+    credit it has to send response bytes."""
+
+    __slots__ = ("conn", "id", "chunks", "body_done", "counted", "gone", "started",
+                 "done", "credit", "waiters", "task", "head", "body_ended")
+
+    def __init__(self, conn, sid, body, more):
+        self.conn = conn
+        self.id = sid
+        self.chunks = [body] if body or not more else []
+        self.body_done = not more
+        self.counted = []  # parallel to chunks: bytes to credit back on read
+        if self.chunks:
+            self.counted.append(0)
+        self.gone = False
+        self.started = False
+        self.done = False
+        self.body_ended = False  # the more_body False message was received
+        self.credit = _WINDOW
+        self.waiters = []  # receive() and send() may wait at once
+        self.task = None
+        self.head = None
+
+    def wake(self):
+        ws, self.waiters = self.waiters, []
+        for w in ws:
+            if not w.done():
+                w.set_result(None)
+
+    async def wait(self):
+        w = self.conn.loop.create_future()
+        self.waiters.append(w)
+        await w
+
+    async def receive(self):
+        while True:
+            if self.chunks:
+                # What arrived since the last receive() goes up as one
+                # message: frameworks pay per message (a multipart parser
+                # call, a thread hop to spool a file), not per byte.
+                if len(self.chunks) == 1:
+                    data = self.chunks[0]
+                else:
+                    data = b"".join(self.chunks)
+                n = sum(self.counted)
+                self.chunks.clear()
+                self.counted.clear()
+                if n and not self.done:
+                    self.conn.write(frame(0x57, self.id, _U32.pack(n)))  # 'W'
+                more = not self.body_done
+                self.body_ended = not more
+                return {"type": "http.request", "body": data, "more_body": more}
+            if self.body_done and not self.body_ended and not self.gone:
+                self.body_ended = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            if self.gone or self.done:
+                return {"type": "http.disconnect"}
+            await self.wait()
+
+    async def send(self, message):
+        t = message["type"]
+        if self.gone:
+            raise ClientDisconnected("the client disconnected")
+        if t == "http.response.start":
+            if self.started:
+                raise RuntimeError("http.response.start sent twice")
+            if message.get("trailers"):
+                raise RuntimeError("this server does not offer http.response.trailers")
+            status = int(message["status"])
+            if not 200 <= status <= 599:
+                # An informational (1xx) status is not a response: the
+                # app would have no way to send the final one.
+                raise ValueError("invalid status %r: a response status is from 200 to 599" % status)
+            parts = check_headers(message.get("headers", ()))
+            self.head = b"%03d" % status + (b"\0" + b"\0".join(parts) if parts else b"")
+            self.started = True
+            # The head waits for the first body message, to go out in one
+            # write with it; one that does not follow at once goes alone.
+            self.conn.loop.call_soon(self.flush_head)
+            return
+        if t == "http.response.body":
+            if not self.started:
+                raise RuntimeError("http.response.body before http.response.start")
+            if self.done:
+                raise RuntimeError("http.response.body after the response ended")
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            out = []
+            if self.head is not None:
+                out.append(frame(0x48, self.id, self.head))  # 'H'
+                self.head = None
+            mv = memoryview(body)
+            while len(mv):
+                if self.credit <= 0:
+                    if out:
+                        self.conn.write(b"".join(out))
+                        out = []
+                    await self.wait()
+                    if self.gone:
+                        raise ClientDisconnected("the client disconnected")
+                    continue
+                piece = mv[: self.credit]
+                self.credit -= len(piece)
+                out.append(_HDR.pack(0x44, self.id, len(piece)))  # 'D'
+                out.append(piece)
+                mv = mv[len(piece):]
+            if not more:
+                self.done = True
+                out.append(_HDR.pack(0x45, self.id, 0))  # 'E'
+                self.conn.finish(self)
+            if out:
+                self.conn.write(b"".join(out))
+            return
+        if t == "http.response.pathsend":
+            # Brick opens the file and sends it (sendfile(2)); the
+            # response ends with it.
+            if not self.started or self.done:
+                raise RuntimeError("http.response.pathsend outside a started response")
+            path = message["path"]
+            if not os.path.isabs(path):
+                raise ValueError("http.response.pathsend path %r is not absolute" % path)
+            out = []
+            if self.head is not None:
+                out.append(frame(0x48, self.id, self.head))  # 'H'
+                self.head = None
+            out.append(frame(0x59, self.id, os.fsencode(path)))  # 'Y'
+            self.done = True
+            self.conn.finish(self)
+            self.conn.write(b"".join(out))
+            return
+        raise RuntimeError("unexpected ASGI message %r for an http scope" % t)
+
+    def flush_head(self):
+        if self.head is not None and not self.done:
+            self.conn.write(frame(0x48, self.id, self.head))  # 'H'
+            self.head = None
+
+    async def run(self, app, scope):
+        try:
+            await app(scope, self.receive, self.send)
+            if not self.done and self.gone:
+                self.abort("")
+            elif not self.done:
+                raise RuntimeError("the application returned without completing its response")
+        except asyncio.CancelledError:
+            if not self.gone or self.conn.transport.is_closing():
+                raise
+            sys.stderr.write("asgi: %s %s cancelled (timeout): no response start in time\n" % (scope["method"], scope["path"]))
+            self.abort("")
+        except BaseException:
+            if self.gone:
+                self.abort("")
+            elif self.done:
+                sys.stderr.write("asgi: the application raised after its response was complete:\n" + traceback.format_exc())
+            else:
+                self.abort(traceback.format_exc())
+
+    def abort(self, why):
+        if self.done:
+            return
+        self.done = True
+        self.conn.write(frame(0x41, self.id, why.encode("utf-8", "replace")))  # 'A'
+        self.conn.finish(self)
+
+
+def build_scope(buf, start, end, state):
+    kind, flags, n = _START.unpack_from(buf, start)
+    table = start + 12
+    base = table + 4 * n
+    ends = struct.unpack_from("<%dI" % n, buf, table)
+    strs = []
+    prev = 0
+    for e in ends:
+        strs.append(bytes(buf[base + prev : base + e]))
+        prev = e
+    body = bytes(buf[base + prev : end])
+    client = (strs[7].decode("latin-1"), int(strs[8])) if strs[7] else None
+    server = (strs[9].decode("latin-1"), int(strs[10])) if strs[9] else None
+    scope = {
+        "type": "http",
+        "asgi": _ASGI,
+        "http_version": strs[0].decode("latin-1"),
+        "method": strs[1].decode("latin-1"),
+        "scheme": strs[2].decode("latin-1"),
+        "path": strs[3].decode("utf-8", "replace"),
+        "raw_path": strs[4],
+        "query_string": strs[5],
+        "root_path": strs[6].decode("utf-8", "replace"),
+        "headers": [(strs[i], strs[i + 1]) for i in range(11, n, 2)],
+        "client": client,
+        "server": server,
+        "extensions": {"http.response.pathsend": {}},
+    }
+    if state is not None:
+        scope["state"] = dict(state)
+    return kind, flags, scope, body
+
+
+class Conn(asyncio.Protocol):
+    """The socket to Brick: parses frames and dispatches them by stream."""
+
+    def __init__(self, app, loop, state):
+        self.app = app
+        self.loop = loop
+        self.state = state
+        self.streams = {}
+        # Every scope's task, including those whose response is complete
+        # but that still run (background tasks): the worker waits for them
+        # before it leaves.
+        self.tasks = set()
+        self.buf = bytearray()
+        self.transport = None
+        self.closed = loop.create_future()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def write(self, data):
+        if not self.transport.is_closing():
+            self.transport.write(data)
+
+    def finish(self, st):
+        self.streams.pop(st.id, None)
+        st.wake()
+
+    def connection_lost(self, exc):
+        for st in list(self.streams.values()):
+            st.gone = True
+            if st.task is not None:
+                st.task.cancel()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def data_received(self, data):
+        buf = self.buf
+        buf += data
+        pos = 0
+        n = len(buf)
+        while n - pos >= 9:
+            typ, sid, length = _HDR.unpack_from(buf, pos)
+            if length > _MAX_FRAME:
+                raise ProtocolError("frame too large")
+            end = pos + 9 + length
+            if end > n:
+                break
+            self.dispatch(typ, sid, buf, pos + 9, end)
+            pos = end
+        del buf[:pos]
+
+    def dispatch(self, typ, sid, buf, start, end):
+        if typ == 0x53:  # 'S'
+            kind, flags, scope, body = build_scope(buf, start, end, self.state)
+            st = HTTPStream(self, sid, body, flags & 1)
+            self.streams[sid] = st
+            st.task = self.loop.create_task(st.run(self.app, scope))
+            self.tasks.add(st.task)
+            st.task.add_done_callback(self.tasks.discard)
+            return
+        if typ == 0x50:  # 'P'
+            self.write(frame(0x70, 0))  # 'p'
+            return
+        st = self.streams.get(sid)
+        if st is None:
+            return  # the scope ended while this frame was on its way
+        if typ == 0x42:  # 'B'
+            data = bytes(buf[start:end])
+            st.chunks.append(data)
+            st.counted.append(len(data))
+        elif typ == 0x46:  # 'F'
+            st.body_done = True
+        elif typ == 0x57:  # 'W'
+            st.credit += _U32.unpack_from(buf, start)[0]
+        elif typ == 0x43:  # 'C'
+            st.gone = True
+        elif typ == 0x4B:  # 'K'
+            st.gone = True
+            if st.task is not None:
+                st.task.cancel()
+        else:
+            raise ProtocolError("unexpected frame %r" % chr(typ))
+        st.wake()
+
+
+class Lifespan:
+    """Runs the application's lifespan scope, as uvicorn's "auto": an
+    application that fails before it answers the startup event does not
+    support lifespan, and is served without it."""
+
+    def __init__(self, app, loop):
+        self.app = app
+        self.loop = loop
+        self.state = {}
+        self.events = asyncio.Queue()
+        self.answer = asyncio.Queue()
+        self.task = None
+        self.supported = True
+
+    async def receive(self):
+        return await self.events.get()
+
+    async def send(self, message):
+        await self.answer.put(message)
+
+    async def run(self):
+        scope = {"type": "lifespan", "asgi": _ASGI, "state": self.state}
+        try:
+            await self.app(scope, self.receive, self.send)
+        except BaseException as e:
+            await self.answer.put({"type": "_error", "error": traceback.format_exc(), "exc": e})
+        else:
+            await self.answer.put({"type": "_returned"})
+
+    async def startup(self):
+        """Returns None when started (or lifespan is unsupported), else the
+        failure message."""
+        self.task = self.loop.create_task(self.run())
+        await self.events.put({"type": "lifespan.startup"})
+        m = await self.answer.get()
+        t = m["type"]
+        if t == "lifespan.startup.complete":
+            return None
+        if t == "lifespan.startup.failed":
+            return m.get("message", "") or "lifespan.startup.failed"
+        self.supported = False
+        if t == "_error":
+            sys.stderr.write("asgi: the application does not support lifespan; serving without it:\n" + m["error"])
+        return None
+
+    async def shutdown(self):
+        if not self.supported or self.task.done():
+            return
+        await self.events.put({"type": "lifespan.shutdown"})
+        try:
+            m = await asyncio.wait_for(self.answer.get(), 30)
+        except asyncio.TimeoutError:
+            sys.stderr.write("asgi: lifespan shutdown did not complete within 30 s\n")
+            return
+        if m["type"] == "lifespan.shutdown.failed":
+            sys.stderr.write("asgi: lifespan shutdown failed: %s\n" % m.get("message", ""))
+        elif m["type"] == "_error":
+            sys.stderr.write("asgi: lifespan shutdown raised:\n" + m["error"])
+
+
+def load(spec):
+    """Imports "module:callable" (default "app"; a trailing "()" calls a
+    factory without arguments). An ASGI 2 application (a class taking the
+    scope) is not supported: it would need a wrapper per scope."""
+    module, _, name = spec.partition(":")
+    name = name or "app"
+    mod = importlib.import_module(module)
+    call = name.endswith("()")
+    if call:
+        name = name[:-2]
+    obj = mod
+    for part in name.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AttributeError("module %r has no attribute %r" % (module, name)) from None
+    if call:
+        obj = obj()
+    if not callable(obj):
+        raise TypeError("%s is not callable" % spec)
+    return obj
+
+
+async def serve(sock, spec):
+    loop = asyncio.get_running_loop()
+    try:
+        app = load(spec)
+    except BaseException:
+        sock.sendall(frame(0x58, 0, traceback.format_exc().encode("utf-8", "replace")))  # 'X'
+        return 1
+    life = Lifespan(app, loop)
+    failed = await life.startup()
+    if failed is not None:
+        sock.sendall(frame(0x58, 0, ("lifespan startup failed: " + failed).encode("utf-8", "replace")))
+        return 1
+    state = life.state if life.supported else None
+    kind = "uvloop" if "uvloop" in type(loop).__module__ else "asyncio"
+    info = ("pid=%d python=%s app=%s loop=%s" % (os.getpid(), sys.version.split()[0], spec, kind)).encode()
+    sock.sendall(frame(0x52, 0, info))  # 'R'
+    sock.setblocking(False)
+    _, conn = await loop.connect_accepted_socket(lambda: Conn(app, loop, state), sock)
+    await conn.closed
+    # Brick retires a worker once no response is in flight; what still
+    # runs (background tasks after a response) may finish, within Brick's
+    # grace period, before the lifespan shutdown.
+    if conn.tasks:
+        await asyncio.wait(list(conn.tasks), timeout=25)
+    await life.shutdown()
+    return 0
+
+
+def main():
+    spec = sys.argv[1]
+    sock = socket.socket(fileno=3)
+    faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    sys.path.insert(0, os.getcwd())
+    try:
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    except ImportError:
+        pass
+    code = asyncio.run(serve(sock, spec))
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
