@@ -126,6 +126,7 @@ type Conn struct {
 	closeOnce sync.Once
 	doneC     chan struct{}
 	shutOnce  sync.Once
+	hard      atomic.Bool // Close: no lingering
 }
 
 // NewConn makes a connection over nc, which it owns from now on.
@@ -226,6 +227,9 @@ func (c *Conn) Serve() {
 	for {
 		c.setReadDeadline()
 		f, err := c.fr.ReadFrame()
+		if c.isClosing() {
+			return // finish discards the rest
+		}
 		if err == nil {
 			err = c.handleFrame(f)
 		}
@@ -236,9 +240,6 @@ func (c *Conn) Serve() {
 		if errors.As(err, &se) {
 			c.resetStream(se.StreamID, se.Code)
 			continue
-		}
-		if c.isClosing() {
-			return
 		}
 		if code, ok := frameConnError(err); ok {
 			c.goAway(connErr{code, err.Error()})
@@ -305,11 +306,17 @@ func orDefault(d, def time.Duration) time.Duration {
 // (or the header timeout before the client's SETTINGS), none with some,
 // whose handlers have timeouts of their own.
 func (c *Conn) setReadDeadline() {
+	// Under mu, so that it cannot undo the deadline close sets.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
 	var d time.Duration
 	switch {
 	case !c.gotFirst:
 		d = orDefault(c.cfg.ReadHeader, 10*time.Second)
-	case c.activeStreams() == 0:
+	case len(c.streams) == 0:
 		d = orDefault(c.cfg.Idle, 75*time.Second)
 	}
 	if d == 0 {
@@ -362,13 +369,21 @@ func (c *Conn) Shutdown() {
 }
 
 // Close closes the connection at once; streams in flight are cut.
-func (c *Conn) Close() { c.close() }
+func (c *Conn) Close() {
+	c.hard.Store(true)
+	c.close()
+	c.nc.Close()
+}
 
 // Done is closed when the connection has closed.
 func (c *Conn) Done() <-chan struct{} { return c.doneC }
 
-// close closes the socket, which ends the read loop; the streams see
-// their writes fail and their bodies end.
+// close ends the connection: streams see their writes fail and their
+// bodies end. The socket is half-closed (FIN after what was written, a
+// GOAWAY most often) and the read loop discards what the client still
+// sends for up to lingerTime before closing it: closing with unread input
+// would make the kernel send a reset, which can destroy the GOAWAY before
+// the client reads it.
 func (c *Conn) close() {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
@@ -376,16 +391,29 @@ func (c *Conn) close() {
 		for _, st := range c.streams {
 			st.wakeLocked()
 		}
+		// Wakes the read loop if it waits, and bounds its lingering.
+		c.nc.SetReadDeadline(time.Now().Add(lingerTime))
 		c.mu.Unlock()
-		// Give what is buffered (a GOAWAY) a short chance to leave.
 		c.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
-		c.nc.Close()
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.hard.Load() {
+			cw.CloseWrite()
+		}
 	})
 }
+
+// lingerTime and lingerMax bound the input discarded after close.
+const (
+	lingerTime = time.Second
+	lingerMax  = 1 << 20
+)
 
 // finish runs when the read loop ends: every stream still open is cut.
 func (c *Conn) finish() {
 	c.close()
+	if !c.hard.Load() {
+		io.Copy(io.Discard, io.LimitReader(c.br, lingerMax))
+	}
+	c.nc.Close()
 	c.mu.Lock()
 	for _, st := range c.streams {
 		st.cancelLocked(errConnClosed)

@@ -39,13 +39,11 @@ func (c *Conn) handleFrame(f http2.Frame) error {
 		if f.StreamID != 0 {
 			return connErr{http2.ErrCodeProtocol, "GOAWAY on a stream"}
 		}
+		// The client opens no more streams; those open finish, and the
+		// connection ends when the client closes it or goes idle.
 		c.mu.Lock()
 		c.peerGoneAway = true
-		idle := len(c.streams) == 0
 		c.mu.Unlock()
-		if idle {
-			return connErr{http2.ErrCodeNo, "client went away"}
-		}
 		return nil
 	case *http2.WindowUpdateFrame:
 		return c.onWindowUpdate(f)

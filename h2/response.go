@@ -76,7 +76,7 @@ func (r *response) WriteHeader(status int) {
 // writeInterim sends a 1xx response at once, with the fields set so far
 // (103 Early Hints carries its Link fields).
 func (r *response) writeInterim(status int) {
-	r.st.c.sendHeaders(r.st.id, &r.header, headerSpec{status: status, contentLength: -1}, false)
+	r.st.sendHeaders(&r.header, headerSpec{status: status, contentLength: -1}, false)
 }
 
 // Write appends body bytes.
@@ -159,7 +159,7 @@ func (r *response) sendHead(final bool) error {
 	}
 	end := final && len(r.pending) == 0 && r.trailerNames() == nil
 	r.headerSent = true
-	return r.st.c.sendHeaders(r.st.id, &r.header, spec, end)
+	return r.st.sendHeaders(&r.header, spec, end)
 }
 
 // finish completes the response after the handler returned: the head if
@@ -180,7 +180,6 @@ func (r *response) finish() {
 			return
 		}
 		if len(r.pending) == 0 && trailers == nil {
-			st.markLocalDone()
 			return
 		}
 	}
@@ -189,11 +188,8 @@ func (r *response) finish() {
 	}
 	r.pending = r.pending[:0]
 	if trailers != nil {
-		if st.c.sendHeaders(st.id, &r.header, headerSpec{trailers: trailers, contentLength: -1}, true) != nil {
-			return
-		}
+		st.sendHeaders(&r.header, headerSpec{trailers: trailers, contentLength: -1}, true)
 	}
-	st.markLocalDone()
 }
 
 // trailerNames returns the names the "Trailer" field declares, or nil.
@@ -227,10 +223,19 @@ func (r *response) bodyBytes() int64 {
 	return r.written
 }
 
+// markLocalDone notes END_STREAM sent; it runs under the write lock, as
+// the frame is written, so the stream is closed before the client can
+// hear of it. A stream whose client had ended its
+// side is closed from now on (RFC 9113 §5.1): frames on it are errors
+// even while its handler's goroutine is still winding down.
 func (st *stream) markLocalDone() {
-	st.c.mu.Lock()
+	c := st.c
+	c.mu.Lock()
 	st.localDone = true
-	st.c.mu.Unlock()
+	if st.remoteDone && c.streams[st.id] == st {
+		delete(c.streams, st.id)
+	}
+	c.mu.Unlock()
 }
 
 func statusText(status int) string {

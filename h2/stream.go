@@ -125,8 +125,67 @@ func (st *stream) run() {
 		st.handlerError(err)
 		return
 	}
+	if !st.resp.headerSent && !st.drain() {
+		// The rest of the body was malformed (or the client reset the
+		// stream): the stream is reset, there is no one to answer.
+		st.complete(true)
+		return
+	}
 	st.resp.finish()
 	st.complete(false)
+}
+
+// Draining, as the HTTP/1.1 exchange does before a response head: when
+// the handler returns without reading the whole body, what the client
+// sends right behind its head is read and checked (a content-length it
+// does not match is malformed, RFC 9113 §8.1.1) before the response goes
+// out, so that a broken request is reset rather than answered. The wait
+// is short and the amount small: past them, the response goes out and
+// the stream is reset with NO_ERROR when it ends (streamDone).
+const (
+	drainMax  = 64 << 10
+	drainWait = time.Second
+)
+
+// drain reads what is left of the body, within drainMax and drainWait;
+// it reports false when the stream was reset meanwhile.
+func (st *stream) drain() bool {
+	c := st.c
+	if st.req.Expect100 && !st.body.continueSent {
+		return true // the client waits for 100 Continue before sending
+	}
+	deadline := time.Now().Add(drainWait)
+	var scratch [4096]byte
+	for total := 0; total < drainMax; {
+		c.mu.Lock()
+		done, reset, ready := st.remoteDone, st.reset != nil, len(st.buf) > 0
+		c.mu.Unlock()
+		switch {
+		case reset:
+			return false
+		case ready || done:
+			n, err := st.body.Read(scratch[:])
+			total += n
+			if err == io.EOF {
+				return true
+			}
+			if err != nil {
+				return !st.isReset()
+			}
+			continue
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return true
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-st.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return true
 }
 
 // call runs the handler, turning a panic into a 500 (when nothing was

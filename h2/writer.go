@@ -173,11 +173,15 @@ func (c *Conn) writeHeadersLocked(id uint32, endStream bool) error {
 	return nil
 }
 
-// sendHeaders encodes and writes a header block for stream id.
-func (c *Conn) sendHeaders(id uint32, h *wire.Header, spec headerSpec, endStream bool) error {
+// sendHeaders encodes and writes a header block for st.
+func (st *stream) sendHeaders(h *wire.Header, spec headerSpec, endStream bool) error {
+	c := st.c
 	return c.writeFrames(func() error {
 		c.encodeLocked(h, spec)
-		return c.writeHeadersLocked(id, endStream)
+		if endStream {
+			st.markLocalDone()
+		}
+		return c.writeHeadersLocked(st.id, endStream)
 	})
 }
 
@@ -189,7 +193,10 @@ func (st *stream) sendData(p []byte, end bool) error {
 		if !end {
 			return nil
 		}
-		return c.writeFrames(func() error { return c.fr.WriteData(st.id, true, nil) })
+		return c.writeFrames(func() error {
+			st.markLocalDone()
+			return c.fr.WriteData(st.id, true, nil)
+		})
 	}
 	for len(p) > 0 {
 		n, err := st.reserve(len(p))
@@ -199,7 +206,12 @@ func (st *stream) sendData(p []byte, end bool) error {
 		chunk := p[:n]
 		p = p[n:]
 		last := end && len(p) == 0
-		if err := c.writeFrames(func() error { return c.fr.WriteData(st.id, last, chunk) }); err != nil {
+		if err := c.writeFrames(func() error {
+			if last {
+				st.markLocalDone()
+			}
+			return c.fr.WriteData(st.id, last, chunk)
+		}); err != nil {
 			return err
 		}
 	}

@@ -225,6 +225,10 @@ func (x *exchange) serveBuffered() bool {
 		}
 		if err != nil {
 			x.endRequest()
+			if err == wire.ErrBadVersion && x.unknownProtocol() {
+				x.lingerClose()
+				return false
+			}
 			var we *wire.Error
 			if !errors.As(err, &we) {
 				we = &wire.Error{Status: 400, Reason: "bad request"}

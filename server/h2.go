@@ -55,6 +55,32 @@ func (x *exchange) prefaceState() (full, partial bool) {
 	return h2.MatchPreface(c.buf[c.r:c.w])
 }
 
+// unknownProtocol reports, for a first request line without a valid
+// HTTP-version, whether the client may not speak HTTP/1 at all: on a
+// cleartext listener that also takes HTTP/2, it may be an HTTP/2 client
+// whose preface is broken, to which an HTTP/1.1 400 would be garbage.
+// RFC 9113 §3.4 makes a bad preface a connection error; before the
+// preface there is no HTTP/2 connection to send a GOAWAY on, so the
+// connection is closed without a word.
+func (x *exchange) unknownProtocol() bool {
+	c := x.c
+	return c.requests == 0 && x.h2cEnabled() && !versionLooksHTTP(c.buf[c.r:c.w])
+}
+
+// versionLooksHTTP reports whether the last word of b's first line starts
+// with "HTTP/" in any case: a request line with a version Brick cannot
+// take ("http/1.1", "HTTP/3.0") is still HTTP, and answered 400 or 505.
+func versionLooksHTTP(b []byte) bool {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	b = bytes.TrimRight(b, "\r")
+	if i := bytes.LastIndexByte(b, ' '); i >= 0 {
+		b = b[i+1:]
+	}
+	return len(b) >= 5 && wire.EqualFold(b[:5], "HTTP/")
+}
+
 // upgradeH2C answers an "Upgrade: h2c" request with 101 and serves the
 // connection over HTTP/2, the request as its stream 1. It reports false,
 // leaving the request to HTTP/1.1, when the request does not qualify: a
