@@ -144,7 +144,9 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 	c.fr = http2.NewFramer(c.bw, c.br)
 	c.fr.SetMaxReadFrameSize(maxFrameSize)
 	c.hdec = hpack.NewDecoder(4096, nil)
-	c.hdec.SetMaxStringLength(c.maxHeaderBytes())
+	// A string longer than the header list bound still decodes (the
+	// request is answered 431); the block bound caps it.
+	c.hdec.SetMaxStringLength(c.maxBlockBytes())
 	c.henc = hpack.NewEncoder(hbufWriter{c})
 	c.streams = make(map[uint32]*stream)
 	c.connWaiters = make(map[*stream]struct{})

@@ -44,7 +44,8 @@ var errStreamReset = errors.New("h2: stream reset by the client")
 // startStream opens stream id for the request in f, taking f's memory,
 // and starts its handler.
 func (c *Conn) startStream(id uint32, endStream bool, f *fields) {
-	st := &stream{c: c, id: id, f: *f, wake: make(chan struct{}, 1), start: time.Now()}
+	st := c.newStream(id)
+	st.f = *f
 	*f = fields{}
 	st.recvWindow = streamWindow
 	c.mu.Lock()
@@ -59,7 +60,7 @@ func (c *Conn) startStream(id uint32, endStream bool, f *fields) {
 // startUpgraded opens stream 1 for the request that upgraded an HTTP/1.1
 // connection: its body is complete (RFC 7540 §3.2 allows none here).
 func (c *Conn) startUpgraded(r *web.Request) {
-	st := &stream{c: c, id: 1, wake: make(chan struct{}, 1), start: time.Now()}
+	st := c.newStream(1)
 	st.recvWindow = streamWindow
 	c.mu.Lock()
 	c.maxID = 1
@@ -74,16 +75,23 @@ func (c *Conn) startUpgraded(r *web.Request) {
 	go st.run()
 }
 
-// run serves the stream: the handler, or the server's own answer for a
-// request it refuses before any handler sees it.
-func (st *stream) run() {
-	c := st.c
-	defer c.streamDone(st)
+// newStream makes stream id with its context, which the read loop may
+// cancel as soon as the stream is in c.streams.
+func (c *Conn) newStream(id uint32) *stream {
+	st := &stream{c: c, id: id, wake: make(chan struct{}, 1), start: time.Now()}
 	base := c.cfg.Context
 	if base == nil {
 		base = context.Background()
 	}
 	st.ctx, st.cancel = context.WithCancel(base)
+	return st
+}
+
+// run serves the stream: the handler, or the server's own answer for a
+// request it refuses before any handler sees it.
+func (st *stream) run() {
+	c := st.c
+	defer c.streamDone(st)
 	defer st.cancel()
 	r := &st.req
 	r.RemoteAddr, r.LocalAddr, r.TLS = c.opts.RemoteAddr, c.opts.LocalAddr, c.opts.TLS
