@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,11 +64,26 @@ func serveTest(t *testing.T, cfg *Config) string {
 			}
 			c := NewConn(nc, cfg, ConnOptions{})
 			t.Cleanup(c.Close)
+			served.Store(cfg, c)
 			go c.Serve()
 		}
 	}()
 	return ln.Addr().String()
 }
+
+// served holds each test configuration's latest connection.
+var served sync.Map
+
+func liveConns(t *testing.T, cfg *Config) *Conn {
+	t.Helper()
+	c, ok := served.Load(cfg)
+	if !ok {
+		t.Fatal("no connection served")
+	}
+	return c.(*Conn)
+}
+
+func hf(name, value string) hpack.HeaderField { return hpack.HeaderField{Name: name, Value: value} }
 
 // client is a raw HTTP/2 client for tests that break the rules.
 type client struct {

@@ -311,3 +311,64 @@ func TestH2CUpgrade(t *testing.T) {
 		})
 	}
 }
+
+// TestH2Shutdown shuts the server down while an HTTP/2 request is in
+// flight: the stream finishes, the connection closes, and Shutdown
+// returns once it has.
+func TestH2Shutdown(t *testing.T) {
+	for _, m := range h2Modes {
+		t.Run(m.name, func(t *testing.T) {
+			e := startH2(t, m, nil)
+			c := &http.Client{Transport: &http2.Transport{
+				AllowHTTP: true,
+				DialTLSContext: func(ctx context.Context, network, _ string, _ *tls.Config) (net.Conn, error) {
+					return net.Dial(network, e.addr)
+				},
+			}}
+			pr, pw := io.Pipe()
+			type result struct {
+				body string
+				err  error
+			}
+			done := make(chan result, 1)
+			go func() {
+				resp, err := c.Post("http://"+e.addr+"/echo", "text/plain", pr)
+				if err != nil {
+					done <- result{err: err}
+					return
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				done <- result{string(b), err}
+			}()
+			io.WriteString(pw, "in flight, ")
+			for deadline := time.Now().Add(5 * time.Second); e.srv.OpenConns() == 0; {
+				if time.Now().After(deadline) {
+					t.Fatal("no connection open")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond) // the request reaches its handler
+			shut := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				shut <- e.srv.Shutdown(ctx)
+			}()
+			time.Sleep(100 * time.Millisecond)
+			select {
+			case err := <-shut:
+				t.Fatalf("Shutdown returned %v with a stream in flight", err)
+			default:
+			}
+			io.WriteString(pw, "then done")
+			pw.Close()
+			if r := <-done; r.err != nil || r.body != "in flight, then done" {
+				t.Fatalf("request in flight: %q, %v", r.body, r.err)
+			}
+			if err := <-shut; err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+		})
+	}
+}
