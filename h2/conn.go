@@ -1,7 +1,6 @@
 package h2
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -77,8 +76,6 @@ const (
 	initialWindow     = 65535 // RFC 9113 §6.9.2, before SETTINGS
 	defaultMaxStreams = 100
 	maxFrameSize      = 16384
-	readBufferSize    = 16 << 10
-	writeBufferSize   = 16 << 10
 )
 
 // ClientPreface is what a client sends first (RFC 9113 §3.4).
@@ -89,14 +86,14 @@ type Conn struct {
 	cfg  *Config
 	opts ConnOptions
 	nc   net.Conn
-	br   *bufio.Reader
+	br   *connReader
 	fr   *http2.Framer
 	hdec *hpack.Decoder
 	log  *slog.Logger
 
 	// The writer (writer.go): everything under wmu.
 	wmu     sync.Mutex
-	bw      *bufio.Writer
+	out     []byte // frames not yet written (buffers.go)
 	henc    *hpack.Encoder
 	hbuf    []byte
 	queued  atomic.Int32 // writers waiting for wmu: the last one flushes
@@ -139,9 +136,8 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 	if len(opts.Buffered) > 0 {
 		r = io.MultiReader(&onceReader{b: opts.Buffered}, nc)
 	}
-	c.br = bufio.NewReaderSize(r, readBufferSize)
-	c.bw = bufio.NewWriterSize(writerFunc(c.writeSocket), writeBufferSize)
-	c.fr = http2.NewFramer(c.bw, c.br)
+	c.br = &connReader{r: r}
+	c.fr = http2.NewFramer(outWriter{c}, c.br)
 	c.fr.SetMaxReadFrameSize(maxFrameSize)
 	c.hdec = hpack.NewDecoder(4096, nil)
 	// A string longer than the header list bound still decodes (the
@@ -314,6 +310,7 @@ func (c *Conn) setReadDeadline() {
 	if c.closing {
 		return
 	}
+	c.br.direct = len(c.streams) == 0
 	var d time.Duration
 	switch {
 	case !c.gotFirst:

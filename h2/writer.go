@@ -21,8 +21,8 @@ func (c *Conn) writeFrames(fn func() error) error {
 	err := c.wbroken
 	if err == nil {
 		err = fn()
-		if err == nil && c.queued.Load() == 0 {
-			err = c.bw.Flush()
+		if err == nil && (c.queued.Load() == 0 || len(c.out) >= ioBufSize) {
+			err = c.flushOutLocked(nil)
 		}
 		if err != nil {
 			c.wbroken = err
@@ -38,8 +38,30 @@ func (c *Conn) writeFrames(fn func() error) error {
 // writeSocket is the buffer's way to the socket, bounded by the write
 // timeout.
 func (c *Conn) writeSocket(p []byte) (int, error) {
-	c.nc.SetWriteDeadline(time.Now().Add(orDefault(c.cfg.Write, 60*time.Second)))
+	c.setWriteDeadline()
 	return c.nc.Write(p)
+}
+
+func (c *Conn) setWriteDeadline() {
+	c.nc.SetWriteDeadline(time.Now().Add(orDefault(c.cfg.Write, 60*time.Second)))
+}
+
+// writeDataLocked writes a DATA frame without the framer, whose write
+// buffer would grow to the largest frame and keep it: the header goes in
+// c.out, a large payload straight to the socket behind it.
+func (c *Conn) writeDataLocked(id uint32, end bool, p []byte) error {
+	var flags byte
+	if end {
+		flags = 0x1 // END_STREAM
+	}
+	n := len(p)
+	hdr := [9]byte{byte(n >> 16), byte(n >> 8), byte(n), 0x0, flags, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+	outWriter{c}.Write(hdr[:])
+	if n < 1024 {
+		c.out = append(c.out, p...)
+		return nil
+	}
+	return c.flushOutLocked(p)
 }
 
 // hbufWriter collects the HPACK encoder's output in c.hbuf.
@@ -195,7 +217,7 @@ func (st *stream) sendData(p []byte, end bool) error {
 		}
 		return c.writeFrames(func() error {
 			st.markLocalDone()
-			return c.fr.WriteData(st.id, true, nil)
+			return c.writeDataLocked(st.id, true, nil)
 		})
 	}
 	for len(p) > 0 {
@@ -210,7 +232,7 @@ func (st *stream) sendData(p []byte, end bool) error {
 			if last {
 				st.markLocalDone()
 			}
-			return c.fr.WriteData(st.id, last, chunk)
+			return c.writeDataLocked(st.id, last, chunk)
 		}); err != nil {
 			return err
 		}
