@@ -53,16 +53,24 @@
 //
 // Priorities are ignored, as RFC 9113 §5.3 allows; there is no server
 // push (SETTINGS_ENABLE_PUSH is not needed: the server never pushes).
-// CONNECT is answered 405: Brick is not a tunnel.
+// CONNECT is answered 405: Brick is not a tunnel. When a handler returns
+// without reading its whole body and before sending its head, what the
+// client sends right behind the head (64 KiB, one second at most) is read
+// and checked first, as the HTTP/1.1 exchange drains a body: a
+// content-length the DATA frames contradict resets the stream instead of
+// answering it.
 //
 // # Files
 //
 //   - conn.go: Conn, its read loop and lifetime, GOAWAY and shutdown.
 //   - frames.go: what each frame type does to the state machine.
-//   - headers.go: header blocks: bounds, decoding, validation, requests.
+//   - headers.go: header blocks: bounds, decoding, what a block is for.
 //   - stream.go: a stream, its handler goroutine and request body.
 //   - flow.go: flow-control windows, both directions.
 //   - writer.go: writing frames and encoding headers.
+//   - buffers.go: the pooled read and write buffers.
+//   - fields.go: checking a request's fields and building its head.
+//   - trace.go: the `brick -v` printer.
 //   - response.go: a stream's web.ResponseWriter.
 //   - limits.go: the per-second flood counters.
 //   - preface.go: recognising the preface and "HTTP2-Settings".

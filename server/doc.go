@@ -1,7 +1,10 @@
 // Package server is Brick's connection engine: listeners, the accept loop,
 // persistent connections, pipelining, request bodies, timeouts, limits,
 // panic recovery and graceful shutdown. It speaks HTTP/1.1 through the pure
-// codec in package wire and calls a web.Handler.
+// codec in package wire and calls a web.Handler; connections that speak
+// HTTP/2 it hands to package h2 (h2.go: ALPN "h2", the preface on a
+// cleartext connection, "Upgrade: h2c"), which keeps the connection's
+// slot and is drained by Shutdown with GOAWAY.
 //
 // # Connection model
 //
@@ -106,6 +109,7 @@
 //     (pollConn.sendFile) or io.Copy onto the net.Conn (netConn.sendFile).
 //   - body.go: streaming request bodies, 100-continue, draining.
 //   - tls.go: the TLS transport over either model, ServeTLS's defaults.
+//   - h2.go: handing a connection to package h2 (HTTP/2).
 //   - The readiness loops (Linux): engine_linux.go (the engine, its sweep
 //     and shutdown), accept_linux.go (accept4 and handing a socket to a
 //     loop), poller_linux.go (an epoll loop), dispatch_linux.go (the run
