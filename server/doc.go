@@ -52,7 +52,7 @@
 //
 // ServeTLS serves a listener over TLS with crypto/tls (handshake, records,
 // session tickets): TLS 1.2 and 1.3 only, ECDHE with AEAD ciphers only
-// (CipherSuites, Mozilla's "intermediate" profile), ALPN http/1.1. The
+// (CipherSuites, Mozilla's "intermediate" profile), ALPN h2 then http/1.1. The
 // certificate is the tls.Config's to pick, by SNI (package certs in
 // Brick's service). A TLS connection is a transport like the plain ones
 // (tls.go): the request loop runs over it unchanged, pipelining, bodies,
