@@ -96,7 +96,7 @@ type Conn struct {
 	out     []byte // frames not yet written (buffers.go)
 	henc    *hpack.Encoder
 	hbuf    []byte
-	queued  atomic.Int32 // writers waiting for wmu: the last one flushes
+	flushPending bool // a flusher is on its way (writer.go)
 	wbroken error        // first write failure; later writes fail at once
 	// peerFrame is the client's SETTINGS_MAX_FRAME_SIZE.
 	peerFrame atomic.Uint32
@@ -346,7 +346,7 @@ func (c *Conn) goAway(ce connErr) {
 	if ce.code != http2.ErrCodeNo {
 		c.log.Debug("HTTP/2 connection error", "remote", c.opts.RemoteAddr.String(), "err", ce.Error())
 	}
-	c.writeFrames(func() error { return c.fr.WriteGoAway(last, ce.code, nil) })
+	c.writeFramesNow(func() error { return c.fr.WriteGoAway(last, ce.code, nil) })
 	c.close()
 }
 
@@ -360,7 +360,7 @@ func (c *Conn) Shutdown() {
 		last := c.maxID
 		idle := len(c.streams) == 0
 		c.mu.Unlock()
-		c.writeFrames(func() error { return c.fr.WriteGoAway(last, http2.ErrCodeNo, nil) })
+		c.writeFramesNow(func() error { return c.fr.WriteGoAway(last, http2.ErrCodeNo, nil) })
 		if idle {
 			c.close()
 		}
@@ -394,6 +394,14 @@ func (c *Conn) close() {
 		c.nc.SetReadDeadline(time.Now().Add(lingerTime))
 		c.mu.Unlock()
 		c.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		if !c.hard.Load() {
+			// What is gathered (the last responses, a GOAWAY) goes first.
+			c.wmu.Lock()
+			if c.wbroken == nil {
+				c.flushOutLocked(nil)
+			}
+			c.wmu.Unlock()
+		}
 		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.hard.Load() {
 			cw.CloseWrite()
 		}

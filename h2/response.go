@@ -144,7 +144,10 @@ func (r *response) Flush() error {
 	}
 	err := r.st.sendData(r.pending, false)
 	r.pending = r.pending[:0]
-	return err
+	if err != nil {
+		return err
+	}
+	return r.st.c.writeFramesNow(func() error { return nil })
 }
 
 // sendHead sends the response head. With final set the body is complete

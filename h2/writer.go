@@ -1,6 +1,7 @@
 package h2
 
 import (
+	"runtime"
 	"strconv"
 	"time"
 
@@ -9,23 +10,36 @@ import (
 	"golang.org/x/net/http2/hpack"
 )
 
-// writeFrames runs fn, which writes frames with c.fr into the connection's
-// buffer, under the write lock. The buffer is flushed unless another
-// writer is already queued for the lock: that one flushes, so frames
-// produced together leave in one write. A failed write breaks the
-// connection for good.
+// writeFrames runs fn, which writes frames with c.fr (or
+// writeDataLocked) into the connection's output buffer, under the write
+// lock. The buffer is written out by a flusher started for it, which first
+// lets the goroutines already runnable (other streams' handlers finishing
+// their responses) add theirs: frames produced together leave in one
+// write, whatever the number of streams. A full buffer is written at once.
+// A failed write breaks the connection for good.
 func (c *Conn) writeFrames(fn func() error) error {
-	c.queued.Add(1)
+	return c.writeFramesFlush(fn, false)
+}
+
+// writeFramesNow is writeFrames with the buffer written before it returns:
+// for Flush, and for a GOAWAY before the connection closes.
+func (c *Conn) writeFramesNow(fn func() error) error {
+	return c.writeFramesFlush(fn, true)
+}
+
+func (c *Conn) writeFramesFlush(fn func() error, now bool) error {
 	c.wmu.Lock()
-	c.queued.Add(-1)
 	err := c.wbroken
 	if err == nil {
 		err = fn()
-		if err == nil && (c.queued.Load() == 0 || len(c.out) >= ioBufSize) {
+		if err == nil && (now || len(c.out) >= ioBufSize) {
 			err = c.flushOutLocked(nil)
 		}
 		if err != nil {
 			c.wbroken = err
+		} else if len(c.out) > 0 && !c.flushPending {
+			c.flushPending = true
+			go c.flushSoon()
 		}
 	}
 	c.wmu.Unlock()
@@ -33,6 +47,24 @@ func (c *Conn) writeFrames(fn func() error) error {
 		c.close()
 	}
 	return err
+}
+
+// flushSoon writes the output buffer once the goroutines runnable now
+// have run.
+func (c *Conn) flushSoon() {
+	runtime.Gosched()
+	c.wmu.Lock()
+	c.flushPending = false
+	err := c.wbroken
+	if err == nil {
+		if err = c.flushOutLocked(nil); err != nil {
+			c.wbroken = err
+		}
+	}
+	c.wmu.Unlock()
+	if err != nil {
+		c.close()
+	}
 }
 
 // writeSocket is the buffer's way to the socket, bounded by the write
