@@ -92,12 +92,12 @@ type Conn struct {
 	log  *slog.Logger
 
 	// The writer (writer.go): everything under wmu.
-	wmu     sync.Mutex
-	out     []byte // frames not yet written (buffers.go)
-	henc    *hpack.Encoder
-	hbuf    []byte
-	flushPending bool // a flusher is on its way (writer.go)
-	wbroken error        // first write failure; later writes fail at once
+	wmu          sync.Mutex
+	out          []byte // frames not yet written (buffers.go)
+	henc         *hpack.Encoder
+	hbuf         []byte
+	flushPending bool  // a flusher is on its way (writer.go)
+	wbroken      error // first write failure; later writes fail at once
 	// peerFrame is the client's SETTINGS_MAX_FRAME_SIZE.
 	peerFrame atomic.Uint32
 
