@@ -167,10 +167,6 @@ func (o *onceReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
 func (c *Conn) maxHeaderBytes() int {
 	if c.cfg.MaxHeaderBytes > 0 {
 		return c.cfg.MaxHeaderBytes

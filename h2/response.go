@@ -234,7 +234,6 @@ func (r *response) bodyBytes() int64 {
 func (st *stream) markLocalDone() {
 	c := st.c
 	c.mu.Lock()
-	st.localDone = true
 	if st.remoteDone && c.streams[st.id] == st {
 		delete(c.streams, st.id)
 	}

@@ -29,7 +29,6 @@ type stream struct {
 
 	// Under c.mu.
 	remoteDone bool   // END_STREAM received: the body is complete
-	localDone  bool   // END_STREAM sent
 	reset      error  // set when the stream was reset, by either side
 	buf        []byte // received body bytes the handler has not read
 	received   int64  // body bytes received
