@@ -33,6 +33,7 @@ func newServer() Server {
 		ShutdownTimeout:   10 * time.Second,
 		ReloadGrace:       30 * time.Second,
 		Backlog:           4096,
+		H2C:               true,
 		MaxBody:           64 << 20,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,

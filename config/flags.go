@@ -29,6 +29,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(units.Duration{P: &s.ReadTimeout}, "read-timeout", "each wait (a `duration`) for request body bytes")
 	fs.Var(units.Duration{P: &s.WriteTimeout}, "write-timeout", "each wait (a `duration`) for the client to take response bytes")
 	fs.Var(units.Duration{P: &s.IdleTimeout}, "idle-timeout", "a kept-alive connection's wait (a `duration`) for its next request")
+	fs.BoolVar(&s.H2C, "h2c", s.H2C, "serve HTTP/2 over cleartext too (prior knowledge and Upgrade: h2c); -h2c=false turns it off")
 	fs.BoolVar(&s.GoroutinePerConn, "goroutine-per-conn", s.GoroutinePerConn, "use a goroutine per connection instead of the epoll loops (for comparison)")
 }
 

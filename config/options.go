@@ -73,6 +73,11 @@ type Server struct {
 	// GoroutinePerConn serves each connection on its own goroutine
 	// instead of the epoll loops, for comparison.
 	GoroutinePerConn bool
+	// H2C serves HTTP/2 over cleartext on the plain listeners: a client
+	// that starts with the HTTP/2 preface (prior knowledge) or asks for
+	// "Upgrade: h2c". HTTPS listeners offer HTTP/2 by ALPN regardless.
+	// Default true.
+	H2C bool
 }
 
 // Log is the [log] table: the access log.

@@ -73,6 +73,7 @@ func (d *decoder) server(t *table, s *Server) {
 	t.duration("idle_timeout", &s.IdleTimeout)
 	t.boolean("trace", &s.Trace)
 	t.boolean("goroutine_per_conn", &s.GoroutinePerConn)
+	t.boolean("h2c", &s.H2C)
 	t.done()
 }
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
+	"strings"
 
 	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire"
@@ -50,7 +52,38 @@ func (a *adapter) ServeHTTP(w web.ResponseWriter, r *web.Request) (err error) {
 	if !rw.wroteHeader {
 		rw.WriteHeader(http.StatusOK)
 	}
+	rw.copyTrailers()
 	return nil
+}
+
+// copyTrailers hands the server the trailer fields the handler set after
+// writing, as net/http's handlers declare them: named in "Trailer", or
+// keyed with http.TrailerPrefix. A server that sends trailers (HTTP/2)
+// reads the names from the response's "Trailer" field when it finishes.
+func (rw *responseWriter) copyTrailers() {
+	h := rw.w.Header()
+	for _, v := range rw.header["Trailer"] {
+		for _, name := range strings.Split(v, ",") {
+			name = textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))
+			if vals, ok := rw.header[name]; ok && name != "" {
+				h.Del(name)
+				for _, val := range vals {
+					h.Add(name, val)
+				}
+			}
+		}
+	}
+	for k, vals := range rw.header {
+		name, ok := strings.CutPrefix(k, http.TrailerPrefix)
+		if !ok {
+			continue
+		}
+		h.Add("Trailer", name)
+		h.Del(name)
+		for _, val := range vals {
+			h.Add(name, val)
+		}
+	}
 }
 
 // optionsAsterisk answers "OPTIONS *" as net/http's Server does: 200 with

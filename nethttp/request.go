@@ -51,7 +51,9 @@ func newRequest(r *web.Request) (*http.Request, error) {
 	case r.Chunked:
 		req.TransferEncoding = []string{"chunked"}
 		req.Body = &body{r: r.Body}
-	case r.ContentLength > 0:
+	case r.ContentLength > 0 || r.ContentLength < 0:
+		// A negative length without chunking is an HTTP/2 body whose
+		// length the client did not declare.
 		req.Body = &body{r: r.Body}
 	default:
 		req.Body = http.NoBody
@@ -94,6 +96,9 @@ func method(m []byte) string {
 }
 
 func proto(r *web.Request) string {
+	if r.Major == 2 {
+		return "HTTP/2.0"
+	}
 	if r.Minor == 0 {
 		return "HTTP/1.0"
 	}

@@ -1,7 +1,10 @@
 // Package server is Brick's connection engine: listeners, the accept loop,
 // persistent connections, pipelining, request bodies, timeouts, limits,
 // panic recovery and graceful shutdown. It speaks HTTP/1.1 through the pure
-// codec in package wire and calls a web.Handler.
+// codec in package wire and calls a web.Handler; connections that speak
+// HTTP/2 it hands to package h2 (h2.go: ALPN "h2", the preface on a
+// cleartext connection, "Upgrade: h2c"), which keeps the connection's
+// slot and is drained by Shutdown with GOAWAY.
 //
 // # Connection model
 //
@@ -59,7 +62,7 @@
 //
 // ServeTLS serves a listener over TLS with crypto/tls (handshake, records,
 // session tickets): TLS 1.2 and 1.3 only, ECDHE with AEAD ciphers only
-// (CipherSuites, Mozilla's "intermediate" profile), ALPN http/1.1. The
+// (CipherSuites, Mozilla's "intermediate" profile), ALPN h2 then http/1.1. The
 // certificate is the tls.Config's to pick, by SNI (package certs in
 // Brick's service). A TLS connection is a transport like the plain ones
 // (tls.go): the request loop runs over it unchanged, pipelining, bodies,
@@ -127,6 +130,7 @@
 //   - body.go: streaming request bodies, 100-continue, draining.
 //   - tls.go: the TLS transport over either model, ServeTLS's defaults.
 //   - tickets.go: session ticket keys, rotated.
+//   - h2.go: handing a connection to package h2 (HTTP/2).
 //   - The readiness loops (Linux): engine_linux.go (the engine, its sweep
 //     and shutdown), accept_linux.go (accept4 and handing a socket to a
 //     loop), poller_linux.go (an epoll loop), dispatch_linux.go (the run

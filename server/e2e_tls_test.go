@@ -226,18 +226,27 @@ func TestTLSHandshakes(t *testing.T) {
 				expectOpen(t, c, bufio.NewReader(c))
 			})
 		}
-		t.Run("ALPN", func(t *testing.T) {
-			cfg := e.tls.clientConfig("localhost")
-			cfg.NextProtos = []string{"h2", "http/1.1"}
-			c, err := tls.Dial("tcp", e.addr, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			if p := c.ConnectionState().NegotiatedProtocol; p != "http/1.1" {
-				t.Fatalf("ALPN chose %q, want http/1.1", p)
-			}
-		})
+		for _, alpn := range []struct {
+			offer []string
+			want  string
+		}{
+			{[]string{"h2", "http/1.1"}, "h2"},
+			{[]string{"http/1.1", "h2"}, "h2"}, // the server's preference
+			{[]string{"http/1.1"}, "http/1.1"},
+		} {
+			t.Run("ALPN "+strings.Join(alpn.offer, ","), func(t *testing.T) {
+				cfg := e.tls.clientConfig("localhost")
+				cfg.NextProtos = alpn.offer
+				c, err := tls.Dial("tcp", e.addr, cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if p := c.ConnectionState().NegotiatedProtocol; p != alpn.want {
+					t.Fatalf("ALPN chose %q, want %s", p, alpn.want)
+				}
+			})
+		}
 		for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
 			t.Run(fmt.Sprintf("resumption %x", v), func(t *testing.T) {
 				cfg := e.tls.clientConfig("localhost")

@@ -129,6 +129,10 @@ func (x *exchange) serve(c *conn) {
 			x.failHead(400, plainHTTPReason)
 			return
 		}
+		if err == errH2 {
+			x.serveH2(nil, nil)
+			return
+		}
 		if n <= 0 || err != nil {
 			if errors.Is(err, errTimeout) && c.r < c.w {
 				c.reportUnparsed(&x.req, 408, "request header timeout")
@@ -207,6 +211,12 @@ func (x *exchange) serveBuffered() bool {
 	c := x.c
 	s := c.srv
 	for c.r < c.w {
+		if full, partial := x.prefaceState(); full {
+			x.serveH2(nil, nil)
+			return false
+		} else if partial {
+			return true
+		}
 		x.parser.ResumeAt(int(c.scan))
 		n, err := x.parser.Parse(&x.req.RequestHead, c.buf[c.r:c.w], &s.lim.Limits)
 		if err == wire.ErrNeedMore {
@@ -215,6 +225,10 @@ func (x *exchange) serveBuffered() bool {
 		}
 		if err != nil {
 			x.endRequest()
+			if err == wire.ErrBadVersion && x.unknownProtocol() {
+				x.lingerClose()
+				return false
+			}
 			var we *wire.Error
 			if !errors.As(err, &we) {
 				we = &wire.Error{Status: 400, Reason: "bad request"}
@@ -393,6 +407,9 @@ func (x *exchange) handle() bool {
 		}
 	}
 	x.resp.init(x, closeAfter)
+	if x.upgradeH2C() {
+		return false
+	}
 
 	err, panicked := x.call()
 	if x.hijacked {

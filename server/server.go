@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/brick-server/brick/h2"
 	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire"
 )
@@ -43,6 +44,10 @@ type Server struct {
 	// model on systems other than Linux and for listeners without a file
 	// descriptor; on Linux it exists for comparison and debugging.
 	GoroutinePerConn bool
+	// DisableH2C turns off HTTP/2 over cleartext: the connection preface
+	// at the start of a connection (prior knowledge) and "Upgrade: h2c".
+	// HTTP/2 over TLS, chosen by ALPN, is not affected.
+	DisableH2C bool
 
 	initOnce sync.Once
 	lim      Limits
@@ -61,6 +66,11 @@ type Server struct {
 	// listeners use.
 	tlsConfigs map[*tls.Config]*tls.Config
 	tickets    []*ticketKeys // their session ticket keys, rotated until the listeners close
+	// h2Conns are the connections package h2 serves, each marked once
+	// Shutdown has begun draining it.
+	h2Conns map[*h2.Conn]bool
+	h2Once  sync.Once
+	h2cfg   *h2.Config
 
 	shutting atomic.Bool
 	conns    atomic.Int64 // open connections, both models
@@ -179,7 +189,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // ServeTLS is Serve for HTTPS: every connection on ln speaks TLS with cfg
 // (see the package documentation). cfg's certificates are its own to
 // choose (Certificates, GetCertificate, GetConfigForClient); ALPN is
-// http/1.1 when cfg names no protocol, and TLS 1.2 is the oldest version
+// h2 then http/1.1 when cfg names no protocol, and TLS 1.2 is the oldest version
 // accepted whatever cfg says. A client that sends plain HTTP is answered
 // 400 in plain HTTP and the connection closed, as nginx does. cfg must
 // not change once ServeTLS is called; it is cloned, once for all the
@@ -314,6 +324,7 @@ func (s *Server) Close() error {
 	if e := s.getEngine(); e != nil {
 		e.abortAll()
 	}
+	s.h2Close()
 	// After the aborts, so that a handler woken by the cancellation cannot
 	// get a response out.
 	s.cancel()
@@ -351,6 +362,7 @@ func (s *Server) closeIdle() {
 		}
 	}
 	s.mu.Unlock()
+	s.h2Shutdown()
 	if e := s.getEngine(); e != nil {
 		e.closeParked()
 	}

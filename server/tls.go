@@ -119,6 +119,9 @@ func (t *tlsConn) handshake(deadline int64) error {
 	}
 	t.state = tlsOpen
 	t.pendingSince = 0
+	if t.tc.ConnectionState().NegotiatedProtocol == "h2" {
+		return errH2
+	}
 	return nil
 }
 
@@ -384,13 +387,13 @@ var CipherSuites = []uint16{
 	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
-// serverTLSConfig is cfg as a listener uses it: ALPN http/1.1 unless the
-// caller chose protocols, TLS 1.2 at least, CipherSuites unless the caller
+// serverTLSConfig is cfg as a listener uses it: ALPN h2 and http/1.1, in
+// that order of preference, unless the caller chose protocols, TLS 1.2 at least, CipherSuites unless the caller
 // chose suites.
 func serverTLSConfig(cfg *tls.Config) *tls.Config {
 	c := cfg.Clone()
 	if len(c.NextProtos) == 0 {
-		c.NextProtos = []string{"http/1.1"}
+		c.NextProtos = []string{"h2", "http/1.1"}
 	}
 	if c.MinVersion < tls.VersionTLS12 {
 		c.MinVersion = tls.VersionTLS12

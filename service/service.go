@@ -478,7 +478,7 @@ func (s *Service) Run() int {
 			return 1
 		}
 	}
-	s.main = &server.Server{Handler: s.front, Observer: s.observer, Logger: s.log, GoroutinePerConn: so.GoroutinePerConn}
+	s.main = &server.Server{Handler: s.front, Observer: s.observer, Logger: s.log, GoroutinePerConn: so.GoroutinePerConn, DisableH2C: !so.H2C}
 	if so.Trace {
 		s.main.Trace = s.Stderr
 		if s.main.Trace == nil {

@@ -42,7 +42,7 @@ static = { root = "DIR", listing = true }
 			"-access-log", "stdout", "-access-log-format", "json", "-v", "-shutdown-timeout", "5",
 			"-reload-grace", "1m", "-reuseport", "-backlog", "100", "-goroutine-per-conn", "-max-conns", "10",
 			"-max-body", "1MiB", "-read-header-timeout", "2s", "-read-timeout", "1m", "-write-timeout", "90",
-			"-idle-timeout", "1.5",
+			"-idle-timeout", "1.5", "-h2c=false",
 			dir,
 			"-index", "home.html", "-listing=false", "-cache-control", "max-age=60", "-compress=false",
 			"-compress-min", "4KiB", "-precompressed=false", "-dotfiles", "-follow-symlinks"},
@@ -62,6 +62,7 @@ read_header_timeout = "2"
 read_timeout = "1m"
 write_timeout = "1m30s"
 idle_timeout = "1500ms"
+h2c = false
 [log]
 access = "stdout"
 format = "json"

@@ -363,7 +363,7 @@ func TestHandBuiltRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k, want := range map[string]string{
-		"SERVER_PROTOCOL": "HTTP/2.0", "SERVER_NAME": "example.net", "SERVER_PORT": "8000",
+		"SERVER_PROTOCOL": "HTTP/2", "SERVER_NAME": "example.net", "SERVER_PORT": "8000",
 		"HTTP_HOST": "example.net:8000", "QUERY_STRING": "", "HTTP_X_A": "1", "PATH_INFO": "/x",
 	} {
 		if got, _ := e.get(k); got != want {

@@ -176,10 +176,14 @@ func (b *Builder) Build(sink Sink, r *web.Request, o *Options, bodyLen int64) er
 }
 
 // protocol passes SERVER_PROTOCOL: the version the server speaks for the
-// request, so "HTTP/1.2" (read as 1.1, RFC 9110 §6.2) is "HTTP/1.1". A
-// request not from the HTTP/1 parser passes its Proto as it is.
+// request, so "HTTP/1.2" (read as 1.1, RFC 9110 §6.2) is "HTTP/1.1", and
+// HTTP/2 is "HTTP/2", as RFC 9113 names it (WSGI servers that speak it
+// pass that). Another request not from the HTTP/1 parser passes its Proto
+// as it is.
 func (e *emitter) protocol(r *wire.RequestHead) {
 	switch {
+	case r.Major == 2:
+		e.str("SERVER_PROTOCOL", "HTTP/2")
 	case r.Major == 1 && r.Minor == 0:
 		e.str("SERVER_PROTOCOL", "HTTP/1.0")
 	case r.Major == 1 || len(r.Proto) == 0:

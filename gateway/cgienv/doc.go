@@ -48,8 +48,8 @@
 //     means the scheme's default port, 80 or 443 (RFC 9110 §4.2.1). With
 //     no Host (HTTP/1.0) both come from the local address, else
 //     "localhost" and the default port.
-//   - SERVER_PROTOCOL: "HTTP/1.0" or "HTTP/1.1", the version the server
-//     speaks for the request.
+//   - SERVER_PROTOCOL: "HTTP/1.0", "HTTP/1.1" or "HTTP/2", the version the
+//     server speaks for the request.
 //   - SERVER_SOFTWARE "Brick", GATEWAY_INTERFACE "CGI/1.1".
 //   - REQUEST_SCHEME: Options.Scheme, "http" by default; HTTPS "on" for
 //     "https", which CGI programs and wsgiref.util.guess_scheme read.

@@ -1,0 +1,454 @@
+package h2
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/brick-server/brick/web"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+)
+
+// Config is what a connection needs from the server; the server builds
+// one and shares it between its connections. Fields must not change once
+// a connection uses it.
+type Config struct {
+	Handler  web.Handler
+	Logger   *slog.Logger
+	Observer web.Observer
+	// Context is every request's context.
+	Context context.Context
+	// MaxHeaderBytes bounds a request's decoded header list (names,
+	// values and 32 bytes per field, as SETTINGS_MAX_HEADER_LIST_SIZE
+	// counts); larger is answered 431.
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds a request body; larger is 413.
+	MaxBodyBytes int64
+	// MaxStreams is SETTINGS_MAX_CONCURRENT_STREAMS; default 100.
+	MaxStreams uint32
+	// ReadHeader bounds the wait for the connection preface; Read each
+	// wait for request body bytes; Write each wait for window or for the
+	// socket; Idle a connection without streams.
+	ReadHeader, Read, Write, Idle time.Duration
+	// Date returns the cached Date header value.
+	Date func() []byte
+	// Trace, when set, receives each exchange as `brick -v` prints it.
+	Trace io.Writer
+	// Limits on floods, per connection and second; zero fields take
+	// defaults (see limits.go).
+	MaxResetsPerSecond, MaxSettingsPerSecond, MaxPingsPerSecond, MaxEmptyPerSecond int
+}
+
+// ConnOptions describes one connection.
+type ConnOptions struct {
+	// TLS is the connection's TLS state; nil for h2c.
+	TLS *tls.ConnectionState
+	// RemoteAddr and LocalAddr are the connection's addresses.
+	RemoteAddr, LocalAddr netip.AddrPort
+	// Buffered holds bytes already read from the connection (the preface
+	// and what followed it, for h2c with prior knowledge).
+	Buffered []byte
+	// Upgrade is the request of an "Upgrade: h2c" (RFC 7540 §3.2): it
+	// becomes stream 1, half-closed, and its answer goes out over HTTP/2.
+	// It must be the caller's own copy (web.Request.Clone).
+	Upgrade *web.Request
+	// UpgradeSettings is the decoded HTTP2-Settings payload of the
+	// upgrade request, applied as the client's first SETTINGS.
+	UpgradeSettings []http2.Setting
+	// Done, when set, is called once when the connection has closed.
+	Done func()
+}
+
+// Our settings. streamWindow and connWindow are the receive windows: see
+// the package documentation for the policy.
+const (
+	streamWindow      = 256 << 10
+	connWindow        = 1 << 20
+	initialWindow     = 65535 // RFC 9113 §6.9.2, before SETTINGS
+	defaultMaxStreams = 100
+	maxFrameSize      = 16384
+)
+
+// ClientPreface is what a client sends first (RFC 9113 §3.4).
+const ClientPreface = http2.ClientPreface
+
+// Conn is one HTTP/2 connection. NewConn makes it, Serve runs it.
+type Conn struct {
+	cfg  *Config
+	opts ConnOptions
+	nc   net.Conn
+	br   *connReader
+	fr   *http2.Framer
+	hdec *hpack.Decoder
+	log  *slog.Logger
+
+	// The writer (writer.go): everything under wmu.
+	wmu          sync.Mutex
+	out          []byte // frames not yet written (buffers.go)
+	henc         *hpack.Encoder
+	hbuf         []byte
+	flushPending bool  // a flusher is on its way (writer.go)
+	wbroken      error // first write failure; later writes fail at once
+	// peerFrame is the client's SETTINGS_MAX_FRAME_SIZE.
+	peerFrame atomic.Uint32
+
+	// State shared with the streams, under mu.
+	mu           sync.Mutex
+	streams      map[uint32]*stream
+	maxID        uint32 // highest stream id the client opened
+	sendWindow   int64  // connection window the client gave us
+	peerWindow   int32  // SETTINGS_INITIAL_WINDOW_SIZE of the client
+	recvUnacked  int32  // connection body bytes consumed, not yet returned
+	recvConn     int32  // connection window left for the client to use
+	connWaiters  map[*stream]struct{}
+	goAwaySent   bool
+	goAwayID     uint32
+	peerGoneAway bool
+	closing      bool
+
+	// Read-loop state (only the read goroutine touches it).
+	hb        headerBlock
+	gotFirst  bool // the client's first SETTINGS arrived
+	limits    floodCounters
+	shutdownC chan struct{}
+	closeOnce sync.Once
+	doneC     chan struct{}
+	shutOnce  sync.Once
+	hard      atomic.Bool // Close: no lingering
+}
+
+// NewConn makes a connection over nc, which it owns from now on.
+func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
+	c := &Conn{cfg: cfg, opts: opts, nc: nc, log: cfg.Logger}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	var r io.Reader = nc
+	if len(opts.Buffered) > 0 {
+		r = io.MultiReader(&onceReader{b: opts.Buffered}, nc)
+	}
+	c.br = &connReader{r: r}
+	c.fr = http2.NewFramer(outWriter{c}, c.br)
+	c.fr.SetMaxReadFrameSize(maxFrameSize)
+	c.hdec = hpack.NewDecoder(4096, nil)
+	// A string longer than the header list bound still decodes (the
+	// request is answered 431); the block bound caps it.
+	c.hdec.SetMaxStringLength(c.maxBlockBytes())
+	c.henc = hpack.NewEncoder(hbufWriter{c})
+	c.streams = make(map[uint32]*stream)
+	c.connWaiters = make(map[*stream]struct{})
+	c.sendWindow = initialWindow
+	c.peerWindow = initialWindow
+	c.peerFrame.Store(16384)
+	c.recvConn = connWindow
+	c.shutdownC = make(chan struct{})
+	c.doneC = make(chan struct{})
+	return c
+}
+
+// onceReader gives its bytes once, then io.EOF, so io.MultiReader moves on.
+type onceReader struct{ b []byte }
+
+func (o *onceReader) Read(p []byte) (int, error) {
+	if len(o.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, o.b)
+	o.b = o.b[n:]
+	return n, nil
+}
+
+func (c *Conn) maxHeaderBytes() int {
+	if c.cfg.MaxHeaderBytes > 0 {
+		return c.cfg.MaxHeaderBytes
+	}
+	return 64 << 10
+}
+
+func (c *Conn) maxStreams() uint32 {
+	if c.cfg.MaxStreams > 0 {
+		return c.cfg.MaxStreams
+	}
+	return defaultMaxStreams
+}
+
+// connErr is a connection error: GOAWAY with code, then close.
+type connErr struct {
+	code   http2.ErrCode
+	reason string
+}
+
+func (e connErr) Error() string { return "h2: " + e.code.String() + ": " + e.reason }
+
+// Serve runs the connection until it closes; it closes nc.
+func (c *Conn) Serve() {
+	defer c.finish()
+	if err := c.readPreface(); err != nil {
+		c.log.Debug("HTTP/2 preface failed", "remote", c.opts.RemoteAddr.String(), "err", err)
+		return
+	}
+	c.writeFrames(func() error {
+		if err := c.fr.WriteSettings(
+			http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: c.maxStreams()},
+			http2.Setting{ID: http2.SettingInitialWindowSize, Val: streamWindow},
+			http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: uint32(c.maxHeaderBytes())},
+		); err != nil {
+			return err
+		}
+		return c.fr.WriteWindowUpdate(0, connWindow-initialWindow)
+	})
+	if c.opts.UpgradeSettings != nil {
+		if err := c.applySettings(c.opts.UpgradeSettings); err != nil {
+			var ce connErr
+			errors.As(err, &ce)
+			c.goAway(ce)
+			return
+		}
+		c.gotFirst = true
+	}
+	if c.opts.Upgrade != nil {
+		c.startUpgraded(c.opts.Upgrade)
+	}
+	for {
+		c.setReadDeadline()
+		f, err := c.fr.ReadFrame()
+		if c.isClosing() {
+			return // finish discards the rest
+		}
+		if err == nil {
+			err = c.handleFrame(f)
+		}
+		if err == nil {
+			continue
+		}
+		var se http2.StreamError
+		if errors.As(err, &se) {
+			c.resetStream(se.StreamID, se.Code)
+			continue
+		}
+		if code, ok := frameConnError(err); ok {
+			c.goAway(connErr{code, err.Error()})
+			return
+		}
+		var ce connErr
+		if errors.As(err, &ce) {
+			c.goAway(ce)
+			return
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && c.activeStreams() == 0 {
+			c.goAway(connErr{http2.ErrCodeNo, "idle"})
+			return
+		}
+		// EOF or a broken socket: nothing to tell the client.
+		return
+	}
+}
+
+// frameConnError maps the framer's errors to a connection error code.
+func frameConnError(err error) (http2.ErrCode, bool) {
+	var ce http2.ConnectionError
+	if errors.As(err, &ce) {
+		return http2.ErrCode(ce), true
+	}
+	if errors.Is(err, http2.ErrFrameTooLarge) {
+		return http2.ErrCodeFrameSize, true
+	}
+	// The framer's unexported connError carries its code in a field.
+	v := reflect.ValueOf(err)
+	if v.Kind() == reflect.Struct && v.Type().PkgPath() == "golang.org/x/net/http2" {
+		if f := v.FieldByName("Code"); f.IsValid() && f.Kind() == reflect.Uint32 {
+			return http2.ErrCode(f.Uint()), true
+		}
+	}
+	return 0, false
+}
+
+// readPreface reads the client preface within the header timeout.
+func (c *Conn) readPreface() error {
+	c.nc.SetReadDeadline(time.Now().Add(orDefault(c.cfg.ReadHeader, 10*time.Second)))
+	var buf [len(ClientPreface)]byte
+	if _, err := io.ReadFull(c.br, buf[:]); err != nil {
+		return err
+	}
+	if string(buf[:]) != ClientPreface {
+		// RFC 9113 §3.4: a connection error; the client may not speak
+		// HTTP/2 at all, so a GOAWAY is all it gets.
+		c.goAway(connErr{http2.ErrCodeProtocol, "bad connection preface"})
+		return errors.New("bad connection preface")
+	}
+	return nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// setReadDeadline bounds the next read: the idle timeout without streams
+// (or the header timeout before the client's SETTINGS), none with some,
+// whose handlers have timeouts of their own.
+func (c *Conn) setReadDeadline() {
+	// Under mu, so that it cannot undo the deadline close sets.
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.br.direct = len(c.streams) == 0
+	var d time.Duration
+	switch {
+	case !c.gotFirst:
+		d = orDefault(c.cfg.ReadHeader, 10*time.Second)
+	case len(c.streams) == 0:
+		d = orDefault(c.cfg.Idle, 75*time.Second)
+	}
+	if d == 0 {
+		c.nc.SetReadDeadline(time.Time{})
+		return
+	}
+	c.nc.SetReadDeadline(time.Now().Add(d))
+}
+
+func (c *Conn) activeStreams() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.streams)
+}
+
+func (c *Conn) isClosing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closing
+}
+
+// goAway sends GOAWAY for a connection error and closes the connection.
+func (c *Conn) goAway(ce connErr) {
+	c.mu.Lock()
+	last := c.maxID
+	c.goAwaySent, c.goAwayID = true, last
+	c.mu.Unlock()
+	if ce.code != http2.ErrCodeNo {
+		c.log.Debug("HTTP/2 connection error", "remote", c.opts.RemoteAddr.String(), "err", ce.Error())
+	}
+	c.writeFramesNow(func() error { return c.fr.WriteGoAway(last, ce.code, nil) })
+	c.close()
+}
+
+// Shutdown drains the connection: GOAWAY tells the client which streams
+// will be served, those finish, and the connection closes. Any goroutine
+// may call it, more than once.
+func (c *Conn) Shutdown() {
+	c.shutOnce.Do(func() {
+		c.mu.Lock()
+		c.goAwaySent, c.goAwayID = true, c.maxID
+		last := c.maxID
+		idle := len(c.streams) == 0
+		c.mu.Unlock()
+		c.writeFramesNow(func() error { return c.fr.WriteGoAway(last, http2.ErrCodeNo, nil) })
+		if idle {
+			c.close()
+		}
+	})
+}
+
+// Close closes the connection at once; streams in flight are cut.
+func (c *Conn) Close() {
+	c.hard.Store(true)
+	c.close()
+	c.nc.Close()
+}
+
+// Done is closed when the connection has closed.
+func (c *Conn) Done() <-chan struct{} { return c.doneC }
+
+// close ends the connection: streams see their writes fail and their
+// bodies end. The socket is half-closed (FIN after what was written, a
+// GOAWAY most often) and the read loop discards what the client still
+// sends for up to lingerTime before closing it: closing with unread input
+// would make the kernel send a reset, which can destroy the GOAWAY before
+// the client reads it.
+func (c *Conn) close() {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closing = true
+		for _, st := range c.streams {
+			st.wakeLocked()
+		}
+		// Wakes the read loop if it waits, and bounds its lingering.
+		c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+		c.mu.Unlock()
+		c.nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		if !c.hard.Load() {
+			// What is gathered (the last responses, a GOAWAY) goes first.
+			c.wmu.Lock()
+			if c.wbroken == nil {
+				c.flushOutLocked(nil)
+			}
+			c.wmu.Unlock()
+		}
+		if cw, ok := c.nc.(interface{ CloseWrite() error }); ok && !c.hard.Load() {
+			cw.CloseWrite()
+		}
+	})
+}
+
+// lingerTime and lingerMax bound the input discarded after close.
+const (
+	lingerTime = time.Second
+	lingerMax  = 1 << 20
+)
+
+// finish runs when the read loop ends: every stream still open is cut.
+func (c *Conn) finish() {
+	c.close()
+	if !c.hard.Load() {
+		io.Copy(io.Discard, io.LimitReader(c.br, lingerMax))
+	}
+	c.nc.Close()
+	c.mu.Lock()
+	for _, st := range c.streams {
+		st.cancelLocked(errConnClosed)
+	}
+	c.mu.Unlock()
+	close(c.doneC)
+	if c.opts.Done != nil {
+		c.opts.Done()
+	}
+}
+
+var errConnClosed = errors.New("h2: connection closed")
+
+// streamDone removes a finished stream; a draining connection closes when
+// its last stream is done.
+// A stream whose client is still sending is reset with NO_ERROR (RFC 9113
+// §8.1), and the body its handler left unread gives its window back.
+func (c *Conn) streamDone(st *stream) {
+	c.mu.Lock()
+	rst := st.reset == nil && !st.remoteDone
+	if c.streams[st.id] == st {
+		delete(c.streams, st.id)
+	}
+	delete(c.connWaiters, st)
+	u := st.dropBodyLocked()
+	drained := (c.goAwaySent || c.peerGoneAway) && len(c.streams) == 0
+	c.mu.Unlock()
+	if rst {
+		c.writeFrames(func() error { return c.fr.WriteRSTStream(st.id, http2.ErrCodeNo) })
+	}
+	c.sendWindowUpdates(0, windowUpdate{conn: u})
+	if drained {
+		c.close()
+	}
+}
