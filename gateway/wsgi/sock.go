@@ -26,9 +26,11 @@ import (
 // once. So Read first waits in ppoll(2) without telling the scheduler
 // (raw system calls), for at most directWait, and only then parks in the
 // poller. During that wait the thread keeps its processor: with
-// GOMAXPROCS=1 nothing else in the server runs, which directWait bounds,
-// and at most directWaiters() reads wait so at a time, so that with more
-// processors one is always left for the rest of the server.
+// GOMAXPROCS=1 nothing else in the server runs, which directWait bounds;
+// a worker slower than that is waited for in the poller from then on
+// (until it answers quickly again), and at most directWaiters() reads
+// wait so at a time, so that with more processors one is always left
+// for the rest of the server.
 //
 // Deadlines are the poller's (runtime timers, no system call); an idle
 // timeout is a deadline set again before each read and write. An
@@ -50,6 +52,12 @@ type sock struct {
 	rn     int
 	rerr   syscall.Errno
 	waited bool
+	// slow: the worker's last answer took longer than directWait, so
+	// reads park in the poller at once (holding the processor for
+	// nothing is what a direct wait must not do to the rest of the
+	// server) until an answer comes within directWait again.
+	slow  bool
+	begun time.Time // when a slow read began
 }
 
 // newSock takes ownership of fd, a socket, and makes it non-blocking.
@@ -107,10 +115,16 @@ func (s *sock) Read(p []byte) (int, error) {
 	if s.rc == nil || len(p) == 0 {
 		return s.f.Read(p)
 	}
-	s.rbuf, s.rn, s.rerr, s.waited = p, 0, 0, false
+	s.rbuf, s.rn, s.rerr, s.waited = p, 0, 0, s.slow
+	if s.slow {
+		s.begun = time.Now()
+	}
 	err := s.rc.Read(s.readFn)
 	n, errno := s.rn, s.rerr
 	s.rbuf = nil
+	if s.slow && err == nil && time.Since(s.begun) < directWait {
+		s.slow = false
+	}
 	switch {
 	case err != nil:
 		return 0, err
@@ -129,8 +143,11 @@ func (s *sock) readOnce(fd uintptr) bool {
 	s.rn, s.rerr = rawRead(int(fd), s.rbuf)
 	if s.rerr == syscall.EAGAIN && !s.waited {
 		s.waited = true
-		if waitDirect(int(fd)) {
+		switch waitDirect(int(fd)) {
+		case waitReady:
 			s.rn, s.rerr = rawRead(int(fd), s.rbuf)
+		case waitExpired:
+			s.slow = true
 		}
 	}
 	return s.rerr != syscall.EAGAIN

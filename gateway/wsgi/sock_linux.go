@@ -27,17 +27,30 @@ type pollFd struct {
 
 const pollIn = 0x1
 
-// waitDirect waits up to directWait in ppoll(2) for fd to be readable
-// (or closed), when a direct-wait slot is free. A signal (the runtime's
-// preemption) ends the wait early; the caller then parks in the poller.
-func waitDirect(fd int) bool {
+// A direct wait ends with the socket readable (or closed), the time up,
+// or neither: no slot free, or a signal (the runtime's preemption).
+const (
+	waitSkipped = iota
+	waitReady
+	waitExpired
+)
+
+// waitDirect waits up to directWait in ppoll(2) for fd to be readable,
+// when a direct-wait slot is free.
+func waitDirect(fd int) int {
 	if directSlots.Add(1) > directWaiters() {
 		directSlots.Add(-1)
-		return false
+		return waitSkipped
 	}
 	pfd := pollFd{fd: int32(fd), events: pollIn}
 	ts := syscall.NsecToTimespec(directWait.Nanoseconds())
 	n, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
 	directSlots.Add(-1)
-	return e == 0 && n > 0
+	switch {
+	case e != 0:
+		return waitSkipped
+	case n > 0:
+		return waitReady
+	}
+	return waitExpired
 }

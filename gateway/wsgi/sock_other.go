@@ -16,4 +16,10 @@ func rawRead(fd int, p []byte) (int, syscall.Errno) {
 
 // waitDirect is ppoll(2)'s direct wait, on Linux only: elsewhere a read
 // parks in the poller at once.
-func waitDirect(fd int) bool { return false }
+func waitDirect(fd int) int { return waitSkipped }
+
+const (
+	waitSkipped = iota
+	waitReady
+	waitExpired
+)

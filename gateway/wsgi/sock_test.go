@@ -130,3 +130,39 @@ func TestSockManyReaders(t *testing.T) {
 		t.Errorf("direct-wait slots in use after every read: %d", got)
 	}
 }
+
+// TestSockSlowWorker: a worker that answers after the direct wait gave up
+// is waited for in the poller from then on, and directly again once it
+// answers within directWait.
+func TestSockSlowWorker(t *testing.T) {
+	t.Parallel()
+	s, peer := sockPair(t)
+	steps := []struct {
+		after    time.Duration
+		wantSlow bool
+	}{
+		{0, false},
+		{directWait + 20*time.Millisecond, true},
+		{directWait + 20*time.Millisecond, true},
+		{0, false},
+	}
+	var b [8]byte
+	for i, st := range steps {
+		if st.after == 0 {
+			// Written before the read: a goroutine made runnable by the
+			// reader may wait for its processor until the direct wait ends.
+			syscall.Write(peer, []byte("x"))
+		} else {
+			go func() {
+				time.Sleep(st.after)
+				syscall.Write(peer, []byte("x"))
+			}()
+		}
+		if n, err := s.Read(b[:]); n != 1 || err != nil {
+			t.Fatalf("step %d: Read = %d, %v", i, n, err)
+		}
+		if s.slow != st.wantSlow {
+			t.Errorf("step %d (answer after %v): slow = %v, want %v", i, st.after, s.slow, st.wantSlow)
+		}
+	}
+}
