@@ -88,7 +88,7 @@ func main() {
 			if err != nil || n < 1 {
 				log.Fatalf("-workers %q: want a comma-separated list of counts >= 1", *workers)
 			}
-			for _, app := range []string{"bare", "flask"} {
+			for _, app := range []string{"bare", "flask", "django"} {
 				scenarios = append(scenarios, scenario{name: fmt.Sprintf("wsgi-%s-%dw", app, n),
 					dur: *dur, runs: *runs, conns: c, app: app, workers: n})
 			}
@@ -139,7 +139,7 @@ type scenario struct {
 	pipeline  int    // requests per write; 0 = plain keep-alive
 	idleConns int    // > 0: the idle-memory scenario
 	file      string // the static scenarios: the file's URL path, served by fileServers
-	app       string // the wsgi scenarios: "bare" or "flask" (bench/apps), served by wsgiServers
+	app       string // the wsgi scenarios: "bare", "flask" or "django" (bench/apps), served by wsgiServers
 	workers   int    // the wsgi scenarios: Python worker processes per server
 	peers     []string
 	smoke     bool

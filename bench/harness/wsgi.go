@@ -20,8 +20,9 @@ const python = "/usr/bin/python3"
 
 // wsgiApps maps a scenario's app to its module:callable in bench/apps.
 var wsgiApps = map[string]string{
-	"bare":  "bare:application",
-	"flask": "flaskapp:app",
+	"bare":   "bare:application",
+	"flask":  "flaskapp:app",
+	"django": "djangoapp:application", // the real-app scenario: a template from a sqlite query
 }
 
 // uwsgiPlugin is the file Debian's uwsgi-plugin-python3 installs.
@@ -167,7 +168,7 @@ func (h *harness) brickBinary() (string, error) {
 func wsgiVersions() string {
 	out, err := exec.Command(python, "-c", `import sys
 v = ["Python " + sys.version.split()[0]]
-for m in ("flask", "gunicorn"):
+for m in ("flask", "django", "gunicorn"):
     try:
         v.append(m + " " + __import__(m).__version__)
     except Exception:
