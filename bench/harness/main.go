@@ -31,6 +31,7 @@ func main() {
 	only := flag.String("servers", "", "comma-separated subset of servers to run (default: all)")
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
 	workers := flag.String("workers", "1,4", "wsgi: comma-separated Python worker counts, one table per count and app")
+	apps := flag.String("apps", "bare,flask,django", "wsgi: comma-separated apps of bench/apps to run (bare, flask, django)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
@@ -88,7 +89,10 @@ func main() {
 			if err != nil || n < 1 {
 				log.Fatalf("-workers %q: want a comma-separated list of counts >= 1", *workers)
 			}
-			for _, app := range []string{"bare", "flask", "django"} {
+			for _, app := range strings.Split(*apps, ",") {
+				if _, ok := wsgiApps[app]; !ok {
+					log.Fatalf("-apps: unknown app %q: want bare, flask or django", app)
+				}
 				scenarios = append(scenarios, scenario{name: fmt.Sprintf("wsgi-%s-%dw", app, n),
 					dur: *dur, runs: *runs, conns: c, app: app, workers: n})
 			}
