@@ -31,6 +31,7 @@ func main() {
 	only := flag.String("servers", "", "comma-separated subset of servers to run (default: all)")
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
 	workers := flag.String("workers", "1,4", "wsgi, asgi: comma-separated Python worker counts, one table per count and app")
+	apps := flag.String("apps", "bare,flask,django", "wsgi: comma-separated apps of bench/apps to run (bare, flask, django)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
@@ -88,7 +89,10 @@ func main() {
 			if err != nil || n < 1 {
 				log.Fatalf("-workers %q: want a comma-separated list of counts >= 1", *workers)
 			}
-			for _, app := range []string{"bare", "flask"} {
+			for _, app := range strings.Split(*apps, ",") {
+				if _, ok := wsgiApps[app]; !ok {
+					log.Fatalf("-apps: unknown app %q: want bare, flask or django", app)
+				}
 				scenarios = append(scenarios, scenario{name: fmt.Sprintf("wsgi-%s-%dw", app, n),
 					dur: *dur, runs: *runs, conns: c, app: app, workers: n})
 			}
@@ -198,7 +202,7 @@ type scenario struct {
 	pipeline  int    // requests per write; 0 = plain keep-alive
 	idleConns int    // > 0: the idle-memory scenario
 	file      string // the static scenarios: the file's URL path, served by fileServers
-	app       string // the wsgi scenarios: "bare" or "flask" (bench/apps), served by wsgiServers
+	app       string // the wsgi scenarios: "bare", "flask" or "django" (bench/apps), served by wsgiServers
 	workers   int    // the wsgi and asgi scenarios: Python worker processes per server
 	asgi      bool   // app is an asgi app (asgiServers), not a wsgi one
 	tls       bool   // the tls scenarios: HTTPS, served by tlsServers

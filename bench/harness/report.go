@@ -73,8 +73,10 @@ func title(sc scenario) string {
 	case sc.tls:
 		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
 	case sc.app != "":
-		return fmt.Sprintf("%s: %s hello app, %d Python worker%s each, wrk -t1 -c%d, %s x %d runs (median)",
-			sc.name, map[string]string{"bare": "bare WSGI", "flask": "Flask"}[sc.app], sc.workers, plural(sc.workers), sc.conns, sc.dur, sc.runs)
+		return fmt.Sprintf("%s: %s, %d Python worker%s each, wrk -t1 -c%d, %s x %d runs (median)",
+			sc.name, map[string]string{"bare": "bare WSGI hello app", "flask": "Flask hello app",
+				"django": "Django view rendering a template from a sqlite query"}[sc.app],
+			sc.workers, plural(sc.workers), sc.conns, sc.dur, sc.runs)
 	case sc.file != "":
 		return fmt.Sprintf("%s: GET %s, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.file, sc.conns, sc.dur, sc.runs)
 	case sc.pipeline > 0:

@@ -20,8 +20,9 @@ const python = "/usr/bin/python3"
 
 // wsgiApps maps a scenario's app to its module:callable in bench/apps.
 var wsgiApps = map[string]string{
-	"bare":  "bare:application",
-	"flask": "flaskapp:app",
+	"bare":   "bare:application",
+	"flask":  "flaskapp:app",
+	"django": "djangoapp:application", // the real-app scenario: a template from a sqlite query
 }
 
 // uwsgiPlugin is the file Debian's uwsgi-plugin-python3 installs.
@@ -57,6 +58,9 @@ func pythonHas(module string) bool {
 //     counting a read error per request. (--http11-socket keeps a
 //     connection and serves nothing else until the client closes it: with
 //     more connections than workers the other clients would starve.)
+//   - nginx+gunicorn, nginx+uwsgi: as they are deployed, one nginx worker
+//     in front of the same servers on a Unix socket (HTTP to gunicorn, the
+//     uwsgi protocol to uWSGI); the CPU measured is nginx's and Python's.
 func (h *harness) wsgiServers(app string, workers int) []serverSpec {
 	module := wsgiApps[app]
 	dir := filepath.Join(h.root, "bench", "apps")
@@ -93,7 +97,54 @@ func (h *harness) wsgiServers(app string, workers int) []serverSpec {
 			exe, _ := exec.LookPath("uwsgi")
 			return pinned(nofile, exe, args...), nil
 		}},
+		{"nginx+gunicorn", func(port, nofile int) (*exec.Cmd, error) {
+			if !pythonHas("gunicorn") {
+				return nil, fmt.Errorf("gunicorn is not installed for %s: bench/run installs it with apt-get", python)
+			}
+			sock := filepath.Join(h.tmp, fmt.Sprintf("gunicorn-%d.sock", port))
+			return h.behindNginx(port, nofile, "nginx-gunicorn",
+				"proxy_pass http://unix:"+sock+";\n            proxy_set_header Host $host;",
+				python, "-m", "gunicorn", "--workers", n, "--worker-class", "sync",
+				"--chdir", dir, "--bind", "unix:"+sock, "--log-level", "warning", module)
+		}},
+		{"nginx+uwsgi", func(port, nofile int) (*exec.Cmd, error) {
+			if !uwsgiInstalled() {
+				return nil, fmt.Errorf("uwsgi or its python3 plugin is not installed: bench/run installs them with apt-get")
+			}
+			sock := filepath.Join(h.tmp, fmt.Sprintf("uwsgi-%d.sock", port))
+			args := []string{"--plugin", "python3", "--socket", sock, "--processes", n,
+				"--chdir", dir, "--module", module, "--disable-logging", "--need-app", "--die-on-term"}
+			if workers > 1 {
+				args = append(args, "--master")
+			}
+			exe, _ := exec.LookPath("uwsgi")
+			return h.behindNginx(port, nofile, "nginx-uwsgi",
+				"include /etc/nginx/uwsgi_params;\n            uwsgi_pass unix:"+sock+";",
+				exe, args...)
+		}},
 	}
+}
+
+// behindNginx runs a Python server on a Unix socket and one nginx worker
+// in front of it, relaying every request with the location body given,
+// as they are deployed: one command (a shell that starts the backend and
+// becomes nginx), so that the backend is in the process tree whose CPU
+// is measured and in the process group that is stopped.
+func (h *harness) behindNginx(port, nofile int, name, location, exe string, args ...string) (*exec.Cmd, error) {
+	front, err := nginxWith(h.tmp, name, port, nofile, "", "", "        location / {\n            "+location+"\n        }")
+	if err != nil {
+		return nil, err
+	}
+	quote := func(a string) string { return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'" }
+	back := make([]string, 0, len(args)+1)
+	for _, a := range append([]string{exe}, args...) {
+		back = append(back, quote(a))
+	}
+	// front is pinned(nofile, nginx, ...): sh -c SCRIPT sh nginx ARGS...;
+	// the backend starts first, in the background, under the same limits.
+	script := front.Args[2]
+	front.Args[2] = strings.Replace(script, "exec taskset", "taskset -c 0 "+strings.Join(back, " ")+" & exec taskset", 1)
+	return front, nil
 }
 
 // brickBinary builds cmd/brick once, on first use, so that the other
@@ -117,7 +168,7 @@ func (h *harness) brickBinary() (string, error) {
 func wsgiVersions() string {
 	out, err := exec.Command(python, "-c", `import sys
 v = ["Python " + sys.version.split()[0]]
-for m in ("flask", "gunicorn"):
+for m in ("flask", "django", "gunicorn"):
     try:
         v.append(m + " " + __import__(m).__version__)
     except Exception:

@@ -1,120 +1,156 @@
 package wsgi
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"os"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// sock is the Go end of a worker's socket. It is kept in blocking mode
-// and read with plain blocking system calls, not through Go's network
-// poller. With the server and its Python workers sharing CPUs, waiting in
-// the poller costs a trip through the scheduler (and wakes the runtime's
-// monitor thread) for every request; a thread blocked in read(2) is simply
-// woken by the kernel when the worker answers. Measured with one worker on
-// one CPU, this cut the Go side's CPU per request by about a third.
+// sock is the Go end of a worker's socket, non-blocking and registered
+// with Go's network poller, and read with a direct wait first.
 //
-// Deadlines cannot use the poller either: they are the kernel's receive
-// and send timeouts (SO_RCVTIMEO, SO_SNDTIMEO), set to the time left.
-// An *os.File wraps the descriptor so that Close is safe while another
-// goroutine reads: the descriptor is released only after the read returns
-// (shutdown(2) makes it return at once).
+// How the Go side waits for its worker decides most of its cost per
+// request. A read(2) that blocks (entering the scheduler's syscall state)
+// lets the runtime's monitor take the processor away after 20 µs for the
+// rest of the server, another thread start or wake to run it, and the
+// reader fetch it back when the worker answers: several thread switches
+// per request, the bulk of the Go side's CPU on a shared CPU. Parking in
+// the poller costs a pass through the scheduler and an epoll_wait. The
+// cheapest wait is the one a loop driving the worker by itself does: the
+// thread sleeps in the kernel until the answer arrives and runs on at
+// once. So Read first waits in ppoll(2) without telling the scheduler
+// (raw system calls), for at most directWait, and only then parks in the
+// poller. During that wait the thread keeps its processor: with
+// GOMAXPROCS=1 nothing else in the server runs, which directWait bounds;
+// a worker slower than that is waited for in the poller from then on
+// (until it answers quickly again), and at most directWaiters() reads
+// wait so at a time, so that with more processors one is always left
+// for the rest of the server.
+//
+// Deadlines are the poller's (runtime timers, no system call); an idle
+// timeout is a deadline set again before each read and write. An
+// *os.File owns the descriptor, so Close is safe while another goroutine
+// reads: shutdown(2) ends a direct wait, closing wakes a parked one, and
+// the descriptor is released after the read returns.
 type sock struct {
 	f *os.File
+	// rc is f's raw access, for sendmsg with descriptors.
+	rc syscall.RawConn
 
-	mu       sync.Mutex
-	deadline time.Time
-	idle     time.Duration // without a deadline: the bound on each read and write
-	timeout  time.Duration // the kernel timeouts now set; 0: none
+	mu   sync.Mutex
+	idle time.Duration // with no deadline: the bound on each read and write
+
+	// The state of the read in progress, for readFn (made once, so that
+	// a read allocates nothing). One goroutine reads at a time.
+	readFn func(fd uintptr) bool
+	rbuf   []byte
+	rn     int
+	rerr   syscall.Errno
+	waited bool
+	// slow: the worker's last answer took longer than directWait, so
+	// reads park in the poller at once (holding the processor for
+	// nothing is what a direct wait must not do to the rest of the
+	// server) until an answer comes within directWait again.
+	slow  bool
+	begun time.Time // when a slow read began
 }
 
-// newSock takes ownership of fd, which must be in blocking mode.
+// newSock takes ownership of fd, a socket, and makes it non-blocking.
 func newSock(fd int) *sock {
-	return &sock{f: os.NewFile(uintptr(fd), "wsgi-worker")}
+	// Only this end becomes non-blocking: the peer's end is a socket of
+	// its own, in the worker, which blocks.
+	syscall.SetNonblock(fd, true)
+	s := &sock{f: os.NewFile(uintptr(fd), "wsgi-worker")}
+	s.rc, _ = s.f.SyscallConn()
+	s.readFn = s.readOnce
+	return s
 }
 
 // SetDeadline bounds the reads and writes that follow; the zero time
 // removes the bound.
 func (s *sock) SetDeadline(t time.Time) error {
 	s.mu.Lock()
-	s.deadline, s.idle = t, 0
+	s.idle = 0
 	s.mu.Unlock()
-	return s.arm()
+	if !t.IsZero() && !t.After(time.Now()) {
+		return os.ErrDeadlineExceeded
+	}
+	return s.f.SetDeadline(t)
 }
 
 // SetIdleTimeout replaces the deadline with a bound on each read and
-// write: what the kernel's timeouts are by nature, so a stream pays for
-// it once and not per chunk.
+// write, so a stream can go on for as long as its chunks keep coming.
 func (s *sock) SetIdleTimeout(d time.Duration) error {
 	s.mu.Lock()
-	s.deadline, s.idle = time.Time{}, d
+	s.idle = d
 	s.mu.Unlock()
-	return s.arm()
-}
-
-// slack is how far the kernel's timeout may run past the time actually
-// left before it is set again: a request's first read finds it already
-// right, which saves a system call per request.
-const slack = 10 * time.Millisecond
-
-// arm sets the kernel timeouts to the time left before the deadline.
-func (s *sock) arm() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	want := s.idle
-	if !s.deadline.IsZero() {
-		want = time.Until(s.deadline)
-		if want <= 0 {
-			return os.ErrDeadlineExceeded
-		}
+	if d == 0 {
+		return s.f.SetDeadline(time.Time{})
 	}
-	if want == s.timeout || want > 0 && s.timeout > 0 && want <= s.timeout && s.timeout-want < slack {
-		return nil
-	}
-	tv := syscall.NsecToTimeval(want.Nanoseconds())
-	if want > 0 && tv.Sec == 0 && tv.Usec == 0 {
-		tv.Usec = 1 // a zero timeval would mean no timeout at all
-	}
-	rc, err := s.f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	err = rc.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptTimeval(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
-		if serr == nil {
-			serr = syscall.SetsockoptTimeval(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv)
-		}
-	})
-	if err == nil {
-		err = serr
-	}
-	if err != nil {
-		return fmt.Errorf("wsgi: socket timeout: %w", err)
-	}
-	s.timeout = want
 	return nil
 }
 
-// timedOut turns the kernel's "try again" after a timeout into the error
-// deadlines give elsewhere in Go.
-func timedOut(err error) error {
-	if errors.Is(err, syscall.EAGAIN) {
-		return os.ErrDeadlineExceeded
+// arm pushes the idle timeout's deadline forward before a read or write.
+func (s *sock) arm() error {
+	s.mu.Lock()
+	idle := s.idle
+	s.mu.Unlock()
+	if idle == 0 {
+		return nil
 	}
-	return err
+	return s.f.SetDeadline(time.Now().Add(idle))
 }
 
-// Read reads what the worker sent, waiting at most until the deadline.
+// Read reads what the worker sent, waiting at most until the deadline
+// (up to directWait past it while waiting directly).
 func (s *sock) Read(p []byte) (int, error) {
 	if err := s.arm(); err != nil {
 		return 0, err
 	}
-	n, err := s.f.Read(p)
-	return n, timedOut(err)
+	if s.rc == nil || len(p) == 0 {
+		return s.f.Read(p)
+	}
+	s.rbuf, s.rn, s.rerr, s.waited = p, 0, 0, s.slow
+	if s.slow {
+		s.begun = time.Now()
+	}
+	err := s.rc.Read(s.readFn)
+	n, errno := s.rn, s.rerr
+	s.rbuf = nil
+	if s.slow && err == nil && time.Since(s.begun) < directWait {
+		s.slow = false
+	}
+	switch {
+	case err != nil:
+		return 0, err
+	case errno != 0:
+		return 0, errno
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// readOnce is the poller's callback: a read, and when nothing is there
+// yet the first time, a direct wait and a second read. It returns false
+// to park in the poller until the socket is readable.
+func (s *sock) readOnce(fd uintptr) bool {
+	s.rn, s.rerr = rawRead(int(fd), s.rbuf)
+	if s.rerr == syscall.EAGAIN && !s.waited {
+		s.waited = true
+		switch waitDirect(int(fd)) {
+		case waitReady:
+			s.rn, s.rerr = rawRead(int(fd), s.rbuf)
+		case waitExpired:
+			s.slow = true
+		}
+	}
+	return s.rerr != syscall.EAGAIN
 }
 
 // Write writes all of p, waiting at most until the deadline.
@@ -122,8 +158,7 @@ func (s *sock) Write(p []byte) (int, error) {
 	if err := s.arm(); err != nil {
 		return 0, err
 	}
-	n, err := s.f.Write(p)
-	return n, timedOut(err)
+	return s.f.Write(p)
 }
 
 // WriteWithFD writes p with the descriptors fds attached to its first
@@ -132,25 +167,28 @@ func (s *sock) WriteWithFD(p []byte, fds ...int) error {
 	if err := s.arm(); err != nil {
 		return err
 	}
-	rc, err := s.f.SyscallConn()
-	if err != nil {
-		return err
+	if s.rc == nil {
+		return fmt.Errorf("wsgi: worker socket: %w", os.ErrInvalid)
 	}
 	var n int
 	var serr error
-	err = rc.Write(func(sfd uintptr) bool {
+	err := s.rc.Write(func(sfd uintptr) bool {
 		for {
 			n, serr = syscall.SendmsgN(int(sfd), p, syscall.UnixRights(fds...), nil, 0)
-			if serr != syscall.EINTR {
-				return true
+			switch serr {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false // wait until writable (or the deadline)
 			}
+			return true
 		}
 	})
 	if err == nil {
 		err = serr
 	}
 	if err != nil {
-		return timedOut(err)
+		return err
 	}
 	if n < len(p) {
 		_, err = s.Write(p[n:])
@@ -158,11 +196,28 @@ func (s *sock) WriteWithFD(p []byte, fds ...int) error {
 	return err
 }
 
-// Close ends the connection: shutdown(2) first, so that a goroutine
-// blocked reading returns, then the descriptor.
+// Close ends the connection: shutdown(2) first, so that the worker sees
+// the end at once even while a goroutine still holds the descriptor,
+// then the descriptor, which wakes any goroutine waiting on it.
 func (s *sock) Close() error {
-	if rc, err := s.f.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
+	if s.rc != nil {
+		s.rc.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RDWR) })
 	}
 	return s.f.Close()
+}
+
+// directWait bounds a direct wait: how long a read may hold its thread
+// and processor (and delay a stop-the-world pause of the collector)
+// before it parks in the poller. A Flask request takes a few hundred
+// microseconds of Python; a worker busier than this is waited for in
+// the poller, at the cost of a scheduler pass on top of its own time.
+const directWait = 2 * time.Millisecond
+
+// directSlots counts the reads in a direct wait, across pools.
+var directSlots atomic.Int32
+
+// directWaiters is how many reads may wait directly at once: all
+// processors but one, and one when there is only one.
+func directWaiters() int32 {
+	return int32(max(1, runtime.GOMAXPROCS(0)-1))
 }
