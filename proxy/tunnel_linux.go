@@ -157,7 +157,7 @@ var errNoWatch = errors.New("proxy: upstream cannot be watched")
 // (plain TCP) from readiness callbacks; done runs once both are closed.
 // On errNoWatch nothing was taken and the caller relays with goroutines.
 func startWatched(client web.WatchedConn, c *conn, done func()) error {
-	if c.nc != c.raw {
+	if _, plain := c.nc.(*rawConn); !plain && c.nc != c.raw {
 		// TLS: the raw socket's readiness says nothing of records
 		// already decrypted and buffered.
 		return errNoWatch
