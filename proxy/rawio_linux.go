@@ -3,6 +3,7 @@
 package proxy
 
 import (
+	"errors"
 	"io"
 	"net"
 	"syscall"
@@ -29,13 +30,16 @@ type rawConn struct {
 	// and a write may run at once (a tunnel), so each has its own.
 	readFn, writeFn func(fd uintptr) bool
 	r, w            rawOp
+	// send is written by the next Read before it waits (sendThenRead).
+	send []byte
 }
 
-// rawOp is one read's or write's arguments and results.
+// rawOp is one read's or write's arguments and results; a read's send
+// and sent are sendThenRead's.
 type rawOp struct {
-	p   []byte
-	n   int
-	err error
+	p, send []byte
+	n, sent int
+	err     error
 }
 
 // fastConn returns nc with raw reads and writes when it is a TCP
@@ -55,21 +59,78 @@ func fastConn(nc net.Conn) net.Conn {
 	return c
 }
 
+// sendThenRead makes the next Read write p first and then wait for the
+// answer without trying a read that could only find nothing yet. Read
+// through the netpoller forgets a readiness seen before it began, so it
+// must try a read before it waits, one system call that finds EAGAIN
+// nearly every time just after a request went out; a request written
+// inside the read, after that point, cannot have been answered before
+// it, so waiting at once is safe. A failure to write is a *sendError.
+func (c *rawConn) sendThenRead(p []byte) { c.send = p }
+
+// sendError is a failure to write what sendThenRead was given: nothing
+// reached the upstream, unlike a read's failure.
+type sendError struct{ err error }
+
+func (e *sendError) Error() string { return "sending: " + e.err.Error() }
+func (e *sendError) Unwrap() error { return e.err }
+
+// notSent reports whether err is a sendError: apart from the hot path,
+// as its errors.As target escapes.
+func notSent(err error) bool {
+	var se *sendError
+	return errors.As(err, &se)
+}
+
 func (c *rawConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	c.r = rawOp{p: p}
+	send := c.send
+	c.send = nil
+	c.r = rawOp{p: p, send: send}
 	err := c.rc.Read(c.readFn)
 	c.r.p = nil
 	if err != nil {
+		if c.r.sent < len(send) {
+			err = &sendError{err}
+		}
 		return 0, err
+	}
+	if c.r.sent < len(send) {
+		// The socket took part of it: the rest waits for room.
+		if c.r.err != nil {
+			return 0, &sendError{c.r.err}
+		}
+		if _, err := c.Write(send[c.r.sent:]); err != nil {
+			return 0, &sendError{err}
+		}
+		return c.Read(p)
 	}
 	return c.r.n, c.r.err
 }
 
-// readOnce reads once; false asks to wait for readability first.
+// readOnce reads once; false asks to wait for readability first. On its
+// first call of a Read after sendThenRead, it writes instead.
 func (c *rawConn) readOnce(fd uintptr) bool {
+	if s := c.r.send; s != nil {
+		c.r.send = nil
+		for c.r.sent < len(s) {
+			rest := s[c.r.sent:]
+			n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+			switch e {
+			case 0:
+				c.r.sent += int(n)
+			case unix.EINTR:
+			case unix.EAGAIN:
+				return true
+			default:
+				c.r.err = e
+				return true
+			}
+		}
+		return false
+	}
 	for {
 		n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&c.r.p[0])), uintptr(len(c.r.p)))
 		switch {
