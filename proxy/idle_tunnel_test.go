@@ -121,11 +121,39 @@ func TestIdleTunnelsHoldNoGoroutine(t *testing.T) {
 				t.Fatalf("tunnel %d: client got %q, %v", i, got, err)
 			}
 		}
+		// The client's end reaches the upstream as an end of stream.
+		it.clients[1].Close()
+		if n, err := it.ups[1].Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("after the client's close the upstream read %d, %v", n, err)
+		}
 		// An end from the upstream ends the client's side too.
 		it.ups[0].Close()
 		it.clients[0].SetDeadline(time.Now().Add(5 * time.Second))
 		if _, err := it.readers[0].ReadByte(); err == nil || !strings.Contains(err.Error(), "EOF") && err != io.EOF {
 			t.Errorf("after the upstream's close the client read %v", err)
 		}
+	}
+}
+
+// TestUpgradeEarlyBytes: bytes of the new protocol the client sent in the
+// same packet as its request reach the upstream.
+func TestUpgradeEarlyBytes(t *testing.T) {
+	up, heads := startEchoUpgrade(t)
+	addr, _ := serve(t, config(up))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nearly")
+	br := bufio.NewReader(c)
+	if r := readResponse(t, br, false); r.Status != 101 {
+		t.Fatalf("answer:\n%s", r.raw)
+	}
+	<-heads
+	got := make([]byte, len("hello early"))
+	if _, err := io.ReadFull(br, got); err != nil || string(got) != "hello early" {
+		t.Fatalf("echo %q, %v", got, err)
 	}
 }
