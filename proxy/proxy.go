@@ -210,13 +210,20 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrad
 	}
 	c.out = h.appendRequestHead(c.out[:0], r, upgrade, length)
 	c.arm(h.cfg.Timeout)
-	if _, err := c.nc.Write(c.out); err != nil {
+	sendFailed := func(err error) (bool, error) {
 		c.close()
 		if !c.reused {
 			u.fail(h)
 		}
 		// The body is still unread: any method may go elsewhere.
 		return true, web.Error(502, fmt.Errorf("proxy: sending to %s: %w", u.url, err))
+	}
+	if rc, ok := c.nc.(*rawConn); ok && body == nil && r.ContentLength == 0 && !r.Chunked {
+		// The head is all there is to send: the read of the answer
+		// sends it (rawio_linux.go).
+		rc.sendThenRead(c.out)
+	} else if _, err := c.nc.Write(c.out); err != nil {
+		return sendFailed(err)
 	}
 	if err := h.sendBody(c, r, body); err != nil {
 		if errors.Is(err, errClientBody) {
@@ -234,6 +241,9 @@ func (h *Handler) exchange(w web.ResponseWriter, r *web.Request, c *conn, upgrad
 		return false, web.Error(502, fmt.Errorf("proxy: sending the body to %s: %w", u.url, err))
 	}
 	got, err := c.readHead(h.cfg.Timeout)
+	if err != nil && notSent(err) {
+		return sendFailed(err)
+	}
 	if err != nil {
 		c.close()
 		if isTimeout(err) {

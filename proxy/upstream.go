@@ -125,6 +125,11 @@ func (u *upstream) get(ctx context.Context, h *Handler) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if nc == raw {
+		if fc := fastConn(raw); fc != nil {
+			nc = fc
+		}
+	}
 	return &conn{nc: nc, raw: raw, up: u, buf: make([]byte, readBuf)}, nil
 }
 
