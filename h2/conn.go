@@ -31,6 +31,10 @@ type Config struct {
 	// values and 32 bytes per field, as SETTINGS_MAX_HEADER_LIST_SIZE
 	// counts); larger is answered 431.
 	MaxHeaderBytes int
+	// MaxHeaderCount bounds the number of regular header fields in a
+	// request (pseudo-header fields aside); more is answered 431. Default
+	// 100, HTTP/1.1's bound on field lines.
+	MaxHeaderCount int
 	// MaxBodyBytes bounds a request body; larger is 413.
 	MaxBodyBytes int64
 	// MaxStreams is SETTINGS_MAX_CONCURRENT_STREAMS; default 100.
@@ -46,6 +50,11 @@ type Config struct {
 	// Limits on floods, per connection and second; zero fields take
 	// defaults (see limits.go).
 	MaxResetsPerSecond, MaxSettingsPerSecond, MaxPingsPerSecond, MaxEmptyPerSecond int
+	// MaxWindowUpdatesPerSecond counts WINDOW_UPDATE frames that come
+	// while no DATA went out since the last one; MaxPrioritiesPerSecond
+	// PRIORITY frames; MaxOtherPerSecond frames of unknown types and
+	// RST_STREAM frames for streams already closed.
+	MaxWindowUpdatesPerSecond, MaxPrioritiesPerSecond, MaxOtherPerSecond int
 }
 
 // ConnOptions describes one connection.
@@ -106,6 +115,7 @@ type Conn struct {
 	streams      map[uint32]*stream
 	maxID        uint32 // highest stream id the client opened
 	sendWindow   int64  // connection window the client gave us
+	dataSent     uint64 // DATA frames granted window: each earns WINDOW_UPDATEs
 	peerWindow   int32  // SETTINGS_INITIAL_WINDOW_SIZE of the client
 	recvUnacked  int32  // connection body bytes consumed, not yet returned
 	recvConn     int32  // connection window left for the client to use
@@ -172,6 +182,13 @@ func (c *Conn) maxHeaderBytes() int {
 		return c.cfg.MaxHeaderBytes
 	}
 	return 64 << 10
+}
+
+func (c *Conn) maxHeaderCount() int {
+	if c.cfg.MaxHeaderCount > 0 {
+		return c.cfg.MaxHeaderCount
+	}
+	return 100
 }
 
 func (c *Conn) maxStreams() uint32 {

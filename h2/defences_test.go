@@ -2,6 +2,7 @@ package h2
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,30 @@ func TestFloods(t *testing.T) {
 				c.fr.WriteData(1, false, nil)
 			}
 		}},
+		{"WINDOW_UPDATE", func(c *client) {
+			// Updates no DATA earned, on the connection and an open stream.
+			c.request(1, "POST", "/slow", false)
+			for range 400 {
+				c.fr.WriteWindowUpdate(0, 1)
+				c.fr.WriteWindowUpdate(1, 1)
+			}
+		}},
+		{"PRIORITY", func(c *client) {
+			for range 1500 {
+				c.fr.WritePriority(3, http2.PriorityParam{StreamDep: 0, Weight: 15})
+			}
+		}},
+		{"unknown frame type", func(c *client) {
+			for range 400 {
+				c.fr.WriteRawFrame(0xfa, 0, 0, []byte("grease"))
+			}
+		}},
+		{"RST_STREAM on closed streams", func(c *client) {
+			c.request(1, "GET", "/", true)
+			for range 400 {
+				c.fr.WriteRSTStream(1, http2.ErrCodeCancel)
+			}
+		}},
 		{"empty CONTINUATION", func(c *client) {
 			c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: c.block("GET", "/"), EndStream: true})
 			for range 400 {
@@ -55,6 +80,31 @@ func TestFloods(t *testing.T) {
 			go tc.flood(c)
 			c.goAway(http2.ErrCodeEnhanceYourCalm)
 		})
+	}
+}
+
+// TestWindowUpdatesEarned downloads with a client that returns window
+// after every DATA frame, on the stream and the connection, many times
+// faster than the WINDOW_UPDATE cap: updates DATA earned are not a flood.
+func TestWindowUpdatesEarned(t *testing.T) {
+	addr := serveTest(t, &Config{MaxWindowUpdatesPerSecond: 10})
+	c := dial(t, addr)
+	for id := uint32(1); id <= 9; id += 2 {
+		c.request(id, "GET", "/big", true)
+		got := 0
+		for got < 1<<20 {
+			f := c.until("DATA", func(f http2.Frame) bool { _, ok := f.(*http2.DataFrame); return ok })
+			n := uint32(len(f.(*http2.DataFrame).Data()))
+			got += int(n)
+			if n > 0 {
+				c.fr.WriteWindowUpdate(0, n)
+				c.fr.WriteWindowUpdate(id, n)
+			}
+		}
+	}
+	c.request(11, "GET", "/", true)
+	if s := c.status(11); s != "200" {
+		t.Fatalf("after the downloads: %s, want 200", s)
 	}
 }
 
@@ -81,7 +131,7 @@ func TestContinuationFlood(t *testing.T) {
 
 // TestHeaderListLimit sends header lists over the decoded bound: one
 // large, and an HPACK bomb (a small block naming a large table entry
-// again and again). Each is answered 431 on its stream and the
+// again and again), and more fields than MaxHeaderCount. Each is answered 431 on its stream and the
 // connection serves the next request.
 func TestHeaderListLimit(t *testing.T) {
 	addr := serveTest(t, &Config{MaxHeaderBytes: 16 << 10})
@@ -108,8 +158,21 @@ func TestHeaderListLimit(t *testing.T) {
 	if s := c.status(5); s != "431" {
 		t.Fatalf("HPACK bomb: %s, want 431", s)
 	}
-	c.request(7, "GET", "/", true)
-	if s := c.status(7); s != "200" {
+	// Many small fields: within the size bound, over the count.
+	many := make([]string, 0, 2*101)
+	for i := range 101 {
+		many = append(many, fmt.Sprintf("x-%d", i), "v")
+	}
+	c.request(7, "GET", "/", true, many...)
+	if s := c.status(7); s != "431" {
+		t.Fatalf("101 header fields: %s, want 431", s)
+	}
+	c.request(9, "GET", "/", true, many[:200]...)
+	if s := c.status(9); s != "200" {
+		t.Fatalf("100 header fields: %s, want 200", s)
+	}
+	c.request(11, "GET", "/", true)
+	if s := c.status(11); s != "200" {
 		t.Fatalf("after the 431s: %s, want 200", s)
 	}
 }

@@ -157,6 +157,7 @@ func (st *stream) reserve(want int) (int, error) {
 		if n > 0 {
 			st.sendWindow -= n
 			c.sendWindow -= n
+			c.dataSent++
 			delete(c.connWaiters, st)
 			c.mu.Unlock()
 			return int(n), nil

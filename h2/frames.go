@@ -28,7 +28,7 @@ func (c *Conn) handleFrame(f http2.Frame) error {
 		if f.StreamDep == f.StreamID {
 			return http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeProtocol}
 		}
-		return nil
+		return c.limits.priorities.hit(c.cfg.MaxPrioritiesPerSecond, defaultMaxPriorities)
 	case *http2.RSTStreamFrame:
 		return c.onReset(f)
 	case *http2.SettingsFrame:
@@ -50,8 +50,8 @@ func (c *Conn) handleFrame(f http2.Frame) error {
 	case *http2.PushPromiseFrame:
 		return connErr{http2.ErrCodeProtocol, "PUSH_PROMISE from a client"}
 	}
-	// Unknown frame types are ignored (RFC 9113 §5.5).
-	return nil
+	// Unknown frame types are ignored (RFC 9113 §5.5), but counted.
+	return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 }
 
 // streamState classifies a stream id the client used.
@@ -120,7 +120,7 @@ func (c *Conn) onReset(f *http2.RSTStreamFrame) error {
 	case stIdle:
 		return connErr{http2.ErrCodeProtocol, "RST_STREAM on an idle stream"}
 	case stClosed:
-		return nil
+		return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 	}
 	// Rapid reset: streams the client opens and cancels cost the server
 	// a handler start each while counting against no stream limit.
@@ -191,6 +191,9 @@ func (c *Conn) onPing(f *http2.PingFrame) error {
 }
 
 func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
+	if err := c.countWindowUpdate(); err != nil {
+		return err
+	}
 	if f.StreamID == 0 {
 		return c.addConnWindow(int64(f.Increment))
 	}

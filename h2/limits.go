@@ -15,11 +15,43 @@ const (
 	defaultMaxSettings = 100
 	defaultMaxPings    = 100
 	defaultMaxEmpty    = 200
+	// A client updates windows as DATA arrives, so each DATA frame sent
+	// earns two WINDOW_UPDATEs (its stream's and the connection's) that
+	// count against nothing; only updates beyond those are counted.
+	defaultMaxWindowUpdates = 200
+	// Browsers send a PRIORITY frame or two per stream at most.
+	defaultMaxPriorities = 1000
+	// Unknown frame types (a client's GREASE frame) and RST_STREAM for
+	// a stream already closed (a race the client cannot avoid) are rare.
+	defaultMaxOther = 200
+	maxWindowCredit = 4096
 )
 
 // floodCounters are the read loop's per-second counters.
 type floodCounters struct {
-	resets, settings, pings, empty rate
+	resets, settings, pings, empty, windows, priorities, other rate
+
+	// Window updates earned by DATA sent and not yet spent, and the
+	// Conn.dataSent they were counted up to.
+	windowCredit int
+	dataSeen     uint64
+}
+
+// countWindowUpdate counts one WINDOW_UPDATE: free while DATA sent since
+// earned it, counted against the cap otherwise (a flood of updates the
+// server never asked for costs a lock and a wake-up each).
+func (c *Conn) countWindowUpdate() error {
+	l := &c.limits
+	c.mu.Lock()
+	sent := c.dataSent
+	c.mu.Unlock()
+	l.windowCredit = min(l.windowCredit+2*int(sent-l.dataSeen), maxWindowCredit)
+	l.dataSeen = sent
+	if l.windowCredit > 0 {
+		l.windowCredit--
+		return nil
+	}
+	return l.windows.hit(c.cfg.MaxWindowUpdatesPerSecond, defaultMaxWindowUpdates)
 }
 
 // rate counts events in the current one-second window.
