@@ -111,19 +111,20 @@ type Conn struct {
 	peerFrame atomic.Uint32
 
 	// State shared with the streams, under mu.
-	mu           sync.Mutex
-	streams      map[uint32]*stream
-	maxID        uint32 // highest stream id the client opened
-	sendWindow   int64  // connection window the client gave us
-	dataSent     uint64 // DATA frames granted window: each earns WINDOW_UPDATEs
-	peerWindow   int32  // SETTINGS_INITIAL_WINDOW_SIZE of the client
-	recvUnacked  int32  // connection body bytes consumed, not yet returned
-	recvConn     int32  // connection window left for the client to use
-	connWaiters  map[*stream]struct{}
-	goAwaySent   bool
-	goAwayID     uint32
-	peerGoneAway bool
-	closing      bool
+	mu         sync.Mutex
+	streams    map[uint32]*stream
+	maxID      uint32 // highest stream id the client opened
+	sendWindow int64  // connection window the client gave us
+	// updatesEarned counts the WINDOW_UPDATEs our DATA earned (limits.go).
+	updatesEarned uint64
+	peerWindow    int32 // SETTINGS_INITIAL_WINDOW_SIZE of the client
+	recvUnacked   int32 // connection body bytes consumed, not yet returned
+	recvConn      int32 // connection window left for the client to use
+	connWaiters   map[*stream]struct{}
+	goAwaySent    bool
+	goAwayID      uint32
+	peerGoneAway  bool
+	closing       bool
 
 	// Read-loop state (only the read goroutine touches it).
 	hb        headerBlock

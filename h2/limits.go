@@ -15,9 +15,11 @@ const (
 	defaultMaxSettings = 100
 	defaultMaxPings    = 100
 	defaultMaxEmpty    = 200
-	// A client updates windows as DATA arrives, so each DATA frame sent
-	// earns two WINDOW_UPDATEs (its stream's and the connection's) that
-	// count against nothing; only updates beyond those are counted.
+	// A client updates windows as DATA arrives, so DATA sent earns
+	// WINDOW_UPDATEs that count against nothing: two per frame (its
+	// stream's and the connection's) and one per KiB, for clients that
+	// update per read rather than per frame (Go's, every 4 KiB, twice).
+	// Only updates beyond those are counted.
 	defaultMaxWindowUpdates = 200
 	// Browsers send a PRIORITY frame or two per stream at most.
 	defaultMaxPriorities = 1000
@@ -32,9 +34,9 @@ type floodCounters struct {
 	resets, settings, pings, empty, windows, priorities, other rate
 
 	// Window updates earned by DATA sent and not yet spent, and the
-	// Conn.dataSent they were counted up to.
+	// Conn.updatesEarned they were counted up to.
 	windowCredit int
-	dataSeen     uint64
+	earnedSeen   uint64
 }
 
 // countWindowUpdate counts one WINDOW_UPDATE: free while DATA sent since
@@ -43,10 +45,10 @@ type floodCounters struct {
 func (c *Conn) countWindowUpdate() error {
 	l := &c.limits
 	c.mu.Lock()
-	sent := c.dataSent
+	earned := c.updatesEarned
 	c.mu.Unlock()
-	l.windowCredit = min(l.windowCredit+2*int(sent-l.dataSeen), maxWindowCredit)
-	l.dataSeen = sent
+	l.windowCredit = int(min(uint64(l.windowCredit)+earned-l.earnedSeen, maxWindowCredit))
+	l.earnedSeen = earned
 	if l.windowCredit > 0 {
 		l.windowCredit--
 		return nil
