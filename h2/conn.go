@@ -52,8 +52,9 @@ type Config struct {
 	MaxResetsPerSecond, MaxSettingsPerSecond, MaxPingsPerSecond, MaxEmptyPerSecond int
 	// MaxWindowUpdatesPerSecond counts WINDOW_UPDATE frames that come
 	// while no DATA went out since the last one; MaxPrioritiesPerSecond
-	// PRIORITY frames; MaxOtherPerSecond frames of unknown types and
-	// RST_STREAM frames for streams already closed.
+	// PRIORITY frames; MaxOtherPerSecond frames of unknown types,
+	// RST_STREAM for streams already closed, GOAWAY, and SETTINGS and
+	// PING acknowledgements.
 	MaxWindowUpdatesPerSecond, MaxPrioritiesPerSecond, MaxOtherPerSecond int
 }
 

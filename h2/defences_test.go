@@ -71,6 +71,21 @@ func TestFloods(t *testing.T) {
 				c.fr.WriteRSTStream(1, http2.ErrCodeCancel)
 			}
 		}},
+		{"GOAWAY", func(c *client) {
+			for range 400 {
+				c.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+			}
+		}},
+		{"SETTINGS ACK", func(c *client) {
+			for range 400 {
+				c.fr.WriteSettingsAck()
+			}
+		}},
+		{"PING ACK", func(c *client) {
+			for range 400 {
+				c.fr.WritePing(true, [8]byte{2})
+			}
+		}},
 		{"empty CONTINUATION", func(c *client) {
 			c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: c.block("GET", "/"), EndStream: true})
 			for range 400 {

@@ -44,7 +44,7 @@ func (c *Conn) handleFrame(f http2.Frame) error {
 		c.mu.Lock()
 		c.peerGoneAway = true
 		c.mu.Unlock()
-		return nil
+		return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 	case *http2.WindowUpdateFrame:
 		return c.onWindowUpdate(f)
 	case *http2.PushPromiseFrame:
@@ -135,7 +135,8 @@ func (c *Conn) onReset(f *http2.RSTStreamFrame) error {
 
 func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 	if f.IsAck() {
-		return nil
+		// One answers our SETTINGS; more come unasked.
+		return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 	}
 	if err := c.limits.settings.hit(c.cfg.MaxSettingsPerSecond, defaultMaxSettings); err != nil {
 		return err
@@ -181,7 +182,8 @@ func (c *Conn) onPing(f *http2.PingFrame) error {
 		return connErr{http2.ErrCodeProtocol, "PING on a stream"}
 	}
 	if f.IsAck() {
-		return nil
+		// The server sends no PING: an acknowledgement is unasked.
+		return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 	}
 	if err := c.limits.pings.hit(c.cfg.MaxPingsPerSecond, defaultMaxPings); err != nil {
 		return err

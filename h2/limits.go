@@ -23,8 +23,9 @@ const (
 	defaultMaxWindowUpdates = 200
 	// Browsers send a PRIORITY frame or two per stream at most.
 	defaultMaxPriorities = 1000
-	// Unknown frame types (a client's GREASE frame) and RST_STREAM for
-	// a stream already closed (a race the client cannot avoid) are rare.
+	// Unknown frame types (a client's GREASE frame), RST_STREAM for a
+	// stream already closed (a race the client cannot avoid), GOAWAY,
+	// and acknowledgements of SETTINGS and PING are rare.
 	defaultMaxOther = 200
 	maxWindowCredit = 4096
 )
