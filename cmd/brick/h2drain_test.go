@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -100,8 +101,15 @@ func TestH2DrainOnReloadAndUpgrade(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	inflight := make(chan string, 1)
+	wrote := make(chan struct{})
 	go func() {
-		resp, err := c.Post(url, "text/plain", pr)
+		// The handler (and with it the configuration) is chosen when the
+		// HEADERS arrive, long before a reload has started new workers.
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			WroteHeaders: func() { close(wrote) },
+		})
+		req, _ := http.NewRequestWithContext(ctx, "POST", url, pr)
+		resp, err := c.Do(req)
 		if err != nil {
 			inflight <- err.Error()
 			return
@@ -110,8 +118,13 @@ func TestH2DrainOnReloadAndUpgrade(t *testing.T) {
 		resp.Body.Close()
 		inflight <- string(b)
 	}()
+	select {
+	case <-wrote:
+	case got := <-inflight:
+		t.Fatalf("the request to hold open: %s", got)
+	}
 	io.WriteString(pw, "in flight, ")
-	time.Sleep(200 * time.Millisecond) // the stream reaches its worker
+	time.Sleep(50 * time.Millisecond) // the HEADERS reach the server
 
 	conf("v2")
 	p.cmd.Process.Signal(syscall.SIGHUP)
