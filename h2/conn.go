@@ -31,6 +31,10 @@ type Config struct {
 	// values and 32 bytes per field, as SETTINGS_MAX_HEADER_LIST_SIZE
 	// counts); larger is answered 431.
 	MaxHeaderBytes int
+	// MaxHeaderCount bounds the number of regular header fields in a
+	// request (pseudo-header fields aside); more is answered 431. Default
+	// 100, HTTP/1.1's bound on field lines.
+	MaxHeaderCount int
 	// MaxBodyBytes bounds a request body; larger is 413.
 	MaxBodyBytes int64
 	// MaxStreams is SETTINGS_MAX_CONCURRENT_STREAMS; default 100.
@@ -46,6 +50,12 @@ type Config struct {
 	// Limits on floods, per connection and second; zero fields take
 	// defaults (see limits.go).
 	MaxResetsPerSecond, MaxSettingsPerSecond, MaxPingsPerSecond, MaxEmptyPerSecond int
+	// MaxWindowUpdatesPerSecond counts WINDOW_UPDATE frames that come
+	// while no DATA went out since the last one; MaxPrioritiesPerSecond
+	// PRIORITY frames; MaxOtherPerSecond frames of unknown types,
+	// RST_STREAM for streams already closed, GOAWAY, and SETTINGS and
+	// PING acknowledgements.
+	MaxWindowUpdatesPerSecond, MaxPrioritiesPerSecond, MaxOtherPerSecond int
 }
 
 // ConnOptions describes one connection.
@@ -102,18 +112,20 @@ type Conn struct {
 	peerFrame atomic.Uint32
 
 	// State shared with the streams, under mu.
-	mu           sync.Mutex
-	streams      map[uint32]*stream
-	maxID        uint32 // highest stream id the client opened
-	sendWindow   int64  // connection window the client gave us
-	peerWindow   int32  // SETTINGS_INITIAL_WINDOW_SIZE of the client
-	recvUnacked  int32  // connection body bytes consumed, not yet returned
-	recvConn     int32  // connection window left for the client to use
-	connWaiters  map[*stream]struct{}
-	goAwaySent   bool
-	goAwayID     uint32
-	peerGoneAway bool
-	closing      bool
+	mu         sync.Mutex
+	streams    map[uint32]*stream
+	maxID      uint32 // highest stream id the client opened
+	sendWindow int64  // connection window the client gave us
+	// updatesEarned counts the WINDOW_UPDATEs our DATA earned (limits.go).
+	updatesEarned uint64
+	peerWindow    int32 // SETTINGS_INITIAL_WINDOW_SIZE of the client
+	recvUnacked   int32 // connection body bytes consumed, not yet returned
+	recvConn      int32 // connection window left for the client to use
+	connWaiters   map[*stream]struct{}
+	goAwaySent    bool
+	goAwayID      uint32
+	peerGoneAway  bool
+	closing       bool
 
 	// Read-loop state (only the read goroutine touches it).
 	hb        headerBlock
@@ -172,6 +184,13 @@ func (c *Conn) maxHeaderBytes() int {
 		return c.cfg.MaxHeaderBytes
 	}
 	return 64 << 10
+}
+
+func (c *Conn) maxHeaderCount() int {
+	if c.cfg.MaxHeaderCount > 0 {
+		return c.cfg.MaxHeaderCount
+	}
+	return 100
 }
 
 func (c *Conn) maxStreams() uint32 {

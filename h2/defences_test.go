@@ -2,6 +2,7 @@ package h2
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,12 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 )
+
+// open starts a request from a flooding goroutine, which may outlive
+// its test: a failed write is the flood's end, not a test failure.
+func open(c *client, id uint32, method, path string, end bool) {
+	c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: c.block(method, path), EndStream: end, EndHeaders: true})
+}
 
 // TestFloods sends each kind of frame a client can send for free faster
 // than its cap and expects GOAWAY ENHANCE_YOUR_CALM.
@@ -20,7 +27,7 @@ func TestFloods(t *testing.T) {
 		{"rapid reset", func(c *client) {
 			// CVE-2023-44487: streams opened and reset at once.
 			for id := uint32(1); id < 1200; id += 2 {
-				c.request(id, "GET", "/slow", true)
+				open(c, id, "GET", "/slow", true)
 				c.fr.WriteRSTStream(id, http2.ErrCodeCancel)
 			}
 		}},
@@ -35,9 +42,48 @@ func TestFloods(t *testing.T) {
 			}
 		}},
 		{"empty DATA", func(c *client) {
-			c.request(1, "POST", "/slow", false)
+			open(c, 1, "POST", "/slow", false)
 			for range 400 {
 				c.fr.WriteData(1, false, nil)
+			}
+		}},
+		{"WINDOW_UPDATE", func(c *client) {
+			// Updates no DATA earned, on the connection and an open stream.
+			open(c, 1, "POST", "/slow", false)
+			for range 400 {
+				c.fr.WriteWindowUpdate(0, 1)
+				c.fr.WriteWindowUpdate(1, 1)
+			}
+		}},
+		{"PRIORITY", func(c *client) {
+			for range 1500 {
+				c.fr.WritePriority(3, http2.PriorityParam{StreamDep: 0, Weight: 15})
+			}
+		}},
+		{"unknown frame type", func(c *client) {
+			for range 400 {
+				c.fr.WriteRawFrame(0xfa, 0, 0, []byte("grease"))
+			}
+		}},
+		{"RST_STREAM on closed streams", func(c *client) {
+			open(c, 1, "GET", "/", true)
+			for range 400 {
+				c.fr.WriteRSTStream(1, http2.ErrCodeCancel)
+			}
+		}},
+		{"GOAWAY", func(c *client) {
+			for range 400 {
+				c.fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+			}
+		}},
+		{"SETTINGS ACK", func(c *client) {
+			for range 400 {
+				c.fr.WriteSettingsAck()
+			}
+		}},
+		{"PING ACK", func(c *client) {
+			for range 400 {
+				c.fr.WritePing(true, [8]byte{2})
 			}
 		}},
 		{"empty CONTINUATION", func(c *client) {
@@ -55,6 +101,33 @@ func TestFloods(t *testing.T) {
 			go tc.flood(c)
 			c.goAway(http2.ErrCodeEnhanceYourCalm)
 		})
+	}
+}
+
+// TestWindowUpdatesEarned downloads with a client that returns window
+// for every 2 KiB it reads, on the stream and the connection, many times
+// faster than the WINDOW_UPDATE cap: updates DATA earned are not a flood.
+func TestWindowUpdatesEarned(t *testing.T) {
+	addr := serveTest(t, &Config{MaxWindowUpdatesPerSecond: 10})
+	c := dial(t, addr)
+	for id := uint32(1); id <= 9; id += 2 {
+		c.request(id, "GET", "/big", true)
+		got := 0
+		for got < 1<<20 {
+			f := c.until("DATA", func(f http2.Frame) bool { _, ok := f.(*http2.DataFrame); return ok })
+			n := uint32(len(f.(*http2.DataFrame).Data()))
+			got += int(n)
+			for n > 0 {
+				k := min(n, 2048)
+				c.fr.WriteWindowUpdate(0, k)
+				c.fr.WriteWindowUpdate(id, k)
+				n -= k
+			}
+		}
+	}
+	c.request(11, "GET", "/", true)
+	if s := c.status(11); s != "200" {
+		t.Fatalf("after the downloads: %s, want 200", s)
 	}
 }
 
@@ -81,7 +154,7 @@ func TestContinuationFlood(t *testing.T) {
 
 // TestHeaderListLimit sends header lists over the decoded bound: one
 // large, and an HPACK bomb (a small block naming a large table entry
-// again and again). Each is answered 431 on its stream and the
+// again and again), and more fields than MaxHeaderCount. Each is answered 431 on its stream and the
 // connection serves the next request.
 func TestHeaderListLimit(t *testing.T) {
 	addr := serveTest(t, &Config{MaxHeaderBytes: 16 << 10})
@@ -108,8 +181,21 @@ func TestHeaderListLimit(t *testing.T) {
 	if s := c.status(5); s != "431" {
 		t.Fatalf("HPACK bomb: %s, want 431", s)
 	}
-	c.request(7, "GET", "/", true)
-	if s := c.status(7); s != "200" {
+	// Many small fields: within the size bound, over the count.
+	many := make([]string, 0, 2*101)
+	for i := range 101 {
+		many = append(many, fmt.Sprintf("x-%d", i), "v")
+	}
+	c.request(7, "GET", "/", true, many...)
+	if s := c.status(7); s != "431" {
+		t.Fatalf("101 header fields: %s, want 431", s)
+	}
+	c.request(9, "GET", "/", true, many[:200]...)
+	if s := c.status(9); s != "200" {
+		t.Fatalf("100 header fields: %s, want 200", s)
+	}
+	c.request(11, "GET", "/", true)
+	if s := c.status(11); s != "200" {
 		t.Fatalf("after the 431s: %s, want 200", s)
 	}
 }

@@ -42,13 +42,18 @@
 //
 // Every flood a client can send for free is counted per second and ends
 // the connection with GOAWAY ENHANCE_YOUR_CALM past its cap: streams reset
-// by the client (CVE-2023-44487, "rapid reset"), SETTINGS, PING, and
-// frames that carry nothing (empty DATA, empty CONTINUATION). A header
+// by the client (CVE-2023-44487, "rapid reset"), SETTINGS, PING, frames
+// that carry nothing (empty DATA, empty CONTINUATION), PRIORITY, and the
+// rare ones (unknown types, GOAWAY, unasked acknowledgements, RST_STREAM
+// on closed streams). WINDOW_UPDATEs are counted only beyond those the
+// server's DATA earned (two per frame and one per KiB), so a client that
+// returns window per read is never cut off while it downloads. A header
 // block is bounded in encoded bytes before it is decoded (CVE-2024-27316,
 // a CONTINUATION flood) and in frames; its decoded size is bounded too
 // (HPACK bombs): past that bound the block is still decoded, to keep the
 // HPACK state in step, but its fields are dropped and the stream answered
-// 431, the connection kept. Streams past SETTINGS_MAX_CONCURRENT_STREAMS
+// 431, the connection kept, as is a request with more regular fields
+// than MaxHeaderCount. Streams past SETTINGS_MAX_CONCURRENT_STREAMS
 // are refused with REFUSED_STREAM.
 //
 // Priorities are ignored, as RFC 9113 §5.3 allows; there is no server

@@ -14,10 +14,12 @@ import (
 // reads. A request that breaks a rule is malformed: its stream is reset
 // with PROTOCOL_ERROR.
 type fields struct {
-	limit  int  // decoded size bound (SETTINGS_MAX_HEADER_LIST_SIZE's measure)
-	size   int  // decoded size so far
-	tooBig bool // over limit: later fields are dropped, the request is 431
-	err    error
+	limit    int  // decoded size bound (SETTINGS_MAX_HEADER_LIST_SIZE's measure)
+	size     int  // decoded size so far
+	maxCount int  // bound on regular fields, as HTTP/1.1 bounds field lines
+	count    int  // regular fields so far
+	tooBig   bool // over a bound: later fields are dropped, the request is 431
+	err      error
 
 	trailers   bool // a trailer section: no pseudo-header fields
 	sawRegular bool
@@ -57,10 +59,10 @@ var (
 )
 
 // reset prepares f for a new block, keeping its buffers.
-func (f *fields) reset(limit int) {
+func (f *fields) reset(limit, maxCount int) {
 	h := f.header
 	h.Reset()
-	*f = fields{limit: limit, pseudo: f.pseudo[:0], cookie: f.cookie[:0], header: h, contentLength: -1}
+	*f = fields{limit: limit, maxCount: maxCount, pseudo: f.pseudo[:0], cookie: f.cookie[:0], header: h, contentLength: -1}
 }
 
 // emit is the HPACK decoder's callback. Past the size bound, or after an
@@ -73,6 +75,15 @@ func (f *fields) emit(hf hpack.HeaderField) {
 	if f.size > f.limit {
 		f.tooBig = true
 		return
+	}
+	if hf.Name == "" || hf.Name[0] != ':' {
+		// Each field counts, cookie crumbs too: a list of many tiny
+		// fields costs per field, whatever its size.
+		f.count++
+		if f.count > f.maxCount {
+			f.tooBig = true
+			return
+		}
 	}
 	f.err = f.add(hf.Name, hf.Value)
 }

@@ -157,6 +157,7 @@ func (st *stream) reserve(want int) (int, error) {
 		if n > 0 {
 			st.sendWindow -= n
 			c.sendWindow -= n
+			c.updatesEarned += 2 + uint64(n>>10)
 			delete(c.connWaiters, st)
 			c.mu.Unlock()
 			return int(n), nil

@@ -28,7 +28,7 @@ func (c *Conn) handleFrame(f http2.Frame) error {
 		if f.StreamDep == f.StreamID {
 			return http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeProtocol}
 		}
-		return nil
+		return c.limits.priorities.hit(c.cfg.MaxPrioritiesPerSecond, defaultMaxPriorities)
 	case *http2.RSTStreamFrame:
 		return c.onReset(f)
 	case *http2.SettingsFrame:
@@ -44,14 +44,14 @@ func (c *Conn) handleFrame(f http2.Frame) error {
 		c.mu.Lock()
 		c.peerGoneAway = true
 		c.mu.Unlock()
-		return nil
+		return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 	case *http2.WindowUpdateFrame:
 		return c.onWindowUpdate(f)
 	case *http2.PushPromiseFrame:
 		return connErr{http2.ErrCodeProtocol, "PUSH_PROMISE from a client"}
 	}
-	// Unknown frame types are ignored (RFC 9113 §5.5).
-	return nil
+	// Unknown frame types are ignored (RFC 9113 §5.5), but counted.
+	return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 }
 
 // streamState classifies a stream id the client used.
@@ -120,7 +120,7 @@ func (c *Conn) onReset(f *http2.RSTStreamFrame) error {
 	case stIdle:
 		return connErr{http2.ErrCodeProtocol, "RST_STREAM on an idle stream"}
 	case stClosed:
-		return nil
+		return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 	}
 	// Rapid reset: streams the client opens and cancels cost the server
 	// a handler start each while counting against no stream limit.
@@ -135,7 +135,8 @@ func (c *Conn) onReset(f *http2.RSTStreamFrame) error {
 
 func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 	if f.IsAck() {
-		return nil
+		// One answers our SETTINGS; more come unasked.
+		return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 	}
 	if err := c.limits.settings.hit(c.cfg.MaxSettingsPerSecond, defaultMaxSettings); err != nil {
 		return err
@@ -181,7 +182,8 @@ func (c *Conn) onPing(f *http2.PingFrame) error {
 		return connErr{http2.ErrCodeProtocol, "PING on a stream"}
 	}
 	if f.IsAck() {
-		return nil
+		// The server sends no PING: an acknowledgement is unasked.
+		return c.limits.other.hit(c.cfg.MaxOtherPerSecond, defaultMaxOther)
 	}
 	if err := c.limits.pings.hit(c.cfg.MaxPingsPerSecond, defaultMaxPings); err != nil {
 		return err
@@ -191,6 +193,9 @@ func (c *Conn) onPing(f *http2.PingFrame) error {
 }
 
 func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
+	if err := c.countWindowUpdate(); err != nil {
+		return err
+	}
 	if f.StreamID == 0 {
 		return c.addConnWindow(int64(f.Increment))
 	}

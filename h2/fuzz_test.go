@@ -33,7 +33,7 @@ func FuzzFields(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string, end bool) {
 		var fs fields
-		fs.reset(4096)
+		fs.reset(4096, 100)
 		for _, line := range strings.Split(in, "\n") {
 			name, value, _ := strings.Cut(line, ": ")
 			if line == "" {

@@ -41,7 +41,7 @@ func (c *Conn) onHeaders(f *http2.HeadersFrame) error {
 	}
 	hb := &c.hb
 	*hb = headerBlock{active: true, streamID: id, endStream: f.StreamEnded(), f: hb.f}
-	hb.f.reset(c.maxHeaderBytes())
+	hb.f.reset(c.maxHeaderBytes(), c.maxHeaderCount())
 	_, s := c.state(id)
 	switch s {
 	case stIdle:

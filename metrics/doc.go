@@ -10,6 +10,7 @@
 //	brick_http_requests_total{site,route,code_class}      counter; code_class is 1xx..5xx, or other for 600-999
 //	brick_http_request_duration_seconds{site,route}       histogram, from the request head to the complete response
 //	brick_http_response_bytes_total{site,route}           counter of response body bytes
+//	brick_http_requests_by_protocol_total{protocol}       counter; HTTP/1.0, HTTP/1.1, HTTP/2.0 or unknown
 //
 // The status and bytes are what the server sent (web.Completion), its own
 // answers included: a body that timed out is the 408 the client got, not

@@ -22,6 +22,10 @@ type HTTP struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	bytes    *prometheus.CounterVec
+	// protos counts requests by protocol, across sites and routes: a
+	// series of its own rather than a label on requests_total, which
+	// would multiply every site and route pair's series by three.
+	protos [len(protocols)]prometheus.Counter
 
 	mu     sync.Mutex // serialises adding to series
 	series atomic.Pointer[map[seriesKey]*series]
@@ -41,6 +45,23 @@ type series struct {
 // send (as net/http lets it).
 var codeClasses = [6]string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
 
+// protocols are the protocol values, as the access log writes them;
+// "unknown" is a request whose head could not be parsed.
+var protocols = [...]string{"HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "unknown"}
+
+// protocolIndex maps a request's version to its index in protocols.
+func protocolIndex(r *web.Request) int {
+	switch {
+	case r.Major == 2:
+		return 2
+	case r.Major == 1 && r.Minor == 0:
+		return 0
+	case r.Major == 1:
+		return 1
+	}
+	return 3
+}
+
 // NewHTTP registers the request metrics with reg.
 func NewHTTP(reg prometheus.Registerer) (*HTTP, error) {
 	m := &HTTP{
@@ -58,7 +79,14 @@ func NewHTTP(reg prometheus.Registerer) (*HTTP, error) {
 			Help: "Response body bytes, by site and route.",
 		}, []string{"site", "route"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytes} {
+	byProto := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "brick_http_requests_by_protocol_total",
+		Help: "HTTP requests answered, by protocol (HTTP/1.0, HTTP/1.1, HTTP/2.0, unknown).",
+	}, []string{"protocol"})
+	for i, p := range protocols {
+		m.protos[i] = byProto.WithLabelValues(p)
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.bytes, byProto} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -119,6 +147,7 @@ func (m *HTTP) Complete(r *web.Request, c web.Completion) {
 	}
 	s := m.get(site, route)
 	s.codes[min(max(c.Code()/100-1, 0), len(s.codes)-1)].Inc()
+	m.protos[protocolIndex(r)].Inc()
 	s.duration.Observe(c.Duration.Seconds())
 	if c.Bytes > 0 {
 		s.bytes.Add(float64(c.Bytes))

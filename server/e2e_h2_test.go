@@ -50,6 +50,18 @@ func h2Handler(w web.ResponseWriter, r *web.Request) error {
 		}
 		w.Write([]byte("second"))
 		return nil
+	case "/hold":
+		// The first part must reach the client while the request body
+		// is still open: the client closes it only once it has seen it.
+		w.Write([]byte("first,"))
+		if err := web.Flush(w); err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			return err
+		}
+		_, err := w.Write([]byte("second"))
+		return err
 	case "/trailer":
 		w.Header().Set("Trailer", "X-Checksum")
 		w.Write([]byte("body"))
@@ -78,6 +90,11 @@ func h2Std(w http.ResponseWriter, r *http.Request) {
 	case "/flush":
 		w.Write([]byte("first,"))
 		w.(http.Flusher).Flush()
+		w.Write([]byte("second"))
+	case "/hold":
+		w.Write([]byte("first,"))
+		w.(http.Flusher).Flush()
+		io.Copy(io.Discard, r.Body)
 		w.Write([]byte("second"))
 	case "/trailer":
 		w.Header().Set("Trailer", "X-Checksum")

@@ -27,8 +27,9 @@ func (s *Server) h2Config() *h2.Config {
 	s.h2Once.Do(func() {
 		s.h2cfg = &h2.Config{
 			Handler: s.Handler, Logger: s.log, Observer: s.Observer, Context: s.ctx,
-			MaxHeaderBytes: s.lim.MaxHeaderBytes, MaxBodyBytes: s.lim.MaxBodyBytes,
-			ReadHeader: s.to.ReadHeader, Read: s.to.Read, Write: s.to.Write, Idle: s.to.Idle,
+			MaxHeaderBytes: s.lim.MaxHeaderBytes, MaxHeaderCount: s.lim.MaxHeaderCount,
+			MaxBodyBytes: s.lim.MaxBodyBytes,
+			ReadHeader:   s.to.ReadHeader, Read: s.to.Read, Write: s.to.Write, Idle: s.to.Idle,
 			Date: s.clock.Date, Trace: s.Trace,
 		}
 	})

@@ -144,6 +144,13 @@ func (h *Handler) scope(c *call, r *web.Request, path []byte) {
 	e.AddString(h.cfg.Mount)
 	h.addr(c, r.RemoteAddr)
 	h.addr(c, r.LocalAddr)
+	// HTTP/2 carries the host as :authority, which is no header field;
+	// the ASGI spec wants it first among the headers, as host, where
+	// frameworks look for it.
+	if r.Major == 2 && len(r.Host) > 0 && r.Header.Count("Host") == 0 {
+		e.AddString("host")
+		e.Add(r.Host)
+	}
 	for _, f := range r.Header.Fields() {
 		e.AddLower(f.Name)
 		e.Add(f.Value)
