@@ -63,7 +63,10 @@ func TestKeepalive(t *testing.T) {
 // messages send a watched connection back to the server's watch.
 func TestKeepaliveServed(t *testing.T) {
 	t.Parallel()
-	const interval = 50 * time.Millisecond
+	// A pong later than one interval ends the connection (1011), so the
+	// interval leaves room for a loaded machine: at 50 ms the race suite
+	// on two cores saw a watched connection closed.
+	const interval = 250 * time.Millisecond
 	for _, watched := range []bool{false, true} {
 		h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 			c, err := websocket.Accept(w, r, &websocket.Options{Watched: watched, PingInterval: interval})
@@ -75,7 +78,7 @@ func TestKeepaliveServed(t *testing.T) {
 		})
 		c := dialRaw(t, serve(t, h), "/")
 		pings := 0
-		for deadline := time.Now().Add(8 * interval); time.Now().Before(deadline); {
+		for deadline := time.Now().Add(5 * interval); time.Now().Before(deadline); {
 			h, p, err := c.next()
 			if err != nil || h.Op != wsframe.OpPing {
 				t.Fatalf("watched=%v: got %v %v, want pings", watched, h.Op, err)
