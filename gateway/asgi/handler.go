@@ -63,6 +63,9 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	if m := h.cfg.Mount; m != "" && !(string(path) == m || len(path) > len(m) && path[len(m)] == '/' && string(path[:len(m)]) == m) {
 		return cgienv.ErrOutsideMount
 	}
+	if isWebSocket(r) {
+		return h.serveWebSocket(w, r, c, path)
+	}
 	flags := uint32(0)
 	c.body = c.body[:0]
 	switch {
@@ -80,15 +83,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	wk, err := h.pool.pick(s)
 	if err != nil {
 		h.streams.Put(s)
-		w.Header().Set("Retry-After", "1")
-		switch {
-		case errors.Is(err, errPoolClosed):
-			return plain(w, 503, "Service Unavailable: the server is shutting down, try again shortly\n")
-		case errors.Is(err, errNoWorker):
-			h.log.Error("asgi: no live worker within the timeout; answering 503", "request", requestLine(r))
-			return plain(w, 503, "Service Unavailable: the application is restarting, try again shortly\n")
-		}
-		return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
+		return h.unavailable(w, r, err)
 	}
 	c.frame = c.enc.AppendFrame(c.frame[:0], s.id, KindHTTP, flags, c.body)
 	if err := wk.write(c.frame); err != nil {
@@ -117,6 +112,19 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		h.streams.Put(s)
 	}
 	return err
+}
+
+// unavailable answers a request no worker took (Pool.pick's error).
+func (h *Handler) unavailable(w web.ResponseWriter, r *web.Request, err error) error {
+	w.Header().Set("Retry-After", "1")
+	switch {
+	case errors.Is(err, errPoolClosed):
+		return plain(w, 503, "Service Unavailable: the server is shutting down, try again shortly\n")
+	case errors.Is(err, errNoWorker):
+		h.log.Error("asgi: no live worker within the timeout; answering 503", "request", requestLine(r))
+		return plain(w, 503, "Service Unavailable: the application is restarting, try again shortly\n")
+	}
+	return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
 }
 
 // scope adds the http scope's strings, in the order of the s* constants,

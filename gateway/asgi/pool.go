@@ -20,6 +20,11 @@ import (
 //go:embed python/worker.py
 var workerSource []byte
 
+// wsSource is the worker's websocket scope, a module beside it.
+//
+//go:embed python/_brick_asgi_ws.py
+var wsSource []byte
+
 // Pool supervises the worker processes. Each of Workers slots keeps one
 // live worker: a worker that dies is replaced with backoff; one that must
 // be recycled (max requests, max memory) gets its successor first and is
@@ -83,7 +88,11 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 		return nil, err
 	}
 	p.script = filepath.Join(p.tmp, "worker.py")
-	if err := os.WriteFile(p.script, workerSource, 0o600); err != nil {
+	err = os.WriteFile(filepath.Join(p.tmp, "_brick_asgi_ws.py"), wsSource, 0o600)
+	if err == nil {
+		err = os.WriteFile(p.script, workerSource, 0o600)
+	}
+	if err != nil {
 		os.RemoveAll(p.tmp)
 		return nil, err
 	}
