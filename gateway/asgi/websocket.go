@@ -242,6 +242,9 @@ func (ws *wsState) ended(s *stream) {
 	code := wsframe.CloseNormal
 	if s.aborted {
 		code = wsframe.CloseInternalError
+		if s.trace != "" {
+			s.w.pool.log.Error("asgi: the websocket application raised; closing with 1011", "pid", s.w.proc.Pid(), "traceback", s.trace)
+		}
 	}
 	ws.queue(s, wsOut{close: true, code: code})
 }
@@ -279,8 +282,8 @@ func (s *stream) writeWS() {
 			conn.Close(m.code, m.reason)
 			continue
 		}
-		// After the client left the write fails: the message is dropped,
-		// as ASGI 2.4 wants a send after a disconnect to be.
+		// After the client left the write fails and the message is
+		// dropped: the application learns from the disconnect frame.
 		conn.WriteMessage(m.typ, m.data)
 		s.mu.Lock()
 		cost := len(m.data) + 1

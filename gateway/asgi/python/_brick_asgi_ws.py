@@ -105,7 +105,10 @@ class WebSocketStream:
         t = message["type"]
         if t == "websocket.send":
             if self.gone:
-                return  # ASGI 2.4: a send after the client left does nothing
+                # ASGI 2.4: send() after the client left raises an OSError
+                # (Starlette turns it into WebSocketDisconnect); returning
+                # quietly would spin a send loop that never awaits.
+                raise self.conn.disconnected("the client disconnected")
             if not self.accepted:
                 raise RuntimeError("websocket.send before websocket.accept")
             if self.closed:
@@ -122,7 +125,7 @@ class WebSocketStream:
             while self.credit <= 0 and not self.gone:
                 await self.wait()
             if self.gone:
-                return
+                raise self.conn.disconnected("the client disconnected")
             self.credit -= len(payload)
             self.conn.write(_frame(0x6D, self.id, payload))  # 'm'
             return

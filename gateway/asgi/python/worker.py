@@ -293,6 +293,7 @@ class Conn(asyncio.Protocol):
         self.closed = loop.create_future()
 
     check_headers = staticmethod(check_headers)
+    disconnected = ClientDisconnected
 
     def connection_made(self, transport):
         self.transport = transport
