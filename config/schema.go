@@ -263,6 +263,7 @@ func (d *decoder) asgi(t *table, routePath string) *asgi.Config {
 	t.duration("timeout", &v.Timeout)
 	t.duration("start_timeout", &v.StartTimeout)
 	t.duration("grace", &v.Grace)
+	t.duration("ws_grace", &v.WSGrace)
 	t.integer("max_requests", &v.MaxRequests, 0)
 	t.integer("max_requests_jitter", &v.MaxRequestsJitter, 0)
 	t.size("max_memory", &v.MaxMemory, false)

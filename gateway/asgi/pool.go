@@ -292,7 +292,10 @@ func (p *Pool) install(i int, old, nw *worker) {
 }
 
 // retireLocked takes w out of service: it finishes what it has in flight,
-// for up to Grace, then stops. Under p.mu.
+// for up to Grace, then stops. Open WebSockets are not cut at Grace: they
+// live on until they close or WSGrace ends, when they close with 1001
+// (going away) and the application gets its websocket.disconnect. Under
+// p.mu.
 func (p *Pool) retireLocked(w *worker) {
 	w.mu.Lock()
 	w.retiring = true
@@ -304,12 +307,29 @@ func (p *Pool) retireLocked(w *worker) {
 	p.retired.Add(1)
 	go func() {
 		defer p.retired.Done()
+		start := time.Now()
 		t := time.NewTimer(p.cfg.Grace)
 		defer t.Stop()
 		select {
 		case <-w.drained:
 		case <-t.C:
-			p.log.Warn("asgi: retired worker still busy after the grace period; stopping it", "pid", w.proc.Pid(), "in_flight", w.load())
+			if n := w.webSockets(); n > 0 && n == w.load() {
+				p.log.Info("asgi: retired worker keeps its open WebSockets", "pid", w.proc.Pid(), "websockets", n, "ws_grace", p.cfg.WSGrace.String())
+				t.Reset(max(p.cfg.WSGrace-time.Since(start), 0))
+				select {
+				case <-w.drained:
+				case <-t.C:
+					w.goAway()
+					t.Reset(wsOptions.CloseTimeout + time.Second)
+					select {
+					case <-w.drained:
+					case <-t.C:
+					}
+				}
+			}
+			if w.load() > 0 {
+				p.log.Warn("asgi: retired worker still busy after the grace period; stopping it", "pid", w.proc.Pid(), "in_flight", w.load())
+			}
 		}
 		w.stop(p.cfg.Grace)
 	}()

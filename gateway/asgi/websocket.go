@@ -295,3 +295,37 @@ func (s *stream) writeWS() {
 		}
 	}
 }
+
+// webSockets counts w's accepted WebSockets.
+func (w *worker) webSockets() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, s := range w.streams {
+		s.mu.Lock()
+		if s.ws != nil && s.ws.accepted {
+			n++
+		}
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// goAway closes w's WebSockets with 1001 (going away), at the end of a
+// retired worker's WSGrace; each application gets its disconnect when
+// the client answers.
+func (w *worker) goAway() {
+	w.mu.Lock()
+	streams := make([]*stream, 0, len(w.streams))
+	for _, s := range w.streams {
+		streams = append(streams, s)
+	}
+	w.mu.Unlock()
+	for _, s := range streams {
+		s.mu.Lock()
+		if s.ws != nil && s.ws.accepted {
+			s.ws.queue(s, wsOut{close: true, code: wsframe.CloseGoingAway, reason: "server restarting"})
+		}
+		s.mu.Unlock()
+	}
+}

@@ -242,3 +242,45 @@ asyncio.run(main())
 		t.Fatalf("python websockets client: %v\n%s", err, out)
 	}
 }
+
+// TestWebSocketReload: a reload does not cut an open WebSocket. Its
+// messages still flow through the old worker past Grace, a new connection
+// goes to the new worker, and at WSGrace the old one closes with 1001.
+func TestWebSocketReload(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, asgi.Config{App: "wsapp:application", Grace: 500 * time.Millisecond, WSGrace: 2 * time.Second}, "fastapi", "starlette")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pid := func(c *coder.Conn) string {
+		t.Helper()
+		if err := c.Write(ctx, coder.MessageText, []byte("pid")); err != nil {
+			t.Fatal(err)
+		}
+		_, p, err := c.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(p)
+	}
+	old := dial(t, ctx, g, "/echo", nil)
+	before := pid(old)
+	if err := g.pool.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // past Grace
+	if p := pid(old); p != before {
+		t.Fatalf("after the reload the old WebSocket answered from pid %s, want %s", p, before)
+	}
+	fresh := dial(t, ctx, g, "/echo", nil)
+	if p := pid(fresh); p == before {
+		t.Fatalf("a new WebSocket after the reload went to the old worker %s", p)
+	}
+	_, _, err := old.Read(ctx)
+	if coder.CloseStatus(err) != coder.StatusGoingAway {
+		t.Fatalf("the old WebSocket at ws_grace: %v, want 1001", err)
+	}
+	if p := pid(fresh); p == before {
+		t.Fatal("the new WebSocket was closed too")
+	}
+	fresh.Close(coder.StatusNormalClosure, "")
+}

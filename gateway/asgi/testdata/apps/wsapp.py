@@ -3,6 +3,7 @@ routes, and raw ASGI ones for what the frameworks do not offer (the denial
 response)."""
 
 import asyncio
+import os
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from starlette.responses import JSONResponse
@@ -26,7 +27,9 @@ async def echo(ws: WebSocket):
             if m.get("text", "").startswith("close:"):
                 await ws.close(int(m["text"][6:]), "asked to")
                 return
-            if m.get("text") == "scheme":
+            if m.get("text") == "pid":
+                await ws.send_text(str(os.getpid()))
+            elif m.get("text") == "scheme":
                 await ws.send_text(ws.scope["scheme"])
             elif m.get("text") is not None:
                 await ws.send_text(m["text"])
