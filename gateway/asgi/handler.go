@@ -48,7 +48,16 @@ type call struct {
 	num   []byte
 	pump  []byte
 	timer *time.Timer
+	// poll paces the check whether an idle request's client left; watch
+	// says the check may run (no request body is being read).
+	poll  *time.Timer
+	watch bool
 }
+
+// goneEvery is how often a request waiting on its application checks
+// whether the client left (a non-blocking peek at its connection), so
+// that a long poll gets http.disconnect without writing first.
+const goneEvery = time.Second
 
 // ServeHTTP starts an http scope for r on the least busy worker and
 // relays the application's response.
@@ -78,6 +87,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		flags = FlagMoreBody
 	}
 	h.scope(c, r, path)
+	c.watch = flags&FlagMoreBody == 0
 
 	s := h.streams.Get().(*stream)
 	wk, err := h.pool.pick(s)
@@ -221,6 +231,12 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 	}
 	timer := c.timer
 	defer timer.Stop()
+	if c.poll == nil {
+		c.poll = time.NewTimer(goneEvery)
+	} else {
+		c.poll.Reset(goneEvery)
+	}
+	defer c.poll.Stop()
 	started, gone := false, false
 	for {
 		head, data, done := s.take()
@@ -295,12 +311,26 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 		if done {
 			break
 		}
+		var poll <-chan time.Time
+		if c.watch && !gone {
+			poll = c.poll.C
+		}
 		if started {
-			<-s.wake
+			select {
+			case <-s.wake:
+			case <-poll:
+				if h.left(w, s, wk, c) {
+					return web.ErrAbortHandler
+				}
+			}
 			continue
 		}
 		select {
 		case <-s.wake:
+		case <-poll:
+			if h.left(w, s, wk, c) {
+				return web.ErrClientGone
+			}
 		case <-timer.C:
 			wk.control(FrameCancel, s.id)
 			h.log.Warn("asgi: no response start within the timeout; answering 504 and cancelling the request", "request", requestLine(r),
@@ -335,6 +365,22 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 		return plain(w, 502, "Bad Gateway: the application's worker exited\n")
 	}
 	return plain(w, 500, "Internal Server Error\n")
+}
+
+// left checks whether the client of a request waiting on its application
+// has gone; if so the application gets http.disconnect (its send()
+// raises) and the handler gives the stream up. Otherwise the next check
+// is armed.
+func (h *Handler) left(w web.ResponseWriter, s *stream, wk *worker, c *call) bool {
+	if !web.ClientGone(w) {
+		c.poll.Reset(goneEvery)
+		return false
+	}
+	s.mu.Lock()
+	s.left = true
+	s.mu.Unlock()
+	wk.control(FrameDisconnect, s.id)
+	return true
 }
 
 // empty reports whether no response bytes wait in the stream.

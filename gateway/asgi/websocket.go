@@ -64,6 +64,7 @@ func (h *Handler) serveWebSocket(w web.ResponseWriter, r *web.Request, c *call, 
 		return nil
 	}
 	h.scope(c, r, path)
+	c.watch = true
 	s := newStream()
 	s.ws = &wsState{}
 	wk, err := h.pool.pick(s)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"os/exec"
 	"strings"
 	"sync"
@@ -283,4 +284,32 @@ func TestWebSocketReload(t *testing.T) {
 		t.Fatal("the new WebSocket was closed too")
 	}
 	fresh.Close(coder.StatusNormalClosure, "")
+}
+
+// TestLongPollDisconnect: an application waiting in receive() for a
+// request it never answers learns within about a second that the client
+// left, without writing first (http.disconnect).
+func TestLongPollDisconnect(t *testing.T) {
+	t.Parallel()
+	g := startWS(t)
+	nc, err := net.Dial("tcp", strings.TrimPrefix(g.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Write([]byte("GET /longpoll HTTP/1.1\r\nHost: x\r\n\r\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for g.seen(t)["longpoll"] != "waiting" {
+		if time.Now().After(deadline) {
+			t.Fatal("the long poll did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	nc.Close()
+	deadline = time.Now().Add(5 * time.Second)
+	for g.seen(t)["longpoll"] != "http.disconnect" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the application saw %v, want http.disconnect within 5 s of the client leaving", g.seen(t)["longpoll"])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

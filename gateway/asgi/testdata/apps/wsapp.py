@@ -109,7 +109,16 @@ async def deny(scope, receive, send):
     await send({"type": "websocket.http.response.body", "body": b"ied"})
 
 
+async def longpoll(scope, receive, send):
+    """Never answers: waits for the http.disconnect of a client that left."""
+    SEEN["longpoll"] = "waiting"
+    await receive()
+    SEEN["longpoll"] = (await receive())["type"]
+
+
 async def application(scope, receive, send):
+    if scope["type"] == "http" and scope["path"] == "/longpoll":
+        return await longpoll(scope, receive, send)
     if scope["type"] == "websocket" and scope["path"] == "/deny":
         return await deny(scope, receive, send)
     return await app(scope, receive, send)
