@@ -164,7 +164,6 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Var(units.Duration{P: &c.Timeout}, "timeout", "how long a request may wait for the application to start its response before 504 (`seconds` or a duration such as 1m30s)")
 	fs.Var(units.Duration{P: &c.StartTimeout}, "start-timeout", "how long a worker may take to import the application and run its lifespan startup (`seconds` or a duration)")
 	fs.Var(units.Duration{P: &c.Grace}, "grace", "how long a retiring worker may finish its requests (`seconds` or a duration)")
-	fs.Var(units.Duration{P: &c.WSGrace}, "ws-grace", "how long a retiring worker keeps its open WebSockets before closing them with 1001 going away (`seconds` or a duration)")
 	fs.IntVar(&c.MaxRequests, "max-requests", c.MaxRequests, "recycle a worker after this many requests (0: never)")
 	fs.IntVar(&c.MaxRequestsJitter, "max-requests-jitter", c.MaxRequestsJitter, "add a random 0..N to -max-requests per worker (-1: a tenth of it)")
 	fs.Var(units.Size{P: &c.MaxMemory}, "max-memory", "recycle a worker whose resident memory exceeds this `size`, e.g. 512MiB (0: no bound)")
