@@ -50,6 +50,7 @@ type Pool struct {
 	installed chan struct{}
 	gen       int
 	closed    bool
+	wsNow     bool           // CloseWebSockets: retiring workers close them at once
 	retired   sync.WaitGroup // retired workers still leaving
 
 	wakes    []chan struct{} // one per slot: a recycle was asked for
@@ -305,8 +306,12 @@ func (p *Pool) retireLocked(w *worker) {
 		w.signalDrained()
 	}
 	p.retired.Add(1)
+	wsNow := p.wsNow
 	go func() {
 		defer p.retired.Done()
+		if wsNow {
+			w.goAway()
+		}
 		start := time.Now()
 		t := time.NewTimer(p.cfg.Grace)
 		defer t.Stop()
@@ -380,6 +385,15 @@ func (p *Pool) Reload() error {
 	p.announceLocked()
 	p.mu.Unlock()
 	return nil
+}
+
+// CloseWebSockets makes the next Close (a stop, not a handover to a new
+// binary) close open WebSockets at once with 1001 instead of keeping them
+// for WSGrace.
+func (p *Pool) CloseWebSockets() {
+	p.mu.Lock()
+	p.wsNow = true
+	p.mu.Unlock()
 }
 
 // Close stops every worker once its scopes in flight end (up to Grace),
