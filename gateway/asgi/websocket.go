@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/brick-server/brick/web"
@@ -26,6 +27,7 @@ type wsState struct {
 	// one) that Go has not credited back: at most a window plus one
 	// message, because the worker sends only while it has credit.
 	unacked int
+	owed    int  // written to the client, not yet credited back
 	writing bool // a writer goroutine drains out
 	closing bool // a close is queued or sent: later messages are dropped
 }
@@ -163,12 +165,27 @@ func toWorker(s *stream, wk *worker, hdr []byte, typ websocket.MessageType, msg 
 		s.mu.Unlock()
 		<-s.credit
 	}
-	hdr = append(AppendFrameHeader(hdr, FrameWSReceive, s.id, 1+len(msg)), byte(typ))
-	if err := wk.write2(hdr, msg); err != nil {
-		return nil // the worker is gone: fail closes the connection
+	if len(msg) <= smallMessage {
+		// One write for the frame: a small message is copied after its
+		// head in a pooled buffer.
+		bp := frameBufs.Get().(*[]byte)
+		b := append(AppendFrameHeader((*bp)[:0], FrameWSReceive, s.id, 1+len(msg)), byte(typ))
+		b = append(b, msg...)
+		wk.write(b)
+		*bp = b
+		frameBufs.Put(bp)
+		return nil
 	}
+	hdr = append(AppendFrameHeader(hdr, FrameWSReceive, s.id, 1+len(msg)), byte(typ))
+	wk.write2(hdr, msg) // an error is the worker gone: fail closes the connection
 	return nil
 }
+
+// smallMessage is the largest client message copied into one write with
+// its frame head; larger ones go out as head and payload.
+const smallMessage = 16 << 10
+
+var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, FrameHeaderLen+1+smallMessage); return &b }}
 
 // disconnect tells the application the client left with code and reason
 // (websocket.disconnect), unless its scope is over.
@@ -286,13 +303,21 @@ func (s *stream) writeWS() {
 		// After the client left the write fails and the message is
 		// dropped: the application learns from the disconnect frame.
 		conn.WriteMessage(m.typ, m.data)
+		// Credit goes back a quarter window at a time, one frame for
+		// many small messages: the worker keeps three quarters to send
+		// with, so it never waits on credit owed but not sent.
 		s.mu.Lock()
 		cost := len(m.data) + 1
 		ws.unacked -= cost
+		ws.owed += cost
+		grant := 0
+		if ws.owed >= Window/4 {
+			grant, ws.owed = ws.owed, 0
+		}
 		over := s.finished()
 		s.mu.Unlock()
-		if !over {
-			s.w.grant(s.id, cost)
+		if grant > 0 && !over {
+			s.w.grant(s.id, grant)
 		}
 	}
 }
