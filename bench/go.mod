@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/brick-server/brick v0.0.0
+	github.com/coder/websocket v1.8.15
 	github.com/valyala/fasthttp v1.78.0
 	golang.org/x/sys v0.50.0
 	gonum.org/v1/plot v0.17.0
@@ -21,7 +22,8 @@ require (
 	github.com/molecule-man/go-brrr v1.3.1 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	golang.org/x/image v0.30.0 // indirect
-	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/net v0.63.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )
 
 replace github.com/brick-server/brick => ..
