@@ -211,15 +211,11 @@ func (w *worker) routeWS(s *stream, typ byte, p []byte) error {
 	ws := s.ws
 	switch {
 	case typ == FrameWSAccept && !ws.accepted && !ws.refused && !s.hasHead && !s.started:
-		parts := bytes.Split(p, []byte{0})
-		if len(parts)%2 != 1 {
+		a, ok := parseAccept(p)
+		if !ok {
 			return fmt.Errorf("%w: malformed websocket.accept on stream %d", errFrame, s.id)
 		}
-		ws.accepted = true
-		ws.accept.Subprotocol = string(parts[0])
-		for i := 1; i+1 < len(parts); i += 2 {
-			ws.accept.Header = append(ws.accept.Header, wire.Field{Name: bytes.Clone(parts[i]), Value: bytes.Clone(parts[i+1])})
-		}
+		ws.accepted, ws.accept = true, a
 		poke(s.wake)
 	case typ == FrameWSClose && !ws.accepted && !ws.refused && !s.hasHead && !s.started:
 		ws.refused = true
@@ -236,6 +232,21 @@ func (w *worker) routeWS(s *stream, typ byte, p []byte) error {
 		return fmt.Errorf("%w: %q frame out of order on stream %d", errFrame, typ, s.id)
 	}
 	return nil
+}
+
+// parseAccept splits an accept frame's payload: the subprotocol, then
+// NUL-separated header names and values, copied. The handshake checks
+// the fields themselves (websocket.ErrBadAccept).
+func parseAccept(p []byte) (websocket.AcceptOptions, bool) {
+	parts := bytes.Split(p, []byte{0})
+	if len(parts)%2 != 1 {
+		return websocket.AcceptOptions{}, false
+	}
+	a := websocket.AcceptOptions{Subprotocol: string(parts[0])}
+	for i := 1; i+1 < len(parts); i += 2 {
+		a.Header = append(a.Header, wire.Field{Name: bytes.Clone(parts[i]), Value: bytes.Clone(parts[i+1])})
+	}
+	return a, true
 }
 
 // queue adds a message for the client; s.mu is held.
