@@ -17,6 +17,7 @@ import (
 	coder "github.com/coder/websocket"
 
 	"github.com/brick-server/brick/gateway/asgi"
+	"github.com/brick-server/brick/internal/testutil"
 )
 
 // startWS serves testdata/apps/wsapp.py (FastAPI and Starlette routes).
@@ -223,8 +224,8 @@ func TestWebSocketMany(t *testing.T) {
 // websockets library: subprotocol, echo, the server's close code.
 func TestWebSocketPythonClient(t *testing.T) {
 	t.Parallel()
+	py := testutil.NeedPython(t, "websockets")
 	g := startWS(t)
-	py := "/usr/bin/python3"
 	script := `
 import asyncio, sys, websockets
 async def main():
