@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -312,5 +313,39 @@ func TestLongPollDisconnect(t *testing.T) {
 			t.Fatalf("the application saw %v, want http.disconnect within 5 s of the client leaving", g.seen(t)["longpoll"])
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWebSocketIdleGoroutines: open WebSockets that are idle hold no
+// goroutine of Brick's (the server watches them; the writer runs only
+// while messages wait), whatever the clients' own goroutines.
+func TestWebSocketIdleGoroutines(t *testing.T) {
+	g := startWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	brick := func() int {
+		buf := make([]byte, 8<<20)
+		n := 0
+		for _, gr := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(gr, "brick/websocket.") || strings.Contains(gr, "brick/gateway/asgi.(*Handler)") ||
+				strings.Contains(gr, "brick/gateway/asgi.(*stream)") || strings.Contains(gr, "brick/gateway/asgi.toWorker") {
+				n++
+			}
+		}
+		return n
+	}
+	before := brick()
+	const n = 100
+	for range n {
+		c := dial(t, ctx, g, "/echo", nil)
+		defer c.CloseNow()
+		c.Write(ctx, coder.MessageText, []byte("x"))
+		if _, _, err := c.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if after := brick(); after-before > 5 {
+		t.Fatalf("%d idle ASGI WebSockets hold %d goroutines of Brick's (%d before)", n, after-before, before)
 	}
 }
