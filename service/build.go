@@ -312,8 +312,8 @@ func (g *generation) closeExcept(next *generation) {
 // when ASGI pools keep their open WebSockets for their ws_grace.
 func (g *generation) close(upgraded bool) {
 	for _, p := range g.pools {
-		if ap, ok := p.pool.(*asgi.Pool); ok && !upgraded {
-			ap.CloseWebSockets()
+		if ap, ok := p.pool.(*asgi.Pool); ok && upgraded {
+			ap.KeepWebSockets()
 		}
 		p.pool.Close()
 	}

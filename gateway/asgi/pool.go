@@ -50,8 +50,10 @@ type Pool struct {
 	installed chan struct{}
 	gen       int
 	closed    bool
-	wsNow     bool           // CloseWebSockets: retiring workers close them at once
-	retired   sync.WaitGroup // retired workers still leaving
+	wsNow     bool                 // retiring workers close their WebSockets at once (Close)
+	keepWS    bool                 // KeepWebSockets: Close keeps them for WSGrace
+	leaving   map[*worker]struct{} // retired workers not yet stopped
+	retired   sync.WaitGroup       // retired workers still leaving
 
 	wakes    []chan struct{} // one per slot: a recycle was asked for
 	closing  chan struct{}
@@ -307,8 +309,17 @@ func (p *Pool) retireLocked(w *worker) {
 	}
 	p.retired.Add(1)
 	wsNow := p.wsNow
+	if p.leaving == nil {
+		p.leaving = map[*worker]struct{}{}
+	}
+	p.leaving[w] = struct{}{}
 	go func() {
 		defer p.retired.Done()
+		defer func() {
+			p.mu.Lock()
+			delete(p.leaving, w)
+			p.mu.Unlock()
+		}()
 		if wsNow {
 			w.goAway()
 		}
@@ -387,12 +398,13 @@ func (p *Pool) Reload() error {
 	return nil
 }
 
-// CloseWebSockets makes the next Close (a stop, not a handover to a new
-// binary) close open WebSockets at once with 1001 instead of keeping them
-// for WSGrace.
-func (p *Pool) CloseWebSockets() {
+// KeepWebSockets makes Close keep open WebSockets until they close or
+// WSGrace ends, for a process that handed its sockets to a new binary
+// (SIGUSR2) and serves on what it holds. Without it Close closes them at
+// once with 1001 (going away); a reload or recycle always keeps them.
+func (p *Pool) KeepWebSockets() {
 	p.mu.Lock()
-	p.wsNow = true
+	p.keepWS = true
 	p.mu.Unlock()
 }
 
@@ -406,6 +418,13 @@ func (p *Pool) Close() error {
 		return nil
 	}
 	p.closed = true
+	p.wsNow = !p.keepWS
+	if p.wsNow {
+		// Workers retired by a reload still keep theirs: a stop ends them.
+		for w := range p.leaving {
+			go w.goAway()
+		}
+	}
 	close(p.closing)
 	for _, w := range p.workers {
 		p.retireLocked(w)

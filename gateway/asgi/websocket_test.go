@@ -349,3 +349,39 @@ func TestWebSocketIdleGoroutines(t *testing.T) {
 		t.Fatalf("%d idle ASGI WebSockets hold %d goroutines of Brick's (%d before)", n, after-before, before)
 	}
 }
+
+// TestWebSocketClose: closing the pool (a stop) closes open WebSockets at
+// once with 1001, those of workers retired by a reload included, instead
+// of keeping them for WSGrace.
+func TestWebSocketClose(t *testing.T) {
+	t.Parallel()
+	g := startWS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	old := dial(t, ctx, g, "/echo", nil)
+	old.Write(ctx, coder.MessageText, []byte("x"))
+	old.Read(ctx)
+	if err := g.pool.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	fresh := dial(t, ctx, g, "/echo", nil)
+	start := time.Now()
+	closed := make(chan struct{})
+	go func() {
+		g.pool.Close()
+		close(closed)
+	}()
+	for _, c := range []*coder.Conn{old, fresh} {
+		if _, _, err := c.Read(ctx); coder.CloseStatus(err) != coder.StatusGoingAway {
+			t.Errorf("read during Close: %v, want 1001", err)
+		}
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waits 10 s after its WebSockets closed")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Close took %v", d)
+	}
+}
