@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/brick-server/brick v0.0.0
+	github.com/coder/websocket v1.8.15
 	github.com/valyala/fasthttp v1.78.0
 	golang.org/x/sys v0.50.0
 	gonum.org/v1/plot v0.17.0

@@ -32,6 +32,7 @@ func newServer() Server {
 		Listen:            []string{DefaultListen},
 		ShutdownTimeout:   10 * time.Second,
 		ReloadGrace:       30 * time.Second,
+		WSGrace:           time.Hour,
 		Backlog:           4096,
 		H2C:               true,
 		MaxBody:           64 << 20,

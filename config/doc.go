@@ -40,7 +40,8 @@
 // default none),
 // admin (host:port of the /metrics and /healthz listener; default none),
 // shutdown_timeout (10s), reload_grace (30s: how long requests in flight
-// under the old configuration may run after SIGHUP), backlog (4096),
+// under the old configuration may run after SIGHUP), ws_grace (1h: how
+// long open WebSockets outlive a SIGUSR2 upgrade), backlog (4096),
 // reuseport (false), max_conns (0: 90% of the open-file limit), max_body
 // (64MiB, the body limit of routes that set none), read_header_timeout
 // (10s), read_timeout (60s), write_timeout (60s), idle_timeout (75s),

@@ -21,6 +21,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&l.Format, "access-log-format", l.Format, `access log format: "common", "combined" or "json"`)
 	fs.Var(units.Duration{P: &s.ShutdownTimeout}, "shutdown-timeout", "on SIGINT/SIGTERM, how long (a `duration`: 10s, 1m) in-flight requests may take to finish")
 	fs.Var(units.Duration{P: &s.ReloadGrace}, "reload-grace", "on SIGHUP, how long (a `duration`) requests in flight under the old settings may run")
+	fs.Var(units.Duration{P: &s.WSGrace}, "ws-grace", "on SIGUSR2 upgrade or reload, how long (a `duration`) open WebSockets are kept before closing with 1001 going away")
 	fs.BoolVar(&s.ReusePort, "reuseport", s.ReusePort, "set SO_REUSEPORT so several brick processes can share the port")
 	fs.IntVar(&s.Backlog, "backlog", s.Backlog, "listen backlog (capped by net.core.somaxconn)")
 	fs.IntVar(&s.MaxConns, "max-conns", s.MaxConns, "open connections at most (0: 90% of the open-file limit)")

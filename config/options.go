@@ -52,6 +52,11 @@ type Server struct {
 	// ReloadGrace is how long requests in flight under the old
 	// configuration may run after SIGHUP loads a new one.
 	ReloadGrace time.Duration
+	// WSGrace is how long open WebSockets of Go handlers outlive a
+	// SIGUSR2 upgrade (the old process keeps them until they close or it
+	// ends, then closes them with 1001). ASGI apps have their own, the
+	// asgi action's ws_grace, which `brick asgi` sets from this.
+	WSGrace time.Duration
 	// Backlog is the listen queue length.
 	Backlog int
 	// ReusePort sets SO_REUSEPORT so several processes can share a port.

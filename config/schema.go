@@ -19,7 +19,7 @@ func (d *decoder) options(tree map[string]any) *Options {
 	o := &Options{File: d.file, Server: newServer(), Log: newLog(), TLS: newTLS(), pos: d.pos}
 	top := d.table(nil, "", tree)
 	top.hints = map[string]string{}
-	for _, k := range []string{"listen", "listen_tls", "admin", "shutdown_timeout", "reload_grace", "backlog", "reuseport", "max_conns", "max_body"} {
+	for _, k := range []string{"listen", "listen_tls", "admin", "shutdown_timeout", "reload_grace", "ws_grace", "backlog", "reuseport", "max_conns", "max_body"} {
 		top.hints[k] = "it belongs in [server]"
 	}
 	top.hints["access"], top.hints["format"] = "it belongs in [log]", "it belongs in [log]"
@@ -63,6 +63,7 @@ func (d *decoder) server(t *table, s *Server) {
 	t.str("admin", &s.Admin)
 	t.duration("shutdown_timeout", &s.ShutdownTimeout)
 	t.duration("reload_grace", &s.ReloadGrace)
+	t.duration("ws_grace", &s.WSGrace)
 	t.integer("backlog", &s.Backlog, 1)
 	t.boolean("reuseport", &s.ReusePort)
 	t.integer("max_conns", &s.MaxConns, 0)
@@ -263,6 +264,7 @@ func (d *decoder) asgi(t *table, routePath string) *asgi.Config {
 	t.duration("timeout", &v.Timeout)
 	t.duration("start_timeout", &v.StartTimeout)
 	t.duration("grace", &v.Grace)
+	t.duration("ws_grace", &v.WSGrace)
 	t.integer("max_requests", &v.MaxRequests, 0)
 	t.integer("max_requests_jitter", &v.MaxRequestsJitter, 0)
 	t.size("max_memory", &v.MaxMemory, false)

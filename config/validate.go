@@ -83,6 +83,7 @@ func (v *validator) server() {
 	}{
 		{"shutdown_timeout", s.ShutdownTimeout <= 0},
 		{"reload_grace", s.ReloadGrace <= 0},
+		{"ws_grace", s.WSGrace <= 0},
 		{"backlog", s.Backlog <= 0},
 		{"max_body", s.MaxBody <= 0},
 		{"read_header_timeout", s.ReadHeaderTimeout <= 0},

@@ -308,9 +308,13 @@ func (g *generation) closeExcept(next *generation) {
 }
 
 // close stops everything the generation holds, carried pools included:
-// the service is stopping.
-func (g *generation) close() {
+// the service is stopping, or handing over to a new binary (upgraded),
+// when ASGI pools keep their open WebSockets for their ws_grace.
+func (g *generation) close(upgraded bool) {
 	for _, p := range g.pools {
+		if ap, ok := p.pool.(*asgi.Pool); ok && upgraded {
+			ap.KeepWebSockets()
+		}
 		p.pool.Close()
 	}
 	for _, s := range g.statics {

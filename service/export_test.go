@@ -24,7 +24,7 @@ func (s *Service) Admin() web.Handler {
 
 // Close stops the configuration's workers and flushes the access log, as
 // Run does once it has drained.
-func (s *Service) Close() { s.close() }
+func (s *Service) Close() { s.close(false) }
 
 // SetServeHook makes f run between a request taking the current
 // configuration and being counted in it; nil removes it. Set it before

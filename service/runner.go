@@ -20,6 +20,7 @@ import (
 
 	"github.com/brick-server/brick/internal/listenfd"
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/websocket"
 )
 
 // extraName prefixes the names of activated sockets beyond the configured
@@ -120,6 +121,14 @@ type Runner struct {
 	// returns: the place to stop worker processes.
 	BeforeDrain func()
 	AfterDrain  func()
+	// WSGrace is how long the WebSockets of Go handlers (package
+	// websocket) outlive an upgrade: the old process keeps serving them
+	// until they close or it ends, then closes them with 1001. On a stop
+	// they close with 1001 at once.
+	WSGrace time.Duration
+	// Upgraded is set, before AfterDrain runs, when the process drains
+	// because a new binary took its sockets over.
+	Upgraded bool
 
 	hupMu sync.Mutex
 }
@@ -159,6 +168,7 @@ func (r *Runner) Run() int {
 		case ok := <-upgraded:
 			upgrading = false
 			done = ok
+			r.Upgraded = ok
 		case err := <-errc:
 			r.Log.Error("server stopped", "err", err)
 			r.shutdown()
@@ -195,11 +205,37 @@ func (r *Runner) Run() int {
 	for i := 0; i < n; i++ {
 		<-errc
 	}
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		r.drainWebSockets()
+	}()
 	if r.AfterDrain != nil {
 		r.AfterDrain()
 	}
+	<-drained
 	r.Log.Info("stopped")
 	return code
+}
+
+// drainWebSockets keeps the Go handlers' open WebSockets for WSGrace
+// after an upgrade, and closes them with 1001 (going away) at its end or
+// at once on a stop.
+func (r *Runner) drainWebSockets() {
+	n := websocket.Open()
+	if n == 0 {
+		return
+	}
+	grace := time.Duration(0)
+	if r.Upgraded {
+		grace = r.WSGrace
+		r.Log.Info("keeping open WebSockets until they close", "websockets", n, "ws_grace", grace.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if cut := websocket.Drain(ctx); cut > 0 {
+		r.Log.Info("closed WebSockets with 1001 going away", "websockets", cut)
+	}
 }
 
 // upgrade starts the binary anew with our sockets; it reports whether

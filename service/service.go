@@ -191,7 +191,7 @@ func New(src Source, handlers Handlers, log *slog.Logger) (*Service, error) {
 	}
 	s.cur.Store(newLive(gen))
 	if err := s.observe(opts); err != nil {
-		gen.close()
+		gen.close(false)
 		s.stopACME()
 		return nil, err
 	}
@@ -474,7 +474,7 @@ func (s *Service) Run() int {
 		var err error
 		if lns, err = listen(so, s.log); err != nil {
 			s.log.Error("cannot listen", "err", err)
-			s.close()
+			s.close(false)
 			return 1
 		}
 	}
@@ -526,7 +526,7 @@ func (s *Service) Run() int {
 	// certmagic's solvers, finding the ports taken, start none.
 	s.logAuto(opts)
 	s.manage(opts)
-	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout,
+	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout, WSGrace: so.WSGrace,
 		OnHUP: func() {
 			s.log.Info("SIGHUP: reloading the configuration", "from", s.source.Name)
 			if err := s.Reload(); err != nil {
@@ -539,18 +539,20 @@ func (s *Service) Run() int {
 			// No obtain may outlive the listeners that answer it.
 			s.stopACME()
 		},
-		AfterDrain: s.close,
 	}
+	// After an upgrade, ASGI pools keep their WebSockets for their
+	// ws_grace; on a stop they close them at once.
+	r.AfterDrain = func() { s.close(r.Upgraded) }
 	return r.Run()
 }
 
 // close stops the current generation and flushes the access log.
-func (s *Service) close() {
+func (s *Service) close(upgraded bool) {
 	s.healthy.Store(false)
 	s.stopACME()
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	s.cur.Load().gen.close()
+	s.cur.Load().gen.close(upgraded)
 	s.accessMu.Lock()
 	defer s.accessMu.Unlock()
 	if s.access != nil {

@@ -298,6 +298,7 @@ func (c *Conn) closeNet() {
 			c.keepalive.Stop()
 		}
 		c.nc.Close()
+		untrack(c)
 	})
 }
 

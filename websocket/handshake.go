@@ -227,6 +227,7 @@ func (h *Handshake) Accept(w web.ResponseWriter, a AcceptOptions, opts *Options)
 		return nil, err
 	}
 	c.startKeepalive()
+	track(c)
 	return c, nil
 }
 

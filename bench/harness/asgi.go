@@ -17,6 +17,7 @@ import (
 var asgiApps = map[string]string{
 	"raw":     "asgiapps:raw",
 	"fastapi": "asgiapps:fast",
+	"wsecho":  "asgiapps:wsecho",
 }
 
 // asgiServers lists the servers of an asgi scenario, Brick first.

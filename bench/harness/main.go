@@ -143,6 +143,10 @@ func main() {
 				scenarios = append(scenarios, scenario{name: fmt.Sprintf("asgi-%s-%dw", app, n),
 					dur: *dur, runs: *runs, conns: *conns, app: app, asgi: true, workers: n})
 			}
+			// WebSocket echo: messages per second over 16 connections
+			// (wsclient), a message echoed counting as a request.
+			scenarios = append(scenarios, scenario{name: fmt.Sprintf("asgi-wsecho-%dw", n),
+				dur: *dur, runs: *runs, conns: 16, app: "wsecho", asgi: true, workers: n, ws: true})
 		}
 	case "all":
 		scenarios = []scenario{
@@ -210,10 +214,12 @@ type scenario struct {
 	// fullHandshake: closeConn with a full TLS handshake each time
 	// (hsclient), where wrk resumes its previous session.
 	fullHandshake bool
-	gateway       string // "proxy" or "php": the gateway scenarios (gateways.go)
-	path          string // the URL path wrk asks for, when not /hello or file
-	peers         []string
-	smoke         bool
+	// ws: a WebSocket echo, measured with wsclient instead of wrk.
+	ws      bool
+	gateway string // "proxy" or "php": the gateway scenarios (gateways.go)
+	path    string // the URL path wrk asks for, when not /hello or file
+	peers   []string
+	smoke   bool
 }
 
 // harness holds the built binaries and the scratch directory.
@@ -262,6 +268,7 @@ func newHarness(out, only string) (*harness, error) {
 		{"fasthttp-bench", "./servers/fasthttp"},
 		{"idleclient", "./idleclient"},
 		{"hsclient", "./hsclient"},
+		{"wsclient", "./wsclient"},
 	} {
 		// bench/ is a module of its own, so that the peers' modules stay
 		// out of Brick's go.mod.

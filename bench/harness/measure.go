@@ -112,6 +112,16 @@ type wrkResult struct {
 // wrk runs wrk pinned to CPU 1 and parses its report; hsclient in its
 // place for full TLS handshakes.
 func (h *harness) wrk(ctx context.Context, port int, sc scenario, d time.Duration) (wrkResult, error) {
+	if sc.ws {
+		ctx, cancel := context.WithTimeout(ctx, d+20*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "taskset", "-c", "1", filepath.Join(h.tmp, "wsclient"),
+			"-url", fmt.Sprintf("ws://127.0.0.1:%d/echo", port), "-c", strconv.Itoa(sc.conns), "-d", d.String()).CombinedOutput()
+		if err != nil {
+			return wrkResult{}, fmt.Errorf("wsclient: %v\n%s", err, out)
+		}
+		return parseWrk(string(out))
+	}
 	if sc.fullHandshake {
 		ctx, cancel := context.WithTimeout(ctx, d+20*time.Second)
 		defer cancel()

@@ -66,6 +66,9 @@ func title(sc scenario) string {
 		return fmt.Sprintf("%s: %d kept-alive HTTPS connections, one request each, then idle", sc.name, sc.idleConns)
 	case sc.idleConns > 0:
 		return fmt.Sprintf("idle: %d kept-alive connections, one request each, then idle", sc.idleConns)
+	case sc.ws:
+		return fmt.Sprintf("%s: WebSocket echo (raw ASGI), %d Python worker%s each, wsclient -c%d (a request is a message echoed), %s x %d runs (median)",
+			sc.name, sc.workers, plural(sc.workers), sc.conns, sc.dur, sc.runs)
 	case sc.fullHandshake:
 		return fmt.Sprintf("%s: HTTPS, a new connection and full handshake per request (hsclient -c%d), %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
 	case sc.closeConn:

@@ -191,6 +191,7 @@ func compileASGI(args []string, stdout, stderr io.Writer) (q *quick, code int) {
 		return nil, 2
 	}
 	ac.App = app
+	ac.WSGrace = o.Server.WSGrace // --ws-grace is the server's flag
 	path := "/"
 	if ac.Mount != "" {
 		path = ac.Mount

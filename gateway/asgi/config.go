@@ -44,6 +44,10 @@ type Config struct {
 	// Grace is how long a retiring worker may finish its scopes in
 	// flight before it is killed. Default 30 s.
 	Grace time.Duration
+	// WSGrace is how long a retiring worker (reload, recycle, shutdown)
+	// keeps its open WebSockets: they live on until they close or it
+	// ends, then close with 1001 (going away). Default 1 h.
+	WSGrace time.Duration
 	// MaxRequests recycles a worker after that many requests, plus a
 	// random 0..MaxRequestsJitter. 0: never.
 	MaxRequests       int
@@ -63,6 +67,7 @@ func DefaultConfig() Config {
 		Timeout:           30 * time.Second,
 		StartTimeout:      60 * time.Second,
 		Grace:             30 * time.Second,
+		WSGrace:           time.Hour,
 		MaxRequestsJitter: -1, // a tenth of MaxRequests: see Provision
 		MaxStreams:        1000,
 	}
@@ -109,6 +114,7 @@ func (c *Config) Validate() error {
 		{"timeout", c.Timeout <= 0, "must be positive"},
 		{"start_timeout", c.StartTimeout <= 0, "must be positive"},
 		{"grace", c.Grace <= 0, "must be positive"},
+		{"ws_grace", c.WSGrace <= 0, "must be positive"},
 		{"max_requests", c.MaxRequests < 0, "must not be negative (0: never recycle)"},
 		{"max_requests_jitter", c.MaxRequestsJitter < 0, "must not be negative"},
 		{"max_memory", c.MaxMemory < 0, "must not be negative (0: no bound)"},
@@ -124,7 +130,7 @@ func (c *Config) Validate() error {
 // validate readies a Config for NewPool: zero values mean their defaults.
 func (c *Config) validate() error {
 	d := DefaultConfig()
-	for _, f := range []struct{ v, dv *time.Duration }{{&c.Timeout, &d.Timeout}, {&c.StartTimeout, &d.StartTimeout}, {&c.Grace, &d.Grace}} {
+	for _, f := range []struct{ v, dv *time.Duration }{{&c.Timeout, &d.Timeout}, {&c.StartTimeout, &d.StartTimeout}, {&c.Grace, &d.Grace}, {&c.WSGrace, &d.WSGrace}} {
 		if *f.v == 0 {
 			*f.v = *f.dv
 		}

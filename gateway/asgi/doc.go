@@ -92,20 +92,40 @@
 // Go never holds more than a window per stream. A worker that sends past
 // its credit breaks the protocol.
 //
-// # Reserved for WebSocket
+// # WebSocket
 //
-// The websocket scope uses the same frames and adds these, so that it
-// needs no change to the framing: 'S' with kind 2 (websocket.connect),
-// 'M' a client message (Go to worker: u8 opcode 1 text or 2 binary, then
-// the data), 'a' websocket.accept (u32 n strings: subprotocol, then header
-// names and values), 'm' websocket.send (u8 opcode, data), 'x'
-// websocket.close (u16 code, reason), 'C' with a u16 payload the client's
-// close code (websocket.disconnect), and 'H'/'D'/'E' the denial response
-// extension. Credit ('W') bounds messages as it bounds body bytes. Go's
-// side plugs in where handler.go starts an http scope: a websocket
-// handler takes the upgraded connection, starts kind 2 on a stream of the
-// same pool (Pool.pick), and routes the worker's 'a'/'m'/'x' frames in
-// worker.route beside 'H'/'D'/'E'.
+// Go does the whole WebSocket protocol with package websocket (handshake,
+// framing, UTF-8, ping, the closing handshake, permessage-deflate); the
+// worker (python/_brick_asgi_ws.py) sees ASGI events. The websocket scope
+// uses the same framing and adds these frames:
+//
+//	'S' kind 2: websocket.connect (same strings as http; the worker
+//	    derives scheme ws/wss and subprotocols).
+//	'M' Go to worker: a client message, u8 opcode (1 text, 2 binary),
+//	    then the data.
+//	'a' websocket.accept: the subprotocol, then NUL-separated header
+//	    names and values, as 'H'.
+//	'm' websocket.send: u8 opcode, then the data (at most 16 MiB).
+//	'x' websocket.close: u16 code (big-endian), then the reason. Before
+//	    the accept it refuses the handshake: the client gets 403.
+//	'C' Go to worker, with a payload: u16 code and reason of the client's
+//	    close (websocket.disconnect; 1006 when the connection dropped).
+//	'H'/'D'/'E' before the accept: the denial response extension, an
+//	    http response on the same stream.
+//
+// The stream ends with 'E' (the application returned; an open connection
+// closes with 1000) or 'A' (it raised; 1011). Flow control is the
+// window's, per message: a message costs its length plus one, so empty
+// ones count. Each side sends while its credit is positive (it may go
+// below zero by one message) and the receiver grants the cost back when
+// the message is consumed: by receive() in Python, by the write to the
+// client in Go. Neither side holds more than a window plus one message
+// per WebSocket; a client that never reads makes send() wait, a client
+// that floods is not read until the application catches up. The
+// connection is watched by the server between messages (Options.Watched)
+// and the Go writer runs only while messages wait, so an idle WebSocket
+// holds no goroutine. A retired worker keeps its WebSockets past Grace
+// until WSGrace, then closes them with 1001.
 //
 // # Scope
 //

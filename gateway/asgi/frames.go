@@ -47,7 +47,15 @@ func (f *frameReader) next() (typ byte, stream, n uint32, err error) {
 		if n != 4 {
 			return 0, 0, 0, fmt.Errorf("%w: credit frame of %d bytes", errFrame, n)
 		}
-	case FrameReady, FrameFatal, FrameHead, FrameAbort, FramePathSend:
+	case FrameWSSend:
+		if n < 1 || n > maxControlFrame+1 {
+			return 0, 0, 0, fmt.Errorf("%w: %d-byte websocket.send frame", errFrame, n)
+		}
+	case FrameWSClose:
+		if n < 2 || n > 125 {
+			return 0, 0, 0, fmt.Errorf("%w: %d-byte websocket.close frame", errFrame, n)
+		}
+	case FrameReady, FrameFatal, FrameHead, FrameAbort, FramePathSend, FrameWSAccept:
 		if n > maxControlFrame {
 			return 0, 0, 0, fmt.Errorf("%w: %d-byte %q frame", errFrame, n, typ)
 		}

@@ -66,6 +66,10 @@ func FuzzFrameReader(f *testing.F) {
 	f.Add(AppendFrameHeader(nil, FrameData, 1, Window+1))
 	f.Add(AppendFrameHeader(nil, FrameHead, 1, maxControlFrame+1))
 	f.Add(frameBytes('?', 1, ""))
+	f.Add(append(frameBytes(FrameWSAccept, 1, "chat\x00x-a\x00b"), frameBytes(FrameWSSend, 1, "\x01hello")...))
+	f.Add(frameBytes(FrameWSClose, 1, "\x0f\xa1bye"))
+	f.Add(frameBytes(FrameWSClose, 1, "\x03"))
+	f.Add(frameBytes(FrameWSSend, 1, ""))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		whole, errWhole := decodeAll(bytes.NewReader(data))
 		if errWhole != nil && strings.HasPrefix(errWhole.Error(), "next accepted") {
@@ -77,6 +81,32 @@ func FuzzFrameReader(f *testing.F) {
 		}
 		if errWhole != nil && !errors.Is(errWhole, errFrame) && !errors.Is(errWhole, io.EOF) && !errors.Is(errWhole, io.ErrUnexpectedEOF) {
 			t.Fatalf("unexpected error %v", errWhole)
+		}
+	})
+}
+
+// FuzzAccept holds the websocket.accept payload's parser to giving back
+// exactly what the worker encoded: the subprotocol, then pairs, none
+// holding a NUL.
+func FuzzAccept(f *testing.F) {
+	f.Add([]byte("chat\x00set-cookie\x00a=b"))
+	f.Add([]byte(""))
+	f.Add([]byte("\x00x"))
+	f.Add([]byte("p\x00a\x00b\x00c\x00d"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		a, ok := parseAccept(p)
+		if !ok {
+			if bytes.Count(p, []byte{0})%2 == 0 {
+				t.Fatalf("refused %q, which has pairs", p)
+			}
+			return
+		}
+		parts := []string{a.Subprotocol}
+		for _, fl := range a.Header {
+			parts = append(parts, string(fl.Name), string(fl.Value))
+		}
+		if got := strings.Join(parts, "\x00"); got != string(p) {
+			t.Fatalf("parsed %q back to %q", p, got)
 		}
 	})
 }

@@ -48,7 +48,16 @@ type call struct {
 	num   []byte
 	pump  []byte
 	timer *time.Timer
+	// poll paces the check whether an idle request's client left; watch
+	// says the check may run (no request body is being read).
+	poll  *time.Timer
+	watch bool
 }
+
+// goneEvery is how often a request waiting on its application checks
+// whether the client left (a non-blocking peek at its connection), so
+// that a long poll gets http.disconnect without writing first.
+const goneEvery = time.Second
 
 // ServeHTTP starts an http scope for r on the least busy worker and
 // relays the application's response.
@@ -63,6 +72,9 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	if m := h.cfg.Mount; m != "" && !(string(path) == m || len(path) > len(m) && path[len(m)] == '/' && string(path[:len(m)]) == m) {
 		return cgienv.ErrOutsideMount
 	}
+	if isWebSocket(r) {
+		return h.serveWebSocket(w, r, c, path)
+	}
 	flags := uint32(0)
 	c.body = c.body[:0]
 	switch {
@@ -75,20 +87,13 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		flags = FlagMoreBody
 	}
 	h.scope(c, r, path)
+	c.watch = flags&FlagMoreBody == 0
 
 	s := h.streams.Get().(*stream)
 	wk, err := h.pool.pick(s)
 	if err != nil {
 		h.streams.Put(s)
-		w.Header().Set("Retry-After", "1")
-		switch {
-		case errors.Is(err, errPoolClosed):
-			return plain(w, 503, "Service Unavailable: the server is shutting down, try again shortly\n")
-		case errors.Is(err, errNoWorker):
-			h.log.Error("asgi: no live worker within the timeout; answering 503", "request", requestLine(r))
-			return plain(w, 503, "Service Unavailable: the application is restarting, try again shortly\n")
-		}
-		return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
+		return h.unavailable(w, r, err)
 	}
 	c.frame = c.enc.AppendFrame(c.frame[:0], s.id, KindHTTP, flags, c.body)
 	if err := wk.write(c.frame); err != nil {
@@ -117,6 +122,19 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		h.streams.Put(s)
 	}
 	return err
+}
+
+// unavailable answers a request no worker took (Pool.pick's error).
+func (h *Handler) unavailable(w web.ResponseWriter, r *web.Request, err error) error {
+	w.Header().Set("Retry-After", "1")
+	switch {
+	case errors.Is(err, errPoolClosed):
+		return plain(w, 503, "Service Unavailable: the server is shutting down, try again shortly\n")
+	case errors.Is(err, errNoWorker):
+		h.log.Error("asgi: no live worker within the timeout; answering 503", "request", requestLine(r))
+		return plain(w, 503, "Service Unavailable: the application is restarting, try again shortly\n")
+	}
+	return plain(w, 503, "Service Unavailable: every worker is busy, try again shortly\n")
 }
 
 // scope adds the http scope's strings, in the order of the s* constants,
@@ -220,6 +238,12 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 	}
 	timer := c.timer
 	defer timer.Stop()
+	if c.poll == nil {
+		c.poll = time.NewTimer(goneEvery)
+	} else {
+		c.poll.Reset(goneEvery)
+	}
+	defer c.poll.Stop()
 	started, gone := false, false
 	for {
 		head, data, done := s.take()
@@ -294,12 +318,26 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 		if done {
 			break
 		}
+		var poll <-chan time.Time
+		if c.watch && !gone {
+			poll = c.poll.C
+		}
 		if started {
-			<-s.wake
+			select {
+			case <-s.wake:
+			case <-poll:
+				if h.left(w, s, wk, c) {
+					return web.ErrAbortHandler
+				}
+			}
 			continue
 		}
 		select {
 		case <-s.wake:
+		case <-poll:
+			if h.left(w, s, wk, c) {
+				return web.ErrClientGone
+			}
 		case <-timer.C:
 			wk.control(FrameCancel, s.id)
 			h.log.Warn("asgi: no response start within the timeout; answering 504 and cancelling the request", "request", requestLine(r),
@@ -334,6 +372,22 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 		return plain(w, 502, "Bad Gateway: the application's worker exited\n")
 	}
 	return plain(w, 500, "Internal Server Error\n")
+}
+
+// left checks whether the client of a request waiting on its application
+// has gone; if so the application gets http.disconnect (its send()
+// raises) and the handler gives the stream up. Otherwise the next check
+// is armed.
+func (h *Handler) left(w web.ResponseWriter, s *stream, wk *worker, c *call) bool {
+	if !web.ClientGone(w) {
+		c.poll.Reset(goneEvery)
+		return false
+	}
+	s.mu.Lock()
+	s.left = true
+	s.mu.Unlock()
+	wk.control(FrameDisconnect, s.id)
+	return true
 }
 
 // empty reports whether no response bytes wait in the stream.

@@ -20,6 +20,11 @@ import (
 //go:embed python/worker.py
 var workerSource []byte
 
+// wsSource is the worker's websocket scope, a module beside it.
+//
+//go:embed python/_brick_asgi_ws.py
+var wsSource []byte
+
 // Pool supervises the worker processes. Each of Workers slots keeps one
 // live worker: a worker that dies is replaced with backoff; one that must
 // be recycled (max requests, max memory) gets its successor first and is
@@ -45,7 +50,10 @@ type Pool struct {
 	installed chan struct{}
 	gen       int
 	closed    bool
-	retired   sync.WaitGroup // retired workers still leaving
+	wsNow     bool                 // retiring workers close their WebSockets at once (Close)
+	keepWS    bool                 // KeepWebSockets: Close keeps them for WSGrace
+	leaving   map[*worker]struct{} // retired workers not yet stopped
+	retired   sync.WaitGroup       // retired workers still leaving
 
 	wakes    []chan struct{} // one per slot: a recycle was asked for
 	closing  chan struct{}
@@ -83,7 +91,11 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 		return nil, err
 	}
 	p.script = filepath.Join(p.tmp, "worker.py")
-	if err := os.WriteFile(p.script, workerSource, 0o600); err != nil {
+	err = os.WriteFile(filepath.Join(p.tmp, "_brick_asgi_ws.py"), wsSource, 0o600)
+	if err == nil {
+		err = os.WriteFile(p.script, workerSource, 0o600)
+	}
+	if err != nil {
 		os.RemoveAll(p.tmp)
 		return nil, err
 	}
@@ -283,7 +295,10 @@ func (p *Pool) install(i int, old, nw *worker) {
 }
 
 // retireLocked takes w out of service: it finishes what it has in flight,
-// for up to Grace, then stops. Under p.mu.
+// for up to Grace, then stops. Open WebSockets are not cut at Grace: they
+// live on until they close or WSGrace ends, when they close with 1001
+// (going away) and the application gets its websocket.disconnect. Under
+// p.mu.
 func (p *Pool) retireLocked(w *worker) {
 	w.mu.Lock()
 	w.retiring = true
@@ -293,14 +308,44 @@ func (p *Pool) retireLocked(w *worker) {
 		w.signalDrained()
 	}
 	p.retired.Add(1)
+	wsNow := p.wsNow
+	if p.leaving == nil {
+		p.leaving = map[*worker]struct{}{}
+	}
+	p.leaving[w] = struct{}{}
 	go func() {
 		defer p.retired.Done()
+		defer func() {
+			p.mu.Lock()
+			delete(p.leaving, w)
+			p.mu.Unlock()
+		}()
+		if wsNow {
+			w.goAway()
+		}
+		start := time.Now()
 		t := time.NewTimer(p.cfg.Grace)
 		defer t.Stop()
 		select {
 		case <-w.drained:
 		case <-t.C:
-			p.log.Warn("asgi: retired worker still busy after the grace period; stopping it", "pid", w.proc.Pid(), "in_flight", w.load())
+			if n := w.webSockets(); n > 0 && n == w.load() {
+				p.log.Info("asgi: retired worker keeps its open WebSockets", "pid", w.proc.Pid(), "websockets", n, "ws_grace", p.cfg.WSGrace.String())
+				t.Reset(max(p.cfg.WSGrace-time.Since(start), 0))
+				select {
+				case <-w.drained:
+				case <-t.C:
+					w.goAway()
+					t.Reset(wsOptions.CloseTimeout + time.Second)
+					select {
+					case <-w.drained:
+					case <-t.C:
+					}
+				}
+			}
+			if w.load() > 0 {
+				p.log.Warn("asgi: retired worker still busy after the grace period; stopping it", "pid", w.proc.Pid(), "in_flight", w.load())
+			}
 		}
 		w.stop(p.cfg.Grace)
 	}()
@@ -353,6 +398,16 @@ func (p *Pool) Reload() error {
 	return nil
 }
 
+// KeepWebSockets makes Close keep open WebSockets until they close or
+// WSGrace ends, for a process that handed its sockets to a new binary
+// (SIGUSR2) and serves on what it holds. Without it Close closes them at
+// once with 1001 (going away); a reload or recycle always keeps them.
+func (p *Pool) KeepWebSockets() {
+	p.mu.Lock()
+	p.keepWS = true
+	p.mu.Unlock()
+}
+
 // Close stops every worker once its scopes in flight end (up to Grace),
 // running the application's lifespan shutdown; it returns when every
 // process has been reaped.
@@ -363,6 +418,13 @@ func (p *Pool) Close() error {
 		return nil
 	}
 	p.closed = true
+	p.wsNow = !p.keepWS
+	if p.wsNow {
+		// Workers retired by a reload still keep theirs: a stop ends them.
+		for w := range p.leaving {
+			go w.goAway()
+		}
+	}
 	close(p.closing)
 	for _, w := range p.workers {
 		p.retireLocked(w)

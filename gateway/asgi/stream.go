@@ -3,6 +3,8 @@ package asgi
 import (
 	"errors"
 	"sync"
+
+	"github.com/brick-server/brick/wire/wsframe"
 )
 
 // stream is one scope in flight on a worker, as the Go side sees it. The
@@ -36,6 +38,8 @@ type stream struct {
 	// its data is dropped and credited back at once, so that the
 	// application's send() never waits on a client that is not there.
 	left bool
+	// ws is a websocket scope's state; nil for http.
+	ws *wsState
 }
 
 // errWorkerLost is a worker that died, or broke the protocol, while the
@@ -104,6 +108,9 @@ func (s *stream) fail(err error) {
 	s.mu.Lock()
 	if !s.finished() {
 		s.err = err
+		if s.ws != nil && s.ws.accepted {
+			s.ws.queue(s, wsOut{close: true, code: wsframe.CloseInternalError})
+		}
 	}
 	s.mu.Unlock()
 	poke(s.wake)

@@ -191,6 +191,17 @@ func (w *worker) write(b []byte) error {
 	return err
 }
 
+// write2 sends a frame's head and payload as one frame.
+func (w *worker) write2(head, payload []byte) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if _, err := w.conn.Write(head); err != nil {
+		return err
+	}
+	_, err := w.conn.Write(payload)
+	return err
+}
+
 // control sends a frame without payload but a stream id (disconnect,
 // cancel, body end).
 func (w *worker) control(typ byte, id uint32) error {
@@ -299,6 +310,9 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 	if err != nil {
 		return err
 	}
+	if s.ws != nil && (typ == FrameWSAccept || typ == FrameWSSend || typ == FrameWSClose) {
+		return w.routeWS(s, typ, p)
+	}
 	s.mu.Lock()
 	switch {
 	case typ == FrameHead && !s.started && !s.hasHead:
@@ -307,7 +321,7 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 			return err
 		}
 		s.hasHead = true
-	case typ == FrameEnd && (s.started || s.hasHead):
+	case typ == FrameEnd && (s.started || s.hasHead || s.ws != nil):
 		s.ended = true
 	case typ == FramePathSend && (s.started || s.hasHead) && len(p) > 0:
 		s.ended, s.path = true, string(p)
@@ -320,6 +334,9 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 	// Once unlocked, an ended stream may be reused by another request at
 	// any moment: its id is taken now.
 	end, id := s.ended || s.aborted, s.id
+	if end && s.ws != nil {
+		s.ws.ended(s)
+	}
 	s.mu.Unlock()
 	if end {
 		w.closeStream(id)

@@ -23,6 +23,8 @@ import struct
 import sys
 import traceback
 
+from _brick_asgi_ws import WebSocketStream
+
 _HDR = struct.Struct("<BII")
 _U32 = struct.Struct("<I")
 _START = struct.Struct("<III")
@@ -239,23 +241,36 @@ def build_scope(buf, start, end, state):
         strs.append(bytes(buf[base + prev : base + e]))
         prev = e
     body = bytes(buf[base + prev : end])
+    websocket = kind == 2
     client = (strs[7].decode("latin-1"), int(strs[8])) if strs[7] else None
     server = (strs[9].decode("latin-1"), int(strs[10])) if strs[9] else None
+    headers = [(strs[i], strs[i + 1]) for i in range(11, n, 2)]
+    scheme = strs[2].decode("latin-1")
     scope = {
         "type": "http",
         "asgi": _ASGI,
         "http_version": strs[0].decode("latin-1"),
         "method": strs[1].decode("latin-1"),
-        "scheme": strs[2].decode("latin-1"),
+        "scheme": scheme,
         "path": strs[3].decode("utf-8", "replace"),
         "raw_path": strs[4],
         "query_string": strs[5],
         "root_path": strs[6].decode("utf-8", "replace"),
-        "headers": [(strs[i], strs[i + 1]) for i in range(11, n, 2)],
+        "headers": headers,
         "client": client,
         "server": server,
         "extensions": {"http.response.pathsend": {}},
     }
+    if websocket:
+        scope["type"] = "websocket"
+        scope["scheme"] = "wss" if scheme == "https" else "ws"
+        del scope["method"]
+        protos = []
+        for name, value in headers:
+            if name == b"sec-websocket-protocol":
+                protos.extend(p.strip().decode("latin-1") for p in value.split(b",") if p.strip())
+        scope["subprotocols"] = protos
+        scope["extensions"] = {"websocket.http.response": {}}
     if state is not None:
         scope["state"] = dict(state)
     return kind, flags, scope, body
@@ -276,6 +291,9 @@ class Conn(asyncio.Protocol):
         self.buf = bytearray()
         self.transport = None
         self.closed = loop.create_future()
+
+    check_headers = staticmethod(check_headers)
+    disconnected = ClientDisconnected
 
     def connection_made(self, transport):
         self.transport = transport
@@ -315,7 +333,10 @@ class Conn(asyncio.Protocol):
     def dispatch(self, typ, sid, buf, start, end):
         if typ == 0x53:  # 'S'
             kind, flags, scope, body = build_scope(buf, start, end, self.state)
-            st = HTTPStream(self, sid, body, flags & 1)
+            if kind == 2:
+                st = WebSocketStream(self, sid, HTTPStream)
+            else:
+                st = HTTPStream(self, sid, body, flags & 1)
             self.streams[sid] = st
             st.task = self.loop.create_task(st.run(self.app, scope))
             self.tasks.add(st.task)
@@ -327,6 +348,10 @@ class Conn(asyncio.Protocol):
         st = self.streams.get(sid)
         if st is None:
             return  # the scope ended while this frame was on its way
+        if type(st) is WebSocketStream:
+            if not st.on_frame(typ, buf, start, end):
+                raise ProtocolError("unexpected frame %r" % chr(typ))
+            return
         if typ == 0x42:  # 'B'
             data = bytes(buf[start:end])
             st.chunks.append(data)
