@@ -87,7 +87,9 @@ func TestIdleCost(t *testing.T) {
 // to the server's watch, not leave a goroutine waiting for the next
 // message.
 func TestIdleAfterPings(t *testing.T) {
-	const n, interval = 100, 100 * time.Millisecond
+	// One interval must cover dialing all n and answering their pings on
+	// a loaded machine: a pong later than that ends a connection (1011).
+	const n, interval = 100, time.Second
 	h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 		c, err := websocket.Accept(w, r, &websocket.Options{Watched: true, PingInterval: interval})
 		if err != nil {
