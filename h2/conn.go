@@ -96,8 +96,9 @@ type Conn struct {
 	out          []byte // frames not yet written (buffers.go)
 	henc         *hpack.Encoder
 	hbuf         []byte
-	flushPending bool  // a flusher is on its way (writer.go)
-	wbroken      error // first write failure; later writes fail at once
+	vals         map[string]string // response field values as strings (str)
+	flushPending bool              // a flusher is on its way (writer.go)
+	wbroken      error             // first write failure; later writes fail at once
 	// peerFrame is the client's SETTINGS_MAX_FRAME_SIZE.
 	peerFrame atomic.Uint32
 
@@ -110,6 +111,7 @@ type Conn struct {
 	recvUnacked  int32  // connection body bytes consumed, not yet returned
 	recvConn     int32  // connection window left for the client to use
 	connWaiters  map[*stream]struct{}
+	free         []*stream // finished streams kept for reuse (recycleLocked)
 	goAwaySent   bool
 	goAwayID     uint32
 	peerGoneAway bool
@@ -139,7 +141,8 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 	c.br = &connReader{r: r}
 	c.fr = http2.NewFramer(outWriter{c}, c.br)
 	c.fr.SetMaxReadFrameSize(maxFrameSize)
-	c.hdec = hpack.NewDecoder(4096, nil)
+	// The emit function is bound once: the block's fields stay at c.hb.f.
+	c.hdec = hpack.NewDecoder(4096, c.hb.f.emit)
 	// A string longer than the header list bound still decodes (the
 	// request is answered 431); the block bound caps it.
 	c.hdec.SetMaxStringLength(c.maxBlockBytes())
@@ -436,16 +439,18 @@ var errConnClosed = errors.New("h2: connection closed")
 // §8.1), and the body its handler left unread gives its window back.
 func (c *Conn) streamDone(st *stream) {
 	c.mu.Lock()
+	id := st.id
 	rst := st.reset == nil && !st.remoteDone
-	if c.streams[st.id] == st {
-		delete(c.streams, st.id)
+	if c.streams[id] == st {
+		delete(c.streams, id)
 	}
 	delete(c.connWaiters, st)
 	u := st.dropBodyLocked()
 	drained := (c.goAwaySent || c.peerGoneAway) && len(c.streams) == 0
+	c.recycleLocked(st)
 	c.mu.Unlock()
 	if rst {
-		c.writeFrames(func() error { return c.fr.WriteRSTStream(st.id, http2.ErrCodeNo) })
+		c.writeFrames(func() error { return c.fr.WriteRSTStream(id, http2.ErrCodeNo) })
 	}
 	c.sendWindowUpdates(0, windowUpdate{conn: u})
 	if drained {

@@ -98,7 +98,6 @@ func (c *Conn) fragment(frag []byte, end bool) error {
 	if hb.bytes > c.maxBlockBytes() {
 		return connErr{http2.ErrCodeEnhanceYourCalm, "header block too large"}
 	}
-	c.hdec.SetEmitFunc(hb.f.emit)
 	if _, err := c.hdec.Write(frag); err != nil {
 		return connErr{http2.ErrCodeCompression, err.Error()}
 	}

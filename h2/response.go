@@ -41,7 +41,9 @@ var (
 var errDone = errors.New("h2: write after the response ended")
 
 func (r *response) init(st *stream) {
-	*r = response{st: st, status: 200, declared: -1, isHead: string(st.req.Method) == "HEAD"}
+	h, pending := r.header, r.pending[:0]
+	h.Reset()
+	*r = response{st: st, header: h, pending: pending, status: 200, declared: -1, isHead: string(st.req.Method) == "HEAD"}
 }
 
 // Header returns the response header fields.

@@ -23,9 +23,9 @@ type stream struct {
 	resp response
 	body bodyReader
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	start  time.Time
+	ctx   streamCtx
+	start time.Time
+	runFn func() // run, bound once: a go statement on it allocates nothing
 
 	// Under c.mu.
 	remoteDone bool   // END_STREAM received: the body is complete
@@ -44,8 +44,9 @@ var errStreamReset = errors.New("h2: stream reset by the client")
 // and starts its handler.
 func (c *Conn) startStream(id uint32, endStream bool, f *fields) {
 	st := c.newStream(id)
-	st.f = *f
-	*f = fields{}
+	// The stream takes f's memory and leaves its own (from the request it
+	// served before, if any) to the next header block.
+	st.f, *f = *f, st.f
 	st.recvWindow = streamWindow
 	c.mu.Lock()
 	st.sendWindow = int64(c.peerWindow)
@@ -53,7 +54,7 @@ func (c *Conn) startStream(id uint32, endStream bool, f *fields) {
 	c.streams[id] = st
 	c.mu.Unlock()
 	st.f.request(&st.req, endStream)
-	go st.run()
+	go st.runFn()
 }
 
 // startUpgraded opens stream 1 for the request that upgraded an HTTP/1.1
@@ -71,30 +72,69 @@ func (c *Conn) startUpgraded(r *web.Request) {
 	st.req.Proto, st.req.Major, st.req.Minor = proto20, 2, 0
 	st.req.ContentLength, st.req.Chunked, st.req.Close, st.req.Expect100 = 0, false, false, false
 	st.f.have = haveMethod | haveScheme | havePath
-	go st.run()
+	go st.runFn()
 }
 
 // newStream makes stream id with its context, which the read loop may
-// cancel as soon as the stream is in c.streams.
+// cancel as soon as the stream is in c.streams. It reuses a stream that
+// served an earlier request of the connection when there is one (see
+// recycle), with its buffers.
 func (c *Conn) newStream(id uint32) *stream {
-	st := &stream{c: c, id: id, wake: make(chan struct{}, 1), start: time.Now()}
-	base := c.cfg.Context
-	if base == nil {
-		base = context.Background()
+	c.mu.Lock()
+	var st *stream
+	if n := len(c.free); n > 0 {
+		st, c.free[n-1] = c.free[n-1], nil
+		c.free = c.free[:n-1]
 	}
-	st.ctx, st.cancel = context.WithCancel(base)
+	c.mu.Unlock()
+	if st == nil {
+		st = &stream{c: c, wake: make(chan struct{}, 1)}
+		st.runFn = st.run
+	}
+	st.id, st.start = id, time.Now()
+	st.ctx.init(c.cfg.Context)
 	return st
 }
+
+// recycle keeps a finished stream for the connection's next request,
+// under c.mu. Only the read loop takes streams back (newStream), and it
+// holds no stream across frames, so a stream it still looks at is never
+// handed out again meanwhile. A stream whose context was looked at is
+// left to the garbage collector: something may still wait on it. Its
+// request's views (the head, the header fields) are valid only until the
+// handler returns, as over HTTP/1.1.
+func (c *Conn) recycleLocked(st *stream) {
+	if !st.ctx.reusable() || len(c.free) >= maxFree || c.closing {
+		return
+	}
+	select {
+	case <-st.wake:
+	default:
+	}
+	*st = stream{c: c, f: st.f, runFn: st.runFn,
+		resp: response{header: st.resp.header, pending: st.resp.pending[:0]}, wake: st.wake}
+	if cap(st.resp.pending) > maxKeptPending {
+		st.resp.pending = nil
+	}
+	c.free = append(c.free, st)
+}
+
+// maxFree bounds the streams a connection keeps for reuse; maxKeptPending
+// the response buffer a kept stream holds on to.
+const (
+	maxFree        = 32
+	maxKeptPending = 4 << 10
+)
 
 // run serves the stream: the handler, or the server's own answer for a
 // request it refuses before any handler sees it.
 func (st *stream) run() {
 	c := st.c
 	defer c.streamDone(st)
-	defer st.cancel()
+	defer st.ctx.cancel(context.Canceled)
 	r := &st.req
 	r.RemoteAddr, r.LocalAddr, r.TLS = c.opts.RemoteAddr, c.opts.LocalAddr, c.opts.TLS
-	r.SetContext(st.ctx)
+	r.SetContext(&st.ctx)
 	st.body.st = st
 	r.Body = &st.body
 	st.resp.init(st)
@@ -309,9 +349,7 @@ func (st *stream) cancelLocked(err error) {
 	}
 	delete(c.connWaiters, st)
 	st.wakeLocked()
-	if st.cancel != nil {
-		st.cancel()
-	}
+	st.ctx.cancel(context.Canceled)
 }
 
 // resetStream sends RST_STREAM and forgets the stream; its handler, if
