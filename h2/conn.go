@@ -87,7 +87,10 @@ type Conn struct {
 	opts ConnOptions
 	nc   net.Conn
 	br   *connReader
-	fr   *http2.Framer
+	fr   *http2.Framer // writes, under wmu
+	rf   *http2.Framer // reads, on the read loop
+	hpay []byte        // a HEADERS frame's payload (readframe.go)
+	hf   headersFrame
 	hdec *hpack.Decoder
 	log  *slog.Logger
 
@@ -98,6 +101,7 @@ type Conn struct {
 	hbuf         []byte
 	vals         map[string]string // response field values as strings (str)
 	flushPending bool              // a flusher is on its way (writer.go)
+	flushFn      func()            // flushSoon, bound once: go on it allocates nothing
 	wbroken      error             // first write failure; later writes fail at once
 	// peerFrame is the client's SETTINGS_MAX_FRAME_SIZE.
 	peerFrame atomic.Uint32
@@ -139,14 +143,15 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 		r = io.MultiReader(&onceReader{b: opts.Buffered}, nc)
 	}
 	c.br = &connReader{r: r}
-	c.fr = http2.NewFramer(outWriter{c}, c.br)
-	c.fr.SetMaxReadFrameSize(maxFrameSize)
+	c.fr = http2.NewFramer(outWriter{c}, nil)
+	c.rf = newReadFramer(c.br)
 	// The emit function is bound once: the block's fields stay at c.hb.f.
 	c.hdec = hpack.NewDecoder(4096, c.hb.f.emit)
 	// A string longer than the header list bound still decodes (the
 	// request is answered 431); the block bound caps it.
 	c.hdec.SetMaxStringLength(c.maxBlockBytes())
 	c.henc = hpack.NewEncoder(hbufWriter{c})
+	c.flushFn = c.flushSoon
 	c.streams = make(map[uint32]*stream)
 	c.connWaiters = make(map[*stream]struct{})
 	c.sendWindow = initialWindow
@@ -223,11 +228,18 @@ func (c *Conn) Serve() {
 	}
 	for {
 		c.setReadDeadline()
-		f, err := c.fr.ReadFrame()
+		f, isHeaders, err := c.readFrame(&c.hf)
 		if c.isClosing() {
 			return // finish discards the rest
 		}
-		if err == nil {
+		switch {
+		case err != nil:
+		case isHeaders && !c.gotFirst:
+			// RFC 9113 §3.4: the client's preface ends with SETTINGS.
+			err = connErr{http2.ErrCodeProtocol, "first frame is not SETTINGS"}
+		case isHeaders:
+			err = c.onHeaders(&c.hf)
+		default:
 			err = c.handleFrame(f)
 		}
 		if err == nil {

@@ -39,7 +39,7 @@ func (c *Conn) writeFramesFlush(fn func() error, now bool) error {
 			c.wbroken = err
 		} else if len(c.out) > 0 && !c.flushPending {
 			c.flushPending = true
-			go c.flushSoon()
+			go c.flushFn()
 		}
 	}
 	c.wmu.Unlock()
