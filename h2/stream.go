@@ -194,32 +194,39 @@ const (
 	drainWait = time.Second
 )
 
-// drain reads what is left of the body, within drainMax and drainWait;
-// it reports false when the stream was reset meanwhile.
+// drain discards what is left of the body, within drainMax and
+// drainWait; it reports false when the stream was reset meanwhile. The
+// bytes are dropped where they are, with their window given back.
 func (st *stream) drain() bool {
 	c := st.c
 	if st.req.Expect100 && !st.body.continueSent {
 		return true // the client waits for 100 Continue before sending
 	}
-	deadline := time.Now().Add(drainWait)
-	var scratch [4096]byte
-	for total := 0; total < drainMax; {
+	var deadline time.Time
+	for total := 0; ; {
 		c.mu.Lock()
-		done, reset, ready := st.remoteDone, st.reset != nil, len(st.buf) > 0
-		c.mu.Unlock()
-		switch {
-		case reset:
+		if st.reset != nil {
+			c.mu.Unlock()
 			return false
-		case ready || done:
-			n, err := st.body.Read(scratch[:])
-			total += n
-			if err == io.EOF {
-				return true
-			}
-			if err != nil {
-				return !st.isReset()
-			}
+		}
+		n := len(st.buf)
+		st.buf = st.buf[:0:0]
+		var upd windowUpdate
+		if n > 0 {
+			upd = st.consumedLocked(int32(n))
+		}
+		done := st.remoteDone
+		c.mu.Unlock()
+		c.sendWindowUpdates(st.id, upd)
+		total += n
+		if done || total >= drainMax {
+			return true
+		}
+		if n > 0 {
 			continue
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(drainWait)
 		}
 		wait := time.Until(deadline)
 		if wait <= 0 {
@@ -232,7 +239,6 @@ func (st *stream) drain() bool {
 		}
 		t.Stop()
 	}
-	return true
 }
 
 // call runs the handler, turning a panic into a 500 (when nothing was
