@@ -116,6 +116,10 @@ type Conn struct {
 	recvConn     int32  // connection window left for the client to use
 	connWaiters  map[*stream]struct{}
 	free         []*stream // finished streams kept for reuse (recycleLocked)
+	runq         []*stream // streams waiting for a worker, from runHead (workers.go)
+	runHead      int
+	starting     int    // workers started that have not taken a stream yet
+	workerFn     func() // worker, bound once: go on it allocates nothing
 	goAwaySent   bool
 	goAwayID     uint32
 	peerGoneAway bool
@@ -152,6 +156,7 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 	c.hdec.SetMaxStringLength(c.maxBlockBytes())
 	c.henc = hpack.NewEncoder(hbufWriter{c})
 	c.flushFn = c.flushSoon
+	c.workerFn = c.worker
 	c.streams = make(map[uint32]*stream)
 	c.connWaiters = make(map[*stream]struct{})
 	c.sendWindow = initialWindow

@@ -12,8 +12,8 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// stream is one request and its response. Its handler runs on a goroutine
-// of its own; the read loop feeds its body and windows under Conn.mu.
+// stream is one request and its response. Its handler runs on one of the
+// connection's workers (workers.go); the read loop feeds its body and windows under Conn.mu.
 type stream struct {
 	c  *Conn
 	id uint32
@@ -25,7 +25,6 @@ type stream struct {
 
 	ctx   streamCtx
 	start time.Time
-	runFn func() // run, bound once: a go statement on it allocates nothing
 
 	// Under c.mu.
 	remoteDone bool   // END_STREAM received: the body is complete
@@ -48,13 +47,16 @@ func (c *Conn) startStream(id uint32, endStream bool, f *fields) {
 	// served before, if any) to the next header block.
 	st.f, *f = *f, st.f
 	st.recvWindow = streamWindow
+	st.f.request(&st.req, endStream)
 	c.mu.Lock()
 	st.sendWindow = int64(c.peerWindow)
 	st.remoteDone = endStream
 	c.streams[id] = st
+	spawn := c.enqueueLocked(st)
 	c.mu.Unlock()
-	st.f.request(&st.req, endStream)
-	go st.runFn()
+	if spawn {
+		go c.workerFn()
+	}
 }
 
 // startUpgraded opens stream 1 for the request that upgraded an HTTP/1.1
@@ -66,13 +68,16 @@ func (c *Conn) startUpgraded(r *web.Request) {
 	c.maxID = 1
 	st.sendWindow = int64(c.peerWindow)
 	st.remoteDone = true
-	c.streams[1] = st
-	c.mu.Unlock()
 	st.req.RequestHead = r.RequestHead
 	st.req.Proto, st.req.Major, st.req.Minor = proto20, 2, 0
 	st.req.ContentLength, st.req.Chunked, st.req.Close, st.req.Expect100 = 0, false, false, false
 	st.f.have = haveMethod | haveScheme | havePath
-	go st.runFn()
+	c.streams[1] = st
+	spawn := c.enqueueLocked(st)
+	c.mu.Unlock()
+	if spawn {
+		go c.workerFn()
+	}
 }
 
 // newStream makes stream id with its context, which the read loop may
@@ -89,7 +94,6 @@ func (c *Conn) newStream(id uint32) *stream {
 	c.mu.Unlock()
 	if st == nil {
 		st = &stream{c: c, wake: make(chan struct{}, 1)}
-		st.runFn = st.run
 	}
 	st.id, st.start = id, time.Now()
 	st.ctx.init(c.cfg.Context)
@@ -111,7 +115,7 @@ func (c *Conn) recycleLocked(st *stream) {
 	case <-st.wake:
 	default:
 	}
-	*st = stream{c: c, f: st.f, runFn: st.runFn,
+	*st = stream{c: c, f: st.f,
 		resp: response{header: st.resp.header, pending: st.resp.pending[:0]}, wake: st.wake}
 	if cap(st.resp.pending) > maxKeptPending {
 		st.resp.pending = nil
