@@ -87,8 +87,7 @@ type Conn struct {
 	opts ConnOptions
 	nc   net.Conn
 	br   *connReader
-	fr   *http2.Framer // writes, under wmu
-	rf   *http2.Framer // reads, on the read loop
+	fr   *http2.Framer // reads on the read loop, writes under wmu
 	hpay []byte        // a HEADERS frame's payload (readframe.go)
 	hf   headersFrame
 	hdec *hpack.Decoder
@@ -116,6 +115,8 @@ type Conn struct {
 	recvConn     int32  // connection window left for the client to use
 	connWaiters  map[*stream]struct{}
 	free         []*stream // finished streams kept for reuse (recycleLocked)
+	idleUntil    time.Time // the idle wait's end (setReadDeadline)
+	noDeadline   bool      // the read deadline is cleared
 	runq         []*stream // streams waiting for a worker, from runHead (workers.go)
 	runHead      int
 	starting     int    // workers started that have not taken a stream yet
@@ -146,9 +147,11 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 	if len(opts.Buffered) > 0 {
 		r = io.MultiReader(&onceReader{b: opts.Buffered}, nc)
 	}
-	c.br = &connReader{r: r}
-	c.fr = http2.NewFramer(outWriter{c}, nil)
-	c.rf = newReadFramer(c.br)
+	c.br = &connReader{r: r, idle: c.idleWait}
+	// One Framer reads and writes: x/net's allows a read concurrent
+	// with writes, which are under wmu.
+	c.fr = http2.NewFramer(outWriter{c}, c.br)
+	c.fr.SetMaxReadFrameSize(maxFrameSize)
 	// The emit function is bound once: the block's fields stay at c.hb.f.
 	c.hdec = hpack.NewDecoder(4096, c.hb.f.emit)
 	// A string longer than the header list bound still decodes (the
@@ -318,7 +321,9 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // setReadDeadline bounds the next read: the idle timeout without streams
 // (or the header timeout before the client's SETTINGS), none with some,
-// whose handlers have timeouts of their own.
+// whose handlers have timeouts of their own. An idle wait starts with a
+// short deadline (releaseAfter): when it passes without a frame, the
+// reader calls idleWait, which releases memory and sets the rest.
 func (c *Conn) setReadDeadline() {
 	// Under mu, so that it cannot undo the deadline close sets.
 	c.mu.Lock()
@@ -326,19 +331,83 @@ func (c *Conn) setReadDeadline() {
 	if c.closing {
 		return
 	}
-	c.br.direct = len(c.streams) == 0
+	idle := len(c.streams) == 0
+	c.br.direct = idle
 	var d time.Duration
 	switch {
 	case !c.gotFirst:
 		d = orDefault(c.cfg.ReadHeader, 10*time.Second)
-	case len(c.streams) == 0:
+	case idle:
 		d = orDefault(c.cfg.Idle, 75*time.Second)
 	}
 	if d == 0 {
-		c.nc.SetReadDeadline(time.Time{})
+		// Frames of busy streams follow each other: the deadline is
+		// cleared once, not for each.
+		if !c.noDeadline {
+			c.nc.SetReadDeadline(time.Time{})
+			c.noDeadline = true
+		}
 		return
 	}
-	c.nc.SetReadDeadline(time.Now().Add(d))
+	c.armIdleLocked(d, c.gotFirst)
+}
+
+// armIdleLocked starts an idle wait of d: first releaseAfter (when
+// release is set), then the rest.
+func (c *Conn) armIdleLocked(d time.Duration, release bool) {
+	c.noDeadline = false
+	now := time.Now()
+	c.idleUntil = now.Add(d)
+	if release && d > releaseAfter {
+		c.nc.SetReadDeadline(now.Add(releaseAfter))
+		return
+	}
+	c.nc.SetReadDeadline(c.idleUntil)
+}
+
+// releaseAfter is how long a connection waits idle before it gives back
+// what only a busy one needs (idleWait).
+const releaseAfter = 100 * time.Millisecond
+
+// idleWait runs on the read loop when a read timed out without bytes,
+// and reports whether the read goes on. Before the idle timeout, it gives
+// back what only a busy connection needs: the streams kept for reuse, the
+// queue, the buffers for HEADERS and the header block's fields, and the
+// cached field values, so an idle connection holds its HPACK tables and
+// not much more. Past the idle timeout, or when the connection is
+// closing, the read ends.
+func (c *Conn) idleWait() bool {
+	c.mu.Lock()
+	switch {
+	case c.closing:
+		c.mu.Unlock()
+		return false
+	case len(c.streams) > 0:
+		c.nc.SetReadDeadline(time.Time{})
+		c.noDeadline = true
+		c.mu.Unlock()
+		return true
+	case !time.Now().Before(c.idleUntil):
+		c.mu.Unlock()
+		return false
+	}
+	c.free = nil
+	if c.runHead == len(c.runq) {
+		c.runq, c.runHead = nil, 0
+	}
+	c.hpay, c.hf = nil, headersFrame{}
+	if !c.hb.active {
+		c.hb.f = fields{}
+	}
+	c.nc.SetReadDeadline(c.idleUntil)
+	c.mu.Unlock()
+	c.wmu.Lock()
+	c.vals = nil
+	if c.out == nil {
+		c.hbuf = nil
+	}
+	c.wmu.Unlock()
+	return true
 }
 
 func (c *Conn) activeStreams() int {
@@ -464,6 +533,11 @@ func (c *Conn) streamDone(st *stream) {
 	delete(c.connWaiters, st)
 	u := st.dropBodyLocked()
 	drained := (c.goAwaySent || c.peerGoneAway) && len(c.streams) == 0
+	if len(c.streams) == 0 && !c.closing {
+		// The read loop may wait with no deadline, set while streams
+		// were open: the connection's idle wait starts now.
+		c.armIdleLocked(orDefault(c.cfg.Idle, 75*time.Second), true)
+	}
 	c.recycleLocked(st)
 	c.mu.Unlock()
 	if rst {

@@ -26,12 +26,12 @@ type headersFrame struct {
 // readFrame reads the next frame: a HEADERS frame in *hf (f nil), any
 // other as the Framer returns it.
 func (c *Conn) readFrame(hf *headersFrame) (f http2.Frame, isHeaders bool, err error) {
-	fh, err := c.rf.ReadFrameHeader()
+	fh, err := c.fr.ReadFrameHeader()
 	if err != nil {
 		return nil, false, err
 	}
 	if fh.Type != http2.FrameHeaders {
-		f, err = c.rf.ReadFrameForHeader(fh)
+		f, err = c.fr.ReadFrameForHeader(fh)
 		return f, false, err
 	}
 	if cap(c.hpay) < int(fh.Length) {
@@ -74,13 +74,4 @@ func parseHeaders(fh http2.FrameHeader, p []byte, hf *headersFrame) error {
 	}
 	hf.frag = p[:len(p)-pad]
 	return nil
-}
-
-// newReadFramer makes the read loop's Framer. It is replaced when an idle
-// connection gives back its memory: the Framer keeps a read buffer as
-// large as the largest frame it read.
-func newReadFramer(r io.Reader) *http2.Framer {
-	fr := http2.NewFramer(nil, r)
-	fr.SetMaxReadFrameSize(maxFrameSize)
-	return fr
 }
