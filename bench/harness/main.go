@@ -313,6 +313,8 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		if specs, err = h.h2Servers(sc.tls); err != nil {
 			return err
 		}
+		// h2load, not wrk, is the client here.
+		env = strings.Replace(env, "wrk on CPU 1", "h2load on CPU 1", 1)
 		env += " h2load -t1 -m32; " + tlsVersions() + "."
 	case sc.tls:
 		var err error
