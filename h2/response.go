@@ -107,7 +107,7 @@ func (r *response) Write(p []byte) (int, error) {
 	}
 	limit := pendingMax
 	if r.headerSent {
-		limit = int(r.st.c.peerFrame.Load())
+		limit = r.st.c.maxData()
 	}
 	if len(r.pending)+n <= limit {
 		r.pending = append(r.pending, p[:n]...)

@@ -87,7 +87,19 @@ func (c *Conn) writeDataLocked(id uint32, end bool, p []byte) error {
 		flags = 0x1 // END_STREAM
 	}
 	n := len(p)
-	hdr := [9]byte{byte(n >> 16), byte(n >> 8), byte(n), 0x0, flags, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+	hdr := [frameHeaderLen]byte{byte(n >> 16), byte(n >> 8), byte(n), 0x0, flags, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+	if n >= 1024 && c.opts.TLS != nil && frameHeaderLen+n <= ioBufSize {
+		// Over TLS the payload is copied by the encryption anyway: header
+		// and payload go in one write, one record (maxData).
+		if len(c.out)+frameHeaderLen+n > ioBufSize {
+			if err := c.flushOutLocked(nil); err != nil {
+				return err
+			}
+		}
+		outWriter{c}.Write(hdr[:])
+		c.out = append(c.out, p...)
+		return c.flushOutLocked(nil)
+	}
 	outWriter{c}.Write(hdr[:])
 	if n < 1024 {
 		c.out = append(c.out, p...)
