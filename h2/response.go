@@ -118,13 +118,25 @@ func (r *response) Write(p []byte) (int, error) {
 			return 0, werr
 		}
 	}
-	if werr := r.st.sendData(r.pending, false); werr != nil {
+	// Whole frames go out; what is left stays pending for the next
+	// write, so that a handler writing in pieces that are not multiples of
+	// a frame sends no runt frames between them.
+	limit = r.st.c.maxData()
+	q := p[:n]
+	if len(r.pending) > 0 {
+		k := min(max(limit-len(r.pending), 0), len(q))
+		r.pending = append(r.pending, q[:k]...)
+		q = q[k:]
+		if werr := r.st.sendData(r.pending, false); werr != nil {
+			return 0, werr
+		}
+		r.pending = r.pending[:0]
+	}
+	full := len(q) - len(q)%limit
+	if werr := r.st.sendData(q[:full], false); werr != nil {
 		return 0, werr
 	}
-	r.pending = r.pending[:0]
-	if werr := r.st.sendData(p[:n], false); werr != nil {
-		return 0, werr
-	}
+	r.pending = append(r.pending, q[full:]...)
 	return n, err
 }
 
