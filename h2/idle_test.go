@@ -44,3 +44,18 @@ func TestIdleRelease(t *testing.T) {
 		t.Fatalf("an idle connection still holds %s", what)
 	}
 }
+
+// TestIdleTimeoutAfterStream: the idle timeout counts from the end of the
+// last stream, also when the client sends nothing after its request (the
+// read loop was then waiting with no deadline, set while the stream was
+// open, and the connection was never timed out).
+func TestIdleTimeoutAfterStream(t *testing.T) {
+	addr := serveTest(t, &Config{Idle: 300 * time.Millisecond})
+	c := dial(t, addr)
+	c.request(1, "GET", "/", true)
+	start := time.Now()
+	c.goAway(0) // NO_ERROR
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("GOAWAY after %v, want about the idle timeout", d)
+	}
+}
