@@ -26,22 +26,42 @@ type connReader struct {
 	i, n int
 	// direct is set by the read loop while the connection has no streams.
 	direct bool
+	// idle is called when a read times out without bytes; the read goes
+	// on when it reports true (Conn.idleWait).
+	idle func() bool
 }
 
 func (cr *connReader) Read(p []byte) (int, error) {
 	if cr.i == cr.n {
 		cr.release()
-		if cr.direct && len(p) <= 64 || len(p) >= ioBufSize {
-			cr.direct = false
-			return cr.r.Read(p)
-		}
-		cr.buf = bufpool.Get(ioBufSize)
-		cr.buf = cr.buf[:cap(cr.buf)]
-		n, err := cr.r.Read(cr.buf)
-		cr.i, cr.n = 0, n
-		if n == 0 {
-			cr.release()
-			return 0, err
+		direct := cr.direct && len(p) <= 64 || len(p) >= ioBufSize
+		for {
+			var n int
+			var err error
+			if direct {
+				n, err = cr.r.Read(p)
+			} else {
+				cr.buf = bufpool.Get(ioBufSize)
+				cr.buf = cr.buf[:cap(cr.buf)]
+				n, err = cr.r.Read(cr.buf)
+				if n == 0 {
+					cr.release()
+				}
+			}
+			if n == 0 && isTimeout(err) && cr.idle != nil && cr.idle() {
+				// An idle wait goes on, without a buffer when it can.
+				direct = direct || len(p) <= 64
+				continue
+			}
+			if direct {
+				cr.direct = false
+				return n, err
+			}
+			cr.i, cr.n = 0, n
+			if n == 0 {
+				return 0, err
+			}
+			break
 		}
 	}
 	k := copy(p, cr.buf[cr.i:cr.n])
@@ -50,6 +70,11 @@ func (cr *connReader) Read(p []byte) (int, error) {
 		cr.release()
 	}
 	return k, nil
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
 }
 
 func (cr *connReader) release() {

@@ -97,7 +97,9 @@ type Conn struct {
 	opts ConnOptions
 	nc   net.Conn
 	br   *connReader
-	fr   *http2.Framer
+	fr   *http2.Framer // reads on the read loop, writes under wmu
+	hpay []byte        // a HEADERS frame's payload (readframe.go)
+	hf   headersFrame
 	hdec *hpack.Decoder
 	log  *slog.Logger
 
@@ -106,8 +108,10 @@ type Conn struct {
 	out          []byte // frames not yet written (buffers.go)
 	henc         *hpack.Encoder
 	hbuf         []byte
-	flushPending bool  // a flusher is on its way (writer.go)
-	wbroken      error // first write failure; later writes fail at once
+	vals         map[string]string // response field values as strings (str)
+	flushPending bool              // a flusher is on its way (writer.go)
+	flushFn      func()            // flushSoon, bound once: go on it allocates nothing
+	wbroken      error             // first write failure; later writes fail at once
 	// peerFrame is the client's SETTINGS_MAX_FRAME_SIZE.
 	peerFrame atomic.Uint32
 
@@ -122,6 +126,13 @@ type Conn struct {
 	recvUnacked   int32 // connection body bytes consumed, not yet returned
 	recvConn      int32 // connection window left for the client to use
 	connWaiters   map[*stream]struct{}
+	free          []*stream // finished streams kept for reuse (recycleLocked)
+	idleUntil     time.Time // the idle wait's end (setReadDeadline)
+	noDeadline    bool      // the read deadline is cleared
+	runq          []*stream // streams waiting for a worker, from runHead (workers.go)
+	runHead       int
+	starting      int    // workers started that have not taken a stream yet
+	workerFn      func() // worker, bound once: go on it allocates nothing
 	goAwaySent    bool
 	goAwayID      uint32
 	peerGoneAway  bool
@@ -148,14 +159,19 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 	if len(opts.Buffered) > 0 {
 		r = io.MultiReader(&onceReader{b: opts.Buffered}, nc)
 	}
-	c.br = &connReader{r: r}
+	c.br = &connReader{r: r, idle: c.idleWait}
+	// One Framer reads and writes: x/net's allows a read concurrent
+	// with writes, which are under wmu.
 	c.fr = http2.NewFramer(outWriter{c}, c.br)
 	c.fr.SetMaxReadFrameSize(maxFrameSize)
-	c.hdec = hpack.NewDecoder(4096, nil)
+	// The emit function is bound once: the block's fields stay at c.hb.f.
+	c.hdec = hpack.NewDecoder(4096, c.hb.f.emit)
 	// A string longer than the header list bound still decodes (the
 	// request is answered 431); the block bound caps it.
 	c.hdec.SetMaxStringLength(c.maxBlockBytes())
 	c.henc = hpack.NewEncoder(hbufWriter{c})
+	c.flushFn = c.flushSoon
+	c.workerFn = c.worker
 	c.streams = make(map[uint32]*stream)
 	c.connWaiters = make(map[*stream]struct{})
 	c.sendWindow = initialWindow
@@ -239,11 +255,18 @@ func (c *Conn) Serve() {
 	}
 	for {
 		c.setReadDeadline()
-		f, err := c.fr.ReadFrame()
+		f, isHeaders, err := c.readFrame(&c.hf)
 		if c.isClosing() {
 			return // finish discards the rest
 		}
-		if err == nil {
+		switch {
+		case err != nil:
+		case isHeaders && !c.gotFirst:
+			// RFC 9113 §3.4: the client's preface ends with SETTINGS.
+			err = connErr{http2.ErrCodeProtocol, "first frame is not SETTINGS"}
+		case isHeaders:
+			err = c.onHeaders(&c.hf)
+		default:
 			err = c.handleFrame(f)
 		}
 		if err == nil {
@@ -317,7 +340,9 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // setReadDeadline bounds the next read: the idle timeout without streams
 // (or the header timeout before the client's SETTINGS), none with some,
-// whose handlers have timeouts of their own.
+// whose handlers have timeouts of their own. An idle wait starts with a
+// short deadline (releaseAfter): when it passes without a frame, the
+// reader calls idleWait, which releases memory and sets the rest.
 func (c *Conn) setReadDeadline() {
 	// Under mu, so that it cannot undo the deadline close sets.
 	c.mu.Lock()
@@ -325,19 +350,83 @@ func (c *Conn) setReadDeadline() {
 	if c.closing {
 		return
 	}
-	c.br.direct = len(c.streams) == 0
+	idle := len(c.streams) == 0
+	c.br.direct = idle
 	var d time.Duration
 	switch {
 	case !c.gotFirst:
 		d = orDefault(c.cfg.ReadHeader, 10*time.Second)
-	case len(c.streams) == 0:
+	case idle:
 		d = orDefault(c.cfg.Idle, 75*time.Second)
 	}
 	if d == 0 {
-		c.nc.SetReadDeadline(time.Time{})
+		// Frames of busy streams follow each other: the deadline is
+		// cleared once, not for each.
+		if !c.noDeadline {
+			c.nc.SetReadDeadline(time.Time{})
+			c.noDeadline = true
+		}
 		return
 	}
-	c.nc.SetReadDeadline(time.Now().Add(d))
+	c.armIdleLocked(d, c.gotFirst)
+}
+
+// armIdleLocked starts an idle wait of d: first releaseAfter (when
+// release is set), then the rest.
+func (c *Conn) armIdleLocked(d time.Duration, release bool) {
+	c.noDeadline = false
+	now := time.Now()
+	c.idleUntil = now.Add(d)
+	if release && d > releaseAfter {
+		c.nc.SetReadDeadline(now.Add(releaseAfter))
+		return
+	}
+	c.nc.SetReadDeadline(c.idleUntil)
+}
+
+// releaseAfter is how long a connection waits idle before it gives back
+// what only a busy one needs (idleWait).
+const releaseAfter = 100 * time.Millisecond
+
+// idleWait runs on the read loop when a read timed out without bytes,
+// and reports whether the read goes on. Before the idle timeout, it gives
+// back what only a busy connection needs: the streams kept for reuse, the
+// queue, the buffers for HEADERS and the header block's fields, and the
+// cached field values, so an idle connection holds its HPACK tables and
+// not much more. Past the idle timeout, or when the connection is
+// closing, the read ends.
+func (c *Conn) idleWait() bool {
+	c.mu.Lock()
+	switch {
+	case c.closing:
+		c.mu.Unlock()
+		return false
+	case len(c.streams) > 0:
+		c.nc.SetReadDeadline(time.Time{})
+		c.noDeadline = true
+		c.mu.Unlock()
+		return true
+	case !time.Now().Before(c.idleUntil):
+		c.mu.Unlock()
+		return false
+	}
+	c.free = nil
+	if c.runHead == len(c.runq) {
+		c.runq, c.runHead = nil, 0
+	}
+	c.hpay, c.hf = nil, headersFrame{}
+	if !c.hb.active {
+		c.hb.f = fields{}
+	}
+	c.nc.SetReadDeadline(c.idleUntil)
+	c.mu.Unlock()
+	c.wmu.Lock()
+	c.vals = nil
+	if c.out == nil {
+		c.hbuf = nil
+	}
+	c.wmu.Unlock()
+	return true
 }
 
 func (c *Conn) activeStreams() int {
@@ -455,16 +544,23 @@ var errConnClosed = errors.New("h2: connection closed")
 // §8.1), and the body its handler left unread gives its window back.
 func (c *Conn) streamDone(st *stream) {
 	c.mu.Lock()
+	id := st.id
 	rst := st.reset == nil && !st.remoteDone
-	if c.streams[st.id] == st {
-		delete(c.streams, st.id)
+	if c.streams[id] == st {
+		delete(c.streams, id)
 	}
 	delete(c.connWaiters, st)
 	u := st.dropBodyLocked()
 	drained := (c.goAwaySent || c.peerGoneAway) && len(c.streams) == 0
+	if len(c.streams) == 0 && !c.closing {
+		// The read loop may wait with no deadline, set while streams
+		// were open: the connection's idle wait starts now.
+		c.armIdleLocked(orDefault(c.cfg.Idle, 75*time.Second), true)
+	}
+	c.recycleLocked(st)
 	c.mu.Unlock()
 	if rst {
-		c.writeFrames(func() error { return c.fr.WriteRSTStream(st.id, http2.ErrCodeNo) })
+		c.writeFrames(func() error { return c.fr.WriteRSTStream(id, http2.ErrCodeNo) })
 	}
 	c.sendWindowUpdates(0, windowUpdate{conn: u})
 	if drained {

@@ -1,6 +1,8 @@
 package h2
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -113,22 +115,37 @@ func TestShutdownDrains(t *testing.T) {
 }
 
 // TestBlockedHandler: a handler that blocks, and a stream whose client
-// opens no window, hold up neither the connection nor its other streams.
+// opens no window, hold up neither the connection nor its other streams,
+// whether their requests come one by one or in one write (one read, the
+// streams queued for the connection's workers together).
 func TestBlockedHandler(t *testing.T) {
-	addr := serveTest(t, &Config{})
-	c := dial(t, addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
-	c.request(1, "GET", "/slow", true)
-	c.request(3, "GET", "/big", true) // stalls: no stream window
-	c.request(5, "GET", "/", true)
-	if s := c.status(5); s != "200" {
-		t.Fatalf("stream 5: %s", s)
-	}
-	c.fr.WriteWindowUpdate(5, 2)
-	f := c.until("DATA on stream 5", func(f http2.Frame) bool {
-		d, ok := f.(*http2.DataFrame)
-		return ok && d.StreamID == 5
-	})
-	if d := f.(*http2.DataFrame); string(d.Data()) != "ok" {
-		t.Fatalf("stream 5 body %q", d.Data())
+	for _, burst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("burst=%v", burst), func(t *testing.T) {
+			t.Parallel()
+			addr := serveTest(t, &Config{})
+			c := dial(t, addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+			var out bytes.Buffer
+			if burst {
+				c.fr = http2.NewFramer(&out, c.nc)
+			}
+			c.request(1, "GET", "/slow", true)
+			c.request(3, "GET", "/big", true) // stalls: no stream window
+			c.request(5, "GET", "/", true)
+			if burst {
+				c.nc.Write(out.Bytes())
+				c.fr = http2.NewFramer(c.nc, c.nc)
+			}
+			if s := c.status(5); s != "200" {
+				t.Fatalf("stream 5: %s", s)
+			}
+			c.fr.WriteWindowUpdate(5, 2)
+			f := c.until("DATA on stream 5", func(f http2.Frame) bool {
+				d, ok := f.(*http2.DataFrame)
+				return ok && d.StreamID == 5
+			})
+			if d := f.(*http2.DataFrame); string(d.Data()) != "ok" {
+				t.Fatalf("stream 5 body %q", d.Data())
+			}
+		})
 	}
 }

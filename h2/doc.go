@@ -19,11 +19,23 @@
 //
 // One goroutine per connection reads frames and runs the state machine;
 // it never runs a handler and never waits for flow-control window, so a
-// slow handler or a stalled stream cannot hold up the others. Each stream
-// runs its handler on a goroutine of its own, started when its HEADERS
-// arrive. Frames are written under one lock by whoever produces them; a
-// writer that finds others queued behind it leaves the flush to the last
-// one, so frames produced together leave in one write.
+// slow handler or a stalled stream cannot hold up the others. Streams
+// run on the connection's workers (workers.go): a worker runs queued
+// streams one after another, and one that takes a stream while others
+// wait first starts another worker for them, so a blocked handler holds
+// up no one, while the streams of a burst that do not block share one
+// goroutine and its grown stack. Workers end when no stream waits. A
+// finished stream is kept for the connection's next request with its
+// buffers (the request's fields, the response's header and body), and
+// its context is part of it: a request allocates nothing (alloc_test.go).
+// Frames are written under one lock by whoever produces them; a writer
+// that finds others queued behind it leaves the flush to the last one,
+// so frames produced together leave in one write.
+//
+// An idle connection (no stream) waits for its next frame with no buffer:
+// after releaseAfter it also lets go of the streams kept for reuse and
+// the other buffers a busy connection keeps, and holds its HPACK tables
+// and its reading goroutine.
 //
 // # Flow control
 //
@@ -70,7 +82,10 @@
 //   - conn.go: Conn, its read loop and lifetime, GOAWAY and shutdown.
 //   - frames.go: what each frame type does to the state machine.
 //   - headers.go: header blocks: bounds, decoding, what a block is for.
-//   - stream.go: a stream, its handler goroutine and request body.
+//   - stream.go: a stream, running its handler, and its request body.
+//   - workers.go: the goroutines streams run on.
+//   - streamctx.go: a stream's context.
+//   - readframe.go: reading frames; HEADERS without the Framer's allocation.
 //   - flow.go: flow-control windows, both directions.
 //   - writer.go: writing frames and encoding headers.
 //   - buffers.go: the pooled read and write buffers.

@@ -134,6 +134,23 @@ var (
 // reserve waits until st may send some of want bytes and takes them from
 // both windows, at most one frame's worth. It fails when the stream is
 // reset, the connection closes, or no window comes for the write timeout.
+// maxData is the largest DATA payload to send: the client's frame size,
+// and over TLS no more than fills one TLS record with its frame header
+// (writeDataLocked), where a full frame would take two records and two
+// writes.
+func (c *Conn) maxData() int {
+	n := int(c.peerFrame.Load())
+	if c.opts.TLS != nil {
+		n = min(n, tlsRecord-frameHeaderLen)
+	}
+	return n
+}
+
+const (
+	tlsRecord      = 16384 // TLS's largest record payload (RFC 8446 §5.1)
+	frameHeaderLen = 9
+)
+
 func (st *stream) reserve(want int) (int, error) {
 	c := st.c
 	var timer *time.Timer
@@ -152,7 +169,7 @@ func (st *stream) reserve(want int) (int, error) {
 			}
 			return 0, err
 		}
-		n := int64(min(want, int(c.peerFrame.Load())))
+		n := int64(min(want, c.maxData()))
 		n = min(n, st.sendWindow, c.sendWindow)
 		if n > 0 {
 			st.sendWindow -= n

@@ -18,8 +18,6 @@ func (c *Conn) handleFrame(f http2.Frame) error {
 	switch f := f.(type) {
 	case *http2.DataFrame:
 		return c.onData(f)
-	case *http2.HeadersFrame:
-		return c.onHeaders(f)
 	case *http2.ContinuationFrame:
 		return c.onContinuation(f)
 	case *http2.PriorityFrame:

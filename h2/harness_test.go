@@ -45,7 +45,7 @@ func testHandler(w web.ResponseWriter, r *web.Request) error {
 
 // serveTest serves HTTP/2 connections with cfg (its Handler defaulting to
 // testHandler) on a loopback listener and returns its address.
-func serveTest(t *testing.T, cfg *Config) string {
+func serveTest(t testing.TB, cfg *Config) string {
 	t.Helper()
 	if cfg.Handler == nil {
 		cfg.Handler = web.HandlerFunc(testHandler)

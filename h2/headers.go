@@ -34,13 +34,13 @@ const (
 // and past it a client is flooding (CONTINUATION flood, CVE-2024-27316).
 func (c *Conn) maxBlockBytes() int { return 2*c.maxHeaderBytes() + 1024 }
 
-func (c *Conn) onHeaders(f *http2.HeadersFrame) error {
-	id := f.StreamID
+func (c *Conn) onHeaders(f *headersFrame) error {
+	id := f.id
 	if id%2 == 0 {
 		return connErr{http2.ErrCodeProtocol, "HEADERS on an even stream id"}
 	}
 	hb := &c.hb
-	*hb = headerBlock{active: true, streamID: id, endStream: f.StreamEnded(), f: hb.f}
+	*hb = headerBlock{active: true, streamID: id, endStream: f.endStream, f: hb.f}
 	hb.f.reset(c.maxHeaderBytes(), c.maxHeaderCount())
 	_, s := c.state(id)
 	switch s {
@@ -56,14 +56,14 @@ func (c *Conn) onHeaders(f *http2.HeadersFrame) error {
 		case refuse:
 			hb.kind, hb.resetCode = blockDiscard, http2.ErrCodeRefusedStream
 		}
-		if f.HasPriority() && f.Priority.StreamDep == id {
+		if f.hasPriority && f.dep == id {
 			hb.kind, hb.resetCode = blockDiscard, http2.ErrCodeProtocol
 		}
 	case stOpen:
 		// Trailers end the stream (RFC 9113 §8.1).
 		hb.kind = blockTrailers
 		hb.f.trailers = true
-		if !f.StreamEnded() {
+		if !f.endStream {
 			hb.kind, hb.resetCode = blockDiscard, http2.ErrCodeProtocol
 		}
 	case stHalf:
@@ -77,7 +77,7 @@ func (c *Conn) onHeaders(f *http2.HeadersFrame) error {
 		}
 		return connErr{http2.ErrCodeProtocol, "HEADERS with a stream id below the last one"}
 	}
-	return c.fragment(f.HeaderBlockFragment(), f.HeadersEnded())
+	return c.fragment(f.frag, f.endHeaders)
 }
 
 func (c *Conn) onContinuation(f *http2.ContinuationFrame) error {
@@ -98,7 +98,6 @@ func (c *Conn) fragment(frag []byte, end bool) error {
 	if hb.bytes > c.maxBlockBytes() {
 		return connErr{http2.ErrCodeEnhanceYourCalm, "header block too large"}
 	}
-	c.hdec.SetEmitFunc(hb.f.emit)
 	if _, err := c.hdec.Write(frag); err != nil {
 		return connErr{http2.ErrCodeCompression, err.Error()}
 	}

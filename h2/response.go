@@ -41,7 +41,9 @@ var (
 var errDone = errors.New("h2: write after the response ended")
 
 func (r *response) init(st *stream) {
-	*r = response{st: st, status: 200, declared: -1, isHead: string(st.req.Method) == "HEAD"}
+	h, pending := r.header, r.pending[:0]
+	h.Reset()
+	*r = response{st: st, header: h, pending: pending, status: 200, declared: -1, isHead: string(st.req.Method) == "HEAD"}
 }
 
 // Header returns the response header fields.
@@ -105,7 +107,7 @@ func (r *response) Write(p []byte) (int, error) {
 	}
 	limit := pendingMax
 	if r.headerSent {
-		limit = int(r.st.c.peerFrame.Load())
+		limit = r.st.c.maxData()
 	}
 	if len(r.pending)+n <= limit {
 		r.pending = append(r.pending, p[:n]...)
@@ -116,13 +118,25 @@ func (r *response) Write(p []byte) (int, error) {
 			return 0, werr
 		}
 	}
-	if werr := r.st.sendData(r.pending, false); werr != nil {
+	// Whole frames go out; what is left stays pending for the next
+	// write, so that a handler writing in pieces that are not multiples of
+	// a frame sends no runt frames between them.
+	limit = r.st.c.maxData()
+	q := p[:n]
+	if len(r.pending) > 0 {
+		k := min(max(limit-len(r.pending), 0), len(q))
+		r.pending = append(r.pending, q[:k]...)
+		q = q[k:]
+		if werr := r.st.sendData(r.pending, false); werr != nil {
+			return 0, werr
+		}
+		r.pending = r.pending[:0]
+	}
+	full := len(q) - len(q)%limit
+	if werr := r.st.sendData(q[:full], false); werr != nil {
 		return 0, werr
 	}
-	r.pending = r.pending[:0]
-	if werr := r.st.sendData(p[:n], false); werr != nil {
-		return 0, werr
-	}
+	r.pending = append(r.pending, q[full:]...)
 	return n, err
 }
 

@@ -12,8 +12,8 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// stream is one request and its response. Its handler runs on a goroutine
-// of its own; the read loop feeds its body and windows under Conn.mu.
+// stream is one request and its response. Its handler runs on one of the
+// connection's workers (workers.go); the read loop feeds its body and windows under Conn.mu.
 type stream struct {
 	c  *Conn
 	id uint32
@@ -23,9 +23,8 @@ type stream struct {
 	resp response
 	body bodyReader
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	start  time.Time
+	ctx   streamCtx
+	start time.Time
 
 	// Under c.mu.
 	remoteDone bool   // END_STREAM received: the body is complete
@@ -44,16 +43,20 @@ var errStreamReset = errors.New("h2: stream reset by the client")
 // and starts its handler.
 func (c *Conn) startStream(id uint32, endStream bool, f *fields) {
 	st := c.newStream(id)
-	st.f = *f
-	*f = fields{}
+	// The stream takes f's memory and leaves its own (from the request it
+	// served before, if any) to the next header block.
+	st.f, *f = *f, st.f
 	st.recvWindow = streamWindow
+	st.f.request(&st.req, endStream)
 	c.mu.Lock()
 	st.sendWindow = int64(c.peerWindow)
 	st.remoteDone = endStream
 	c.streams[id] = st
+	spawn := c.enqueueLocked(st)
 	c.mu.Unlock()
-	st.f.request(&st.req, endStream)
-	go st.run()
+	if spawn {
+		go c.workerFn()
+	}
 }
 
 // startUpgraded opens stream 1 for the request that upgraded an HTTP/1.1
@@ -65,36 +68,77 @@ func (c *Conn) startUpgraded(r *web.Request) {
 	c.maxID = 1
 	st.sendWindow = int64(c.peerWindow)
 	st.remoteDone = true
-	c.streams[1] = st
-	c.mu.Unlock()
 	st.req.RequestHead = r.RequestHead
 	st.req.Proto, st.req.Major, st.req.Minor = proto20, 2, 0
 	st.req.ContentLength, st.req.Chunked, st.req.Close, st.req.Expect100 = 0, false, false, false
 	st.f.have = haveMethod | haveScheme | havePath
-	go st.run()
+	c.streams[1] = st
+	spawn := c.enqueueLocked(st)
+	c.mu.Unlock()
+	if spawn {
+		go c.workerFn()
+	}
 }
 
 // newStream makes stream id with its context, which the read loop may
-// cancel as soon as the stream is in c.streams.
+// cancel as soon as the stream is in c.streams. It reuses a stream that
+// served an earlier request of the connection when there is one (see
+// recycle), with its buffers.
 func (c *Conn) newStream(id uint32) *stream {
-	st := &stream{c: c, id: id, wake: make(chan struct{}, 1), start: time.Now()}
-	base := c.cfg.Context
-	if base == nil {
-		base = context.Background()
+	c.mu.Lock()
+	var st *stream
+	if n := len(c.free); n > 0 {
+		st, c.free[n-1] = c.free[n-1], nil
+		c.free = c.free[:n-1]
 	}
-	st.ctx, st.cancel = context.WithCancel(base)
+	c.mu.Unlock()
+	if st == nil {
+		st = &stream{c: c, wake: make(chan struct{}, 1)}
+	}
+	st.id, st.start = id, time.Now()
+	st.ctx.init(c.cfg.Context)
 	return st
 }
+
+// recycle keeps a finished stream for the connection's next request,
+// under c.mu. Only the read loop takes streams back (newStream), and it
+// holds no stream across frames, so a stream it still looks at is never
+// handed out again meanwhile. A stream whose context was looked at is
+// left to the garbage collector: something may still wait on it. Its
+// request's views (the head, the header fields) are valid only until the
+// handler returns, as over HTTP/1.1.
+func (c *Conn) recycleLocked(st *stream) {
+	if !st.ctx.reusable() || len(c.free) >= maxFree || c.closing {
+		return
+	}
+	select {
+	case <-st.wake:
+	default:
+	}
+	*st = stream{c: c, f: st.f,
+		resp: response{header: st.resp.header, pending: st.resp.pending[:0]}, wake: st.wake}
+	if cap(st.resp.pending) > maxKeptPending {
+		st.resp.pending = nil
+	}
+	c.free = append(c.free, st)
+}
+
+// maxFree bounds the streams a connection keeps for reuse; maxKeptPending
+// the response buffer a kept stream holds on to.
+const (
+	maxFree        = 32
+	maxKeptPending = 4 << 10
+)
 
 // run serves the stream: the handler, or the server's own answer for a
 // request it refuses before any handler sees it.
 func (st *stream) run() {
 	c := st.c
 	defer c.streamDone(st)
-	defer st.cancel()
+	defer st.ctx.cancel(context.Canceled)
 	r := &st.req
 	r.RemoteAddr, r.LocalAddr, r.TLS = c.opts.RemoteAddr, c.opts.LocalAddr, c.opts.TLS
-	r.SetContext(st.ctx)
+	r.SetContext(&st.ctx)
 	st.body.st = st
 	r.Body = &st.body
 	st.resp.init(st)
@@ -154,32 +198,39 @@ const (
 	drainWait = time.Second
 )
 
-// drain reads what is left of the body, within drainMax and drainWait;
-// it reports false when the stream was reset meanwhile.
+// drain discards what is left of the body, within drainMax and
+// drainWait; it reports false when the stream was reset meanwhile. The
+// bytes are dropped where they are, with their window given back.
 func (st *stream) drain() bool {
 	c := st.c
 	if st.req.Expect100 && !st.body.continueSent {
 		return true // the client waits for 100 Continue before sending
 	}
-	deadline := time.Now().Add(drainWait)
-	var scratch [4096]byte
-	for total := 0; total < drainMax; {
+	var deadline time.Time
+	for total := 0; ; {
 		c.mu.Lock()
-		done, reset, ready := st.remoteDone, st.reset != nil, len(st.buf) > 0
-		c.mu.Unlock()
-		switch {
-		case reset:
+		if st.reset != nil {
+			c.mu.Unlock()
 			return false
-		case ready || done:
-			n, err := st.body.Read(scratch[:])
-			total += n
-			if err == io.EOF {
-				return true
-			}
-			if err != nil {
-				return !st.isReset()
-			}
+		}
+		n := len(st.buf)
+		st.buf = st.buf[:0:0]
+		var upd windowUpdate
+		if n > 0 {
+			upd = st.consumedLocked(int32(n))
+		}
+		done := st.remoteDone
+		c.mu.Unlock()
+		c.sendWindowUpdates(st.id, upd)
+		total += n
+		if done || total >= drainMax {
+			return true
+		}
+		if n > 0 {
 			continue
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(drainWait)
 		}
 		wait := time.Until(deadline)
 		if wait <= 0 {
@@ -192,7 +243,6 @@ func (st *stream) drain() bool {
 		}
 		t.Stop()
 	}
-	return true
 }
 
 // call runs the handler, turning a panic into a 500 (when nothing was
@@ -309,9 +359,7 @@ func (st *stream) cancelLocked(err error) {
 	}
 	delete(c.connWaiters, st)
 	st.wakeLocked()
-	if st.cancel != nil {
-		st.cancel()
-	}
+	st.ctx.cancel(context.Canceled)
 }
 
 // resetStream sends RST_STREAM and forgets the stream; its handler, if

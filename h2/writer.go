@@ -39,7 +39,7 @@ func (c *Conn) writeFramesFlush(fn func() error, now bool) error {
 			c.wbroken = err
 		} else if len(c.out) > 0 && !c.flushPending {
 			c.flushPending = true
-			go c.flushSoon()
+			go c.flushFn()
 		}
 	}
 	c.wmu.Unlock()
@@ -87,7 +87,19 @@ func (c *Conn) writeDataLocked(id uint32, end bool, p []byte) error {
 		flags = 0x1 // END_STREAM
 	}
 	n := len(p)
-	hdr := [9]byte{byte(n >> 16), byte(n >> 8), byte(n), 0x0, flags, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+	hdr := [frameHeaderLen]byte{byte(n >> 16), byte(n >> 8), byte(n), 0x0, flags, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+	if n >= 1024 && c.opts.TLS != nil && frameHeaderLen+n <= ioBufSize {
+		// Over TLS the payload is copied by the encryption anyway: header
+		// and payload go in one write, one record (maxData).
+		if len(c.out)+frameHeaderLen+n > ioBufSize {
+			if err := c.flushOutLocked(nil); err != nil {
+				return err
+			}
+		}
+		outWriter{c}.Write(hdr[:])
+		c.out = append(c.out, p...)
+		return c.flushOutLocked(nil)
+	}
 	outWriter{c}.Write(hdr[:])
 	if n < 1024 {
 		c.out = append(c.out, p...)
@@ -176,15 +188,41 @@ func (c *Conn) encodeLocked(h *wire.Header, spec headerSpec) {
 		case wire.EqualFold(f.Name, "date"):
 			hasDate = true
 		}
-		e.WriteField(hpack.HeaderField{Name: lowerName(f.Name), Value: string(f.Value)})
+		e.WriteField(hpack.HeaderField{Name: lowerName(f.Name), Value: c.strLocked(f.Value)})
 	}
 	if spec.contentLength >= 0 {
-		e.WriteField(hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(spec.contentLength, 10)})
+		var num [20]byte
+		e.WriteField(hpack.HeaderField{Name: "content-length", Value: c.strLocked(strconv.AppendInt(num[:0], spec.contentLength, 10))})
 	}
 	if spec.date && !hasDate && c.cfg.Date != nil {
-		e.WriteField(hpack.HeaderField{Name: "date", Value: string(c.cfg.Date())})
+		e.WriteField(hpack.HeaderField{Name: "date", Value: c.strLocked(c.cfg.Date())})
 	}
 }
+
+// strLocked returns b as a string, from the connection's set of the
+// values it sent before when b is among them: the values a handler sends
+// repeat (content-type, content-length, the date within a second), and
+// the encoder takes strings. The set is bounded by maxVals entries of up
+// to maxValLen bytes, and starts over when full. Under the write lock.
+func (c *Conn) strLocked(b []byte) string {
+	if len(b) > maxValLen {
+		return string(b)
+	}
+	if v, ok := c.vals[string(b)]; ok {
+		return v
+	}
+	if c.vals == nil || len(c.vals) >= maxVals {
+		c.vals = make(map[string]string)
+	}
+	v := string(b)
+	c.vals[v] = v
+	return v
+}
+
+const (
+	maxVals   = 64
+	maxValLen = 128
+)
 
 // statusString spares the common statuses a conversion.
 func statusString(s int) string {

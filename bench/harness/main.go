@@ -33,7 +33,7 @@ func main() {
 	workers := flag.String("workers", "1,4", "wsgi, asgi: comma-separated Python worker counts, one table per count and app")
 	apps := flag.String("apps", "bare,flask,django", "wsgi: comma-separated apps of bench/apps to run (bare, flask, django)")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|proxy|php|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|h2|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -111,6 +111,17 @@ func main() {
 			{name: "tls-handshake", dur: *dur, runs: *runs, conns: c, tls: true, closeConn: true, fullHandshake: true},
 			{name: "tls-resume", dur: *dur, runs: *runs, conns: c, tls: true, closeConn: true},
 			{name: "tls-idle", idleConns: *idleN, tls: true},
+		}
+	case "h2":
+		// HTTP/2 (h2.go): the hello response over TLS and h2c, 16
+		// connections of 32 streams unless -c says otherwise.
+		c := 16
+		if connsSet {
+			c = *conns
+		}
+		scenarios = []scenario{
+			{name: "h2-tls", dur: *dur, runs: *runs, conns: c, tls: true, h2: true},
+			{name: "h2c", dur: *dur, runs: *runs, conns: c, h2: true},
 		}
 	case "proxy", "php":
 		// A hello response through each gateway (gateways.go); the php
@@ -210,6 +221,7 @@ type scenario struct {
 	workers   int    // the wsgi and asgi scenarios: Python worker processes per server
 	asgi      bool   // app is an asgi app (asgiServers), not a wsgi one
 	tls       bool   // the tls scenarios: HTTPS, served by tlsServers
+	h2        bool   // the h2 scenarios: HTTP/2 (with tls, over TLS; else h2c), h2load for wrk
 	closeConn bool   // a new connection per request (Connection: close)
 	// fullHandshake: closeConn with a full TLS handshake each time
 	// (hsclient), where wrk resumes its previous session.
@@ -307,6 +319,14 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 	specs := h.servers
 	env := h.env
 	switch {
+	case sc.h2:
+		var err error
+		if specs, err = h.h2Servers(sc.tls); err != nil {
+			return err
+		}
+		// h2load, not wrk, is the client here.
+		env = strings.Replace(env, "wrk on CPU 1", "h2load on CPU 1", 1)
+		env += " h2load -t1 -m32; " + tlsVersions() + "."
 	case sc.tls:
 		var err error
 		if specs, err = h.tlsServers(); err != nil {

@@ -59,7 +59,13 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 	if sc.tls {
 		ready = waitReadyTLS
 	}
-	if err := ready(port, done); err != nil {
+	var err2 error
+	if sc.h2 {
+		err2 = waitReadyH2(port, sc, done)
+	} else {
+		err2 = ready(port, done)
+	}
+	if err := err2; err != nil {
 		if last := output.errorLine(); last != "" {
 			err = fmt.Errorf("%w: %s", err, last)
 		}
@@ -112,6 +118,9 @@ type wrkResult struct {
 // wrk runs wrk pinned to CPU 1 and parses its report; hsclient in its
 // place for full TLS handshakes.
 func (h *harness) wrk(ctx context.Context, port int, sc scenario, d time.Duration) (wrkResult, error) {
+	if sc.h2 {
+		return h.h2load(ctx, port, sc, d)
+	}
 	if sc.ws {
 		ctx, cancel := context.WithTimeout(ctx, d+20*time.Second)
 		defer cancel()

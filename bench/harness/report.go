@@ -30,7 +30,7 @@ func formatTable(sc scenario, rows []row, env string) string {
 			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %s | %s |\n", r.server, r.idleConns, r.rssBefore, r.rssAfter, r.idleKiB,
 				ratio(r.idleKiB, refVal(ref, func(r *row) float64 { return r.idleKiB })), r.errors)
 		}
-	} else if sc.file != "" || sc.tls {
+	} else if sc.file != "" || sc.tls || sc.h2 {
 		// File serving and TLS are often limited by wrk's core, not the
 		// server's: the server's CPU time per request is the figure to
 		// compare.
@@ -62,6 +62,10 @@ func formatTable(sc scenario, rows []row, env string) string {
 
 func title(sc scenario) string {
 	switch {
+	case sc.h2 && sc.tls:
+		return fmt.Sprintf("%s: HTTP/2 over TLS, h2load -c%d -m%d, %s x %d runs (median)", sc.name, sc.conns, h2Streams, sc.dur, sc.runs)
+	case sc.h2:
+		return fmt.Sprintf("%s: HTTP/2 cleartext (prior knowledge), h2load -c%d -m%d, %s x %d runs (median)", sc.name, sc.conns, h2Streams, sc.dur, sc.runs)
 	case sc.idleConns > 0 && sc.tls:
 		return fmt.Sprintf("%s: %d kept-alive HTTPS connections, one request each, then idle", sc.name, sc.idleConns)
 	case sc.idleConns > 0:

@@ -16,6 +16,7 @@ func main() {
 	dir := flag.String("static", "", "serve this directory with http.FileServer instead")
 	certFile := flag.String("tls-cert", "", "serve HTTPS with this certificate (PEM), with -tls-key")
 	keyFile := flag.String("tls-key", "", "the key (PEM) of -tls-cert")
+	h2c := flag.Bool("h2c", false, "also serve HTTP/2 over cleartext (prior knowledge)")
 	flag.Parse()
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -27,5 +28,11 @@ func main() {
 	if *certFile != "" {
 		log.Fatal(http.ListenAndServeTLS(*addr, *certFile, *keyFile, h))
 	}
-	log.Fatal(http.ListenAndServe(*addr, h))
+	srv := &http.Server{Addr: *addr, Handler: h}
+	if *h2c {
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
+	}
+	log.Fatal(srv.ListenAndServe())
 }
