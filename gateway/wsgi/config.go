@@ -17,17 +17,15 @@ import (
 type Config struct {
 	// Settings are the ones the ASGI gateway shares: App is
 	// "module:callable" as gunicorn takes it, the callable defaulting to
-	// "application"; Mount is SCRIPT_NAME; Timeout is described below.
+	// "application"; Mount is SCRIPT_NAME. Timeout bounds the wait for
+	// the application: from the moment a worker takes a request to its
+	// response head, and then each silence between two parts of a
+	// streamed body, so that a stream that keeps sending (server-sent
+	// events) may last for hours. Past it the client gets 504 (or a cut
+	// connection once the head went out) and the worker's stack is logged
+	// before it is killed.
 	pyproc.Settings
 
-	// Timeout bounds the wait for the application: from the moment a
-	// worker takes a request to its response head, and then each silence
-	// between two parts of a streamed body, so that a stream that keeps
-	// sending (server-sent events) may last for hours. Past it the client
-	// gets 504 (or a cut connection once the head went out) and the
-	// worker's stack is logged before it is killed. Default 30 s, as
-	// gunicorn's. (The field is Settings.Timeout.)
-	//
 	// MaxStream bounds a whole response from the moment a worker takes
 	// the request; past it the client's connection is cut and the
 	// application is asked to stop (its iterable's close() runs) and the
