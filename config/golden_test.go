@@ -72,6 +72,9 @@ func dumpStruct(b *strings.Builder, indent string, v reflect.Value) {
 			continue
 		}
 		switch {
+		case f.Anonymous && fv.Kind() == reflect.Struct:
+			// An embedded struct's fields read as the outer one's, as in Go.
+			dumpStruct(b, indent, fv)
 		case fv.Type() == durationType:
 			fmt.Fprintf(b, "%s%s: %v\n", indent, f.Name, fv.Interface())
 		case fv.Kind() == reflect.Pointer:

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/brick-server/brick/gateway/cgienv"
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire"
 )
@@ -23,7 +24,7 @@ func TestRequestPathAllocs(t *testing.T) {
 	if _, err := new(wire.RequestParser).Parse(&r.RequestHead, []byte(raw), nil); err != nil {
 		t.Fatal(err)
 	}
-	h := &Handler{cfg: &Config{Mount: "/api"}}
+	h := &Handler{cfg: &Config{Settings: pyproc.Settings{Mount: "/api"}}}
 	c := &call{}
 	var reply []byte
 	reply = append(reply, frameBytes(FrameHead, 9, "200\x00content-type\x00application/json\x00content-length\x002")...)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/asgi"
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 )
 
 // multipartBody builds a form with a field "name" and a file "file".
@@ -72,7 +73,7 @@ func formBody(size int) func(t *testing.T) (*bytes.Buffer, string) {
 
 func TestStarlette(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "starapp:app"}, "starlette", "multipart")
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "starapp:app"}}, "starlette", "multipart")
 	runFramework(t, g, []frameworkCase{
 		{name: "hello", method: "GET", path: "/", status: 200, contains: []string{"hello from starlette"}},
 		{name: "path and query params, lifespan state", method: "GET", path: "/items/42?q=x", status: 200,
@@ -89,7 +90,7 @@ func TestStarlette(t *testing.T) {
 
 func TestFastAPI(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "fastapp:create_app()"}, "fastapi", "multipart")
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "fastapp:create_app()"}}, "fastapi", "multipart")
 	runFramework(t, g, []frameworkCase{
 		{name: "json and startup event", method: "GET", path: "/", status: 200, contains: []string{`"hello":"fastapi"`, "startup ran"}},
 		{name: "path and query params", method: "GET", path: "/items/7?q=brick", status: 200, contains: []string{`"item_id":7`, `"q":"brick"`}},
@@ -106,8 +107,8 @@ func TestFastAPI(t *testing.T) {
 // --chdir mysite` does.
 func TestDjango(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "mysite.asgi:application", Dir: appsDir + "/mysite"}, "django")
-	mounted := startGateway(t, asgi.Config{App: "mysite.asgi:application", Dir: appsDir + "/mysite", Mount: "/site"}, "django")
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "mysite.asgi:application", Dir: appsDir + "/mysite"}}, "django")
+	mounted := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "mysite.asgi:application", Dir: appsDir + "/mysite", Mount: "/site"}}, "django")
 	runFramework(t, g, []frameworkCase{
 		{name: "async view", method: "GET", path: "/", status: 200, contains: []string{"hello from django async"}},
 		{name: "path and query", method: "GET", path: "/info/bob?q=1", status: 200, contains: []string{`"name": "bob"`, `"q": "1"`, `"path_info": "/info/bob"`}},

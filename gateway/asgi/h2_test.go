@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/brick-server/brick/gateway/asgi"
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"golang.org/x/net/http2"
 )
 
@@ -20,7 +21,7 @@ import (
 // arrives whole; a streamed response arrives event by event.
 func TestHTTP2(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app"})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
 	addr := strings.TrimPrefix(g.url, "http://")
 	c := &http.Client{Transport: &http2.Transport{
 		AllowHTTP: true,

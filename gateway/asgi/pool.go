@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -59,9 +58,6 @@ type Pool struct {
 	closing  chan struct{}
 	wg       sync.WaitGroup
 	reloadMu sync.Mutex
-
-	rngMu sync.Mutex
-	rng   *rand.Rand
 }
 
 var errPoolClosed = errors.New("asgi: the worker pool is closed")
@@ -85,8 +81,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 		return nil, err
 	}
 	log.Info(py.Why)
-	p := &Pool{cfg: cfg, log: log, python: py.Path, env: pyproc.Env(cfg.pySpec()), closing: make(chan struct{}), installed: make(chan struct{}),
-		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
+	p := &Pool{cfg: cfg, log: log, python: py.Path, env: pyproc.Env(cfg.pySpec()), closing: make(chan struct{}), installed: make(chan struct{})}
 	if p.tmp, err = os.MkdirTemp("", "brick-asgi-"); err != nil {
 		return nil, err
 	}
@@ -118,12 +113,6 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 
 // Python returns the interpreter the workers run.
 func (p *Pool) Python() string { return p.python }
-
-func (p *Pool) rand(n int) int {
-	p.rngMu.Lock()
-	defer p.rngMu.Unlock()
-	return p.rng.IntN(n)
-}
 
 func (p *Pool) stopping() bool {
 	select {
@@ -439,21 +428,9 @@ func (p *Pool) Close() error {
 // watchMemory recycles workers whose resident memory exceeds MaxMemory.
 func (p *Pool) watchMemory() {
 	defer p.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.closing:
-			return
-		case <-t.C:
-		}
+	pyproc.WatchMemory(p.closing, p.cfg.MaxMemory, func() []*worker {
 		p.mu.Lock()
-		ws := append([]*worker(nil), p.workers...)
-		p.mu.Unlock()
-		for _, w := range ws {
-			if rss, err := w.proc.RSS(); err == nil && rss > p.cfg.MaxMemory {
-				p.askRecycle(w, "max memory")
-			}
-		}
-	}
+		defer p.mu.Unlock()
+		return append([]*worker(nil), p.workers...)
+	}, func(w *worker) (int64, error) { return w.proc.RSS() }, func(w *worker) { p.askRecycle(w, "max memory") })
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/asgi"
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/internal/testutil"
 )
 
@@ -27,7 +28,7 @@ func TestStartup(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			if tc.err == "" {
-				g := startGateway(t, asgi.Config{App: tc.app})
+				g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: tc.app}})
 				if r := g.mustGet(t, tc.path, 200); r.body != tc.body {
 					t.Errorf("GET %s = %q; want %q", tc.path, r.body, tc.body)
 				}
@@ -35,7 +36,7 @@ func TestStartup(t *testing.T) {
 			}
 			testutil.NeedPython(t)
 			log, lb := newLogger()
-			p, err := asgi.NewPool(asgi.Config{App: tc.app, Python: python, Dir: appsDir, Workers: 1}, log)
+			p, err := asgi.NewPool(asgi.Config{Settings: pyproc.Settings{App: tc.app, Python: python, Dir: appsDir, Workers: 1}}, log)
 			if err == nil {
 				p.Close()
 				t.Fatalf("NewPool(%s) started; want %q\n%s", tc.app, tc.err, lb)
@@ -51,7 +52,7 @@ func TestStartup(t *testing.T) {
 // workers while a slow request and a stream on the old ones complete.
 func TestReloadKeepsRequestsInFlight(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app", Workers: 2})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app", Workers: 2}})
 	before := g.mustGet(t, "/pid", 200).body
 	var wg sync.WaitGroup
 	var slow, stream result
@@ -83,7 +84,7 @@ func TestReloadKeepsRequestsInFlight(t *testing.T) {
 // without a request failing.
 func TestMaxRequests(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app", MaxRequests: 5, MaxRequestsJitter: 0})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app", MaxRequests: 5, MaxRequestsJitter: 0}})
 	first := g.mustGet(t, "/pid", 200).body
 	deadline := time.Now().Add(10 * time.Second)
 	for n := 1; g.mustGet(t, "/pid", 200).body == first; n++ {
@@ -99,7 +100,7 @@ func TestMaxRequests(t *testing.T) {
 // requests keep being answered.
 func TestMaxMemory(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app", MaxMemory: 1 << 20}) // any Python is above 1 MiB
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app", MaxMemory: 1 << 20}}) // any Python is above 1 MiB
 	g.log.waitFor(t, 10*time.Second, `why="max memory"`)
 	for range 3 {
 		g.mustGet(t, "/", 200)

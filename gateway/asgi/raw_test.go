@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/asgi"
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/server"
 )
 
@@ -59,8 +60,8 @@ func scopeOf(t *testing.T, answer string) map[string]any {
 // TestScope checks each field of the http scope against ASGI 3.0.
 func TestScope(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app"})
-	mounted := startGateway(t, asgi.Config{App: "rawapp:app", Mount: "/app"})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
+	mounted := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app", Mount: "/app"}})
 	host := strings.TrimPrefix(g.url, "http://")
 	port := host[strings.LastIndexByte(host, ':')+1:]
 	b := func(s string) any { return map[string]any{"bytes": s} }
@@ -137,7 +138,7 @@ var rawappSource = func() []byte {
 // misbehave.
 func TestResponses(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app"})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
 	for _, tc := range []struct {
 		path    string
 		status  int
@@ -176,7 +177,7 @@ func TestResponses(t *testing.T) {
 // reaches the client event by event, not at its end.
 func TestStreamingArrivesAsProduced(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app"})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
 	start := time.Now()
 	resp, err := g.client.Get(g.url + "/stream?50")
 	if err != nil {
@@ -196,7 +197,7 @@ func TestStreamingArrivesAsProduced(t *testing.T) {
 // TestRequestBody checks bodies inline, streamed, chunked and large.
 func TestRequestBody(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app"})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
 	for _, tc := range []struct {
 		name    string
 		size    int
@@ -229,7 +230,7 @@ func TestRequestBody(t *testing.T) {
 // than its client reads is made to wait.
 func TestBackpressure(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app"})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
 	t.Run("upload", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", g.url+"/peek", bytes.NewReader(make([]byte, 32<<20)))
 		r := g.do(req)
@@ -264,7 +265,7 @@ func TestBackpressure(t *testing.T) {
 // that left learns of it: its next send raises OSError.
 func TestClientDisconnect(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app"})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
 	resp, err := g.client.Get(g.url + "/wait_disconnect")
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +290,7 @@ func TestClientDisconnect(t *testing.T) {
 // and its task is cancelled, while the worker serves on.
 func TestTimeout(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app", Timeout: 300 * time.Millisecond})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app", Timeout: 300 * time.Millisecond}})
 	pid := g.mustGet(t, "/pid", 200).body
 	if r := g.get(t, "/sleep?5"); r.status != 504 {
 		t.Fatalf("slow request: %d %q; want 504", r.status, r.body)
@@ -304,7 +305,7 @@ func TestTimeout(t *testing.T) {
 // the heartbeat: the stack is logged and the worker replaced.
 func TestBlockedLoop(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app", Timeout: 500 * time.Millisecond})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app", Timeout: 500 * time.Millisecond}})
 	// The request gets its 504 at the timeout; the heartbeat then finds
 	// the loop still blocked.
 	if r := g.get(t, "/block?4"); r.status != 504 {
@@ -325,7 +326,7 @@ func TestBlockedLoop(t *testing.T) {
 // only the requests it held; the other worker's requests complete.
 func TestWorkerCrashCostsItsRequests(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app", Workers: 2})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app", Workers: 2}})
 	var wg sync.WaitGroup
 	var slow result
 	wg.Go(func() { slow = g.get(t, "/sleep?1") })
@@ -348,7 +349,7 @@ func TestRequestsWaitForReplacement(t *testing.T) {
 	for _, workers := range []int{1, 2} {
 		t.Run(strconv.Itoa(workers)+" workers", func(t *testing.T) {
 			t.Parallel()
-			g := startGateway(t, asgi.Config{App: "rawapp:app", Workers: workers})
+			g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app", Workers: workers}})
 			if r := g.get(t, "/die"); r.status != 502 {
 				t.Fatalf("the dying request: %d %q; want 502", r.status, r.body)
 			}
@@ -365,7 +366,7 @@ func TestRequestsWaitForReplacement(t *testing.T) {
 // is answered as the server answers it (413), not as an empty 200.
 func TestBodyTooLarge(t *testing.T) {
 	t.Parallel()
-	g := startGatewayWith(t, asgi.Config{App: "rawapp:app"}, func(s *server.Server) { s.Limits.MaxBodyBytes = 100 << 10 })
+	g := startGatewayWith(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}}, func(s *server.Server) { s.Limits.MaxBodyBytes = 100 << 10 })
 	req, _ := http.NewRequest("POST", g.url+"/echo", io.MultiReader(bytes.NewReader(make([]byte, 300<<10))))
 	if r := g.do(req); r.status != 413 {
 		t.Fatalf("chunked body past the limit: %d %q, %v; want 413", r.status, r.body, r.err)
@@ -376,7 +377,7 @@ func TestBodyTooLarge(t *testing.T) {
 // whole, with the Content-Length Brick adds so that it can use sendfile.
 func TestPathSend(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "rawapp:app"})
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
 	r := g.mustGet(t, "/pathsend", 200)
 	if r.body != string(rawappSource) || r.header.Get("Content-Length") != strconv.Itoa(len(rawappSource)) {
 		t.Errorf("pathsend: %d bytes, Content-Length %q; want the %d bytes of rawapp.py with their length",

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	coder "github.com/coder/websocket"
 
 	"github.com/brick-server/brick/gateway/asgi"
@@ -23,7 +24,7 @@ import (
 
 // startWS serves testdata/apps/wsapp.py (FastAPI and Starlette routes).
 func startWS(t *testing.T) *gateway {
-	return startGateway(t, asgi.Config{App: "wsapp:application"}, "fastapi", "starlette")
+	return startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "wsapp:application"}}, "fastapi", "starlette")
 }
 
 func (g *gateway) ws() string { return "ws" + strings.TrimPrefix(g.url, "http") }
@@ -251,7 +252,7 @@ asyncio.run(main())
 // goes to the new worker, and at WSGrace the old one closes with 1001.
 func TestWebSocketReload(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{App: "wsapp:application", Grace: 500 * time.Millisecond, WSGrace: 2 * time.Second}, "fastapi", "starlette")
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "wsapp:application", Grace: 500 * time.Millisecond}, WSGrace: 2 * time.Second}, "fastapi", "starlette")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	pid := func(c *coder.Conn) string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	coder "github.com/coder/websocket"
 
 	"github.com/brick-server/brick/gateway/asgi"
@@ -23,7 +24,7 @@ func TestWebSocketTLS(t *testing.T) {
 	t.Parallel()
 	testutil.NeedPython(t, "fastapi", "starlette")
 	log, lb := newLogger()
-	pool, err := asgi.NewPool(asgi.Config{App: "wsapp:application", Python: python, Dir: appsDir, Workers: 1}, log)
+	pool, err := asgi.NewPool(asgi.Config{Settings: pyproc.Settings{App: "wsapp:application", Python: python, Dir: appsDir, Workers: 1}}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,12 +72,7 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 	}
 	w.proc = proc
 	w.out.SetPid(proc.Pid())
-	if p.cfg.MaxRequests > 0 {
-		w.limit = p.cfg.MaxRequests
-		if p.cfg.MaxRequestsJitter > 0 {
-			w.limit += p.rand(p.cfg.MaxRequestsJitter + 1)
-		}
-	}
+	w.limit = p.cfg.RequestLimit()
 	fr := newFrameReader(w.conn)
 	// Readiness is a frame on the socket, never an exit code. Killing the
 	// worker ends the read: at StartTimeout, or when the pool closes.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/brick-server/brick/internal/procpool"
 )
 
 // process is what the pool needs of a worker's process: a child that
@@ -206,27 +208,5 @@ func (p *forkedProc) RSS() (int64, error) {
 // from the later of the call and its last output), after limit, or when
 // it ends.
 func (p *forkedProc) WaitQuiet(quiet, limit time.Duration) {
-	called := time.Now()
-	deadline := time.NewTimer(limit)
-	defer deadline.Stop()
-	for {
-		last := p.start.Add(time.Duration(p.lastIO.Load()))
-		if last.Before(called) {
-			last = called
-		}
-		wait := time.Until(last.Add(quiet))
-		if wait <= 0 {
-			return
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-p.done:
-			t.Stop()
-			return
-		case <-deadline.C:
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
+	procpool.WaitQuiet(func() time.Time { return p.start.Add(time.Duration(p.lastIO.Load())) }, p.done, quiet, limit)
 }

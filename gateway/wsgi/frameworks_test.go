@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 )
 
@@ -23,9 +24,9 @@ var frameworks = []struct {
 	cfg  wsgi.Config
 	boom string // the message of the /error route's exception
 }{
-	{"flask", wsgi.Config{App: "flaskapp:app"}, "RuntimeError: boom from flask"},
-	{"django", wsgi.Config{App: "mysite.wsgi:application", Dir: appsDir + "/mysite"}, "RuntimeError: boom from django"},
-	{"pyramid", wsgi.Config{App: "pyramidapp:application"}, "RuntimeError: boom from pyramid"},
+	{"flask", wsgi.Config{Settings: pyproc.Settings{App: "flaskapp:app"}}, "RuntimeError: boom from flask"},
+	{"django", wsgi.Config{Settings: pyproc.Settings{App: "mysite.wsgi:application", Dir: appsDir + "/mysite"}}, "RuntimeError: boom from django"},
+	{"pyramid", wsgi.Config{Settings: pyproc.Settings{App: "pyramidapp:application"}}, "RuntimeError: boom from pyramid"},
 }
 
 // bigBody is what the /big routes answer.

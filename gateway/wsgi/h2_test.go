@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"golang.org/x/net/http2"
 )
@@ -20,7 +21,7 @@ import (
 // without one.
 func TestHTTP2(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
 	c := &http.Client{Transport: &http2.Transport{
 		AllowHTTP: true,
 		DialTLSContext: func(ctx context.Context, network, _ string, _ *tls.Config) (net.Conn, error) {

@@ -2,7 +2,6 @@ package wsgi
 
 import (
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,9 +46,6 @@ type Pool struct {
 
 	stats counters
 
-	rngMu sync.Mutex
-	rng   *rand.Rand
-
 	// With Preload: the zygote of each generation that has one, at most
 	// the one in service and the one a Reload starts.
 	zygoteScript string
@@ -74,8 +70,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Pool{cfg: cfg, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{},
-		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
+	p := &Pool{cfg: cfg, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}}
 	if err := checkDir(cfg); err != nil {
 		return nil, err
 	}
@@ -167,12 +162,6 @@ func (p *Pool) startAll(gen int) ([]*worker, error) {
 
 // Python returns the interpreter the workers run.
 func (p *Pool) Python() string { return p.python }
-
-func (p *Pool) rand(n int) int {
-	p.rngMu.Lock()
-	defer p.rngMu.Unlock()
-	return p.rng.IntN(n)
-}
 
 // Reload replaces every worker with one running freshly imported code,
 // without losing a request. It starts a whole new generation of workers

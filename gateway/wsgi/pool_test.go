@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 )
 
@@ -22,7 +23,7 @@ import (
 // wait their turn and every one is answered.
 func TestConcurrentClients(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	results := make([]result, 20)
@@ -46,7 +47,7 @@ func TestConcurrentClients(t *testing.T) {
 // hold the only worker; the answer waits in the spool, whole.
 func TestSlowClient(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
 	// A small receive window, set before connecting, so that the kernel
 	// buffers cannot take the whole answer for the client.
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
@@ -107,7 +108,7 @@ func TestSlowClient(t *testing.T) {
 // is logged, and the next request is served by a replacement.
 func TestTimeout(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application", Timeout: time.Second, QueueTimeout: 20 * time.Second})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: time.Second}, QueueTimeout: 20 * time.Second})
 	before := waitPIDs(t, g.pool, 1, nil)
 	t0 := time.Now()
 	r := g.get(t, "/sleep?s=30")
@@ -145,7 +146,7 @@ func TestTimeout(t *testing.T) {
 // its replacement.
 func TestWorkerKilledWhileIdle(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
 	for range 3 {
 		pids := waitPIDs(t, g.pool, 1, nil)
 		if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
@@ -169,7 +170,7 @@ func TestWorkerKilledWhileIdle(t *testing.T) {
 // that the replacements (started while the old worker serves on) get a turn.
 func TestRecycling(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application", MaxRequests: 5})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", MaxRequests: 5}})
 	var mu sync.Mutex
 	pids := map[string]bool{}
 	get := func(what string) {
@@ -214,7 +215,7 @@ func TestRecycling(t *testing.T) {
 // is, about every second) without a failed request.
 func TestMaxMemory(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application", MaxMemory: 1})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", MaxMemory: 1}})
 	pids := map[string]bool{}
 	// The bound is checked once a second and the replacement must import
 	// first, which takes seconds on a loaded machine: wait for it.
@@ -261,8 +262,7 @@ def application(environ, start_response):
 	if err := os.WriteFile(file, src("v1"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	g := startGateway(t, wsgi.Config{App: "reloadapp:application", Dir: dir, Workers: 2,
-		Env: []string{"PYTHONDONTWRITEBYTECODE=1", "SLOW_STARTED=" + slowStarted}})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "reloadapp:application", Dir: dir, Workers: 2, Env: []string{"PYTHONDONTWRITEBYTECODE=1", "SLOW_STARTED=" + slowStarted}}})
 	v1 := waitPIDs(t, g.pool, 2, nil)
 	answerFromEach(t, g, v1, "v1")
 
@@ -389,19 +389,19 @@ func TestStartupFailure(t *testing.T) {
 		cfg  wsgi.Config
 		want []string
 	}{
-		{"raises at import", wsgi.Config{App: "boomapp:application"},
+		{"raises at import", wsgi.Config{Settings: pyproc.Settings{App: "boomapp:application"}},
 			[]string{"boomapp", "Traceback", "RuntimeError: import boom"}},
-		{"syntax error", wsgi.Config{App: "syntaxapp:application"},
+		{"syntax error", wsgi.Config{Settings: pyproc.Settings{App: "syntaxapp:application"}},
 			[]string{"syntaxapp", "SyntaxError"}},
-		{"no such module", wsgi.Config{App: "nosuchapp:application"},
+		{"no such module", wsgi.Config{Settings: pyproc.Settings{App: "nosuchapp:application"}},
 			[]string{"nosuchapp", "ModuleNotFoundError"}},
-		{"no such callable", wsgi.Config{App: "rawapp:nope", Dir: appsDir},
+		{"no such callable", wsgi.Config{Settings: pyproc.Settings{App: "rawapp:nope", Dir: appsDir}},
 			[]string{"rawapp", "has no attribute", "nope"}},
-		{"exits at import", wsgi.Config{App: "exitapp:application"},
+		{"exits at import", wsgi.Config{Settings: pyproc.Settings{App: "exitapp:application"}},
 			[]string{"exitapp", "exited before it was ready", "exit status 7"}},
-		{"no python", wsgi.Config{App: "rawapp:application", Dir: appsDir, Python: "/nonexistent/python3"},
+		{"no python", wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Dir: appsDir, Python: "/nonexistent/python3"}},
 			[]string{"/nonexistent/python3"}},
-		{"not a module path", wsgi.Config{App: "no such:app"},
+		{"not a module path", wsgi.Config{Settings: pyproc.Settings{App: "no such:app"}},
 			[]string{"not a Python module path"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -437,7 +437,7 @@ func TestStartupFailure(t *testing.T) {
 // gets 503 with Retry-After.
 func TestQueueFull(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application", QueueSize: 1})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}, QueueSize: 1})
 	waitStats := func(what string, ok func(live, idle, queued int) bool) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
@@ -489,7 +489,7 @@ func TestCloseDuringRecycle(t *testing.T) {
 	} {
 		var g *gateway
 		t.Run(tc.name, func(t *testing.T) {
-			g = startGateway(t, wsgi.Config{App: "rawapp:application", MaxRequests: 2})
+			g = startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", MaxRequests: 2}})
 			first := waitPIDs(t, g.pool, 1, nil)
 			g.mustGet(t, "/pid", 200)
 			g.mustGet(t, "/pid", 200)
@@ -532,8 +532,7 @@ def application(environ, start_response):
 		t.Fatal(err)
 	}
 	log, lb := newLogger()
-	p, err := wsgi.NewPool(wsgi.Config{App: "slowimport:application", Dir: dir, Python: python, Workers: 3,
-		Env: []string{"PYTHONDONTWRITEBYTECODE=1", "IMPORTS=" + imports}}, log)
+	p, err := wsgi.NewPool(wsgi.Config{Settings: pyproc.Settings{App: "slowimport:application", Dir: dir, Python: python, Workers: 3, Env: []string{"PYTHONDONTWRITEBYTECODE=1", "IMPORTS=" + imports}}}, log)
 	if err != nil {
 		t.Fatalf("NewPool: %v\nlog:\n%s", err, lb)
 	}
@@ -582,8 +581,7 @@ def application(environ, start_response):
 		b, _ := os.ReadFile(attempts)
 		return strings.Count(string(b), "\n")
 	}
-	g := startGateway(t, wsgi.Config{App: "flakyapp:application", Dir: dir, MaxRequests: 2,
-		Env: []string{"PYTHONDONTWRITEBYTECODE=1", "ATTEMPTS=" + attempts, "BROKEN=" + broken}})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "flakyapp:application", Dir: dir, MaxRequests: 2, Env: []string{"PYTHONDONTWRITEBYTECODE=1", "ATTEMPTS=" + attempts, "BROKEN=" + broken}}})
 	first := g.mustGet(t, "/", 200).body
 	if err := os.WriteFile(broken, nil, 0o644); err != nil {
 		t.Fatal(err)

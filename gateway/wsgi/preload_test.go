@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 )
 
@@ -109,7 +110,7 @@ func TestPreload(t *testing.T) {
 			if !hook {
 				env = append(env, "NO_HOOK=1")
 			}
-			g := startGateway(t, wsgi.Config{App: "preloadapp", Dir: dir, Workers: 2, Preload: true, Env: env})
+			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "preloadapp", Dir: dir, Workers: 2, Env: env}, Preload: true})
 			zyg := wsgi.ZygotePIDs(g.pool)
 			if len(zyg) != 1 {
 				t.Fatalf("zygotes %v, want one", zyg)
@@ -218,7 +219,7 @@ func TestPreloadHookFails(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "hookapp.py"), []byte("def brick_post_fork():\n    raise ValueError('no database here')\n\ndef application(e, s):\n    s('200 OK', [])\n    return [b'x']\n"), 0o644)
 	log, lb := newLogger()
-	p, err := wsgi.NewPool(wsgi.Config{App: "hookapp", Dir: dir, Python: python, Workers: 1, Preload: true}, log)
+	p, err := wsgi.NewPool(wsgi.Config{Settings: pyproc.Settings{App: "hookapp", Dir: dir, Python: python, Workers: 1}, Preload: true}, log)
 	if err == nil {
 		p.Close()
 		t.Fatal("NewPool succeeded with a failing brick_post_fork")
@@ -234,7 +235,7 @@ func TestPreloadHookFails(t *testing.T) {
 // pipe) is in the log line, and a fork of the zygote replaces it.
 func TestPreloadTimeoutStack(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application", Preload: true, Timeout: time.Second})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: time.Second}, Preload: true})
 	before := waitPIDs(t, g.pool, 1, nil)
 	if r := g.get(t, "/sleep?s=30"); r.status != 504 {
 		t.Fatalf("GET /sleep?s=30 = %d %v, want 504", r.status, r.err)

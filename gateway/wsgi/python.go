@@ -23,7 +23,7 @@ func WorkerSource() []byte { return workerSource }
 // pySpec is what chooses the workers' interpreter; the choice itself is
 // pyproc's, shared with the ASGI gateway.
 func pySpec(cfg Config) pyproc.Spec {
-	return pyproc.Spec{Kind: "wsgi", App: cfg.App, Dir: cfg.Dir, Python: cfg.Python, Env: cfg.Env}
+	return cfg.Spec(wsgiKind.Name)
 }
 
 func workerEnv(cfg Config) []string { return pyproc.Env(pySpec(cfg)) }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 )
 
@@ -45,15 +46,15 @@ func TestStartErrors(t *testing.T) {
 		want    []string
 		notWant string
 	}{
-		{"chdir does not exist", wsgi.Config{App: "rawapp:application", Dir: "/does/not/exist"},
+		{"chdir does not exist", wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Dir: "/does/not/exist"}},
 			[]string{"/does/not/exist", "does not exist", "pass the directory"}, "install Python"},
-		{"chdir is a file", wsgi.Config{App: "rawapp:application", Dir: file},
+		{"chdir is a file", wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Dir: file}},
 			[]string{file, "is not a directory"}, "install Python"},
-		{"python 2", wsgi.Config{App: "rawapp:application", Dir: appsDir, Python: py2},
+		{"python 2", wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Dir: appsDir, Python: py2}},
 			[]string{"--python " + py2, "Python 2.7.18", "Python 3 is required"}, ""},
-		{"python that does not run", wsgi.Config{App: "rawapp:application", Dir: appsDir, Python: broken},
+		{"python that does not run", wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Dir: appsDir, Python: broken}},
 			[]string{"--python " + broken, "cannot run it", "no encodings"}, ""},
-		{"python not found", wsgi.Config{App: "rawapp:application", Dir: appsDir, Python: "/no/such/python3"},
+		{"python not found", wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Dir: appsDir, Python: "/no/such/python3"}},
 			[]string{"--python /no/such/python3", "pass the path of a Python 3 interpreter"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,7 +116,7 @@ func TestPythonChoice(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			log, lb := newLogger()
-			p, err := wsgi.NewPool(wsgi.Config{App: tc.app, Dir: tc.dir, Env: tc.env, Workers: 1}, log)
+			p, err := wsgi.NewPool(wsgi.Config{Settings: pyproc.Settings{App: tc.app, Dir: tc.dir, Env: tc.env, Workers: 1}}, log)
 			if err == nil {
 				defer p.Close()
 			}
@@ -155,7 +156,7 @@ func TestPythonProbesInParallel(t *testing.T) {
 	t.Setenv("PATH", strings.Join(path, string(filepath.ListSeparator)))
 	log, lb := newLogger()
 	start := time.Now()
-	p, err := wsgi.NewPool(wsgi.Config{App: "flaskapp:app", Dir: appsDir, Workers: 1}, log)
+	p, err := wsgi.NewPool(wsgi.Config{Settings: pyproc.Settings{App: "flaskapp:app", Dir: appsDir, Workers: 1}}, log)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatalf("NewPool: %v\nlog:\n%s", err, lb)
@@ -188,7 +189,7 @@ func TestChdirRemoved(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "app")
 	os.Mkdir(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, "tiny.py"), []byte("def application(environ, start_response):\n    start_response('200 OK', [])\n    return [b'ok']\n"), 0o644)
-	g := startGateway(t, wsgi.Config{App: "tiny:application", Dir: dir})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "tiny:application", Dir: dir}})
 	pids := waitPIDs(t, g.pool, 1, nil)
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)

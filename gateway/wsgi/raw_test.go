@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 )
 
@@ -55,7 +56,7 @@ func environOf(t *testing.T, g *gateway, req *http.Request) map[string]string {
 func TestRawApp(t *testing.T) {
 	t.Parallel()
 	closes := closeLog(filepath.Join(t.TempDir(), "closes"))
-	g := startGateway(t, wsgi.Config{App: "rawapp:application", Workers: 2, Env: []string{"RAWAPP_CLOSE_LOG=" + string(closes)}})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Workers: 2, Env: []string{"RAWAPP_CLOSE_LOG=" + string(closes)}}})
 
 	t.Run("write callable", func(t *testing.T) {
 		if r := g.mustGet(t, "/write", 200); r.body != "one,two,three" {
@@ -402,7 +403,7 @@ func TestRawApp(t *testing.T) {
 // TestMount serves an application under a URL prefix.
 func TestMount(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application", Mount: "/app"})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Mount: "/app"}})
 	for _, tc := range []struct {
 		path, script, pathInfo string
 	}{
@@ -430,7 +431,7 @@ func TestMount(t *testing.T) {
 // gateway does against PEP 3333.
 func TestValidator(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:validated"})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:validated"}})
 	big := bytes.Repeat([]byte("validate"), 40<<10)
 	for _, tc := range []struct {
 		name, method, path string

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 )
 
@@ -57,7 +58,7 @@ func TestShutdown(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			notes := filepath.Join(t.TempDir(), "notes")
-			g := startGateway(t, wsgi.Config{App: "rawapp:application", Grace: tc.grace, Env: []string{"RAWAPP_CLOSE_LOG=" + notes}})
+			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Grace: tc.grace, Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}})
 			var wg sync.WaitGroup
 			var busy, queued result
 			path := "/sleep?note=finished&s=" + tc.sleep

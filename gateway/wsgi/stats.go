@@ -2,31 +2,22 @@ package wsgi
 
 import (
 	"time"
+
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 )
 
 // watchMemory recycles workers whose resident memory passes MaxMemory.
 func (p *Pool) watchMemory() {
 	defer p.wg.Done()
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.closing:
-			return
-		case <-t.C:
-		}
+	pyproc.WatchMemory(p.closing, p.cfg.MaxMemory, func() []*worker {
 		p.mu.Lock()
+		defer p.mu.Unlock()
 		ws := make([]*worker, 0, len(p.live))
 		for w := range p.live {
 			ws = append(ws, w)
 		}
-		p.mu.Unlock()
-		for _, w := range ws {
-			if rss, err := w.proc.RSS(); err == nil && rss > p.cfg.MaxMemory {
-				p.askRecycle(w, "max memory")
-			}
-		}
-	}
+		return ws
+	}, func(w *worker) (int64, error) { return w.proc.RSS() }, func(w *worker) { p.askRecycle(w, "max memory") })
 }
 
 // PoolStats is a snapshot of a pool for metrics.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/web"
 )
@@ -41,8 +42,7 @@ func TestLongStream(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			notes := filepath.Join(t.TempDir(), "notes")
-			g := startGateway(t, wsgi.Config{App: "rawapp:application", Timeout: time.Second, MaxStream: tc.maxStream,
-				Env: []string{"RAWAPP_CLOSE_LOG=" + notes}})
+			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: time.Second, Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, MaxStream: tc.maxStream})
 			pid := g.mustGet(t, "/pid", 200).body
 			start := time.Now()
 			r := g.get(t, tc.path)
@@ -83,7 +83,7 @@ func TestLongStream(t *testing.T) {
 // client on the wire, as gunicorn and uWSGI keep it, whole or streamed.
 func TestReasonPhrase(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, wsgi.Config{App: "rawapp:application"})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
 	for _, tc := range []struct{ path, line string }{
 		{"/status?s=299+Custom+Reason", "HTTP/1.1 299 Custom Reason"},
 		{"/status?s=200+Everything+Fine", "HTTP/1.1 200 Everything Fine"},
@@ -109,8 +109,7 @@ func TestClientLeavesQueue(t *testing.T) {
 	notes := filepath.Join(t.TempDir(), "notes")
 	codes := make(chan string, 8)
 	obs := web.ObserverFunc(func(r *web.Request, c web.Completion) { codes <- string(r.Path) + " " + itoa(c.Code()) })
-	g := startGatewayObserved(t, wsgi.Config{App: "rawapp:application", QueueTimeout: 2 * time.Second,
-		Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, obs)
+	g := startGatewayObserved(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, QueueTimeout: 2 * time.Second}, obs)
 	busy := make(chan result, 1)
 	go func() { busy <- g.get(t, "/sleep?s=3&note=busy") }()
 	waitUntil(t, 10*time.Second, "the worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
@@ -167,7 +166,7 @@ func TestFileWrapperBounds(t *testing.T) {
 	}
 	os.WriteFile(small, data, 0o644)
 	// Frames of 64 KiB stand in for the 1 GiB ones of a file over 4 GiB.
-	g := startGateway(t, wsgi.Config{App: "rawapp:application", Env: []string{"BRICK_WSGI_SENDFILE_FRAME=65536"}})
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Env: []string{"BRICK_WSGI_SENDFILE_FRAME=65536"}}})
 	for _, tc := range []struct {
 		name, path string
 		want       []byte

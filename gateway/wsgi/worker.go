@@ -106,12 +106,7 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 	w.frames = newFrameReader(w.conn, frameBufferSize, maxControlFrame)
 	w.proc = proc
 	w.out.SetPid(proc.Pid())
-	if p.cfg.MaxRequests > 0 {
-		w.limit = p.cfg.MaxRequests
-		if p.cfg.MaxRequestsJitter > 0 {
-			w.limit += p.rand(p.cfg.MaxRequestsJitter + 1)
-		}
-	}
+	w.limit = p.cfg.RequestLimit()
 	typ, payload, err := p.awaitReady(w.conn, &w.frames, proc, abort)
 	switch {
 	case err != nil:

@@ -229,11 +229,18 @@ func (p *Process) RSS() (int64, error) {
 // has passed; or at Done. Counting from the call means that a caller who has
 // just signalled a long-silent child still waits for the answer to start.
 func (p *Process) WaitQuiet(quiet, limit time.Duration) {
+	WaitQuiet(func() time.Time { return p.start.Add(time.Duration(p.lastIO.Load())) }, p.done, quiet, limit)
+}
+
+// WaitQuiet is Process.WaitQuiet for a child that procpool did not start
+// (a worker forked by a zygote): lastOutput reports when the child last
+// wrote, done closes when it ends.
+func WaitQuiet(lastOutput func() time.Time, done <-chan struct{}, quiet, limit time.Duration) {
 	called := time.Now()
 	deadline := time.NewTimer(limit)
 	defer deadline.Stop()
 	for {
-		last := p.start.Add(time.Duration(p.lastIO.Load()))
+		last := lastOutput()
 		if last.Before(called) {
 			last = called
 		}
@@ -243,7 +250,7 @@ func (p *Process) WaitQuiet(quiet, limit time.Duration) {
 		}
 		t := time.NewTimer(wait)
 		select {
-		case <-p.done:
+		case <-done:
 			t.Stop()
 			return
 		case <-deadline.C:
