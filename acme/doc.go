@@ -11,7 +11,8 @@
 // :80 or :443 itself.
 //
 //   - HTTP-01: the plain listener passes /.well-known/acme-challenge/
-//     requests for a TLS site to Manager.ServeChallenge, which asks
+//     requests for a TLS site (Manager.IsChallenge) to the handler of
+//     Manager.ChallengeHandler, which asks
 //     certmagic's HandleHTTPChallenge. That function is the only way to
 //     the key authorizations another instance sharing the storage
 //     started (distributed solving; the storage layout is certmagic's own
