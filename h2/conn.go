@@ -242,7 +242,10 @@ func (c *Conn) Serve() {
 		return c.fr.WriteWindowUpdate(0, connWindow-initialWindow)
 	})
 	if c.opts.UpgradeSettings != nil {
-		if err := c.applySettings(c.opts.UpgradeSettings); err != nil {
+		c.wmu.Lock()
+		err := c.applySettingsLocked(c.opts.UpgradeSettings)
+		c.wmu.Unlock()
+		if err != nil {
 			var ce connErr
 			errors.As(err, &ce)
 			c.goAway(ce)

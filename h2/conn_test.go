@@ -149,3 +149,35 @@ func TestBlockedHandler(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsAckBeforeWokenData: DATA that a larger
+// SETTINGS_INITIAL_WINDOW_SIZE allows follows that SETTINGS' ACK. A
+// client may wait for the ACK before looking for the DATA (h2spec 6.9.2
+// does, skipping other frames meanwhile). The order was a race: the
+// stream woken by the new window could write first. Many connections
+// make the race likely to show.
+func TestSettingsAckBeforeWokenData(t *testing.T) {
+	addr := serveTest(t, &Config{})
+	for i := range 100 {
+		c := dial(t, addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+		c.until("SETTINGS ACK", func(f http2.Frame) bool {
+			sf, ok := f.(*http2.SettingsFrame)
+			return ok && sf.IsAck()
+		})
+		c.request(1, "GET", "/", true)
+		c.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1})
+		f := c.until("SETTINGS ACK or DATA", func(f http2.Frame) bool {
+			sf, ok := f.(*http2.SettingsFrame)
+			_, data := f.(*http2.DataFrame)
+			return data || ok && sf.IsAck()
+		})
+		if _, ok := f.(*http2.DataFrame); ok {
+			t.Fatalf("connection %d: DATA before the ACK of the SETTINGS that allowed it", i)
+		}
+		c.until("DATA", func(f http2.Frame) bool {
+			d, ok := f.(*http2.DataFrame)
+			return ok && len(d.Data()) == 1
+		})
+		c.nc.Close()
+	}
+}

@@ -144,14 +144,26 @@ func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 		list = append(list, s)
 		return nil
 	})
-	if err := c.applySettings(list); err != nil {
-		return err
+	// The settings are applied and acknowledged under the write lock, so
+	// no frame they allow (DATA woken by a larger window) is written
+	// before the ACK: a client may wait for the ACK before it looks for
+	// that DATA (h2spec 6.9.2 does, and skips frames while it waits).
+	var bad error
+	err := c.writeFrames(func() error {
+		if bad = c.applySettingsLocked(list); bad != nil {
+			return nil
+		}
+		return c.fr.WriteSettingsAck()
+	})
+	if bad != nil {
+		return bad
 	}
-	return c.writeFrames(c.fr.WriteSettingsAck)
+	return err
 }
 
-// applySettings applies the client's settings in order (RFC 9113 §6.5.3).
-func (c *Conn) applySettings(list []http2.Setting) error {
+// applySettingsLocked applies the client's settings in order (RFC 9113
+// §6.5.3); c.wmu is held.
+func (c *Conn) applySettingsLocked(list []http2.Setting) error {
 	for _, s := range list {
 		if err := s.Valid(); err != nil {
 			if ce, ok := err.(http2.ConnectionError); ok {
@@ -167,9 +179,7 @@ func (c *Conn) applySettings(list []http2.Setting) error {
 		case http2.SettingMaxFrameSize:
 			c.peerFrame.Store(s.Val)
 		case http2.SettingHeaderTableSize:
-			c.wmu.Lock()
 			c.henc.SetMaxDynamicTableSizeLimit(min(s.Val, 4096))
-			c.wmu.Unlock()
 		}
 	}
 	return nil
