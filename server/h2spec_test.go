@@ -41,9 +41,10 @@ func TestH2Spec(t *testing.T) {
 				s.Timeouts.Idle = 5 * time.Second
 			})
 			host, port, _ := net.SplitHostPort(e.addr)
-			// -o: seconds h2spec waits for each expected frame. The suite runs
-			// eight of these at once beside the race-detected test suite on two
-			// cores; 2 s was seen to run out once for a stream woken by SETTINGS.
+			// -o: seconds h2spec waits for each expected frame; generous, as the
+			// suite runs six of these at once beside the race-detected test
+			// suite on two cores. (A timeout here once was a real bug: DATA
+			// written before a SETTINGS ACK, TestSettingsAckBeforeWokenData.)
 			args := []string{"-h", host, "-p", port, "-o", "5"}
 			if r.m.tls {
 				args = append(args, "-t", "-k")
