@@ -33,7 +33,10 @@
 // logged with its reason. Renewal (at a third of the lifetime left, or
 // when the CA's renewal information says), OCSP stapling and the
 // cleanup of expired assets are certmagic's maintenance, checked every
-// RenewInterval; a failed renewal keeps the old certificate served.
+// RenewInterval; a failed renewal keeps the old certificate served. A
+// reload hands Manage the whole set of names again: a name no site uses
+// any more has its loop stopped and leaves certmagic's cache, so it is
+// neither renewed nor served (its files stay in storage for a later use).
 //
 // With a ZeroSSL API key, certmagic's ZeroSSL issuer is tried when the
 // ACME CA fails; it validates over the plain listener like HTTP-01 (its

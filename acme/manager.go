@@ -61,7 +61,7 @@ type Manager struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	managed map[string]bool // names with a loop started
+	managed map[string]*managed // the names Manage was last given
 	started bool
 
 	failures atomic.Uint64
@@ -92,7 +92,7 @@ func New(c Config) (*Manager, error) {
 			return nil, fmt.Errorf("acme_ca_root: %s holds no PEM certificate; give the CA's root certificate in PEM", c.CARoot)
 		}
 	}
-	m := &Manager{log: log, conf: c, storage: storage, managed: map[string]bool{}}
+	m := &Manager{log: log, conf: c, storage: storage, managed: map[string]*managed{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	zl := zapLogger(log)
 	m.cache = certmagic.NewCache(certmagic.CacheOptions{
@@ -146,11 +146,20 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 	return m.cfg.GetCertificate(hello)
 }
 
-// Manage starts obtaining and renewing certificates for names, in the
-// background. httpAddr and tlsAddr are where Brick's own plain and TLS
-// listeners are bound (host:port, as bound: a port 0 resolved); "" for
-// none, which turns that challenge type off. The first call fixes them;
-// later ones (a reload) add names.
+// managed is one name's place in the Manager: cancelling ctx stops its
+// obtain loop.
+type managed struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// Manage obtains and renews certificates for names, in the background.
+// httpAddr and tlsAddr are where Brick's own plain and TLS listeners are
+// bound (host:port, as bound: a port 0 resolved); "" for none, which
+// turns that challenge type off. The first call fixes them. Later calls
+// (a reload) give the whole set again: new names are added, and names no
+// longer in it are released, so that nothing keeps renewing a
+// certificate no site uses (its files stay in storage).
 func (m *Manager) Manage(names []string, httpAddr, tlsAddr string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -163,15 +172,32 @@ func (m *Manager) Manage(names []string, httpAddr, tlsAddr string) error {
 		}
 		m.started = true
 	}
+	keep := make(map[string]bool, len(names))
 	for _, n := range names {
-		if m.managed[n] {
+		keep[n] = true
+		if m.managed[n] != nil {
 			continue
 		}
-		m.managed[n] = true
+		ctx, cancel := context.WithCancel(m.ctx)
+		e := &managed{ctx: ctx, cancel: cancel}
+		m.managed[n] = e
 		m.wg.Add(1)
-		go m.obtain(n)
+		go m.obtain(ctx, n, e)
+	}
+	for n, e := range m.managed {
+		if !keep[n] {
+			m.releaseLocked(n, e)
+		}
 	}
 	return nil
+}
+
+// releaseLocked stops obtaining and renewing name; m.mu is held.
+func (m *Manager) releaseLocked(name string, e *managed) {
+	e.cancel()
+	delete(m.managed, name)
+	m.cache.RemoveManaged([]certmagic.SubjectIssuer{{Subject: name}})
+	m.log.Info("certificate no longer managed: no site uses the name", "name", name)
 }
 
 // listeners tells the issuer where Brick answers each challenge, so that
@@ -231,24 +257,35 @@ func (m *Manager) listeners(httpAddr, tlsAddr string) error {
 
 // obtain gets name's certificate (from storage, or from the CA), retrying
 // until it has one; certmagic's maintenance renews it from then on.
-func (m *Manager) obtain(name string) {
+func (m *Manager) obtain(ctx context.Context, name string, e *managed) {
 	defer m.wg.Done()
 	attempts := 0
-	ctx := context.WithValue(m.ctx, certmagic.AttemptsCtxKey, &attempts)
+	ctx = context.WithValue(ctx, certmagic.AttemptsCtxKey, &attempts)
 	for {
 		err := m.cfg.ManageSync(ctx, []string{name})
 		if err == nil {
-			m.log.Info("certificate ready", "name", name, "not_after", m.notAfter(name).Format(time.RFC3339))
+			m.mu.Lock()
+			released := m.managed[name] != e
+			if m.managed[name] == nil {
+				// A reload dropped the name while it was being obtained:
+				// ManageSync put it in the cache after the release. (A
+				// name added again has a loop of its own, which keeps it.)
+				m.cache.RemoveManaged([]certmagic.SubjectIssuer{{Subject: name}})
+			}
+			m.mu.Unlock()
+			if !released {
+				m.log.Info("certificate ready", "name", name, "not_after", m.notAfter(name).Format(time.RFC3339))
+			}
 			return
 		}
-		if m.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return
 		}
 		wait := retryAfter(attempts, err)
 		attempts++
 		m.log.Warn("cannot obtain a certificate yet; retrying", "name", name, "attempt", attempts, "retry_in", wait.String(), "err", err)
 		select {
-		case <-m.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-time.After(wait):
 		}

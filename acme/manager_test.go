@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,46 @@ func TestDefaultStorage(t *testing.T) {
 	}
 	if got := DefaultStorage(); got != want {
 		t.Errorf("DefaultStorage() = %s, want %s", got, want)
+	}
+}
+
+// TestManageReleases: a name left out of a later Manage (a reload that
+// removed its site) stops being obtained and is gone from Certificates;
+// the others stay.
+func TestManageReleases(t *testing.T) {
+	var logs bytes.Buffer
+	m, err := New(Config{CA: "https://127.0.0.1:1/dir", Storage: t.TempDir(), RenewInterval: time.Second,
+		HTTP01: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	names := func() []string {
+		var out []string
+		for _, c := range m.Certificates() {
+			out = append(out, c.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if err := m.Manage([]string{"a.test", "b.test"}, "127.0.0.1:8080", ""); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	a := m.managed["a.test"]
+	m.mu.Unlock()
+	if err := m.Manage([]string{"b.test", "c.test"}, "127.0.0.1:8080", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); !slices.Equal(got, []string{"b.test", "c.test"}) {
+		t.Fatalf("managed after the reload: %v", got)
+	}
+	select {
+	case <-a.ctx.Done():
+	default:
+		t.Fatal("a.test's obtain loop was not stopped")
+	}
+	if !strings.Contains(logs.String(), "name=a.test") || !strings.Contains(logs.String(), "no longer managed") {
+		t.Fatalf("no log line for the released name:\n%s", logs.String())
 	}
 }

@@ -455,13 +455,15 @@ func TestACMESharedStorage(t *testing.T) {
 // TestACMEReload: tls = "auto" sites added to the file are obtained after
 // SIGHUP, without a restart: the first one when the file had none (the
 // certificate manager starts then), a second one beside it, which keeps
-// its certificate.
+// its certificate. A site removed from the file has its name released:
+// no longer renewed, gone from the metrics.
 func TestACMEReload(t *testing.T) {
 	t.Parallel()
 	httpPort, tlsPort := freePort(t), freePort(t)
 	p := newPebble(t, httpPort, tlsPort, time.Hour)
 	p.start(t)
-	file := acmeFile(t, p, "first.brick.test", httpPort, tlsPort, "", `["http-01", "tls-alpn-01"]`)
+	admin := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	file := acmeFile(t, p, "first.brick.test", httpPort, tlsPort, admin, `["http-01", "tls-alpn-01"]`)
 	conf, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -504,5 +506,22 @@ func TestACMEReload(t *testing.T) {
 	resp.Body.Close()
 	if string(body) != "second\n" {
 		t.Fatalf("second site: %q", body)
+	}
+	expiry := func(name string) bool {
+		_, ok := metricValue(scrape(t, "http://"+admin+"/metrics"), "brick_tls_certificate_expiry_timestamp_seconds", map[string]string{"name": name})
+		return ok
+	}
+	if !expiry("first.brick.test") || !expiry("second.brick.test") {
+		t.Fatal("both names should have an expiry metric")
+	}
+	// The first site leaves the file: its name is released.
+	third := strings.Replace(string(conf), "first.brick.test", "second.brick.test", 1)
+	reload([]byte(third), 3)
+	waitOutput(t, "brick's log", b.output, `certificate no longer managed: no site uses the name" name=first.brick.test`)
+	if expiry("first.brick.test") || !expiry("second.brick.test") {
+		t.Fatal("after the reload only second.brick.test should have an expiry metric")
+	}
+	if _, err := handshake(tlsAddr, "first.brick.test", roots); err == nil {
+		t.Fatal("a released name still completes a handshake")
 	}
 }
