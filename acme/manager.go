@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/certmagic"
+	"github.com/mholt/acmez/v3"
 	"github.com/mholt/acmez/v3/acme"
 )
 
@@ -66,6 +68,7 @@ type Manager struct {
 
 	failures atomic.Uint64
 	stop     sync.Once
+	prev     atomic.Pointer[Manager] // see Follow
 }
 
 // New makes a Manager; nothing is obtained before Manage.
@@ -143,7 +146,27 @@ func (m *Manager) Storage() string { return m.storage }
 // certificate obtained for the name, the challenge certificate for a
 // TLS-ALPN-01 validation, or an error that fails the handshake.
 func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return m.cfg.GetCertificate(hello)
+	cert, err := m.cfg.GetCertificate(hello)
+	if err == nil {
+		return cert, nil
+	}
+	if prev := m.prev.Load(); prev != nil && !slices.Contains(hello.SupportedProtos, acmez.ACMETLS1Protocol) {
+		if c, perr := prev.cfg.GetCertificate(hello); perr == nil {
+			return c, nil
+		}
+	}
+	return cert, err
+}
+
+// Follow makes m, which takes over from prev (a reload changed [tls]),
+// answer a handshake with prev's certificate while it has none of its own
+// for the name yet: loading it from storage takes a moment, and a new
+// storage or CA means a new order. prev stops renewing (Stop) but keeps
+// its certificates; only one step back is kept, so a chain of reloads
+// holds at most two managers.
+func (m *Manager) Follow(prev *Manager) {
+	prev.prev.Store(nil)
+	m.prev.Store(prev)
 }
 
 // managed is one name's place in the Manager: cancelling ctx stops its

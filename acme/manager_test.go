@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,7 +137,7 @@ func TestDefaultStorage(t *testing.T) {
 // removed its site) stops being obtained and is gone from Certificates;
 // the others stay.
 func TestManageReleases(t *testing.T) {
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	m, err := New(Config{CA: "https://127.0.0.1:1/dir", Storage: t.TempDir(), RenewInterval: time.Second,
 		HTTP01: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -171,4 +172,23 @@ func TestManageReleases(t *testing.T) {
 	if !strings.Contains(logs.String(), "name=a.test") || !strings.Contains(logs.String(), "no longer managed") {
 		t.Fatalf("no log line for the released name:\n%s", logs.String())
 	}
+}
+
+// lockedBuffer is a log destination the obtain loops write to while the
+// test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -150,16 +150,16 @@ func (s *Service) servePlain(th *tlsHosts, w web.ResponseWriter, r *web.Request)
 }
 
 // certSources are the options' certificates for the Store: the files,
-// and the names of the sites with tls = "auto" answered by the manager.
-// It also points the Store's internal CA (tls = "internal") at
-// [tls] storage, so that instances sharing a storage share one root.
-func (s *Service) certSources(opts *config.Options) []certs.Source {
+// and the names of the sites with tls = "auto" answered by m (nil
+// without them). It also points the Store's internal CA (tls =
+// "internal") at [tls] storage, so that instances sharing a storage
+// share one root.
+func (s *Service) certSources(opts *config.Options, m *acme.Manager) []certs.Source {
 	s.certs.PKIDir = ""
 	if opts.TLS.Storage != "" {
 		s.certs.PKIDir = filepath.Join(opts.TLS.Storage, "pki")
 	}
 	srcs := opts.CertSources()
-	m := s.acme.Load()
 	if m == nil {
 		return srcs
 	}
@@ -183,37 +183,67 @@ func acmeConfig(opts *config.Options) acme.Config {
 	return ac
 }
 
-// startACME makes the certificate manager when the options have sites
-// with tls = "auto" and there is none yet; its settings ([tls]) are fixed
-// from then on. New and Reload (one at a time) call it; requests read
+// prepareACME returns the certificate manager opts need: the running one
+// while [tls] is unchanged (or no site has tls = "auto"), else a new one
+// with the new settings, not yet in force: commitACME puts it in force
+// with the configuration, dropACME stops it when the configuration is
+// refused. New and Reload (one at a time) call these; requests read
 // s.acme meanwhile, hence the atomic pointer.
-func (s *Service) startACME(opts *config.Options) error {
+func (s *Service) prepareACME(opts *config.Options) (*acme.Manager, error) {
+	cur := s.acme.Load()
 	if !opts.Auto() {
-		return nil
+		return cur, nil
 	}
 	ac := acmeConfig(opts)
-	if s.acme.Load() != nil {
-		if !reflect.DeepEqual(ac, s.acmeConf) {
-			s.log.Warn("reload: [tls] changes take effect on restart or binary upgrade (SIGUSR2); new names are managed with the current settings")
-		}
-		return nil
+	if cur != nil && reflect.DeepEqual(ac, s.acmeConf) {
+		return cur, nil
 	}
-	s.acmeConf = ac
 	ac.Logger = s.log
 	m, err := acme.New(ac)
 	if err != nil {
-		return fmt.Errorf("automatic certificates: %w", err)
+		return nil, fmt.Errorf("automatic certificates: %w", err)
+	}
+	if cur != nil {
+		// Until the new manager has a name's certificate (from its
+		// storage, or its CA), handshakes get the current one's.
+		m.Follow(cur)
+	}
+	return m, nil
+}
+
+// commitACME puts m in force; a manager it replaces stops obtaining and
+// renewing (its certificates stay in m's fallback).
+func (s *Service) commitACME(m *acme.Manager, opts *config.Options) {
+	cur := s.acme.Load()
+	if m == cur {
+		return
 	}
 	s.acme.Store(m)
-	s.reg.MustRegister(metrics.NewCertCollector(func() ([]metrics.Cert, uint64) {
-		var out []metrics.Cert
-		for _, c := range m.Certificates() {
-			out = append(out, metrics.Cert{Name: c.Name, NotAfter: c.NotAfter})
-		}
-		return out, m.Failures()
-	}))
+	s.acmeConf = acmeConfig(opts)
+	if cur == nil {
+		s.reg.MustRegister(metrics.NewCertCollector(func() ([]metrics.Cert, uint64) {
+			m := s.acme.Load()
+			if m == nil {
+				return nil, 0
+			}
+			var out []metrics.Cert
+			for _, c := range m.Certificates() {
+				out = append(out, metrics.Cert{Name: c.Name, NotAfter: c.NotAfter})
+			}
+			return out, m.Failures()
+		}))
+	} else {
+		s.log.Info("reload: [tls] changed; a new certificate manager takes over")
+		go cur.Stop()
+	}
 	s.log.Info("automatic certificates", "ca", opts.TLS.ACMECA, "storage", m.Storage())
-	return nil
+}
+
+// dropACME stops m when prepareACME made it and it was not put in force.
+func (s *Service) dropACME(m *acme.Manager) {
+	if m != nil && m != s.acme.Load() {
+		m.Stop()
+	}
 }
 
 // manage starts obtaining the certificates of the options' names, once

@@ -176,10 +176,12 @@ func New(src Source, handlers Handlers, log *slog.Logger) (*Service, error) {
 	if opts.File != "" {
 		s.attrs = []any{"config", opts.File}
 	}
-	if err := s.startACME(opts); err != nil {
+	m, err := s.prepareACME(opts)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.certs.Load(s.certSources(opts)); err != nil {
+	s.commitACME(m, opts)
+	if err := s.certs.Load(s.certSources(opts, m)); err != nil {
 		s.stopACME()
 		return nil, err
 	}
@@ -392,20 +394,27 @@ func (s *Service) Reload() error {
 	// Certificates re-read from their files: a renewed one is served from
 	// the next handshake on. A failure keeps the ones served. Names new
 	// to tls = "auto" are obtained once the configuration is in force.
-	if err := s.startACME(opts); err != nil {
+	m, err := s.prepareACME(opts)
+	if err != nil {
 		gen.closeExcept(nil)
 		return err
 	}
 	ca := s.certs.InternalCA()
-	if err := s.certs.Load(s.certSources(opts)); err != nil {
+	if err := s.certs.Load(s.certSources(opts, m)); err != nil {
 		gen.closeExcept(nil)
+		s.dropACME(m)
 		return fmt.Errorf("certificates: %w", err)
 	}
 	s.logInternalCA(ca)
 	if err := s.setAccessLog(opts.Log); err != nil {
 		gen.closeExcept(nil)
+		s.dropACME(m)
+		// The certificates were swapped with m's names: put back the
+		// running manager's.
+		s.certs.Load(s.certSources(old.gen.opts, s.acme.Load()))
 		return err
 	}
+	s.commitACME(m, opts)
 	s.cur.Store(newLive(gen))
 	old.retire()
 	s.manage(opts)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -523,5 +524,57 @@ func TestACMEReload(t *testing.T) {
 	}
 	if _, err := handshake(tlsAddr, "first.brick.test", roots); err == nil {
 		t.Fatal("a released name still completes a handshake")
+	}
+}
+
+// TestACMEReloadSettings: a reload that changes [tls] (here the storage)
+// puts a new certificate manager in force without a restart. It obtains
+// the certificate into the new storage, and no handshake fails meanwhile:
+// the old manager's certificate answers until the new one is there.
+func TestACMEReloadSettings(t *testing.T) {
+	t.Parallel()
+	httpPort, tlsPort := freePort(t), freePort(t)
+	p := newPebble(t, httpPort, tlsPort, time.Hour)
+	p.start(t)
+	const name = "settings.brick.test"
+	oldStore, newStore := t.TempDir(), t.TempDir()
+	file := acmeFile(t, p, name, httpPort, tlsPort, "", `["http-01"]`, oldStore)
+	b := start(t, "run", "-config", file)
+	roots, _ := p.roots(t)
+	tlsAddr := "127.0.0.1:" + strconv.Itoa(tlsPort)
+	first := waitCertificate(t, tlsAddr, name, roots, nil, 20*time.Second)
+	conf, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf = []byte(strings.Replace(string(conf), fmt.Sprintf("storage = %q", oldStore), fmt.Sprintf("storage = %q", newStore), 1))
+	if err := os.WriteFile(file, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		leaf, err := handshake(tlsAddr, name, roots)
+		if err != nil {
+			t.Fatalf("a handshake failed while the new manager took over: %v", err)
+		}
+		if leaf.SerialNumber.Cmp(first.SerialNumber) != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no certificate from the new storage within 20 s; brick's log:\n%s", b.output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitOutput(t, "brick's log", b.output, "a new certificate manager takes over")
+	var stored []string
+	filepath.WalkDir(newStore, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, name+".crt") {
+			stored = append(stored, path)
+		}
+		return nil
+	})
+	if len(stored) == 0 {
+		t.Fatalf("the new storage %s holds no certificate for %s", newStore, name)
 	}
 }
