@@ -28,7 +28,11 @@ var asgiApps = map[string]string{
 //     log; with more than one worker its supervisor process forks them.
 //   - hypercorn: `python3 -m hypercorn` with its uvloop worker class (h11
 //     for HTTP/1.1, wsproto for WebSocket), no access log; one worker runs
-//     in the process itself, more are forked.
+//     in the process itself, more are forked. Debian's 0.13.2 closes the
+//     connection after a response that ends before it has parsed the end
+//     of the request (the client's side still SEND_BODY in h11), which a
+//     fast hello does, so wrk reconnects for most requests: the read errors
+//     in its rows.
 //   - daphne: `python3 -m daphne` (Twisted on asyncio's own loop, autobahn
 //     for WebSocket), no access log. It has no worker processes of its own
 //     (Django Channels runs several behind a balancer), so it runs only in
