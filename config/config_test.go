@@ -99,6 +99,11 @@ access = "logs/access.log"
   [[site.route]]
   path = "/"
   wsgi = { app = "app", python = "python3.12" }
+[[site]]
+  hosts = ["async.example"]
+  [[site.route]]
+  path = "/"
+  asgi = { app = "main:app", chdir = "site", python = "venv/bin/python3" }
 `
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -118,6 +123,8 @@ access = "logs/access.log"
 		{r[2].CGI.Timeout.String(), "5s"}, // the route's, as cgi sets none
 		{r[3].WSGI.Python, "python3.12"},  // a command name, looked up in PATH
 		{r[3].WSGI.Dir, ""},
+		{o.Sites[1].Routes[0].ASGI.Dir, filepath.Join(dir, "site")},
+		{o.Sites[1].Routes[0].ASGI.Python, filepath.Join(dir, "venv/bin/python3")},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

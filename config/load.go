@@ -108,6 +108,12 @@ func (o *Options) resolve(dir string) {
 					abs(&r.WSGI.Python)
 				}
 			}
+			if r.ASGI != nil {
+				abs(&r.ASGI.Dir)
+				if strings.Contains(r.ASGI.Python, "/") {
+					abs(&r.ASGI.Python)
+				}
+			}
 		}
 	}
 }

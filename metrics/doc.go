@@ -36,18 +36,26 @@
 // lines lost to write errors, read from a counter the access log Writers
 // share (accesslog.WithLostCounter).
 //
-// # WSGI
+// # Python applications (WSGI and ASGI)
 //
-// NewWSGICollector turns a snapshot function into the gateway's metrics,
-// so this package does not import the gateway and the gateway does not
-// import Prometheus:
+// NewPythonCollector turns a snapshot function into the Python gateways'
+// metrics, so this package imports neither gateway and the gateways do
+// not import Prometheus. What means the same for a WSGI and an ASGI pool
+// is one series with a gateway label ("wsgi" or "asgi"):
 //
-//	brick_wsgi_workers{app,state="busy|idle"}            gauge
-//	brick_wsgi_worker_restarts_total{app,reason}         counter
-//	brick_wsgi_timeouts_total{app}                       counter
-//	brick_wsgi_worker_memory_bytes{app,pid}              gauge
-//	brick_wsgi_queue_length{app}                         gauge
-//	brick_wsgi_queue_wait_seconds{app}                   histogram
+//	brick_python_workers{gateway,app,state="busy|idle|retiring"}   gauge; retiring: ASGI only
+//	brick_python_worker_restarts_total{gateway,app,reason}         counter; crash, timeout, max_requests, max_memory, reload
+//	brick_python_timeouts_total{gateway,app}                       counter
+//	brick_python_worker_memory_bytes{gateway,app,pid}              gauge
+//	brick_python_queue_length{gateway,app}                         gauge
+//	brick_python_queue_wait_seconds{gateway,app}                   histogram
+//
+// A WSGI worker serves one request at a time and a busy one is serving
+// it; an ASGI worker runs many scopes at once and a busy one has at
+// least one in flight. ASGI pools add:
+//
+//	brick_asgi_worker_streams{app,pid}      gauge; scopes in flight (HTTP requests and WebSockets), retiring workers too
+//	brick_asgi_open_websockets{app}         gauge
 //
 // # Proxy
 //

@@ -17,6 +17,7 @@ import (
 	"github.com/brick-server/brick/acme"
 	"github.com/brick-server/brick/certs"
 	"github.com/brick-server/brick/config"
+	"github.com/brick-server/brick/gateway/asgi"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/internal/listenfd"
 	"github.com/brick-server/brick/metrics"
@@ -226,7 +227,7 @@ func (s *Service) observe(opts *config.Options) error {
 	if err != nil {
 		return err
 	}
-	s.reg.MustRegister(metrics.NewWSGICollector(s.wsgiStats))
+	s.reg.MustRegister(metrics.NewPythonCollector(s.pythonStats))
 	s.reg.MustRegister(metrics.NewProxyCollector(s.proxyStats))
 	if err := metrics.RegisterAccessLog(s.reg, s.accessLost.Load); err != nil {
 		return err
@@ -434,28 +435,51 @@ func sameListeners(a, b config.Server) bool {
 	return slices.Equal(a.Listen, b.Listen) && slices.Equal(a.ListenTLS, b.ListenTLS) && a.Admin == b.Admin
 }
 
-// wsgiStats reports the current generation's pools for metrics.
-func (s *Service) wsgiStats() []metrics.WSGIApp {
+// pythonStats reports the current generation's WSGI and ASGI pools for
+// metrics.
+func (s *Service) pythonStats() []metrics.PythonApp {
 	l := s.cur.Load()
-	var out []metrics.WSGIApp
+	var out []metrics.PythonApp
 	for _, np := range l.gen.pools {
-		wp, ok := np.pool.(*wsgi.Pool)
-		if !ok {
-			continue // ASGI pools have no metrics yet
+		switch p := np.pool.(type) {
+		case *wsgi.Pool:
+			out = append(out, wsgiApp(np.name, p.Snapshot()))
+		case *asgi.Pool:
+			out = append(out, asgiApp(np.name, p.Snapshot()))
 		}
-		st := wp.Snapshot()
-		app := metrics.WSGIApp{Name: np.name, Busy: st.Busy, Idle: st.Idle, Restarts: st.Restarts,
-			Timeouts: st.Timeouts, QueueLength: st.QueueLength,
-			QueueWait: metrics.Histogram{Count: st.QueueWaitCount, Sum: st.QueueWaitSum, Buckets: map[float64]uint64{}}}
-		for i, b := range wsgi.QueueWaitBounds {
-			app.QueueWait.Buckets[b] = st.QueueWait[i]
-		}
-		for _, w := range st.Workers {
-			app.Workers = append(app.Workers, metrics.WSGIWorker{PID: w.PID, MemoryBytes: uint64(max(w.Memory, 0))})
-		}
-		out = append(out, app)
 	}
 	return out
+}
+
+func wsgiApp(name string, st wsgi.PoolStats) metrics.PythonApp {
+	app := metrics.PythonApp{Gateway: "wsgi", Name: name, Busy: st.Busy, Idle: st.Idle, Restarts: st.Restarts,
+		Timeouts: st.Timeouts, QueueLength: st.QueueLength, QueueWait: waitHistogram(st.QueueWait, st.QueueWaitCount, st.QueueWaitSum)}
+	for _, w := range st.Workers {
+		app.Workers = append(app.Workers, metrics.PythonWorker{PID: w.PID, MemoryBytes: uint64(max(w.Memory, 0))})
+	}
+	return app
+}
+
+func asgiApp(name string, st asgi.PoolStats) metrics.PythonApp {
+	app := metrics.PythonApp{Gateway: "asgi", Name: name, Busy: st.Busy, Idle: st.Idle, Restarts: st.Restarts,
+		Timeouts: st.Timeouts, QueueLength: st.QueueLength, QueueWait: waitHistogram(st.QueueWait, st.QueueWaitCount, st.QueueWaitSum),
+		ASGI: &metrics.ASGIPool{Retiring: st.Retiring, WebSockets: st.WebSockets}}
+	for _, w := range st.Workers {
+		app.Workers = append(app.Workers, metrics.PythonWorker{PID: w.PID, MemoryBytes: uint64(max(w.Memory, 0)), Streams: w.Streams})
+	}
+	return app
+}
+
+// waitHistogram is a pool's queue wait, counted per wsgi.QueueWaitBounds
+// (the ASGI pool's bounds too), for metrics.
+func waitHistogram(cumulative []uint64, count uint64, sum float64) metrics.Histogram {
+	h := metrics.Histogram{Count: count, Sum: sum, Buckets: make(map[float64]uint64, len(wsgi.QueueWaitBounds))}
+	for i, b := range wsgi.QueueWaitBounds {
+		if i < len(cumulative) {
+			h.Buckets[b] = cumulative[i]
+		}
+	}
+	return h
 }
 
 // proxyStats reports the upstreams of the current generation's proxy

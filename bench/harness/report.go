@@ -82,7 +82,8 @@ func title(sc scenario) string {
 	case sc.app != "":
 		return fmt.Sprintf("%s: %s, %d Python worker%s each, wrk -t1 -c%d, %s x %d runs (median)",
 			sc.name, map[string]string{"bare": "bare WSGI hello app", "flask": "Flask hello app",
-				"django": "Django view rendering a template from a sqlite query"}[sc.app],
+				"django": "Django view rendering a template from a sqlite query",
+				"raw":    "raw ASGI hello app", "fastapi": "FastAPI hello app returning JSON"}[sc.app],
 			sc.workers, plural(sc.workers), sc.conns, sc.dur, sc.runs)
 	case sc.file != "":
 		return fmt.Sprintf("%s: GET %s, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.file, sc.conns, sc.dur, sc.runs)

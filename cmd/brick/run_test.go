@@ -413,20 +413,20 @@ func TestRun(t *testing.T) {
 		// The pool serves once its first worker is ready; the second may
 		// still be importing Flask: wait for it.
 		for deadline := time.Now().Add(30 * time.Second); ; {
-			busy, _ := metricValue(fams, "brick_wsgi_workers", map[string]string{"app": "flaskapp:app", "state": "busy"})
-			idle, ok := metricValue(fams, "brick_wsgi_workers", map[string]string{"app": "flaskapp:app", "state": "idle"})
+			busy, _ := metricValue(fams, "brick_python_workers", map[string]string{"gateway": "wsgi", "app": "flaskapp:app", "state": "busy"})
+			idle, ok := metricValue(fams, "brick_python_workers", map[string]string{"gateway": "wsgi", "app": "flaskapp:app", "state": "idle"})
 			if ok && busy+idle == 2 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Errorf("brick_wsgi_workers for flaskapp:app: busy %v idle %v (found %v) after 30 s, want 2 in all", busy, idle, ok)
+				t.Errorf("brick_python_workers for flaskapp:app: busy %v idle %v (found %v) after 30 s, want 2 in all", busy, idle, ok)
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
 			fams = scrape(t, "http://"+p.admin+"/metrics")
 		}
-		if _, ok := metricValue(fams, "brick_wsgi_workers", map[string]string{"app": "versionapp", "state": "idle"}); !ok {
-			t.Errorf("no brick_wsgi_workers for versionapp")
+		if _, ok := metricValue(fams, "brick_python_workers", map[string]string{"gateway": "wsgi", "app": "versionapp", "state": "idle"}); !ok {
+			t.Errorf("no brick_python_workers for versionapp")
 		}
 	})
 

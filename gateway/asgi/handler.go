@@ -340,6 +340,7 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 			}
 		case <-timer.C:
 			wk.control(FrameCancel, s.id)
+			h.pool.stats.timeouts.Add(1)
 			h.log.Warn("asgi: no response start within the timeout; answering 504 and cancelling the request", "request", requestLine(r),
 				"pid", wk.proc.Pid(), "timeout", h.cfg.Timeout.String())
 			return plain(w, 504, "Gateway Timeout: the application took too long\n")

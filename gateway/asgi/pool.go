@@ -54,6 +54,8 @@ type Pool struct {
 	leaving   map[*worker]struct{} // retired workers not yet stopped
 	retired   sync.WaitGroup       // retired workers still leaving
 
+	stats counters
+
 	wakes    []chan struct{} // one per slot: a recycle was asked for
 	closing  chan struct{}
 	wg       sync.WaitGroup
@@ -155,9 +157,11 @@ func (p *Pool) startAll(gen int) ([]*worker, error) {
 // live worker is full, the request is turned away at once.
 func (p *Pool) pick(s *stream) (*worker, error) {
 	var timer *time.Timer
+	var queued time.Time
 	defer func() {
 		if timer != nil {
 			timer.Stop()
+			p.stats.queued.Add(-1)
 		}
 	}()
 	for {
@@ -179,6 +183,7 @@ func (p *Pool) pick(s *stream) (*worker, error) {
 		p.mu.Unlock()
 		switch {
 		case best != nil && best.open(s, p.cfg.MaxStreams):
+			p.waited(queued)
 			return best, nil
 		case best != nil:
 			continue // it died or filled since: look again
@@ -186,7 +191,8 @@ func (p *Pool) pick(s *stream) (*worker, error) {
 			return nil, errBusy
 		}
 		if timer == nil {
-			timer = time.NewTimer(p.cfg.Timeout)
+			timer, queued = time.NewTimer(p.cfg.Timeout), time.Now()
+			p.stats.queued.Add(1)
 		}
 		select {
 		case <-installed:
@@ -239,6 +245,11 @@ func (p *Pool) run(i int) {
 			if !current {
 				continue // retired by a Reload, and replaced
 			}
+			reason := "crash"
+			if w.timedOut.Load() {
+				reason = "timeout"
+			}
+			p.countRestart(reason)
 			p.log.Warn("asgi worker exited; starting a replacement", "pid", w.proc.Pid(), "exit", w.proc.Exit(), "served", w.served.Load())
 			delay := crash.Next(w.proc.Uptime())
 			for {
@@ -350,6 +361,7 @@ func (p *Pool) askRecycle(w *worker, why string) {
 	for i, iw := range p.workers {
 		if iw == w {
 			p.log.Info("asgi worker recycling", "pid", w.proc.Pid(), "why", why, "served", w.served.Load())
+			p.countRestartLocked(restartReason(why))
 			poke(p.wakes[i])
 			return
 		}
@@ -381,6 +393,7 @@ func (p *Pool) Reload() error {
 	for i, old := range p.workers {
 		p.workers[i] = ws[i]
 		p.retireLocked(old)
+		p.countRestartLocked("reload")
 	}
 	p.announceLocked()
 	p.mu.Unlock()

@@ -78,6 +78,9 @@ func TestReloadKeepsRequestsInFlight(t *testing.T) {
 	if strings.Contains(g.log.String(), "starting a replacement") {
 		t.Error("a retired worker's exit was taken for a crash")
 	}
+	if r := g.pool.Snapshot().Restarts; r["reload"] != 2 || r["crash"] != 0 {
+		t.Errorf("restarts %v after reloading 2 workers; want reload 2, no crash", r)
+	}
 }
 
 // TestMaxRequests checks that a worker is recycled after its requests
@@ -94,6 +97,9 @@ func TestMaxRequests(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	g.log.waitFor(t, 5*time.Second, "asgi worker recycling")
+	if r := g.pool.Snapshot().Restarts; r["max_requests"] < 1 {
+		t.Errorf("restarts %v; want max_requests counted", r)
+	}
 }
 
 // TestMaxMemory checks that a worker above MaxMemory is recycled while
@@ -104,5 +110,8 @@ func TestMaxMemory(t *testing.T) {
 	g.log.waitFor(t, 10*time.Second, `why="max memory"`)
 	for range 3 {
 		g.mustGet(t, "/", 200)
+	}
+	if r := g.pool.Snapshot().Restarts; r["max_memory"] < 1 {
+		t.Errorf("restarts %v; want max_memory counted", r)
 	}
 }

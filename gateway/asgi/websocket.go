@@ -106,6 +106,7 @@ func (h *Handler) serveWebSocket(w web.ResponseWriter, r *web.Request, c *call, 
 		case <-s.wake:
 		case <-c.timer.C:
 			wk.control(FrameCancel, s.id)
+			h.pool.stats.timeouts.Add(1)
 			h.log.Warn("asgi: no websocket.accept within the timeout; answering 504", "request", requestLine(r), "timeout", h.cfg.Timeout.String())
 			return plain(w, 504, "Gateway Timeout: the application took too long\n")
 		}
@@ -335,16 +336,7 @@ func (s *stream) writeWS() {
 
 // webSockets counts w's accepted WebSockets.
 func (w *worker) webSockets() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, s := range w.streams {
-		s.mu.Lock()
-		if s.ws != nil && s.ws.accepted {
-			n++
-		}
-		s.mu.Unlock()
-	}
+	_, n, _ := w.census()
 	return n
 }
 

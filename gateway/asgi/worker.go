@@ -39,6 +39,7 @@ type worker struct {
 	served   atomic.Int64
 	lastPong atomic.Int64 // unix ns of the last heartbeat answer
 	recycle  atomic.Bool  // a replacement was asked for
+	timedOut atomic.Bool  // killed for a blocked event loop
 }
 
 // errStartup is a worker that could not load the application or whose
@@ -369,6 +370,7 @@ func (w *worker) heartbeat() {
 		stack := w.out.DumpStack(w.proc)
 		w.pool.log.Error("asgi: worker's event loop blocked; killing it", "pid", w.proc.Pid(), "silent", silent.Round(time.Millisecond).String(),
 			"in_flight", w.load(), "stack", stack)
+		w.timedOut.Store(true)
 		w.kill()
 		return
 	}

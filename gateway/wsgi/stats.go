@@ -45,8 +45,9 @@ type WorkerStats struct {
 	Memory int64
 }
 
-// QueueWaitBounds are the upper bounds, in seconds, of PoolStats.QueueWait.
-var QueueWaitBounds = []float64{0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30}
+// QueueWaitBounds are the upper bounds, in seconds, of PoolStats.QueueWait:
+// the ASGI gateway's too.
+var QueueWaitBounds = pyproc.QueueWaitBounds
 
 // counters are the pool's cumulative statistics, under Pool.mu.
 type counters struct {
