@@ -108,6 +108,11 @@ func (h *harness) measureSlow(ctx context.Context, port int, sc scenario) (*slow
 	if out.wrkResult, err = h.wrk(ctx, port, sc, sc.dur); err != nil {
 		return nil, err
 	}
+	if out.requests == 0 {
+		// wrk counts a timeout only for a response that came late: a
+		// server that answered nothing shows no error of its own.
+		out.errors = strings.TrimPrefix(out.errors+"; no response in "+sc.dur.String(), "; ")
+	}
 	after, err := bytesNow()
 	if err != nil {
 		return nil, err

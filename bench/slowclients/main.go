@@ -7,6 +7,10 @@
 //
 // Each connection sends GET PATH, reads the response at its rate, and
 // asks again when it is complete (reconnecting when the server closes).
+// Each connection also advertises an Ethernet-sized MSS (-mss): over
+// loopback's 64 KiB segments the server's kernel would grow its send
+// buffer to megabytes (tcp_wmem) and swallow the whole response, which
+// no client across a real network lets it do.
 // The command prints "ready N" once every connection has received the
 // first bytes of its response (or after -ready-wait, counting those that
 // have), then runs until its standard input closes or it is signalled.
@@ -42,6 +46,7 @@ func main() {
 	path := flag.String("path", "/big", "the URL path to ask for: a response larger than the socket buffers")
 	rate := flag.Int("rate", 1024, "bytes per second each connection reads")
 	rcvbuf := flag.Int("rcvbuf", 4096, "SO_RCVBUF of each connection, set before connecting (the kernel doubles it)")
+	mss := flag.Int("mss", 1460, "TCP_MAXSEG of each connection, set before connecting (0: the kernel's)")
 	readyWait := flag.Duration("ready-wait", 5*time.Second, "how long to wait for every connection's first bytes before saying ready")
 	flag.Parse()
 	log.SetFlags(0)
@@ -59,7 +64,7 @@ func main() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := client{addr: *addr, path: *path, rate: *rate, rcvbuf: *rcvbuf, st: &st, first: first}
+			c := client{addr: *addr, path: *path, rate: *rate, rcvbuf: *rcvbuf, mss: *mss, st: &st, first: first}
 			c.run(ctx)
 		}()
 	}
@@ -98,6 +103,7 @@ type stats struct {
 type client struct {
 	addr, path   string
 	rate, rcvbuf int
+	mss          int
 	st           *stats
 	first        chan<- struct{}
 	saidFirst    bool
@@ -124,6 +130,9 @@ func (c *client) conn(ctx context.Context) error {
 		var serr error
 		err := rc.Control(func(fd uintptr) {
 			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, c.rcvbuf)
+			if c.mss > 0 && serr == nil {
+				serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_MAXSEG, c.mss)
+			}
 		})
 		return errors.Join(err, serr)
 	}}
