@@ -102,7 +102,7 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 	}
 	var slow *slowRow
 	if sc.slow > 0 {
-		if slow, err = h.measureSlow(ctx, port, sc); err != nil {
+		if slow, err = h.measureSlow(ctx, pid, port, sc); err != nil {
 			return row{}, err
 		}
 	}

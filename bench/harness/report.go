@@ -103,8 +103,8 @@ var appTitle = map[string]string{"bare": "bare WSGI hello app", "flask": "Flask 
 // formatSlow is the wsgi-slow table: wrk alone, then beside the slow
 // clients, and how much the slow clients were served.
 func formatSlow(b *strings.Builder, sc scenario, rows []row, ref *row) {
-	fmt.Fprintf(b, "| server | req/s alone | p50 | p99 | errors | req/s with %d slow | vs alone | vs brick | p50 | p99 | errors | slow clients served | slow clients' KiB/s |\n", sc.slow)
-	b.WriteString("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|\n")
+	fmt.Fprintf(b, "| server | req/s alone | p50 | p99 | errors | req/s with %d slow | vs alone | vs brick | p50 | p99 | errors | slow clients served | slow clients' KiB/s | server RSS growth |\n", sc.slow)
+	b.WriteString("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
 	slowRPS := func(r *row) float64 {
 		if r == nil || r.slow == nil {
 			return 0
@@ -113,14 +113,14 @@ func formatSlow(b *strings.Builder, sc scenario, rows []row, ref *row) {
 	}
 	for _, r := range rows {
 		if r.slow == nil {
-			fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | | | | | | | | |\n", r.server, r.rps, fmtDur(r.p50), fmtDur(r.p99), r.errors)
+			fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | | | | | | | | | |\n", r.server, r.rps, fmtDur(r.p50), fmtDur(r.p99), r.errors)
 			continue
 		}
 		s := r.slow
-		fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %d of %d | %.0f |\n",
+		fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %d of %d | %.0f | %.1f MiB |\n",
 			r.server, r.rps, fmtDur(r.p50), fmtDur(r.p99), r.errors,
 			s.rps, ratio(s.rps, r.rps), ratio(s.rps, slowRPS(ref)), fmtDur(s.p50), fmtDur(s.p99), s.errors,
-			s.ready, sc.slow, s.bytesPerSec/1024)
+			s.ready, sc.slow, s.bytesPerSec/1024, float64(s.rssGrowth)/1024)
 	}
 }
 
@@ -181,15 +181,21 @@ func drawChart(path string, sc scenario, rows []row) error {
 	names := make([]string, len(rows))
 	for i, r := range rows {
 		names[i] = r.server
-		if sc.idleConns > 0 {
+		switch {
+		case sc.idleConns > 0:
 			vals[i] = r.idleKiB
-		} else {
+		case sc.slow > 0 && r.slow != nil:
+			vals[i] = r.slow.rps
+		default:
 			vals[i] = r.rps
 		}
 	}
-	if sc.idleConns > 0 {
+	switch {
+	case sc.idleConns > 0:
 		p.Y.Label.Text = "KiB per idle connection (lower is better)"
-	} else {
+	case sc.slow > 0:
+		p.Y.Label.Text = fmt.Sprintf("requests per second beside %d slow clients", sc.slow)
+	default:
 		p.Y.Label.Text = "requests per second (higher is better)"
 	}
 	bars, err := plotter.NewBarChart(vals, vg.Points(40))

@@ -32,16 +32,20 @@ type slowRow struct {
 	// bytesPerSec is what all the slow clients read a second, together,
 	// while wrk ran: at most clients x slowRate.
 	bytesPerSec float64
+	// rssGrowth is how much the server's process tree grew (KiB) from
+	// before the slow clients came to the end of wrk's run beside them.
+	rssGrowth int64
 }
 
 var slowStatsRE = regexp.MustCompile(`^slow: conns=\d+ bytes=(\d+) responses=\d+ errors=(\d+)`)
 
 // measureSlow starts the slow clients, waits until they are served (or
 // stuck), runs wrk for sc.dur beside them, and stops them.
-func (h *harness) measureSlow(ctx context.Context, port int, sc scenario) (*slowRow, error) {
+func (h *harness) measureSlow(ctx context.Context, pid, port int, sc scenario) (*slowRow, error) {
+	rssBefore := rssKiB(pid)
 	client := pinnedClient(exec.Command(filepath.Join(h.tmp, "slowclients"),
 		"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-c", strconv.Itoa(sc.slow), "-path", "/big",
-		"-rate", strconv.Itoa(slowRate), "-rcvbuf", "4096", "-ready-wait", "2s"), sc.slow+1024)
+		"-rate", strconv.Itoa(slowRate), "-rcvbuf", "4096", "-ready-wait", "5s"), sc.slow+1024)
 	stdin, err := client.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -117,6 +121,7 @@ func (h *harness) measureSlow(ctx context.Context, port int, sc scenario) (*slow
 	if err != nil {
 		return nil, err
 	}
+	out.rssGrowth = rssKiB(pid) - rssBefore
 	out.bytesPerSec = float64(after-before) / time.Since(began).Seconds()
 	return &out, nil
 }
