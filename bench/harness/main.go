@@ -209,6 +209,9 @@ func main() {
 		if uwsgiInstalled() {
 			scenarios = append(scenarios, scenario{name: "wsgi-bare-1w", dur: time.Second, runs: 1, conns: 8,
 				app: "bare", workers: 1, peers: []string{"uwsgi"}, smoke: true})
+			// And the slow clients beside wrk, a few of them.
+			scenarios = append(scenarios, scenario{name: "wsgi-slow-flask-1w", dur: time.Second, runs: 1, conns: 8,
+				app: "flask", workers: 1, slow: 4, peers: []string{"uwsgi"}, smoke: true})
 		} else {
 			log.Printf("uwsgi is not installed: smoke runs without the wsgi scenario (bench/run installs it)")
 		}

@@ -43,9 +43,13 @@ var slowStatsRE = regexp.MustCompile(`^slow: conns=\d+ bytes=(\d+) responses=\d+
 // stuck), runs wrk for sc.dur beside them, and stops them.
 func (h *harness) measureSlow(ctx context.Context, pid, port int, sc scenario) (*slowRow, error) {
 	rssBefore := rssKiB(pid)
+	readyWait := "5s"
+	if sc.smoke {
+		readyWait = "1s"
+	}
 	client := pinnedClient(exec.Command(filepath.Join(h.tmp, "slowclients"),
 		"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-c", strconv.Itoa(sc.slow), "-path", "/big",
-		"-rate", strconv.Itoa(slowRate), "-rcvbuf", "4096", "-ready-wait", "5s"), sc.slow+1024)
+		"-rate", strconv.Itoa(slowRate), "-rcvbuf", "4096", "-ready-wait", readyWait), sc.slow+1024)
 	stdin, err := client.StdinPipe()
 	if err != nil {
 		return nil, err
