@@ -332,6 +332,9 @@ func (pc *pollConn) park(deadline int64, partial bool) bool {
 
 func (pc *pollConn) pendingInput() int64 { return 0 }
 
+// readNow is read, which never waits (tlsConn.peerGone).
+func (pc *pollConn) readNow(p []byte) (int, error) { return pc.read(p, 0) }
+
 func (pc *pollConn) peerGone() bool {
 	pc.mu.Lock()
 	aborted := pc.aborted

@@ -92,6 +92,27 @@ func (n *netConn) peerGone() bool {
 	return gone
 }
 
+// readNow reads what has arrived without waiting (tlsConn.peerGone):
+// errAgain when nothing has, or when the connection has no descriptor to
+// ask. It reads the descriptor directly, past the read deadline, which
+// may have passed while the request waited.
+func (n *netConn) readNow(p []byte) (int, error) {
+	sc, ok := n.nc.(syscall.Conn)
+	if !ok {
+		return 0, errAgain
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0, errAgain
+	}
+	var k int
+	var rerr error
+	if err := rc.Control(func(fd uintptr) { k, rerr = readNowFD(fd, p) }); err != nil {
+		return 0, err
+	}
+	return k, rerr
+}
+
 func (n *netConn) closeWrite() error {
 	if cw, ok := n.nc.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()

@@ -80,6 +80,12 @@ type tlsConn struct {
 	ended       bool // crypto/tls has a lasting read error (EOF) for the next read
 	hasFirst    bool // first holds the connection's first byte, not yet given to tc
 	first       [1]byte
+	// probing makes Read take only what has arrived, for peerGone.
+	probing bool
+	// hasHeld: held is a byte of plaintext peerGone took from crypto/tls
+	// (a request the client pipelined), the next read's first byte.
+	hasHeld bool
+	held    [1]byte
 }
 
 func newTLSConn(raw transport, c *conn, cfg *tls.Config, nonblocking bool) *tlsConn {
@@ -138,6 +144,15 @@ func (t *tlsConn) read(p []byte, deadline int64) (int, error) {
 	}
 	t.deadline = deadline
 	total := 0
+	if t.hasHeld && len(p) > 0 {
+		p[0], t.hasHeld = t.held[0], false
+		total = 1
+		if !t.nonblocking {
+			// The rest of its record waits in crypto/tls: the next
+			// read returns it without blocking.
+			return total, nil
+		}
+	}
 	for total < len(p) {
 		n, err := t.tc.Read(p[total:])
 		total += n
@@ -189,7 +204,41 @@ func (t *tlsConn) waitRead(deadline int64) error { return t.raw.waitRead(deadlin
 
 func (t *tlsConn) pendingInput() int64 { return t.pendingSince }
 
-func (t *tlsConn) peerGone() bool { return t.raw.peerGone() }
+// peerGone cannot be a peek at the socket alone: a TLS client sends
+// close_notify before its FIN, and that alert is a record, readable bytes
+// in front of the end (under TLS 1.3 it even looks like application
+// data). So the records that have arrived go through crypto/tls without
+// waiting: close_notify or a broken record ends the input (gone), and a
+// first byte of plaintext, a request the client pipelined, is held for
+// the next read (not gone, as a peek at pipelined bytes says of a plain
+// connection). Only the goroutine serving the request calls it, as it
+// does read.
+func (t *tlsConn) peerGone() bool {
+	if t.state != tlsOpen || t.hj != nil {
+		return t.raw.peerGone()
+	}
+	if !t.hasHeld && !t.ended {
+		t.probing = true
+		n, err := t.tc.Read(t.held[:])
+		t.probing = false
+		if n > 0 {
+			t.hasHeld, t.pendingSince = true, 0
+		}
+		if err != nil && !errors.Is(err, wouldBlock{}) {
+			t.ended = true
+		}
+	}
+	if t.hasHeld {
+		return false
+	}
+	return t.ended || t.raw.peerGone()
+}
+
+// nowReader is a transport that can read what has arrived without
+// waiting, errAgain when nothing has.
+type nowReader interface {
+	readNow(p []byte) (int, error)
+}
 
 func (t *tlsConn) write(p []byte, timeout time.Duration) error {
 	switch t.state {
@@ -235,7 +284,7 @@ func (t *tlsConn) sendFile(head []byte, f *os.File, offset, n int64, timeout tim
 }
 
 func (t *tlsConn) park(deadline int64, partial bool) bool {
-	return !t.ended && t.raw.park(deadline, partial)
+	return !t.ended && !t.hasHeld && t.raw.park(deadline, partial)
 }
 
 // closeWrite sends close_notify, then FIN.
@@ -299,7 +348,15 @@ func (t *tlsConn) Read(p []byte) (int, error) {
 		return 1, nil
 	}
 	for {
-		n, err := t.raw.read(p, t.deadline)
+		var n int
+		var err error
+		if nr, ok := t.raw.(nowReader); ok && t.probing {
+			n, err = nr.readNow(p)
+		} else if t.probing {
+			return 0, wouldBlock{} // this transport cannot look without waiting
+		} else {
+			n, err = t.raw.read(p, t.deadline)
+		}
 		if n > 0 {
 			if t.pendingSince == 0 && t.state == tlsOpen {
 				t.pendingSince = t.c.srv.clock.Now()
@@ -308,7 +365,7 @@ func (t *tlsConn) Read(p []byte) (int, error) {
 		}
 		switch {
 		case err == errAgain:
-			if !t.blocking {
+			if !t.blocking || t.probing {
 				return 0, wouldBlock{}
 			}
 			if err := t.raw.waitRead(t.deadline); err != nil {

@@ -201,7 +201,9 @@ type GoneChecker interface {
 // ClientGone reports whether the client of w's connection left, through
 // the first GoneChecker on w's Unwrap chain; false when none can tell. A
 // client that half-closed after sending its request counts as gone, as
-// it does for nginx.
+// it does for nginx, and so does a TLS client that sent close_notify.
+// Call it from the goroutine serving the request, as Brick's gateways do:
+// over TLS the server reads the records that have arrived to tell.
 func ClientGone(w ResponseWriter) bool {
 	for {
 		switch t := w.(type) {

@@ -3,7 +3,8 @@ template from a sqlite query.
 
 GET / (and /hello) runs SELECT over a 100-row table in a sqlite file and
 renders the 20 newest rows through a Django template into an HTML page
-(about 2 KiB), with Django's usual middleware in the way. Every worker
+(about 2 KiB), with Django's usual middleware in the way. GET /big answers
+1 MiB through the same stack, for the slow clients of `bench/run wsgi-slow`. Every worker
 creates the database if it is missing: the statements are idempotent.
 """
 
@@ -65,6 +66,15 @@ def index(request):
     return HttpResponse(PAGE.render({"title": "Newest posts", "posts": posts, "total": sum(p[3] for p in posts)}))
 
 
-urlpatterns = [path("", index), path("hello", index)]
+# BIG is the slow clients' response: larger than any socket buffer between
+# the server and a client that reads it at 1 KiB/s.
+BIG = b"x" * (1 << 20)
+
+
+def big(request):
+    return HttpResponse(BIG, content_type="application/octet-stream")
+
+
+urlpatterns = [path("", index), path("hello", index), path("big", big)]
 
 application = get_wsgi_application()

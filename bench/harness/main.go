@@ -31,9 +31,10 @@ func main() {
 	only := flag.String("servers", "", "comma-separated subset of servers to run (default: all)")
 	out := flag.String("out", "bench/results", "directory for the markdown tables and charts")
 	workers := flag.String("workers", "1,4", "wsgi, asgi: comma-separated Python worker counts, one table per count and app")
-	apps := flag.String("apps", "bare,flask,django", "wsgi: comma-separated apps of bench/apps to run (bare, flask, django)")
+	apps := flag.String("apps", "", "wsgi, wsgi-slow: comma-separated apps of bench/apps to run (bare, flask, django; default: all three for wsgi, django,flask for wsgi-slow)")
+	slow := flag.Int("slow", 200, "wsgi-slow: slow clients (1 KiB/s each) beside wrk")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|h2|proxy|php|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|wsgi-slow|asgi|tls|h2|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -77,24 +78,39 @@ func main() {
 			{name: "static-1k", dur: *dur, runs: *runs, conns: *conns, file: "/1k.bin"},
 			{name: "static-1m", dur: *dur, runs: *runs, conns: *conns, file: "/1m.bin"},
 		}
-	case "wsgi":
+	case "wsgi", "wsgi-slow":
 		// Python workers answer a request at a time each: -c16 unless -c
-		// says otherwise.
+		// says otherwise. wsgi-slow (slow.go) runs wrk once alone and
+		// once beside -slow slow clients, 3 s each unless -d says
+		// otherwise, on the real-app and the Flask scenarios.
 		c := 16
 		if connsSet {
 			c = *conns
 		}
+		d, r, n, prefix := *dur, *runs, 0, "wsgi"
+		appList := "bare,flask,django"
+		if name == "wsgi-slow" {
+			durSet := false
+			flag.Visit(func(f *flag.Flag) { durSet = durSet || f.Name == "d" })
+			if !durSet {
+				d = 3 * time.Second
+			}
+			r, n, prefix, appList = 1, *slow, "wsgi-slow", "django,flask"
+		}
+		if *apps != "" {
+			appList = *apps
+		}
 		for _, w := range strings.Split(*workers, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(w))
-			if err != nil || n < 1 {
+			nw, err := strconv.Atoi(strings.TrimSpace(w))
+			if err != nil || nw < 1 {
 				log.Fatalf("-workers %q: want a comma-separated list of counts >= 1", *workers)
 			}
-			for _, app := range strings.Split(*apps, ",") {
+			for _, app := range strings.Split(appList, ",") {
 				if _, ok := wsgiApps[app]; !ok {
 					log.Fatalf("-apps: unknown app %q: want bare, flask or django", app)
 				}
-				scenarios = append(scenarios, scenario{name: fmt.Sprintf("wsgi-%s-%dw", app, n),
-					dur: *dur, runs: *runs, conns: c, app: app, workers: n})
+				scenarios = append(scenarios, scenario{name: fmt.Sprintf("%s-%s-%dw", prefix, app, nw),
+					dur: d, runs: r, conns: c, app: app, workers: nw, slow: n})
 			}
 		}
 	case "tls":
@@ -193,6 +209,9 @@ func main() {
 		if uwsgiInstalled() {
 			scenarios = append(scenarios, scenario{name: "wsgi-bare-1w", dur: time.Second, runs: 1, conns: 8,
 				app: "bare", workers: 1, peers: []string{"uwsgi"}, smoke: true})
+			// And the slow clients beside wrk, a few of them.
+			scenarios = append(scenarios, scenario{name: "wsgi-slow-flask-1w", dur: time.Second, runs: 1, conns: 8,
+				app: "flask", workers: 1, slow: 4, peers: []string{"uwsgi"}, smoke: true})
 		} else {
 			log.Printf("uwsgi is not installed: smoke runs without the wsgi scenario (bench/run installs it)")
 		}
@@ -219,6 +238,7 @@ type scenario struct {
 	file      string // the static scenarios: the file's URL path, served by fileServers
 	app       string // the wsgi scenarios: "bare", "flask" or "django" (bench/apps), served by wsgiServers
 	workers   int    // the wsgi and asgi scenarios: Python worker processes per server
+	slow      int    // wsgi-slow: slow clients beside wrk in the second run (slow.go)
 	asgi      bool   // app is an asgi app (asgiServers), not a wsgi one
 	tls       bool   // the tls scenarios: HTTPS, served by tlsServers
 	h2        bool   // the h2 scenarios: HTTP/2 (with tls, over TLS; else h2c), h2load for wrk
@@ -281,6 +301,7 @@ func newHarness(out, only string) (*harness, error) {
 		{"idleclient", "./idleclient"},
 		{"hsclient", "./hsclient"},
 		{"wsclient", "./wsclient"},
+		{"slowclients", "./slowclients"},
 	} {
 		// bench/ is a module of its own, so that the peers' modules stay
 		// out of Brick's go.mod.

@@ -27,6 +27,7 @@ type row struct {
 	idleConns int
 	rssBefore int64
 	rssAfter  int64
+	slow      *slowRow // wsgi-slow: the run beside the slow clients
 }
 
 func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (row, error) {
@@ -99,12 +100,20 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 		res.cpuSeconds = float64(cpuTicks(pid)-before) / ticksPerSecond
 		results = append(results, res)
 	}
+	var slow *slowRow
+	if sc.slow > 0 {
+		if slow, err = h.measureSlow(ctx, pid, port, sc); err != nil {
+			return row{}, err
+		}
+	}
 	select {
 	case <-done:
 		return row{}, fmt.Errorf("server exited during the run")
 	default:
 	}
-	return summarize(spec.name, results), nil
+	r := summarize(spec.name, results)
+	r.slow = slow
+	return r, nil
 }
 
 // wrkResult is what one wrk run reported.

@@ -24,7 +24,9 @@ func formatTable(sc scenario, rows []row, env string) string {
 			ref = &rows[i]
 		}
 	}
-	if sc.idleConns > 0 {
+	if sc.slow > 0 {
+		formatSlow(&b, sc, rows, ref)
+	} else if sc.idleConns > 0 {
 		b.WriteString("| server | idle conns | RSS before (KiB) | RSS after (KiB) | KiB per idle conn | vs brick | errors |\n|---|---:|---:|---:|---:|---:|---|\n")
 		for _, r := range rows {
 			fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %s | %s |\n", r.server, r.idleConns, r.rssBefore, r.rssAfter, r.idleKiB,
@@ -79,11 +81,12 @@ func title(sc scenario) string {
 		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d, Connection: close (a new connection per request, wrk resumes its session), %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
 	case sc.tls:
 		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
+	case sc.slow > 0:
+		return fmt.Sprintf("%s: %s, %d Python worker%s each, wrk -t1 -c%d for %s alone, then beside %d slow clients (GET /big, 1 MiB read at %d B/s)",
+			sc.name, appTitle[sc.app], sc.workers, plural(sc.workers), sc.conns, sc.dur, sc.slow, slowRate)
 	case sc.app != "":
 		return fmt.Sprintf("%s: %s, %d Python worker%s each, wrk -t1 -c%d, %s x %d runs (median)",
-			sc.name, map[string]string{"bare": "bare WSGI hello app", "flask": "Flask hello app",
-				"django": "Django view rendering a template from a sqlite query",
-				"raw":    "raw ASGI hello app", "fastapi": "FastAPI hello app returning JSON"}[sc.app],
+			sc.name, appTitle[sc.app],
 			sc.workers, plural(sc.workers), sc.conns, sc.dur, sc.runs)
 	case sc.file != "":
 		return fmt.Sprintf("%s: GET %s, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.file, sc.conns, sc.dur, sc.runs)
@@ -91,6 +94,35 @@ func title(sc scenario) string {
 		return fmt.Sprintf("%s: wrk -t1 -c%d, %d requests per write, %s x %d runs (median)", sc.name, sc.conns, sc.pipeline, sc.dur, sc.runs)
 	}
 	return fmt.Sprintf("%s: wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
+}
+
+// appTitle describes the wsgi and asgi apps of bench/apps.
+var appTitle = map[string]string{"bare": "bare WSGI hello app", "flask": "Flask hello app",
+	"django": "Django view rendering a template from a sqlite query",
+	"raw": "raw ASGI hello app", "fastapi": "FastAPI hello app returning JSON"}
+
+// formatSlow is the wsgi-slow table: wrk alone, then beside the slow
+// clients, and how much the slow clients were served.
+func formatSlow(b *strings.Builder, sc scenario, rows []row, ref *row) {
+	fmt.Fprintf(b, "| server | req/s alone | p50 | p99 | errors | req/s with %d slow | vs alone | vs brick | p50 | p99 | errors | slow clients served | slow clients' KiB/s | server RSS growth |\n", sc.slow)
+	b.WriteString("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
+	slowRPS := func(r *row) float64 {
+		if r == nil || r.slow == nil {
+			return 0
+		}
+		return r.slow.rps
+	}
+	for _, r := range rows {
+		if r.slow == nil {
+			fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | | | | | | | | | |\n", r.server, r.rps, fmtDur(r.p50), fmtDur(r.p99), r.errors)
+			continue
+		}
+		s := r.slow
+		fmt.Fprintf(b, "| %s | %.0f | %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %d of %d | %.0f | %.1f MiB |\n",
+			r.server, r.rps, fmtDur(r.p50), fmtDur(r.p99), r.errors,
+			s.rps, ratio(s.rps, r.rps), ratio(s.rps, slowRPS(ref)), fmtDur(s.p50), fmtDur(s.p99), s.errors,
+			s.ready, sc.slow, s.bytesPerSec/1024, float64(s.rssGrowth)/1024)
+	}
 }
 
 func plural(n int) string {
@@ -150,15 +182,21 @@ func drawChart(path string, sc scenario, rows []row) error {
 	names := make([]string, len(rows))
 	for i, r := range rows {
 		names[i] = r.server
-		if sc.idleConns > 0 {
+		switch {
+		case sc.idleConns > 0:
 			vals[i] = r.idleKiB
-		} else {
+		case sc.slow > 0 && r.slow != nil:
+			vals[i] = r.slow.rps
+		default:
 			vals[i] = r.rps
 		}
 	}
-	if sc.idleConns > 0 {
+	switch {
+	case sc.idleConns > 0:
 		p.Y.Label.Text = "KiB per idle connection (lower is better)"
-	} else {
+	case sc.slow > 0:
+		p.Y.Label.Text = fmt.Sprintf("requests per second beside %d slow clients", sc.slow)
+	default:
 		p.Y.Label.Text = "requests per second (higher is better)"
 	}
 	bars, err := plotter.NewBarChart(vals, vg.Points(40))

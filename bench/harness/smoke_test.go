@@ -47,7 +47,7 @@ func TestSmoke(t *testing.T) {
 		wants = append(wants, "### php")
 	}
 	if uwsgi {
-		wants = append(wants, "### wsgi-bare-1w", "| uwsgi |")
+		wants = append(wants, "### wsgi-bare-1w", "| uwsgi |", "### wsgi-slow-flask-1w", "of 4 |")
 	}
 	for _, want := range wants {
 		if !strings.Contains(string(out), want) {

@@ -110,6 +110,11 @@ func (s *spool) finish(st spoolState) {
 	s.release()
 }
 
+// fileChunk is the most take reads from the file at a time: the buffer
+// is held while a slow client takes it, so it is what a slow client costs
+// in memory once its response is on disk.
+const fileChunk = 64 << 10
+
 // take waits for bytes or the end. The bytes are the caller's until the
 // next take.
 func (s *spool) take() ([]byte, spoolState) {
@@ -128,7 +133,7 @@ func (s *spool) take() ([]byte, spoolState) {
 			return data, spoolOpen
 		}
 		if s.fileOff < s.fileEnd {
-			f, off, n := s.file, s.fileOff, min(s.fileEnd-s.fileOff, 256<<10)
+			f, off, n := s.file, s.fileOff, min(s.fileEnd-s.fileOff, fileChunk)
 			s.mu.Unlock()
 			if cap(s.readBuf) < int(n) {
 				s.readBuf = make([]byte, n)
