@@ -99,7 +99,7 @@ func title(sc scenario) string {
 // appTitle describes the wsgi and asgi apps of bench/apps.
 var appTitle = map[string]string{"bare": "bare WSGI hello app", "flask": "Flask hello app",
 	"django": "Django view rendering a template from a sqlite query",
-	"raw": "raw ASGI hello app", "fastapi": "FastAPI hello app returning JSON"}
+	"raw":    "raw ASGI hello app", "fastapi": "FastAPI hello app returning JSON"}
 
 // formatSlow is the wsgi-slow table: wrk alone, then beside the slow
 // clients, and how much the slow clients were served.
