@@ -42,7 +42,7 @@ func TestLongStream(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			notes := filepath.Join(t.TempDir(), "notes")
-			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: time.Second, Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, MaxStream: tc.maxStream})
+			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: 2 * time.Second, Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, MaxStream: tc.maxStream})
 			pid := g.mustGet(t, "/pid", 200).body
 			start := time.Now()
 			r := g.get(t, tc.path)
