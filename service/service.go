@@ -51,6 +51,16 @@ type Service struct {
 	cur      atomic.Pointer[live]
 	reloadMu sync.Mutex
 
+	// retiring holds the generations reloads replaced that are still
+	// closing (their ASGI pools keep open WebSockets for ws_grace), so
+	// that a stop closes those WebSockets too, and the process, stopping
+	// or upgraded, leaves only after them. stopping is closed by close.
+	retiringMu sync.Mutex
+	retiring   map[*generation]struct{}
+	retiredWG  sync.WaitGroup
+	stopping   chan struct{}
+	stopped    bool
+
 	access    *accesslog.Writer
 	accessTo  string
 	accessMu  sync.Mutex // guards access and accessTo: SIGUSR1 and SIGHUP run apart
@@ -410,15 +420,39 @@ func (s *Service) Reload() error {
 	old.retire()
 	s.manage(opts)
 	s.log.Info("reloaded the configuration", "from", s.source.Name, "wsgi_kept", len(gen.carried()), "wsgi_started", len(gen.pools)-len(gen.carried()))
+	s.retire(old, gen)
+	return nil
+}
+
+// retire closes the generation old once its requests are done (or the
+// reload grace is over), except what next carried over.
+func (s *Service) retire(old *live, next *generation) {
+	s.retiringMu.Lock()
+	if s.retiring == nil {
+		s.retiring = map[*generation]struct{}{}
+		s.stopping = make(chan struct{})
+	}
+	stopped := s.stopped
+	s.retiring[old.gen] = struct{}{}
+	s.retiredWG.Add(1)
+	stopping := s.stopping
+	s.retiringMu.Unlock()
+	if stopped {
+		old.gen.goAway()
+	}
 	go func() {
+		defer s.retiredWG.Done()
 		select {
 		case <-old.idle:
+		case <-stopping:
 		case <-time.After(old.gen.opts.Server.ReloadGrace):
 			s.log.Warn("reload grace period over; closing the old configuration with requests still running")
 		}
-		old.gen.closeExcept(gen)
+		old.gen.closeExcept(next)
+		s.retiringMu.Lock()
+		delete(s.retiring, old.gen)
+		s.retiringMu.Unlock()
 	}()
-	return nil
 }
 
 func sameListeners(a, b config.Server) bool {
@@ -552,7 +586,24 @@ func (s *Service) close(upgraded bool) {
 	s.stopACME()
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	s.retiringMu.Lock()
+	if s.stopping == nil {
+		s.stopping = make(chan struct{})
+	}
+	if !s.stopped {
+		s.stopped = true
+		close(s.stopping)
+	}
+	if !upgraded {
+		for g := range s.retiring {
+			g.goAway()
+		}
+	}
+	s.retiringMu.Unlock()
 	s.cur.Load().gen.close(upgraded)
+	// Generations reloads replaced keep their WebSockets for ws_grace
+	// after an upgrade, and close them at once on a stop.
+	s.retiredWG.Wait()
 	s.accessMu.Lock()
 	defer s.accessMu.Unlock()
 	if s.access != nil {
