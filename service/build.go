@@ -334,17 +334,6 @@ func (g *generation) close(upgraded bool) {
 	}
 }
 
-// goAway closes the open WebSockets of the generation's ASGI pools at
-// once, with 1001, when the service stops while a reload is still
-// retiring the generation.
-func (g *generation) goAway() {
-	for _, p := range g.pools {
-		if ap, ok := p.pool.(*asgi.Pool); ok {
-			ap.GoAway()
-		}
-	}
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -51,13 +51,12 @@ type Service struct {
 	cur      atomic.Pointer[live]
 	reloadMu sync.Mutex
 
-	// retiring holds the generations reloads replaced that are still
-	// closing (their ASGI pools keep open WebSockets for ws_grace), so
-	// that a stop closes those WebSockets too, and the process, stopping
-	// or upgraded, leaves only after them. stopping is closed by close.
+	// retiring counts the generations reloads replaced that are still
+	// closing (their ASGI pools keep open WebSockets for ws_grace): the
+	// process, stopping or upgraded, leaves only after them. stopping,
+	// closed by close, ends their wait for requests in flight.
 	retiringMu sync.Mutex
-	retiring   map[*generation]struct{}
-	retiredWG  sync.WaitGroup
+	retiring   sync.WaitGroup
 	stopping   chan struct{}
 	stopped    bool
 
@@ -428,20 +427,14 @@ func (s *Service) Reload() error {
 // reload grace is over), except what next carried over.
 func (s *Service) retire(old *live, next *generation) {
 	s.retiringMu.Lock()
-	if s.retiring == nil {
-		s.retiring = map[*generation]struct{}{}
+	if s.stopping == nil {
 		s.stopping = make(chan struct{})
 	}
-	stopped := s.stopped
-	s.retiring[old.gen] = struct{}{}
-	s.retiredWG.Add(1)
+	s.retiring.Add(1)
 	stopping := s.stopping
 	s.retiringMu.Unlock()
-	if stopped {
-		old.gen.goAway()
-	}
 	go func() {
-		defer s.retiredWG.Done()
+		defer s.retiring.Done()
 		select {
 		case <-old.idle:
 		case <-stopping:
@@ -449,9 +442,6 @@ func (s *Service) retire(old *live, next *generation) {
 			s.log.Warn("reload grace period over; closing the old configuration with requests still running")
 		}
 		old.gen.closeExcept(next)
-		s.retiringMu.Lock()
-		delete(s.retiring, old.gen)
-		s.retiringMu.Unlock()
 	}()
 }
 
@@ -594,16 +584,12 @@ func (s *Service) close(upgraded bool) {
 		s.stopped = true
 		close(s.stopping)
 	}
-	if !upgraded {
-		for g := range s.retiring {
-			g.goAway()
-		}
-	}
 	s.retiringMu.Unlock()
 	s.cur.Load().gen.close(upgraded)
 	// Generations reloads replaced keep their WebSockets for ws_grace
-	// after an upgrade, and close them at once on a stop.
-	s.retiredWG.Wait()
+	// after an upgrade; on a stop the Runner closes every WebSocket with
+	// 1001 at once beside this (websocket.Drain), so they end promptly.
+	s.retiring.Wait()
 	s.accessMu.Lock()
 	defer s.accessMu.Unlock()
 	if s.access != nil {

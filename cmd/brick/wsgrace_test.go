@@ -286,4 +286,37 @@ func TestWebSocketsAcrossReloadAndUpgrade(t *testing.T) {
 			t.Errorf("the new process's WebSocket: %q, want v3 f", got)
 		}
 	})
+
+	// A stop (SIGTERM) closes every WebSocket at once with 1001, those of
+	// a pool a reload retired too, and the process exits promptly.
+	t.Run("a stop closes them at once", func(t *testing.T) {
+		dir, conf := setup(t, "1s", "1h")
+		conf("v1")
+		p := startRun(t, filepath.Join(dir, "brick"), dir, nil)
+		ws1 := dialWS(t, p.addr)
+		if got := ws1.echo(t, "a"); got != "v1 a" {
+			t.Fatalf("echo = %q, want v1 a", got)
+		}
+		conf("v2")
+		p.cmd.Process.Signal(syscall.SIGHUP)
+		p.waitLog(t, reloaded, 1, 60*time.Second)
+		ws2 := dialWS(t, p.addr)
+		if got := ws2.echo(t, "b"); got != "v2 b" {
+			t.Fatalf("echo = %q, want v2 b", got)
+		}
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		for i, ws := range []*wsClient{ws1, ws2} {
+			if code, after := ws.closed(t, 10*time.Second); code != websocket.StatusGoingAway {
+				t.Errorf("WebSocket %d: on a stop it closed with %d (after %v), want 1001", i+1, code, after)
+			}
+		}
+		select {
+		case <-p.done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("brick did not exit after SIGTERM")
+		}
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("exit code %d after SIGTERM, want 0", code)
+		}
+	})
 }

@@ -51,7 +51,6 @@ type Pool struct {
 	closed    bool
 	wsNow     bool                 // retiring workers close their WebSockets at once (Close)
 	keepWS    bool                 // KeepWebSockets: Close keeps them for WSGrace
-	dropWS    bool                 // GoAway: WebSockets close at once, KeepWebSockets or not
 	leaving   map[*worker]struct{} // retired workers not yet stopped
 	retired   sync.WaitGroup       // retired workers still leaving
 
@@ -409,21 +408,8 @@ func (p *Pool) Reload() error {
 // once with 1001 (going away); a reload or recycle always keeps them.
 func (p *Pool) KeepWebSockets() {
 	p.mu.Lock()
-	p.keepWS = !p.dropWS
+	p.keepWS = true
 	p.mu.Unlock()
-}
-
-// GoAway closes with 1001 (going away), at once, the open WebSockets of
-// the workers a reload or Close retired, and makes every later
-// retirement do the same, KeepWebSockets or not: for a process that
-// stops while a pool a reload replaced still keeps WebSockets.
-func (p *Pool) GoAway() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.dropWS, p.keepWS, p.wsNow = true, false, true
-	for w := range p.leaving {
-		go w.goAway()
-	}
 }
 
 // Close stops every worker once its scopes in flight end (up to Grace),
