@@ -51,6 +51,7 @@ const wsConf = `
 [server]
 listen = ["127.0.0.1:0"]
 shutdown_timeout = "20s"
+ws_grace = "{{ws_grace}}"
 
 [log]
 access = "off"
@@ -58,7 +59,7 @@ access = "off"
 [[site]]
   [[site.route]]
   path = "/"
-  asgi = { app = "wsapp:app", chdir = ".", python = "{{python}}", workers = 1, grace = "{{grace}}", ws_grace = "{{ws_grace}}", env = { VERSION = "{{version}}" } }
+  asgi = { app = "wsapp:app", chdir = ".", python = "{{python}}", workers = 1, grace = "{{grace}}", env = { VERSION = "{{version}}" } }
 `
 
 // wsClient is one WebSocket to brick, read by the test one message at
@@ -148,8 +149,9 @@ func waitNewProcess(t *testing.T, p *runProc) (int, chan struct{}) {
 // a SIGUSR2 binary upgrade never cut an open WebSocket; it keeps echoing
 // from the code it was accepted by, past the workers' grace, while new
 // WebSockets go to the new code; the old process leaves once its
-// WebSockets close. With a short ws_grace they end with 1001 (going away)
-// when it ends, even though the request grace is longer.
+// WebSockets close. With a short ws_grace ([server], which the asgi
+// route takes) they end with 1001 (going away) when it ends, even though
+// the request grace is longer.
 func TestWebSocketsAcrossReloadAndUpgrade(t *testing.T) {
 	testutil.NeedPython(t)
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
