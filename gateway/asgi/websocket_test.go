@@ -300,45 +300,63 @@ asyncio.run(main())
 }
 
 // TestWebSocketReload: a reload does not cut an open WebSocket. Its
-// messages still flow through the old worker past Grace, a new connection
-// goes to the new worker, and at WSGrace the old one closes with 1001.
+// messages still flow through the old worker, a new connection goes to
+// the new worker, and at WSGrace the old one closes with 1001, whether
+// WSGrace is longer than Grace (the WebSocket outlives it) or shorter (it
+// is not kept until Grace).
 func TestWebSocketReload(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "wsapp:application", Grace: 500 * time.Millisecond}, WSGrace: 2 * time.Second}, "fastapi", "starlette")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	pid := func(c *coder.Conn) string {
-		t.Helper()
-		if err := c.Write(ctx, coder.MessageText, []byte("pid")); err != nil {
-			t.Fatal(err)
-		}
-		_, p, err := c.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(p)
+	for _, tc := range []struct {
+		name           string
+		grace, wsGrace time.Duration
+		echoAfter      time.Duration // the old WebSocket still echoes then
+	}{
+		{"ws_grace longer than grace", 500 * time.Millisecond, 2 * time.Second, time.Second},
+		{"ws_grace shorter than grace", 30 * time.Second, time.Second, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "wsapp:application", Grace: tc.grace}, WSGrace: tc.wsGrace}, "fastapi", "starlette")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			pid := func(c *coder.Conn) string {
+				t.Helper()
+				if err := c.Write(ctx, coder.MessageText, []byte("pid")); err != nil {
+					t.Fatal(err)
+				}
+				_, p, err := c.Read(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(p)
+			}
+			old := dial(t, ctx, g, "/echo", nil)
+			before := pid(old)
+			if err := g.pool.Reload(); err != nil {
+				t.Fatal(err)
+			}
+			retired := time.Now()
+			time.Sleep(tc.echoAfter)
+			if p := pid(old); p != before {
+				t.Fatalf("after the reload the old WebSocket answered from pid %s, want %s", p, before)
+			}
+			fresh := dial(t, ctx, g, "/echo", nil)
+			if p := pid(fresh); p == before {
+				t.Fatalf("a new WebSocket after the reload went to the old worker %s", p)
+			}
+			_, _, err := old.Read(ctx)
+			if coder.CloseStatus(err) != coder.StatusGoingAway {
+				t.Fatalf("the old WebSocket at ws_grace: %v, want 1001", err)
+			}
+			if d := time.Since(retired); d < tc.wsGrace || d > tc.wsGrace+5*time.Second {
+				t.Errorf("the old WebSocket closed %v after the reload, want about ws_grace (%v)", d, tc.wsGrace)
+			}
+			if p := pid(fresh); p == before {
+				t.Fatal("the new WebSocket was closed too")
+			}
+			fresh.Close(coder.StatusNormalClosure, "")
+		})
 	}
-	old := dial(t, ctx, g, "/echo", nil)
-	before := pid(old)
-	if err := g.pool.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second) // past Grace
-	if p := pid(old); p != before {
-		t.Fatalf("after the reload the old WebSocket answered from pid %s, want %s", p, before)
-	}
-	fresh := dial(t, ctx, g, "/echo", nil)
-	if p := pid(fresh); p == before {
-		t.Fatalf("a new WebSocket after the reload went to the old worker %s", p)
-	}
-	_, _, err := old.Read(ctx)
-	if coder.CloseStatus(err) != coder.StatusGoingAway {
-		t.Fatalf("the old WebSocket at ws_grace: %v, want 1001", err)
-	}
-	if p := pid(fresh); p == before {
-		t.Fatal("the new WebSocket was closed too")
-	}
-	fresh.Close(coder.StatusNormalClosure, "")
 }
 
 // TestLongPollDisconnect: an application waiting in receive() for a
