@@ -70,11 +70,16 @@ type wsClient struct {
 
 func dialWS(t *testing.T, addr string) *wsClient {
 	t.Helper()
+	return dialWSPath(t, addr, "/")
+}
+
+func dialWSPath(t *testing.T, addr, path string) *wsClient {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/", nil)
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+path, nil)
 	if err != nil {
-		t.Fatalf("dial ws://%s/: %v", addr, err)
+		t.Fatalf("dial ws://%s%s: %v", addr, path, err)
 	}
 	c.SetReadLimit(1 << 20)
 	t.Cleanup(func() { c.CloseNow() })
