@@ -423,28 +423,6 @@ func (s *Service) Reload() error {
 	return nil
 }
 
-// retire closes the generation old once its requests are done (or the
-// reload grace is over), except what next carried over.
-func (s *Service) retire(old *live, next *generation) {
-	s.retiringMu.Lock()
-	if s.stopping == nil {
-		s.stopping = make(chan struct{})
-	}
-	s.retiring.Add(1)
-	stopping := s.stopping
-	s.retiringMu.Unlock()
-	go func() {
-		defer s.retiring.Done()
-		select {
-		case <-old.idle:
-		case <-stopping:
-		case <-time.After(old.gen.opts.Server.ReloadGrace):
-			s.log.Warn("reload grace period over; closing the old configuration with requests still running")
-		}
-		old.gen.closeExcept(next)
-	}()
-}
-
 func sameListeners(a, b config.Server) bool {
 	return slices.Equal(a.Listen, b.Listen) && slices.Equal(a.ListenTLS, b.ListenTLS) && a.Admin == b.Admin
 }
@@ -576,15 +554,7 @@ func (s *Service) close(upgraded bool) {
 	s.stopACME()
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	s.retiringMu.Lock()
-	if s.stopping == nil {
-		s.stopping = make(chan struct{})
-	}
-	if !s.stopped {
-		s.stopped = true
-		close(s.stopping)
-	}
-	s.retiringMu.Unlock()
+	s.stopRetiring()
 	s.cur.Load().gen.close(upgraded)
 	// Generations reloads replaced keep their WebSockets for ws_grace
 	// after an upgrade; on a stop the Runner closes every WebSocket with
