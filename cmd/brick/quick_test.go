@@ -346,7 +346,7 @@ func TestQuickFlagErrors(t *testing.T) {
 		{"timeout overflow", []string{"wsgi", "-timeout", "1e300", "app"}, `invalid value "1e300" for flag -timeout`},
 		{"timeout zero", []string{"wsgi", "-timeout", "0", "app"}, "brick wsgi: -timeout: wsgi timeout must be positive"},
 		{"asgi timeout zero", []string{"asgi", "-timeout", "0", "app"}, "brick asgi: -timeout: asgi timeout must be positive"},
-		{"asgi ws-max-size too large", []string{"asgi", "-ws-max-size", "2GiB", "app"}, "brick asgi: -ws-max-size: asgi ws_max_size must be between 1 byte and 1GiB"},
+		{"asgi ws-max-size too large", []string{"asgi", "-ws-max-size", "2GiB", "app"}, "brick asgi: -ws-max-size: asgi ws_max_size must be at least 1 byte and less than 1GiB"},
 		{"asgi ws-ping-interval zero", []string{"asgi", "-ws-ping-interval", "0s", "app"}, "brick asgi: -ws-ping-interval: asgi ws_ping_interval must be positive"},
 		{"asgi app not a module", []string{"asgi", "my/main.py"}, `brick asgi: asgi app "my/main.py" is not a Python module path`},
 		{"max-memory wraps negative", []string{"wsgi", "-max-memory", "9000000000G", "app"}, "too large"},

@@ -75,7 +75,7 @@ func (c *Config) Validate() error {
 		pyproc.Check{Key: "ws_grace", Bad: c.WSGrace <= 0, Why: "must be positive"},
 		pyproc.Check{Key: "max_streams", Bad: c.MaxStreams <= 0, Why: "must be positive"},
 		pyproc.Check{Key: "ws_ping_interval", Bad: c.WSPingInterval <= 0, Why: "must be positive"},
-		pyproc.Check{Key: "ws_max_size", Bad: c.WSMaxSize <= 0 || c.WSMaxSize > maxWSMaxSize, Why: "must be between 1 byte and 1GiB"},
+		pyproc.Check{Key: "ws_max_size", Bad: c.WSMaxSize <= 0 || c.WSMaxSize > maxWSMaxSize, Why: "must be at least 1 byte and less than 1GiB"},
 	)...)
 }
 
