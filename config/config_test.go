@@ -375,3 +375,26 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+// TestASGIWSGrace: an asgi route's ws_grace is [server] ws_grace unless
+// the route sets its own; the default is an hour.
+func TestASGIWSGrace(t *testing.T) {
+	for _, tc := range []struct {
+		name, server, route string
+		want                time.Duration
+	}{
+		{"defaults", "", "", time.Hour},
+		{"from the server", `ws_grace = "2s"`, "", 2 * time.Second},
+		{"the route's own", `ws_grace = "2s"`, `, ws_grace = "5m"`, 5 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, err := Parse([]byte("[server]\n"+tc.server+"\n[[site]]\n[[site.route]]\npath = \"/\"\nasgi = { app = \"main:app\""+tc.route+" }\n"), "brick.toml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := o.Sites[0].Routes[0].ASGI.WSGrace; got != tc.want {
+				t.Errorf("ws_grace %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

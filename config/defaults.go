@@ -56,10 +56,12 @@ func NewWSGI(routePath string) *wsgi.Config {
 }
 
 // NewASGI is asgi.DefaultConfig for a route at routePath: mounted at the
-// route's prefix, so that a route "/app/" gives root_path "/app".
+// route's prefix, so that a route "/app/" gives root_path "/app"; its
+// ws_grace left to Provision, which gives it [server] ws_grace.
 func NewASGI(routePath string) *asgi.Config {
 	c := asgi.DefaultConfig()
 	c.Mount = strings.TrimSuffix(routePath, "/")
+	c.WSGrace = 0 // Provision: [server] ws_grace, unless the route says
 	return &c
 }
 
@@ -123,6 +125,12 @@ func (o *Options) Provision() {
 				r.WSGI.Provision()
 			}
 			if r.ASGI != nil {
+				if r.ASGI.WSGrace == 0 {
+					// One ws_grace for the process's WebSockets, Go
+					// handlers' and the application's, unless the
+					// route sets its own.
+					r.ASGI.WSGrace = o.Server.WSGrace
+				}
 				r.ASGI.Provision()
 			}
 		}

@@ -123,7 +123,12 @@
 //     "module:factory()"), chdir, python, workers, env, mount (root_path),
 //     timeout, start_timeout, grace, max_requests, max_requests_jitter and
 //     max_memory as for wsgi (timeout bounds a request until its response
-//     starts), max_streams (1000: requests one worker holds at once).
+//     starts), max_streams (1000: requests one worker holds at once),
+//     ws_grace (1h: how long a retiring worker keeps its open WebSockets),
+//     ws_ping_interval (20s: a WebSocket silent that long is pinged, and
+//     closed after another silent interval), ws_max_size (16MiB: the
+//     largest message from a client; past it 1009). The last two are
+//     uvicorn's --ws-ping-interval and --ws-max-size.
 //   - cgi: root (required: the directory of the scripts; the first
 //     segments of the path under the route that name an executable file
 //     in it are the script, the rest PATH_INFO), timeout (the route's

@@ -52,10 +52,13 @@ type Server struct {
 	// ReloadGrace is how long requests in flight under the old
 	// configuration may run after SIGHUP loads a new one.
 	ReloadGrace time.Duration
-	// WSGrace is how long open WebSockets of Go handlers outlive a
-	// SIGUSR2 upgrade (the old process keeps them until they close or it
-	// ends, then closes them with 1001). ASGI apps have their own, the
-	// asgi action's ws_grace, which `brick asgi` sets from this.
+	// WSGrace is how long open WebSockets of Go handlers (package
+	// websocket, and coder/websocket or gorilla through the net/http
+	// adapter) outlive a SIGUSR2 upgrade: the old process keeps them
+	// until they close or it ends, then closes them with 1001. An asgi
+	// route's ws_grace (its workers' WebSockets on reload, recycle and
+	// upgrade) is this unless the route sets its own; an upgraded process
+	// leaves at the end of this one, so a longer route value is cut then.
 	WSGrace time.Duration
 	// Backlog is the listen queue length.
 	Backlog int

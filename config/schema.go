@@ -269,6 +269,8 @@ func (d *decoder) asgi(t *table, routePath string) *asgi.Config {
 	t.integer("max_requests_jitter", &v.MaxRequestsJitter, 0)
 	t.size("max_memory", &v.MaxMemory, false)
 	t.integer("max_streams", &v.MaxStreams, 1)
+	t.duration("ws_ping_interval", &v.WSPingInterval)
+	t.size("ws_max_size", &v.WSMaxSize, true)
 	t.done()
 	return v
 }

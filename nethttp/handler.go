@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/websocket"
 	"github.com/brick-server/brick/wire"
 )
 
@@ -188,6 +189,12 @@ func (rw *responseWriter) FlushError() error {
 // before any body byte), the head goes out first, as net/http's Hijack
 // flushes it: that is how coder/websocket sends its 101 Switching
 // Protocols (WriteHeader(101), then Hijack).
+//
+// A WebSocket handshake's connection is counted with the process's
+// WebSockets (websocket.TrackForeign), so that a binary upgrade keeps it
+// for ws_grace and then sends it a 1001 close frame, as it does for
+// Brick's own WebSockets; other hijacked connections end with the
+// process.
 func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := web.Hijack(rw.w)
 	if err != nil {
@@ -201,5 +208,33 @@ func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	return c, brw, nil
+	if !upgradesToWebSocket(rw.req) || rw.wroteHeader && rw.status != http.StatusSwitchingProtocols {
+		return c, brw, nil
+	}
+	f := websocket.ForeignHandshake // gorilla writes its 101 itself
+	if rw.wroteHeader {
+		f = websocket.ForeignFrames
+	}
+	tc := websocket.TrackForeign(c, f)
+	// Writes through brw must pass the tracked connection too
+	// (coder/websocket writes there); nothing is buffered in it yet.
+	if err := brw.Writer.Flush(); err != nil {
+		tc.Close()
+		return nil, nil, err
+	}
+	brw.Writer.Reset(tc)
+	return tc, brw, nil
+}
+
+// upgradesToWebSocket reports whether r asks for a WebSocket (RFC 6455
+// §4.1: "Upgrade: websocket" among its tokens).
+func upgradesToWebSocket(r *http.Request) bool {
+	for _, v := range r.Header["Upgrade"] {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -289,10 +289,16 @@ func (g *generation) carried() []namedPool {
 // closeExcept stops what the generation started, except the pools next
 // (the generation replacing it) carries on; with next nil, the pools
 // this generation carried over stay too, being the previous one's.
+//
+// A pool that next replaces keeps its open WebSockets for its ws_grace
+// (a reload never cuts one): Close then returns once they have closed.
 func (g *generation) closeExcept(next *generation) {
 	for _, p := range g.pools {
 		if next != nil && next.holds(p.pool) || next == nil && p.carried {
 			continue
+		}
+		if ap, ok := p.pool.(*asgi.Pool); ok && next != nil {
+			ap.KeepWebSockets()
 		}
 		p.pool.Close()
 	}

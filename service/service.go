@@ -52,6 +52,15 @@ type Service struct {
 	cur      atomic.Pointer[live]
 	reloadMu sync.Mutex
 
+	// retiring counts the generations reloads replaced that are still
+	// closing (their ASGI pools keep open WebSockets for ws_grace): the
+	// process, stopping or upgraded, leaves only after them. stopping,
+	// closed by close, ends their wait for requests in flight.
+	retiringMu sync.Mutex
+	retiring   sync.WaitGroup
+	stopping   chan struct{}
+	stopped    bool
+
 	access    *accesslog.Writer
 	accessTo  string
 	accessMu  sync.Mutex // guards access and accessTo: SIGUSR1 and SIGHUP run apart
@@ -420,14 +429,7 @@ func (s *Service) Reload() error {
 	old.retire()
 	s.manage(opts)
 	s.log.Info("reloaded the configuration", "from", s.source.Name, "wsgi_kept", len(gen.carried()), "wsgi_started", len(gen.pools)-len(gen.carried()))
-	go func() {
-		select {
-		case <-old.idle:
-		case <-time.After(old.gen.opts.Server.ReloadGrace):
-			s.log.Warn("reload grace period over; closing the old configuration with requests still running")
-		}
-		old.gen.closeExcept(gen)
-	}()
+	s.retire(old, gen)
 	return nil
 }
 
@@ -585,7 +587,12 @@ func (s *Service) close(upgraded bool) {
 	s.stopACME()
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
+	s.stopRetiring()
 	s.cur.Load().gen.close(upgraded)
+	// Generations reloads replaced keep their WebSockets for ws_grace
+	// after an upgrade; on a stop the Runner closes every WebSocket with
+	// 1001 at once beside this (websocket.Drain), so they end promptly.
+	s.retiring.Wait()
 	s.accessMu.Lock()
 	defer s.accessMu.Unlock()
 	if s.access != nil {

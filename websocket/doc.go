@@ -27,7 +27,9 @@
 //	}
 //
 // net/http handlers keep using their own WebSocket libraries (gorilla,
-// coder/websocket) through package nethttp, which hijacks the same way.
+// coder/websocket) through package nethttp, which hijacks the same way
+// and counts each such connection with TrackForeign, so that Drain (a
+// binary upgrade's ws_grace) keeps and then closes it with 1001 too.
 //
 // # Gateways (ASGI)
 //

@@ -12,14 +12,24 @@ import (
 // WebSockets it holds instead of cutting them.
 var live struct {
 	mu    sync.Mutex
-	conns map[*Conn]struct{}
+	conns map[drainable]struct{}
 	empty chan struct{} // closed, and replaced, when the last one ends
 }
 
-func track(c *Conn) {
+// drainable is a tracked connection: a *Conn, or a *foreignConn that a
+// library serves (TrackForeign).
+type drainable interface {
+	// goAway closes the connection with 1001 (going away) and returns
+	// when it has ended, or after a bounded wait.
+	goAway()
+}
+
+func (c *Conn) goAway() { c.Close(wsframe.CloseGoingAway, "server going away") }
+
+func track(c drainable) {
 	live.mu.Lock()
 	if live.conns == nil {
-		live.conns = map[*Conn]struct{}{}
+		live.conns = map[drainable]struct{}{}
 	}
 	if len(live.conns) == 0 {
 		live.empty = make(chan struct{})
@@ -28,7 +38,7 @@ func track(c *Conn) {
 	live.mu.Unlock()
 }
 
-func untrack(c *Conn) {
+func untrack(c drainable) {
 	live.mu.Lock()
 	if _, ok := live.conns[c]; ok {
 		delete(live.conns, c)
@@ -39,7 +49,8 @@ func untrack(c *Conn) {
 	live.mu.Unlock()
 }
 
-// Open returns how many accepted connections are open in this process.
+// Open returns how many accepted connections are open in this process,
+// those counted by TrackForeign included.
 func Open() int {
 	live.mu.Lock()
 	defer live.mu.Unlock()
@@ -66,14 +77,14 @@ func Drain(ctx context.Context) int {
 	case <-ctx.Done():
 	}
 	live.mu.Lock()
-	left := make([]*Conn, 0, len(live.conns))
+	left := make([]drainable, 0, len(live.conns))
 	for c := range live.conns {
 		left = append(left, c)
 	}
 	live.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, c := range left {
-		wg.Go(func() { c.Close(wsframe.CloseGoingAway, "server going away") })
+		wg.Go(c.goAway)
 	}
 	wg.Wait()
 	return len(left)

@@ -212,7 +212,7 @@ asgi = { app = "main:app" }
 		args: []string{"asgi", "-chdir", "/srv/mysite", "-python", "/usr/bin/python3", "-workers", "3",
 			"-env", "A=1", "-env", "B=x=y", "-mount", "/app", "-timeout", "45", "-start-timeout", "1m",
 			"-grace", "10s", "-max-requests", "1000", "-max-requests-jitter", "7", "-max-memory", "512M",
-			"-max-streams", "50", "-access-log", "stderr", "mysite.asgi:application"},
+			"-max-streams", "50", "-ws-ping-interval", "5s", "-ws-max-size", "1MiB", "-access-log", "stderr", "mysite.asgi:application"},
 		toml: `
 [server]
 listen = "127.0.0.1:8888"
@@ -221,7 +221,7 @@ access = "stderr"
 [[site]]
 [[site.route]]
 path = "/app"
-asgi = { app = "mysite.asgi:application", chdir = "/srv/mysite", python = "/usr/bin/python3", workers = 3, env = { A = "1", B = "x=y" }, timeout = "45s", start_timeout = "60", grace = "10", max_requests = 1000, max_requests_jitter = 7, max_memory = "512MiB", max_streams = 50 }
+asgi = { app = "mysite.asgi:application", chdir = "/srv/mysite", python = "/usr/bin/python3", workers = 3, env = { A = "1", B = "x=y" }, timeout = "45s", start_timeout = "60", grace = "10", max_requests = 1000, max_requests_jitter = 7, max_memory = "512MiB", max_streams = 50, ws_ping_interval = "5s", ws_max_size = "1MiB" }
 `,
 	}, {
 		name: "brick asgi, a factory and the jitter derived from max-requests",
@@ -346,6 +346,8 @@ func TestQuickFlagErrors(t *testing.T) {
 		{"timeout overflow", []string{"wsgi", "-timeout", "1e300", "app"}, `invalid value "1e300" for flag -timeout`},
 		{"timeout zero", []string{"wsgi", "-timeout", "0", "app"}, "brick wsgi: -timeout: wsgi timeout must be positive"},
 		{"asgi timeout zero", []string{"asgi", "-timeout", "0", "app"}, "brick asgi: -timeout: asgi timeout must be positive"},
+		{"asgi ws-max-size too large", []string{"asgi", "-ws-max-size", "2GiB", "app"}, "brick asgi: -ws-max-size: asgi ws_max_size must be at least 1 byte and less than 1GiB"},
+		{"asgi ws-ping-interval zero", []string{"asgi", "-ws-ping-interval", "0s", "app"}, "brick asgi: -ws-ping-interval: asgi ws_ping_interval must be positive"},
 		{"asgi app not a module", []string{"asgi", "my/main.py"}, `brick asgi: asgi app "my/main.py" is not a Python module path`},
 		{"max-memory wraps negative", []string{"wsgi", "-max-memory", "9000000000G", "app"}, "too large"},
 		{"max-memory wraps to 0", []string{"wsgi", "-max-memory", "17179869184G", "app"}, "too large"},

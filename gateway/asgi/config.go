@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/internal/pyproc"
+	"github.com/brick-server/brick/internal/units"
 )
 
 // Config configures a Pool and its Handler. The zero value of each field
@@ -28,15 +29,28 @@ type Config struct {
 	// MaxStreams bounds the scopes one worker has in flight; a request
 	// that finds every worker full gets 503. Default 1000.
 	MaxStreams int
+	// WSPingInterval is how long a WebSocket may be silent before Brick
+	// pings it; a peer silent for another interval is closed (1011), so
+	// a vanished client cannot hold a WebSocket. Default 20 s, uvicorn's.
+	WSPingInterval time.Duration
+	// WSMaxSize bounds a message from the client, after decompression; a
+	// bigger one closes the WebSocket with 1009. Default 16 MiB, uvicorn's.
+	WSMaxSize int64
 }
+
+// maxWSMaxSize is the largest WSMaxSize: what one frame to a worker
+// carries (worker.py's _MAX_FRAME).
+const maxWSMaxSize = 1<<30 - 1
 
 // DefaultConfig returns the defaults, in the file and on the command line
 // alike. App is left for the caller.
 func DefaultConfig() Config {
 	return Config{
-		Settings:   pyproc.DefaultSettings(),
-		WSGrace:    time.Hour,
-		MaxStreams: 1000,
+		Settings:       pyproc.DefaultSettings(),
+		WSGrace:        time.Hour,
+		MaxStreams:     1000,
+		WSPingInterval: 20 * time.Second,
+		WSMaxSize:      16 << 20,
 	}
 }
 
@@ -60,6 +74,8 @@ func (c *Config) Validate() error {
 	return errors.Join(c.Settings.Validate(asgiKind,
 		pyproc.Check{Key: "ws_grace", Bad: c.WSGrace <= 0, Why: "must be positive"},
 		pyproc.Check{Key: "max_streams", Bad: c.MaxStreams <= 0, Why: "must be positive"},
+		pyproc.Check{Key: "ws_ping_interval", Bad: c.WSPingInterval <= 0, Why: "must be positive"},
+		pyproc.Check{Key: "ws_max_size", Bad: c.WSMaxSize <= 0 || c.WSMaxSize > maxWSMaxSize, Why: "must be at least 1 byte and less than 1GiB"},
 	)...)
 }
 
@@ -69,8 +85,15 @@ func (c *Config) validate() error {
 	if c.WSGrace == 0 {
 		c.WSGrace = time.Hour
 	}
+	d := DefaultConfig()
 	if c.MaxStreams == 0 {
-		c.MaxStreams = DefaultConfig().MaxStreams
+		c.MaxStreams = d.MaxStreams
+	}
+	if c.WSPingInterval == 0 {
+		c.WSPingInterval = d.WSPingInterval
+	}
+	if c.WSMaxSize == 0 {
+		c.WSMaxSize = d.WSMaxSize
 	}
 	c.Provision()
 	if err := c.Validate(); err != nil {
@@ -90,4 +113,7 @@ func (c *Config) pySpec() pyproc.Spec { return c.Spec(asgiKind.Name) }
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.Settings.RegisterFlags(fs, asgiKind)
 	fs.IntVar(&c.MaxStreams, "max-streams", c.MaxStreams, "requests one worker may have in flight; more get 503")
+	// uvicorn's names, which users coming from it type already.
+	fs.Var(units.Duration{P: &c.WSPingInterval}, "ws-ping-interval", "ping a WebSocket silent for this long (a `duration`); one silent for another interval is closed")
+	fs.Var(units.Size{P: &c.WSMaxSize}, "ws-max-size", "largest WebSocket message from a client (a `size`, e.g. 1MiB); a bigger one closes it with 1009")
 }

@@ -124,8 +124,11 @@
 // that floods is not read until the application catches up. The
 // connection is watched by the server between messages (Options.Watched)
 // and the Go writer runs only while messages wait, so an idle WebSocket
-// holds no goroutine. A retired worker keeps its WebSockets past Grace
-// until WSGrace, then closes them with 1001.
+// holds no goroutine. A retired worker keeps its WebSockets until they
+// close or WSGrace ends (counted from the retirement, whether shorter or
+// longer than Grace), then closes them with 1001. WSPingInterval (20 s)
+// and WSMaxSize (16 MiB, for client messages) are uvicorn's
+// --ws-ping-interval and --ws-max-size.
 //
 // # Scope
 //

@@ -323,32 +323,47 @@ func (p *Pool) retireLocked(w *worker) {
 		if wsNow {
 			w.goAway()
 		}
-		start := time.Now()
-		t := time.NewTimer(p.cfg.Grace)
-		defer t.Stop()
+		p.awaitRetired(w)
+		w.stop(p.cfg.Grace)
+	}()
+}
+
+// awaitRetired waits until the retired w has finished its scopes: its
+// requests get Grace, its WebSockets WSGrace (each counted from now,
+// whichever is shorter), after which they close with 1001 and get
+// CloseTimeout for the closing handshake. A worker left with requests
+// still running when Grace ends is stopped anyway.
+func (p *Pool) awaitRetired(w *worker) {
+	grace := time.NewTimer(p.cfg.Grace)
+	defer grace.Stop()
+	wsGrace := time.NewTimer(p.cfg.WSGrace)
+	defer wsGrace.Stop()
+	graceC, wsC := grace.C, wsGrace.C
+	for {
 		select {
 		case <-w.drained:
-		case <-t.C:
-			if n := w.webSockets(); n > 0 && n == w.load() {
+			return
+		case <-wsC:
+			wsC = nil
+			w.goAway()
+			if graceC == nil {
+				// Only WebSockets held w past Grace: now their closing
+				// handshakes bound the wait.
+				grace.Reset(wsOptions.CloseTimeout + time.Second)
+				graceC = grace.C
+			}
+		case <-graceC:
+			graceC = nil
+			if n := w.webSockets(); wsC != nil && n > 0 && n == w.load() {
 				p.log.Info("asgi: retired worker keeps its open WebSockets", "pid", w.proc.Pid(), "websockets", n, "ws_grace", p.cfg.WSGrace.String())
-				t.Reset(max(p.cfg.WSGrace-time.Since(start), 0))
-				select {
-				case <-w.drained:
-				case <-t.C:
-					w.goAway()
-					t.Reset(wsOptions.CloseTimeout + time.Second)
-					select {
-					case <-w.drained:
-					case <-t.C:
-					}
-				}
+				continue
 			}
 			if w.load() > 0 {
 				p.log.Warn("asgi: retired worker still busy after the grace period; stopping it", "pid", w.proc.Pid(), "in_flight", w.load())
 			}
+			return
 		}
-		w.stop(p.cfg.Grace)
-	}()
+	}
 }
 
 // askRecycle asks w's slot for a replacement, once.

@@ -42,9 +42,9 @@ type wsOut struct {
 }
 
 // wsOptions are the connection's: watched, so an idle WebSocket holds no
-// goroutine; a ping every 20 s, as uvicorn's default, bounds an idle
-// peer that vanished; messages up to the worker's limit.
-var wsOptions = websocket.Options{Watched: true, Compression: true, PingInterval: 20 * time.Second, MaxMessageSize: maxControlFrame}
+// goroutine; the ping interval (which bounds an idle peer that vanished)
+// and the message limit are the Config's.
+var wsOptions = websocket.Options{Watched: true, Compression: true}
 
 // isWebSocket reports whether r asks for a WebSocket upgrade; Check then
 // validates the rest.
@@ -120,6 +120,7 @@ func (h *Handler) acceptWebSocket(w web.ResponseWriter, r *web.Request, hs *webs
 	a := s.ws.accept
 	s.mu.Unlock()
 	opts := wsOptions
+	opts.PingInterval, opts.MaxMessageSize = h.cfg.WSPingInterval, h.cfg.WSMaxSize
 	conn, err := hs.Accept(w, a, &opts)
 	if err != nil {
 		disconnect(wk, s, wsframe.CloseAbnormal, "")

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -186,39 +187,90 @@ func TestWebSocketSlowClient(t *testing.T) {
 	}
 }
 
-// TestWebSocketMany holds 200 connections open at once, each echoing.
+// TestWebSocketMany holds 1,000 WebSockets open at once on one worker,
+// each echoing its own messages, then closes them all cleanly: every
+// application sees the client's 1000.
 func TestWebSocketMany(t *testing.T) {
 	t.Parallel()
-	g := startWS(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	const n = 1000
+	// Each connection costs the test a descriptor for its client, one for
+	// the server's side and one for the engine's watch of it.
+	testutil.NeedOpenFiles(t, 3*n+200)
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "wsapp:application"}, MaxStreams: n + 10}, "fastapi", "starlette")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	const n = 200
+	before := len(g.seen(t)["disconnects"].([]any))
 	conns := make([]*coder.Conn, n)
-	for i := range conns {
-		conns[i] = dial(t, ctx, g, "/echo", nil)
-	}
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	// Dialled 50 at a time: a burst of 1,000 handshakes would overflow
+	// the listen backlog.
+	sem := make(chan struct{}, 50)
+	for i := range conns {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, _, err := coder.Dial(ctx, g.ws()+"/echo", nil)
+			if err != nil {
+				errs <- fmt.Errorf("dial %d: %w", i, err)
+				return
+			}
+			conns[i] = c
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatal(<-errs)
+	}
+	// All open at once: now each echoes, all in parallel.
 	for i, c := range conns {
 		wg.Go(func() {
-			msg := []byte(strings.Repeat("m", i+1))
-			for range 3 {
+			for k := range 3 {
+				msg := []byte(fmt.Sprintf("%d-%d-%s", i, k, strings.Repeat("m", i%100)))
 				if err := c.Write(ctx, coder.MessageBinary, msg); err != nil {
 					errs <- err
 					return
 				}
 				if _, got, err := c.Read(ctx); err != nil || !bytes.Equal(got, msg) {
-					errs <- errors.Join(err, errors.New("wrong echo"))
+					errs <- errors.Join(err, fmt.Errorf("connection %d: echo %q, want %q", i, got, msg))
 					return
 				}
 			}
-			c.Close(coder.StatusNormalClosure, "")
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		t.Fatal(<-errs)
+	}
+	for _, c := range conns {
+		wg.Go(func() {
+			if err := c.Close(coder.StatusNormalClosure, ""); err != nil {
+				errs <- fmt.Errorf("close: %w", err)
+			}
 		})
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+	// Each application got its websocket.disconnect with 1000.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ds := g.seen(t)["disconnects"].([]any)[before:]
+		normal := 0
+		for _, d := range ds {
+			if d == float64(1000) {
+				normal++
+			}
+		}
+		if normal == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d applications saw the client's 1000 (%d disconnects)", normal, n, len(ds))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -248,45 +300,63 @@ asyncio.run(main())
 }
 
 // TestWebSocketReload: a reload does not cut an open WebSocket. Its
-// messages still flow through the old worker past Grace, a new connection
-// goes to the new worker, and at WSGrace the old one closes with 1001.
+// messages still flow through the old worker, a new connection goes to
+// the new worker, and at WSGrace the old one closes with 1001, whether
+// WSGrace is longer than Grace (the WebSocket outlives it) or shorter (it
+// is not kept until Grace).
 func TestWebSocketReload(t *testing.T) {
 	t.Parallel()
-	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "wsapp:application", Grace: 500 * time.Millisecond}, WSGrace: 2 * time.Second}, "fastapi", "starlette")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	pid := func(c *coder.Conn) string {
-		t.Helper()
-		if err := c.Write(ctx, coder.MessageText, []byte("pid")); err != nil {
-			t.Fatal(err)
-		}
-		_, p, err := c.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(p)
+	for _, tc := range []struct {
+		name           string
+		grace, wsGrace time.Duration
+		echoAfter      time.Duration // the old WebSocket still echoes then
+	}{
+		{"ws_grace longer than grace", 500 * time.Millisecond, 2 * time.Second, time.Second},
+		{"ws_grace shorter than grace", 30 * time.Second, time.Second, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "wsapp:application", Grace: tc.grace}, WSGrace: tc.wsGrace}, "fastapi", "starlette")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			pid := func(c *coder.Conn) string {
+				t.Helper()
+				if err := c.Write(ctx, coder.MessageText, []byte("pid")); err != nil {
+					t.Fatal(err)
+				}
+				_, p, err := c.Read(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(p)
+			}
+			old := dial(t, ctx, g, "/echo", nil)
+			before := pid(old)
+			if err := g.pool.Reload(); err != nil {
+				t.Fatal(err)
+			}
+			retired := time.Now()
+			time.Sleep(tc.echoAfter)
+			if p := pid(old); p != before {
+				t.Fatalf("after the reload the old WebSocket answered from pid %s, want %s", p, before)
+			}
+			fresh := dial(t, ctx, g, "/echo", nil)
+			if p := pid(fresh); p == before {
+				t.Fatalf("a new WebSocket after the reload went to the old worker %s", p)
+			}
+			_, _, err := old.Read(ctx)
+			if coder.CloseStatus(err) != coder.StatusGoingAway {
+				t.Fatalf("the old WebSocket at ws_grace: %v, want 1001", err)
+			}
+			if d := time.Since(retired); d < tc.wsGrace || d > tc.wsGrace+5*time.Second {
+				t.Errorf("the old WebSocket closed %v after the reload, want about ws_grace (%v)", d, tc.wsGrace)
+			}
+			if p := pid(fresh); p == before {
+				t.Fatal("the new WebSocket was closed too")
+			}
+			fresh.Close(coder.StatusNormalClosure, "")
+		})
 	}
-	old := dial(t, ctx, g, "/echo", nil)
-	before := pid(old)
-	if err := g.pool.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second) // past Grace
-	if p := pid(old); p != before {
-		t.Fatalf("after the reload the old WebSocket answered from pid %s, want %s", p, before)
-	}
-	fresh := dial(t, ctx, g, "/echo", nil)
-	if p := pid(fresh); p == before {
-		t.Fatalf("a new WebSocket after the reload went to the old worker %s", p)
-	}
-	_, _, err := old.Read(ctx)
-	if coder.CloseStatus(err) != coder.StatusGoingAway {
-		t.Fatalf("the old WebSocket at ws_grace: %v, want 1001", err)
-	}
-	if p := pid(fresh); p == before {
-		t.Fatal("the new WebSocket was closed too")
-	}
-	fresh.Close(coder.StatusNormalClosure, "")
 }
 
 // TestLongPollDisconnect: an application waiting in receive() for a
