@@ -50,6 +50,20 @@ func (pc *pollConn) watch() (web.WatchedConn, error) {
 	return &watchedConn{Conn: nc, pc: pc}, nil
 }
 
+func (pc *pollConn) canWatch() bool { return true }
+
+// NetConn returns the duplicate in Go's netpoller, for what net.Conn does
+// not have (writev through net.Buffers).
+func (w *watchedConn) NetConn() net.Conn { return w.Conn }
+
+// CloseWrite shuts the sending side down (FIN).
+func (w *watchedConn) CloseWrite() error {
+	if cw, ok := w.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // Watch arms fn. Bytes that arrived before it was armed raised their edge
 // already, so it looks (a peek that never blocks) and fires at once when
 // there are some; whichever of this look and the loop takes fn calls it.
