@@ -108,9 +108,9 @@ type Conn struct {
 	watch     watcher
 	wakeFn    func()
 	timeoutFn func()
-	hf   headersFrame
-	hdec *hpack.Decoder
-	log  *slog.Logger
+	hf        headersFrame
+	hdec      *hpack.Decoder
+	log       *slog.Logger
 
 	// The writer (writer.go): everything under wmu.
 	wmu          sync.Mutex
