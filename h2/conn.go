@@ -138,7 +138,8 @@ type Conn struct {
 	free          []*stream // finished streams kept for reuse (recycleLocked)
 	idleUntil     time.Time // the idle wait's end (setReadDeadline)
 	noDeadline    bool      // the read deadline is cleared
-	parked        bool      // idle and watched, no read loop (idle.go)
+	park          parkState // idle and watched: parking, parked (idle.go)
+	woken         bool      // the watch called back while parking
 	idleTimer     *time.Timer
 	runq          []*stream // streams waiting for a worker, from runHead (workers.go)
 	runHead       int
@@ -467,7 +468,9 @@ func (c *Conn) close() {
 		c.mu.Lock()
 		c.closing = true
 		// A parked connection has no read loop to finish it.
-		took, c.parked = c.parked, false
+		if took = c.park == parked; took {
+			c.park = running
+		}
 		for _, st := range c.streams {
 			st.wakeLocked()
 		}

@@ -22,7 +22,11 @@ import (
 //
 // Whoever takes a parked connection back (unpark, under mu) owns its read
 // side from then on: wake runs the read loop, the idle timer sends GOAWAY
-// and finishes it, close finishes it. Exactly one of them wins.
+// and finishes it, close finishes it. Exactly one of them wins. While the
+// read loop arms the watch (parking), the connection is still the read
+// loop's: a callback that comes meanwhile only tells it to read on, and
+// close leaves the finishing to it, so nothing touches the connection's
+// read side while Watch looks at it (crypto/tls's buffered input).
 
 // watcher is a connection the server watches for readability: Watch
 // calls fn once, on a goroutine of its own, when the connection has
@@ -133,19 +137,38 @@ func (c *Conn) onIdle() idleStep {
 	// keeps no timer of its own for the socket.
 	c.nc.SetReadDeadline(time.Time{})
 	c.noDeadline = false
-	c.parked = true
+	c.park = parking
+	c.mu.Unlock()
+	c.releaseWrites()
+	err := c.watch.Watch(c.wakeFn)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closing || err != nil:
+		c.park = running
+		return idleEnd
+	case c.woken:
+		// The callback came while Watch was arming: read on.
+		c.park, c.woken = running, false
+		return idleRearm
+	}
+	c.park = parked
 	if c.idleTimer == nil {
 		c.idleTimer = time.AfterFunc(time.Until(c.idleUntil), c.timeoutFn)
 	} else {
 		c.idleTimer.Reset(time.Until(c.idleUntil))
 	}
-	c.mu.Unlock()
-	c.releaseWrites()
-	if err := c.watch.Watch(c.wakeFn); err != nil && c.unpark() {
-		return idleEnd // closed under us: nothing to read any more
-	}
 	return idleParked
 }
+
+// parkState is where the read loop is (idle.go), under mu.
+type parkState uint8
+
+const (
+	running parkState = iota // the read loop runs
+	parking                  // the read loop is arming the watch
+	parked                   // no read loop: the watch or the timer resumes it
+)
 
 // idleWait runs on the read loop when a read timed out within a frame
 // (the client stopped half-way), and reports whether the read goes on:
@@ -211,36 +234,35 @@ func newReadFramer(br *connReader) *http2.Framer {
 	return fr
 }
 
-// unpark takes a parked connection back from the watch; only the caller
-// that gets true may touch its read side.
-func (c *Conn) unpark() bool {
-	c.mu.Lock()
-	parked := c.parked
-	c.parked = false
-	c.mu.Unlock()
-	if parked {
-		c.idleTimer.Stop()
-	}
-	return parked
-}
-
 // wake is the server's callback for a parked connection whose socket
 // turned readable: the read loop runs again, on the callback's goroutine.
+// While the read loop is still parking, it is told to read on instead.
 func (c *Conn) wake() {
-	if c.unpark() {
-		c.readLoop()
+	c.mu.Lock()
+	switch c.park {
+	case parking:
+		c.woken = true
+		c.mu.Unlock()
+		return
+	case running:
+		c.mu.Unlock()
+		return
 	}
+	c.park = running
+	c.mu.Unlock()
+	c.idleTimer.Stop()
+	c.readLoop()
 }
 
 // idleTimeout is the idle timer's callback: a connection still parked at
 // the end of its idle timeout is sent GOAWAY and closed.
 func (c *Conn) idleTimeout() {
 	c.mu.Lock()
-	if !c.parked || time.Now().Before(c.idleUntil) {
+	if c.park != parked || time.Now().Before(c.idleUntil) {
 		c.mu.Unlock()
 		return
 	}
-	c.parked = false
+	c.park = running
 	c.mu.Unlock()
 	c.goAway(connErr{http2.ErrCodeNo, "idle"})
 	c.finish()

@@ -82,9 +82,9 @@ func waitParked(t *testing.T, s watchedServed, n int32) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		s.c.mu.Lock()
-		parked := s.c.parked
+		p := s.c.park
 		s.c.mu.Unlock()
-		if parked && s.w.watches.Load() >= n {
+		if p == parked && s.w.watches.Load() >= n {
 			return
 		}
 		if time.Now().After(deadline) {
