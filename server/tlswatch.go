@@ -68,13 +68,17 @@ type tlsWatched struct {
 	closed atomic.Bool
 }
 
-// Read gives the byte the probe took first.
+// Read gives the byte the probe took first, with what else crypto/tls has
+// at once: a caller that reads once per callback (the proxy's relay) must
+// get the rest of the record, not one byte per Watch.
 func (w *tlsWatched) Read(p []byte) (int, error) {
-	if w.held && len(p) > 0 {
-		p[0], w.held = w.b[0], false
-		return 1, nil
+	if !w.held || len(p) == 0 {
+		return w.Conn.Read(p)
 	}
-	return w.Conn.Read(p)
+	p[0], w.held = w.b[0], false
+	n, _ := w.t.probe(p[1:])
+	// A lasting error (EOF) is crypto/tls's to report again next time.
+	return 1 + n, nil
 }
 
 // Watch calls fn at once when crypto/tls has input for the next Read,
