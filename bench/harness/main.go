@@ -33,7 +33,7 @@ func main() {
 	workers := flag.String("workers", "1,4", "wsgi, asgi: comma-separated Python worker counts, one table per count and app")
 	apps := flag.String("apps", "bare,flask,django", "wsgi: comma-separated apps of bench/apps to run (bare, flask, django)")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|h2|proxy|php|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|h2|h2-idle|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -122,6 +122,14 @@ func main() {
 		scenarios = []scenario{
 			{name: "h2-tls", dur: *dur, runs: *runs, conns: c, tls: true, h2: true},
 			{name: "h2c", dur: *dur, runs: *runs, conns: c, h2: true},
+			{name: "h2-tls-idle", idleConns: *idleN, tls: true, h2: true},
+			{name: "h2c-idle", idleConns: *idleN, h2: true},
+		}
+	case "h2-idle":
+		// Idle memory per HTTP/2 connection alone, over TLS and h2c.
+		scenarios = []scenario{
+			{name: "h2-tls-idle", idleConns: *idleN, tls: true, h2: true},
+			{name: "h2c-idle", idleConns: *idleN, h2: true},
 		}
 	case "proxy", "php":
 		// A hello response through each gateway (gateways.go); the php
@@ -323,6 +331,11 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		var err error
 		if specs, err = h.h2Servers(sc.tls); err != nil {
 			return err
+		}
+		if sc.idleConns > 0 {
+			env = strings.Replace(env, "wrk on CPU 1", "idleclient -h2 on CPU 1", 1)
+			env += " " + tlsVersions() + "."
+			break
 		}
 		// h2load, not wrk, is the client here.
 		env = strings.Replace(env, "wrk on CPU 1", "h2load on CPU 1", 1)
