@@ -103,6 +103,9 @@ type Conn struct {
 	// rfMax is the largest payload rf has read into its buffer.
 	rfMax uint32
 	hpay  []byte // a HEADERS frame's payload (readframe.go)
+	// hdecByte is what the HPACK decoder is left holding when idle
+	// (releaseLocked).
+	hdecByte [1]byte
 	// watch, when the server watches nc, lets an idle connection park
 	// (idle.go); wakeFn and timeoutFn are its callbacks, bound once.
 	watch     watcher

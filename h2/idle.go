@@ -208,6 +208,14 @@ func (c *Conn) releaseLocked() {
 	c.hpay, c.hf = nil, headersFrame{}
 	if !c.hb.active {
 		c.hb.f = fields{}
+		// The HPACK decoder keeps the last fragment it decoded, and with
+		// it the HEADERS buffer just dropped: it is given a byte of the
+		// Conn's own instead, the start of a representation that needs
+		// more, which Close then discards (resetting it for the next
+		// block as after any other).
+		c.hdecByte[0] = 0x3f
+		c.hdec.Write(c.hdecByte[:])
+		c.hdec.Close()
 		if c.rfMax > keepReadBuf {
 			// No header block is open, so the Framer's CONTINUATION
 			// bookkeeping is empty: a new one reads on where it stopped.
