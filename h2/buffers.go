@@ -97,6 +97,12 @@ func (cr *connReader) release() {
 	}
 }
 
+// writever is a connection that writes two buffers in one system call
+// when the socket takes them: the server's watched connection.
+type writever interface {
+	Writev(a, b []byte) error
+}
+
 // outWriter gathers frames in c.out (under the write lock) for flushOut.
 type outWriter struct{ c *Conn }
 
@@ -131,6 +137,10 @@ func (c *Conn) flushOutLocked(extra []byte) error {
 		bufs := net.Buffers{c.out, extra}
 		_, err := bufs.WriteTo(tc)
 		return err
+	}
+	if c.wv != nil {
+		c.setWriteDeadline()
+		return c.wv.Writev(c.out, extra)
 	}
 	if len(c.out) > 0 {
 		if _, err := c.writeSocket(c.out); err != nil {

@@ -96,7 +96,8 @@ type Conn struct {
 	cfg  *Config
 	opts ConnOptions
 	nc   net.Conn
-	tcp  *net.TCPConn // nc's TCP connection, for writev; nil over TLS
+	tcp  *net.TCPConn // nc as a TCP connection, for writev
+	wv   writever     // nc when it writes two buffers at once (watched)
 	br   *connReader
 	fr   *http2.Framer // writes, under wmu
 	rf   *http2.Framer // reads, on the read loop (replaced by release)
@@ -180,10 +181,7 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 	c.fr = http2.NewFramer(outWriter{c}, nil)
 	c.rf = newReadFramer(c.br)
 	c.tcp, _ = nc.(*net.TCPConn)
-	if u, ok := nc.(interface{ NetConn() net.Conn }); ok && opts.TLS == nil {
-		// A watched connection wraps the TCP connection.
-		c.tcp, _ = u.NetConn().(*net.TCPConn)
-	}
+	c.wv, _ = nc.(writever)
 	if w, ok := nc.(watcher); ok {
 		c.watch = w
 		c.wakeFn, c.timeoutFn = c.wake, c.idleTimeout
