@@ -56,8 +56,9 @@
 // the loop, in state stWatched: the new owner arms a callback with Watch
 // and returns, and the loop calls it on a new goroutine when the
 // connection turns readable, so a WebSocket idle between messages costs
-// no goroutine. The owner's I/O goes through a duplicate descriptor in
-// Go's netpoller; over TLS, through the tls.Conn over it, and Watch first
+// no goroutine. The owner's I/O goes through an os.File over the same
+// descriptor, in Go's netpoller as well (one descriptor per connection,
+// as when parked); over TLS, through the tls.Conn over it, and Watch first
 // asks crypto/tls, without waiting, for input it holds already
 // (tlswatch.go). HTTP/2 connections are handed to package h2 the same
 // way, so an idle one parks in its loop too (h2.go).
