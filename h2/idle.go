@@ -126,7 +126,7 @@ func (c *Conn) onIdle() idleStep {
 		c.mu.Unlock()
 		return idleGoAway
 	}
-	c.releaseLocked()
+	c.releaseLocked(true)
 	if c.watch == nil || c.hb.active {
 		c.nc.SetReadDeadline(c.idleUntil)
 		c.mu.Unlock()
@@ -189,7 +189,7 @@ func (c *Conn) idleWait() bool {
 		c.mu.Unlock()
 		return false
 	}
-	c.releaseLocked()
+	c.releaseLocked(false)
 	c.nc.SetReadDeadline(c.idleUntil)
 	c.mu.Unlock()
 	c.releaseWrites()
@@ -198,9 +198,12 @@ func (c *Conn) idleWait() bool {
 
 // releaseLocked gives back, under mu, what only a busy connection needs
 // on its read side: the streams kept for reuse, the queue, the buffers
-// for HEADERS and the header block's fields, and the read Framer's buffer
-// when a large frame grew it. It runs on the read loop.
-func (c *Conn) releaseLocked() {
+// for HEADERS and the header block's fields and, between frames
+// (boundary), the read Framer's buffer when a large frame grew it. It
+// runs on the read loop. Within a frame the Framer is kept: it may be
+// reading a HEADERS frame whose block goes on in CONTINUATION frames,
+// which it is the one to expect.
+func (c *Conn) releaseLocked(boundary bool) {
 	c.free = nil
 	if c.runHead == len(c.runq) {
 		c.runq, c.runHead = nil, 0
@@ -208,6 +211,8 @@ func (c *Conn) releaseLocked() {
 	c.hpay, c.hf = nil, headersFrame{}
 	if !c.hb.active {
 		c.hb.f = fields{}
+	}
+	if boundary && !c.hb.active {
 		// The HPACK decoder keeps the last fragment it decoded, and with
 		// it the HEADERS buffer just dropped: it is given a byte of the
 		// Conn's own instead, the start of a representation that needs

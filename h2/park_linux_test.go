@@ -126,6 +126,26 @@ func TestParked(t *testing.T) {
 				t.Errorf("parked with the read Framer's %d-byte buffer", grown)
 			}
 		}},
+		{"headers across the release", func(t *testing.T, c *client, s watchedServed) {
+			// A large DATA frame grows the read Framer's buffer; then a
+			// HEADERS frame stops half-way while the release passes, and
+			// its block ends in a CONTINUATION frame, which the Framer
+			// that read the HEADERS must still expect.
+			c.request(3, "POST", "/echo", false)
+			c.fr.WriteData(3, true, bytes.Repeat([]byte("x"), 16000))
+			if st := c.status(3); st != "200" {
+				t.Fatalf("status %s", st)
+			}
+			block := c.block("GET", "/")
+			hdr := []byte{0, 0, byte(len(block)), 0x1, 0x1, 0, 0, 0, 5} // HEADERS, END_STREAM, stream 5
+			c.nc.Write(append(hdr, block[:2]...))
+			time.Sleep(3 * releaseAfter)
+			c.nc.Write(block[2:])
+			c.fr.WriteContinuation(5, true, nil)
+			if st := c.status(5); st != "200" {
+				t.Fatalf("status %s", st)
+			}
+		}},
 		{"ping", func(t *testing.T, c *client, s watchedServed) {
 			c.fr.WritePing(false, [8]byte{7})
 			c.until("PING ack", func(f http2.Frame) bool {
