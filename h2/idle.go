@@ -20,7 +20,7 @@ import (
 // model, other systems) the read loop goes on waiting for the rest of the
 // idle timeout.
 //
-// Whoever takes a parked connection back (unpark, under mu) owns its read
+// Whoever takes a parked connection back (park, under mu) owns its read
 // side from then on: wake runs the read loop, the idle timer sends GOAWAY
 // and finishes it, close finishes it. Exactly one of them wins. While the
 // read loop arms the watch (parking), the connection is still the read
