@@ -26,8 +26,12 @@ type connReader struct {
 	i, n int
 	// direct is set by the read loop while the connection has no streams.
 	direct bool
-	// idle is called when a read times out without bytes; the read goes
-	// on when it reports true (Conn.idleWait).
+	// boundary is set by the read loop before it reads a frame, and
+	// cleared with the first byte read: a read that times out at a
+	// boundary returns errIdle, for the read loop to decide (onIdle).
+	boundary bool
+	// idle is called when a read times out without bytes within a
+	// frame; the read goes on when it reports true (Conn.idleWait).
 	idle func() bool
 }
 
@@ -48,10 +52,18 @@ func (cr *connReader) Read(p []byte) (int, error) {
 					cr.release()
 				}
 			}
-			if n == 0 && isTimeout(err) && cr.idle != nil && cr.idle() {
-				// An idle wait goes on, without a buffer when it can.
-				direct = direct || len(p) <= 64
-				continue
+			if n == 0 && isTimeout(err) {
+				if cr.boundary {
+					return 0, errIdle
+				}
+				if cr.idle != nil && cr.idle() {
+					// An idle wait goes on, without a buffer when it can.
+					direct = direct || len(p) <= 64
+					continue
+				}
+			}
+			if n > 0 {
+				cr.boundary = false
 			}
 			if direct {
 				cr.direct = false
@@ -66,6 +78,7 @@ func (cr *connReader) Read(p []byte) (int, error) {
 	}
 	k := copy(p, cr.buf[cr.i:cr.n])
 	cr.i += k
+	cr.boundary = false
 	if cr.i == cr.n {
 		cr.release()
 	}
@@ -82,6 +95,12 @@ func (cr *connReader) release() {
 		bufpool.Put(cr.buf)
 		cr.buf, cr.i, cr.n = nil, 0, 0
 	}
+}
+
+// writever is a connection that writes two buffers in one system call
+// when the socket takes them: the server's watched connection.
+type writever interface {
+	Writev(a, b []byte) error
 }
 
 // outWriter gathers frames in c.out (under the write lock) for flushOut.
@@ -113,11 +132,15 @@ func (c *Conn) flushOutLocked(extra []byte) error {
 		_, err := c.writeSocket(c.out)
 		return err
 	}
-	if tc, ok := c.nc.(*net.TCPConn); ok {
+	if tc := c.tcp; tc != nil {
 		c.setWriteDeadline()
 		bufs := net.Buffers{c.out, extra}
 		_, err := bufs.WriteTo(tc)
 		return err
+	}
+	if c.wv != nil {
+		c.setWriteDeadline()
+		return c.wv.Writev(c.out, extra)
 	}
 	if len(c.out) > 0 {
 		if _, err := c.writeSocket(c.out); err != nil {

@@ -96,12 +96,25 @@ type Conn struct {
 	cfg  *Config
 	opts ConnOptions
 	nc   net.Conn
+	tcp  *net.TCPConn // nc as a TCP connection, for writev
+	wv   writever     // nc when it writes two buffers at once (watched)
 	br   *connReader
-	fr   *http2.Framer // reads on the read loop, writes under wmu
-	hpay []byte        // a HEADERS frame's payload (readframe.go)
-	hf   headersFrame
-	hdec *hpack.Decoder
-	log  *slog.Logger
+	fr   *http2.Framer // writes, under wmu
+	rf   *http2.Framer // reads, on the read loop (replaced by release)
+	// rfMax is the largest payload rf has read into its buffer.
+	rfMax uint32
+	hpay  []byte // a HEADERS frame's payload (readframe.go)
+	// hdecByte is what the HPACK decoder is left holding when idle
+	// (releaseLocked).
+	hdecByte [1]byte
+	// watch, when the server watches nc, lets an idle connection park
+	// (idle.go); wakeFn and timeoutFn are its callbacks, bound once.
+	watch     watcher
+	wakeFn    func()
+	timeoutFn func()
+	hf        headersFrame
+	hdec      *hpack.Decoder
+	log       *slog.Logger
 
 	// The writer (writer.go): everything under wmu.
 	wmu          sync.Mutex
@@ -129,6 +142,9 @@ type Conn struct {
 	free          []*stream // finished streams kept for reuse (recycleLocked)
 	idleUntil     time.Time // the idle wait's end (setReadDeadline)
 	noDeadline    bool      // the read deadline is cleared
+	park          parkState // idle and watched: parking, parked (idle.go)
+	woken         bool      // the watch called back while parking
+	idleTimer     *time.Timer
 	runq          []*stream // streams waiting for a worker, from runHead (workers.go)
 	runHead       int
 	starting      int    // workers started that have not taken a stream yet
@@ -160,10 +176,16 @@ func NewConn(nc net.Conn, cfg *Config, opts ConnOptions) *Conn {
 		r = io.MultiReader(&onceReader{b: opts.Buffered}, nc)
 	}
 	c.br = &connReader{r: r, idle: c.idleWait}
-	// One Framer reads and writes: x/net's allows a read concurrent
-	// with writes, which are under wmu.
-	c.fr = http2.NewFramer(outWriter{c}, c.br)
-	c.fr.SetMaxReadFrameSize(maxFrameSize)
+	// Two Framers: reads are the read loop's, writes are under wmu, and
+	// the reading one is replaced when idle to drop its buffer (idle.go).
+	c.fr = http2.NewFramer(outWriter{c}, nil)
+	c.rf = newReadFramer(c.br)
+	c.tcp, _ = nc.(*net.TCPConn)
+	c.wv, _ = nc.(writever)
+	if w, ok := nc.(watcher); ok {
+		c.watch = w
+		c.wakeFn, c.timeoutFn = c.wake, c.idleTimeout
+	}
 	// The emit function is bound once: the block's fields stay at c.hb.f.
 	c.hdec = hpack.NewDecoder(4096, c.hb.f.emit)
 	// A string longer than the header list bound still decodes (the
@@ -224,12 +246,24 @@ type connErr struct {
 
 func (e connErr) Error() string { return "h2: " + e.code.String() + ": " + e.reason }
 
-// Serve runs the connection until it closes; it closes nc.
+// Serve runs the connection until it closes; it closes nc. When nc is
+// watched by the server (web.WatchedConn), Serve returns as soon as the
+// connection parks, idle: the server's callback goes on with it, and
+// Done tells when it has closed.
 func (c *Conn) Serve() {
-	defer c.finish()
+	if c.start() {
+		c.readLoop()
+	} else {
+		c.finish()
+	}
+}
+
+// start reads the preface, sends the server's SETTINGS and takes the
+// upgrade's stream, and reports whether the connection goes on.
+func (c *Conn) start() bool {
 	if err := c.readPreface(); err != nil {
 		c.log.Debug("HTTP/2 preface failed", "remote", c.opts.RemoteAddr.String(), "err", err)
-		return
+		return false
 	}
 	c.writeFrames(func() error {
 		if err := c.fr.WriteSettings(
@@ -249,18 +283,51 @@ func (c *Conn) Serve() {
 			var ce connErr
 			errors.As(err, &ce)
 			c.goAway(ce)
-			return
+			return false
 		}
 		c.gotFirst = true
 	}
 	if c.opts.Upgrade != nil {
 		c.startUpgraded(c.opts.Upgrade)
 	}
+	return true
+}
+
+// readLoop reads frames until the connection ends, then finishes it, or
+// until it parks (idle.go).
+func (c *Conn) readLoop() {
+	if !c.readFrames() {
+		c.finish()
+	}
+}
+
+// readFrames reads and handles frames; it reports whether the connection
+// parked (false: it ended).
+func (c *Conn) readFrames() (parked bool) {
+	rearm := true
 	for {
-		c.setReadDeadline()
+		if rearm {
+			c.setReadDeadline()
+		}
+		rearm = true
+		c.br.boundary = true
 		f, isHeaders, err := c.readFrame(&c.hf)
 		if c.isClosing() {
-			return // finish discards the rest
+			return false // finish discards the rest
+		}
+		if err == errIdle {
+			switch c.onIdle() {
+			case idleRead:
+				rearm = false
+				continue
+			case idleRearm:
+				continue
+			case idleParked:
+				return true
+			case idleGoAway:
+				c.goAway(connErr{http2.ErrCodeNo, "idle"})
+			}
+			return false
 		}
 		switch {
 		case err != nil:
@@ -282,20 +349,20 @@ func (c *Conn) Serve() {
 		}
 		if code, ok := frameConnError(err); ok {
 			c.goAway(connErr{code, err.Error()})
-			return
+			return false
 		}
 		var ce connErr
 		if errors.As(err, &ce) {
 			c.goAway(ce)
-			return
+			return false
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() && c.activeStreams() == 0 {
 			c.goAway(connErr{http2.ErrCodeNo, "idle"})
-			return
+			return false
 		}
 		// EOF or a broken socket: nothing to tell the client.
-		return
+		return false
 	}
 }
 
@@ -339,97 +406,6 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// setReadDeadline bounds the next read: the idle timeout without streams
-// (or the header timeout before the client's SETTINGS), none with some,
-// whose handlers have timeouts of their own. An idle wait starts with a
-// short deadline (releaseAfter): when it passes without a frame, the
-// reader calls idleWait, which releases memory and sets the rest.
-func (c *Conn) setReadDeadline() {
-	// Under mu, so that it cannot undo the deadline close sets.
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		return
-	}
-	idle := len(c.streams) == 0
-	c.br.direct = idle
-	var d time.Duration
-	switch {
-	case !c.gotFirst:
-		d = orDefault(c.cfg.ReadHeader, 10*time.Second)
-	case idle:
-		d = orDefault(c.cfg.Idle, 75*time.Second)
-	}
-	if d == 0 {
-		// Frames of busy streams follow each other: the deadline is
-		// cleared once, not for each.
-		if !c.noDeadline {
-			c.nc.SetReadDeadline(time.Time{})
-			c.noDeadline = true
-		}
-		return
-	}
-	c.armIdleLocked(d, c.gotFirst)
-}
-
-// armIdleLocked starts an idle wait of d: first releaseAfter (when
-// release is set), then the rest.
-func (c *Conn) armIdleLocked(d time.Duration, release bool) {
-	c.noDeadline = false
-	now := time.Now()
-	c.idleUntil = now.Add(d)
-	if release && d > releaseAfter {
-		c.nc.SetReadDeadline(now.Add(releaseAfter))
-		return
-	}
-	c.nc.SetReadDeadline(c.idleUntil)
-}
-
-// releaseAfter is how long a connection waits idle before it gives back
-// what only a busy one needs (idleWait).
-const releaseAfter = 100 * time.Millisecond
-
-// idleWait runs on the read loop when a read timed out without bytes,
-// and reports whether the read goes on. Before the idle timeout, it gives
-// back what only a busy connection needs: the streams kept for reuse, the
-// queue, the buffers for HEADERS and the header block's fields, and the
-// cached field values, so an idle connection holds its HPACK tables and
-// not much more. Past the idle timeout, or when the connection is
-// closing, the read ends.
-func (c *Conn) idleWait() bool {
-	c.mu.Lock()
-	switch {
-	case c.closing:
-		c.mu.Unlock()
-		return false
-	case len(c.streams) > 0:
-		c.nc.SetReadDeadline(time.Time{})
-		c.noDeadline = true
-		c.mu.Unlock()
-		return true
-	case !time.Now().Before(c.idleUntil):
-		c.mu.Unlock()
-		return false
-	}
-	c.free = nil
-	if c.runHead == len(c.runq) {
-		c.runq, c.runHead = nil, 0
-	}
-	c.hpay, c.hf = nil, headersFrame{}
-	if !c.hb.active {
-		c.hb.f = fields{}
-	}
-	c.nc.SetReadDeadline(c.idleUntil)
-	c.mu.Unlock()
-	c.wmu.Lock()
-	c.vals = nil
-	if c.out == nil {
-		c.hbuf = nil
-	}
-	c.wmu.Unlock()
-	return true
 }
 
 func (c *Conn) activeStreams() int {
@@ -491,9 +467,14 @@ func (c *Conn) Done() <-chan struct{} { return c.doneC }
 // would make the kernel send a reset, which can destroy the GOAWAY before
 // the client reads it.
 func (c *Conn) close() {
+	took := false
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
 		c.closing = true
+		// A parked connection has no read loop to finish it.
+		if took = c.park == parked; took {
+			c.park = running
+		}
 		for _, st := range c.streams {
 			st.wakeLocked()
 		}
@@ -513,6 +494,10 @@ func (c *Conn) close() {
 			cw.CloseWrite()
 		}
 	})
+	if took {
+		c.idleTimer.Stop()
+		c.finish()
+	}
 }
 
 // lingerTime and lingerMax bound the input discarded after close.

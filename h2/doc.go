@@ -17,9 +17,9 @@
 //
 // # Model
 //
-// One goroutine per connection reads frames and runs the state machine;
-// it never runs a handler and never waits for flow-control window, so a
-// slow handler or a stalled stream cannot hold up the others. Streams
+// One goroutine per busy connection reads frames and runs the state
+// machine; it never runs a handler and never waits for flow-control
+// window, so a slow handler or a stalled stream cannot hold up the others. Streams
 // run on the connection's workers (workers.go): a worker runs queued
 // streams one after another, and one that takes a stream while others
 // wait first starts another worker for them, so a blocked handler holds
@@ -33,9 +33,16 @@
 // so frames produced together leave in one write.
 //
 // An idle connection (no stream) waits for its next frame with no buffer:
-// after releaseAfter it also lets go of the streams kept for reuse and
-// the other buffers a busy connection keeps, and holds its HPACK tables
-// and its reading goroutine.
+// after releaseAfter (100 ms) it also lets go of the streams kept for
+// reuse, the other buffers a busy connection keeps and the read Framer's
+// buffer, and, when the server watches its socket (web.WatchedConn: the
+// epoll engine, plain or TLS), parks: its reading goroutine returns, and
+// the server's callback runs the read loop again when the socket turns
+// readable, a timer standing for the idle timeout meanwhile (idle.go). A
+// parked connection holds its HPACK tables and its Conn, no goroutine and
+// no buffer; in the goroutine-per-connection model its reader waits on.
+// Frames are read with a Framer of their own, apart from the one that
+// writes under the write lock, so that the reading one can be replaced.
 //
 // # Flow control
 //
@@ -80,6 +87,8 @@
 // # Files
 //
 //   - conn.go: Conn, its read loop and lifetime, GOAWAY and shutdown.
+//   - idle.go: idle waits, releasing memory, parking in the server's
+//     watch.
 //   - frames.go: what each frame type does to the state machine.
 //   - headers.go: header blocks: bounds, decoding, what a block is for.
 //   - stream.go: a stream, running its handler, and its request body.

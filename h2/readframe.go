@@ -26,12 +26,13 @@ type headersFrame struct {
 // readFrame reads the next frame: a HEADERS frame in *hf (f nil), any
 // other as the Framer returns it.
 func (c *Conn) readFrame(hf *headersFrame) (f http2.Frame, isHeaders bool, err error) {
-	fh, err := c.fr.ReadFrameHeader()
+	fh, err := c.rf.ReadFrameHeader()
 	if err != nil {
 		return nil, false, err
 	}
 	if fh.Type != http2.FrameHeaders {
-		f, err = c.fr.ReadFrameForHeader(fh)
+		c.rfMax = max(c.rfMax, fh.Length)
+		f, err = c.rf.ReadFrameForHeader(fh)
 		return f, false, err
 	}
 	if cap(c.hpay) < int(fh.Length) {

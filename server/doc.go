@@ -51,12 +51,17 @@
 // # Hijack
 //
 // Hijack hands a connection over as a net.Conn and forgets it.
-// HijackWatched (web.HijackWatched, watch_linux.go; plain connections of
-// the epoll engine only) hands it over but keeps its descriptor in the
-// loop, in state stWatched: the new owner arms a callback with Watch and
-// returns, and the loop calls it on a new goroutine when the connection
-// turns readable, so a WebSocket idle between messages costs no goroutine.
-// The owner's I/O goes through a duplicate descriptor in Go's netpoller.
+// HijackWatched (web.HijackWatched, watch_linux.go; connections of the
+// epoll engine, plain or TLS) hands it over but keeps its descriptor in
+// the loop, in state stWatched: the new owner arms a callback with Watch
+// and returns, and the loop calls it on a new goroutine when the
+// connection turns readable, so a WebSocket idle between messages costs
+// no goroutine. The owner's I/O goes through an os.File over the same
+// descriptor, in Go's netpoller as well (one descriptor per connection,
+// as when parked); over TLS, through the tls.Conn over it, and Watch first
+// asks crypto/tls, without waiting, for input it holds already
+// (tlswatch.go). HTTP/2 connections are handed to package h2 the same
+// way, so an idle one parks in its loop too (h2.go).
 //
 // # TLS
 //
@@ -131,6 +136,7 @@
 //   - tls.go: the TLS transport over either model, ServeTLS's defaults.
 //   - tickets.go: session ticket keys, rotated.
 //   - h2.go: handing a connection to package h2 (HTTP/2).
+//   - tlswatch.go: watched TLS connections (HijackWatched, HTTP/2).
 //   - The readiness loops (Linux): engine_linux.go (the engine, its sweep
 //     and shutdown), accept_linux.go (accept4 and handing a socket to a
 //     loop), poller_linux.go (an epoll loop), dispatch_linux.go (the run

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"errors"
+	"net"
 
 	"github.com/brick-server/brick/h2"
 	"github.com/brick-server/brick/web"
@@ -15,9 +16,11 @@ import (
 // three ways: TLS negotiated "h2" by ALPN (tlsConn.handshake reports
 // errH2), a cleartext connection began with the connection preface (h2c
 // with prior knowledge), or a request without a body asked for
-// "Upgrade: h2c" (RFC 7540 §3.2). The connection leaves the readiness
-// loop as a hijacked one does, keeps its connection slot, and is served
-// by h2 until it closes; Shutdown drains it with GOAWAY.
+// "Upgrade: h2c" (RFC 7540 §3.2). The connection is handed over watched
+// (web.WatchedConn, as HijackWatched does; hijacked where the engine
+// cannot watch), keeps its connection slot, and is served by h2 until it
+// closes: an idle one parks in its readiness loop with no goroutine, and
+// the loop's callback resumes its reading. Shutdown drains it with GOAWAY.
 
 // errH2 is tlsConn.read's report that the handshake chose HTTP/2.
 var errH2 = errors.New("server: ALPN chose h2")
@@ -143,7 +146,15 @@ func (x *exchange) serveH2(up *web.Request, settings []http2.Setting) {
 	if t, ok := c.t.(*tlsConn); ok {
 		state = t.connState()
 	}
-	nc, err := c.t.hijack()
+	// Watched where the engine can (plain or TLS over a readiness loop),
+	// so that an idle connection parks in the loop with no goroutine.
+	var nc net.Conn
+	var err error
+	if w, ok := watchable(c.t); ok {
+		nc, err = w.watch()
+	} else {
+		nc, err = c.t.hijack()
+	}
 	if err != nil {
 		c.closeNow()
 		return

@@ -355,9 +355,10 @@ func (r *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // HijackWatched hands the connection over while its loop keeps watching
-// it (web.WatchHijacker): only connections of the epoll engine can.
+// it (web.WatchHijacker): only connections of the epoll engine can, plain
+// or TLS.
 func (r *response) HijackWatched() (web.WatchedConn, []byte, error) {
-	w, ok := r.x.c.t.(watcher)
+	w, ok := watchable(r.x.c.t)
 	if !ok {
 		return nil, nil, web.ErrNotSupported
 	}
@@ -370,11 +371,6 @@ func (r *response) HijackWatched() (web.WatchedConn, []byte, error) {
 		return nil, nil, err
 	}
 	return wc, rest, nil
-}
-
-// watcher is a transport that can be handed over and still watched.
-type watcher interface {
-	watch() (web.WatchedConn, error)
 }
 
 // takeOver runs take, which detaches the transport, and ends the

@@ -77,6 +77,7 @@ type tlsConn struct {
 	nonblocking bool
 	blocking    bool // Read waits for bytes (during the handshake)
 	closing     bool // close is sending close_notify
+	probing     bool // a watched connection's Watch is looking for input (tlswatch.go)
 	ended       bool // crypto/tls has a lasting read error (EOF) for the next read
 	hasFirst    bool // first holds the connection's first byte, not yet given to tc
 	first       [1]byte
@@ -337,6 +338,9 @@ func (t *tlsConn) hijack() (net.Conn, error) {
 // TLS from plain HTTP), then what the plain transport reads. Without bytes
 // it waits during the handshake and otherwise reports wouldBlock.
 func (t *tlsConn) Read(p []byte) (int, error) {
+	if t.probing {
+		return t.readProbing(p)
+	}
 	if t.hj != nil {
 		return t.hj.Read(p)
 	}

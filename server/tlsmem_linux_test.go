@@ -123,6 +123,14 @@ func idleCost(t *testing.T, useTLS bool, path string, n int) float64 {
 // idleCostMode is idleCost for a client mode: plain, tls, h2c or h2.
 func idleCostMode(t *testing.T, mode, path string, n int) float64 {
 	t.Helper()
+	bytes, _ := idleCostGoroutines(t, mode, path, n)
+	return bytes
+}
+
+// idleCostGoroutines is idleCostMode, also reporting the goroutines the
+// server holds per idle connection.
+func idleCostGoroutines(t *testing.T, mode, path string, n int) (bytes, goroutines float64) {
+	t.Helper()
 	body := strings.Repeat("x", 1<<20)
 	srv := &server.Server{Handler: web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 		if string(r.Path) == "/1m" {
@@ -156,15 +164,17 @@ func idleCostMode(t *testing.T, mode, path string, n int) float64 {
 	holdIdle(t, warm)
 	time.Sleep(300 * time.Millisecond)
 	before := measure()
+	g0 := runtime.NumGoroutine()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperIdleClient$")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("BRICK_IDLE_CLIENT=%s,%d,%s,%s", ln.Addr(), n, mode, path))
 	holdIdle(t, cmd)
 	time.Sleep(300 * time.Millisecond)
 	after := measure()
+	g := runtime.NumGoroutine() - g0
 	if open := srv.OpenConns(); open < n {
 		t.Fatalf("%d connections open, want %d", open, n+1)
 	}
-	return float64(int64(after)-int64(before)) / float64(n)
+	return float64(int64(after)-int64(before)) / float64(n), float64(g) / float64(n)
 }
 
 // holdIdle starts a helper client and waits until its connections are
@@ -202,28 +212,38 @@ func TestIdleMemory(t *testing.T) {
 	}
 }
 
-// TestIdleMemoryH2 measures an idle HTTP/2 connection (after one small
-// request, then one of 1 MiB), over h2c and h2, against plain HTTP/1.1 in
-// the same run. An idle HTTP/2 connection holds its read goroutine and
-// its HPACK tables but no I/O buffer (see package h2); with bufio's
-// buffers it held 40 KiB, 55 KiB after a large response.
+// TestIdleMemoryH2 measures 1,000 idle HTTP/2 connections (after one
+// small request, or one of 1 MiB), over h2c and h2, against plain
+// HTTP/1.1 and HTTP/1.1 over TLS in the same run. An idle HTTP/2
+// connection parks in its readiness loop: no goroutine (it held its
+// reading one), no I/O buffer, no read Framer buffer; its HPACK tables,
+// its Conn and, over TLS, crypto/tls's state. With bufio's buffers it
+// held 40 KiB, 55 KiB after a large response; parked, it holds about the
+// TLS or plain HTTP/1.1 connection's cost plus the HPACK tables.
 func TestIdleMemoryH2(t *testing.T) {
 	if testing.Short() {
-		t.Skip("opens 500 connections per case")
+		t.Skip("opens 1,000 connections per case")
 	}
-	const n = 500
+	const n = 1000
 	plain := idleCostMode(t, "plain", "/", n)
-	h2c := idleCostMode(t, "h2c", "/", n)
-	h2cLarge := idleCostMode(t, "h2c", "/1m", n)
-	h2 := idleCostMode(t, "h2", "/", n)
-	t.Logf("idle connection, server heap+stacks: HTTP/1.1 %.0f B, h2c %.0f B (%.1fx), h2c after 1 MiB %.0f B (%.1fx), h2 %.0f B (%.1fx)",
-		plain, h2c, h2c/plain, h2cLarge, h2cLarge/plain, h2, h2/plain)
-	for _, c := range []struct {
-		name string
-		cost float64
-	}{{"h2c", h2c}, {"h2c after 1 MiB", h2cLarge}, {"h2", h2}} {
-		if c.cost > 16*1024 {
-			t.Errorf("an idle %s connection costs %.0f B, over 16 KiB", c.name, c.cost)
+	tlsCost := idleCostMode(t, "tls", "/", n)
+	cases := []struct {
+		mode, path string
+		bytes, g   float64
+	}{{mode: "h2c", path: "/"}, {mode: "h2c", path: "/1m"}, {mode: "h2", path: "/"}, {mode: "h2", path: "/1m"}}
+	for i := range cases {
+		c := &cases[i]
+		c.bytes, c.g = idleCostGoroutines(t, c.mode, c.path, n)
+	}
+	t.Logf("idle connection, server heap+stacks: HTTP/1.1 %.0f B, TLS %.0f B", plain, tlsCost)
+	for _, c := range cases {
+		t.Logf("%s after GET %s: %.0f B (%.1fx HTTP/1.1, %.1fx TLS), %.2f goroutines per connection",
+			c.mode, c.path, c.bytes, c.bytes/plain, c.bytes/tlsCost, c.g)
+		if c.bytes > 16*1024 {
+			t.Errorf("an idle %s connection costs %.0f B after GET %s, over 16 KiB", c.mode, c.bytes, c.path)
+		}
+		if c.g > 0.05 {
+			t.Errorf("%.2f goroutines per idle %s connection after GET %s, want none", c.g, c.mode, c.path)
 		}
 	}
 }

@@ -3,9 +3,11 @@
 package server
 
 import (
+	"io/fs"
 	"net"
 	"os"
 	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -17,37 +19,116 @@ import (
 // stays in its loop's epoll set and in the table, in state stWatched: an
 // edge of readiness calls the owner's callback on a new goroutine, so a
 // WebSocket idle between messages holds no goroutine and no buffer, only
-// this record and the descriptor. The owner reads and writes through a
-// duplicate of the descriptor in Go's netpoller (net.FileConn), so it gets
-// deadlines and blocking reads as with any net.Conn while a message is in
-// flight; the original keeps its number (and its table slot) until Close,
-// so no event can reach another connection that reused it. Server.Close
+// this record and the descriptor. The owner reads and writes through an
+// os.File over the same descriptor, which registers it in Go's netpoller
+// as well (a descriptor may be in two epoll sets), so it gets deadlines
+// and blocking reads as with any net.Conn while a message is in flight,
+// and a watched connection costs one descriptor, not a duplicate more
+// (HTTP/2 connections are watched too: a server near its descriptor limit
+// would run out at half its connections). Close leaves the loop's set and
+// the table before the descriptor closes, so no event can reach another
+// connection that reused its number. Server.Close
 // shuts watched connections down as it does busy ones; when the engine
 // stops (Shutdown's end), their owners are called back and read on their
 // own from then on.
 
 type watchedConn struct {
-	net.Conn
+	f         *os.File // the descriptor, in Go's netpoller
 	pc        *pollConn
 	closeOnce sync.Once
 }
 
 // watch detaches pc for its owner while keeping it in the loop.
 func (pc *pollConn) watch() (web.WatchedConn, error) {
-	dup, err := unix.Dup(int(pc.fd))
-	if err != nil {
-		return nil, err
-	}
-	f := os.NewFile(uintptr(dup), "watched")
-	nc, err := net.FileConn(f)
-	f.Close()
-	if err != nil {
-		return nil, err
+	// The descriptor is non-blocking, so os.NewFile puts it in Go's
+	// netpoller.
+	f := os.NewFile(uintptr(pc.fd), "watched")
+	if f == nil {
+		return nil, os.ErrInvalid
 	}
 	pc.mu.Lock()
 	pc.state = stWatched
 	pc.mu.Unlock()
-	return &watchedConn{Conn: nc, pc: pc}, nil
+	return &watchedConn{f: f, pc: pc}, nil
+}
+
+func (pc *pollConn) canWatch() bool { return true }
+
+// Read and Write report the netpoller's errors as a net.Conn would: not
+// wrapped in an *fs.PathError, whose Timeout a deadline's error keeps
+// but not Temporary, by which crypto/tls tells a deadline from a broken
+// connection.
+func (w *watchedConn) Read(p []byte) (int, error) {
+	n, err := w.f.Read(p)
+	return n, unwrapPathError(err)
+}
+
+func (w *watchedConn) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	return n, unwrapPathError(err)
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		if pe.Err == os.ErrClosed {
+			return net.ErrClosed
+		}
+		return pe.Err
+	}
+	return err
+}
+
+func (w *watchedConn) LocalAddr() net.Addr {
+	return net.TCPAddrFromAddrPort(w.pc.conn.local.AddrPort())
+}
+
+func (w *watchedConn) RemoteAddr() net.Addr {
+	return net.TCPAddrFromAddrPort(w.pc.conn.remote.AddrPort())
+}
+
+func (w *watchedConn) SetDeadline(t time.Time) error      { return w.f.SetDeadline(t) }
+func (w *watchedConn) SetReadDeadline(t time.Time) error  { return w.f.SetReadDeadline(t) }
+func (w *watchedConn) SetWriteDeadline(t time.Time) error { return w.f.SetWriteDeadline(t) }
+
+// CloseWrite shuts the sending side down (FIN).
+func (w *watchedConn) CloseWrite() error {
+	return unix.Shutdown(int(w.pc.fd), unix.SHUT_WR)
+}
+
+// Writev writes all of a and then all of b, in one system call when the
+// socket takes them (as net.Buffers does over a TCP connection), waiting
+// for the socket in Go's netpoller up to the write deadline.
+func (w *watchedConn) Writev(a, b []byte) error {
+	rc, err := w.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var werr error
+	err = rc.Write(func(fd uintptr) bool {
+		for len(a)+len(b) > 0 {
+			if len(a) == 0 {
+				a, b = b, nil
+			}
+			n, e := rawWritev(int(fd), a, b)
+			if n > 0 {
+				k := min(n, len(a))
+				a, b = a[k:], b[n-k:]
+			}
+			switch e {
+			case 0, unix.EINTR:
+			case unix.EAGAIN:
+				return false
+			default:
+				werr = e
+				return true
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return unwrapPathError(err)
+	}
+	return werr
 }
 
 // Watch arms fn. Bytes that arrived before it was armed raised their edge
@@ -109,8 +190,7 @@ func (pc *pollConn) unwatch() {
 	}
 }
 
-// Close closes the duplicate and the original, leaving the loop's set and
-// the table first.
+// Close closes the descriptor, leaving the loop's set and the table first.
 func (w *watchedConn) Close() error {
 	w.closeOnce.Do(func() {
 		pc := w.pc
@@ -122,9 +202,8 @@ func (w *watchedConn) Close() error {
 		pc.p.watchMu.Unlock()
 		unix.EpollCtl(pc.p.epfd, unix.EPOLL_CTL_DEL, int(pc.fd), nil)
 		pc.p.e.table.clear(int(pc.fd), pc)
-		unix.Close(int(pc.fd))
 	})
-	return w.Conn.Close()
+	return unwrapPathError(w.f.Close())
 }
 
 // readableNow reports whether fd has bytes (or an end, or an error) to

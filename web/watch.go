@@ -27,7 +27,9 @@ type WatchHijacker interface {
 
 // HijackWatched takes over w's connection while its server keeps watching
 // it, walking w's Unwrap chain; ErrNotSupported means the server cannot
-// (a goroutine per connection, TLS), and the caller hijacks with Hijack.
+// (a goroutine per connection), and the caller hijacks with Hijack. Over
+// TLS the connection is the tls.Conn, and Watch also calls back at once
+// for input crypto/tls has already taken from the socket.
 func HijackWatched(w ResponseWriter) (WatchedConn, []byte, error) {
 	for {
 		switch t := w.(type) {

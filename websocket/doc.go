@@ -78,11 +78,10 @@
 // buffer the caller passes back. Conn.Serve with Options.Watched holds
 // none of the goroutine and read or message buffers between messages: the
 // server keeps the connection in its epoll set (web.HijackWatched) and
-// calls back when bytes arrive; buffers are pooled meanwhile. That is a
-// prototype: it costs a second descriptor per connection (Go's netpoller
-// does the I/O while a message is in flight), and servers that cannot
-// watch (a goroutine per connection, TLS) fall back to a goroutine.
-// TestIdleCost measures both. The keepalive timer runs a goroutine only
+// calls back when bytes arrive (over TLS too, input crypto/tls already
+// holds included); buffers are pooled meanwhile. Servers that cannot
+// watch (a goroutine per connection) fall back to a goroutine.
+// TestIdleCost measures both, plain and over TLS. The keepalive timer runs a goroutine only
 // when it fires; compression state is borrowed per message unless the
 // client takes its context over (then at most 32 KiB of window).
 package websocket

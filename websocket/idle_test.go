@@ -12,17 +12,19 @@ import (
 )
 
 // TestIdleCost holds 1,000 idle echo connections served by Conn.Serve,
-// with and without Options.Watched, and measures what they cost: watched
-// by the engine, an idle connection holds no goroutine (and no read or
-// message buffer); otherwise each holds a reading goroutine. Messages
-// still flow after the idle spell, and the peer's close reaches done.
+// with and without Options.Watched, plain and over TLS, and measures what
+// they cost: watched by the engine, an idle connection holds no goroutine
+// (and no read or message buffer), over TLS too; otherwise each holds a
+// reading goroutine. Messages still flow after the idle spell, and the
+// peer's close reaches done.
 func TestIdleCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 connections")
 	}
 	const n = 1000
-	for _, watched := range []bool{false, true} {
-		t.Run(fmt.Sprintf("Watched=%v", watched), func(t *testing.T) {
+	for _, tc := range []struct{ watched, tls bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		watched := tc.watched
+		t.Run(fmt.Sprintf("Watched=%v/TLS=%v", watched, tc.tls), func(t *testing.T) {
 			ended := make(chan int, n)
 			h := web.HandlerFunc(func(w web.ResponseWriter, r *web.Request) error {
 				c, err := websocket.Accept(w, r, &websocket.Options{Watched: watched})
@@ -34,7 +36,11 @@ func TestIdleCost(t *testing.T) {
 				}, func(err error) { ended <- websocket.CloseCode(err) })
 				return nil
 			})
-			addr := serve(t, h)
+			addr, dial := serve(t, h), dialRaw
+			if tc.tls {
+				addr = serveTLS(t, h)
+				dial = func(t testing.TB, addr, path string, _ ...string) *rawClient { return dialRawTLS(t, addr, path) }
+			}
 			echo := func(c *rawClient, msg string) {
 				t.Helper()
 				c.send(wsframe.OpText, msg)
@@ -48,7 +54,7 @@ func TestIdleCost(t *testing.T) {
 			g0 := runtime.NumGoroutine()
 			conns := make([]*rawClient, n)
 			for i := range conns {
-				conns[i] = dialRaw(t, addr, "/")
+				conns[i] = dial(t, addr, "/")
 				conns[i].nc.SetDeadline(time.Now().Add(60 * time.Second))
 				echo(conns[i], "first")
 			}

@@ -41,10 +41,9 @@ type Options struct {
 	CloseTimeout time.Duration
 	// Watched asks the server to keep watching the connection after the
 	// handshake (web.HijackWatched), so that Conn.Serve holds no goroutine
-	// and no read buffer between messages. Brick's epoll engine can; with
-	// a goroutine per connection or TLS, Serve uses a goroutine instead.
-	// It costs a second descriptor per connection (a prototype: see
-	// serve.go).
+	// and no read buffer between messages. Brick's epoll engine can, plain
+	// or TLS; with a goroutine per connection, Serve uses a goroutine
+	// instead.
 	Watched bool
 	// WriteTimeout bounds each write (a message, a ping, a close); a peer
 	// that does not read for that long loses the connection. Default 30 s;

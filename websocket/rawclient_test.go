@@ -49,11 +49,24 @@ func dialRaw(t testing.TB, addr, path string, extra ...string) *rawClient {
 
 func dialHandshake(t testing.TB, addr, path string, extra ...string) *rawClient {
 	t.Helper()
+	return handshakeOver(t, dialTCP(t, addr), addr, path, extra...)
+}
+
+// dialTCP connects to addr, closed at the test's end.
+func dialTCP(t testing.TB, addr string) net.Conn {
+	t.Helper()
 	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
+	return nc
+}
+
+// handshakeOver sends the handshake over nc and reads the answer.
+func handshakeOver(t testing.TB, nc net.Conn, addr, path string, extra ...string) *rawClient {
+	t.Helper()
+	var err error
 	nc.SetDeadline(time.Now().Add(10 * time.Second))
 	var key [16]byte
 	rand.Read(key[:])

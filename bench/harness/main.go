@@ -34,7 +34,7 @@ func main() {
 	apps := flag.String("apps", "", "wsgi, wsgi-slow: comma-separated apps of bench/apps to run (bare, flask, django; default: all three for wsgi, django,flask for wsgi-slow)")
 	slow := flag.Int("slow", 200, "wsgi-slow: slow clients (1 KiB/s each) beside wrk")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|wsgi-slow|asgi|tls|h2|proxy|php|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|wsgi-slow|asgi|tls|h2|h2-idle|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -138,6 +138,14 @@ func main() {
 		scenarios = []scenario{
 			{name: "h2-tls", dur: *dur, runs: *runs, conns: c, tls: true, h2: true},
 			{name: "h2c", dur: *dur, runs: *runs, conns: c, h2: true},
+			{name: "h2-tls-idle", idleConns: *idleN, tls: true, h2: true},
+			{name: "h2c-idle", idleConns: *idleN, h2: true},
+		}
+	case "h2-idle":
+		// Idle memory per HTTP/2 connection alone, over TLS and h2c.
+		scenarios = []scenario{
+			{name: "h2-tls-idle", idleConns: *idleN, tls: true, h2: true},
+			{name: "h2c-idle", idleConns: *idleN, h2: true},
 		}
 	case "proxy", "php":
 		// A hello response through each gateway (gateways.go); the php
@@ -344,6 +352,11 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		var err error
 		if specs, err = h.h2Servers(sc.tls); err != nil {
 			return err
+		}
+		if sc.idleConns > 0 {
+			env = strings.Replace(env, "wrk on CPU 1", "idleclient -h2 on CPU 1", 1)
+			env += " " + tlsVersions() + "."
+			break
 		}
 		// h2load, not wrk, is the client here.
 		env = strings.Replace(env, "wrk on CPU 1", "h2load on CPU 1", 1)

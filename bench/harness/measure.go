@@ -258,7 +258,8 @@ func (h *harness) measureIdle(ctx context.Context, name string, pid, port int, s
 	time.Sleep(500 * time.Millisecond)
 	before := rssKiB(pid)
 	client := exec.CommandContext(ctx, filepath.Join(h.tmp, "idleclient"),
-		"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-n", strconv.Itoa(sc.idleConns), "-tls="+strconv.FormatBool(sc.tls))
+		"-addr", fmt.Sprintf("127.0.0.1:%d", port), "-n", strconv.Itoa(sc.idleConns), "-tls="+strconv.FormatBool(sc.tls),
+		"-h2="+strconv.FormatBool(sc.h2))
 	client = pinnedClient(client, sc.idleConns+1024)
 	stdin, err := client.StdinPipe()
 	if err != nil {

@@ -64,6 +64,10 @@ func formatTable(sc scenario, rows []row, env string) string {
 
 func title(sc scenario) string {
 	switch {
+	case sc.idleConns > 0 && sc.h2 && sc.tls:
+		return fmt.Sprintf("%s: %d HTTP/2 connections over TLS (ALPN h2), one request each, then idle", sc.name, sc.idleConns)
+	case sc.idleConns > 0 && sc.h2:
+		return fmt.Sprintf("%s: %d HTTP/2 cleartext connections (prior knowledge), one request each, then idle", sc.name, sc.idleConns)
 	case sc.h2 && sc.tls:
 		return fmt.Sprintf("%s: HTTP/2 over TLS, h2load -c%d -m%d, %s x %d runs (median)", sc.name, sc.conns, h2Streams, sc.dur, sc.runs)
 	case sc.h2:

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"net/http"
@@ -36,30 +37,40 @@ def application(environ, start_response):
 
 const drainConf = `
 [server]
-listen = ["127.0.0.1:0"]
+{{listen}}
 shutdown_timeout = "20s"
 
 [log]
 access = "off"
 
 [[site]]
+{{site}}
   [[site.route]]
   path = "/"
   wsgi = { app = "drainapp", chdir = ".", python = "{{python}}", workers = 2, env = { VERSION = "{{version}}" } }
 `
 
 // TestH2DrainOnReloadAndUpgrade keeps an HTTP/2 stream in flight (its
-// request body open) across SIGHUP and then SIGUSR2, on one h2c
-// connection: after the reload, new streams on that connection get the
-// new configuration; after the upgrade, the old process's GOAWAY sends
-// new streams to a new connection, served by the new process, while the
-// stream in flight finishes on the old one, which then exits 0.
+// request body open) across SIGHUP and then SIGUSR2, on one connection,
+// h2c and h2 over TLS: after the reload, new streams on that connection
+// get the new configuration; after the upgrade, the old process's GOAWAY
+// sends new streams to a new connection, served by the new process, while
+// the stream in flight finishes on the old one, which then exits 0.
 func TestH2DrainOnReloadAndUpgrade(t *testing.T) {
 	testutil.NeedPython(t)
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		t.Skipf("cannot become a subreaper: %v", err)
 	}
 	t.Cleanup(func() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) })
+	for _, tc := range []struct {
+		name string
+		tls  bool
+	}{{"h2c", false}, {"h2", true}} {
+		t.Run(tc.name, func(t *testing.T) { h2Drain(t, tc.tls) })
+	}
+}
+
+func h2Drain(t *testing.T, useTLS bool) {
 	real, err := os.ReadFile(binary(t))
 	if err != nil {
 		t.Fatal(err)
@@ -67,8 +78,17 @@ func TestH2DrainOnReloadAndUpgrade(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "brick")
 	deploy(t, bin, real)
+	listen, site := `listen = ["127.0.0.1:0"]`, ""
+	var roots *x509.CertPool
+	if useTLS {
+		ca := testutil.NewCA(t)
+		ca.IssueFiles(t, dir, "", "a.test")
+		roots = ca.Pool
+		listen, site = `listen_tls = ["127.0.0.1:0"]`, `hosts = ["a.test"]
+tls = { cert = "cert.pem", key = "key.pem" }`
+	}
 	conf := func(version string) {
-		writeConf(t, dir, strings.ReplaceAll(drainConf, "{{version}}", version))
+		writeConf(t, dir, strings.NewReplacer("{{version}}", version, "{{listen}}", listen, "{{site}}", site).Replace(drainConf))
 		if err := os.WriteFile(filepath.Join(dir, "drainapp.py"), []byte(drainApp), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -80,10 +100,22 @@ func TestH2DrainOnReloadAndUpgrade(t *testing.T) {
 		AllowHTTP: true,
 		DialTLSContext: func(ctx context.Context, network, _ string, _ *tls.Config) (net.Conn, error) {
 			dials.Add(1)
-			return new(net.Dialer).DialContext(ctx, network, p.addr)
+			nc, err := new(net.Dialer).DialContext(ctx, network, p.addr)
+			if err != nil || !useTLS {
+				return nc, err
+			}
+			tc := tls.Client(nc, &tls.Config{RootCAs: roots, ServerName: "a.test", NextProtos: []string{"h2"}})
+			if err := tc.HandshakeContext(ctx); err != nil {
+				nc.Close()
+				return nil, err
+			}
+			return tc, nil
 		},
 	}}
 	url := "http://" + p.addr + "/"
+	if useTLS {
+		url = "https://a.test/"
+	}
 	get := func(want string) {
 		t.Helper()
 		resp, err := c.Get(url)

@@ -1,0 +1,130 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+
+	"github.com/brick-server/brick/web"
+)
+
+// A watched TLS connection (HijackWatched over TLS, and HTTP/2 over TLS)
+// is its tls.Conn over the plain watched connection, which the readiness
+// loop watches (watch_linux.go). The loop sees only the socket, but
+// crypto/tls may hold input the socket no longer has: plaintext of a
+// record it decrypted and the owner did not read yet, or the start of a
+// record. So Watch first asks crypto/tls for a byte without waiting for
+// the socket (probe): a byte, or a lasting error (close_notify, a broken
+// record), calls the owner back at once, the byte kept for its next Read;
+// "would block" arms the loop's watch, part of a record staying in
+// crypto/tls's buffer until the rest arrives and raises its edge.
+
+// watcher is a transport that can be handed over and still watched.
+type watcher interface {
+	// canWatch reports whether watch may be called.
+	canWatch() bool
+	watch() (web.WatchedConn, error)
+}
+
+// watchable returns t as a watcher when it can be handed over watched.
+func watchable(t transport) (watcher, bool) {
+	w, ok := t.(watcher)
+	if !ok || !w.canWatch() {
+		return nil, false
+	}
+	return w, true
+}
+
+// canWatch: a TLS connection can be watched over a transport that can,
+// once its handshake is done.
+func (t *tlsConn) canWatch() bool {
+	w, ok := t.raw.(watcher)
+	return ok && w.canWatch() && t.state == tlsOpen
+}
+
+// watch hands the connection over as its tls.Conn, now running over the
+// plain watched connection.
+func (t *tlsConn) watch() (web.WatchedConn, error) {
+	if !t.canWatch() {
+		return nil, web.ErrNotSupported
+	}
+	wc, err := t.raw.(watcher).watch()
+	if err != nil {
+		return nil, err
+	}
+	t.hj = wc
+	return &tlsWatched{Conn: t.tc, t: t, w: wc}, nil
+}
+
+// tlsWatched is a watched TLS connection (web.WatchedConn).
+type tlsWatched struct {
+	*tls.Conn
+	t      *tlsConn
+	w      web.WatchedConn
+	held   bool    // b holds a byte of plaintext the probe took
+	b      [1]byte //
+	closed atomic.Bool
+}
+
+// Read gives the byte the probe took first, with what else crypto/tls has
+// at once: a caller that reads once per callback (the proxy's relay) must
+// get the rest of the record, not one byte per Watch.
+func (w *tlsWatched) Read(p []byte) (int, error) {
+	if !w.held || len(p) == 0 {
+		return w.Conn.Read(p)
+	}
+	p[0], w.held = w.b[0], false
+	n, _ := w.t.probe(p[1:])
+	// A lasting error (EOF) is crypto/tls's to report again next time.
+	return 1 + n, nil
+}
+
+// Watch calls fn at once when crypto/tls has input for the next Read,
+// and otherwise arms the loop's watch of the socket.
+func (w *tlsWatched) Watch(fn func()) error {
+	if w.closed.Load() {
+		return net.ErrClosed
+	}
+	if !w.held {
+		n, err := w.t.probe(w.b[:])
+		w.held = n > 0
+		if n == 0 && (err == nil || errors.Is(err, wouldBlock{})) {
+			return w.w.Watch(fn)
+		}
+	}
+	go fn()
+	return nil
+}
+
+// Close sends close_notify and closes the plain watched connection.
+func (w *tlsWatched) Close() error {
+	w.closed.Store(true)
+	return w.Conn.Close()
+}
+
+// probe reads into p what crypto/tls can give without waiting for the
+// socket: Read reports wouldBlock meanwhile, which crypto/tls does not
+// keep as the connection's error.
+func (t *tlsConn) probe(p []byte) (int, error) {
+	t.probing = true
+	n, err := t.tc.Read(p)
+	t.probing = false
+	return n, err
+}
+
+// readProbing is Read while probing: the plain transport's read, which
+// never blocks on a watched pollConn.
+func (t *tlsConn) readProbing(p []byte) (int, error) {
+	n, err := t.raw.read(p, 0)
+	switch {
+	case n > 0:
+		return n, nil
+	case err == errAgain:
+		return 0, wouldBlock{}
+	case err == nil:
+		return 0, io.EOF
+	}
+	return 0, err
+}
