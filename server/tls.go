@@ -81,8 +81,8 @@ type tlsConn struct {
 	ended       bool // crypto/tls has a lasting read error (EOF) for the next read
 	hasFirst    bool // first holds the connection's first byte, not yet given to tc
 	first       [1]byte
-	// probing makes Read take only what has arrived, for peerGone.
-	probing bool
+	// peeking makes Read take only what has arrived, for peerGone.
+	peeking bool
 	// hasHeld: held is a byte of plaintext peerGone took from crypto/tls
 	// (a request the client pipelined), the next read's first byte.
 	hasHeld bool
@@ -219,9 +219,9 @@ func (t *tlsConn) peerGone() bool {
 		return t.raw.peerGone()
 	}
 	if !t.hasHeld && !t.ended {
-		t.probing = true
+		t.peeking = true
 		n, err := t.tc.Read(t.held[:])
-		t.probing = false
+		t.peeking = false
 		if n > 0 {
 			t.hasHeld, t.pendingSince = true, 0
 		}
@@ -354,9 +354,9 @@ func (t *tlsConn) Read(p []byte) (int, error) {
 	for {
 		var n int
 		var err error
-		if nr, ok := t.raw.(nowReader); ok && t.probing {
+		if nr, ok := t.raw.(nowReader); ok && t.peeking {
 			n, err = nr.readNow(p)
-		} else if t.probing {
+		} else if t.peeking {
 			return 0, wouldBlock{} // this transport cannot look without waiting
 		} else {
 			n, err = t.raw.read(p, t.deadline)
@@ -369,7 +369,7 @@ func (t *tlsConn) Read(p []byte) (int, error) {
 		}
 		switch {
 		case err == errAgain:
-			if !t.blocking || t.probing {
+			if !t.blocking || t.peeking {
 				return 0, wouldBlock{}
 			}
 			if err := t.raw.waitRead(t.deadline); err != nil {
