@@ -114,10 +114,14 @@ func (c *Conn) addConnWindow(n int64) error {
 	return nil
 }
 
-func (st *stream) addSendWindow(n int64) error {
-	c := st.c
+// addSendWindow credits stream id, st when the read loop looked it up;
+// one that finished since (a worker may have recycled it) takes none.
+func (c *Conn) addSendWindow(st *stream, id uint32, n int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.streams[id] != st {
+		return nil
+	}
 	st.sendWindow += n
 	if st.sendWindow > maxWindow {
 		return http2.StreamError{StreamID: st.id, Code: http2.ErrCodeFlowControl}

@@ -102,7 +102,12 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 		c.refundConn(size)
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeStreamClosed}
 	}
-	if err := st.receive(f.Data(), size, f.StreamEnded()); err != nil {
+	closed, err := c.receive(st, id, f.Data(), size, f.StreamEnded())
+	if closed {
+		c.refundConn(size)
+		return http2.StreamError{StreamID: id, Code: http2.ErrCodeStreamClosed}
+	}
+	if err != nil {
 		c.refundConn(size)
 		return err
 	}
@@ -126,7 +131,9 @@ func (c *Conn) onReset(f *http2.RSTStreamFrame) error {
 		return err
 	}
 	c.mu.Lock()
-	st.cancelLocked(errStreamReset)
+	if c.streams[f.StreamID] == st { // not finished since the lookup
+		st.cancelLocked(errStreamReset)
+	}
 	c.mu.Unlock()
 	return nil
 }
@@ -214,5 +221,5 @@ func (c *Conn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	case stClosed:
 		return nil
 	}
-	return st.addSendWindow(int64(f.Increment))
+	return c.addSendWindow(st, f.StreamID, int64(f.Increment))
 }

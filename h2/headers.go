@@ -124,7 +124,8 @@ func (c *Conn) fragment(frag []byte, end bool) error {
 			return nil
 		}
 		// Trailer fields are checked and dropped, as over HTTP/1.1.
-		return st.receive(nil, 0, true)
+		_, err := c.receive(st, id, nil, 0, true) // a stream finished meanwhile needs nothing
+		return err
 	}
 	if hb.f.err != nil && !hb.f.tooBig {
 		return http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol}

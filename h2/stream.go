@@ -103,7 +103,9 @@ func (c *Conn) newStream(id uint32) *stream {
 // recycle keeps a finished stream for the connection's next request,
 // under c.mu. Only the read loop takes streams back (newStream), and it
 // holds no stream across frames, so a stream it still looks at is never
-// handed out again meanwhile. A stream whose context was looked at is
+// handed out again meanwhile; it may still be recycled meanwhile, so the
+// frame handlers check, under c.mu, that the stream they looked up is
+// still the one open under its id before they touch it. A stream whose context was looked at is
 // left to the garbage collector: something may still wait on it. Its
 // request's views (the head, the header fields) are valid only until the
 // handler returns, as over HTTP/1.1.
@@ -445,22 +447,27 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // receive takes a DATA frame's payload (or, with data nil, the end of the
 // stream from trailers), on the read loop. size is the frame's length,
 // padding included.
-func (st *stream) receive(data []byte, size int32, end bool) error {
-	c := st.c
+// It reports closed when st finished since the read loop looked it up: a
+// worker may have recycled it meanwhile, and the bytes must not reach the
+// request it serves next.
+func (c *Conn) receive(st *stream, id uint32, data []byte, size int32, end bool) (closed bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.streams[id] != st {
+		return true, nil
+	}
 	if size > st.recvWindow {
-		return connErr{http2.ErrCodeFlowControl, "DATA beyond the stream window"}
+		return false, connErr{http2.ErrCodeFlowControl, "DATA beyond the stream window"}
 	}
 	st.recvWindow -= size
 	st.received += int64(len(data))
 	if cl := st.f.contentLength; cl >= 0 && (st.received > cl || end && st.received != cl) {
-		return http2.StreamError{StreamID: st.id, Code: http2.ErrCodeProtocol}
+		return false, http2.StreamError{StreamID: st.id, Code: http2.ErrCodeProtocol}
 	}
 	if max := c.cfg.MaxBodyBytes; max > 0 && st.received > max {
 		st.reset = errBodyTooLarge
 		st.wakeLocked()
-		return http2.StreamError{StreamID: st.id, Code: http2.ErrCodeCancel}
+		return false, http2.StreamError{StreamID: st.id, Code: http2.ErrCodeCancel}
 	}
 	st.buf = append(st.buf, data...)
 	// Padding is never read: its stream window goes back with the next
@@ -470,5 +477,5 @@ func (st *stream) receive(data []byte, size int32, end bool) error {
 		st.remoteDone = true
 	}
 	st.wakeLocked()
-	return nil
+	return false, nil
 }
