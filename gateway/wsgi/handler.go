@@ -69,7 +69,19 @@ type call struct {
 	pipe   bool   // it may be queued behind another request
 	queued bool   // it was
 	seq    uint32 // its number on the worker, for a cancel frame
-	check  *time.Timer
+	// Timers for the waits (made once per call, reset per wait): the
+	// client check and the queue's timeout.
+	check, qtimer *time.Timer
+}
+
+// timer returns *t, made or reset to fire after d.
+func (c *call) timer(t **time.Timer, d time.Duration) *time.Timer {
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
+	}
+	return *t
 }
 
 // ServeHTTP reads the request body, builds the environ, waits for a
@@ -165,11 +177,7 @@ func (h *Handler) awaitTurn(w web.ResponseWriter, wk *worker, c *call) (ok, gone
 		return ok, false
 	default:
 	}
-	if c.check == nil {
-		c.check = time.NewTimer(clientCheckEvery)
-	} else {
-		c.check.Reset(clientCheckEvery)
-	}
+	c.timer(&c.check, clientCheckEvery)
 	defer c.check.Stop()
 	for {
 		select {

@@ -29,6 +29,10 @@ var errClientLeft = errors.New("wsgi: the client left while waiting for a worker
 // whether its client is still there.
 const clientCheckEvery = 250 * time.Millisecond
 
+// clientCheckAfter is the wait for a worker after which a request looks
+// whether its client is still there before its application runs.
+const clientCheckAfter = 5 * time.Millisecond
+
 // errWaitEnded is a request whose context ended while it waited for a
 // worker: the server stopped waiting for the requests in flight.
 type errWaitEnded struct{ cause error }
@@ -77,10 +81,10 @@ func (p *Pool) acquire(ctx context.Context, w web.ResponseWriter, c *call) (*wor
 	p.mu.Unlock()
 
 	queued := time.Now()
-	timer := time.NewTimer(p.cfg.QueueTimeout)
+	timer := c.timer(&c.qtimer, p.cfg.QueueTimeout)
 	defer timer.Stop()
 	var err error
-	check := time.NewTicker(clientCheckEvery)
+	check := c.timer(&c.check, clientCheckEvery)
 	defer check.Stop()
 wait:
 	for {
@@ -89,8 +93,11 @@ wait:
 			if wk == nil {
 				return nil, errPoolClosed
 			}
-			p.observeWait(time.Since(queued))
-			if web.ClientGone(w) {
+			waited := time.Since(queued)
+			p.observeWait(waited)
+			// A client that left within the last moments is not worth a
+			// system call per request: it gets its answer, unread.
+			if waited >= clientCheckAfter && web.ClientGone(w) {
 				p.unsend(wk, c)
 				return nil, errClientLeft
 			}
@@ -106,6 +113,7 @@ wait:
 				err = errClientLeft
 				break wait
 			}
+			check.Reset(clientCheckEvery)
 		}
 	}
 	p.mu.Lock()

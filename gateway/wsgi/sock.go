@@ -43,7 +43,7 @@ type sock struct {
 	rc syscall.RawConn
 
 	mu   sync.Mutex
-	idle time.Duration // with no deadline: the bound on each read and write
+	idle time.Duration // with no deadline: the bound on each read
 
 	// The state of the read in progress, for readFn (made once, so that
 	// a read allocates nothing). One goroutine reads at a time.
@@ -62,6 +62,13 @@ type sock struct {
 	// the rest of the server queue them meanwhile.
 	busy  bool
 	begun time.Time // when a slow read began
+
+	// The state of the write in progress, for writeFn (made once). One
+	// goroutine writes at a time (the worker's sendMu).
+	writeFn func(fd uintptr) bool
+	wbuf    []byte
+	wn      int
+	werr    syscall.Errno
 }
 
 // newSock takes ownership of fd, a socket, and makes it non-blocking.
@@ -72,6 +79,7 @@ func newSock(fd int) *sock {
 	s := &sock{f: os.NewFile(uintptr(fd), "wsgi-worker")}
 	s.rc, _ = s.f.SyscallConn()
 	s.readFn = s.readOnce
+	s.writeFn = s.writeOnce
 	return s
 }
 
@@ -172,9 +180,44 @@ func (s *sock) readOnce(fd uintptr) bool {
 	return s.rerr != syscall.EAGAIN
 }
 
-// Write writes all of p, waiting at most until the write deadline.
+// Write writes all of p, waiting at most until the write deadline. The
+// write is a raw system call, as reads are: a write that wakes the worker
+// may let it run before the write returns, and a thread in a system call
+// the scheduler knows of would then lose its processor to the runtime's
+// monitor, as a blocking read would.
 func (s *sock) Write(p []byte) (int, error) {
-	return s.f.Write(p)
+	if s.rc == nil {
+		return s.f.Write(p)
+	}
+	s.wbuf, s.wn, s.werr = p, 0, 0
+	err := s.rc.Write(s.writeFn)
+	n, errno := s.wn, s.werr
+	s.wbuf = nil
+	switch {
+	case err != nil:
+		return n, err
+	case errno != 0:
+		return n, errno
+	}
+	return n, nil
+}
+
+// writeOnce is the poller's callback for Write: it writes what it can,
+// and returns false to wait until the socket is writable again.
+func (s *sock) writeOnce(fd uintptr) bool {
+	for s.wn < len(s.wbuf) {
+		n, errno := rawWrite(int(fd), s.wbuf[s.wn:])
+		switch errno {
+		case 0:
+			s.wn += n
+		case syscall.EAGAIN:
+			return false
+		default:
+			s.werr = errno
+			return true
+		}
+	}
+	return true
 }
 
 // WriteWithFD writes p with the descriptors fds attached to its first
