@@ -259,6 +259,28 @@ def decode_environ(buf, mv, start, end):
     return environ, flags, strings_end
 
 
+_heads = {}  # (status, headers as a tuple) -> check_head's result
+_HEADS_MAX = 256
+
+
+def head_frame(status, headers):
+    """check_head, remembered: most applications answer with a few
+    distinct heads, and validating one costs more than the rest of the
+    worker's work for a small response. Only valid heads are remembered,
+    and only when their parts can be keys (str, tuples of str)."""
+    try:
+        key = (status, tuple(headers))
+        hit = _heads.get(key)
+    except TypeError:  # an unhashable part: check_head says what is wrong
+        return check_head(status, headers)
+    if hit is None:
+        hit = check_head(status, headers)
+        if len(_heads) >= _HEADS_MAX:
+            _heads.clear()
+        _heads[key] = hit
+    return hit
+
+
 def check_head(status, headers):
     """Validates start_response's arguments and returns the head frame and
     the Content-Length the application declared (None if it did not).
@@ -331,7 +353,7 @@ class Worker:
                 exc_info = None
         elif self.head is not None:
             raise AssertionError("start_response called a second time without exc_info")
-        self.head, self.length = check_head(status, headers)
+        self.head, self.length = head_frame(status, headers)
         return self.write
 
     def write(self, data, end=b""):
