@@ -7,9 +7,11 @@
 //
 // The Go side does all the HTTP work: it parses the request, reads the
 // whole body from the client (in memory, or a temporary file above a
-// threshold), builds the environ, and only then takes an idle worker. It
-// absorbs the worker's answer as fast as the worker produces it (memory,
-// then a temporary file) and writes it to the client at the client's pace.
+// threshold), builds the environ, and only then takes an idle worker (or,
+// when all are busy, queues a small request on one that answers quickly:
+// see the pipelining below). It absorbs the worker's answer as fast as the
+// worker produces it (memory, then a temporary file) and writes it to the
+// client at the client's pace.
 // A slow client therefore never pins a Python process: that is the job
 // nginx does in front of gunicorn, done here in the same binary.
 //
