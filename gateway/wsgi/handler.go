@@ -168,54 +168,6 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	}
 }
 
-// awaitTurn waits until the requests before c on wk are answered. It
-// reports false when wk failed first (c never started), and whether c's
-// client left while it waited: the worker was then told to skip it.
-func (h *Handler) awaitTurn(w web.ResponseWriter, wk *worker, c *call) (ok, gone bool) {
-	select {
-	case ok := <-c.turn:
-		return ok, false
-	default:
-	}
-	c.timer(&c.check, clientCheckEvery)
-	defer c.check.Stop()
-	for {
-		select {
-		case ok := <-c.turn:
-			return ok, gone
-		case <-c.check.C:
-			if !gone && web.ClientGone(w) {
-				gone = true
-				wk.cancel(c.seq)
-			}
-			c.check.Reset(clientCheckEvery)
-		}
-	}
-}
-
-// skipped reads and drops the answer to a request whose client left
-// while it was queued: the worker skipped it, or answered it before the
-// cancel frame came. The access log says 499.
-func (h *Handler) skipped(w web.ResponseWriter, r *web.Request, wk *worker) error {
-	h.log.Debug("wsgi: the client left while its request was queued on a worker", "request", requestLine(r))
-	typ, _, err := wk.frames.readFrame()
-	switch {
-	case err == nil && typ == FrameHead:
-		err = h.drain(wk)
-		if errors.As(err, new(appAborted)) {
-			err = nil
-		}
-	case err == nil && typ != FrameAbort: // an abort: skipped
-		err = errProtocol(typ)
-	}
-	if err != nil {
-		h.broken(w, r, wk, err)
-		return web.ErrClientGone
-	}
-	h.pool.finished(wk)
-	return web.ErrClientGone
-}
-
 // noWorker answers a request that got no worker, and logs why: every
 // worker busy, or the pool or the server stopping while it waited.
 func (h *Handler) noWorker(w web.ResponseWriter, r *web.Request, err error) error {
