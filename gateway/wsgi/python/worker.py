@@ -146,7 +146,9 @@ class Channel:
         self.fds = []
         self.seq = 0  # the number of the request being answered
         self.scanned = 0  # frames before this offset were scanned
-        self.cancels = set()  # the requests Brick cancelled
+        # The requests named by the cancel frames received and not yet
+        # consumed (serve() forgets each as it passes it).
+        self.cancels = set()
 
     def room(self, k):
         """Makes room for k unread bytes from self.r on."""
@@ -215,11 +217,7 @@ class Channel:
         started: its client left while it was queued."""
         if self.w > self.scanned:
             self.scan()
-        if not self.cancels:
-            return False
-        seq = self.seq
-        self.cancels = {s for s in self.cancels if s >= seq}
-        return seq in self.cancels
+        return self.seq in self.cancels
 
     def cancelled(self):
         """Reports, without waiting, whether Brick cancelled the request
@@ -501,6 +499,8 @@ class Worker:
         while True:
             kind, start, end = chan.frame()
             if kind == 0x43:  # 'C': noted by scan(), or for a request already answered
+                if end - start == 4 and chan.cancels:
+                    chan.cancels.discard(_SEQ.unpack_from(chan.buf, start)[0])
                 chan.done(end)
                 continue
             if kind != 0x51:  # 'Q'
