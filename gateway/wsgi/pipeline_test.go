@@ -16,6 +16,7 @@ import (
 
 	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
+	"github.com/brick-server/brick/web"
 )
 
 // rawWorker is worker.py driven frame by frame over its socket, as Brick
@@ -245,5 +246,54 @@ func TestPipelineWorkerCrash(t *testing.T) {
 			return
 		}
 		waitUntil(t, 10*time.Second, "the crashed worker replaced", func() bool { return g.pool.Snapshot().Idle == 1 })
+	}
+}
+
+// TestClientLeavesPipeline: a client that leaves while its request is
+// queued on a busy worker is reported as 499, and the worker skips its
+// request: the application never runs it.
+func TestClientLeavesPipeline(t *testing.T) {
+	t.Parallel()
+	notes := filepath.Join(t.TempDir(), "notes")
+	codes := make(chan string, 1024)
+	obs := web.ObserverFunc(func(r *web.Request, c web.Completion) { codes <- string(r.Target) + " " + itoa(c.Code()) })
+	g := startGatewayObserved(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}}, obs)
+	deadline := time.Now().Add(20 * time.Second)
+	for round := 0; ; round++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("no request was queued on the busy worker in %d rounds", round)
+		}
+		for range 3 {
+			g.mustGet(t, "/hello", 200) // a quick worker, so requests queue on it
+		}
+		before := g.pool.Snapshot().Pipelined
+		busy := make(chan result, 1)
+		go func() { busy <- g.get(t, "/sleep?s=0.6&note=busy") }()
+		time.Sleep(time.Millisecond)
+		c, _ := g.rawConn(t)
+		target := fmt.Sprintf("/sleep?s=0&note=queued%d", round)
+		io.WriteString(c, "GET "+target+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		time.Sleep(20 * time.Millisecond)
+		queued := g.pool.Snapshot().Pipelined > before
+		c.Close()
+		if r := <-busy; r.status != 200 {
+			t.Fatalf("the busy request got %d, %v", r.status, r.err)
+		}
+		if !queued {
+			continue // the request went to the pool's queue or ran first: try again
+		}
+		for got := range codes {
+			if strings.HasPrefix(got, target) {
+				if got != target+" 499" {
+					t.Errorf("reported %q, want the queued request as 499", got)
+				}
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		if b, _ := os.ReadFile(notes); strings.Contains(string(b), "queued"+itoa(round)+"\n") {
+			t.Errorf("the application ran the request of a client that had left: %q", b)
+		}
+		return
 	}
 }
