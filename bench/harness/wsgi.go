@@ -66,17 +66,28 @@ func (h *harness) wsgiServers(app string, workers int) []serverSpec {
 	dir := filepath.Join(h.root, "bench", "apps")
 	n := strconv.Itoa(workers)
 	addr := func(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
-	return []serverSpec{
+	brick := func(exe string) func(port, nofile int) (*exec.Cmd, error) {
+		return func(port, nofile int) (*exec.Cmd, error) {
+			cmd := pinned(nofile, exe, "wsgi", "-python", python, "-workers", n, "-chdir", dir,
+				"-addr", addr(port), module)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			return cmd, nil
+		}
+	}
+	var before []serverSpec
+	if exe := os.Getenv("BENCH_BRICK_BEFORE"); exe != "" {
+		// Another build of cmd/brick (a change's parent), for a before
+		// and after in the same run.
+		before = []serverSpec{{"brick-before", brick(exe)}}
+	}
+	return append([]serverSpec{
 		{"brick", func(port, nofile int) (*exec.Cmd, error) {
 			exe, err := h.brickBinary()
 			if err != nil {
 				return nil, err
 			}
-			cmd := pinned(nofile, exe, "wsgi", "-python", python, "-workers", n, "-chdir", dir,
-				"-addr", addr(port), module)
-			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-			return cmd, nil
-		}},
+			return brick(exe)(port, nofile)
+		}}}, append(before, []serverSpec{
 		{"gunicorn", func(port, nofile int) (*exec.Cmd, error) {
 			if !pythonHas("gunicorn") {
 				return nil, fmt.Errorf("gunicorn is not installed for %s: bench/run installs it with apt-get", python)
@@ -122,7 +133,7 @@ func (h *harness) wsgiServers(app string, workers int) []serverSpec {
 				"include /etc/nginx/uwsgi_params;\n            uwsgi_pass unix:"+sock+";",
 				exe, args...)
 		}},
-	}
+	}...)...)
 }
 
 // behindNginx runs a Python server on a Unix socket and one nginx worker

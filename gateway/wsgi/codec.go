@@ -47,6 +47,16 @@ func ParseFrameHeader(b []byte) (typ byte, length uint32) {
 	return b[0], binary.LittleEndian.Uint32(b[1:5])
 }
 
+// cancelFrameLen is the length of a cancel frame: the header and the
+// number of the request it cancels.
+const cancelFrameLen = FrameHeaderLen + 4
+
+// AppendCancel appends a cancel frame for request seq (the worker numbers
+// the requests it receives from 1).
+func AppendCancel(dst []byte, seq uint32) []byte {
+	return binary.LittleEndian.AppendUint32(AppendFrameHeader(dst, FrameCancel, 4), seq)
+}
+
 // RequestEncoder builds request frames. It is a cgienv.Sink: the environ
 // builder adds the CGI variables to it, then AppendFrame lays them out as
 // a table of end offsets followed by the string bytes, which the worker

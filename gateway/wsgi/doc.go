@@ -7,9 +7,11 @@
 //
 // The Go side does all the HTTP work: it parses the request, reads the
 // whole body from the client (in memory, or a temporary file above a
-// threshold), builds the environ, and only then takes an idle worker. It
-// absorbs the worker's answer as fast as the worker produces it (memory,
-// then a temporary file) and writes it to the client at the client's pace.
+// threshold), builds the environ, and only then takes an idle worker (or,
+// when all are busy, queues a small request on one that answers quickly:
+// see the pipelining below). It absorbs the worker's answer as fast as the
+// worker produces it (memory, then a temporary file) and writes it to the
+// client at the client's pace.
 // A slow client therefore never pins a Python process: that is the job
 // nginx does in front of gunicorn, done here in the same binary.
 //
@@ -68,9 +70,22 @@
 //	    them once and slices them apart in one pass. Flag 1 means the body
 //	    is not inline but in a file whose descriptor travels with the
 //	    frame's first byte (SCM_RIGHTS), CONTENT_LENGTH bytes from offset 0.
-//	'C' cancel: the client went away, or the response ran past
-//	    --max-stream. The worker stops iterating the response, calls its
-//	    close() and ends with 'E'.
+//	'C' cancel. Payload: u32, the number of the request cancelled (the
+//	    worker numbers the request frames it receives from 1). The client
+//	    went away, or the response ran past --max-stream: the worker stops
+//	    iterating the response, calls its close() and ends with 'E'. A
+//	    request cancelled before it started is answered with 'A' alone
+//	    and never reaches the application; a cancel for a request already
+//	    answered is ignored.
+//
+// Requests may be pipelined: while a worker answers one request, Brick
+// may send it up to three more (only whole requests with a small inline
+// body, never behind a streamed response), which the worker reads with
+// the same recv and answers in order, back to back. This saves a round
+// trip of thread wake-ups per request when workers are saturated. The
+// worker starts a request only after it sent the previous one's end, so
+// one that dies or times out cost only the request it ran: those queued
+// behind it are sent to another worker.
 //
 // Worker to Go:
 //

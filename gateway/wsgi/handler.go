@@ -46,7 +46,7 @@ func NewHandler(p *Pool) (*Handler, error) {
 	if err := h.env.Validate(); err != nil {
 		return nil, err
 	}
-	h.calls.New = func() any { return &call{} }
+	h.calls.New = func() any { return &call{grant: make(chan *worker, 1), turn: make(chan bool, 1)} }
 	return h, nil
 }
 
@@ -58,6 +58,30 @@ type call struct {
 	body  []byte // the request body when it fits in memory
 	out   []byte // a buffered response's body
 	head  Head
+
+	// The request's place on a worker (Pool.acquire). grant: the worker
+	// handed to it after it waited (nil: the pool closed). turn: queued
+	// behind another request, it may read its response (true), or the
+	// worker failed before starting it (false). All under pool.mu but
+	// the channels.
+	grant  chan *worker
+	turn   chan bool
+	pipe   bool   // it may be queued behind another request
+	queued bool   // it was
+	seq    uint32 // its number on the worker, for a cancel frame
+	// Timers for the waits (made once per call, reset per wait): the
+	// client check and the queue's timeout.
+	check, qtimer *time.Timer
+}
+
+// timer returns *t, made or reset to fire after d.
+func (c *call) timer(t **time.Timer, d time.Duration) *time.Timer {
+	if *t == nil {
+		*t = time.NewTimer(d)
+	} else {
+		(*t).Reset(d)
+	}
+	return *t
 }
 
 // ServeHTTP reads the request body, builds the environ, waits for a
@@ -95,25 +119,50 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	}
 	c.frame = c.enc.AppendFrame(c.frame[:0], flags, c.body)
 
+	c.pipe = bodyFile == nil && len(c.frame) <= maxQueuedFrame
+
 	// A worker that died while idle (killed by the operator or the OOM
-	// killer) fails the send before the application saw the request, so
+	// killer) fails the send before the application saw the request, as
+	// does one that failed while the request was queued behind another:
 	// the request can safely go to another worker.
 	for attempt := 0; ; attempt++ {
-		wk, err := h.pool.acquire(r.Context(), w)
+		wk, err := h.pool.acquire(r.Context(), w, c)
 		if err != nil {
 			return h.noWorker(w, r, err)
 		}
-		taken := time.Now()
-		if err := wk.conn.SetDeadline(taken.Add(h.cfg.Timeout)); err != nil {
-			return h.broken(w, r, wk, err)
+		err = wk.send(c, bodyFile, h.cfg.Timeout)
+		if err != nil {
+			h.pool.discard(wk)
 		}
-		if err := wk.send(c.frame, bodyFile); err != nil {
+		h.pool.sent(wk)
+		if err != nil {
+			if c.queued {
+				<-c.turn // discard said false
+			}
 			if attempt < 2 && !isTimeout(err) {
 				h.log.Warn("wsgi: worker gone before the request reached it; trying another", "pid", wk.proc.Pid(), "err", err)
-				h.pool.discard(wk)
 				continue
 			}
 			return h.broken(w, r, wk, err)
+		}
+		gone := false
+		if c.queued {
+			var ok bool
+			if ok, gone = h.awaitTurn(w, wk, c); !ok {
+				if attempt < 2 {
+					h.log.Warn("wsgi: worker failed before the request queued on it started; trying another", "pid", wk.proc.Pid())
+					continue
+				}
+				return plain(w, 502, "Bad Gateway: the application's worker failed\n")
+			}
+		}
+		wk.conn.busy = h.pool.saturated(wk)
+		taken := time.Now()
+		if err := wk.conn.SetReadDeadline(taken.Add(h.cfg.Timeout)); err != nil {
+			return h.broken(w, r, wk, err)
+		}
+		if gone {
+			return h.skipped(w, r, wk)
 		}
 		return h.relay(w, r, wk, c, taken)
 	}
@@ -279,7 +328,8 @@ func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *ca
 	if err := wk.conn.SetIdleTimeout(h.cfg.Timeout); err != nil {
 		return h.broken(w, r, wk, err)
 	}
-	s := newSpool(h.cfg.ResponseMemory, h.cfg.MaxTempFile, h.cfg.TempDir)
+	h.pool.streams(wk)
+	s := newSpool(h.cfg.ResponseMemory, h.cfg.MaxTempFile, h.cfg.TempDir, c.seq)
 	req := requestLine(r)
 	go h.pump(wk, s, req)
 	defer s.release()

@@ -33,9 +33,9 @@ type Pool struct {
 	env    []string
 
 	mu      sync.Mutex
-	idle    []*worker      // ready for a request, most recently used last
-	waiters []chan *worker // requests waiting for a worker, oldest first
-	gen     int            // the generation in service
+	idle    []*worker // ready for a request, most recently used last
+	waiters []*call   // requests waiting for a worker, oldest first
+	gen     int       // the generation in service
 	closed  bool
 	live    map[*worker]bool // every worker in service (idle or busy)
 
@@ -232,8 +232,8 @@ func (p *Pool) Close() error {
 	}
 	p.mu.Unlock()
 	close(p.closing)
-	for _, ch := range waiters {
-		ch <- nil
+	for _, c := range waiters {
+		c.grant <- nil
 	}
 	if len(busy) > 0 {
 		p.log.Info("wsgi: shutting down: waiting for busy workers to finish their request", "busy", len(busy), "grace", p.cfg.Grace.String())

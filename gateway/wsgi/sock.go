@@ -33,7 +33,7 @@ import (
 // for the rest of the server.
 //
 // Deadlines are the poller's (runtime timers, no system call); an idle
-// timeout is a deadline set again before each read and write. An
+// timeout is a read deadline set again before each read. An
 // *os.File owns the descriptor, so Close is safe while another goroutine
 // reads: shutdown(2) ends a direct wait, closing wakes a parked one, and
 // the descriptor is released after the read returns.
@@ -43,7 +43,7 @@ type sock struct {
 	rc syscall.RawConn
 
 	mu   sync.Mutex
-	idle time.Duration // with no deadline: the bound on each read and write
+	idle time.Duration // with no deadline: the bound on each read
 
 	// The state of the read in progress, for readFn (made once, so that
 	// a read allocates nothing). One goroutine reads at a time.
@@ -56,8 +56,19 @@ type sock struct {
 	// reads park in the poller at once (holding the processor for
 	// nothing is what a direct wait must not do to the rest of the
 	// server) until an answer comes within directWait again.
-	slow  bool
+	slow bool
+	// busy: the pool has more requests for the worker than it runs (see
+	// Pool.saturated), so a read parks in the poller at once and lets
+	// the rest of the server queue them meanwhile.
+	busy  bool
 	begun time.Time // when a slow read began
+
+	// The state of the write in progress, for writeFn (made once). One
+	// goroutine writes at a time (the worker's sendMu).
+	writeFn func(fd uintptr) bool
+	wbuf    []byte
+	wn      int
+	werr    syscall.Errno
 }
 
 // newSock takes ownership of fd, a socket, and makes it non-blocking.
@@ -68,6 +79,7 @@ func newSock(fd int) *sock {
 	s := &sock{f: os.NewFile(uintptr(fd), "wsgi-worker")}
 	s.rc, _ = s.f.SyscallConn()
 	s.readFn = s.readOnce
+	s.writeFn = s.writeOnce
 	return s
 }
 
@@ -83,19 +95,34 @@ func (s *sock) SetDeadline(t time.Time) error {
 	return s.f.SetDeadline(t)
 }
 
-// SetIdleTimeout replaces the deadline with a bound on each read and
-// write, so a stream can go on for as long as its chunks keep coming.
+// SetReadDeadline bounds the reads that follow, and only them: requests
+// queued behind the one being answered are written meanwhile, each under
+// its own write deadline.
+func (s *sock) SetReadDeadline(t time.Time) error {
+	s.mu.Lock()
+	s.idle = 0
+	s.mu.Unlock()
+	return s.f.SetReadDeadline(t)
+}
+
+// SetWriteDeadline bounds the writes that follow.
+func (s *sock) SetWriteDeadline(t time.Time) error {
+	return s.f.SetWriteDeadline(t)
+}
+
+// SetIdleTimeout replaces the read deadline with a bound on each read,
+// so a stream can go on for as long as its chunks keep coming.
 func (s *sock) SetIdleTimeout(d time.Duration) error {
 	s.mu.Lock()
 	s.idle = d
 	s.mu.Unlock()
 	if d == 0 {
-		return s.f.SetDeadline(time.Time{})
+		return s.f.SetReadDeadline(time.Time{})
 	}
 	return nil
 }
 
-// arm pushes the idle timeout's deadline forward before a read or write.
+// arm pushes the idle timeout's deadline forward before a read.
 func (s *sock) arm() error {
 	s.mu.Lock()
 	idle := s.idle
@@ -103,7 +130,7 @@ func (s *sock) arm() error {
 	if idle == 0 {
 		return nil
 	}
-	return s.f.SetDeadline(time.Now().Add(idle))
+	return s.f.SetReadDeadline(time.Now().Add(idle))
 }
 
 // Read reads what the worker sent, waiting at most until the deadline
@@ -115,7 +142,7 @@ func (s *sock) Read(p []byte) (int, error) {
 	if s.rc == nil || len(p) == 0 {
 		return s.f.Read(p)
 	}
-	s.rbuf, s.rn, s.rerr, s.waited = p, 0, 0, s.slow
+	s.rbuf, s.rn, s.rerr, s.waited = p, 0, 0, s.slow || s.busy
 	if s.slow {
 		s.begun = time.Now()
 	}
@@ -153,20 +180,49 @@ func (s *sock) readOnce(fd uintptr) bool {
 	return s.rerr != syscall.EAGAIN
 }
 
-// Write writes all of p, waiting at most until the deadline.
+// Write writes all of p, waiting at most until the write deadline. The
+// write is a raw system call, as reads are: a write that wakes the worker
+// may let it run before the write returns, and a thread in a system call
+// the scheduler knows of would then lose its processor to the runtime's
+// monitor, as a blocking read would.
 func (s *sock) Write(p []byte) (int, error) {
-	if err := s.arm(); err != nil {
-		return 0, err
+	if s.rc == nil {
+		return s.f.Write(p)
 	}
-	return s.f.Write(p)
+	s.wbuf, s.wn, s.werr = p, 0, 0
+	err := s.rc.Write(s.writeFn)
+	n, errno := s.wn, s.werr
+	s.wbuf = nil
+	switch {
+	case err != nil:
+		return n, err
+	case errno != 0:
+		return n, errno
+	}
+	return n, nil
+}
+
+// writeOnce is the poller's callback for Write: it writes what it can,
+// and returns false to wait until the socket is writable again.
+func (s *sock) writeOnce(fd uintptr) bool {
+	for s.wn < len(s.wbuf) {
+		n, errno := rawWrite(int(fd), s.wbuf[s.wn:])
+		switch errno {
+		case 0:
+			s.wn += n
+		case syscall.EAGAIN:
+			return false
+		default:
+			s.werr = errno
+			return true
+		}
+	}
+	return true
 }
 
 // WriteWithFD writes p with the descriptors fds attached to its first
 // byte (SCM_RIGHTS).
 func (s *sock) WriteWithFD(p []byte, fds ...int) error {
-	if err := s.arm(); err != nil {
-		return err
-	}
 	if s.rc == nil {
 		return fmt.Errorf("wsgi: worker socket: %w", os.ErrInvalid)
 	}

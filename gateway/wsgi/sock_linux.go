@@ -18,6 +18,17 @@ func rawRead(fd int, p []byte) (int, syscall.Errno) {
 	}
 }
 
+// rawWrite writes without entering the scheduler: on a non-blocking
+// socket it returns at once.
+func rawWrite(fd int, p []byte) (int, syscall.Errno) {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if e != syscall.EINTR {
+			return int(n), e
+		}
+	}
+}
+
 // pollFd is struct pollfd of poll(2).
 type pollFd struct {
 	fd      int32

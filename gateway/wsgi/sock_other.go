@@ -14,6 +14,15 @@ func rawRead(fd int, p []byte) (int, syscall.Errno) {
 	return max(n, 0), 0
 }
 
+// rawWrite writes once to a non-blocking socket.
+func rawWrite(fd int, p []byte) (int, syscall.Errno) {
+	n, err := syscall.Write(fd, p)
+	if errno, ok := err.(syscall.Errno); ok {
+		return 0, errno
+	}
+	return max(n, 0), 0
+}
+
 // waitDirect is ppoll(2)'s direct wait, on Linux only: elsewhere a read
 // parks in the poller at once.
 func waitDirect(fd int) int { return waitSkipped }

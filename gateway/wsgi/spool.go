@@ -39,12 +39,13 @@ type spool struct {
 	cut     bool // the response ran past MaxStream: take reports spoolCut
 	// cancelled is set once the worker was sent a cancel frame.
 	cancelled bool
-	refs      int // the pump and the handler
+	seq       uint32 // the request's number on its worker, for the cancel frame
+	refs      int    // the pump and the handler
 }
 
-func newSpool(memMax, fileMax int64, tmpDir string) *spool {
+func newSpool(memMax, fileMax int64, tmpDir string, seq uint32) *spool {
 	return &spool{ready: make(chan struct{}, 1), drained: make(chan struct{}, 1),
-		memMax: int(memMax), fileMax: fileMax, tmpDir: tmpDir, refs: 2}
+		memMax: int(memMax), fileMax: fileMax, tmpDir: tmpDir, refs: 2, seq: seq}
 }
 
 func (s *spool) signalDrained() {
@@ -195,13 +196,10 @@ func (s *spool) cancelLocked(wk *worker) {
 	s.dropped = true
 	if s.state == spoolOpen && !s.cancelled {
 		s.cancelled = true
-		wk.conn.Write(cancelFrame[:])
+		wk.cancel(s.seq)
 	}
 	s.signalDrained()
 }
-
-// cancelFrame is the frame that tells a worker its client went away.
-var cancelFrame = [FrameHeaderLen]byte{FrameCancel}
 
 // cutOff ends a response that ran past MaxStream: the reader learns at
 // its next take, and the worker is told to stop as for a client that

@@ -37,6 +37,9 @@ type PoolStats struct {
 	QueueWait      []uint64
 	QueueWaitCount uint64
 	QueueWaitSum   float64
+	// Pipelined counts the requests queued on a busy worker, behind the
+	// request it ran, rather than in the pool's queue.
+	Pipelined uint64
 }
 
 // WorkerStats describes one live worker.
@@ -56,6 +59,7 @@ type counters struct {
 	waits     []uint64
 	waitCount uint64
 	waitSum   float64
+	pipelined uint64
 }
 
 func (p *Pool) countRestart(reason string) {
@@ -98,7 +102,8 @@ func (p *Pool) observeWaitLocked(d time.Duration) {
 func (p *Pool) Snapshot() PoolStats {
 	p.mu.Lock()
 	st := PoolStats{Idle: len(p.idle), Busy: len(p.live) - len(p.idle), QueueLength: len(p.waiters),
-		Restarts: map[string]uint64{}, Timeouts: p.stats.timeouts, QueueWaitCount: p.stats.waitCount, QueueWaitSum: p.stats.waitSum}
+		Restarts: map[string]uint64{}, Timeouts: p.stats.timeouts, QueueWaitCount: p.stats.waitCount, QueueWaitSum: p.stats.waitSum,
+		Pipelined: p.stats.pipelined}
 	for k, v := range p.stats.restarts {
 		st.Restarts[k] = v
 	}

@@ -275,9 +275,3 @@ func (p *Pool) askRecycle(w *worker, why string) {
 	p.countRestart(strings.ReplaceAll(why, " ", "_"))
 	w.slot.poke()
 }
-
-// discard takes a broken worker (crashed, timed out, out of protocol) out
-// of service and kills it; its slot starts a replacement.
-func (p *Pool) discard(w *worker) {
-	w.kill()
-}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -31,6 +32,32 @@ type worker struct {
 	// timedOut marks a worker killed for running past the timeout, so
 	// its replacement is counted as such.
 	timedOut atomic.Bool
+
+	// sendMu orders the frames sent to the worker: requests go out in
+	// the order of their places (see Pool.acquire), and a cancel frame
+	// never splits another frame.
+	sendMu sync.Mutex
+	// seq counts the requests sent, under sendMu: the worker numbers
+	// them alike, and a cancel frame names the request it is for.
+	seq uint32
+
+	// inflight counts the requests given a place on the worker whose
+	// response has not been read whole: the one it runs and those queued
+	// behind it, whose calls wait in turns, in the order they were sent.
+	// streaming: the response being read is a stream, and nothing more
+	// is queued behind it. broken: discard killed it. Under pool.mu.
+	inflight  int
+	turns     []*call
+	streaming bool
+	broken    bool
+	// lastQueued is when a request was last queued behind another here
+	// (Pool.saturated). Under pool.mu.
+	lastQueued time.Time
+	// headSince is when the request wk runs began (its send, or the end
+	// of the one before); usual is how long wk's answers took of late,
+	// from headSince to their end. Under pool.mu.
+	headSince time.Time
+	usual     time.Duration
 
 	// retiring marks a worker to leave service once idle: its slot has
 	// started its replacement. Set under pool.mu.
@@ -63,7 +90,7 @@ var errStartAborted = errors.New("wsgi: worker start aborted")
 // close of abort (nil: never) gives up the start, as the pool's Close does.
 // With Preload the worker is forked by the generation's zygote.
 func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
-	w := &worker{pool: p, gen: gen}
+	w := &worker{pool: p, gen: gen, usual: pipelineWindow} // no answer yet: not known to be quick
 	w.out = pyproc.Output{Log: p.log, Kind: "wsgi"}
 	var proc process
 	if p.cfg.Preload {
@@ -201,12 +228,31 @@ func (w *worker) stop(grace time.Duration) {
 	}
 }
 
-// send writes a request frame, with the body's descriptor when it is not
-// inline.
-func (w *worker) send(frame []byte, body *os.File) error {
-	if body == nil {
-		_, err := w.conn.Write(frame)
+// send writes c's request frame, with the body's descriptor when it is
+// not inline, numbering it for the worker; the caller holds sendMu.
+// timeout bounds the write.
+func (w *worker) send(c *call, body *os.File, timeout time.Duration) error {
+	w.seq++
+	c.seq = w.seq
+	if err := w.conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		return err
 	}
-	return w.conn.WriteWithFD(frame, int(body.Fd()))
+	if body == nil {
+		_, err := w.conn.Write(c.frame)
+		return err
+	}
+	return w.conn.WriteWithFD(c.frame, int(body.Fd()))
+}
+
+// cancel tells the worker to stop request seq, or to skip it if it has
+// not started it: its client went away, or its response ran past
+// MaxStream. A cancel for a request already answered is ignored.
+func (w *worker) cancel(seq uint32) {
+	f := AppendCancel(make([]byte, 0, cancelFrameLen), seq)
+	w.sendMu.Lock()
+	// The last request's write deadline may have passed long ago.
+	if w.conn.SetWriteDeadline(time.Now().Add(w.pool.cfg.Timeout)) == nil {
+		w.conn.Write(f)
+	}
+	w.sendMu.Unlock()
 }

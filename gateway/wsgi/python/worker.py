@@ -26,10 +26,13 @@ import traceback
 
 _FRAME = struct.Struct("<BI")
 _QUERY = struct.Struct("<II")
+_SEQ = struct.Struct("<I")
 _SCM_SPACE = socket.CMSG_SPACE(4)
 
 # Response frame types, already packed with their type byte.
 _END = _FRAME.pack(ord("E"), 0)
+_SKIPPED = b"cancelled before it started"
+_SKIP = _FRAME.pack(ord("A"), len(_SKIPPED)) + _SKIPPED
 
 # Hop-by-hop fields belong to one connection; PEP 3333 forbids them from
 # applications, and letting one through would let an app break the framing
@@ -123,7 +126,11 @@ class Input(io.RawIOBase):
 
 class Channel:
     """Frames over the socket to Brick: a growable receive buffer and the
-    file descriptors that arrived with it."""
+    file descriptors that arrived with it.
+
+    Brick may queue requests behind the one being answered, so frames
+    past the current request wait in the buffer. Cancel frames name the
+    request they are for; scan() notes them as they arrive."""
 
     def __init__(self, sock):
         self.sock = sock
@@ -137,11 +144,14 @@ class Channel:
         self.r = 0
         self.w = 0
         self.fds = []
+        self.seq = 0  # the number of the request being answered
+        self.scanned = 0  # frames before this offset were scanned
+        # The requests named by the cancel frames received and not yet
+        # consumed (serve() forgets each as it passes it).
+        self.cancels = set()
 
-    def need(self, k):
-        """Makes k unread bytes available from self.r on."""
-        if self.w - self.r >= k:
-            return
+    def room(self, k):
+        """Makes room for k unread bytes from self.r on."""
         if self.r + k > len(self.buf):
             have = self.w - self.r
             if k > len(self.buf):
@@ -151,16 +161,26 @@ class Channel:
                 self.buf, self.mv = nbuf, memoryview(nbuf)
             else:
                 self.buf[:have] = self.buf[self.r : self.w]
+            self.scanned = max(0, self.scanned - self.r)
             self.r, self.w = 0, have
+
+    def recv(self, flags=0):
+        n, anc, _, _ = self.sock.recvmsg_into([self.mv[self.w :]], _SCM_SPACE, flags)
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                usable = len(data) - len(data) % 4
+                self.fds.extend(struct.unpack("%di" % (usable // 4), data[:usable]))
+        self.w += n
+        return n
+
+    def need(self, k):
+        """Makes k unread bytes available from self.r on."""
+        if self.w - self.r >= k:
+            return
+        self.room(k)
         while self.w - self.r < k:
-            n, anc, _, _ = self.sock.recvmsg_into([self.mv[self.w :]], _SCM_SPACE)
-            for level, kind, data in anc:
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                    usable = len(data) - len(data) % 4
-                    self.fds.extend(struct.unpack("%di" % (usable // 4), data[:usable]))
-            if n == 0:
+            if self.recv() == 0:
                 raise EOFError
-            self.w += n
 
     def frame(self):
         """Returns the next frame's type, and the start and end of its
@@ -176,20 +196,44 @@ class Channel:
     def done(self, end):
         self.r = end
         if self.r == self.w:
-            self.r = self.w = 0
+            self.r = self.w = self.scanned = 0
+
+    def scan(self):
+        """Notes the cancel frames among the whole frames received and not
+        yet scanned."""
+        pos = max(self.scanned, self.r)
+        buf, w = self.buf, self.w
+        while pos + 5 <= w:
+            kind, length = _FRAME.unpack_from(buf, pos)
+            if pos + 5 + length > w:
+                break
+            if kind == 0x43 and length == 4:  # 'C'
+                self.cancels.add(_SEQ.unpack_from(buf, pos + 5)[0])
+            pos += 5 + length
+        self.scanned = pos
+
+    def skip(self):
+        """Reports whether the request just taken was cancelled before it
+        started: its client left while it was queued."""
+        if self.w > self.scanned:
+            self.scan()
+        return self.seq in self.cancels
 
     def cancelled(self):
-        """Reports, without waiting, whether Brick sent a cancel frame: the
-        client went away while a streamed response was being produced."""
-        if not self.poller.poll(0):
-            return False
-        # Readable: a frame waits (mid-response only a cancel can) or
-        # Brick closed the socket.
-        try:
-            data = self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-        except (BlockingIOError, InterruptedError):
-            return False
-        return data == b"C" or data == b""
+        """Reports, without waiting, whether Brick cancelled the request
+        being answered (its client went away while a streamed response was
+        being produced) or closed the socket."""
+        if self.poller.poll(0):
+            # Readable: take what came (a cancel, requests queued behind
+            # this one) without waiting.
+            self.room(self.w - self.r + 4096)
+            try:
+                if self.recv(socket.MSG_DONTWAIT) == 0:
+                    return True
+            except (BlockingIOError, InterruptedError):
+                pass
+            self.scan()
+        return self.seq in self.cancels
 
 
 _offset_structs = {}
@@ -211,6 +255,28 @@ def decode_environ(buf, mv, start, end):
     parts = [s[a:b] for a, b in zip((0,) + offs, offs)]
     environ = dict(zip(parts[0::2], parts[1::2]))
     return environ, flags, strings_end
+
+
+_heads = {}  # (status, headers as a tuple) -> check_head's result
+_HEADS_MAX = 256
+
+
+def head_frame(status, headers):
+    """check_head, remembered: most applications answer with a few
+    distinct heads, and validating one costs more than the rest of the
+    worker's work for a small response. Only valid heads are remembered,
+    and only when their parts can be keys (str, tuples of str)."""
+    try:
+        key = (status, tuple(headers))
+        hit = _heads.get(key)
+    except TypeError:  # an unhashable part: check_head says what is wrong
+        return check_head(status, headers)
+    if hit is None:
+        hit = check_head(status, headers)
+        if len(_heads) >= _HEADS_MAX:
+            _heads.clear()
+        _heads[key] = hit
+    return hit
 
 
 def check_head(status, headers):
@@ -285,7 +351,7 @@ class Worker:
                 exc_info = None
         elif self.head is not None:
             raise AssertionError("start_response called a second time without exc_info")
-        self.head, self.length = check_head(status, headers)
+        self.head, self.length = head_frame(status, headers)
         return self.write
 
     def write(self, data, end=b""):
@@ -432,11 +498,14 @@ class Worker:
         base = self.base
         while True:
             kind, start, end = chan.frame()
-            if kind == 0x43:  # 'C' that arrived after its response ended
+            if kind == 0x43:  # 'C': noted by scan(), or for a request already answered
+                if end - start == 4 and chan.cancels:
+                    chan.cancels.discard(_SEQ.unpack_from(chan.buf, start)[0])
                 chan.done(end)
                 continue
             if kind != 0x51:  # 'Q'
                 raise ProtocolError("unexpected frame %r" % chr(kind))
+            chan.seq += 1
             environ, flags, body_start = decode_environ(chan.buf, chan.mv, start, end)
             environ.update(base)
             if flags & 1:
@@ -447,6 +516,10 @@ class Worker:
             else:
                 inp = io.BytesIO(chan.buf[body_start:end])
             chan.done(end)
+            if chan.r != chan.w and chan.skip():
+                inp.close()
+                self.sock.sendall(_SKIP)
+                continue
             environ["wsgi.input"] = inp
             try:
                 self.handle(environ)

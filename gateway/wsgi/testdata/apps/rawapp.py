@@ -282,6 +282,7 @@ def application(environ, start_response):
         raise RuntimeError("boom from rawapp")
 
     if path == "/crash":
+        time.sleep(float(q.get("after", "0")))
         os._exit(3)
 
     if environ.get("CONTENT_LENGTH"):
