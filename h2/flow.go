@@ -131,9 +131,6 @@ var (
 	errConnStalled = errors.New("h2: the client opened no connection window for the write timeout")
 )
 
-// reserve waits until st may send some of want bytes and takes them from
-// both windows, at most one frame's worth. It fails when the stream is
-// reset, the connection closes, or no window comes for the write timeout.
 // maxData is the largest DATA payload to send: the client's frame size,
 // and over TLS no more than fills one TLS record with its frame header
 // (writeDataLocked), where a full frame would take two records and two
@@ -151,7 +148,16 @@ const (
 	frameHeaderLen = 9
 )
 
+// reserve waits until st may send some of want bytes and takes them from
+// both windows, at most one frame's worth. It fails when the stream is
+// reset, the connection closes, or no window comes for the write timeout.
 func (st *stream) reserve(want int) (int, error) {
+	return st.reserveUpTo(want, st.c.maxData())
+}
+
+// reserveUpTo is reserve taking at most limit bytes, which may be several
+// frames' worth (sendFile).
+func (st *stream) reserveUpTo(want, limit int) (int, error) {
 	c := st.c
 	var timer *time.Timer
 	defer func() {
@@ -169,8 +175,7 @@ func (st *stream) reserve(want int) (int, error) {
 			}
 			return 0, err
 		}
-		n := int64(min(want, c.maxData()))
-		n = min(n, st.sendWindow, c.sendWindow)
+		n := min(int64(min(want, limit)), st.sendWindow, c.sendWindow)
 		if n > 0 {
 			st.sendWindow -= n
 			c.sendWindow -= n
@@ -198,4 +203,16 @@ func (st *stream) reserve(want int) (int, error) {
 			return 0, errStalled
 		}
 	}
+}
+
+// unreserve gives back n bytes reserve took and no frame carried.
+func (st *stream) unreserve(n int) {
+	c := st.c
+	c.mu.Lock()
+	st.sendWindow += int64(n)
+	c.sendWindow += int64(n)
+	for w := range c.connWaiters {
+		w.wakeLocked()
+	}
+	c.mu.Unlock()
 }

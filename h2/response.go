@@ -21,6 +21,7 @@ type response struct {
 	wroteHeader bool
 	headerSent  bool
 	done        bool
+	ended       bool // END_STREAM went out with the body (SendFile)
 	isHead      bool
 	declared    int64 // content-length the handler set, or -1
 	written     int64 // body bytes the handler wrote
@@ -190,6 +191,9 @@ func (r *response) finish() {
 		r.WriteHeader(200)
 	}
 	r.done = true
+	if r.ended {
+		return
+	}
 	st := r.st
 	trailers := r.trailerNames()
 	if !r.headerSent {

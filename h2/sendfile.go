@@ -1,0 +1,186 @@
+package h2
+
+import (
+	"io"
+	"os"
+
+	"github.com/brick-server/brick/internal/bufpool"
+	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/wire"
+)
+
+// Files. A part of a file is read straight into whole DATA frames, laid
+// out one after the other in a pooled buffer behind their frame headers,
+// and the buffer goes to the connection as it is: the bytes are copied
+// once, by the read, as over HTTP/1.1 with TLS (where sendfile(2) cannot
+// encrypt either), instead of once into the handler's buffer and again
+// into the connection's. Over TLS each frame fills one record
+// (maxData). The buffer is taken once window is granted and given back
+// after its write, so a stream waiting for window holds none.
+
+// fileBatch is the size of the buffer a stream reads a file into: four
+// TLS records, as many bytes as HTTP/1.1 reads per write (server's
+// flushAt), in one write under the write lock.
+const fileBatch = 64 << 10
+
+var _ web.FileSender = (*response)(nil)
+
+// SendFile writes n bytes of f from offset as body (web.FileSender). A
+// part that fits what Write would hold back is read into it; a larger one
+// goes out as DATA frames read straight from the file, the head first.
+// When the part completes a declared Content-Length and no trailers are
+// declared, its last frame ends the stream.
+func (r *response) SendFile(f *os.File, offset, n int64) (int64, error) {
+	if !r.wroteHeader {
+		r.WriteHeader(200)
+	}
+	switch {
+	case r.done:
+		return 0, errDone
+	case !wire.BodyAllowed(r.status):
+		return 0, web.ErrBodyNotAllowed
+	case n <= 0:
+		return 0, nil
+	}
+	var err error
+	if r.declared >= 0 && r.written+n > r.declared {
+		n = r.declared - r.written
+		err = web.ErrContentLength
+	}
+	if r.isHead {
+		r.written += n
+		return n, err
+	}
+	c := r.st.c
+	limit := pendingMax
+	if r.headerSent || r.declared >= 0 {
+		// Beyond a frame the bytes would go out as frames anyway.
+		limit = c.maxData()
+	}
+	if len(r.pending)+int(n) <= limit {
+		k, rerr := r.appendFile(f, offset, n)
+		if rerr != nil {
+			return k, rerr
+		}
+		return k, err
+	}
+	if !r.headerSent {
+		if werr := r.sendHead(false); werr != nil {
+			return 0, werr
+		}
+	}
+	if len(r.pending) > 0 {
+		werr := r.st.sendData(r.pending, false)
+		r.pending = r.pending[:0]
+		if werr != nil {
+			return 0, werr
+		}
+	}
+	end := r.declared >= 0 && r.written+n == r.declared && r.trailerNames() == nil
+	sent, serr := r.st.sendFile(f, offset, n, end, r)
+	r.written += sent
+	if serr != nil {
+		return sent, serr
+	}
+	r.ended = end
+	return sent, err
+}
+
+// appendFile reads n bytes of f at offset onto the pending body, then
+// accounts for them as Write does, which finds them already in place.
+func (r *response) appendFile(f *os.File, offset, n int64) (int64, error) {
+	start := len(r.pending)
+	if cap(r.pending)-start < int(n) {
+		nb := make([]byte, start, start+int(n))
+		copy(nb, r.pending)
+		r.pending = nb
+	}
+	buf := r.pending[start : start+int(n)]
+	if k, err := f.ReadAt(buf, offset); k < int(n) {
+		return 0, shortRead(err)
+	}
+	r.pending = r.pending[:start]
+	k, err := r.Write(buf)
+	return int64(k), err
+}
+
+// shortRead is the error of a read that returned less than the file
+// promised: the file shrank.
+func shortRead(err error) error {
+	if err == nil || err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// sendFile sends n bytes of f from offset as DATA frames, the last with
+// END_STREAM when end is set. r sees the first bytes when tracing.
+func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response) (int64, error) {
+	c := st.c
+	var sent int64
+	for sent < n {
+		frame := min(c.maxData(), fileBatch-frameHeaderLen)
+		frames := fileBatch / (frame + frameHeaderLen)
+		k, err := st.reserveUpTo(int(min(n-sent, int64(frames*frame))), frames*frame)
+		if err != nil {
+			return sent, err
+		}
+		buf := bufpool.Get(fileBatch)
+		// Each frame's payload is read behind its header.
+		for done := 0; done < k; {
+			m := min(frame, k-done)
+			hdr := len(buf)
+			buf = buf[:hdr+frameHeaderLen+m]
+			if got, rerr := f.ReadAt(buf[hdr+frameHeaderLen:], offset+sent+int64(done)); got < m {
+				bufpool.Put(buf)
+				st.unreserve(k)
+				return sent, shortRead(rerr)
+			}
+			if c.cfg.Trace != nil && len(r.traceBody) < traceBodyMax {
+				r.traceBody = append(r.traceBody, buf[hdr+frameHeaderLen:][:min(m, traceBodyMax-len(r.traceBody))]...)
+			}
+			done += m
+			last := end && sent+int64(done) == n
+			putFrameHeader(buf[hdr:], m, last, st.id)
+		}
+		last := end && sent+int64(k) == n
+		err = c.writeFrames(func() error {
+			if last {
+				st.markLocalDone()
+			}
+			return c.writeOutLocked(buf)
+		})
+		bufpool.Put(buf)
+		if err != nil {
+			return sent, err
+		}
+		sent += int64(k)
+	}
+	return sent, nil
+}
+
+// putFrameHeader writes a DATA frame's header for a payload of n bytes.
+func putFrameHeader(b []byte, n int, end bool, id uint32) {
+	var flags byte
+	if end {
+		flags = 0x1 // END_STREAM
+	}
+	_ = b[frameHeaderLen-1]
+	b[0], b[1], b[2], b[3], b[4] = byte(n>>16), byte(n>>8), byte(n), 0x0, flags
+	b[5], b[6], b[7], b[8] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
+}
+
+// writeOutLocked writes frames, ready as they are, behind what c.out
+// holds: in one write with it when both fit the output buffer, else
+// after it, without copying them.
+func (c *Conn) writeOutLocked(frames []byte) error {
+	if len(c.out) > 0 && len(c.out)+len(frames) <= ioBufSize {
+		c.out = append(c.out, frames...)
+		return c.flushOutLocked(nil)
+	}
+	if err := c.flushOutLocked(nil); err != nil {
+		return err
+	}
+	_, err := c.writeSocket(frames)
+	return err
+}

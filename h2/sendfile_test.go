@@ -1,0 +1,199 @@
+package h2
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/brick-server/brick/web"
+	"golang.org/x/net/http2"
+)
+
+// fileHandler serves f (size bytes) with web.SendFile: /file whole with
+// its length, /short declaring 100000 bytes more than the file holds,
+// /prefixed behind a few bytes written first, /unsized without a length.
+func fileHandler(f *os.File, size int64) web.HandlerFunc {
+	return func(w web.ResponseWriter, r *web.Request) error {
+		n, declared := size, size
+		switch string(r.Path) {
+		case "/short":
+			n += 100000
+			declared = n
+		case "/prefixed":
+			declared += int64(len(prefix))
+		}
+		if string(r.Path) != "/unsized" {
+			var num [20]byte
+			w.Header().AddBytes([]byte("Content-Length"), strconv.AppendInt(num[:0], declared, 10))
+		}
+		if string(r.Path) == "/prefixed" {
+			if _, err := w.Write([]byte(prefix)); err != nil {
+				return err
+			}
+		}
+		_, err := web.SendFile(w, f, 0, n)
+		return err
+	}
+}
+
+const prefix = "prefix:"
+
+func testFile(t testing.TB, size int) (*os.File, []byte) {
+	t.Helper()
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i*7 + i>>12)
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f, body
+}
+
+// body reads stream id's DATA frames to its end, giving the window back
+// as it goes, and returns the payload and the frames' sizes (an empty
+// END_STREAM frame counts as 0).
+func (c *client) body(id uint32) ([]byte, []int) {
+	c.t.Helper()
+	var got []byte
+	var sizes []int
+	c.until("the body", func(f http2.Frame) bool {
+		switch f := f.(type) {
+		case *http2.RSTStreamFrame:
+			if f.StreamID == id {
+				c.t.Fatalf("stream %d reset: %v", id, f.ErrCode)
+			}
+		case *http2.DataFrame:
+			if f.StreamID != id {
+				return false
+			}
+			got = append(got, f.Data()...)
+			sizes = append(sizes, len(f.Data()))
+			if n := uint32(len(f.Data())); n > 0 {
+				c.fr.WriteWindowUpdate(0, n)
+				c.fr.WriteWindowUpdate(id, n)
+			}
+			return f.StreamEnded()
+		}
+		return false
+	})
+	return got, sizes
+}
+
+// TestSendFile serves a file through web.SendFile over h2c, with the
+// client's windows at their initial 65535 bytes and smaller: the body
+// arrives whole, in frames no larger than the client's frame size, and
+// the last one carries END_STREAM (no empty DATA frame after it).
+func TestSendFile(t *testing.T) {
+	t.Parallel()
+	f, want := testFile(t, 300000)
+	cfg := &Config{Handler: fileHandler(f, int64(len(want)))}
+	addr := serveTest(t, cfg)
+	for _, tc := range []struct {
+		name     string
+		path     string
+		window   uint32 // SETTINGS_INITIAL_WINDOW_SIZE; 0 leaves 65535
+		wantBody []byte
+	}{
+		{"whole", "/file", 0, want},
+		{"small window", "/file", 5000, want},
+		{"one-byte window", "/file", 1, want[:0]}, // checked below: the first byte only
+		{"after a write", "/prefixed", 0, append([]byte(prefix), want...)},
+		{"no length", "/unsized", 0, want},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var settings []http2.Setting
+			if tc.window > 0 {
+				settings = append(settings, http2.Setting{ID: http2.SettingInitialWindowSize, Val: tc.window})
+			}
+			c := dial(t, addr, settings...)
+			if tc.window == 1 {
+				// The stream gets one byte at a time: ask for the first
+				// two only, then reset it.
+				c.request(1, "GET", tc.path, true)
+				if s := c.status(1); s != "200" {
+					t.Fatalf(":status %s", s)
+				}
+				for i := range 2 {
+					f := c.until("DATA", func(f http2.Frame) bool { _, ok := f.(*http2.DataFrame); return ok }).(*http2.DataFrame)
+					if !bytes.Equal(f.Data(), want[i:i+1]) {
+						t.Fatalf("frame %d: %q, want one byte %q", i, f.Data(), want[i:i+1])
+					}
+					c.fr.WriteWindowUpdate(1, 1)
+				}
+				c.fr.WriteRSTStream(1, http2.ErrCodeCancel)
+				return
+			}
+			c.request(1, "GET", tc.path, true)
+			if s := c.status(1); s != "200" {
+				t.Fatalf(":status %s", s)
+			}
+			if tc.path != "/unsized" && c.got["content-length"] != strconv.Itoa(len(tc.wantBody)) {
+				t.Errorf("content-length %q, want %d", c.got["content-length"], len(tc.wantBody))
+			}
+			got, sizes := c.body(1)
+			if !bytes.Equal(got, tc.wantBody) {
+				t.Fatalf("%d bytes, want %d (equal: false)", len(got), len(tc.wantBody))
+			}
+			for i, n := range sizes {
+				// Only a response without a length may need an empty
+				// frame to end.
+				if n == 0 && (tc.path != "/unsized" || i != len(sizes)-1) {
+					t.Fatalf("an empty DATA frame (frame %d of %d)", i+1, len(sizes))
+				}
+				if n > maxFrameSize || tc.window > 0 && n > int(tc.window) {
+					t.Fatalf("a DATA frame of %d bytes (frame size %d, window %d)", n, maxFrameSize, tc.window)
+				}
+			}
+		})
+	}
+}
+
+// TestSendFileShrunk: a file shorter than the length declared resets the
+// stream, and the window it had taken for the missing bytes goes back to
+// the connection, whose next stream gets the whole file within the
+// client's 65535-byte connection window.
+func TestSendFileShrunk(t *testing.T) {
+	t.Parallel()
+	f, want := testFile(t, 100000)
+	addr := serveTest(t, &Config{Handler: fileHandler(f, int64(len(want)))})
+	c := dial(t, addr)
+	c.request(1, "GET", "/short", true)
+	if s := c.status(1); s != "200" {
+		t.Fatalf(":status %s", s)
+	}
+	// What arrived of the short stream is given back to the connection
+	// only: the stream is about to be reset.
+	var got int
+	c.until("RST_STREAM", func(f http2.Frame) bool {
+		switch f := f.(type) {
+		case *http2.DataFrame:
+			got += len(f.Data())
+			if n := uint32(len(f.Data())); n > 0 {
+				c.fr.WriteWindowUpdate(0, n)
+				c.fr.WriteWindowUpdate(1, n)
+			}
+		case *http2.RSTStreamFrame:
+			return f.StreamID == 1
+		}
+		return false
+	})
+	if got > len(want) {
+		t.Fatalf("%d bytes of a %d-byte file", got, len(want))
+	}
+	c.request(3, "GET", "/file", true)
+	if s := c.status(3); s != "200" {
+		t.Fatalf(":status %s", s)
+	}
+	if body, _ := c.body(3); !bytes.Equal(body, want) {
+		t.Fatalf("%d bytes, want %d", len(body), len(want))
+	}
+}
