@@ -33,7 +33,7 @@ func main() {
 	workers := flag.String("workers", "1,4", "wsgi, asgi: comma-separated Python worker counts, one table per count and app")
 	apps := flag.String("apps", "bare,flask,django", "wsgi: comma-separated apps of bench/apps to run (bare, flask, django)")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|h2|proxy|php|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|asgi|tls|h2|h2-static|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -119,10 +119,21 @@ func main() {
 		if connsSet {
 			c = *conns
 		}
+		// Then the 1 MiB file over TLS, one stream per connection (h2load
+		// -m1), against Brick over HTTP/1.1 with TLS (wrk) in the same
+		// run: the server CPU per byte of the two.
 		scenarios = []scenario{
 			{name: "h2-tls", dur: *dur, runs: *runs, conns: c, tls: true, h2: true},
 			{name: "h2c", dur: *dur, runs: *runs, conns: c, h2: true},
+			h2Static(*dur, *runs, c),
 		}
+	case "h2-static":
+		// The h2 scenarios' 1 MiB file alone.
+		c := 16
+		if connsSet {
+			c = *conns
+		}
+		scenarios = []scenario{h2Static(*dur, *runs, c)}
 	case "proxy", "php":
 		// A hello response through each gateway (gateways.go); the php
 		// scenario's one PHP child answers one request at a time: -c16
@@ -208,6 +219,13 @@ func main() {
 	}
 }
 
+// h2Static is the 1 MiB file over HTTP/2 with TLS, one stream per
+// connection, beside Brick over HTTP/1.1 with TLS.
+func h2Static(dur time.Duration, runs, conns int) scenario {
+	return scenario{name: "h2-static-1m", dur: dur, runs: runs, conns: conns, tls: true, h2: true,
+		file: "/1m.bin", streams: 1, http1: []string{brickHTTP1}}
+}
+
 // scenario is one kind of load.
 type scenario struct {
 	name      string
@@ -222,7 +240,11 @@ type scenario struct {
 	asgi      bool   // app is an asgi app (asgiServers), not a wsgi one
 	tls       bool   // the tls scenarios: HTTPS, served by tlsServers
 	h2        bool   // the h2 scenarios: HTTP/2 (with tls, over TLS; else h2c), h2load for wrk
-	closeConn bool   // a new connection per request (Connection: close)
+	streams   int    // the h2 scenarios: h2load's -m; 0 = h2Streams
+	// http1 names the rows of an h2 scenario measured over HTTP/1.1 with
+	// TLS (wrk), as the reference for the HTTP/2 rows.
+	http1     []string
+	closeConn bool // a new connection per request (Connection: close)
 	// fullHandshake: closeConn with a full TLS handshake each time
 	// (hsclient), where wrk resumes its previous session.
 	fullHandshake bool
@@ -319,6 +341,13 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 	specs := h.servers
 	env := h.env
 	switch {
+	case sc.h2 && sc.file != "":
+		var err error
+		if specs, err = h.h2FileServers(); err != nil {
+			return err
+		}
+		env = strings.Replace(env, "wrk on CPU 1", "h2load (HTTP/2) or wrk (HTTP/1.1) on CPU 1", 1)
+		env += fmt.Sprintf(" h2load -t1 -m%d; %s.", sc.h2Streams(), tlsVersions())
 	case sc.h2:
 		var err error
 		if specs, err = h.h2Servers(sc.tls); err != nil {
@@ -326,7 +355,7 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		}
 		// h2load, not wrk, is the client here.
 		env = strings.Replace(env, "wrk on CPU 1", "h2load on CPU 1", 1)
-		env += " h2load -t1 -m32; " + tlsVersions() + "."
+		env += fmt.Sprintf(" h2load -t1 -m%d; %s.", sc.h2Streams(), tlsVersions())
 	case sc.tls:
 		var err error
 		if specs, err = h.tlsServers(); err != nil {

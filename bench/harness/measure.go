@@ -30,6 +30,9 @@ type row struct {
 }
 
 func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (row, error) {
+	if sc.isHTTP1(spec.name) {
+		sc.h2 = false // HTTP/1.1 with TLS, by wrk
+	}
 	// A free port: the machine is shared, and a server left on a fixed
 	// port by another run would answer in place of this one.
 	port, err := freePort()
