@@ -119,29 +119,33 @@ func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response) (
 	c := st.c
 	var sent int64
 	for sent < n {
-		frame := min(c.maxData(), fileBatch-frameHeaderLen)
-		frames := fileBatch / (frame + frameHeaderLen)
-		k, err := st.reserveUpTo(int(min(n-sent, int64(frames*frame))), frames*frame)
+		frame := c.maxData()
+		k, err := st.reserveUpTo(int(min(n-sent, int64(batchPayload(frame)))), batchPayload(frame))
 		if err != nil {
 			return sent, err
 		}
+		// The frames' payloads are read behind their headers, in one
+		// call.
 		buf := bufpool.Get(fileBatch)
-		// Each frame's payload is read behind its header.
-		for done := 0; done < k; {
-			m := min(frame, k-done)
+		var iovs [maxBatchFrames][]byte
+		frames := 0
+		for done := 0; done < k; frames++ {
+			m := min(frame, k-done, fileBatch-len(buf)-frameHeaderLen)
 			hdr := len(buf)
 			buf = buf[:hdr+frameHeaderLen+m]
-			if got, rerr := f.ReadAt(buf[hdr+frameHeaderLen:], offset+sent+int64(done)); got < m {
-				bufpool.Put(buf)
-				st.unreserve(k)
-				return sent, shortRead(rerr)
-			}
-			if c.cfg.Trace != nil && len(r.traceBody) < traceBodyMax {
-				r.traceBody = append(r.traceBody, buf[hdr+frameHeaderLen:][:min(m, traceBodyMax-len(r.traceBody))]...)
-			}
 			done += m
-			last := end && sent+int64(done) == n
-			putFrameHeader(buf[hdr:], m, last, st.id)
+			putFrameHeader(buf[hdr:], m, end && sent+int64(done) == n, st.id)
+			iovs[frames] = buf[hdr+frameHeaderLen:]
+		}
+		if got, rerr := readFrames(f, iovs[:frames], offset+sent); got < k {
+			bufpool.Put(buf)
+			st.unreserve(k)
+			return sent, shortRead(rerr)
+		}
+		if c.cfg.Trace != nil && len(r.traceBody) < traceBodyMax {
+			// The first frame's payload is enough (traceBodyMax).
+			p := buf[frameHeaderLen:min(len(buf), frameHeaderLen+frame)]
+			r.traceBody = append(r.traceBody, p[:min(len(p), traceBodyMax-len(r.traceBody))]...)
 		}
 		last := end && sent+int64(k) == n
 		err = c.writeFrames(func() error {
@@ -157,6 +161,22 @@ func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response) (
 		sent += int64(k)
 	}
 	return sent, nil
+}
+
+// maxBatchFrames bounds the frames in a batch: a frame carries at least
+// maxData's smallest, a TLS record less its frame header.
+const maxBatchFrames = fileBatch/(tlsRecord-frameHeaderLen) + 1
+
+// batchPayload is how many payload bytes fit in a batch of frames of up
+// to frame bytes, each behind its header.
+func batchPayload(frame int) int {
+	p := 0
+	for room := fileBatch; room > frameHeaderLen; {
+		m := min(frame, room-frameHeaderLen)
+		p += m
+		room -= frameHeaderLen + m
+	}
+	return p
 }
 
 // putFrameHeader writes a DATA frame's header for a payload of n bytes.
