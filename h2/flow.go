@@ -152,12 +152,13 @@ const (
 // both windows, at most one frame's worth. It fails when the stream is
 // reset, the connection closes, or no window comes for the write timeout.
 func (st *stream) reserve(want int) (int, error) {
-	return st.reserveUpTo(want, st.c.maxData())
+	return st.reserveUpTo(want, st.c.maxData(), nil)
 }
 
 // reserveUpTo is reserve taking at most limit bytes, which may be several
-// frames' worth (sendFile).
-func (st *stream) reserveUpTo(want, limit int) (int, error) {
+// frames' worth (sendFile). beforeWait, when set, runs once before the
+// first wait for window: what must not wait for the window goes then.
+func (st *stream) reserveUpTo(want, limit int, beforeWait func() error) (int, error) {
 	c := st.c
 	var timer *time.Timer
 	defer func() {
@@ -189,6 +190,13 @@ func (st *stream) reserveUpTo(want, limit int) (int, error) {
 			c.connWaiters[st] = struct{}{}
 		}
 		c.mu.Unlock()
+		if beforeWait != nil {
+			if err := beforeWait(); err != nil {
+				return 0, err
+			}
+			beforeWait = nil
+			continue // the window may have come meanwhile
+		}
 		if timer == nil {
 			timer = time.NewTimer(orDefault(c.cfg.Write, 60*time.Second))
 		}

@@ -168,6 +168,14 @@ func (r *response) Flush() error {
 // sendHead sends the response head. With final set the body is complete
 // (pending) and its length goes in content-length.
 func (r *response) sendHead(final bool) error {
+	spec := r.headSpec(final)
+	end := final && len(r.pending) == 0 && r.trailerNames() == nil
+	r.headerSent = true
+	return r.st.sendHeaders(&r.header, spec, end)
+}
+
+// headSpec describes the response head; see sendHead.
+func (r *response) headSpec(final bool) headerSpec {
 	spec := headerSpec{status: r.status, contentLength: -1, date: true}
 	switch {
 	case !wire.BodyAllowed(r.status):
@@ -175,9 +183,7 @@ func (r *response) sendHead(final bool) error {
 	case final && (!r.isHead || r.written > 0):
 		spec.contentLength = r.written
 	}
-	end := final && len(r.pending) == 0 && r.trailerNames() == nil
-	r.headerSent = true
-	return r.st.sendHeaders(&r.header, spec, end)
+	return spec
 }
 
 // finish completes the response after the handler returned: the head if

@@ -64,6 +64,14 @@ func (r *response) SendFile(f *os.File, offset, n int64) (int64, error) {
 		}
 		return k, err
 	}
+	// The head goes out with the first frames, in the same write, unless
+	// body bytes held back must go between them.
+	var head *headerSpec
+	if !r.headerSent && len(r.pending) == 0 {
+		spec := r.headSpec(false)
+		head = &spec
+		r.headerSent = true
+	}
 	if !r.headerSent {
 		if werr := r.sendHead(false); werr != nil {
 			return 0, werr
@@ -77,7 +85,7 @@ func (r *response) SendFile(f *os.File, offset, n int64) (int64, error) {
 		}
 	}
 	end := r.declared >= 0 && r.written+n == r.declared && r.trailerNames() == nil
-	sent, serr := r.st.sendFile(f, offset, n, end, r)
+	sent, serr := r.st.sendFile(f, offset, n, end, r, head)
 	r.written += sent
 	if serr != nil {
 		return sent, serr
@@ -114,19 +122,43 @@ func shortRead(err error) error {
 }
 
 // sendFile sends n bytes of f from offset as DATA frames, the last with
-// END_STREAM when end is set. r sees the first bytes when tracing.
-func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response) (int64, error) {
+// END_STREAM when end is set; head, when set, is r's head to send first.
+// r sees the first bytes when tracing.
+func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response, head *headerSpec) (int64, error) {
 	c := st.c
 	var sent int64
 	for sent < n {
+		// The first batch leaves room in front for the head, so that
+		// head and frames go in one write and fill whole records. A head
+		// does not wait for window: when there is none, it goes alone.
+		var beforeWait func() error
+		if head != nil {
+			beforeWait = func() error {
+				err := st.sendHeaders(&r.header, *head, false)
+				head = nil
+				return err
+			}
+		}
 		frame := c.maxData()
-		k, err := st.reserveUpTo(int(min(n-sent, int64(batchPayload(frame)))), batchPayload(frame))
+		room := fileBatch
+		if head != nil {
+			room -= headRoom
+		}
+		most := batchPayload(frame, room)
+		k, err := st.reserveUpTo(int(min(n-sent, int64(most))), most, beforeWait)
 		if err != nil {
+			if head != nil {
+				r.headerSent = false
+			}
 			return sent, err
+		}
+		base := 0
+		if head != nil {
+			base = headRoom
 		}
 		// The frames' payloads are read behind their headers, in one
 		// call.
-		buf := bufpool.Get(fileBatch)
+		buf := bufpool.Get(fileBatch)[:base]
 		var iovs [maxBatchFrames][]byte
 		frames := 0
 		for done := 0; done < k; frames++ {
@@ -140,21 +172,31 @@ func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response) (
 		if got, rerr := readFrames(f, iovs[:frames], offset+sent); got < k {
 			bufpool.Put(buf)
 			st.unreserve(k)
+			if head != nil {
+				r.headerSent = false // an error response can still go
+			}
 			return sent, shortRead(rerr)
 		}
 		if c.cfg.Trace != nil && len(r.traceBody) < traceBodyMax {
 			// The first frame's payload is enough (traceBodyMax).
-			p := buf[frameHeaderLen:min(len(buf), frameHeaderLen+frame)]
+			p := buf[base+frameHeaderLen : min(len(buf), base+frameHeaderLen+frame)]
 			r.traceBody = append(r.traceBody, p[:min(len(p), traceBodyMax-len(r.traceBody))]...)
 		}
 		last := end && sent+int64(k) == n
 		err = c.writeFrames(func() error {
+			if head != nil {
+				c.encodeLocked(&r.header, *head)
+				if err := c.writeHeadersLocked(st.id, false); err != nil {
+					return err
+				}
+			}
 			if last {
 				st.markLocalDone()
 			}
-			return c.writeOutLocked(buf)
+			return c.writeOutLocked(buf, base)
 		})
 		bufpool.Put(buf)
+		head = nil
 		if err != nil {
 			return sent, err
 		}
@@ -163,15 +205,20 @@ func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response) (
 	return sent, nil
 }
 
+// headRoom is the room a first batch leaves for the head (and whatever
+// else is waiting in c.out): a static file's head is a few hundred bytes
+// at first and a few dozen once the HPACK table knows its fields.
+const headRoom = 1 << 10
+
 // maxBatchFrames bounds the frames in a batch: a frame carries at least
 // maxData's smallest, a TLS record less its frame header.
 const maxBatchFrames = fileBatch/(tlsRecord-frameHeaderLen) + 1
 
-// batchPayload is how many payload bytes fit in a batch of frames of up
-// to frame bytes, each behind its header.
-func batchPayload(frame int) int {
+// batchPayload is how many payload bytes fit in room bytes of frames of
+// up to frame bytes, each behind its header.
+func batchPayload(frame, room int) int {
 	p := 0
-	for room := fileBatch; room > frameHeaderLen; {
+	for room > frameHeaderLen {
 		m := min(frame, room-frameHeaderLen)
 		p += m
 		room -= frameHeaderLen + m
@@ -190,16 +237,26 @@ func putFrameHeader(b []byte, n int, end bool, id uint32) {
 	b[5], b[6], b[7], b[8] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
 }
 
-// writeOutLocked writes frames, ready as they are, behind what c.out
-// holds: in one write with it when both fit the output buffer, else
-// after it, without copying them.
-func (c *Conn) writeOutLocked(frames []byte) error {
-	if len(c.out) > 0 && len(c.out)+len(frames) <= ioBufSize {
+// writeOutLocked writes the frames in buf[base:], ready as they are,
+// behind what c.out holds, in one write with it when it fits in front of
+// them (base) or both fit the output buffer, else after it; the frames
+// are not copied.
+func (c *Conn) writeOutLocked(buf []byte, base int) error {
+	frames := buf[base:]
+	switch n := len(c.out); {
+	case n == 0:
+	case n <= base:
+		copy(buf[base-n:], c.out)
+		bufpool.Put(c.out)
+		c.out = nil
+		frames = buf[base-n:]
+	case n+len(frames) <= ioBufSize:
 		c.out = append(c.out, frames...)
 		return c.flushOutLocked(nil)
-	}
-	if err := c.flushOutLocked(nil); err != nil {
-		return err
+	default:
+		if err := c.flushOutLocked(nil); err != nil {
+			return err
+		}
 	}
 	_, err := c.writeSocket(frames)
 	return err

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/brick-server/brick/web"
 	"golang.org/x/net/http2"
@@ -194,6 +195,25 @@ func TestSendFileShrunk(t *testing.T) {
 		t.Fatalf(":status %s", s)
 	}
 	if body, _ := c.body(3); !bytes.Equal(body, want) {
+		t.Fatalf("%d bytes, want %d", len(body), len(want))
+	}
+}
+
+// TestSendFileZeroWindow: a client that opens no stream window until it
+// has the response head gets the head at once (it is not flow
+// controlled), then the body once it opens the window.
+func TestSendFileZeroWindow(t *testing.T) {
+	t.Parallel()
+	f, want := testFile(t, 100000)
+	addr := serveTest(t, &Config{Handler: fileHandler(f, int64(len(want)))})
+	c := dial(t, addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+	c.nc.SetDeadline(time.Now().Add(3 * time.Second))
+	c.request(1, "GET", "/file", true)
+	if s := c.status(1); s != "200" {
+		t.Fatalf(":status %s", s)
+	}
+	c.fr.WriteWindowUpdate(1, 1000)
+	if body, _ := c.body(1); !bytes.Equal(body, want) {
 		t.Fatalf("%d bytes, want %d", len(body), len(want))
 	}
 }
