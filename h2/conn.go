@@ -126,10 +126,12 @@ type Conn struct {
 	recvUnacked   int32 // connection body bytes consumed, not yet returned
 	recvConn      int32 // connection window left for the client to use
 	connWaiters   map[*stream]struct{}
-	free          []*stream // finished streams kept for reuse (recycleLocked)
-	idleUntil     time.Time // the idle wait's end (setReadDeadline)
-	noDeadline    bool      // the read deadline is cleared
-	runq          []*stream // streams waiting for a worker, from runHead (workers.go)
+	fileBufs      int                  // file batch buffers held (sendfile.go)
+	fileWaiters   map[*stream]struct{} // streams waiting for one
+	free          []*stream            // finished streams kept for reuse (recycleLocked)
+	idleUntil     time.Time            // the idle wait's end (setReadDeadline)
+	noDeadline    bool                 // the read deadline is cleared
+	runq          []*stream            // streams waiting for a worker, from runHead (workers.go)
 	runHead       int
 	starting      int    // workers started that have not taken a stream yet
 	workerFn      func() // worker, bound once: go on it allocates nothing

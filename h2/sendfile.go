@@ -156,6 +156,13 @@ func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response, h
 		if head != nil {
 			base = headRoom
 		}
+		if err := st.takeFileBuf(); err != nil {
+			st.unreserve(k)
+			if head != nil {
+				r.headerSent = false
+			}
+			return sent, err
+		}
 		// The frames' payloads are read behind their headers, in one
 		// call.
 		buf := bufpool.Get(fileBatch)[:base]
@@ -171,6 +178,7 @@ func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response, h
 		}
 		if got, rerr := readFrames(f, iovs[:frames], offset+sent); got < k {
 			bufpool.Put(buf)
+			st.releaseFileBuf()
 			st.unreserve(k)
 			if head != nil {
 				r.headerSent = false // an error response can still go
@@ -196,6 +204,7 @@ func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response, h
 			return c.writeOutLocked(buf, base)
 		})
 		bufpool.Put(buf)
+		st.releaseFileBuf()
 		head = nil
 		if err != nil {
 			return sent, err
@@ -203,6 +212,55 @@ func (st *stream) sendFile(f *os.File, offset, n int64, end bool, r *response, h
 		sent += int64(k)
 	}
 	return sent, nil
+}
+
+// fileBufs bounds the batch buffers a connection's streams hold at once:
+// one being written, one being read. The window is taken first, so a
+// stream whose window is shut holds none; past the bound, streams wait
+// for a buffer rather than each hold one while the connection's writes
+// wait on a slow client.
+const fileBufs = 2
+
+// takeFileBuf waits for the right to hold a batch buffer; it fails when
+// the stream is reset or the connection closes.
+func (st *stream) takeFileBuf() error {
+	c := st.c
+	for {
+		c.mu.Lock()
+		if st.reset != nil || c.closing {
+			err := st.reset
+			delete(c.fileWaiters, st)
+			c.mu.Unlock()
+			if err == nil {
+				err = errConnClosed
+			}
+			return err
+		}
+		if c.fileBufs < fileBufs {
+			c.fileBufs++
+			delete(c.fileWaiters, st)
+			c.mu.Unlock()
+			return nil
+		}
+		if c.fileWaiters == nil {
+			c.fileWaiters = make(map[*stream]struct{})
+		}
+		c.fileWaiters[st] = struct{}{}
+		c.mu.Unlock()
+		<-st.wake
+	}
+}
+
+// releaseFileBuf gives the right back and wakes the streams waiting for
+// it, which try again.
+func (st *stream) releaseFileBuf() {
+	c := st.c
+	c.mu.Lock()
+	c.fileBufs--
+	for w := range c.fileWaiters {
+		w.wakeLocked()
+	}
+	c.mu.Unlock()
 }
 
 // headRoom is the room a first batch leaves for the head (and whatever

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -215,5 +216,33 @@ func TestSendFileZeroWindow(t *testing.T) {
 	c.fr.WriteWindowUpdate(1, 1000)
 	if body, _ := c.body(1); !bytes.Equal(body, want) {
 		t.Fatalf("%d bytes, want %d", len(body), len(want))
+	}
+}
+
+// TestSendFileSlowClientMemory: a client that asks for a large file on
+// many streams with large windows and reads nothing holds no more than
+// the connection's few batch buffers (fileBufs) once its socket is full:
+// every other stream waits for a buffer rather than holding one. Not
+// parallel: it measures the heap.
+func TestSendFileSlowClientMemory(t *testing.T) {
+	f, want := testFile(t, 1<<20)
+	addr := serveTest(t, &Config{Handler: fileHandler(f, int64(len(want)))})
+	c := dial(t, addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 24})
+	c.fr.WriteWindowUpdate(0, 1<<30)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	const streams = 64
+	for i := range streams {
+		c.request(uint32(2*i+1), "GET", "/file", true)
+	}
+	// The socket's buffers fill within milliseconds; then the streams
+	// wait, for the socket or for a buffer.
+	time.Sleep(time.Second)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapInuse) - int64(before.HeapInuse); grew > 1<<20 {
+		t.Errorf("the heap grew by %d KiB with %d streams waiting on a full socket, want under 1024 (%d KiB of batch buffers)",
+			grew>>10, streams, fileBufs*fileBatch>>10)
 	}
 }
