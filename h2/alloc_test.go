@@ -13,13 +13,13 @@ import (
 // a 48 KiB file sent with web.SendFile (three frames, read straight into
 // a pooled buffer rather than a buffer of the request's own).
 func TestAllocsPerStream(t *testing.T) {
-	f, body := testFile(t, 48<<10)
+	sf := testFile(t, 48<<10)
 	for _, tc := range []struct {
 		name    string
 		handler web.Handler
 	}{
 		{"hello", web.HandlerFunc(helloHandler)},
-		{"file", fileHandler(f, int64(len(body)))},
+		{"file", sf.handler()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := serveTest(t, &Config{Handler: tc.handler})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,11 +14,47 @@ import (
 	"golang.org/x/net/http2"
 )
 
-// fileHandler serves f (size bytes) with web.SendFile: /file whole with
-// its length, /short declaring 100000 bytes more than the file holds,
-// /prefixed behind a few bytes written first, /unsized without a length.
-func fileHandler(f *os.File, size int64) web.HandlerFunc {
+// servedFile is a file the tests serve with web.SendFile; it stays open
+// until the handlers serving it have returned, as a handler's caller
+// keeps the file it sends open (SendFile uses its descriptor).
+type servedFile struct {
+	f       *os.File
+	body    []byte
+	running sync.WaitGroup
+}
+
+func testFile(t testing.TB, size int) *servedFile {
+	t.Helper()
+	body := make([]byte, size)
+	for i := range body {
+		body[i] = byte(i*7 + i>>12)
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := &servedFile{f: f, body: body}
+	// Registered before the server's, this runs after the connections
+	// are closed, which ends the handlers' waits.
+	t.Cleanup(func() {
+		sf.running.Wait()
+		f.Close()
+	})
+	return sf
+}
+
+// handler serves the file: /file whole with its length, /short declaring
+// 100000 bytes more than the file holds, /prefixed behind a few bytes
+// written first, /unsized without a length.
+func (sf *servedFile) handler() web.HandlerFunc {
 	return func(w web.ResponseWriter, r *web.Request) error {
+		sf.running.Add(1)
+		defer sf.running.Done()
+		size := int64(len(sf.body))
 		n, declared := size, size
 		switch string(r.Path) {
 		case "/short":
@@ -35,30 +72,12 @@ func fileHandler(f *os.File, size int64) web.HandlerFunc {
 				return err
 			}
 		}
-		_, err := web.SendFile(w, f, 0, n)
+		_, err := web.SendFile(w, sf.f, 0, n)
 		return err
 	}
 }
 
 const prefix = "prefix:"
-
-func testFile(t testing.TB, size int) (*os.File, []byte) {
-	t.Helper()
-	body := make([]byte, size)
-	for i := range body {
-		body[i] = byte(i*7 + i>>12)
-	}
-	path := filepath.Join(t.TempDir(), "f")
-	if err := os.WriteFile(path, body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	return f, body
-}
 
 // body reads stream id's DATA frames to its end, giving the window back
 // as it goes, and returns the payload and the frames' sizes (an empty
@@ -96,8 +115,9 @@ func (c *client) body(id uint32) ([]byte, []int) {
 // the last one carries END_STREAM (no empty DATA frame after it).
 func TestSendFile(t *testing.T) {
 	t.Parallel()
-	f, want := testFile(t, 300000)
-	cfg := &Config{Handler: fileHandler(f, int64(len(want)))}
+	sf := testFile(t, 300000)
+	want := sf.body
+	cfg := &Config{Handler: sf.handler()}
 	addr := serveTest(t, cfg)
 	for _, tc := range []struct {
 		name     string
@@ -165,8 +185,9 @@ func TestSendFile(t *testing.T) {
 // client's 65535-byte connection window.
 func TestSendFileShrunk(t *testing.T) {
 	t.Parallel()
-	f, want := testFile(t, 100000)
-	addr := serveTest(t, &Config{Handler: fileHandler(f, int64(len(want)))})
+	sf := testFile(t, 100000)
+	want := sf.body
+	addr := serveTest(t, &Config{Handler: sf.handler()})
 	c := dial(t, addr)
 	c.request(1, "GET", "/short", true)
 	if s := c.status(1); s != "200" {
@@ -205,8 +226,9 @@ func TestSendFileShrunk(t *testing.T) {
 // controlled), then the body once it opens the window.
 func TestSendFileZeroWindow(t *testing.T) {
 	t.Parallel()
-	f, want := testFile(t, 100000)
-	addr := serveTest(t, &Config{Handler: fileHandler(f, int64(len(want)))})
+	sf := testFile(t, 100000)
+	want := sf.body
+	addr := serveTest(t, &Config{Handler: sf.handler()})
 	c := dial(t, addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
 	c.nc.SetDeadline(time.Now().Add(3 * time.Second))
 	c.request(1, "GET", "/file", true)
@@ -225,8 +247,8 @@ func TestSendFileZeroWindow(t *testing.T) {
 // every other stream waits for a buffer rather than holding one. Not
 // parallel: it measures the heap.
 func TestSendFileSlowClientMemory(t *testing.T) {
-	f, want := testFile(t, 1<<20)
-	addr := serveTest(t, &Config{Handler: fileHandler(f, int64(len(want)))})
+	sf := testFile(t, 1<<20)
+	addr := serveTest(t, &Config{Handler: sf.handler()})
 	c := dial(t, addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 24})
 	c.fr.WriteWindowUpdate(0, 1<<30)
 	var before, after runtime.MemStats
