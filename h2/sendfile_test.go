@@ -268,3 +268,48 @@ func TestSendFileSlowClientMemory(t *testing.T) {
 			grew>>10, streams, fileBufs*fileBatch>>10)
 	}
 }
+
+// lockedBuffer is a Trace writer the test reads while the server writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
+}
+
+// TestSendFileTrace: `brick -v` shows a file's first bytes and counts the
+// rest, as for a body written with Write.
+func TestSendFileTrace(t *testing.T) {
+	t.Parallel()
+	sf := testFile(t, 100000)
+	var trace lockedBuffer
+	addr := serveTest(t, &Config{Handler: sf.handler(), Trace: &trace})
+	c := dial(t, addr)
+	c.request(1, "GET", "/file", true)
+	if s := c.status(1); s != "200" {
+		t.Fatalf(":status %s", s)
+	}
+	c.body(1)
+	more := []byte("> [... " + strconv.Itoa(len(sf.body)-traceBodyMax) + " more bytes]")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := trace.bytes()
+		if bytes.Contains(out, more) && bytes.Contains(out, sf.body[:16]) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the trace lacks the body's first bytes or %q:\n%q", more, out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
