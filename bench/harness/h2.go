@@ -30,27 +30,26 @@ func (sc scenario) h2Streams() int {
 }
 
 // brickHTTP1 is the h2-static-1m row of Brick over HTTP/1.1 with TLS, the
-// reference the issue sets for HTTP/2's CPU per byte.
+// reference the issue sets for HTTP/2's CPU per byte: the "brick" row's
+// server, asked by wrk in turns with h2load (measureRows).
 const brickHTTP1 = "brick-http1.1-tls"
 
 // h2FileServers lists the servers of the h2 file scenario: Brick's
-// static handler over HTTP/2 and, measured with wrk, over HTTP/1.1 with
-// TLS; h2o and nginx over HTTP/2 serving the same directory.
+// static handler (over HTTP/2 and, paired, over HTTP/1.1 with TLS), h2o
+// and nginx over HTTP/2 serving the same directory.
 func (h *harness) h2FileServers() ([]serverSpec, error) {
 	cert, key, err := h.tlsFiles()
 	if err != nil {
 		return nil, err
 	}
 	bin, dir := h.tmp, h.staticDir
-	brick := func(port, nofile int) (*exec.Cmd, error) {
-		cmd := pinned(nofile, filepath.Join(bin, "brick-bench"), "-addr", fmt.Sprintf("127.0.0.1:%d", port),
-			"-tls-cert", cert, "-tls-key", key, "-static", dir)
-		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-		return cmd, nil
-	}
 	specs := []serverSpec{
-		{"brick", brick},
-		{brickHTTP1, brick},
+		{"brick", func(port, nofile int) (*exec.Cmd, error) {
+			cmd := pinned(nofile, filepath.Join(bin, "brick-bench"), "-addr", fmt.Sprintf("127.0.0.1:%d", port),
+				"-tls-cert", cert, "-tls-key", key, "-static", dir)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			return cmd, nil
+		}},
 		{"nginx", func(port, nofile int) (*exec.Cmd, error) {
 			httpExtra := fmt.Sprintf("    ssl_certificate %s;\n    ssl_certificate_key %s;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers %s;\n    default_type application/octet-stream;",
 				cert, key, intermediateCiphers)
@@ -65,27 +64,9 @@ func (h *harness) h2FileServers() ([]serverSpec, error) {
 		log.Printf("h2o is not installed: the h2 scenarios run without it (bench/run installs it)")
 	}
 	if h.only != nil {
-		keep := map[string]bool{}
-		for name := range h.only {
-			keep[name] = true
-		}
-		// -servers brick keeps both of Brick's rows: one is the other's
-		// reference.
-		keep[brickHTTP1] = keep[brickHTTP1] || keep["brick"]
-		specs = filterServers(specs, keep)
+		specs = filterServers(specs, h.only)
 	}
 	return specs, nil
-}
-
-// isHTTP1 reports whether the scenario measures the server named name
-// over HTTP/1.1 (wrk) rather than HTTP/2.
-func (sc scenario) isHTTP1(name string) bool {
-	for _, n := range sc.http1 {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // h2Servers lists the servers of an h2 scenario, Brick first; h2o's and

@@ -223,7 +223,7 @@ func main() {
 // connection, beside Brick over HTTP/1.1 with TLS.
 func h2Static(dur time.Duration, runs, conns int) scenario {
 	return scenario{name: "h2-static-1m", dur: dur, runs: runs, conns: conns, tls: true, h2: true,
-		file: "/1m.bin", streams: 1, http1: []string{brickHTTP1}}
+		file: "/1m.bin", streams: 1, http1Pair: brickHTTP1}
 }
 
 // scenario is one kind of load.
@@ -241,9 +241,10 @@ type scenario struct {
 	tls       bool   // the tls scenarios: HTTPS, served by tlsServers
 	h2        bool   // the h2 scenarios: HTTP/2 (with tls, over TLS; else h2c), h2load for wrk
 	streams   int    // the h2 scenarios: h2load's -m; 0 = h2Streams
-	// http1 names the rows of an h2 scenario measured over HTTP/1.1 with
-	// TLS (wrk), as the reference for the HTTP/2 rows.
-	http1     []string
+	// http1Pair, in an h2 scenario, names a second row for Brick: the
+	// same server over HTTP/1.1 with TLS (wrk), its runs taking turns
+	// with the HTTP/2 ones, as the reference for them.
+	http1Pair string
 	closeConn bool // a new connection per request (Connection: close)
 	// fullHandshake: closeConn with a full TLS handshake each time
 	// (hsclient), where wrk resumes its previous session.
@@ -405,7 +406,7 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 			return ctx.Err()
 		}
 		log.Printf("%s: %s", sc.name, spec.name)
-		r, err := h.measure(ctx, spec, sc)
+		rs, err := h.measureRows(ctx, spec, sc)
 		if err != nil {
 			if sc.smoke || ctx.Err() != nil {
 				return fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
@@ -413,9 +414,9 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 			// One peer failing must not lose the others' figures: the
 			// failure goes into its row.
 			log.Printf("%s on %s failed: %v", sc.name, spec.name, err)
-			r = row{server: spec.name, errors: "failed: " + firstLine(err.Error())}
+			rs = []row{{server: spec.name, errors: "failed: " + firstLine(err.Error())}}
 		}
-		rows = append(rows, r)
+		rows = append(rows, rs...)
 	}
 	table := formatTable(sc, rows, env)
 	fmt.Println(table)

@@ -93,8 +93,8 @@ func h2FileSummary(rows []row) string {
 func title(sc scenario) string {
 	switch {
 	case sc.h2 && sc.file != "":
-		return fmt.Sprintf("%s: GET %s over HTTP/2 with TLS, h2load -c%d -m%d (%s: HTTP/1.1 with TLS, wrk -t1 -c%d), %s x %d runs (median)",
-			sc.name, sc.file, sc.conns, sc.h2Streams(), brickHTTP1, sc.conns, sc.dur, sc.runs)
+		return fmt.Sprintf("%s: GET %s over HTTP/2 with TLS, h2load -c%d -m%d (%s: the brick server over HTTP/1.1 with TLS, wrk -t1 -c%d, runs taking turns), %s x %d runs (median)",
+			sc.name, sc.file, sc.conns, sc.h2Streams(), sc.http1Pair, sc.conns, sc.dur, sc.runs)
 	case sc.h2 && sc.tls:
 		return fmt.Sprintf("%s: HTTP/2 over TLS, h2load -c%d -m%d, %s x %d runs (median)", sc.name, sc.conns, sc.h2Streams(), sc.dur, sc.runs)
 	case sc.h2:
