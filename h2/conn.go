@@ -112,6 +112,7 @@ type Conn struct {
 	flushPending bool              // a flusher is on its way (writer.go)
 	flushFn      func()            // flushSoon, bound once: go on it allocates nothing
 	wbroken      error             // first write failure; later writes fail at once
+	wdeadline    time.Time         // the write deadline last set (setWriteDeadline)
 	// peerFrame is the client's SETTINGS_MAX_FRAME_SIZE.
 	peerFrame atomic.Uint32
 

@@ -313,3 +313,23 @@ func TestSendFileTrace(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestWriteTimeoutSlowClient: a client that stops reading has the
+// connection closed after the write timeout, the deadline kept across
+// writes (setWriteDeadline) notwithstanding.
+func TestWriteTimeoutSlowClient(t *testing.T) {
+	t.Parallel()
+	sf := testFile(t, 1<<20)
+	cfg := &Config{Handler: sf.handler(), Write: 300 * time.Millisecond}
+	addr := serveTest(t, cfg)
+	c := dial(t, addr, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1 << 24})
+	c.fr.WriteWindowUpdate(0, 1<<30)
+	for i := range 16 {
+		c.request(uint32(2*i+1), "GET", "/file", true)
+	}
+	select {
+	case <-liveConns(t, cfg).doneC:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection outlived its write timeout by seconds")
+	}
+}
