@@ -125,6 +125,7 @@ type Conn struct {
 	flushPending bool              // a flusher is on its way (writer.go)
 	flushFn      func()            // flushSoon, bound once: go on it allocates nothing
 	wbroken      error             // first write failure; later writes fail at once
+	wdeadline    time.Time         // the write deadline last set (setWriteDeadline)
 	// peerFrame is the client's SETTINGS_MAX_FRAME_SIZE.
 	peerFrame atomic.Uint32
 
@@ -139,11 +140,13 @@ type Conn struct {
 	recvUnacked   int32 // connection body bytes consumed, not yet returned
 	recvConn      int32 // connection window left for the client to use
 	connWaiters   map[*stream]struct{}
-	free          []*stream // finished streams kept for reuse (recycleLocked)
-	idleUntil     time.Time // the idle wait's end (setReadDeadline)
-	noDeadline    bool      // the read deadline is cleared
-	park          parkState // idle and watched: parking, parked (idle.go)
-	woken         bool      // the watch called back while parking
+	fileBufs      int                  // file batch buffers held (sendfile.go)
+	fileWaiters   map[*stream]struct{} // streams waiting for one
+	free          []*stream            // finished streams kept for reuse (recycleLocked)
+	idleUntil     time.Time            // the idle wait's end (setReadDeadline)
+	noDeadline    bool                 // the read deadline is cleared
+	park          parkState            // idle and watched: parking, parked (idle.go)
+	woken         bool                 // the watch called back while parking
 	idleTimer     *time.Timer
 	runq          []*stream // streams waiting for a worker, from runHead (workers.go)
 	runHead       int

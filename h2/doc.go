@@ -57,6 +57,21 @@
 // that opens none for the write timeout has the stream reset, and the
 // connection closed when the connection window is the one that stalled.
 //
+// # Sending files
+//
+// A response's SendFile (web.FileSender, what package static uses for
+// files past its cache) reads the file straight into whole DATA frames:
+// up to four frames laid out behind their headers in one pooled 64 KiB
+// buffer, filled by one preadv(2), and written as they are under one
+// lock, the head in the same write as the first frames. The bytes are
+// copied once, by the read, as HTTP/1.1 over TLS copies them (sendfile(2)
+// cannot encrypt); over TLS each frame fills one record. The window is
+// taken before the buffer, and a connection's streams hold at most two
+// buffers at once, so a client reading slowly on many streams makes the
+// server hold 128 KiB, not 64 KiB a stream; a stream whose window is shut
+// holds none, and its head goes out without waiting for window. A part
+// that completes a declared length ends the stream with its last frame.
+//
 // # Defences
 //
 // Every flood a client can send for free is counted per second and ends
@@ -96,6 +111,7 @@
 //   - streamctx.go: a stream's context.
 //   - readframe.go: reading frames; HEADERS without the Framer's allocation.
 //   - flow.go: flow-control windows, both directions.
+//   - sendfile.go: files as DATA frames (SendFile); fileread_*.go reads them.
 //   - writer.go: writing frames and encoding headers.
 //   - buffers.go: the pooled read and write buffers.
 //   - fields.go: checking a request's fields and building its head.

@@ -135,9 +135,6 @@ var (
 	errConnStalled = errors.New("h2: the client opened no connection window for the write timeout")
 )
 
-// reserve waits until st may send some of want bytes and takes them from
-// both windows, at most one frame's worth. It fails when the stream is
-// reset, the connection closes, or no window comes for the write timeout.
 // maxData is the largest DATA payload to send: the client's frame size,
 // and over TLS no more than fills one TLS record with its frame header
 // (writeDataLocked), where a full frame would take two records and two
@@ -155,7 +152,17 @@ const (
 	frameHeaderLen = 9
 )
 
+// reserve waits until st may send some of want bytes and takes them from
+// both windows, at most one frame's worth. It fails when the stream is
+// reset, the connection closes, or no window comes for the write timeout.
 func (st *stream) reserve(want int) (int, error) {
+	return st.reserveUpTo(want, st.c.maxData(), nil)
+}
+
+// reserveUpTo is reserve taking at most limit bytes, which may be several
+// frames' worth (sendFile). beforeWait, when set, runs once before the
+// first wait for window: what must not wait for the window goes then.
+func (st *stream) reserveUpTo(want, limit int, beforeWait func() error) (int, error) {
 	c := st.c
 	var timer *time.Timer
 	defer func() {
@@ -173,8 +180,7 @@ func (st *stream) reserve(want int) (int, error) {
 			}
 			return 0, err
 		}
-		n := int64(min(want, c.maxData()))
-		n = min(n, st.sendWindow, c.sendWindow)
+		n := min(int64(min(want, limit)), st.sendWindow, c.sendWindow)
 		if n > 0 {
 			st.sendWindow -= n
 			c.sendWindow -= n
@@ -188,6 +194,13 @@ func (st *stream) reserve(want int) (int, error) {
 			c.connWaiters[st] = struct{}{}
 		}
 		c.mu.Unlock()
+		if beforeWait != nil {
+			if err := beforeWait(); err != nil {
+				return 0, err
+			}
+			beforeWait = nil
+			continue // the window may have come meanwhile
+		}
 		if timer == nil {
 			timer = time.NewTimer(orDefault(c.cfg.Write, 60*time.Second))
 		}
@@ -202,4 +215,16 @@ func (st *stream) reserve(want int) (int, error) {
 			return 0, errStalled
 		}
 	}
+}
+
+// unreserve gives back n bytes reserve took and no frame carried.
+func (st *stream) unreserve(n int) {
+	c := st.c
+	c.mu.Lock()
+	st.sendWindow += int64(n)
+	c.sendWindow += int64(n)
+	for w := range c.connWaiters {
+		w.wakeLocked()
+	}
+	c.mu.Unlock()
 }

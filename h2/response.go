@@ -21,6 +21,7 @@ type response struct {
 	wroteHeader bool
 	headerSent  bool
 	done        bool
+	ended       bool // END_STREAM went out with the body (SendFile)
 	isHead      bool
 	declared    int64 // content-length the handler set, or -1
 	written     int64 // body bytes the handler wrote
@@ -167,6 +168,14 @@ func (r *response) Flush() error {
 // sendHead sends the response head. With final set the body is complete
 // (pending) and its length goes in content-length.
 func (r *response) sendHead(final bool) error {
+	spec := r.headSpec(final)
+	end := final && len(r.pending) == 0 && r.trailerNames() == nil
+	r.headerSent = true
+	return r.st.sendHeaders(&r.header, spec, end)
+}
+
+// headSpec describes the response head; see sendHead.
+func (r *response) headSpec(final bool) headerSpec {
 	spec := headerSpec{status: r.status, contentLength: -1, date: true}
 	switch {
 	case !wire.BodyAllowed(r.status):
@@ -174,9 +183,7 @@ func (r *response) sendHead(final bool) error {
 	case final && (!r.isHead || r.written > 0):
 		spec.contentLength = r.written
 	}
-	end := final && len(r.pending) == 0 && r.trailerNames() == nil
-	r.headerSent = true
-	return r.st.sendHeaders(&r.header, spec, end)
+	return spec
 }
 
 // finish completes the response after the handler returned: the head if
@@ -190,6 +197,9 @@ func (r *response) finish() {
 		r.WriteHeader(200)
 	}
 	r.done = true
+	if r.ended {
+		return
+	}
 	st := r.st
 	trailers := r.trailerNames()
 	if !r.headerSent {

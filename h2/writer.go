@@ -74,8 +74,18 @@ func (c *Conn) writeSocket(p []byte) (int, error) {
 	return c.nc.Write(p)
 }
 
+// setWriteDeadline runs under the write lock. Setting a deadline
+// updates a runtime timer, a cost paid per write (a file's 64 KiB batch,
+// a flush of small responses); a deadline set less than an eighth of the
+// timeout ago is kept, so a write may time out up to an eighth early.
 func (c *Conn) setWriteDeadline() {
-	c.nc.SetWriteDeadline(time.Now().Add(orDefault(c.cfg.Write, 60*time.Second)))
+	d := orDefault(c.cfg.Write, 60*time.Second)
+	now := time.Now()
+	if c.wdeadline.Sub(now) > d-d/8 {
+		return
+	}
+	c.wdeadline = now.Add(d)
+	c.nc.SetWriteDeadline(c.wdeadline)
 }
 
 // writeDataLocked writes a DATA frame without the framer, whose write

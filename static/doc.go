@@ -31,7 +31,9 @@
 // Either way the response says Vary: Accept-Encoding and its ETag names
 // the encoding. Range requests are always served from the identity bytes.
 //
-// Large files go out with sendfile(2) through web.SendFile; small files
+// Large files go out through web.SendFile: sendfile(2) over plain
+// HTTP/1.1; over TLS and HTTP/2 read once, straight into the TLS writes
+// or the DATA frames (the engines' FileSenders); small files
 // are kept in memory (cache.go) and re-checked against the disk at most
 // once a second, as nginx's open_file_cache_valid does: the file and its
 // precompressed siblings are stat'ed, and the entry is kept, compressed

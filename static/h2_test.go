@@ -2,6 +2,7 @@ package static_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -41,7 +42,14 @@ type h2Site struct {
 
 func serveTLS(t *testing.T, dir string) *h2Site {
 	t.Helper()
-	fs, err := static.New(static.Config{Root: dir, Logger: slog.New(slog.DiscardHandler)})
+	return serveTLSConfig(t, static.Config{Root: dir})
+}
+
+// serveTLSConfig is serveTLS with a configuration of the file server.
+func serveTLSConfig(t *testing.T, cfg static.Config) *h2Site {
+	t.Helper()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	fs, err := static.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +187,109 @@ func TestH2LargeFile(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestH2FileRequests: requests for files larger than the cache over
+// HTTP/2 with TLS, which go out read straight into DATA frames
+// (web.SendFile), and the answers that do not: HEAD, conditional
+// requests, a range across read batches, a precompressed sibling, and
+// gzip on the fly.
+func TestH2FileRequests(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bin := make([]byte, 300000)
+	for i := range bin {
+		bin[i] = byte(i*7 + i>>12)
+	}
+	write(t, filepath.Join(dir, "f.bin"), bin)
+	text := []byte(strings.Repeat("a compressible line of text, over and over\n", 5000))
+	write(t, filepath.Join(dir, "t.txt"), text)
+	write(t, filepath.Join(dir, "p.txt"), text)
+	gz := gzipped(t, text[:100000]) // a sibling need not match: it is what is sent
+	write(t, filepath.Join(dir, "p.txt.gz"), gz)
+	cfg := static.Defaults(dir)
+	s := serveTLSConfig(t, cfg)
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http2.Transport{
+		DisableCompression: true, // the answers are checked as sent
+		TLSClientConfig:    &tls.Config{RootCAs: s.ca.Pool, ServerName: "localhost"},
+		DialTLSContext: func(ctx context.Context, network, _ string, cfg *tls.Config) (net.Conn, error) {
+			return tls.Dial(network, s.addr, cfg)
+		},
+	}}
+	get := func(t *testing.T, method, path string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, "https://localhost"+path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.ProtoMajor != 2 {
+			t.Fatalf("%s over %s: %v", resp.Status, resp.Proto, err)
+		}
+		return resp, body
+	}
+	first, _ := get(t, "GET", "/f.bin")
+	etag := first.Header.Get("ETag")
+	for _, tc := range []struct {
+		name     string
+		method   string
+		path     string
+		header   []string
+		status   int
+		body     []byte
+		encoding string
+		gunzip   bool // body is text gzipped on the fly
+	}{
+		{"whole", "GET", "/f.bin", nil, 200, bin, "", false},
+		{"head", "HEAD", "/f.bin", nil, 200, nil, "", false},
+		{"if-none-match", "GET", "/f.bin", []string{"If-None-Match", etag}, 304, nil, "", false},
+		{"if-match fails", "GET", "/f.bin", []string{"If-Match", `"other"`}, 412, nil, "", false},
+		{"range across batches", "GET", "/f.bin", []string{"Range", "bytes=1000-200000"}, 206, bin[1000:200001], "", false},
+		{"if-range stale", "GET", "/f.bin", []string{"Range", "bytes=0-9", "If-Range", `"other"`}, 200, bin, "", false},
+		{"precompressed", "GET", "/p.txt", []string{"Accept-Encoding", "gzip"}, 200, gz, "gzip", false},
+		{"gzip on the fly", "GET", "/t.txt", []string{"Accept-Encoding", "gzip"}, 200, text, "gzip", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := get(t, tc.method, tc.path, tc.header...)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if got := resp.Header.Get("Content-Encoding"); got != tc.encoding {
+				t.Errorf("Content-Encoding %q, want %q", got, tc.encoding)
+			}
+			if tc.method == "HEAD" && resp.ContentLength != int64(len(bin)) {
+				t.Errorf("HEAD: Content-Length %d, want %d", resp.ContentLength, len(bin))
+			}
+			if tc.gunzip {
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.status != 412 && !bytes.Equal(body, tc.body) {
+				t.Errorf("%d bytes, want %d (equal: false)", len(body), len(tc.body))
+			}
+		})
+	}
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write(b)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }
 
 func write(t *testing.T, path string, b []byte) {

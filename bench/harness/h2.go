@@ -18,8 +18,56 @@ import (
 // knowledge. h2load is the client for both, so the figures compare the
 // servers, not the clients.
 
-// h2Streams is h2load's -m: concurrent streams per connection.
+// h2Streams is h2load's -m by default: concurrent streams per connection.
 const h2Streams = 32
+
+// h2Streams is the scenario's h2load -m.
+func (sc scenario) h2Streams() int {
+	if sc.streams > 0 {
+		return sc.streams
+	}
+	return h2Streams
+}
+
+// brickHTTP1 is the h2-static-1m row of Brick over HTTP/1.1 with TLS, the
+// reference the issue sets for HTTP/2's CPU per byte: the "brick" row's
+// server, asked by wrk in turns with h2load (measureRows).
+const brickHTTP1 = "brick-http1.1-tls"
+
+// h2FileServers lists the servers of the h2 file scenario: Brick's
+// static handler (over HTTP/2 and, paired, over HTTP/1.1 with TLS), h2o
+// and nginx over HTTP/2 serving the same directory.
+func (h *harness) h2FileServers() ([]serverSpec, error) {
+	cert, key, err := h.tlsFiles()
+	if err != nil {
+		return nil, err
+	}
+	bin, dir := h.tmp, h.staticDir
+	specs := []serverSpec{
+		{"brick", func(port, nofile int) (*exec.Cmd, error) {
+			cmd := pinned(nofile, filepath.Join(bin, "brick-bench"), "-addr", fmt.Sprintf("127.0.0.1:%d", port),
+				"-tls-cert", cert, "-tls-key", key, "-static", dir)
+			cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+			return cmd, nil
+		}},
+		{"nginx", func(port, nofile int) (*exec.Cmd, error) {
+			httpExtra := fmt.Sprintf("    ssl_certificate %s;\n    ssl_certificate_key %s;\n    ssl_protocols TLSv1.2 TLSv1.3;\n    ssl_ciphers %s;\n    default_type application/octet-stream;",
+				cert, key, intermediateCiphers)
+			return nginxWith(bin, "nginx-h2-static", port, nofile, httpExtra, " ssl http2", "        root "+dir+";")
+		}},
+	}
+	if exe, err := exec.LookPath("h2o"); err == nil {
+		specs = append(specs, serverSpec{"h2o", func(port, nofile int) (*exec.Cmd, error) {
+			return h2oCmd(exe, bin, dir, cert, key, port, nofile)
+		}})
+	} else {
+		log.Printf("h2o is not installed: the h2 scenarios run without it (bench/run installs it)")
+	}
+	if h.only != nil {
+		specs = filterServers(specs, h.only)
+	}
+	return specs, nil
+}
 
 // h2Servers lists the servers of an h2 scenario, Brick first; h2o's and
 // Caddy's rows are left out when they are not installed.
@@ -191,7 +239,7 @@ func (h *harness) h2load(ctx context.Context, port int, sc scenario, d time.Dura
 	ctx, cancel := context.WithTimeout(ctx, d+20*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "taskset", "-c", "1", "h2load",
-		"-c", strconv.Itoa(sc.conns), "-m", strconv.Itoa(h2Streams), "-t1",
+		"-c", strconv.Itoa(sc.conns), "-m", strconv.Itoa(sc.h2Streams()), "-t1",
 		"-D", strconv.Itoa(int(d.Seconds())), h2URL(port, sc)).CombinedOutput()
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("h2load: %v\n%s", err, out)

@@ -34,7 +34,7 @@ func main() {
 	apps := flag.String("apps", "", "wsgi, wsgi-slow: comma-separated apps of bench/apps to run (bare, flask, django; default: all three for wsgi, django,flask for wsgi-slow)")
 	slow := flag.Int("slow", 200, "wsgi-slow: slow clients (1 KiB/s each) beside wrk")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|wsgi-slow|asgi|tls|h2|h2-idle|proxy|php|all|smoke [flags]\n\nFlags:\n")
+		fmt.Fprintf(os.Stderr, "Usage: bench/run plaintext|pipelined|latency|idle|static|wsgi|wsgi-slow|asgi|tls|h2|h2-idle|h2-static|proxy|php|all|smoke [flags]\n\nFlags:\n")
 		flag.PrintDefaults()
 	}
 	// The scenario may come first (bench/run idle -idle-conns 18000) or
@@ -135,9 +135,13 @@ func main() {
 		if connsSet {
 			c = *conns
 		}
+		// Then the 1 MiB file over TLS, one stream per connection (h2load
+		// -m1), against Brick over HTTP/1.1 with TLS (wrk) in the same
+		// run: the server CPU per byte of the two.
 		scenarios = []scenario{
 			{name: "h2-tls", dur: *dur, runs: *runs, conns: c, tls: true, h2: true},
 			{name: "h2c", dur: *dur, runs: *runs, conns: c, h2: true},
+			h2Static(*dur, *runs, c),
 			{name: "h2-tls-idle", idleConns: *idleN, tls: true, h2: true},
 			{name: "h2c-idle", idleConns: *idleN, h2: true},
 		}
@@ -147,6 +151,13 @@ func main() {
 			{name: "h2-tls-idle", idleConns: *idleN, tls: true, h2: true},
 			{name: "h2c-idle", idleConns: *idleN, h2: true},
 		}
+	case "h2-static":
+		// The h2 scenarios' 1 MiB file alone.
+		c := 16
+		if connsSet {
+			c = *conns
+		}
+		scenarios = []scenario{h2Static(*dur, *runs, c)}
 	case "proxy", "php":
 		// A hello response through each gateway (gateways.go); the php
 		// scenario's one PHP child answers one request at a time: -c16
@@ -235,6 +246,13 @@ func main() {
 	}
 }
 
+// h2Static is the 1 MiB file over HTTP/2 with TLS, one stream per
+// connection, beside Brick over HTTP/1.1 with TLS.
+func h2Static(dur time.Duration, runs, conns int) scenario {
+	return scenario{name: "h2-static-1m", dur: dur, runs: runs, conns: conns, tls: true, h2: true,
+		file: "/1m.bin", streams: 1, http1Pair: brickHTTP1}
+}
+
 // scenario is one kind of load.
 type scenario struct {
 	name      string
@@ -250,7 +268,12 @@ type scenario struct {
 	asgi      bool   // app is an asgi app (asgiServers), not a wsgi one
 	tls       bool   // the tls scenarios: HTTPS, served by tlsServers
 	h2        bool   // the h2 scenarios: HTTP/2 (with tls, over TLS; else h2c), h2load for wrk
-	closeConn bool   // a new connection per request (Connection: close)
+	streams   int    // the h2 scenarios: h2load's -m; 0 = h2Streams
+	// http1Pair, in an h2 scenario, names a second row for Brick: the
+	// same server over HTTP/1.1 with TLS (wrk), its runs taking turns
+	// with the HTTP/2 ones, as the reference for them.
+	http1Pair string
+	closeConn bool // a new connection per request (Connection: close)
 	// fullHandshake: closeConn with a full TLS handshake each time
 	// (hsclient), where wrk resumes its previous session.
 	fullHandshake bool
@@ -348,6 +371,13 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 	specs := h.servers
 	env := h.env
 	switch {
+	case sc.h2 && sc.file != "":
+		var err error
+		if specs, err = h.h2FileServers(); err != nil {
+			return err
+		}
+		env = strings.Replace(env, "wrk on CPU 1", "h2load (HTTP/2) or wrk (HTTP/1.1) on CPU 1", 1)
+		env += fmt.Sprintf(" h2load -t1 -m%d; %s.", sc.h2Streams(), tlsVersions())
 	case sc.h2:
 		var err error
 		if specs, err = h.h2Servers(sc.tls); err != nil {
@@ -360,7 +390,7 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		}
 		// h2load, not wrk, is the client here.
 		env = strings.Replace(env, "wrk on CPU 1", "h2load on CPU 1", 1)
-		env += " h2load -t1 -m32; " + tlsVersions() + "."
+		env += fmt.Sprintf(" h2load -t1 -m%d; %s.", sc.h2Streams(), tlsVersions())
 	case sc.tls:
 		var err error
 		if specs, err = h.tlsServers(); err != nil {
@@ -410,7 +440,7 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 			return ctx.Err()
 		}
 		log.Printf("%s: %s", sc.name, spec.name)
-		r, err := h.measure(ctx, spec, sc)
+		rs, err := h.measureRows(ctx, spec, sc)
 		if err != nil {
 			if sc.smoke || ctx.Err() != nil {
 				return fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
@@ -418,9 +448,9 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 			// One peer failing must not lose the others' figures: the
 			// failure goes into its row.
 			log.Printf("%s on %s failed: %v", sc.name, spec.name, err)
-			r = row{server: spec.name, errors: "failed: " + firstLine(err.Error())}
+			rs = []row{{server: spec.name, errors: "failed: " + firstLine(err.Error())}}
 		}
-		rows = append(rows, r)
+		rows = append(rows, rs...)
 	}
 	table := formatTable(sc, rows, env)
 	fmt.Println(table)

@@ -31,11 +31,22 @@ type row struct {
 }
 
 func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (row, error) {
+	rows, err := h.measureRows(ctx, spec, sc)
+	if err != nil {
+		return row{}, err
+	}
+	return rows[0], nil
+}
+
+// measureRows measures one server: one row, or two when the scenario
+// pairs an HTTP/2 row with an HTTP/1.1 one on the same server (http1Pair).
+func (h *harness) measureRows(ctx context.Context, spec serverSpec, sc scenario) ([]row, error) {
+	paired := sc.http1Pair != "" && spec.name == "brick"
 	// A free port: the machine is shared, and a server left on a fixed
 	// port by another run would answer in place of this one.
 	port, err := freePort()
 	if err != nil {
-		return row{}, err
+		return nil, err
 	}
 	nofile := 4096
 	if sc.idleConns > 0 {
@@ -43,7 +54,7 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 	}
 	cmd, err := spec.start(port, nofile)
 	if err != nil {
-		return row{}, err
+		return nil, err
 	}
 	// The server's own words, for the error when it does not start.
 	output := &tailBuffer{}
@@ -53,7 +64,7 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 	}
 	done, err := launch(cmd)
 	if err != nil {
-		return row{}, err
+		return nil, err
 	}
 	defer stop(cmd, done)
 	ready := waitReady
@@ -70,50 +81,67 @@ func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (ro
 		if last := output.errorLine(); last != "" {
 			err = fmt.Errorf("%w: %s", err, last)
 		}
-		return row{}, err
+		return nil, err
 	}
 	pid := cmd.Process.Pid
 	// The port was free a moment ago; another process may have taken it
 	// since, alone or beside the server (SO_REUSEPORT shares a port).
 	if err := heldBy(port, pid); err != nil {
-		return row{}, fmt.Errorf("%s: %w", spec.name, err)
+		return nil, fmt.Errorf("%s: %w", spec.name, err)
 	}
 	if sc.app != "" && !sc.smoke {
 		waitSettled(pid, 15*time.Second)
 	}
 	if sc.idleConns > 0 {
-		return h.measureIdle(ctx, spec.name, pid, port, sc)
+		r, err := h.measureIdle(ctx, spec.name, pid, port, sc)
+		return []row{r}, err
+	}
+	// The paired HTTP/1.1 row: the same server asked by wrk, its runs
+	// taking turns with the HTTP/2 ones, so that the machine's load
+	// weighs on both alike.
+	kinds := []scenario{sc}
+	if paired {
+		h1 := sc
+		h1.h2 = false
+		kinds = append(kinds, h1)
 	}
 	if !sc.smoke {
 		// Warm up: JIT-free, but caches, pools and the heap settle.
-		if _, err := h.wrk(ctx, port, sc, time.Second); err != nil {
-			return row{}, err
+		for _, k := range kinds {
+			if _, err := h.wrk(ctx, port, k, time.Second); err != nil {
+				return nil, err
+			}
 		}
 	}
-	var results []wrkResult
+	results := make([][]wrkResult, len(kinds))
 	for range sc.runs {
-		before := cpuTicks(pid)
-		res, err := h.wrk(ctx, port, sc, sc.dur)
-		if err != nil {
-			return row{}, err
+		for i, k := range kinds {
+			before := cpuTicks(pid)
+			res, err := h.wrk(ctx, port, k, sc.dur)
+			if err != nil {
+				return nil, err
+			}
+			res.cpuSeconds = float64(cpuTicks(pid)-before) / ticksPerSecond
+			results[i] = append(results[i], res)
 		}
-		res.cpuSeconds = float64(cpuTicks(pid)-before) / ticksPerSecond
-		results = append(results, res)
 	}
 	var slow *slowRow
 	if sc.slow > 0 {
 		if slow, err = h.measureSlow(ctx, pid, port, sc); err != nil {
-			return row{}, err
+			return nil, err
 		}
 	}
 	select {
 	case <-done:
-		return row{}, fmt.Errorf("server exited during the run")
+		return nil, fmt.Errorf("server exited during the run")
 	default:
 	}
-	r := summarize(spec.name, results)
-	r.slow = slow
-	return r, nil
+	rows := []row{summarize(spec.name, results[0])}
+	rows[0].slow = slow
+	if paired {
+		rows = append(rows, summarize(sc.http1Pair, results[1]))
+	}
+	return rows, nil
 }
 
 // wrkResult is what one wrk run reported.

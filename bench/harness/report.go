@@ -58,7 +58,37 @@ func formatTable(sc scenario, rows []row, env string) string {
 				fmtDur(r.p50), fmtDur(r.p90), fmtDur(r.p99), r.errors)
 		}
 	}
+	if sc.h2 && sc.file != "" {
+		b.WriteString(h2FileSummary(rows))
+	}
 	fmt.Fprintf(&b, "\n%s\n", env)
+	return b.String()
+}
+
+// h2FileSummary states the h2 file scenario's figure: Brick's server CPU
+// per byte over HTTP/2 against its own over HTTP/1.1 with TLS, and every
+// row's bytes per server-CPU-second (every response is the same file).
+func h2FileSummary(rows []row) string {
+	var b strings.Builder
+	var h2, h1 float64
+	b.WriteString("\nMiB per server-CPU-second:")
+	for i, r := range rows {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "%s %s %.0f", sep, r.server, r.perCPU)
+		switch r.server {
+		case "brick":
+			h2 = r.perCPU
+		case brickHTTP1:
+			h1 = r.perCPU
+		}
+	}
+	b.WriteString(" (one response is 1 MiB).\n")
+	if h2 > 0 && h1 > 0 {
+		fmt.Fprintf(&b, "Brick over HTTP/2 uses %.2fx the server CPU per byte of Brick over HTTP/1.1 with TLS (the issue's goal: at most 1.00x).\n", h1/h2)
+	}
 	return b.String()
 }
 
@@ -68,10 +98,13 @@ func title(sc scenario) string {
 		return fmt.Sprintf("%s: %d HTTP/2 connections over TLS (ALPN h2), one request each, then idle", sc.name, sc.idleConns)
 	case sc.idleConns > 0 && sc.h2:
 		return fmt.Sprintf("%s: %d HTTP/2 cleartext connections (prior knowledge), one request each, then idle", sc.name, sc.idleConns)
+	case sc.h2 && sc.file != "":
+		return fmt.Sprintf("%s: GET %s over HTTP/2 with TLS, h2load -c%d -m%d (%s: the brick server over HTTP/1.1 with TLS, wrk -t1 -c%d, runs taking turns), %s x %d runs (median)",
+			sc.name, sc.file, sc.conns, sc.h2Streams(), sc.http1Pair, sc.conns, sc.dur, sc.runs)
 	case sc.h2 && sc.tls:
-		return fmt.Sprintf("%s: HTTP/2 over TLS, h2load -c%d -m%d, %s x %d runs (median)", sc.name, sc.conns, h2Streams, sc.dur, sc.runs)
+		return fmt.Sprintf("%s: HTTP/2 over TLS, h2load -c%d -m%d, %s x %d runs (median)", sc.name, sc.conns, sc.h2Streams(), sc.dur, sc.runs)
 	case sc.h2:
-		return fmt.Sprintf("%s: HTTP/2 cleartext (prior knowledge), h2load -c%d -m%d, %s x %d runs (median)", sc.name, sc.conns, h2Streams, sc.dur, sc.runs)
+		return fmt.Sprintf("%s: HTTP/2 cleartext (prior knowledge), h2load -c%d -m%d, %s x %d runs (median)", sc.name, sc.conns, sc.h2Streams(), sc.dur, sc.runs)
 	case sc.idleConns > 0 && sc.tls:
 		return fmt.Sprintf("%s: %d kept-alive HTTPS connections, one request each, then idle", sc.name, sc.idleConns)
 	case sc.idleConns > 0:
