@@ -77,7 +77,7 @@ func TestForeignFollowsFrames(t *testing.T) {
 			}
 			for owedAt := range owed {
 				rc := &recordConn{}
-				c := &foreignConn{Conn: rc, closed: make(chan struct{}), inHead: tc.f == ForeignHandshake}
+				c := &foreignConn{followed: followed{Conn: rc, inHead: tc.f == ForeignHandshake}, closed: make(chan struct{})}
 				for off := 0; off < len(stream); off += split {
 					if off == owedAt && !c.away {
 						c.owe()
@@ -123,7 +123,7 @@ func FuzzForeign(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, split uint8, owedAt uint16, head bool) {
 		n := max(int(split), 1)
 		rc := &recordConn{}
-		c := &foreignConn{Conn: rc, closed: make(chan struct{}), inHead: head}
+		c := &foreignConn{followed: followed{Conn: rc, inHead: head}, closed: make(chan struct{})}
 		for off := 0; off < len(in); off += n {
 			if off >= int(owedAt) && !c.away {
 				c.owe()
