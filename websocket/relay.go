@@ -27,9 +27,12 @@ type Relay struct {
 	client   followed
 	upstream followed
 
-	end       func()
-	closed    chan struct{}
-	closeOnce sync.Once
+	end func()
+	// mu guards ended and closed, which only GoAway makes: an idle
+	// tunnel holds no channel.
+	mu     sync.Mutex
+	ended  bool
+	closed chan struct{}
 }
 
 // NewRelay returns a Relay for a relayed connection; Track counts it
@@ -43,7 +46,7 @@ type Relay struct {
 func NewRelay(client, upstream net.Conn, ws bool, end func()) *Relay {
 	return &Relay{client: followed{Conn: client, inHead: true, opaque: !ws},
 		upstream: followed{Conn: upstream, masked: true, opaque: !ws},
-		end:      end, closed: make(chan struct{})}
+		end:      end}
 }
 
 // Track counts r among the process's connections (Open, Drain) until
@@ -63,6 +66,16 @@ func (r *Relay) Upstream() net.Conn { return &r.upstream }
 // the tunnel itself. A reverse proxy whose route a reload replaced calls
 // it when ws_grace is over.
 func (r *Relay) GoAway() {
+	r.mu.Lock()
+	if r.ended {
+		r.mu.Unlock()
+		return
+	}
+	if r.closed == nil {
+		r.closed = make(chan struct{})
+	}
+	closed := r.closed
+	r.mu.Unlock()
 	owed := make(chan bool, 2)
 	// A write blocked on a peer that does not read holds its direction's
 	// mutex; the timer below ends it.
@@ -79,21 +92,21 @@ func (r *Relay) GoAway() {
 			// Not a WebSocket (or not one Brick can follow): nothing
 			// can say going away in it.
 			r.end()
-			<-r.closed
+			<-closed
 			return
-		case <-r.closed:
+		case <-closed:
 			return
 		case <-t.C:
 			r.end()
-			<-r.closed
+			<-closed
 			return
 		}
 	}
 	select {
-	case <-r.closed:
+	case <-closed:
 	case <-t.C:
 		r.end()
-		<-r.closed
+		<-closed
 	}
 }
 
@@ -102,8 +115,14 @@ func (r *Relay) goAway() { r.GoAway() }
 // Ended tells the Relay that the tunnel is closed: it is no longer
 // counted.
 func (r *Relay) Ended() {
-	r.closeOnce.Do(func() {
-		untrack(r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return
+	}
+	r.ended = true
+	untrack(r)
+	if r.closed != nil {
 		close(r.closed)
-	})
+	}
 }
