@@ -31,6 +31,8 @@ type Handler struct {
 	stop chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
+
+	tunnels tunnelSet // guarded by tunnelsMu (retire.go)
 }
 
 var _ web.Handler = (*Handler)(nil)
@@ -81,6 +83,9 @@ func New(c Config) (*Handler, error) {
 
 // Close stops the health checks and closes the idle connections.
 // Requests in flight finish; their connections are closed after them.
+// Open tunnels (WebSockets) are left to package websocket's Drain, which
+// a stop or a binary upgrade runs; a reload calls Retire or PassTunnels
+// instead (retire.go).
 func (h *Handler) Close() error {
 	h.once.Do(func() {
 		close(h.stop)

@@ -138,52 +138,76 @@ func (u *upWatch) newKey() uint64 {
 
 // watchedTunnel is one switched connection relayed from callbacks.
 type watchedTunnel struct {
-	client web.WatchedConn
-	up     net.Conn
-	fd     int
-	key    uint64
-	w      *upWatch
-	ended  atomic.Int32 // directions that reached their end
-	once   sync.Once
-	mu     sync.Mutex // closed, and re-arming the upstream's side
-	closed bool
-	done   func()
+	client   web.WatchedConn
+	up       net.Conn
+	toClient io.Writer // writes to client and up go through the tunnel's
+	toUp     io.Writer // websocket.Relay
+	fd       int
+	key      uint64
+	w        *upWatch
+	ended    atomic.Int32 // directions that reached their end
+	once     sync.Once
+	mu       sync.Mutex // closed, and re-arming the upstream's side
+	closed   bool
+	done     func()
 }
 
 // errNoWatch: the tunnel cannot be watched; it is relayed by goroutines.
 var errNoWatch = errors.New("proxy: upstream cannot be watched")
 
-// startWatched relays between client and the upstream connection c
-// (plain TCP) from readiness callbacks; done runs once both are closed.
-// On errNoWatch nothing was taken and the caller relays with goroutines.
-func startWatched(client web.WatchedConn, c *conn, done func()) error {
+// newWatched prepares to relay between client and the upstream
+// connection c (plain TCP) from readiness callbacks; the caller sets
+// done, toClient and toUp, then calls start. On errNoWatch nothing was
+// taken and the caller relays with goroutines.
+func newWatched(client web.WatchedConn, c *conn) (*watchedTunnel, error) {
 	if _, plain := c.nc.(*rawConn); !plain && c.nc != c.raw {
 		// TLS: the raw socket's readiness says nothing of records
 		// already decrypted and buffered.
-		return errNoWatch
+		return nil, errNoWatch
 	}
 	sc, ok := c.raw.(syscall.Conn)
 	if !ok {
-		return errNoWatch
+		return nil, errNoWatch
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return errNoWatch
+		return nil, errNoWatch
 	}
 	fd := -1
 	rc.Control(func(f uintptr) { fd = int(f) })
 	w, err := theUpWatch()
 	if err != nil || fd < 0 {
-		return errNoWatch
+		return nil, errNoWatch
 	}
-	t := &watchedTunnel{client: client, up: c.nc, fd: fd, key: w.newKey(), w: w, done: done}
-	if err := w.arm(fd, t.key, true, t.fromUpstream); err != nil {
-		return errNoWatch
+	return &watchedTunnel{client: client, up: c.nc, fd: fd, key: w.newKey(), w: w}, nil
+}
+
+// greet writes the 101 head to the client and what the client sent after
+// its request to the upstream.
+func (t *watchedTunnel) greet(head, rest []byte) error {
+	if _, err := t.toClient.Write(head); err != nil {
+		return err
 	}
-	if err := client.Watch(t.fromClient); err != nil {
-		t.close()
+	if len(rest) > 0 {
+		// The client spoke the new protocol right after its request.
+		if _, err := t.toUp.Write(rest); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// start arms both sides' callbacks; a failure closes the tunnel.
+func (t *watchedTunnel) start() {
+	t.mu.Lock()
+	err := net.ErrClosed
+	if !t.closed {
+		err = t.w.arm(t.fd, t.key, true, t.fromUpstream)
+	}
+	t.mu.Unlock()
+	if err != nil || t.client.Watch(t.fromClient) != nil {
+		t.close()
+	}
 }
 
 // tunnelBufs are the relay buffers, held only while bytes move.
@@ -191,7 +215,7 @@ var tunnelBufs = sync.Pool{New: func() any { b := make([]byte, copyBuf); return 
 
 // relayOnce reads what src has and writes it to dst. more says whether
 // src may carry more bytes; false at its end or on a failure (failed).
-func relayOnce(dst, src net.Conn) (more, failed bool) {
+func relayOnce(dst io.Writer, src net.Conn) (more, failed bool) {
 	bp := tunnelBufs.Get().(*[]byte)
 	defer tunnelBufs.Put(bp)
 	n, err := src.Read(*bp)
@@ -207,7 +231,7 @@ func relayOnce(dst, src net.Conn) (more, failed bool) {
 }
 
 func (t *watchedTunnel) fromClient() {
-	more, failed := relayOnce(t.up, t.client)
+	more, failed := relayOnce(t.toUp, t.client)
 	switch {
 	case failed:
 		t.close()
@@ -221,7 +245,7 @@ func (t *watchedTunnel) fromClient() {
 }
 
 func (t *watchedTunnel) fromUpstream() {
-	more, failed := relayOnce(t.client, t.up)
+	more, failed := relayOnce(t.toClient, t.up)
 	switch {
 	case failed:
 		t.close()

@@ -4,12 +4,22 @@ package proxy
 
 import (
 	"errors"
+	"io"
 
 	"github.com/brick-server/brick/web"
 )
 
 var errNoWatch = errors.New("proxy: upstream cannot be watched")
 
-// startWatched: only Linux's epoll watches upstream connections here;
+// watchedTunnel: only Linux's epoll watches upstream connections here;
 // tunnels elsewhere are relayed by goroutines.
-func startWatched(web.WatchedConn, *conn, func()) error { return errNoWatch }
+type watchedTunnel struct {
+	done           func()
+	toClient, toUp io.Writer
+}
+
+func newWatched(web.WatchedConn, *conn) (*watchedTunnel, error) { return nil, errNoWatch }
+
+func (t *watchedTunnel) greet(head, rest []byte) error { return errNoWatch }
+func (t *watchedTunnel) start()                        {}
+func (t *watchedTunnel) close()                        {}

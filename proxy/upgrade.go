@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/web"
+	"github.com/brick-server/brick/websocket"
 	"github.com/brick-server/brick/wire"
 )
 
@@ -18,7 +19,11 @@ import (
 // ends. Where the server keeps watching the client's connection and the
 // upstream's is plain TCP (tunnel_linux.go), the copying is done from
 // readiness callbacks and the handler returns at once; otherwise two
-// goroutines copy for the tunnel's whole life.
+// goroutines copy for the tunnel's whole life. Either way the bytes are
+// written through a websocket.Relay, which counts the tunnel among the
+// process's WebSockets: an upgrade or a stop closes it as it does
+// Brick's own, with 1001 at the end of ws_grace, and a reload that
+// replaces the route does the same (retire.go).
 func (h *Handler) tunnel(w web.ResponseWriter, c *conn) error {
 	head := wire.AppendStatusLine(nil, 101)
 	for i := range c.resp.Header.Len() {
@@ -33,42 +38,32 @@ func (h *Handler) tunnel(w web.ResponseWriter, c *conn) error {
 	// What the upstream sent after its 101 is already the new protocol.
 	head = append(head, c.buf[c.r:c.w]...)
 	c.r = c.w
+	// Only a WebSocket's frames are followed; any other protocol can
+	// only be closed.
+	ws := wire.EqualFold(c.resp.Header.Get("Upgrade"), "websocket")
 	c.nc.SetDeadline(time.Time{})
 	if wc, rest, err := web.HijackWatched(w); err == nil {
-		return h.tunnelWatched(wc, rest, head, c)
+		return h.tunnelWatched(wc, rest, head, ws, c)
 	} else if !errors.Is(err, web.ErrNotSupported) {
 		c.close()
 		return err
 	}
-	defer c.close()
 	client, brw, err := web.Hijack(w)
 	if err != nil {
+		c.close()
 		return web.Error(502, fmt.Errorf("proxy: cannot pass the protocol switch on: %w", err))
 	}
-	defer client.Close()
-	if _, err := client.Write(head); err != nil {
-		return err
-	}
-	copyBoth(client, brw.Reader, c.nc)
+	h.copyTunnel(client, brw.Reader, head, nil, ws, c)
 	return nil
 }
 
 // tunnelWatched starts a watched tunnel, or copies with goroutines when
 // the upstream's side cannot be watched.
-func (h *Handler) tunnelWatched(client web.WatchedConn, rest, head []byte, c *conn) error {
-	fail := func(err error) error {
-		client.Close()
-		c.close()
-		return err
-	}
-	if _, err := client.Write(head); err != nil {
-		return fail(err)
-	}
-	if len(rest) > 0 {
-		// The client spoke the new protocol right after its request.
-		if _, err := c.nc.Write(rest); err != nil {
-			return fail(err)
-		}
+func (h *Handler) tunnelWatched(client web.WatchedConn, rest, head []byte, ws bool, c *conn) error {
+	t, err := newWatched(client, c)
+	if err != nil {
+		h.copyTunnel(client, client, head, rest, ws, c)
+		return nil
 	}
 	// The tunnel counts as one of the upstream's active requests while
 	// it lasts, as when a goroutine holds it (least_conn).
@@ -76,28 +71,58 @@ func (h *Handler) tunnelWatched(client web.WatchedConn, rest, head []byte, c *co
 	// connection itself.
 	u := c.up
 	u.active.Add(1)
-	done := func() { u.active.Add(-1) }
-	err := startWatched(client, c, done)
-	if err == nil {
-		return nil
+	rec := &tunnelRec{}
+	t.done = func() {
+		u.active.Add(-1)
+		rec.ended()
 	}
-	done()
-	defer client.Close()
-	defer c.close()
-	copyBoth(client, client, c.nc)
+	rec.relay = websocket.NewRelay(client, c.nc, ws, t.close)
+	t.toClient, t.toUp = rec.relay.Client(), rec.relay.Upstream()
+	h.tunnels.add(rec)
+	if err := t.greet(head, rest); err != nil {
+		t.close()
+		return err
+	}
+	t.start()
 	return nil
 }
 
-// copyBoth copies fromClient to up and up to client until both end.
-func copyBoth(client net.Conn, fromClient io.Reader, up net.Conn) {
+// copyTunnel relays with two goroutines for the tunnel's whole life,
+// head and rest first (see tunnelWatched).
+func (h *Handler) copyTunnel(client net.Conn, fromClient io.Reader, head, rest []byte, ws bool, c *conn) {
+	rec := &tunnelRec{}
+	rec.relay = websocket.NewRelay(client, c.nc, ws, func() {
+		client.Close()
+		c.close()
+	})
+	h.tunnels.add(rec)
+	defer rec.ended()
+	defer client.Close()
+	defer c.close()
+	toClient, toUp := rec.relay.Client(), rec.relay.Upstream()
+	if _, err := toClient.Write(head); err != nil {
+		return
+	}
+	if len(rest) > 0 {
+		// The client spoke the new protocol right after its request.
+		if _, err := toUp.Write(rest); err != nil {
+			return
+		}
+	}
+	copyBoth(toClient, client, fromClient, toUp, c.nc)
+}
+
+// copyBoth copies fromClient to up and up to client until both end;
+// writes go through toUp and toClient.
+func copyBoth(toClient io.Writer, client net.Conn, fromClient io.Reader, toUp io.Writer, up net.Conn) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		io.Copy(up, fromClient)
+		io.Copy(toUp, fromClient)
 		closeWrite(up)
 	}()
-	io.Copy(client, up)
+	io.Copy(toClient, up)
 	closeWrite(client)
 	wg.Wait()
 }

@@ -62,9 +62,11 @@ type namedPool struct {
 }
 
 // namedProxy is a proxy route's handler with the route's path, its
-// metrics label.
+// metrics label, and its configuration as the file gave it (a reload
+// that leaves it as it was keeps the route's WebSockets open).
 type namedProxy struct {
 	route string
+	cfg   proxy.Config
 	h     *proxy.Handler
 }
 
@@ -215,7 +217,7 @@ func (g *generation) handler(cr *config.Route, handlers Handlers, log *slog.Logg
 		if err != nil {
 			return nil, err
 		}
-		g.proxies = append(g.proxies, namedProxy{route: cr.Path, h: p})
+		g.proxies = append(g.proxies, namedProxy{route: cr.Path, cfg: *cr.Proxy, h: p})
 		return p, nil
 	case cr.Redirect != nil:
 		return router.Redirect(cr.Redirect.To, cr.Redirect.Status, cr.Redirect.KeepPath), nil
@@ -292,6 +294,8 @@ func (g *generation) carried() []namedPool {
 //
 // A pool that next replaces keeps its open WebSockets for its ws_grace
 // (a reload never cuts one): Close then returns once they have closed.
+// A proxy route's WebSockets pass to next's route of the same
+// configuration, else are kept for [server] ws_grace (proxy.Retire).
 func (g *generation) closeExcept(next *generation) {
 	for _, p := range g.pools {
 		if next != nil && next.holds(p.pool) || next == nil && p.carried {
@@ -309,8 +313,31 @@ func (g *generation) closeExcept(next *generation) {
 		h.Close()
 	}
 	for _, p := range g.proxies {
-		p.h.Close()
+		switch np := next.sameProxy(p.cfg); {
+		case next == nil:
+			p.h.Close()
+		case np != nil:
+			// The route is as it was: its WebSockets go on.
+			p.h.PassTunnels(np.h)
+			p.h.Close()
+		default:
+			p.h.Retire(g.opts.Server.WSGrace)
+		}
 	}
+}
+
+// sameProxy returns g's proxy route of configuration c, nil when there
+// is none (or g is nil).
+func (g *generation) sameProxy(c proxy.Config) *namedProxy {
+	if g == nil {
+		return nil
+	}
+	for i := range g.proxies {
+		if reflect.DeepEqual(g.proxies[i].cfg, c) {
+			return &g.proxies[i]
+		}
+	}
+	return nil
 }
 
 // close stops everything the generation holds, carried pools included:

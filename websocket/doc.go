@@ -30,6 +30,9 @@
 // coder/websocket) through package nethttp, which hijacks the same way
 // and counts each such connection with TrackForeign, so that Drain (a
 // binary upgrade's ws_grace) keeps and then closes it with 1001 too.
+// The reverse proxy, which frames nothing, counts each tunnel with a
+// Relay: both directions are followed the same way (follow.go), and the
+// close frame to the upstream is masked, as a client's must be.
 //
 // # Gateways (ASGI)
 //

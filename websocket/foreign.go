@@ -4,8 +4,6 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/brick-server/brick/wire/wsframe"
 )
 
 // Foreign says what a connection handed to TrackForeign carries from the
@@ -41,7 +39,7 @@ const (
 // or wrote something that is not a WebSocket, the connection is only
 // closed.
 func TrackForeign(c net.Conn, f Foreign) net.Conn {
-	fc := &foreignConn{Conn: c, closed: make(chan struct{}), inHead: f == ForeignHandshake, fh: make([]byte, 0, wsframe.MaxHeaderLen)}
+	fc := &foreignConn{followed: followed{Conn: c, inHead: f == ForeignHandshake}, closed: make(chan struct{})}
 	track(fc)
 	return fc
 }
@@ -50,121 +48,13 @@ func TrackForeign(c net.Conn, f Foreign) net.Conn {
 // connection after the close frame, as Options.CloseTimeout does.
 const foreignCloseTimeout = 5 * time.Second
 
-// foreignConn is a tracked connection that a library serves.
+// foreignConn is a tracked connection that a library serves; its writes
+// are followed (followed, follow.go).
 type foreignConn struct {
-	net.Conn
-
-	mu     sync.Mutex // held across each write: frames are followed in order
-	inHead bool       // the response head is still being written
-	line   []byte     // the head's first bytes, for its status
-	crlf   int        // how much of "\r\n\r\n" the head ends with so far
-	opaque bool       // not WebSocket frames (or none Brick can follow)
-	fh     []byte     // a frame head being written, in pieces
-	remain int64      // payload bytes of the current frame still to come
-	away   bool       // the close frame is owed at the next frame boundary
-	sent   bool       // it went out: later writes are dropped
+	followed
 
 	closed    chan struct{}
 	closeOnce sync.Once
-}
-
-// Write passes p on while following its frames; once the close frame is
-// owed it goes out at the first frame boundary, and the rest is dropped.
-func (c *foreignConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sent {
-		return len(p), nil
-	}
-	n := len(p)
-	if c.away {
-		// Only up to the end of the frame being written.
-		n = 0
-		for n < len(p) && !c.atBoundary() {
-			n += c.step(p[n:])
-		}
-	} else {
-		for k := 0; k < len(p); {
-			k += c.step(p[k:])
-		}
-	}
-	if _, err := c.Conn.Write(p[:n]); err != nil {
-		return 0, err
-	}
-	if c.away && c.atBoundary() {
-		c.sendClose()
-	}
-	return len(p), nil
-}
-
-// atBoundary reports whether the next byte written starts a frame.
-func (c *foreignConn) atBoundary() bool {
-	return !c.inHead && !c.opaque && len(c.fh) == 0 && c.remain == 0
-}
-
-// step follows the start of p, which is being written: response head,
-// frame head or payload bytes, up to the end of the current piece. It
-// returns how many bytes it took, at least one.
-func (c *foreignConn) step(p []byte) int {
-	switch {
-	case c.opaque:
-		return len(p)
-	case c.inHead:
-		const status = "HTTP/1.1 101 "
-		for i, b := range p {
-			if len(c.line) < len(status) {
-				c.line = append(c.line, b)
-			}
-			switch {
-			case b == "\r\n\r\n"[c.crlf]:
-				c.crlf++
-			case b == '\r':
-				c.crlf = 1
-			default:
-				c.crlf = 0
-			}
-			if c.crlf == 4 {
-				// Frames follow a 101 only.
-				c.inHead = false
-				c.opaque = string(c.line) != status
-				return i + 1
-			}
-		}
-		return len(p)
-	case c.remain > 0:
-		k := int(min(int64(len(p)), c.remain))
-		c.remain -= int64(k)
-		return k
-	}
-	// A frame head: its second byte says how long it is.
-	need := 2
-	if len(c.fh) >= 2 {
-		need = wsframe.HeaderLen(c.fh[1])
-	}
-	k := min(need-len(c.fh), len(p))
-	c.fh = append(c.fh, p[:k]...)
-	if len(c.fh) < 2 || len(c.fh) < wsframe.HeaderLen(c.fh[1]) {
-		return k
-	}
-	h, _, err := wsframe.Parser{AllowRsv: wsframe.RSV1 | wsframe.RSV2 | wsframe.RSV3}.ParseHeader(c.fh)
-	c.fh = c.fh[:0]
-	if err != nil {
-		c.opaque = true // Brick can only close it
-		return k
-	}
-	c.remain = h.Length
-	return k
-}
-
-// sendClose writes the close frame (under c.mu, at a frame boundary).
-func (c *foreignConn) sendClose() {
-	var b [wsframe.MaxHeaderLen + wsframe.MaxControlPayload]byte
-	payload := wsframe.AppendClose(nil, wsframe.CloseGoingAway, "server going away")
-	f := wsframe.AppendHeader(b[:0], wsframe.Header{Fin: true, Op: wsframe.OpClose, Length: int64(len(payload))})
-	f = append(f, payload...)
-	c.Conn.SetWriteDeadline(time.Now().Add(foreignCloseTimeout))
-	c.Conn.Write(f)
-	c.sent = true
 }
 
 // goAway sends the close frame as soon as a frame boundary allows, and
@@ -179,20 +69,6 @@ func (c *foreignConn) goAway() {
 	case <-c.closed:
 	case <-t.C:
 		c.Close()
-	}
-}
-
-// owe makes the close frame owed: it goes out now at a frame boundary,
-// else when the frame being written ends.
-func (c *foreignConn) owe() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sent {
-		return
-	}
-	c.away = true
-	if c.atBoundary() {
-		c.sendClose()
 	}
 }
 

@@ -77,7 +77,7 @@ func TestForeignFollowsFrames(t *testing.T) {
 			}
 			for owedAt := range owed {
 				rc := &recordConn{}
-				c := &foreignConn{Conn: rc, closed: make(chan struct{}), inHead: tc.f == ForeignHandshake}
+				c := &foreignConn{followed: followed{Conn: rc, inHead: tc.f == ForeignHandshake}, closed: make(chan struct{})}
 				for off := 0; off < len(stream); off += split {
 					if off == owedAt && !c.away {
 						c.owe()
@@ -112,18 +112,20 @@ func TestForeignFollowsFrames(t *testing.T) {
 	}
 }
 
-// FuzzForeign: any bytes a library writes, in any pieces, with the close
-// frame owed at any point: no panic, and what goes out is a prefix of the
-// input, followed by the close frame when one went out.
+// FuzzForeign: any bytes a library writes (or a proxy relays, masked
+// toward the upstream), in any pieces, with the close frame owed at any
+// point: no panic, and what goes out is a prefix of the input, followed
+// by the close frame when one went out.
 func FuzzForeign(f *testing.F) {
 	stream, _ := foreignStream("HTTP/1.1 101 Switching Protocols\r\n\r\n")
-	f.Add(stream, uint8(7), uint16(100), true)
-	f.Add([]byte("\x81\x7e\x00"), uint8(1), uint16(1), false)
-	f.Add([]byte("\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00abc"), uint8(2), uint16(3), false)
-	f.Fuzz(func(t *testing.T, in []byte, split uint8, owedAt uint16, head bool) {
+	f.Add(stream, uint8(7), uint16(100), true, false)
+	f.Add([]byte("\x81\x7e\x00"), uint8(1), uint16(1), false, false)
+	f.Add([]byte("\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00abc"), uint8(2), uint16(3), false, false)
+	f.Add([]byte("\x82\x83\x01\x02\x03\x04abc\x81\x80\x01\x02\x03\x04"), uint8(3), uint16(4), false, true)
+	f.Fuzz(func(t *testing.T, in []byte, split uint8, owedAt uint16, head, masked bool) {
 		n := max(int(split), 1)
 		rc := &recordConn{}
-		c := &foreignConn{Conn: rc, closed: make(chan struct{}), inHead: head}
+		c := &foreignConn{followed: followed{Conn: rc, inHead: head, masked: masked}, closed: make(chan struct{})}
 		for off := 0; off < len(in); off += n {
 			if off >= int(owedAt) && !c.away {
 				c.owe()
@@ -132,10 +134,14 @@ func FuzzForeign(f *testing.F) {
 		}
 		out := rc.out.Bytes()
 		if c.sent {
-			if len(out) < 21 || out[len(out)-21] != 0x88 {
+			k := 21
+			if masked {
+				k += 4
+			}
+			if len(out) < k || out[len(out)-k] != 0x88 {
 				t.Fatalf("the close frame is not last: % x", out)
 			}
-			out = out[:len(out)-21]
+			out = out[:len(out)-k]
 		}
 		if !bytes.HasPrefix(in, out) {
 			t.Fatalf("wrote bytes that are not the input's prefix")
