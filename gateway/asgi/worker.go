@@ -27,8 +27,6 @@ type worker struct {
 	gen   int
 	limit int // scopes before it is recycled; 0: no limit
 
-	wmu sync.Mutex // one frame at a time on the socket
-
 	mu       sync.Mutex
 	streams  map[uint32]*stream
 	nextID   uint32
@@ -179,24 +177,13 @@ func (w *worker) signalDrained() {
 	}
 }
 
-// write sends one or more whole frames.
-func (w *worker) write(b []byte) error {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	_, err := w.conn.Write(b)
-	return err
-}
+// write sends one or more whole frames, coalesced with those of other
+// streams (sock.queue).
+func (w *worker) write(b []byte) error { return w.conn.queue(b) }
 
-// write2 sends a frame's head and payload as one frame.
-func (w *worker) write2(head, payload []byte) error {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	if _, err := w.conn.Write(head); err != nil {
-		return err
-	}
-	_, err := w.conn.Write(payload)
-	return err
-}
+// write2 sends a frame's head and payload as one frame; a large payload
+// (a WebSocket message) is not copied.
+func (w *worker) write2(head, payload []byte) error { return w.conn.queue2(head, payload) }
 
 // control sends a frame without payload but a stream id (disconnect,
 // cancel, body end).
