@@ -97,6 +97,8 @@ class HTTPStream:
         self.task = None
 
     def wake(self):
+        if not self.waiters:
+            return
         ws, self.waiters = self.waiters, []
         for w in ws:
             if not w.done():
@@ -160,6 +162,20 @@ class HTTPStream:
                 raise RuntimeError("http.response.body after the response ended")
             body = message.get("body", b"")
             more = message.get("more_body", False)
+            n = len(body)
+            if n <= self.credit:
+                # The common case, a body within the credit: its frames
+                # join the connection's batch as they are.
+                conn = self.conn
+                if n:
+                    self.credit -= n
+                    conn.write(_HDR.pack(0x44, self.id, n))  # 'D'
+                    conn.write(body if type(body) is bytes else bytes(body))
+                if not more:
+                    self.done = True
+                    conn.write(_HDR.pack(0x45, self.id, 0))  # 'E'
+                    conn.finish(self)
+                return
             out = []
             mv = memoryview(body)
             while len(mv):
@@ -191,21 +207,13 @@ class HTTPStream:
             path = message["path"]
             if not os.path.isabs(path):
                 raise ValueError("http.response.pathsend path %r is not absolute" % path)
-            out = []
-            out.append(frame(0x59, self.id, os.fsencode(path)))  # 'Y'
             self.done = True
+            self.conn.write(frame(0x59, self.id, os.fsencode(path)))  # 'Y'
             self.conn.finish(self)
-            self.conn.write(b"".join(out))
             return
         raise RuntimeError("unexpected ASGI message %r for an http scope" % t)
 
     async def run(self, app, scope):
-        try:
-            await self.serve(app, scope)
-        finally:
-            self.conn.tasks.discard(self.task)
-
-    async def serve(self, app, scope):
         try:
             await app(scope, self.receive, self.send)
             if not self.done and self.gone:
@@ -224,6 +232,10 @@ class HTTPStream:
                 sys.stderr.write("asgi: the application raised after its response was complete:\n" + traceback.format_exc())
             else:
                 self.abort(traceback.format_exc())
+        finally:
+            # The task leaves the connection's set itself: no done
+            # callback per request.
+            self.conn.tasks.discard(self.task)
 
     def abort(self, why):
         if self.done:
@@ -367,8 +379,7 @@ class Conn(asyncio.Protocol):
             self.tasks.add(task)
             if kind == 2:
                 task.add_done_callback(self.tasks.discard)
-            # An http scope's task leaves the set itself (HTTPStream.run),
-            # saving a callback per request.
+            # An http scope's task leaves the set itself (HTTPStream.run).
             return
         if typ == 0x50:  # 'P'
             self.write(frame(0x70, 0))  # 'p'
