@@ -101,6 +101,7 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 		w.lastPong.Store(time.Now().UnixNano())
 		go w.read(fr)
 		go w.heartbeat()
+		go w.sweep()
 		return w, nil
 	case err == nil && typ == FrameFatal:
 		err = &errStartup{app: p.cfg.App, why: string(payload)}
@@ -360,6 +361,35 @@ func (w *worker) heartbeat() {
 		w.timedOut.Store(true)
 		w.kill()
 		return
+	}
+}
+
+// sweepEvery is how often the sweeper pokes the requests waiting on w:
+// a quarter of the request timeout, so that a 504 comes at most a
+// quarter late, and at least as often as the client checks.
+func (w *worker) sweepEvery() time.Duration {
+	return max(min(goneEvery, w.pool.cfg.Timeout/4), 10*time.Millisecond)
+}
+
+// sweep pokes every stream whose handler waits (stream.swept), so that
+// it checks its deadline and its client without a timer of its own
+// (relay), until the worker exits.
+func (w *worker) sweep() {
+	t := time.NewTicker(w.sweepEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-w.proc.Done():
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		for _, s := range w.streams {
+			if s.swept.Load() {
+				poke(s.wake)
+			}
+		}
+		w.mu.Unlock()
 	}
 }
 
