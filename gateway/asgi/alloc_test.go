@@ -4,6 +4,7 @@ package asgi
 
 import (
 	"bytes"
+	"io"
 	"net/netip"
 	"testing"
 
@@ -64,5 +65,21 @@ func TestRequestPathAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocs per request, want 0", allocs)
+	}
+}
+
+// Queueing a frame for the worker and writing the batch reuse the
+// socket's two buffers: nothing is allocated per request.
+func TestSockQueueAllocs(t *testing.T) {
+	s, peer := sockPair(t)
+	go io.Copy(io.Discard, peer)
+	frame := frameBytes(FrameStart, 7, "a start frame's scope strings")
+	allocs := testing.AllocsPerRun(500, func() {
+		if err := s.queue(frame); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocs per queued frame, want 0", allocs)
 	}
 }

@@ -92,6 +92,22 @@
 // Go never holds more than a window per stream. A worker that sends past
 // its credit breaks the protocol.
 //
+// # Batching
+//
+// Frames are coalesced both ways, which the multiplexing allows: the cost
+// of a request is mostly system calls and process wake-ups, not bytes.
+// In Go, the first handler to queue a frame yields once before writing,
+// so the handlers runnable at that moment add theirs and the lot goes out
+// in one write(2) (sock.go); the worker's socket is non-blocking, read by
+// one goroutine parked in Go's poller, with raw system calls. In Python,
+// every frame of one turn of the event loop joins one batch, written at
+// the end of the turn (Conn.write): the head and body of a response and
+// the responses of every request the turn served. Under load (64
+// connections, one worker) a write on either side carries twenty or more
+// requests. A request waits on its stream alone, without a timer: the
+// worker's sweeper pokes waiting requests every quarter Timeout (at most
+// every second) to check their deadline and their client.
+//
 // # WebSocket
 //
 // Go does the whole WebSocket protocol with package websocket (handshake,

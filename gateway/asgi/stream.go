@@ -3,6 +3,7 @@ package asgi
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/brick-server/brick/wire/wsframe"
 )
@@ -20,6 +21,9 @@ type stream struct {
 	// request body's pump that the worker took some of the body.
 	wake   chan struct{}
 	credit chan struct{}
+	// swept: a handler waits on wake for the worker's sweeper to poke
+	// it now and then (its deadline, its client).
+	swept atomic.Bool
 
 	mu      sync.Mutex
 	head    Head

@@ -27,8 +27,6 @@ type worker struct {
 	gen   int
 	limit int // scopes before it is recycled; 0: no limit
 
-	wmu sync.Mutex // one frame at a time on the socket
-
 	mu       sync.Mutex
 	streams  map[uint32]*stream
 	nextID   uint32
@@ -103,6 +101,7 @@ func (p *Pool) spawn(gen int) (*worker, error) {
 		w.lastPong.Store(time.Now().UnixNano())
 		go w.read(fr)
 		go w.heartbeat()
+		go w.sweep()
 		return w, nil
 	case err == nil && typ == FrameFatal:
 		err = &errStartup{app: p.cfg.App, why: string(payload)}
@@ -179,24 +178,13 @@ func (w *worker) signalDrained() {
 	}
 }
 
-// write sends one or more whole frames.
-func (w *worker) write(b []byte) error {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	_, err := w.conn.Write(b)
-	return err
-}
+// write sends one or more whole frames, coalesced with those of other
+// streams (sock.queue).
+func (w *worker) write(b []byte) error { return w.conn.queue(b) }
 
-// write2 sends a frame's head and payload as one frame.
-func (w *worker) write2(head, payload []byte) error {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	if _, err := w.conn.Write(head); err != nil {
-		return err
-	}
-	_, err := w.conn.Write(payload)
-	return err
-}
+// write2 sends a frame's head and payload as one frame; a large payload
+// (a WebSocket message) is not copied.
+func (w *worker) write2(head, payload []byte) error { return w.conn.queue2(head, payload) }
 
 // control sends a frame without payload but a stream id (disconnect,
 // cancel, body end).
@@ -373,6 +361,35 @@ func (w *worker) heartbeat() {
 		w.timedOut.Store(true)
 		w.kill()
 		return
+	}
+}
+
+// sweepEvery is how often the sweeper pokes the requests waiting on w:
+// a quarter of the request timeout, so that a 504 comes at most a
+// quarter late, and at least as often as the client checks.
+func (w *worker) sweepEvery() time.Duration {
+	return max(min(goneEvery, w.pool.cfg.Timeout/4), 10*time.Millisecond)
+}
+
+// sweep pokes every stream whose handler waits (stream.swept), so that
+// it checks its deadline and its client without a timer of its own
+// (relay), until the worker exits.
+func (w *worker) sweep() {
+	t := time.NewTicker(w.sweepEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-w.proc.Done():
+			return
+		case <-t.C:
+		}
+		w.mu.Lock()
+		for _, s := range w.streams {
+			if s.swept.Load() {
+				poke(s.wake)
+			}
+		}
+		w.mu.Unlock()
 	}
 }
 

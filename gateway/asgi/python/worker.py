@@ -32,8 +32,14 @@ _WINDOW = 256 << 10
 _MAX_FRAME = 1 << 30
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
 
-_TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CTL = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
+# The end-offset tables of start frames, by string count (the count is a
+# function of the header count, so there are few).
+_ENDS = {}
+# Short scope strings that repeat (HTTP versions, methods, schemes,
+# addresses) decoded once.
+_LATIN = {}
 
 
 class ClientDisconnected(OSError):
@@ -54,8 +60,11 @@ def check_headers(headers):
     out = []
     for pair in headers:
         name, value = pair
-        name, value = bytes(name), bytes(value)
-        if not name or any(c not in _TCHAR for c in name):
+        if type(name) is not bytes:
+            name = bytes(name)
+        if type(value) is not bytes:
+            value = bytes(value)
+        if _TOKEN.fullmatch(name) is None:
             raise ValueError("invalid header name %r" % name)
         if _CTL.search(value):
             raise ValueError("invalid header value %r for %r" % (value, name))
@@ -69,7 +78,7 @@ class HTTPStream:
     credit it has to send response bytes."""
 
     __slots__ = ("conn", "id", "chunks", "body_done", "counted", "gone", "started",
-                 "done", "credit", "waiters", "task", "head", "body_ended")
+                 "done", "credit", "waiters", "task", "body_ended")
 
     def __init__(self, conn, sid, body, more):
         self.conn = conn
@@ -86,9 +95,10 @@ class HTTPStream:
         self.credit = _WINDOW
         self.waiters = []  # receive() and send() may wait at once
         self.task = None
-        self.head = None
 
     def wake(self):
+        if not self.waiters:
+            return
         ws, self.waiters = self.waiters, []
         for w in ws:
             if not w.done():
@@ -139,11 +149,11 @@ class HTTPStream:
                 # app would have no way to send the final one.
                 raise ValueError("invalid status %r: a response status is from 200 to 599" % status)
             parts = check_headers(message.get("headers", ()))
-            self.head = b"%03d" % status + (b"\0" + b"\0".join(parts) if parts else b"")
+            head = b"%03d" % status + (b"\0" + b"\0".join(parts) if parts else b"")
             self.started = True
-            # The head waits for the first body message, to go out in one
-            # write with it; one that does not follow at once goes alone.
-            self.conn.loop.call_soon(self.flush_head)
+            # The connection's batch of this loop iteration carries it,
+            # with the body when the application sends it at once.
+            self.conn.write(_HDR.pack(0x48, self.id, len(head)) + head)  # 'H'
             return
         if t == "http.response.body":
             if not self.started:
@@ -152,10 +162,21 @@ class HTTPStream:
                 raise RuntimeError("http.response.body after the response ended")
             body = message.get("body", b"")
             more = message.get("more_body", False)
+            n = len(body)
+            if n <= self.credit:
+                # The common case, a body within the credit: its frames
+                # join the connection's batch as they are.
+                conn = self.conn
+                if n:
+                    self.credit -= n
+                    conn.write(_HDR.pack(0x44, self.id, n))  # 'D'
+                    conn.write(body if type(body) is bytes else bytes(body))
+                if not more:
+                    self.done = True
+                    conn.write(_HDR.pack(0x45, self.id, 0))  # 'E'
+                    conn.finish(self)
+                return
             out = []
-            if self.head is not None:
-                out.append(frame(0x48, self.id, self.head))  # 'H'
-                self.head = None
             mv = memoryview(body)
             while len(mv):
                 if self.credit <= 0:
@@ -186,21 +207,11 @@ class HTTPStream:
             path = message["path"]
             if not os.path.isabs(path):
                 raise ValueError("http.response.pathsend path %r is not absolute" % path)
-            out = []
-            if self.head is not None:
-                out.append(frame(0x48, self.id, self.head))  # 'H'
-                self.head = None
-            out.append(frame(0x59, self.id, os.fsencode(path)))  # 'Y'
             self.done = True
+            self.conn.write(frame(0x59, self.id, os.fsencode(path)))  # 'Y'
             self.conn.finish(self)
-            self.conn.write(b"".join(out))
             return
         raise RuntimeError("unexpected ASGI message %r for an http scope" % t)
-
-    def flush_head(self):
-        if self.head is not None and not self.done:
-            self.conn.write(frame(0x48, self.id, self.head))  # 'H'
-            self.head = None
 
     async def run(self, app, scope):
         try:
@@ -221,6 +232,10 @@ class HTTPStream:
                 sys.stderr.write("asgi: the application raised after its response was complete:\n" + traceback.format_exc())
             else:
                 self.abort(traceback.format_exc())
+        finally:
+            # The task leaves the connection's set itself: no done
+            # callback per request.
+            self.conn.tasks.discard(self.task)
 
     def abort(self, why):
         if self.done:
@@ -234,23 +249,34 @@ def build_scope(buf, start, end, state):
     kind, flags, n = _START.unpack_from(buf, start)
     table = start + 12
     base = table + 4 * n
-    ends = struct.unpack_from("<%dI" % n, buf, table)
+    ends_of = _ENDS.get(n)
+    if ends_of is None:
+        ends_of = _ENDS[n] = struct.Struct("<%dI" % n)
+    # One copy of the strings and the body; slicing bytes copies once
+    # more, where slicing the bytearray and then converting would twice.
+    payload = bytes(buf[base:end])
     strs = []
     prev = 0
-    for e in ends:
-        strs.append(bytes(buf[base + prev : base + e]))
+    for e in ends_of.unpack_from(buf, table):
+        strs.append(payload[prev:e])
         prev = e
-    body = bytes(buf[base + prev : end])
+    body = payload[prev:]
     websocket = kind == 2
-    client = (strs[7].decode("latin-1"), int(strs[8])) if strs[7] else None
-    server = (strs[9].decode("latin-1"), int(strs[10])) if strs[9] else None
-    headers = [(strs[i], strs[i + 1]) for i in range(11, n, 2)]
-    scheme = strs[2].decode("latin-1")
+    latin = _LATIN
+    if len(latin) > 512:
+        latin.clear()  # many clients' addresses: start again
+    version, method, scheme, chost, shost = strs[0], strs[1], strs[2], strs[7], strs[9]
+    version = latin.get(version) or latin.setdefault(version, version.decode("latin-1"))
+    method = latin.get(method) or latin.setdefault(method, method.decode("latin-1"))
+    scheme = latin.get(scheme) or latin.setdefault(scheme, scheme.decode("latin-1"))
+    client = (latin.get(chost) or latin.setdefault(chost, chost.decode("latin-1")), int(strs[8])) if chost else None
+    server = (latin.get(shost) or latin.setdefault(shost, shost.decode("latin-1")), int(strs[10])) if shost else None
+    headers = list(zip(strs[11::2], strs[12::2]))
     scope = {
         "type": "http",
         "asgi": _ASGI,
-        "http_version": strs[0].decode("latin-1"),
-        "method": strs[1].decode("latin-1"),
+        "http_version": version,
+        "method": method,
         "scheme": scheme,
         "path": strs[3].decode("utf-8", "replace"),
         "raw_path": strs[4],
@@ -289,6 +315,10 @@ class Conn(asyncio.Protocol):
         # before it leaves.
         self.tasks = set()
         self.buf = bytearray()
+        # Frames for Brick queued during this turn of the event loop,
+        # written with one write at its end (flush): a batch of responses
+        # costs one system call, and so does a head and its body.
+        self.out = []
         self.transport = None
         self.closed = loop.create_future()
 
@@ -299,8 +329,15 @@ class Conn(asyncio.Protocol):
         self.transport = transport
 
     def write(self, data):
+        out = self.out
+        if not out:
+            self.loop.call_soon(self.flush)
+        out.append(data)
+
+    def flush(self):
+        out, self.out = self.out, []
         if not self.transport.is_closing():
-            self.transport.write(data)
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def finish(self, st):
         self.streams.pop(st.id, None)
@@ -338,9 +375,11 @@ class Conn(asyncio.Protocol):
             else:
                 st = HTTPStream(self, sid, body, flags & 1)
             self.streams[sid] = st
-            st.task = self.loop.create_task(st.run(self.app, scope))
-            self.tasks.add(st.task)
-            st.task.add_done_callback(self.tasks.discard)
+            st.task = task = self.loop.create_task(st.run(self.app, scope))
+            self.tasks.add(task)
+            if kind == 2:
+                task.add_done_callback(self.tasks.discard)
+            # An http scope's task leaves the set itself (HTTPStream.run).
             return
         if typ == 0x50:  # 'P'
             self.write(frame(0x70, 0))  # 'p'
