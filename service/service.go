@@ -278,17 +278,24 @@ func (s *Service) serveCurrent(w web.ResponseWriter, r *web.Request) error {
 			testHookServe()
 		}
 		if l.acquire() {
-			defer l.release()
-			if r.TLS == nil && l.gen.tlsHosts != nil {
-				if done, err := s.servePlain(l.gen.tlsHosts, w, r); done {
-					return err
-				}
-			}
-			return l.gen.router.ServeHTTP(w, r)
+			// A function of its own: a defer inside the loop would be
+			// heap-allocated on every request.
+			return s.serveIn(l, w, r)
 		}
 		// A reload retired l between the two lines above, and may have
 		// closed it already: the current one is newer.
 	}
+}
+
+// serveIn serves r with the generation l, acquired, and releases it.
+func (s *Service) serveIn(l *live, w web.ResponseWriter, r *web.Request) error {
+	defer l.release()
+	if r.TLS == nil && l.gen.tlsHosts != nil {
+		if done, err := s.servePlain(l.gen.tlsHosts, w, r); done {
+			return err
+		}
+	}
+	return l.gen.router.ServeHTTP(w, r)
 }
 
 // logAccess writes a request's line to the access log in force.
