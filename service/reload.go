@@ -7,6 +7,7 @@ import (
 
 	"github.com/brick-server/brick/config"
 	"github.com/brick-server/brick/server"
+	"github.com/brick-server/brick/wire"
 )
 
 // Reload loads the options again and, when they are valid and every
@@ -111,7 +112,8 @@ func fixedChanges(a, b config.Server) []string {
 // mainSettings is what the main server takes from [server].
 func mainSettings(so config.Server) server.Settings {
 	return server.Settings{
-		Limits:     server.Limits{MaxConns: so.MaxConns, MaxBodyBytes: so.MaxBody},
+		Limits: server.Limits{Limits: wire.Limits{MaxHeaderBytes: int(so.MaxHeader)},
+			MaxConns: so.MaxConns, MaxBodyBytes: so.MaxBody},
 		Timeouts:   server.Timeouts{ReadHeader: so.ReadHeaderTimeout, Read: so.ReadTimeout, Write: so.WriteTimeout, Idle: so.IdleTimeout},
 		DisableH2C: !so.H2C,
 	}

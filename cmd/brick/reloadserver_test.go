@@ -23,6 +23,7 @@ listen = ["127.0.0.1:0"]
 backlog = {{backlog}}
 idle_timeout = "{{idle}}"
 max_conns = {{max_conns}}
+max_header = "{{max_header}}"
 
 [log]
 access = "off"
@@ -33,26 +34,27 @@ access = "off"
   respond = { body = "hi" }
 `
 
-func writeReloadServerConf(t *testing.T, dir, backlog, idle, maxConns string) {
+func writeReloadServerConf(t *testing.T, dir, backlog, idle, maxConns, maxHeader string) {
 	t.Helper()
-	conf := strings.NewReplacer("{{backlog}}", backlog, "{{idle}}", idle, "{{max_conns}}", maxConns).Replace(reloadServerConf)
+	conf := strings.NewReplacer("{{backlog}}", backlog, "{{idle}}", idle, "{{max_conns}}", maxConns, "{{max_header}}", maxHeader).Replace(reloadServerConf)
 	if err := os.WriteFile(filepath.Join(dir, "brick.toml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// TestRunReloadServerSettings changes [server] idle_timeout and max_conns
-// with SIGHUP: new connections get the new values (a new idle connection
-// is closed after the shorter idle timeout; past the lower max_conns a new
-// connection waits until one closes), and the setting a reload cannot
-// apply (backlog) is named in a warning.
+// TestRunReloadServerSettings changes [server] idle_timeout, max_header
+// and max_conns with SIGHUP: new connections get the new values (a new
+// idle connection is closed after the shorter idle timeout; a head over
+// the lower max_header is 431; past the lower max_conns a new connection
+// waits until one closes), and the setting a reload cannot apply
+// (backlog) is named in a warning.
 func TestRunReloadServerSettings(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
-	writeReloadServerConf(t, dir, "4096", "60s", "100")
+	writeReloadServerConf(t, dir, "4096", "60s", "100", "64KiB")
 	p := startRun(t, bin, dir, nil)
 
-	writeReloadServerConf(t, dir, "512", "1s", "2")
+	writeReloadServerConf(t, dir, "512", "1s", "2", "1KiB")
 	p.cmd.Process.Signal(syscall.SIGHUP)
 	p.waitLog(t, regexp.MustCompile(`msg="reloaded the configuration"`), 1, 30*time.Second)
 	p.waitLog(t, regexp.MustCompile(`msg="reload: these \[server\] settings take effect on restart or binary upgrade \(SIGUSR2\); the others are reloaded" settings=backlog`), 1, time.Second)
@@ -68,6 +70,24 @@ func TestRunReloadServerSettings(t *testing.T) {
 		}
 		if d := time.Since(start); d < 900*time.Millisecond || d > 4*time.Second {
 			t.Fatalf("idle connection closed after %v; want about 1s (idle_timeout)", d)
+		}
+	})
+
+	t.Run("max_header", func(t *testing.T) {
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 2048)+"\r\n\r\n")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 431 {
+			t.Fatalf("a 2 KiB head after max_header = \"1KiB\": status %d, want 431", resp.StatusCode)
 		}
 	})
 
