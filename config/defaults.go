@@ -10,6 +10,7 @@ import (
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/proxy"
 	"github.com/brick-server/brick/static"
+	"github.com/brick-server/brick/wire"
 )
 
 // The defaults of [server] and [log] are here; those of a static or wsgi
@@ -36,6 +37,7 @@ func newServer() Server {
 		Backlog:           4096,
 		H2C:               true,
 		MaxBody:           64 << 20,
+		MaxHeader:         wire.DefaultMaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -43,7 +43,8 @@
 // under the old configuration may run after SIGHUP), ws_grace (1h: how
 // long open WebSockets outlive a SIGUSR2 upgrade), backlog (4096),
 // reuseport (false), max_conns (0: 90% of the open-file limit), max_body
-// (64MiB, the body limit of routes that set none), read_header_timeout
+// (64MiB, the body limit of routes that set none), max_header (64KiB: a
+// larger request head is 431), read_header_timeout
 // (10s), read_timeout (60s), write_timeout (60s), idle_timeout (75s),
 // trace (false: print every exchange to standard error, as brick -v),
 // goroutine_per_conn (false).

@@ -26,6 +26,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&s.Backlog, "backlog", s.Backlog, "listen backlog (capped by net.core.somaxconn)")
 	fs.IntVar(&s.MaxConns, "max-conns", s.MaxConns, "open connections at most (0: 90% of the open-file limit)")
 	fs.Var(units.Size{P: &s.MaxBody}, "max-body", "request body limit, a `size` such as 64MiB")
+	fs.Var(units.Size{P: &s.MaxHeader}, "max-header", "request head limit (request line and header fields), a `size` such as 64KiB")
 	fs.Var(units.Duration{P: &s.ReadHeaderTimeout}, "read-header-timeout", "time (a `duration`) to receive a request head")
 	fs.Var(units.Duration{P: &s.ReadTimeout}, "read-timeout", "each wait (a `duration`) for request body bytes")
 	fs.Var(units.Duration{P: &s.WriteTimeout}, "write-timeout", "each wait (a `duration`) for the client to take response bytes")

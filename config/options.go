@@ -69,6 +69,9 @@ type Server struct {
 	MaxConns int
 	// MaxBody is the request body limit of routes that set none.
 	MaxBody int64
+	// MaxHeader bounds a request's head, its request line and header
+	// fields; larger is 431 (414 for the target alone). Default 64 KiB.
+	MaxHeader int64
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
 	// connection timeouts of the engine (server.Timeouts).
 	ReadHeaderTimeout time.Duration

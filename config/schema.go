@@ -19,7 +19,7 @@ func (d *decoder) options(tree map[string]any) *Options {
 	o := &Options{File: d.file, Server: newServer(), Log: newLog(), TLS: newTLS(), pos: d.pos}
 	top := d.table(nil, "", tree)
 	top.hints = map[string]string{}
-	for _, k := range []string{"listen", "listen_tls", "admin", "shutdown_timeout", "reload_grace", "ws_grace", "backlog", "reuseport", "max_conns", "max_body"} {
+	for _, k := range []string{"listen", "listen_tls", "admin", "shutdown_timeout", "reload_grace", "ws_grace", "backlog", "reuseport", "max_conns", "max_body", "max_header"} {
 		top.hints[k] = "it belongs in [server]"
 	}
 	top.hints["access"], top.hints["format"] = "it belongs in [log]", "it belongs in [log]"
@@ -68,6 +68,7 @@ func (d *decoder) server(t *table, s *Server) {
 	t.boolean("reuseport", &s.ReusePort)
 	t.integer("max_conns", &s.MaxConns, 0)
 	t.size("max_body", &s.MaxBody, true)
+	t.size("max_header", &s.MaxHeader, true)
 	t.duration("read_header_timeout", &s.ReadHeaderTimeout)
 	t.duration("read_timeout", &s.ReadTimeout)
 	t.duration("write_timeout", &s.WriteTimeout)

@@ -86,6 +86,7 @@ func (v *validator) server() {
 		{"ws_grace", s.WSGrace <= 0},
 		{"backlog", s.Backlog <= 0},
 		{"max_body", s.MaxBody <= 0},
+		{"max_header", s.MaxHeader <= 0},
 		{"read_header_timeout", s.ReadHeaderTimeout <= 0},
 		{"read_timeout", s.ReadTimeout <= 0},
 		{"write_timeout", s.WriteTimeout <= 0},

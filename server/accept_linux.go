@@ -53,7 +53,7 @@ func (s *Server) servePoll(ln net.Listener, tlsCfg *tls.Config) error {
 			err = acc.err
 		}
 		if err != nil {
-			<-s.slots
+			s.unacquire()
 			if s.shutting.Load() {
 				return ErrServerClosed
 			}
@@ -125,7 +125,7 @@ func (e *engine) add(fd int, remote sockAddr, tlsCfg *tls.Config) error {
 	pc := &pollConn{fd: int32(fd), gen: e.gen.Add(1), p: p}
 	now := s.clock.Now()
 	pc.conn = conn{srv: s, t: pc, remote: remote, headSince: now, local: rawLocalAddr(fd)}
-	pc.deadline = now + int64(s.to.ReadHeader)
+	pc.deadline = now + int64(s.live().to.ReadHeader)
 	if tlsCfg != nil {
 		pc.conn.t = newTLSConn(pc, &pc.conn, tlsCfg, true)
 	}

@@ -74,7 +74,7 @@ func (b *body) init(x *exchange) {
 	switch {
 	case req.Chunked:
 		b.chunked = true
-		b.dec.Limit = x.c.srv.lim.MaxBodyBytes
+		b.dec.Limit = x.set.lim.MaxBodyBytes
 	case req.ContentLength > 0:
 		b.left = req.ContentLength
 	default:
@@ -180,7 +180,7 @@ func (b *body) fill() error {
 	b.makeRoom()
 	s := c.srv
 	for {
-		deadline := s.clock.Now() + int64(s.to.Read)
+		deadline := s.clock.Now() + int64(x.set.to.Read)
 		n, err := c.t.read(c.buf[c.w:], deadline)
 		if err == errAgain {
 			if err := c.t.waitRead(deadline); err != nil {
@@ -242,7 +242,7 @@ func (b *body) finish() bool {
 		return false
 	}
 	c := b.x.c
-	limit := c.srv.lim.MaxDrainBytes
+	limit := b.x.set.lim.MaxDrainBytes
 	if !b.chunked && b.left > limit {
 		return false
 	}

@@ -185,18 +185,18 @@ func (c *conn) closeNow() {
 }
 
 // headDeadline is when the head being received must be complete.
-func (c *conn) headDeadline() int64 {
-	return c.headSince + int64(c.srv.to.ReadHeader)
+func (c *conn) headDeadline(to *Timeouts) int64 {
+	return c.headSince + int64(to.ReadHeader)
 }
 
 // waitDeadline is the deadline while waiting for bytes of a new head: the
 // header timeout for a connection's first request or a partial head (or
 // TLS record), the idle timeout between requests.
-func (c *conn) waitDeadline(now int64, partial bool) int64 {
+func (c *conn) waitDeadline(now int64, partial bool, to *Timeouts) int64 {
 	if partial || c.requests == 0 {
-		return c.headDeadline()
+		return c.headDeadline(to)
 	}
-	return now + int64(c.srv.to.Idle)
+	return now + int64(to.Idle)
 }
 
 var cannedHeader = func() *wire.Header {

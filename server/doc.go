@@ -126,6 +126,8 @@
 // # Files
 //
 //   - server.go: Server, Limits, Timeouts, Serve, Shutdown, Close.
+//   - settings.go: Update: limits, timeouts and h2c changed while serving,
+//     published whole behind an atomic pointer; the connection slots.
 //   - listen.go: listening sockets (backlog, SO_REUSEADDR, SO_REUSEPORT).
 //   - conn.go: per-connection state and the transport interface.
 //   - exchange.go: the request loop: parse, handle, respond, keep alive.

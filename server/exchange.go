@@ -17,7 +17,9 @@ import (
 // own goroutine), never to a global pool, and is reused request after
 // request, which is what keeps the request path free of allocations.
 type exchange struct {
-	c    *conn
+	c *conn
+	// set is the settings of the request being served (see settings).
+	set  *settings
 	req  web.Request
 	resp response
 	body body
@@ -50,6 +52,7 @@ type exchange struct {
 // serve runs the connection until it parks, closes or is hijacked.
 func (x *exchange) serve(c *conn) {
 	x.c = c
+	x.set = c.srv.live()
 	x.writeErr = nil
 	defer func() {
 		// Whatever was not written belongs to a connection now closed.
@@ -94,7 +97,10 @@ func (x *exchange) serve(c *conn) {
 			}
 		}
 		partial := c.r < c.w || pending != 0
-		deadline := c.waitDeadline(now, partial)
+		// The wait for the next request follows an Update, as the
+		// request will.
+		x.set = s.live()
+		deadline := c.waitDeadline(now, partial, &x.set.to)
 		if !c.lastFull && !mustRead {
 			x.releaseBuffers()
 			if c.t.park(deadline, partial) {
@@ -211,6 +217,7 @@ func (x *exchange) serveBuffered() bool {
 	c := x.c
 	s := c.srv
 	for c.r < c.w {
+		x.set = s.live()
 		if full, partial := x.prefaceState(); full {
 			x.serveH2(nil, nil)
 			return false
@@ -218,7 +225,7 @@ func (x *exchange) serveBuffered() bool {
 			return true
 		}
 		x.parser.ResumeAt(int(c.scan))
-		n, err := x.parser.Parse(&x.req.RequestHead, c.buf[c.r:c.w], &s.lim.Limits)
+		n, err := x.parser.Parse(&x.req.RequestHead, c.buf[c.r:c.w], &x.set.lim.Limits)
 		if err == wire.ErrNeedMore {
 			c.scan = int32(x.parser.ScanPos())
 			return true
@@ -343,7 +350,7 @@ func (x *exchange) flush() error {
 		x.out = x.out[:0]
 		return x.writeErr
 	}
-	err := c.t.write(x.out, c.srv.to.Write)
+	err := c.t.write(x.out, x.set.to.Write)
 	x.out = x.out[:0]
 	x.resp.flushed()
 	if err != nil {
@@ -363,7 +370,7 @@ func (x *exchange) flushWith(p []byte) error {
 		x.out = x.out[:0]
 		return x.writeErr
 	}
-	if ok, err := writevDirect(c.t, x.out, p, c.srv.to.Write); ok {
+	if ok, err := writevDirect(c.t, x.out, p, x.set.to.Write); ok {
 		x.out = x.out[:0]
 		x.resp.flushed()
 		if err != nil {
@@ -394,13 +401,13 @@ func (x *exchange) handle() bool {
 		req.TLS = t.connState()
 	}
 	req.SetContext(s.ctx)
-	if req.ContentLength > s.lim.MaxBodyBytes {
+	if req.ContentLength > x.set.lim.MaxBodyBytes {
 		x.fail(413, "request body too large")
 		return false
 	}
 	x.body.init(x)
 	closeAfter := req.Close || s.shutting.Load() ||
-		s.lim.MaxRequestsPerConn > 0 && int(c.requests) >= s.lim.MaxRequestsPerConn
+		x.set.lim.MaxRequestsPerConn > 0 && int(c.requests) >= x.set.lim.MaxRequestsPerConn
 	if x.out == nil {
 		if x.out, x.spareOut = x.spareOut, nil; x.out == nil {
 			x.out = bufpool.Get(readBufSize)

@@ -25,23 +25,12 @@ import (
 // errH2 is tlsConn.read's report that the handshake chose HTTP/2.
 var errH2 = errors.New("server: ALPN chose h2")
 
-// h2Config is the configuration the server's HTTP/2 connections share.
-func (s *Server) h2Config() *h2.Config {
-	s.h2Once.Do(func() {
-		s.h2cfg = &h2.Config{
-			Handler: s.Handler, Logger: s.log, Observer: s.Observer, Context: s.ctx,
-			MaxHeaderBytes: s.lim.MaxHeaderBytes, MaxHeaderCount: s.lim.MaxHeaderCount,
-			MaxBodyBytes: s.lim.MaxBodyBytes,
-			ReadHeader:   s.to.ReadHeader, Read: s.to.Read, Write: s.to.Write, Idle: s.to.Idle,
-			Date: s.clock.Date, Trace: s.Trace,
-		}
-	})
-	return s.h2cfg
-}
+// h2Config is the configuration new HTTP/2 connections take (settings.go).
+func (s *Server) h2Config() *h2.Config { return s.live().h2 }
 
 // h2cEnabled reports whether cleartext connections may speak HTTP/2.
 func (x *exchange) h2cEnabled() bool {
-	if x.c.srv.DisableH2C {
+	if !x.set.h2c {
 		return false
 	}
 	_, isTLS := x.c.t.(*tlsConn)

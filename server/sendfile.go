@@ -86,7 +86,7 @@ func (r *response) SendFile(f *os.File, offset, n int64) (int64, error) {
 		}
 		return 0, rerr
 	}
-	sent, serr := x.c.t.sendFile(x.out, f, offset+lead, n-lead, x.c.srv.to.Write)
+	sent, serr := x.c.t.sendFile(x.out, f, offset+lead, n-lead, x.set.to.Write)
 	x.out = x.out[:0]
 	r.flushed()
 	if sent > 0 || serr == nil {

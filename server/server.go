@@ -17,7 +17,8 @@ import (
 )
 
 // Server serves HTTP/1.1 on the listeners given to Serve. The zero value
-// is not usable: set Handler. Fields must not change once Serve is called.
+// is not usable: set Handler. Fields must not change once Serve is called;
+// Update changes the limits, timeouts and DisableH2C of a running server.
 type Server struct {
 	// Handler answers every request.
 	Handler web.Handler
@@ -50,8 +51,9 @@ type Server struct {
 	DisableH2C bool
 
 	initOnce sync.Once
-	lim      Limits
-	to       Timeouts
+	// cur is the limits, timeouts and h2c switch in force (settings.go).
+	cur      atomic.Pointer[settings]
+	updateMu sync.Mutex // one Update at a time: cur and slots agree
 	log      *slog.Logger
 	ctx      context.Context // requests' context, cancelled by Close
 	cancel   context.CancelFunc
@@ -69,12 +71,10 @@ type Server struct {
 	// h2Conns are the connections package h2 serves, each marked once
 	// Shutdown has begun draining it.
 	h2Conns map[*h2.Conn]bool
-	h2Once  sync.Once
-	h2cfg   *h2.Config
 
 	shutting atomic.Bool
 	conns    atomic.Int64 // open connections, both models
-	slots    chan struct{}
+	slots    *connSlots
 	done     chan struct{}
 }
 
@@ -122,26 +122,6 @@ var ErrServerClosed = errors.New("server: closed")
 
 func (s *Server) init() {
 	s.initOnce.Do(func() {
-		s.lim = s.Limits
-		if s.lim.MaxBodyBytes <= 0 {
-			s.lim.MaxBodyBytes = 64 << 20
-		}
-		if s.lim.MaxDrainBytes <= 0 {
-			s.lim.MaxDrainBytes = 256 << 10
-		}
-		if s.lim.MaxConns <= 0 {
-			s.lim.MaxConns = defaultMaxConns()
-		}
-		s.lim.Limits = wire.Limits{
-			MaxTargetBytes: orDefault(s.lim.MaxTargetBytes, wire.DefaultMaxTargetBytes),
-			MaxHeaderBytes: orDefault(s.lim.MaxHeaderBytes, wire.DefaultMaxHeaderBytes),
-			MaxHeaderCount: orDefault(s.lim.MaxHeaderCount, wire.DefaultMaxHeaderCount),
-		}
-		s.to = s.Timeouts
-		s.to.ReadHeader = orDefault(s.to.ReadHeader, 10*time.Second)
-		s.to.Read = orDefault(s.to.Read, 60*time.Second)
-		s.to.Write = orDefault(s.to.Write, 60*time.Second)
-		s.to.Idle = orDefault(s.to.Idle, 75*time.Second)
 		s.log = s.Logger
 		if s.log == nil {
 			s.log = slog.Default()
@@ -156,7 +136,9 @@ func (s *Server) init() {
 		}
 		s.listeners = make(map[net.Listener]struct{})
 		s.stdConns = make(map[*conn]struct{})
-		s.slots = make(chan struct{}, s.lim.MaxConns)
+		set := s.newSettings(Settings{Limits: s.Limits, Timeouts: s.Timeouts, DisableH2C: s.DisableH2C})
+		s.cur.Store(set)
+		s.slots = newConnSlots(set.lim.MaxConns)
 		s.done = make(chan struct{})
 		s.clock.start(s.done, s.sweep)
 	})
@@ -256,18 +238,14 @@ func (s *Server) serve(ln net.Listener, tlsCfg *tls.Config) error {
 }
 
 // acquire waits for a connection slot; it reports false once shutting down.
-func (s *Server) acquire() bool {
-	select {
-	case s.slots <- struct{}{}:
-		return true
-	case <-s.done:
-		return false
-	}
-}
+func (s *Server) acquire() bool { return s.slots.acquire(s.done) }
+
+// unacquire gives back a slot no connection took (a failed accept).
+func (s *Server) unacquire() { s.slots.release() }
 
 func (s *Server) release() {
 	s.conns.Add(-1)
-	<-s.slots
+	s.slots.release()
 }
 
 // OpenConns returns the number of open connections.

@@ -154,7 +154,7 @@ func (s *Server) serveStd(ln net.Listener, tlsCfg *tls.Config) error {
 		}
 		nc, err := ln.Accept()
 		if err != nil {
-			<-s.slots
+			s.unacquire()
 			if s.shutting.Load() {
 				return ErrServerClosed
 			}

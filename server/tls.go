@@ -391,7 +391,7 @@ func (t *tlsConn) Write(p []byte) (int, error) {
 	if t.hj != nil {
 		return t.hj.Write(p)
 	}
-	timeout := t.c.srv.to.Write
+	timeout := t.c.srv.live().to.Write
 	if t.closing {
 		timeout = closeNotifyTimeout
 	}

@@ -3,7 +3,8 @@ package service
 import "time"
 
 // retire closes the generation old once its requests are done (or the
-// reload grace is over), except what next carried over.
+// reload grace is over), except what next carried over. The grace is
+// next's: the reload that retires old sets it.
 func (s *Service) retire(old *live, next *generation) {
 	s.retiringMu.Lock()
 	if s.stopping == nil {
@@ -17,7 +18,7 @@ func (s *Service) retire(old *live, next *generation) {
 		select {
 		case <-old.idle:
 		case <-stopping:
-		case <-time.After(old.gen.opts.Server.ReloadGrace):
+		case <-time.After(next.opts.Server.ReloadGrace):
 			s.log.Warn("reload grace period over; closing the old configuration with requests still running")
 		}
 		old.gen.closeExcept(next)

@@ -126,6 +126,9 @@ type Runner struct {
 	// until they close or it ends, then closes them with 1001. On a stop
 	// they close with 1001 at once.
 	WSGrace time.Duration
+	// Graces, when set, gives Grace and WSGrace as they are when the
+	// drain begins, for a configuration that reloads change.
+	Graces func() (grace, wsGrace time.Duration)
 	// Upgraded is set, before AfterDrain runs, when the process drains
 	// because a new binary took its sockets over.
 	Upgraded bool
@@ -218,6 +221,13 @@ func (r *Runner) Run() int {
 	return code
 }
 
+func (r *Runner) graces() (grace, wsGrace time.Duration) {
+	if r.Graces != nil {
+		return r.Graces()
+	}
+	return r.Grace, r.WSGrace
+}
+
 // drainWebSockets keeps the Go handlers' open WebSockets for WSGrace
 // after an upgrade, and closes them with 1001 (going away) at its end or
 // at once on a stop.
@@ -228,7 +238,7 @@ func (r *Runner) drainWebSockets() {
 	}
 	grace := time.Duration(0)
 	if r.Upgraded {
-		grace = r.WSGrace
+		_, grace = r.graces()
 		r.Log.Info("keeping open WebSockets until they close", "websockets", n, "ws_grace", grace.String())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
@@ -263,8 +273,9 @@ func (r *Runner) shutdown() int {
 	if r.BeforeDrain != nil {
 		r.BeforeDrain()
 	}
-	r.Log.Info("shutting down: finishing requests in flight", "timeout", r.Grace.String())
-	ctx, cancel := context.WithTimeout(context.Background(), r.Grace)
+	grace, _ := r.graces()
+	r.Log.Info("shutting down: finishing requests in flight", "timeout", grace.String())
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	code := 0
 	for _, s := range r.Servers {

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"reflect"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -375,75 +373,6 @@ func (s *Service) ReopenLogs() {
 	s.log.Info("access log reopened", "path", s.accessTo)
 }
 
-// Reload loads the options again and, when they are valid and every
-// application in them starts, serves new requests with them; requests in
-// flight finish under the old configuration, which is closed after them
-// (or after the reload grace period). Invalid options change nothing.
-//
-// A WSGI pool whose configuration did not change is kept (the same
-// *wsgi.Pool, its queue and counters), and its code reloaded in place:
-// wsgi.Pool.Reload starts a new set of workers beside the old ones and
-// swaps them in once all are ready. A changed pool is started anew and
-// swapped in once its workers are ready.
-func (s *Service) Reload() error {
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
-	opts, err := loadChecked(s.source, s.handlers)
-	if err != nil {
-		return err
-	}
-	old := s.cur.Load()
-	gen, err := build(opts, s.handlers, s.log, old.gen)
-	if err != nil {
-		return err
-	}
-	for _, np := range gen.carried() {
-		if err := np.pool.Reload(); err != nil {
-			gen.closeExcept(nil)
-			return fmt.Errorf("reloading the code of %s: %w", np.name, err)
-		}
-	}
-	if !sameListeners(old.gen.opts.Server, opts.Server) {
-		s.log.Warn("reload: listener changes take effect on restart or binary upgrade (SIGUSR2); keeping the current listeners")
-	} else if !reflect.DeepEqual(old.gen.opts.Server, opts.Server) {
-		s.log.Warn("reload: [server] settings (timeouts, limits, shutdown) take effect on restart or binary upgrade (SIGUSR2); sites, routes and logs are reloaded")
-	}
-	// Certificates re-read from their files: a renewed one is served from
-	// the next handshake on. A failure keeps the ones served. Names new
-	// to tls = "auto" are obtained once the configuration is in force.
-	m, err := s.prepareACME(opts)
-	if err != nil {
-		gen.closeExcept(nil)
-		return err
-	}
-	ca := s.certs.InternalCA()
-	if err := s.certs.Load(s.certSources(opts, m)); err != nil {
-		gen.closeExcept(nil)
-		s.dropACME(m)
-		return fmt.Errorf("certificates: %w", err)
-	}
-	s.logInternalCA(ca)
-	if err := s.setAccessLog(opts.Log); err != nil {
-		gen.closeExcept(nil)
-		s.dropACME(m)
-		// The certificates were swapped with m's names: put back the
-		// running manager's.
-		s.certs.Load(s.certSources(old.gen.opts, s.acme.Load()))
-		return err
-	}
-	s.commitACME(m, opts)
-	s.cur.Store(newLive(gen))
-	old.retire()
-	s.manage(opts)
-	s.log.Info("reloaded the configuration", "from", s.source.Name, "wsgi_kept", len(gen.carried()), "wsgi_started", len(gen.pools)-len(gen.carried()))
-	s.retire(old, gen)
-	return nil
-}
-
-func sameListeners(a, b config.Server) bool {
-	return slices.Equal(a.Listen, b.Listen) && slices.Equal(a.ListenTLS, b.ListenTLS) && a.Admin == b.Admin
-}
-
 // pythonStats reports the current generation's WSGI and ASGI pools for
 // metrics.
 func (s *Service) pythonStats() []metrics.PythonApp {
@@ -520,16 +449,15 @@ func (s *Service) Run() int {
 			return 1
 		}
 	}
-	s.main = &server.Server{Handler: s.front, Observer: s.observer, Logger: s.log, GoroutinePerConn: so.GoroutinePerConn, DisableH2C: !so.H2C}
+	set := mainSettings(so)
+	s.main = &server.Server{Handler: s.front, Observer: s.observer, Logger: s.log, GoroutinePerConn: so.GoroutinePerConn,
+		Limits: set.Limits, Timeouts: set.Timeouts, DisableH2C: set.DisableH2C}
 	if so.Trace {
 		s.main.Trace = s.Stderr
 		if s.main.Trace == nil {
 			s.main.Trace = os.Stderr
 		}
 	}
-	s.main.Limits.MaxConns = so.MaxConns
-	s.main.Limits.MaxBodyBytes = so.MaxBody
-	s.main.Timeouts = server.Timeouts{ReadHeader: so.ReadHeaderTimeout, Read: so.ReadTimeout, Write: so.WriteTimeout, Idle: so.IdleTimeout}
 	// Listeners returns the configured addresses in order, then any
 	// extra sockets socket activation gave: those serve the sites.
 	nPlain, nTLS, nAdmin := len(so.Listen), len(so.ListenTLS), 0
@@ -568,7 +496,12 @@ func (s *Service) Run() int {
 	// certmagic's solvers, finding the ports taken, start none.
 	s.logAuto(opts)
 	s.manage(opts)
-	r := &Runner{Log: s.log, Servers: servers, Grace: so.ShutdownTimeout, WSGrace: so.WSGrace,
+	r := &Runner{Log: s.log, Servers: servers,
+		// As the configuration in force says: a reload may change them.
+		Graces: func() (time.Duration, time.Duration) {
+			so := s.cur.Load().gen.opts.Server
+			return so.ShutdownTimeout, so.WSGrace
+		},
 		OnHUP: func() {
 			s.log.Info("SIGHUP: reloading the configuration", "from", s.source.Name)
 			if err := s.Reload(); err != nil {

@@ -41,7 +41,7 @@ static = { root = "DIR", listing = true }
 		args: []string{"-addr", "127.0.0.1:9000", "-addr", "[::1]:9000", "-admin", "127.0.0.1:9100",
 			"-access-log", "stdout", "-access-log-format", "json", "-v", "-shutdown-timeout", "5",
 			"-reload-grace", "1m", "-reuseport", "-backlog", "100", "-goroutine-per-conn", "-max-conns", "10",
-			"-max-body", "1MiB", "-read-header-timeout", "2s", "-read-timeout", "1m", "-write-timeout", "90",
+			"-max-body", "1MiB", "-max-header", "16KiB", "-read-header-timeout", "2s", "-read-timeout", "1m", "-write-timeout", "90",
 			"-idle-timeout", "1.5", "-h2c=false",
 			dir,
 			"-index", "home.html", "-listing=false", "-cache-control", "max-age=60", "-compress=false",
@@ -58,6 +58,7 @@ backlog = 100
 goroutine_per_conn = true
 max_conns = 10
 max_body = "1MiB"
+max_header = "16KiB"
 read_header_timeout = "2"
 read_timeout = "1m"
 write_timeout = "1m30s"
