@@ -207,8 +207,11 @@ tls = { cert = "cert.pem", key = "key.pem" }`
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if n := dials.Load(); n != 2 {
-		t.Errorf("%d connections after the upgrade, want 2", n)
+	// Two, or three when the old process took one last connection from
+	// the shared listener as it stopped accepting: that one gets GOAWAY
+	// at once and the client dials again.
+	if n := dials.Load(); n < 2 || n > 3 {
+		t.Errorf("%d connections after the upgrade, want 2 (or 3)", n)
 	}
 	select {
 	case <-p.done:
