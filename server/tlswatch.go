@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/brick-server/brick/internal/bufpool"
+
 	"github.com/brick-server/brick/web"
 )
 
@@ -96,6 +98,77 @@ func (w *tlsWatched) Watch(fn func()) error {
 	}
 	go fn()
 	return nil
+}
+
+// Write gathers the records crypto/tls makes of a write longer than one
+// record (HTTP/2's batches of DATA frames: four records) and writes them
+// in one system call, not one each; a shorter write is one record and
+// goes as it is. The records are copied once more, from crypto/tls's
+// buffer, which it reuses for the next record, into a pooled buffer that
+// goes back once written, so an idle connection holds none. The write is
+// bounded by the write deadline as any other.
+func (w *tlsWatched) Write(p []byte) (int, error) {
+	if len(p) <= tlsRecordPayload {
+		return w.Conn.Write(p)
+	}
+	t := w.t
+	t.gmu.Lock()
+	t.gathering = true
+	t.gmu.Unlock()
+	n, err := w.Conn.Write(p)
+	t.gmu.Lock()
+	t.gathering = false
+	buf := t.gathered
+	t.gathered = nil
+	t.gmu.Unlock()
+	if buf == nil {
+		return n, err
+	}
+	if err == nil {
+		_, err = t.hj.Write(buf)
+		if err != nil {
+			// The records crypto/tls counted as sent did not all go.
+			n = 0
+		}
+	}
+	bufpool.Put(buf)
+	return n, err
+}
+
+// tlsRecordPayload is the most plaintext a TLS record carries (RFC 8446
+// §5.1).
+const tlsRecordPayload = 16 << 10
+
+// gatherSize bounds the records gathered for one system call: four full
+// records with their headers, nonces and tags.
+const gatherSize = 4 * (tlsRecordPayload + 256)
+
+// gather takes a record crypto/tls wrote while a tlsWatched write gathers
+// them (reporting false when none is), writing out what the buffer holds
+// first when the record would not fit.
+func (t *tlsConn) gather(p []byte) (bool, error) {
+	t.gmu.Lock()
+	defer t.gmu.Unlock()
+	if !t.gathering {
+		return false, nil
+	}
+	if t.gathered != nil && len(t.gathered)+len(p) > gatherSize {
+		_, err := t.hj.Write(t.gathered)
+		bufpool.Put(t.gathered)
+		t.gathered = nil
+		if err != nil {
+			return true, err
+		}
+	}
+	if t.gathered == nil {
+		if len(p) > gatherSize {
+			_, err := t.hj.Write(p)
+			return true, err
+		}
+		t.gathered = bufpool.Get(gatherSize)
+	}
+	t.gathered = append(t.gathered, p...)
+	return true, nil
 }
 
 // Close sends close_notify and closes the plain watched connection.
