@@ -91,8 +91,9 @@ type tlsConn struct {
 
 	// A watched connection's long writes gather crypto/tls's records
 	// (tlsWatched.Write): gathering is set while one is under way, and
-	// gathered holds the records. gmu guards both: crypto/tls may write
-	// an alert from another goroutine (Close) meanwhile.
+	// gathered holds the records. gmu guards both and orders the writes
+	// to hj: crypto/tls may write an alert from another goroutine (Close)
+	// while gathered records are still being written.
 	gmu       sync.Mutex
 	gathering bool
 	gathered  []byte
@@ -398,13 +399,7 @@ func (t *tlsConn) Read(p []byte) (int, error) {
 // up to the write timeout.
 func (t *tlsConn) Write(p []byte) (int, error) {
 	if t.hj != nil {
-		if ok, err := t.gather(p); ok {
-			if err != nil {
-				return 0, err
-			}
-			return len(p), nil
-		}
-		return t.hj.Write(p)
+		return t.writeHijacked(p)
 	}
 	timeout := t.c.srv.to.Write
 	if t.closing {

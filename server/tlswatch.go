@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/brick-server/brick/internal/bufpool"
-
 	"github.com/brick-server/brick/web"
 )
 
@@ -106,7 +105,9 @@ func (w *tlsWatched) Watch(fn func()) error {
 // goes as it is. The records are copied once more, from crypto/tls's
 // buffer, which it reuses for the next record, into a pooled buffer that
 // goes back once written, so an idle connection holds none. The write is
-// bounded by the write deadline as any other.
+// bounded by the write deadline as any other. The gathered records go
+// out before any record crypto/tls makes after them (an alert Close sends
+// from another goroutine): writeHijacked waits for gmu, held until then.
 func (w *tlsWatched) Write(p []byte) (int, error) {
 	if len(p) <= tlsRecordPayload {
 		return w.Conn.Write(p)
@@ -117,18 +118,17 @@ func (w *tlsWatched) Write(p []byte) (int, error) {
 	t.gmu.Unlock()
 	n, err := w.Conn.Write(p)
 	t.gmu.Lock()
+	defer t.gmu.Unlock()
 	t.gathering = false
 	buf := t.gathered
 	t.gathered = nil
-	t.gmu.Unlock()
 	if buf == nil {
 		return n, err
 	}
 	if err == nil {
-		_, err = t.hj.Write(buf)
-		if err != nil {
+		if _, werr := t.hj.Write(buf); werr != nil {
 			// The records crypto/tls counted as sent did not all go.
-			n = 0
+			n, err = 0, werr
 		}
 	}
 	bufpool.Put(buf)
@@ -143,32 +143,32 @@ const tlsRecordPayload = 16 << 10
 // records with their headers, nonces and tags.
 const gatherSize = 4 * (tlsRecordPayload + 256)
 
-// gather takes a record crypto/tls wrote while a tlsWatched write gathers
-// them (reporting false when none is), writing out what the buffer holds
-// first when the record would not fit.
-func (t *tlsConn) gather(p []byte) (bool, error) {
+// writeHijacked is Write (crypto/tls's records) after a hijack or watch:
+// while a tlsWatched write gathers, the record joins the others, what
+// they hold written out first when it would not fit; otherwise it goes to
+// the socket, in order after gathered records still being written.
+func (t *tlsConn) writeHijacked(p []byte) (int, error) {
 	t.gmu.Lock()
 	defer t.gmu.Unlock()
 	if !t.gathering {
-		return false, nil
+		return t.hj.Write(p)
 	}
 	if t.gathered != nil && len(t.gathered)+len(p) > gatherSize {
 		_, err := t.hj.Write(t.gathered)
 		bufpool.Put(t.gathered)
 		t.gathered = nil
 		if err != nil {
-			return true, err
+			return 0, err
 		}
 	}
 	if t.gathered == nil {
 		if len(p) > gatherSize {
-			_, err := t.hj.Write(p)
-			return true, err
+			return t.hj.Write(p)
 		}
 		t.gathered = bufpool.Get(gatherSize)
 	}
 	t.gathered = append(t.gathered, p...)
-	return true, nil
+	return len(p), nil
 }
 
 // Close sends close_notify and closes the plain watched connection.
