@@ -70,8 +70,9 @@
 // window is taken before the buffer, and a connection's streams hold at
 // most two buffers at once, so a client reading slowly on many streams
 // makes the server hold 128 KiB, not 64 KiB a stream; a stream whose
-// window is shut holds none, and its head goes out without waiting for window. A part
-// that completes a declared length ends the stream with its last frame.
+// window is shut holds none, and its head goes out without waiting for
+// window. A part that completes a declared length ends the stream with
+// its last frame.
 //
 // # Defences
 //
