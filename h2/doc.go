@@ -65,12 +65,14 @@
 // buffer, filled by one preadv(2), and written as they are under one
 // lock, the head in the same write as the first frames. The bytes are
 // copied once, by the read, as HTTP/1.1 over TLS copies them (sendfile(2)
-// cannot encrypt); over TLS each frame fills one record. The window is
-// taken before the buffer, and a connection's streams hold at most two
-// buffers at once, so a client reading slowly on many streams makes the
-// server hold 128 KiB, not 64 KiB a stream; a stream whose window is shut
-// holds none, and its head goes out without waiting for window. A part
-// that completes a declared length ends the stream with its last frame.
+// cannot encrypt); over TLS each frame fills one record, and the server's
+// watched connection writes a batch's records in one system call. The
+// window is taken before the buffer, and a connection's streams hold at
+// most two buffers at once, so a client reading slowly on many streams
+// makes the server hold 128 KiB, not 64 KiB a stream; a stream whose
+// window is shut holds none, and its head goes out without waiting for
+// window. A part that completes a declared length ends the stream with
+// its last frame.
 //
 // # Defences
 //

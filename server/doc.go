@@ -58,8 +58,10 @@
 // connection turns readable, so a WebSocket idle between messages costs
 // no goroutine. The owner's I/O goes through an os.File over the same
 // descriptor, in Go's netpoller as well (one descriptor per connection,
-// as when parked); over TLS, through the tls.Conn over it, and Watch first
-// asks crypto/tls, without waiting, for input it holds already
+// as when parked), its writes raw system calls under the file's write
+// lock; over TLS, through the tls.Conn over it, and Watch first asks
+// crypto/tls, without waiting, for input it holds already, and a write
+// longer than a record has its records gathered into one system call
 // (tlswatch.go). HTTP/2 connections are handed to package h2 the same
 // way, so an idle one parks in its loop too (h2.go).
 //

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/brick-server/brick/internal/bufpool"
@@ -87,6 +88,15 @@ type tlsConn struct {
 	// (a request the client pipelined), the next read's first byte.
 	hasHeld bool
 	held    [1]byte
+
+	// A watched connection's long writes gather crypto/tls's records
+	// (tlsWatched.Write): gathering is set while one is under way, and
+	// gathered holds the records. gmu guards both and orders the writes
+	// to hj: crypto/tls may write an alert from another goroutine (Close)
+	// while gathered records are still being written.
+	gmu       sync.Mutex
+	gathering bool
+	gathered  []byte
 }
 
 func newTLSConn(raw transport, c *conn, cfg *tls.Config, nonblocking bool) *tlsConn {
@@ -389,7 +399,7 @@ func (t *tlsConn) Read(p []byte) (int, error) {
 // up to the write timeout.
 func (t *tlsConn) Write(p []byte) (int, error) {
 	if t.hj != nil {
-		return t.hj.Write(p)
+		return t.writeHijacked(p)
 	}
 	timeout := t.c.srv.live().to.Write
 	if t.closing {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/brick-server/brick/internal/bufpool"
 	"github.com/brick-server/brick/web"
 )
 
@@ -96,6 +97,78 @@ func (w *tlsWatched) Watch(fn func()) error {
 	}
 	go fn()
 	return nil
+}
+
+// Write gathers the records crypto/tls makes of a write longer than one
+// record (HTTP/2's batches of DATA frames: four records) and writes them
+// in one system call, not one each; a shorter write is one record and
+// goes as it is. The records are copied once more, from crypto/tls's
+// buffer, which it reuses for the next record, into a pooled buffer that
+// goes back once written, so an idle connection holds none. The write is
+// bounded by the write deadline as any other. The gathered records go
+// out before any record crypto/tls makes after them (an alert Close sends
+// from another goroutine): writeHijacked waits for gmu, held until then.
+func (w *tlsWatched) Write(p []byte) (int, error) {
+	if len(p) <= tlsRecordPayload {
+		return w.Conn.Write(p)
+	}
+	t := w.t
+	t.gmu.Lock()
+	t.gathering = true
+	t.gmu.Unlock()
+	n, err := w.Conn.Write(p)
+	t.gmu.Lock()
+	defer t.gmu.Unlock()
+	t.gathering = false
+	buf := t.gathered
+	t.gathered = nil
+	if buf == nil {
+		return n, err
+	}
+	if err == nil {
+		if _, werr := t.hj.Write(buf); werr != nil {
+			// The records crypto/tls counted as sent did not all go.
+			n, err = 0, werr
+		}
+	}
+	bufpool.Put(buf)
+	return n, err
+}
+
+// tlsRecordPayload is the most plaintext a TLS record carries (RFC 8446
+// §5.1).
+const tlsRecordPayload = 16 << 10
+
+// gatherSize bounds the records gathered for one system call: four full
+// records with their headers, nonces and tags.
+const gatherSize = 4 * (tlsRecordPayload + 256)
+
+// writeHijacked is Write (crypto/tls's records) after a hijack or watch:
+// while a tlsWatched write gathers, the record joins the others, what
+// they hold written out first when it would not fit; otherwise it goes to
+// the socket, in order after gathered records still being written.
+func (t *tlsConn) writeHijacked(p []byte) (int, error) {
+	t.gmu.Lock()
+	defer t.gmu.Unlock()
+	if !t.gathering {
+		return t.hj.Write(p)
+	}
+	if t.gathered != nil && len(t.gathered)+len(p) > gatherSize {
+		_, err := t.hj.Write(t.gathered)
+		bufpool.Put(t.gathered)
+		t.gathered = nil
+		if err != nil {
+			return 0, err
+		}
+	}
+	if t.gathered == nil {
+		if len(p) > gatherSize {
+			return t.hj.Write(p)
+		}
+		t.gathered = bufpool.Get(gatherSize)
+	}
+	t.gathered = append(t.gathered, p...)
+	return len(p), nil
 }
 
 // Close sends close_notify and closes the plain watched connection.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -36,6 +37,19 @@ type watchedConn struct {
 	f         *os.File // the descriptor, in Go's netpoller
 	pc        *pollConn
 	closeOnce sync.Once
+
+	// Writes are raw system calls made under f's write lock (rc.Write),
+	// as the engine's own writes are, waiting in the netpoller only when
+	// the socket is full: os.File's Write would enter and leave the
+	// scheduler's syscall state around every one. rc and writeFn are made
+	// once (SyscallConn and a closure passed to it allocate); wmu guards
+	// the write in progress (wa, wb, wn, werr) that writeFn works on.
+	rc      syscall.RawConn
+	writeFn func(fd uintptr) bool
+	wmu     sync.Mutex
+	wa, wb  []byte
+	wn      int
+	werr    error
 }
 
 // watch detaches pc for its owner while keeping it in the loop.
@@ -46,10 +60,16 @@ func (pc *pollConn) watch() (web.WatchedConn, error) {
 	if f == nil {
 		return nil, os.ErrInvalid
 	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
 	pc.mu.Lock()
 	pc.state = stWatched
 	pc.mu.Unlock()
-	return &watchedConn{f: f, pc: pc}, nil
+	w := &watchedConn{f: f, pc: pc, rc: rc}
+	w.writeFn = w.writeRaw
+	return w, nil
 }
 
 func (pc *pollConn) canWatch() bool { return true }
@@ -64,8 +84,7 @@ func (w *watchedConn) Read(p []byte) (int, error) {
 }
 
 func (w *watchedConn) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
-	return n, unwrapPathError(err)
+	return w.writev(p, nil)
 }
 
 func unwrapPathError(err error) error {
@@ -99,36 +118,54 @@ func (w *watchedConn) CloseWrite() error {
 // socket takes them (as net.Buffers does over a TCP connection), waiting
 // for the socket in Go's netpoller up to the write deadline.
 func (w *watchedConn) Writev(a, b []byte) error {
-	rc, err := w.f.SyscallConn()
-	if err != nil {
-		return err
+	_, err := w.writev(a, b)
+	return err
+}
+
+// writev writes a then b and reports how many bytes went.
+func (w *watchedConn) writev(a, b []byte) (int, error) {
+	if len(a) == 0 {
+		a, b = b, nil
 	}
-	var werr error
-	err = rc.Write(func(fd uintptr) bool {
-		for len(a)+len(b) > 0 {
-			if len(a) == 0 {
-				a, b = b, nil
-			}
-			n, e := rawWritev(int(fd), a, b)
-			if n > 0 {
-				k := min(n, len(a))
-				a, b = a[k:], b[n-k:]
-			}
-			switch e {
-			case 0, unix.EINTR:
-			case unix.EAGAIN:
-				return false
-			default:
-				werr = e
-				return true
-			}
+	if len(a) == 0 {
+		return 0, nil
+	}
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	w.wa, w.wb, w.wn, w.werr = a, b, 0, nil
+	err := w.rc.Write(w.writeFn)
+	n, werr := w.wn, w.werr
+	w.wa, w.wb, w.werr = nil, nil, nil
+	if err != nil {
+		return n, unwrapPathError(err)
+	}
+	return n, werr
+}
+
+// writeRaw is rc.Write's function: it writes what is left of wa and wb,
+// and reports false (wait in the netpoller, then call again) when the
+// socket is full.
+func (w *watchedConn) writeRaw(fd uintptr) bool {
+	for len(w.wa)+len(w.wb) > 0 {
+		if len(w.wa) == 0 {
+			w.wa, w.wb = w.wb, nil
 		}
-		return true
-	})
-	if err != nil {
-		return unwrapPathError(err)
+		n, e := rawWritev(int(fd), w.wa, w.wb)
+		if n > 0 {
+			w.wn += n
+			k := min(n, len(w.wa))
+			w.wa, w.wb = w.wa[k:], w.wb[n-k:]
+		}
+		switch e {
+		case 0, unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			w.werr = e
+			return true
+		}
 	}
-	return werr
+	return true
 }
 
 // Watch arms fn. Bytes that arrived before it was armed raised their edge
