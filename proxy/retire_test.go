@@ -57,11 +57,21 @@ func TestRetireTunnels(t *testing.T) {
 		name            string
 		goroutinePer    bool
 		passBeforeClose bool
+		// chain: a later reload's generation (mid) passed its tunnels
+		// on to next before old passed its own to mid.
+		chain bool
+		// toRetired: old passes its tunnels to a Handler whose own
+		// ws_grace is over (a later reload retired it first).
+		toRetired bool
 	}{
-		{"watched, retired", false, false},
-		{"watched, passed on", false, true},
-		{"copied, retired", true, false},
-		{"copied, passed on", true, true},
+		{"watched, retired", false, false, false, false},
+		{"watched, passed on", false, true, false, false},
+		{"copied, retired", true, false, false, false},
+		{"copied, passed on", true, true, false, false},
+		{"watched, passed along a chain", false, true, true, false},
+		{"copied, passed along a chain", true, true, true, false},
+		{"watched, passed to a retired route", false, true, false, true},
+		{"copied, passed to a retired route", true, true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -94,7 +104,23 @@ func TestRetireTunnels(t *testing.T) {
 			}
 			echo()
 			const grace = 200 * time.Millisecond
-			if tc.passBeforeClose {
+			if tc.toRetired {
+				next.Retire(grace) // nothing open: over at once
+				old.PassTunnels(next)
+				old.Close()
+			} else if tc.chain {
+				mid, err := proxy.New(config(url))
+				if err != nil {
+					t.Fatal(err)
+				}
+				mid.PassTunnels(next)
+				mid.Close()
+				old.PassTunnels(mid)
+				old.Close()
+				time.Sleep(2 * grace)
+				echo() // still open: next holds it
+				next.Retire(grace)
+			} else if tc.passBeforeClose {
 				old.PassTunnels(next)
 				old.Retire(grace)
 				time.Sleep(2 * grace)
