@@ -24,8 +24,9 @@ var tunnelsMu sync.Mutex
 type tunnelSet struct {
 	recs map[*tunnelRec]struct{}
 	// gone is made by Retire and closed when the set empties; over is
-	// set when its ws_grace ended: a tunnel opened later (a request in
-	// flight through the retirement) goes away at once.
+	// set when its ws_grace ended, or the set emptied before: a tunnel
+	// opened later (a request in flight through the retirement) goes
+	// away at once.
 	gone chan struct{}
 	over bool
 	// passed is the set PassTunnels gave this one's tunnels to: those
@@ -75,6 +76,10 @@ func (r *tunnelRec) ended() {
 		if len(s.recs) == 0 && s.gone != nil {
 			close(s.gone)
 			s.gone = nil
+			// Nothing waits for ws_grace any more: a tunnel opened
+			// later (a request in flight) goes away at once, as after
+			// a Retire that found none.
+			s.over = true
 		}
 		r.set = nil
 	}

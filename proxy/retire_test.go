@@ -149,3 +149,44 @@ func TestRetireTunnels(t *testing.T) {
 		})
 	}
 }
+
+// TestRetiredTunnelOpenedLate: a tunnel opened through a retired Handler
+// after the tunnels its Retire waited for had all closed (a request in
+// flight through the reload) is not left open with nothing to close it:
+// it goes away with 1001 at once, as when Retire found none.
+func TestRetiredTunnelOpenedLate(t *testing.T) {
+	t.Parallel()
+	url, _ := wsEcho(t)
+	old, err := proxy.New(config(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Close() })
+	addr := loopback.Serve(t, &server.Server{Handler: old})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first, _, err := websocket.Dial(ctx, "ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Retire(time.Hour) // a ws_grace longer than the test
+	first.Close(websocket.StatusNormalClosure, "")
+	// The first tunnel ends on the proxy's side (it counts as an active
+	// request of its upstream while it lasts).
+	for until := time.Now().Add(5 * time.Second); old.Stats()[0].Active > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(until) {
+			t.Fatal("the first tunnel did not end")
+		}
+	}
+	late, _, err := websocket.Dial(ctx, "ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.CloseNow()
+	rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer rcancel()
+	_, _, err = late.Read(rctx)
+	if code := websocket.CloseStatus(err); code != websocket.StatusGoingAway {
+		t.Fatalf("the late WebSocket ended with %v (%d), want 1001 at once", err, code)
+	}
+}
