@@ -24,10 +24,24 @@ var tunnelsMu sync.Mutex
 type tunnelSet struct {
 	recs map[*tunnelRec]struct{}
 	// gone is made by Retire and closed when the set empties; over is
-	// set when its ws_grace ended: a tunnel opened later (a request in
-	// flight through the retirement) goes away at once.
+	// set when its ws_grace ended, or the set emptied before: a tunnel
+	// opened later (a request in flight through the retirement) goes
+	// away at once.
 	gone chan struct{}
 	over bool
+	// passed is the set PassTunnels gave this one's tunnels to: those
+	// passed or opened here later go on to it, so that none is left in a
+	// set nothing retires (reloads that retire generations out of order).
+	passed *tunnelSet
+}
+
+// dest is where tunnels given to s go: s, or the set it was passed to.
+// Under tunnelsMu.
+func (s *tunnelSet) dest() *tunnelSet {
+	for s.passed != nil {
+		s = s.passed
+	}
+	return s
 }
 
 // tunnelRec is one open tunnel, in the set of the Handler it belongs to.
@@ -41,6 +55,7 @@ type tunnelRec struct {
 func (s *tunnelSet) add(r *tunnelRec) {
 	r.relay.Track()
 	tunnelsMu.Lock()
+	s = s.dest()
 	over := s.over
 	if s.recs == nil {
 		s.recs = map[*tunnelRec]struct{}{}
@@ -61,6 +76,10 @@ func (r *tunnelRec) ended() {
 		if len(s.recs) == 0 && s.gone != nil {
 			close(s.gone)
 			s.gone = nil
+			// Nothing waits for ws_grace any more: a tunnel opened
+			// later (a request in flight) goes away at once, as after
+			// a Retire that found none.
+			s.over = true
 		}
 		r.set = nil
 	}
@@ -71,20 +90,34 @@ func (r *tunnelRec) ended() {
 // PassTunnels hands h's open tunnels to next, the Handler of the same
 // configuration that replaces h on a reload: they stay open for as long
 // as next lasts. Call it before Close.
+//
+// next may itself have passed its tunnels on, or been retired, when a
+// later reload's generation closed before this one's: h's tunnels go
+// where next's went, and away at once when that set's ws_grace is over.
 func (h *Handler) PassTunnels(next *Handler) {
 	tunnelsMu.Lock()
-	defer tunnelsMu.Unlock()
-	if len(h.tunnels.recs) == 0 {
+	dst := next.tunnels.dest()
+	if dst == &h.tunnels {
+		tunnelsMu.Unlock()
 		return
 	}
-	if next.tunnels.recs == nil {
-		next.tunnels.recs = map[*tunnelRec]struct{}{}
+	h.tunnels.passed = dst
+	var late []*websocket.Relay
+	if len(h.tunnels.recs) > 0 && dst.recs == nil {
+		dst.recs = map[*tunnelRec]struct{}{}
 	}
 	for r := range h.tunnels.recs {
-		r.set = &next.tunnels
-		next.tunnels.recs[r] = struct{}{}
+		r.set = dst
+		dst.recs[r] = struct{}{}
+		if dst.over {
+			late = append(late, r.relay)
+		}
 	}
 	clear(h.tunnels.recs)
+	tunnelsMu.Unlock()
+	for _, r := range late {
+		go r.GoAway()
+	}
 }
 
 // Retire is Close for a Handler that a reload replaced with another

@@ -57,11 +57,21 @@ func TestRetireTunnels(t *testing.T) {
 		name            string
 		goroutinePer    bool
 		passBeforeClose bool
+		// chain: a later reload's generation (mid) passed its tunnels
+		// on to next before old passed its own to mid.
+		chain bool
+		// toRetired: old passes its tunnels to a Handler whose own
+		// ws_grace is over (a later reload retired it first).
+		toRetired bool
 	}{
-		{"watched, retired", false, false},
-		{"watched, passed on", false, true},
-		{"copied, retired", true, false},
-		{"copied, passed on", true, true},
+		{"watched, retired", false, false, false, false},
+		{"watched, passed on", false, true, false, false},
+		{"copied, retired", true, false, false, false},
+		{"copied, passed on", true, true, false, false},
+		{"watched, passed along a chain", false, true, true, false},
+		{"copied, passed along a chain", true, true, true, false},
+		{"watched, passed to a retired route", false, true, false, true},
+		{"copied, passed to a retired route", true, true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -94,7 +104,23 @@ func TestRetireTunnels(t *testing.T) {
 			}
 			echo()
 			const grace = 200 * time.Millisecond
-			if tc.passBeforeClose {
+			if tc.toRetired {
+				next.Retire(grace) // nothing open: over at once
+				old.PassTunnels(next)
+				old.Close()
+			} else if tc.chain {
+				mid, err := proxy.New(config(url))
+				if err != nil {
+					t.Fatal(err)
+				}
+				mid.PassTunnels(next)
+				mid.Close()
+				old.PassTunnels(mid)
+				old.Close()
+				time.Sleep(2 * grace)
+				echo() // still open: next holds it
+				next.Retire(grace)
+			} else if tc.passBeforeClose {
 				old.PassTunnels(next)
 				old.Retire(grace)
 				time.Sleep(2 * grace)
@@ -121,5 +147,46 @@ func TestRetireTunnels(t *testing.T) {
 				t.Fatal("the upstream's WebSocket did not end")
 			}
 		})
+	}
+}
+
+// TestRetiredTunnelOpenedLate: a tunnel opened through a retired Handler
+// after the tunnels its Retire waited for had all closed (a request in
+// flight through the reload) is not left open with nothing to close it:
+// it goes away with 1001 at once, as when Retire found none.
+func TestRetiredTunnelOpenedLate(t *testing.T) {
+	t.Parallel()
+	url, _ := wsEcho(t)
+	old, err := proxy.New(config(url))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { old.Close() })
+	addr := loopback.Serve(t, &server.Server{Handler: old})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first, _, err := websocket.Dial(ctx, "ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Retire(time.Hour) // a ws_grace longer than the test
+	first.Close(websocket.StatusNormalClosure, "")
+	// The first tunnel ends on the proxy's side (it counts as an active
+	// request of its upstream while it lasts).
+	for until := time.Now().Add(5 * time.Second); old.Stats()[0].Active > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(until) {
+			t.Fatal("the first tunnel did not end")
+		}
+	}
+	late, _, err := websocket.Dial(ctx, "ws://"+addr+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.CloseNow()
+	rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer rcancel()
+	_, _, err = late.Read(rctx)
+	if code := websocket.CloseStatus(err); code != websocket.StatusGoingAway {
+		t.Fatalf("the late WebSocket ended with %v (%d), want 1001 at once", err, code)
 	}
 }

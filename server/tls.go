@@ -341,7 +341,29 @@ func (t *tlsConn) hijack() (net.Conn, error) {
 		return nc, err
 	}
 	t.hj = nc
+	if t.hasHeld {
+		// peerGone took the first byte of what the client sent next.
+		t.hasHeld = false
+		return &heldConn{Conn: t.tc, b: t.held[0], has: true}, nil
+	}
 	return t.tc, nil
+}
+
+// heldConn is a hijacked tls.Conn whose first byte peerGone took.
+type heldConn struct {
+	*tls.Conn
+	b   byte
+	has bool
+}
+
+// Read gives the held byte alone: the rest of its record is in crypto/tls
+// for the next Read, but asking for it here could wait on the socket.
+func (h *heldConn) Read(p []byte) (int, error) {
+	if !h.has || len(p) == 0 {
+		return h.Conn.Read(p)
+	}
+	p[0], h.has = h.b, false
+	return 1, nil
 }
 
 // Read gives crypto/tls the socket's bytes: the first byte (read to tell

@@ -56,7 +56,10 @@ func (t *tlsConn) watch() (web.WatchedConn, error) {
 		return nil, err
 	}
 	t.hj = wc
-	return &tlsWatched{Conn: t.tc, t: t, w: wc}, nil
+	// A byte peerGone took is the first the new owner reads.
+	tw := &tlsWatched{Conn: t.tc, t: t, w: wc, held: t.hasHeld, b: t.held}
+	t.hasHeld = false
+	return tw, nil
 }
 
 // tlsWatched is a watched TLS connection (web.WatchedConn).

@@ -109,9 +109,19 @@ func (w *watchedConn) SetDeadline(t time.Time) error      { return w.f.SetDeadli
 func (w *watchedConn) SetReadDeadline(t time.Time) error  { return w.f.SetReadDeadline(t) }
 func (w *watchedConn) SetWriteDeadline(t time.Time) error { return w.f.SetWriteDeadline(t) }
 
-// CloseWrite shuts the sending side down (FIN).
+// CloseWrite shuts the sending side down (FIN). It goes through the
+// os.File, which refuses once Close has run: the number may already be
+// another connection's (a tunnel's other direction may have closed it).
 func (w *watchedConn) CloseWrite() error {
-	return unix.Shutdown(int(w.pc.fd), unix.SHUT_WR)
+	rc, err := w.f.SyscallConn()
+	if err != nil {
+		return unwrapPathError(err)
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil {
+		return net.ErrClosed // Control fails only once Close has run
+	}
+	return serr
 }
 
 // Writev writes all of a and then all of b, in one system call when the
