@@ -162,11 +162,17 @@ func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, 
 // answer a handshake with prev's certificate while it has none of its own
 // for the name yet: loading it from storage takes a moment, and a new
 // storage or CA means a new order. prev stops renewing (Stop) but keeps
-// its certificates; only one step back is kept, so a chain of reloads
-// holds at most two managers.
+// its certificates. Once m is in force, DropFallback on prev keeps only
+// one step back, so a chain of reloads holds at most two managers.
 func (m *Manager) Follow(prev *Manager) {
-	prev.prev.Store(nil)
 	m.prev.Store(prev)
+}
+
+// DropFallback forgets the manager m itself followed: m has been replaced
+// in turn. (Not done in Follow: a reload refused after preparing the new
+// manager keeps m, fallback and all.)
+func (m *Manager) DropFallback() {
+	m.prev.Store(nil)
 }
 
 // managed is one name's place in the Manager: cancelling ctx stops its

@@ -192,3 +192,27 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestFollowKeepsFallbackUntilReplaced: preparing a newer manager (a
+// reload that may still be refused) leaves the running one's fallback in
+// place; only DropFallback, once the newer one is in force, forgets it.
+func TestFollowKeepsFallbackUntilReplaced(t *testing.T) {
+	mk := func() *Manager {
+		m, err := New(Config{CA: "https://ca.test/dir", Storage: t.TempDir(), RenewInterval: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(m.Stop)
+		return m
+	}
+	first, running, next := mk(), mk(), mk()
+	running.Follow(first)
+	next.Follow(running)
+	if running.prev.Load() != first {
+		t.Fatal("preparing a newer manager dropped the running one's fallback")
+	}
+	running.DropFallback()
+	if running.prev.Load() != nil || next.prev.Load() != running {
+		t.Fatal("DropFallback: want running without a fallback, next following running")
+	}
+}

@@ -234,6 +234,7 @@ func (s *Service) commitACME(m *acme.Manager, opts *config.Options) {
 		}))
 	} else {
 		s.log.Info("reload: [tls] changed; a new certificate manager takes over")
+		cur.DropFallback()
 		go cur.Stop()
 	}
 	s.log.Info("automatic certificates", "ca", opts.TLS.ACMECA, "storage", m.Storage())
