@@ -271,7 +271,14 @@ func (c *Conn) wake() {
 // the end of its idle timeout is sent GOAWAY and closed.
 func (c *Conn) idleTimeout() {
 	c.mu.Lock()
-	if c.park != parked || time.Now().Before(c.idleUntil) {
+	if c.park != parked {
+		c.mu.Unlock()
+		return
+	}
+	if wait := time.Until(c.idleUntil); wait > 0 {
+		// The idle wait was moved later after the timer was set: wait on,
+		// rather than leave a parked connection with no timer at all.
+		c.idleTimer.Reset(wait)
 		c.mu.Unlock()
 		return
 	}
