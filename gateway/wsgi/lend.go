@@ -65,8 +65,8 @@ func (p *Pool) acquire(ctx context.Context, w web.ResponseWriter, c *call) (*wor
 		p.mu.Unlock()
 		return wk, nil
 	}
-	if c.pipe && len(p.waiters) == 0 {
-		if wk := p.queueableLocked(); wk != nil {
+	if len(p.waiters) == 0 {
+		if wk := p.queueableLocked(c); wk != nil {
 			p.grantLocked(wk, c)
 			p.observeWaitLocked(0)
 			p.mu.Unlock()
@@ -209,7 +209,7 @@ func (p *Pool) lendLocked(wk *worker) {
 // be and wk's sendMu is free (the request that holds it calls sent, which
 // comes back here). Under p.mu.
 func (p *Pool) fillLocked(wk *worker) {
-	if len(p.waiters) == 0 || !p.waiters[0].pipe || !p.canQueueLocked(wk, time.Now()) || !wk.sendMu.TryLock() {
+	if len(p.waiters) == 0 || !p.canQueueLocked(wk, p.waiters[0], time.Now()) || !wk.sendMu.TryLock() {
 		return
 	}
 	c := p.waiters[0]

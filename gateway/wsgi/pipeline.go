@@ -17,6 +17,22 @@ import (
 // on to another worker; the bound keeps both costs small.
 const maxPipeline = 4
 
+// maxPipelineSmall bounds the requests with small frames (at most
+// smallFrame) in the pool's pipelines together: a worker's pipeline may
+// be maxPipelineSmall/workers deep for them, and no less than
+// maxPipeline. The worker holds the answers to the requests whole in its
+// buffer and sends them together (worker.py, Worker.finish), so a deeper
+// pipeline of quick requests means fewer hand-offs of the CPU between
+// Brick and the worker, the bulk of the cost per request when they share
+// one; with several workers, requests are better spread over them
+// (measured: a depth of 16 on each of 4 workers cost a fifth of the
+// throughput). At these sizes a whole pipeline stays well within a
+// socket buffer.
+const (
+	maxPipelineSmall = 16
+	smallFrame       = 2 << 10
+)
+
 // maxQueuedFrame bounds a request frame (environ and inline body) that may
 // be queued behind another: a queued frame sits in the worker's socket
 // buffer, which must hold a whole pipeline without a writer blocking.
@@ -26,11 +42,11 @@ const maxQueuedFrame = 16 << 10
 // that can take one more request now, with its sendMu held, or nil. A
 // worker streaming a response, leaving service or broken takes none.
 // Under p.mu.
-func (p *Pool) queueableLocked() *worker {
+func (p *Pool) queueableLocked(c *call) *worker {
 	var best *worker
 	now := time.Now()
 	for _, s := range p.slots {
-		if wk := s.w; wk != nil && p.canQueueLocked(wk, now) && (best == nil || wk.inflight < best.inflight) {
+		if wk := s.w; wk != nil && p.canQueueLocked(wk, c, now) && (best == nil || wk.inflight < best.inflight) {
 			best = wk
 		}
 	}
@@ -47,9 +63,14 @@ func (p *Pool) queueableLocked() *worker {
 // that would wait behind one already slow stays in the pool's queue, where
 // the first worker that frees up takes it and the queue's timeout and
 // bound apply. A quick application's rare slow request still holds up the
-// (at most three) requests queued behind it: the price of pipelining.
-func (p *Pool) canQueueLocked(wk *worker, now time.Time) bool {
-	return wk.inflight > 0 && wk.inflight < maxPipeline && !wk.streaming && !wk.broken &&
+// requests queued behind it (at most three, or fifteen small ones): the
+// price of pipelining.
+func (p *Pool) canQueueLocked(wk *worker, c *call, now time.Time) bool {
+	depth := maxPipeline
+	if len(c.frame) <= smallFrame {
+		depth = max(maxPipeline, maxPipelineSmall/len(p.slots))
+	}
+	return c.pipe && wk.inflight > 0 && wk.inflight < depth && !wk.streaming && !wk.broken &&
 		wk.usual < pipelineWindow && now.Sub(wk.headSince) < pipelineWindow &&
 		!wk.retiring && !wk.recycleAsked && wk.gen == p.gen && p.live[wk]
 }

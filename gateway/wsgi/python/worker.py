@@ -22,6 +22,7 @@ import socket
 import stat
 import struct
 import sys
+import time
 import traceback
 
 _FRAME = struct.Struct("<BI")
@@ -52,6 +53,14 @@ _HOP_BY_HOP = frozenset(
 )
 
 _MAX_FRAME = 1 << 30
+
+# Holding finished answers (Worker.finish): at most _HOLD_MAX of them, for
+# at most _HOLD_BOUND seconds, and only ahead of requests whose method is
+# idempotent (RFC 9110 section 9.2.2), since Brick sends a request queued
+# behind one whose answer never came to another worker.
+_HOLD_MAX = 16
+_HOLD_BOUND = float(os.environ.get("BRICK_WSGI_HOLD_BOUND", 0.001))  # tests raise it
+_IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS"))
 
 # The largest data frame a file goes out in: a frame's length is 32 bits,
 # and files may be larger. The environment may lower it, for tests.
@@ -198,6 +207,12 @@ class Channel:
         if self.r == self.w:
             self.r = self.w = self.scanned = 0
 
+    def whole(self):
+        """Reports whether a whole frame is buffered: the next frame()
+        returns without waiting for Brick."""
+        have = self.w - self.r
+        return have >= 5 and have - 5 >= _FRAME.unpack_from(self.buf, self.r)[1]
+
     def scan(self):
         """Notes the cancel frames among the whole frames received and not
         yet scanned."""
@@ -339,6 +354,12 @@ class Worker:
         self.length = None  # the Content-Length the application declared
         self.ended = False  # the end frame went out with the last chunk
         self.head_sent = False
+        # Finished answers not sent yet (finish), and whether send or
+        # finish is at work on them: the alarm that bounds the hold then
+        # leaves them be.
+        self.held = []
+        self.out_busy = False
+        signal.signal(signal.SIGALRM, self.alarm)
 
     # start_response and write are bound methods rather than closures made
     # per request: one request at a time, and fewer objects on the hot path.
@@ -364,10 +385,86 @@ class Worker:
         if not data:
             return
         if self.head_sent:
-            self.sendv([_FRAME.pack(ord("D"), len(data)), data, end])
+            bufs = [_FRAME.pack(ord("D"), len(data)), data, end]
         else:
             self.head_sent = True
-            self.sendv([self.head, _FRAME.pack(ord("D"), len(data)), data, end])
+            bufs = [self.head, _FRAME.pack(ord("D"), len(data)), data, end]
+        if end:
+            self.finish(bufs)
+        else:
+            self.send(bufs)
+
+    # Answers held and sent together. When Brick has queued requests
+    # behind the one being answered (they are whole in the receive
+    # buffer), the finished answers wait and go out with one sendmsg
+    # after the batch: Brick's reader wakes once for several answers, and
+    # on a shared CPU each wake-up is two thread switches. The hold is
+    # bounded, so that a slow request does not keep finished answers:
+    # - only whole answers are held (finish); anything else sent (a
+    #   streamed chunk, a file, an abort) sends what is held first;
+    # - they go out as soon as no whole frame is buffered (serve), so the
+    #   worker never waits for Brick with answers held;
+    # - at most _HOLD_MAX, for at most _HOLD_BOUND: an alarm
+    #   (ITIMER_REAL) sends them from within the request that runs past
+    #   it. An application that installs its own SIGALRM handler turns
+    #   holding off;
+    # - a request that is not idempotent is never started with answers
+    #   held. A worker that dies mid-batch costs Brick the answers it
+    #   held (the first one's request is answered 502, the others are
+    #   sent to another worker with the request that was running), so
+    #   everything that may run twice this way is a GET, HEAD or OPTIONS.
+
+    def send(self, bufs):
+        """Sends what is held, then bufs, with one sendmsg."""
+        self.out_busy = True
+        try:
+            if self.held:
+                bufs = self.release() + bufs
+            self.sendv(bufs)
+        finally:
+            self.out_busy = False
+
+    def finish(self, bufs):
+        """Sends a response's last frames, or holds them when the next
+        frame is already buffered (see above)."""
+        self.out_busy = True
+        try:
+            if len(self.held) < _HOLD_MAX and self.chan.whole():
+                first = not self.held
+                if first and signal.getsignal(signal.SIGALRM) != self.alarm:
+                    self.sendv(bufs)
+                    return
+                self.held += bufs
+                if first:
+                    signal.setitimer(signal.ITIMER_REAL, _HOLD_BOUND)
+                return
+            if self.held:
+                bufs = self.release() + bufs
+            self.sendv(bufs)
+        finally:
+            self.out_busy = False
+
+    def release(self):
+        held, self.held = self.held, []
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return held
+
+    def flush(self):
+        if self.held:
+            self.send([])
+
+    def alarm(self, signum, frame):
+        """The hold's bound: sends the answers held from within whatever
+        runs (a request that is taking its time)."""
+        if self.out_busy:
+            # Held answers are being sent or added to: look again shortly.
+            if self.held:
+                signal.setitimer(signal.ITIMER_REAL, _HOLD_BOUND / 4)
+            return
+        try:
+            self.flush()
+        except OSError:
+            pass  # Brick is gone: the next send says so
 
     def sendv(self, bufs):
         """Sends the buffers in order with one sendmsg, without joining
@@ -409,7 +506,7 @@ class Worker:
             if not self.head_sent:
                 self.head_sent = True
                 frame = self.head + frame
-            self.sock.sendall(frame)
+            self.send([frame])
             while n > 0:
                 sent = os.sendfile(out, fd, offset, n)
                 if sent == 0:
@@ -439,9 +536,9 @@ class Worker:
                 head = b"" if self.head_sent else self.head
                 self.head_sent = True
                 if body:
-                    self.sendv([head, _FRAME.pack(ord("D"), len(body)), body, _END])
+                    self.finish([head, _FRAME.pack(ord("D"), len(body)), body, _END])
                 else:
-                    self.sock.sendall(head + _END)
+                    self.finish([head, _END])
                 return
             self.ended = False
             if isinstance(result, FileWrapper) and self.send_file(result):
@@ -472,10 +569,10 @@ class Worker:
             if self.ended:
                 pass
             elif self.head_sent:
-                self.sock.sendall(_END)
+                self.finish([_END])
             else:
                 self.head_sent = True
-                self.sock.sendall(self.head + _END)
+                self.finish([self.head, _END])
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise
         except Exception:
@@ -485,7 +582,7 @@ class Worker:
                 traceback.print_exc()
                 return
             tb = traceback.format_exc().encode("utf-8", "replace")
-            self.sock.sendall(_FRAME.pack(ord("A"), len(tb)) + tb)
+            self.send([_FRAME.pack(ord("A"), len(tb)), tb])
         finally:
             if result is not None and hasattr(result, "close"):
                 try:
@@ -497,6 +594,8 @@ class Worker:
         chan = self.chan
         base = self.base
         while True:
+            if self.held and not chan.whole():
+                self.flush()  # never wait for Brick with answers held
             kind, start, end = chan.frame()
             if kind == 0x43:  # 'C': noted by scan(), or for a request already answered
                 if end - start == 4 and chan.cancels:
@@ -518,8 +617,10 @@ class Worker:
             chan.done(end)
             if chan.r != chan.w and chan.skip():
                 inp.close()
-                self.sock.sendall(_SKIP)
+                self.finish([_SKIP])
                 continue
+            if self.held and environ.get("REQUEST_METHOD") not in _IDEMPOTENT:
+                self.flush()
             environ["wsgi.input"] = inp
             try:
                 self.handle(environ)
