@@ -375,7 +375,10 @@ func TestACMEChallenges(t *testing.T) {
 				return
 			}
 			second := waitCertificate(t, tlsAddr, name, roots, first, 15*time.Second)
-			if !second.NotAfter.After(first.NotAfter) {
+			// Not After: Pebble's renewal information may open the
+			// window at once for an 8-second certificate, and a renewal
+			// in the same second expires in the same second.
+			if second.NotAfter.Before(first.NotAfter) {
 				t.Fatalf("renewed certificate expires %s, the first %s", second.NotAfter, first.NotAfter)
 			}
 			waitOutput(t, "brick's log", b.output, "certificate renewed")
