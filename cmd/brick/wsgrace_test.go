@@ -125,6 +125,13 @@ func waitNewProcess(t *testing.T, p *runProc) (int, chan struct{}) {
 	t.Helper()
 	m := p.waitLog(t, regexp.MustCompile(`msg="the new process serves; draining this one" new_pid=(\d+)`), 1, 60*time.Second)
 	pid, _ := strconv.Atoi(m[1])
+	// The old process stops accepting as its drain starts, a few
+	// milliseconds after that line: a connection dialled in between may
+	// still be its own (served by the old code, as it should be). The
+	// tests want the new process's, so they wait for the drain to start,
+	// and a moment for the listeners to close after its line.
+	p.waitLog(t, regexp.MustCompile(`msg="shutting down: finishing requests in flight"`), 1, 60*time.Second)
+	time.Sleep(100 * time.Millisecond)
 	done := make(chan struct{})
 	go func() {
 		<-p.done
