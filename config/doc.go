@@ -118,13 +118,15 @@
 //     bound), queue (1024), queue_timeout (wsgi.timeout), sendfile_root
 //     (none: the directory under which the application's X-Sendfile may
 //     name files), preload (false: true imports the application once and
-//     forks the workers from it).
+//     forks the workers from it), scheduling ("batch": the workers run
+//     under SCHED_BATCH, so that one woken by a request does not preempt
+//     Brick on a busy CPU; "normal": the default policy).
 //   - asgi: decodes into asgi.Config, keys the flags of `brick asgi`:
 //     app (required, "module:callable", or "module" for module:app, or
 //     "module:factory()"), chdir, python, workers, env, mount (root_path),
 //     timeout, start_timeout, grace, max_requests, max_requests_jitter and
-//     max_memory as for wsgi (timeout bounds a request until its response
-//     starts), max_streams (1000: requests one worker holds at once),
+//     max_memory and scheduling as for wsgi (timeout bounds a request
+//     until its response starts), max_streams (1000: requests one worker holds at once),
 //     ws_grace (1h: how long a retiring worker keeps its open WebSockets),
 //     ws_ping_interval (20s: a WebSocket silent that long is pinged, and
 //     closed after another silent interval), ws_max_size (16MiB: the

@@ -170,7 +170,7 @@ wsgi = { app = "mysite.wsgi:application" }
 		name: "brick wsgi, every flag",
 		args: []string{"wsgi", "-chdir", "/srv/mysite", "-python", "/usr/bin/python3", "-workers", "3",
 			"-env", "A=1", "-env", "B=x=y", "-mount", "/app", "-timeout", "45", "-start-timeout", "1m",
-			"-grace", "10s", "-max-requests", "1000", "-max-requests-jitter", "7", "-max-memory", "512M",
+			"-grace", "10s", "-max-requests", "1000", "-max-requests-jitter", "7", "-max-memory", "512M", "-scheduling", "normal",
 			"-queue", "10", "-queue-timeout", "5", "-access-log", "stderr", "mysite.wsgi:application"},
 		toml: `
 [server]
@@ -180,7 +180,7 @@ access = "stderr"
 [[site]]
 [[site.route]]
 path = "/app"
-wsgi = { app = "mysite.wsgi:application", chdir = "/srv/mysite", python = "/usr/bin/python3", workers = 3, env = { A = "1", B = "x=y" }, timeout = "45s", start_timeout = "60", grace = "10", max_requests = 1000, max_requests_jitter = 7, max_memory = "512MiB", queue = 10, queue_timeout = "5s" }
+wsgi = { app = "mysite.wsgi:application", chdir = "/srv/mysite", python = "/usr/bin/python3", workers = 3, env = { A = "1", B = "x=y" }, timeout = "45s", start_timeout = "60", grace = "10", max_requests = 1000, max_requests_jitter = 7, max_memory = "512MiB", scheduling = "normal", queue = 10, queue_timeout = "5s" }
 `,
 	}, {
 		name: "brick wsgi, the jitter derived from max-requests",
@@ -212,7 +212,7 @@ asgi = { app = "main:app" }
 		name: "brick asgi, every flag",
 		args: []string{"asgi", "-chdir", "/srv/mysite", "-python", "/usr/bin/python3", "-workers", "3",
 			"-env", "A=1", "-env", "B=x=y", "-mount", "/app", "-timeout", "45", "-start-timeout", "1m",
-			"-grace", "10s", "-max-requests", "1000", "-max-requests-jitter", "7", "-max-memory", "512M",
+			"-grace", "10s", "-max-requests", "1000", "-max-requests-jitter", "7", "-max-memory", "512M", "-scheduling", "normal",
 			"-max-streams", "50", "-ws-ping-interval", "5s", "-ws-max-size", "1MiB", "-access-log", "stderr", "mysite.asgi:application"},
 		toml: `
 [server]
@@ -222,7 +222,7 @@ access = "stderr"
 [[site]]
 [[site.route]]
 path = "/app"
-asgi = { app = "mysite.asgi:application", chdir = "/srv/mysite", python = "/usr/bin/python3", workers = 3, env = { A = "1", B = "x=y" }, timeout = "45s", start_timeout = "60", grace = "10", max_requests = 1000, max_requests_jitter = 7, max_memory = "512MiB", max_streams = 50, ws_ping_interval = "5s", ws_max_size = "1MiB" }
+asgi = { app = "mysite.asgi:application", chdir = "/srv/mysite", python = "/usr/bin/python3", workers = 3, env = { A = "1", B = "x=y" }, timeout = "45s", start_timeout = "60", grace = "10", max_requests = 1000, max_requests_jitter = 7, max_memory = "512MiB", scheduling = "normal", max_streams = 50, ws_ping_interval = "5s", ws_max_size = "1MiB" }
 `,
 	}, {
 		name: "brick asgi, a factory and the jitter derived from max-requests",

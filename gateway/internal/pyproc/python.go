@@ -24,8 +24,15 @@ import (
 // application's prints reach the log as they happen), and --env.
 func Env(cfg Spec) []string {
 	env := append(os.Environ(), "PYTHONUNBUFFERED=1")
+	if cfg.Scheduling == SchedBatch {
+		env = append(env, SchedEnv+"="+SchedBatch)
+	}
 	return append(env, cfg.Env...)
 }
+
+// SchedEnv names the variable that asks a worker for its scheduling
+// policy; the worker removes it from its environment.
+const SchedEnv = "BRICK_WORKER_SCHEDULING"
 
 // CheckDir reports a --chdir that cannot be the workers' directory, before
 // an interpreter is looked for: exec reports a missing working directory
@@ -59,6 +66,10 @@ type Spec struct {
 	Python string
 	// Env adds NAME=value entries to the workers' environment (--env).
 	Env []string
+	// Scheduling is the workers' policy (Settings.Scheduling); the
+	// worker sets it on itself first thing, so that every thread and
+	// process it starts inherits it.
+	Scheduling string
 }
 
 // importRE finds the top-level imports of a module's source.

@@ -48,7 +48,22 @@ type Settings struct {
 	// MaxMemory recycles a worker whose resident memory exceeds it, in
 	// bytes. 0: no bound.
 	MaxMemory int64
+	// Scheduling is the workers' CPU scheduling policy: "batch" (the
+	// default) or "normal". Under batch (Linux's SCHED_BATCH, same nice
+	// level and CPU share) a worker woken by a request does not preempt
+	// Brick's front: when the front and the workers share a busy CPU,
+	// the front goes on reading and handing over the requests that are
+	// ready, and each worker then serves several per wake-up instead of
+	// one per context switch. With a CPU to spare the worker runs at
+	// once either way.
+	Scheduling string
 }
+
+// The scheduling policies of Settings.Scheduling.
+const (
+	SchedBatch  = "batch"
+	SchedNormal = "normal"
+)
 
 // Kind is what the messages and flags of one gateway say differently.
 type Kind struct {
@@ -77,6 +92,7 @@ func DefaultSettings() Settings {
 		StartTimeout:      60 * time.Second,
 		Grace:             30 * time.Second,
 		MaxRequestsJitter: -1, // a tenth of MaxRequests, once known: see Provision
+		Scheduling:        SchedBatch,
 	}
 }
 
@@ -88,6 +104,9 @@ func (s *Settings) FillZero() {
 		if *f.v == 0 {
 			*f.v = *f.dv
 		}
+	}
+	if s.Scheduling == "" {
+		s.Scheduling = d.Scheduling
 	}
 }
 
@@ -135,6 +154,9 @@ func (s *Settings) Validate(k Kind, extra ...Check) []error {
 			bad("env."+key, "%s env %s contains a NUL byte", k.Name, key)
 		}
 	}
+	if p := s.Scheduling; p != "" && p != SchedBatch && p != SchedNormal {
+		bad("scheduling", `%s scheduling %q is not a policy: give "batch" (the default) or "normal"`, k.Name, p)
+	}
 	if m := s.Mount; m != "" && (m[0] != '/' || strings.HasSuffix(m, "/")) {
 		bad("mount", `%s mount %q must be "" or a path starting, and not ending, with "/" (e.g. "/app")`, k.Name, m)
 	}
@@ -157,7 +179,7 @@ func (s *Settings) Validate(k Kind, extra ...Check) []error {
 
 // Spec is what the interpreter search and the workers' start need of s.
 func (s *Settings) Spec(kind string) Spec {
-	return Spec{Kind: kind, App: s.App, Dir: s.Dir, Python: s.Python, Env: s.Env}
+	return Spec{Kind: kind, App: s.App, Dir: s.Dir, Python: s.Python, Env: s.Env, Scheduling: s.Scheduling}
 }
 
 // RegisterFlags binds the shared flags of `brick wsgi` and `brick asgi` to
@@ -177,4 +199,5 @@ func (s *Settings) RegisterFlags(fs *flag.FlagSet, k Kind) {
 	fs.IntVar(&s.MaxRequests, "max-requests", s.MaxRequests, "recycle a worker after this many requests (0: never)")
 	fs.IntVar(&s.MaxRequestsJitter, "max-requests-jitter", s.MaxRequestsJitter, "add a random 0..N to -max-requests per worker (-1: a tenth of it)")
 	fs.Var(units.Size{P: &s.MaxMemory}, "max-memory", "recycle a worker whose resident memory exceeds this `size`, e.g. 512MiB (0: no bound)")
+	fs.StringVar(&s.Scheduling, "scheduling", s.Scheduling, "the workers' CPU scheduling `policy`: batch (a worker woken by a request does not preempt Brick) or normal")
 }

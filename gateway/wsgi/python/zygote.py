@@ -105,6 +105,7 @@ def reap(ctl):
 
 
 def main():
+    W.set_scheduling()
     spec = sys.argv[1]
     multiprocess = len(sys.argv) > 2 and sys.argv[2] == "multiprocess"
     ctl = socket.socket(fileno=3)

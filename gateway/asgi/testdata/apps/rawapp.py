@@ -137,6 +137,16 @@ async def pid(scope, receive, send):
     await respond(send, 200, str(os.getpid()).encode())
 
 
+async def sched(scope, receive, send):
+    # The scheduling policy of the event loop's thread and of the
+    # executor's threads.
+    import asyncio
+    import os
+    loop = asyncio.get_running_loop()
+    other = await loop.run_in_executor(None, os.sched_getscheduler, 0)
+    await respond(send, 200, b"%d,%d" % (os.sched_getscheduler(0), other))
+
+
 async def state(scope, receive, send):
     await respond(send, 200, scope["state"]["greeting"].encode())
 
@@ -145,7 +155,7 @@ ROUTES = {
     "scope": scope_, "echo": echo, "stream": stream, "big": big, "crash": crash,
     "crashmid": crashmid, "noresponse": noresponse, "trailers": trailers,
     "wait_disconnect": wait_disconnect, "disconnects": disconnects, "sleep": sleep,
-    "block": block, "die": die, "pid": pid, "state": state,
+    "block": block, "die": die, "pid": pid, "state": state, "sched": sched,
 }
 
 

@@ -89,6 +89,15 @@ def application(environ, start_response):
     if path == "/pid":
         return text(start_response, str(os.getpid()))
 
+    if path == "/sched":
+        # The scheduling policy of this thread and of a thread it starts.
+        import threading
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(os.sched_getscheduler(0)))
+        t.start()
+        t.join()
+        return text(start_response, "%d,%d" % (os.sched_getscheduler(0), seen[0]))
+
     if path == "/write":
         # The write() callable, then an iterable after it.
         write = start_response("200 OK", [("Content-Type", "text/plain")])
