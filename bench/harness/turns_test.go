@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -227,6 +228,39 @@ func TestMeasureGroupTakesTurns(t *testing.T) {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 			c.Close()
 			t.Errorf("%s still answers on port %d", name, port)
+		}
+	}
+}
+
+// TestWarnBusyIdle: a server that uses CPU 0 with no load is named in a
+// warning; one that sleeps is not.
+func TestWarnBusyIdle(t *testing.T) {
+	tests := []struct {
+		name  string
+		cmd   string
+		named bool
+	}{
+		{"spinner", "while :; do :; done", true},
+		{"sleeper", "sleep 30", false},
+	}
+	var servers []*live
+	for _, tc := range tests {
+		cmd := exec.Command("sh", "-c", tc.cmd)
+		done, err := launch(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &live{spec: serverSpec{name: tc.name}, cmd: cmd, done: done, pid: cmd.Process.Pid}
+		servers = append(servers, s)
+	}
+	defer stopAll(servers)
+	var logged strings.Builder
+	log.SetOutput(&logged)
+	defer log.SetOutput(os.Stderr)
+	warnBusyIdle("plaintext", servers, 300*time.Millisecond)
+	for _, tc := range tests {
+		if named := strings.Contains(logged.String(), tc.name+" ("); named != tc.named {
+			t.Errorf("%s named in the warning: %v, want %v; log: %q", tc.name, named, tc.named, logged.String())
 		}
 	}
 }
