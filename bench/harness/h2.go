@@ -31,7 +31,7 @@ func (sc scenario) h2Streams() int {
 
 // brickHTTP1 is the h2-static-1m row of Brick over HTTP/1.1 with TLS, the
 // reference the issue sets for HTTP/2's CPU per byte: the "brick" row's
-// server, asked by wrk in turns with h2load (measureRows).
+// server, asked by wrk in turns with h2load (slotsOf).
 const brickHTTP1 = "brick-http1.1-tls"
 
 // h2FileServers lists the servers of the h2 file scenario: Brick's

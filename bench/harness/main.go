@@ -302,6 +302,9 @@ type harness struct {
 	brickErr   error
 	wsgiEnv    string // the Python side's versions, for the wsgi tables
 	tlsEnv     string // the TLS peers' versions, for the tls tables
+	// client, when set, runs in place of wrk and its kin (drive): the
+	// tests' stand-in.
+	client func(ctx context.Context, port int, sc scenario, d time.Duration) (wrkResult, error)
 }
 
 func newHarness(out, only string) (*harness, error) {
@@ -365,7 +368,8 @@ func (h *harness) cleanup() {
 	}
 }
 
-// run measures every server under one scenario and reports.
+// run measures every server under one scenario and reports: all at once,
+// their runs taking turns, or one at a time (turns.go).
 func (h *harness) run(ctx context.Context, sc scenario) error {
 	var rows []row
 	specs := h.servers
@@ -435,22 +439,24 @@ func (h *harness) run(ctx context.Context, sc scenario) error {
 		env += fmt.Sprintf(" Each server runs %d Python worker process%s of %s on CPU 0; %s.",
 			sc.workers, map[bool]string{true: "", false: "es"}[sc.workers == 1], python, versions)
 	}
-	for _, spec := range specs {
+	env += " " + turnsNote(sc)
+	for _, group := range groups(specs, sc) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		log.Printf("%s: %s", sc.name, spec.name)
-		rs, err := h.measureRows(ctx, spec, sc)
-		if err != nil {
-			if sc.smoke || ctx.Err() != nil {
-				return fmt.Errorf("%s on %s: %w", sc.name, spec.name, err)
+		for i, o := range h.measureGroup(ctx, group, sc) {
+			name := group[i].name
+			if o.err != nil {
+				if sc.smoke || ctx.Err() != nil {
+					return fmt.Errorf("%s on %s: %w", sc.name, name, o.err)
+				}
+				// One peer failing must not lose the others' figures: the
+				// failure goes into its row.
+				log.Printf("%s on %s failed: %v", sc.name, name, o.err)
+				o.rows = []row{{server: name, errors: "failed: " + firstLine(o.err.Error())}}
 			}
-			// One peer failing must not lose the others' figures: the
-			// failure goes into its row.
-			log.Printf("%s on %s failed: %v", sc.name, spec.name, err)
-			rs = []row{{server: spec.name, errors: "failed: " + firstLine(err.Error())}}
+			rows = append(rows, o.rows...)
 		}
-		rows = append(rows, rs...)
 	}
 	table := formatTable(sc, rows, env)
 	fmt.Println(table)

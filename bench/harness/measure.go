@@ -30,118 +30,14 @@ type row struct {
 	slow      *slowRow // wsgi-slow: the run beside the slow clients
 }
 
+// measure measures one server alone under sc: its first row, or why it
+// has none.
 func (h *harness) measure(ctx context.Context, spec serverSpec, sc scenario) (row, error) {
-	rows, err := h.measureRows(ctx, spec, sc)
-	if err != nil {
-		return row{}, err
+	o := h.measureGroup(ctx, []serverSpec{spec}, sc)[0]
+	if o.err != nil {
+		return row{}, o.err
 	}
-	return rows[0], nil
-}
-
-// measureRows measures one server: one row, or two when the scenario
-// pairs an HTTP/2 row with an HTTP/1.1 one on the same server (http1Pair).
-func (h *harness) measureRows(ctx context.Context, spec serverSpec, sc scenario) ([]row, error) {
-	paired := sc.http1Pair != "" && spec.name == "brick"
-	// A free port: the machine is shared, and a server left on a fixed
-	// port by another run would answer in place of this one.
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	nofile := 4096
-	if sc.idleConns > 0 {
-		nofile = sc.idleConns + 1024
-	}
-	cmd, err := spec.start(port, nofile)
-	if err != nil {
-		return nil, err
-	}
-	// The server's own words, for the error when it does not start.
-	output := &tailBuffer{}
-	if cmd.Stdout == nil && cmd.Stderr == nil {
-		cmd.Stdout, cmd.Stderr = output, output
-		cmd.WaitDelay = time.Second
-	}
-	done, err := launch(cmd)
-	if err != nil {
-		return nil, err
-	}
-	defer stop(cmd, done)
-	ready := waitReady
-	if sc.tls {
-		ready = waitReadyTLS
-	}
-	var err2 error
-	if sc.h2 {
-		err2 = waitReadyH2(port, sc, done)
-	} else {
-		err2 = ready(port, done)
-	}
-	if err := err2; err != nil {
-		if last := output.errorLine(); last != "" {
-			err = fmt.Errorf("%w: %s", err, last)
-		}
-		return nil, err
-	}
-	pid := cmd.Process.Pid
-	// The port was free a moment ago; another process may have taken it
-	// since, alone or beside the server (SO_REUSEPORT shares a port).
-	if err := heldBy(port, pid); err != nil {
-		return nil, fmt.Errorf("%s: %w", spec.name, err)
-	}
-	if sc.app != "" && !sc.smoke {
-		waitSettled(pid, 15*time.Second)
-	}
-	if sc.idleConns > 0 {
-		r, err := h.measureIdle(ctx, spec.name, pid, port, sc)
-		return []row{r}, err
-	}
-	// The paired HTTP/1.1 row: the same server asked by wrk, its runs
-	// taking turns with the HTTP/2 ones, so that the machine's load
-	// weighs on both alike.
-	kinds := []scenario{sc}
-	if paired {
-		h1 := sc
-		h1.h2 = false
-		kinds = append(kinds, h1)
-	}
-	if !sc.smoke {
-		// Warm up: JIT-free, but caches, pools and the heap settle.
-		for _, k := range kinds {
-			if _, err := h.wrk(ctx, port, k, time.Second); err != nil {
-				return nil, err
-			}
-		}
-	}
-	results := make([][]wrkResult, len(kinds))
-	for range sc.runs {
-		for i, k := range kinds {
-			before := cpuTicks(pid)
-			res, err := h.wrk(ctx, port, k, sc.dur)
-			if err != nil {
-				return nil, err
-			}
-			res.cpuSeconds = float64(cpuTicks(pid)-before) / ticksPerSecond
-			results[i] = append(results[i], res)
-		}
-	}
-	var slow *slowRow
-	if sc.slow > 0 {
-		if slow, err = h.measureSlow(ctx, pid, port, sc); err != nil {
-			return nil, err
-		}
-	}
-	select {
-	case <-done:
-		return nil, fmt.Errorf("server exited during the run")
-	default:
-	}
-	rows := []row{summarize(spec.name, results[0])}
-	rows[0].slow = slow
-	if paired {
-		rows = append(rows, summarize(sc.http1Pair, results[1]))
-	}
-	return rows, nil
+	return o.rows[0], nil
 }
 
 // wrkResult is what one wrk run reported.

@@ -30,7 +30,11 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		http.Serve(ln, hello("server"))
+		mux := http.NewServeMux()
+		mux.Handle("/", hello("server"))
+		// A server dying in the middle of a scenario (turns_test.go).
+		mux.HandleFunc("/exit", func(http.ResponseWriter, *http.Request) { os.Exit(3) })
+		http.Serve(ln, mux)
 		os.Exit(1)
 	}
 	os.Exit(m.Run())
