@@ -135,7 +135,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 			h.pool.discard(wk)
 		}
 		h.pool.sent(wk)
-		if lead {
+		if err == nil && (lead || !c.queued) {
 			if err = wk.conn.out.Flush(); err != nil {
 				h.pool.discard(wk)
 			}

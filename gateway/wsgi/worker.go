@@ -236,14 +236,15 @@ func (w *worker) stop(grace time.Duration) {
 // w.conn.out.Flush, after giving sendMu back (Pool.sent) so that the
 // requests runnable meanwhile can be queued behind it and join the batch.
 //
-// A follower's frame is written by the leader, and its failure is seen
-// by the leader (which discards the worker) and the worker's reader.
-// Only a request queued behind another is ever a follower: a frame is
-// queued only by a request that holds a place on the worker, the leader
-// flushes before it reads its answer, so while any frame is queued the
-// worker holds a request and a request for an idle one leads. The
-// follower is told through its turn (discard says false) and goes to
-// another worker, as it did when its own write failed.
+// A follower's frame is written by the leader, whose failure the leader
+// sees (and discards the worker) as does the worker's reader. A follower
+// queued behind another request is told through its turn (discard says
+// false) and goes to another worker, as it did when its own write failed.
+// A request at the head of the worker has no turn to be told through, so
+// it flushes even as a follower (the handler): Flush returns once its
+// frame is written, or with the error that kept it from the worker. It is
+// seldom a follower: only a cancel from a stream's client, queued while the
+// stream ends and the worker comes free, leads before it.
 func (w *worker) send(c *call, body *os.File) (lead bool, err error) {
 	w.seq++
 	c.seq = w.seq

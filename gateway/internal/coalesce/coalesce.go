@@ -73,7 +73,10 @@ func (w *Writer) Add(head, payload []byte) (lead bool, err error) {
 }
 
 // Flush lets the goroutines runnable now add their frames, then writes
-// everything queued with one write. The leader of a batch calls it.
+// everything queued with one write. The leader of a batch calls it; a
+// follower may, to learn whether its frame went out: Flush returns once
+// every frame added before it was written, or with the error that kept
+// them from the socket.
 func (w *Writer) Flush() error {
 	runtime.Gosched()
 	w.wmu.Lock()

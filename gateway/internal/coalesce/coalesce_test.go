@@ -122,3 +122,49 @@ func TestBroken(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowerFlush: a follower that flushes returns once its frame, in
+// the leader's batch, was written, or with the error that kept it from
+// the socket, whichever of the two takes the batch.
+func TestFollowerFlush(t *testing.T) {
+	tests := []struct {
+		name        string
+		failAt      int
+		leaderFirst bool // the leader flushes before the follower
+	}{
+		{"written, leader first", 0, true},
+		{"written, follower first", 0, false},
+		{"failed, leader first", 1, true},
+		{"failed, follower first", 1, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sink{failAt: tc.failAt}
+			w := New(s.write)
+			lead, err := w.Add([]byte("leader"), nil)
+			if !lead || err != nil {
+				t.Fatalf("first Add = %v, %v; want the lead", lead, err)
+			}
+			if lead, err := w.Add([]byte("follower"), nil); lead || err != nil {
+				t.Fatalf("second Add = %v, %v; want a follower", lead, err)
+			}
+			var leaderErr error
+			if tc.leaderFirst {
+				leaderErr = w.Flush()
+			}
+			err = w.Flush()
+			if !tc.leaderFirst {
+				leaderErr = w.Flush()
+			}
+			if tc.failAt == 0 {
+				if err != nil || leaderErr != nil || string(s.got) != "leaderfollower" {
+					t.Errorf("Flush = %v (leader %v), written %q; want both frames", err, leaderErr, s.got)
+				}
+				return
+			}
+			if !errors.Is(err, syscall.EPIPE) || !errors.Is(leaderErr, syscall.EPIPE) {
+				t.Errorf("Flush = %v (leader %v); want EPIPE for both", err, leaderErr)
+			}
+		})
+	}
+}
