@@ -3,10 +3,11 @@ package asgi
 import (
 	"io"
 	"os"
-	"runtime"
 	"sync"
 	"syscall"
 	"unsafe"
+
+	"github.com/brick-server/brick/gateway/internal/coalesce"
 )
 
 // sock is the Go end of a worker's socket: non-blocking, in Go's network
@@ -24,35 +25,28 @@ import (
 // it runs out of other work, which under load is after the handlers
 // already runnable have run: one wake-up for a batch of answers.
 //
-// Writes are queued (queue) and written by the first writer of a batch
-// after it yields once (runtime.Gosched): the handlers that are runnable
-// at that moment add their start frames first, and the lot goes out in
-// one write(2) instead of one per request. Frame order is the order of
-// queue calls; a large frame flushes the queue and goes out as it is
-// (writeDirect), never copied.
+// Writes are coalesced (package coalesce): the handlers that are
+// runnable when the first of a batch queues its frame add theirs before
+// it writes, and the lot goes out in one write(2) instead of one per
+// request.
 type sock struct {
 	f    *os.File
 	rc   syscall.RawConn
 	once sync.Once
 
 	// The read and the write in progress, for rawRead and rawWrite (bound
-	// once, so that neither allocates): one reader, writes under wmu.
+	// once, so that neither allocates): one reader, one writer (out's).
 	readFn, writeFn func(fd uintptr) bool
 	rbuf, wbuf      []byte
 	rn              int
 	rerr, werr      syscall.Errno
 
-	qmu     sync.Mutex
-	queued  []byte // frames not yet written, in order
-	spare   []byte // the other buffer, reused for the next batch
-	leading bool   // a writer has promised to write queued
-
-	wmu sync.Mutex // one write(2) at a time, in the order batches were taken
+	out *coalesce.Writer // frames to the worker, in batches
 }
 
 // maxQueued is the largest frame queued (copied) rather than written as
-// it is, and the largest queue buffer kept for reuse.
-const maxQueued = 16 << 10
+// it is.
+const maxQueued = coalesce.MaxQueued
 
 // newSock takes ownership of fd, a socket, and makes it non-blocking.
 func newSock(fd int) *sock {
@@ -62,6 +56,7 @@ func newSock(fd int) *sock {
 	s := &sock{f: os.NewFile(uintptr(fd), "asgi-worker")}
 	s.rc, _ = s.f.SyscallConn()
 	s.readFn, s.writeFn = s.rawRead, s.rawWrite
+	s.out = coalesce.New(s.write)
 	return s
 }
 
@@ -103,7 +98,7 @@ func (s *sock) rawRead(fd uintptr) bool {
 }
 
 // write writes all of p, parked in the poller while the socket is full;
-// s.wmu is held.
+// out calls it, one write at a time.
 func (s *sock) write(p []byte) error {
 	s.wbuf, s.werr = p, 0
 	err := s.rc.Write(s.writeFn)
@@ -135,73 +130,15 @@ func (s *sock) rawWrite(fd uintptr) bool {
 	return true
 }
 
-// queue writes b (one or more whole frames, copied) after the other
-// frames queued. The first frame of a batch is written by its caller, after
+// queue writes b (one or more whole frames) after the other frames
+// queued: the first frame of a batch is written by its caller, after
 // letting the goroutines runnable at that moment queue theirs; the others
 // return at once. An error is the worker's socket failing, which its
 // reader also sees, failing every stream in flight.
-func (s *sock) queue(b []byte) error { return s.queue2(b, nil) }
+func (s *sock) queue(b []byte) error { return s.out.Queue(b, nil) }
 
 // queue2 is queue of a frame in two pieces: its header and its payload.
-func (s *sock) queue2(head, payload []byte) error {
-	if len(head)+len(payload) > maxQueued {
-		return s.writeDirect(head, payload)
-	}
-	s.qmu.Lock()
-	s.queued = append(append(s.queued, head...), payload...)
-	lead := !s.leading
-	s.leading = true
-	s.qmu.Unlock()
-	if !lead {
-		return nil
-	}
-	runtime.Gosched()
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	return s.flushLocked()
-}
-
-// flushLocked writes what is queued; s.wmu is held.
-func (s *sock) flushLocked() error {
-	s.qmu.Lock()
-	b := s.queued
-	s.queued, s.spare, s.leading = s.spare[:0], nil, false
-	s.qmu.Unlock()
-	if len(b) == 0 {
-		s.keep(b)
-		return nil
-	}
-	err := s.write(b)
-	s.keep(b)
-	return err
-}
-
-// keep gives a written batch's buffer back for reuse, unless it grew
-// large (a burst must not cost its size for the worker's life).
-func (s *sock) keep(b []byte) {
-	if cap(b) > 4*maxQueued {
-		return
-	}
-	s.qmu.Lock()
-	if s.spare == nil {
-		s.spare = b[:0]
-	}
-	s.qmu.Unlock()
-}
-
-// writeDirect writes head and payload as they are (payload may be nil),
-// after what is queued.
-func (s *sock) writeDirect(head, payload []byte) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if err := s.flushLocked(); err != nil {
-		return err
-	}
-	if err := s.write(head); err != nil {
-		return err
-	}
-	return s.write(payload)
-}
+func (s *sock) queue2(head, payload []byte) error { return s.out.Queue(head, payload) }
 
 func (s *sock) shutdown(how int) {
 	if rc, err := s.f.SyscallConn(); err == nil {

@@ -130,11 +130,16 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		if err != nil {
 			return h.noWorker(w, r, err)
 		}
-		err = wk.send(c, bodyFile, h.cfg.Timeout)
+		lead, err := wk.send(c, bodyFile)
 		if err != nil {
 			h.pool.discard(wk)
 		}
 		h.pool.sent(wk)
+		if err == nil && (lead || !c.queued) {
+			if err = wk.conn.out.Flush(); err != nil {
+				h.pool.discard(wk)
+			}
+		}
 		if err != nil {
 			if c.queued {
 				<-c.turn // discard said false

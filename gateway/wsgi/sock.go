@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/brick-server/brick/gateway/internal/coalesce"
 )
 
 // sock is the Go end of a worker's socket, non-blocking and registered
@@ -64,11 +66,18 @@ type sock struct {
 	begun time.Time // when a slow read began
 
 	// The state of the write in progress, for writeFn (made once). One
-	// goroutine writes at a time (the worker's sendMu).
+	// goroutine writes at a time (out's).
 	writeFn func(fd uintptr) bool
 	wbuf    []byte
 	wn      int
 	werr    syscall.Errno
+
+	// out coalesces the frames for the worker: the requests queued on it
+	// in a burst and cancels go out in one write (package coalesce), so
+	// that the worker is woken once for them. Each batch is written
+	// within writeTimeout (0: no bound), set before the first write.
+	out          *coalesce.Writer
+	writeTimeout time.Duration
 }
 
 // newSock takes ownership of fd, a socket, and makes it non-blocking.
@@ -80,6 +89,7 @@ func newSock(fd int) *sock {
 	s.rc, _ = s.f.SyscallConn()
 	s.readFn = s.readOnce
 	s.writeFn = s.writeOnce
+	s.out = coalesce.New(s.writeAll)
 	return s
 }
 
@@ -220,11 +230,44 @@ func (s *sock) writeOnce(fd uintptr) bool {
 	return true
 }
 
+// writeAll is out's write: all of p, within writeTimeout.
+func (s *sock) writeAll(p []byte) error {
+	if s.writeTimeout > 0 {
+		if err := s.SetWriteDeadline(time.Now().Add(s.writeTimeout)); err != nil {
+			return err
+		}
+	}
+	_, err := s.Write(p)
+	return err
+}
+
+// writeDirect writes p as it is (a frame too large to copy into a batch),
+// with the descriptor fd attached to its first byte (SCM_RIGHTS) when fd
+// is not negative, after the frames queued before it.
+func (s *sock) writeDirect(p []byte, fd int) error {
+	return s.out.Exclusive(func(write func([]byte) error) error {
+		if fd < 0 {
+			return write(p)
+		}
+		return s.writeWithFD(p, fd)
+	})
+}
+
 // WriteWithFD writes p with the descriptors fds attached to its first
-// byte (SCM_RIGHTS).
+// byte (SCM_RIGHTS), after the frames queued before it.
 func (s *sock) WriteWithFD(p []byte, fds ...int) error {
+	return s.out.Exclusive(func(func([]byte) error) error { return s.writeWithFD(p, fds...) })
+}
+
+// writeWithFD is WriteWithFD within out's write lock.
+func (s *sock) writeWithFD(p []byte, fds ...int) error {
 	if s.rc == nil {
 		return fmt.Errorf("wsgi: worker socket: %w", os.ErrInvalid)
+	}
+	if s.writeTimeout > 0 {
+		if err := s.SetWriteDeadline(time.Now().Add(s.writeTimeout)); err != nil {
+			return err
+		}
 	}
 	var n int
 	var serr error

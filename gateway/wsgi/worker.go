@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/coalesce"
 	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/internal/procpool"
 )
@@ -33,9 +34,8 @@ type worker struct {
 	// its replacement is counted as such.
 	timedOut atomic.Bool
 
-	// sendMu orders the frames sent to the worker: requests go out in
-	// the order of their places (see Pool.acquire), and a cancel frame
-	// never splits another frame.
+	// sendMu orders the request frames sent to the worker: they are
+	// queued in the order of their places (see Pool.acquire).
 	sendMu sync.Mutex
 	// seq counts the requests sent, under sendMu: the worker numbers
 	// them alike, and a cancel frame names the request it is for.
@@ -130,6 +130,7 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 		}
 		proc = pp
 	}
+	w.conn.writeTimeout = p.cfg.Timeout
 	w.frames = newFrameReader(w.conn, frameBufferSize, maxControlFrame)
 	w.proc = proc
 	w.out.SetPid(proc.Pid())
@@ -228,31 +229,42 @@ func (w *worker) stop(grace time.Duration) {
 	}
 }
 
-// send writes c's request frame, with the body's descriptor when it is
-// not inline, numbering it for the worker; the caller holds sendMu.
-// timeout bounds the write.
-func (w *worker) send(c *call, body *os.File, timeout time.Duration) error {
+// send numbers c's request frame for the worker and queues it, or writes
+// it when it is too large to copy or carries the body's descriptor; the
+// caller holds sendMu, so that frames are queued in the order of their
+// places. lead says the caller leads the batch: it must call
+// w.conn.out.Flush, after giving sendMu back (Pool.sent) so that the
+// requests runnable meanwhile can be queued behind it and join the batch.
+//
+// A follower's frame is written by the leader, whose failure the leader
+// sees (and discards the worker) as does the worker's reader. A follower
+// queued behind another request is told through its turn (discard says
+// false) and goes to another worker, as it did when its own write failed.
+// A request at the head of the worker has no turn to be told through, so
+// it flushes even as a follower (the handler): Flush returns once its
+// frame is written, or with the error that kept it from the worker. It is
+// seldom a follower: only a cancel from a stream's client, queued while the
+// stream ends and the worker comes free, leads before it.
+func (w *worker) send(c *call, body *os.File) (lead bool, err error) {
 	w.seq++
 	c.seq = w.seq
-	if err := w.conn.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return err
+	switch {
+	case body != nil:
+		return false, w.conn.writeDirect(c.frame, int(body.Fd()))
+	case len(c.frame) > coalesce.MaxQueued:
+		return false, w.conn.writeDirect(c.frame, -1)
 	}
-	if body == nil {
-		_, err := w.conn.Write(c.frame)
-		return err
-	}
-	return w.conn.WriteWithFD(c.frame, int(body.Fd()))
+	return w.conn.out.Add(c.frame, nil)
 }
 
 // cancel tells the worker to stop request seq, or to skip it if it has
 // not started it: its client went away, or its response ran past
-// MaxStream. A cancel for a request already answered is ignored.
+// MaxStream. A cancel for a request already answered is ignored. The
+// request's frame is queued already, so the cancel follows it; it goes
+// out with the batch being gathered, if there is one.
 func (w *worker) cancel(seq uint32) {
-	f := AppendCancel(make([]byte, 0, cancelFrameLen), seq)
-	w.sendMu.Lock()
-	// The last request's write deadline may have passed long ago.
-	if w.conn.SetWriteDeadline(time.Now().Add(w.pool.cfg.Timeout)) == nil {
-		w.conn.Write(f)
+	var buf [cancelFrameLen]byte
+	if lead, err := w.conn.out.Add(AppendCancel(buf[:0], seq), nil); lead && err == nil {
+		w.conn.out.Flush()
 	}
-	w.sendMu.Unlock()
 }
