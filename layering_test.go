@@ -55,6 +55,8 @@ func TestLayering(t *testing.T) {
 		{"proxy", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/gateway/wsgi", mod + "/config", mod + "/cmd/brick", mod}},
 		{"gateway/wsgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/cmd/brick", mod}},
 		{"gateway/asgi", []string{"net/http", mod + "/server", mod + "/nethttp", mod + "/static", mod + "/gateway/wsgi", mod + "/config", mod + "/cmd/brick", mod}},
+		// Frame batching to a worker's socket: the standard library only.
+		{"gateway/internal/coalesce", []string{mod + "/wire", mod + "/web", mod + "/server", mod + "/gateway/wsgi", mod + "/gateway/asgi", mod + "/config", mod + "/cmd/brick"}},
 		{"gateway/internal/pyproc", []string{mod + "/web", mod + "/server", mod + "/gateway/wsgi", mod + "/gateway/asgi", mod + "/config", mod + "/cmd/brick"}},
 		// The file format decodes into the features' own configurations
 		// (static.Config, wsgi.Config), so it sits above them; it never
