@@ -296,8 +296,13 @@ def build_scope(buf, start, end, state):
         fixed = _FIXED[key] = (e0, e1, payload[:e0].decode("latin-1"),
                                payload[e0:e1].decode("latin-1"), payload[e1:e2].decode("latin-1"))
     _, _, version, method, scheme = fixed
-    hs = ends[10:]
-    headers = [(payload[a:b], payload[b:c]) for a, b, c in zip(hs[0::2], hs[1::2], hs[2::2])]
+    headers = []
+    pairs = iter(ends[11:])
+    prev = e10
+    for name_end in pairs:
+        value_end = next(pairs)
+        headers.append((payload[prev:name_end], payload[name_end:value_end]))
+        prev = value_end
     addrs = _ADDRS
     if len(addrs) > 512:
         addrs.clear()  # many clients' addresses: start again
@@ -315,7 +320,7 @@ def build_scope(buf, start, end, state):
         if type(got) is not tuple or got[0] != e9 - e8:
             got = addrs[key] = (e9 - e8, (payload[e8:e9].decode("latin-1"), int(payload[e9:e10])))
         server = got[1]
-    body = payload[hs[-1]:]
+    body = payload[prev:]
     scope = {
         "type": "http",
         "asgi": _ASGI,
