@@ -29,6 +29,8 @@ _HDR = struct.Struct("<BII")
 _U32 = struct.Struct("<I")
 _START = struct.Struct("<III")
 _WINDOW = 256 << 10
+# A head frame's status, by code.
+_STATUS = [b"%03d" % code for code in range(600)]
 _MAX_FRAME = 1 << 30
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
 
@@ -60,10 +62,11 @@ def frame(typ, stream, payload=b""):
     return _HDR.pack(typ, stream, len(payload)) + payload
 
 
-def check_headers(headers):
-    """Encodes response headers as NUL-separated names and values,
-    refusing what would break the response's framing."""
-    out = []
+def check_headers(headers, out=None):
+    """Encodes response headers as NUL-separated names and values
+    (appended to out), refusing what would break the response's framing."""
+    if out is None:
+        out = []
     good = _GOOD
     for pair in headers:
         try:
@@ -165,8 +168,7 @@ class HTTPStream:
                 # An informational (1xx) status is not a response: the
                 # app would have no way to send the final one.
                 raise ValueError("invalid status %r: a response status is from 200 to 599" % status)
-            parts = check_headers(message.get("headers", ()))
-            head = b"%03d" % status + (b"\0" + b"\0".join(parts) if parts else b"")
+            head = b"\0".join(check_headers(message.get("headers", ()), [_STATUS[status]]))
             self.started = True
             # The connection's batch of this loop iteration carries it,
             # with the body when the application sends it at once.
