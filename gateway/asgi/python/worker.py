@@ -46,8 +46,9 @@ _ENDS = {}
 # The HTTP version, method and scheme of start frames, decoded once
 # (build_scope).
 _FIXED = {}
-# Clients' hosts and the listeners' addresses, decoded once.
-_ADDRS = {}
+# Clients' hosts, and the listeners' address tuples, decoded once.
+_HOSTS = {}
+_SERVERS = {}
 
 
 class ClientDisconnected(OSError):
@@ -305,22 +306,25 @@ def build_scope(buf, start, end, state):
         value_end = next(pairs)
         headers.append((payload[prev:name_end], payload[name_end:value_end]))
         prev = value_end
-    addrs = _ADDRS
-    if len(addrs) > 512:
-        addrs.clear()  # many clients' addresses: start again
     client = server = None
     if e7 > e6:
+        hosts = _HOSTS
         host = payload[e6:e7]
-        decoded = addrs.get(host)
+        decoded = hosts.get(host)
         if decoded is None:
-            decoded = addrs[host] = host.decode("latin-1")
+            if len(hosts) >= 512:
+                hosts.clear()  # many clients' addresses: start again
+            decoded = hosts[host] = host.decode("latin-1")
         client = (decoded, int(payload[e7:e8]))
     if e9 > e8:
-        # The listener's address: the same tuple for every request.
+        # The listener's address: the same tuple for every request. The
+        # key is host and port together; the entry records their split.
         key = payload[e8:e10]
-        got = addrs.get(key)
-        if type(got) is not tuple or got[0] != e9 - e8:
-            got = addrs[key] = (e9 - e8, (payload[e8:e9].decode("latin-1"), int(payload[e9:e10])))
+        got = _SERVERS.get(key)
+        if got is None or got[0] != e9 - e8:
+            if len(_SERVERS) >= 64:
+                _SERVERS.clear()
+            got = _SERVERS[key] = (e9 - e8, (payload[e8:e9].decode("latin-1"), int(payload[e9:e10])))
         server = got[1]
     body = payload[prev:]
     scope = {
