@@ -118,8 +118,8 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	s.left = true
 	finished := s.finished()
 	s.mu.Unlock()
-	poke(s.credit)
 	if pumped != nil {
+		poke(s.credit) // the pump may wait for window: it stops
 		<-pumped
 	}
 	if finished {
