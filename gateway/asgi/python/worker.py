@@ -408,19 +408,26 @@ class Conn(asyncio.Protocol):
 
     def data_received(self, data):
         buf = self.buf
-        buf += data
+        if buf:
+            buf += data
+            data = buf
+        # else the frames are parsed from data as it came, without a
+        # copy: most reads end on a frame boundary.
         pos = 0
-        n = len(buf)
+        n = len(data)
         while n - pos >= 9:
-            typ, sid, length = _HDR.unpack_from(buf, pos)
+            typ, sid, length = _HDR.unpack_from(data, pos)
             if length > _MAX_FRAME:
                 raise ProtocolError("frame too large")
             end = pos + 9 + length
             if end > n:
                 break
-            self.dispatch(typ, sid, buf, pos + 9, end)
+            self.dispatch(typ, sid, data, pos + 9, end)
             pos = end
-        del buf[:pos]
+        if data is buf:
+            del buf[:pos]
+        elif pos < n:
+            buf += memoryview(data)[pos:]
 
     def dispatch(self, typ, sid, buf, start, end):
         if typ == 0x53:  # 'S'
