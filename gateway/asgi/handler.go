@@ -118,8 +118,8 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 	s.left = true
 	finished := s.finished()
 	s.mu.Unlock()
-	poke(s.credit)
 	if pumped != nil {
+		poke(s.credit) // the pump may wait for window: it stops
 		<-pumped
 	}
 	if finished {
@@ -241,7 +241,7 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 	deadline, nextPoll := now.Add(h.cfg.Timeout), now.Add(goneEvery)
 	s.swept.Store(true)
 	defer s.swept.Store(false)
-	started, gone := false, false
+	started, gone, waited := false, false, false
 	for {
 		head, data, done := s.take()
 		var file *os.File
@@ -315,7 +315,11 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 		if done {
 			break
 		}
-		now := time.Now()
+		if waited {
+			// Read after the wait, not before it: a response that was
+			// complete when the handler woke needs no clock.
+			now = time.Now()
+		}
 		if c.watch && !gone && !now.Before(nextPoll) {
 			nextPoll = now.Add(goneEvery)
 			if h.left(w, s, wk) {
@@ -327,6 +331,7 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 		}
 		if started || now.Before(deadline) {
 			<-s.wake
+			waited = true
 			continue
 		}
 		wk.control(FrameCancel, s.id)

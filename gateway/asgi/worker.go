@@ -326,7 +326,12 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 		w.closeStream(id)
 	}
 	poke(s.wake)
-	poke(s.credit)
+	if end {
+		// What waits on credit (a request body's pump, a WebSocket
+		// message to the worker) waits for window or for the end; a
+		// head is neither.
+		poke(s.credit)
+	}
 	return nil
 }
 

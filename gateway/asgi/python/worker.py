@@ -29,17 +29,26 @@ _HDR = struct.Struct("<BII")
 _U32 = struct.Struct("<I")
 _START = struct.Struct("<III")
 _WINDOW = 256 << 10
+# A head frame's status, by code.
+_STATUS = [b"%03d" % code for code in range(600)]
 _MAX_FRAME = 1 << 30
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CTL = re.compile(b"[\x00-\x08\x0a-\x1f\x7f]")
+# Response header pairs (tuples of bytes) that passed check_headers: most
+# responses repeat their fields, and a set lookup is a fraction of the
+# two regular expressions.
+_GOOD = set()
 # The end-offset tables of start frames, by string count (the count is a
 # function of the header count, so there are few).
 _ENDS = {}
-# Short scope strings that repeat (HTTP versions, methods, schemes,
-# addresses) decoded once.
-_LATIN = {}
+# The HTTP version, method and scheme of start frames, decoded once
+# (build_scope).
+_FIXED = {}
+# Clients' hosts, and the listeners' address tuples, decoded once.
+_HOSTS = {}
+_SERVERS = {}
 
 
 class ClientDisconnected(OSError):
@@ -54,11 +63,19 @@ def frame(typ, stream, payload=b""):
     return _HDR.pack(typ, stream, len(payload)) + payload
 
 
-def check_headers(headers):
-    """Encodes response headers as NUL-separated names and values,
-    refusing what would break the response's framing."""
-    out = []
+def check_headers(headers, out=None):
+    """Encodes response headers as NUL-separated names and values
+    (appended to out), refusing what would break the response's framing."""
+    if out is None:
+        out = []
+    good = _GOOD
     for pair in headers:
+        try:
+            if pair in good:
+                out += pair
+                continue
+        except TypeError:
+            pass  # a list, or a tuple holding a bytearray: checked below
         name, value = pair
         if type(name) is not bytes:
             name = bytes(name)
@@ -70,6 +87,10 @@ def check_headers(headers):
             raise ValueError("invalid header value %r for %r" % (value, name))
         out.append(name)
         out.append(value)
+        if type(pair) is tuple and type(pair[0]) is bytes and type(pair[1]) is bytes and len(value) <= 256:
+            if len(good) >= 1024:
+                good.clear()  # many distinct fields (cookies, dates): start again
+            good.add(pair)
     return out
 
 
@@ -148,8 +169,7 @@ class HTTPStream:
                 # An informational (1xx) status is not a response: the
                 # app would have no way to send the final one.
                 raise ValueError("invalid status %r: a response status is from 200 to 599" % status)
-            parts = check_headers(message.get("headers", ()))
-            head = b"%03d" % status + (b"\0" + b"\0".join(parts) if parts else b"")
+            head = b"\0".join(check_headers(message.get("headers", ()), [_STATUS[status]]))
             self.started = True
             # The connection's batch of this loop iteration carries it,
             # with the body when the application sends it at once.
@@ -165,16 +185,28 @@ class HTTPStream:
             n = len(body)
             if n <= self.credit:
                 # The common case, a body within the credit: its frames
-                # join the connection's batch as they are.
+                # join the connection's batch, a small body's as one
+                # piece with the end frame.
                 conn = self.conn
-                if n:
-                    self.credit -= n
-                    conn.write(_HDR.pack(0x44, self.id, n))  # 'D'
-                    conn.write(body if type(body) is bytes else bytes(body))
+                sid = self.id
                 if not more:
+                    if not n:
+                        conn.write(_HDR.pack(0x45, sid, 0))  # 'E'
+                    elif n <= 4096:
+                        conn.write(_HDR.pack(0x44, sid, n) + body + _HDR.pack(0x45, sid, 0))  # 'D', 'E'
+                    else:
+                        data = body if type(body) is bytes else bytes(body)
+                        conn.write(_HDR.pack(0x44, sid, n))  # 'D'
+                        conn.write(data)
+                        conn.write(_HDR.pack(0x45, sid, 0))  # 'E'
+                    self.credit -= n
                     self.done = True
-                    conn.write(_HDR.pack(0x45, self.id, 0))  # 'E'
                     conn.finish(self)
+                elif n:
+                    data = body if type(body) is bytes else bytes(body)
+                    self.credit -= n
+                    conn.write(_HDR.pack(0x44, sid, n))  # 'D'
+                    conn.write(data)
                 return
             out = []
             mv = memoryview(body)
@@ -248,46 +280,69 @@ class HTTPStream:
 def build_scope(buf, start, end, state):
     kind, flags, n = _START.unpack_from(buf, start)
     table = start + 12
-    base = table + 4 * n
     ends_of = _ENDS.get(n)
     if ends_of is None:
         ends_of = _ENDS[n] = struct.Struct("<%dI" % n)
+    ends = ends_of.unpack_from(buf, table)
     # One copy of the strings and the body; slicing bytes copies once
     # more, where slicing the bytearray and then converting would twice.
-    payload = bytes(buf[base:end])
-    strs = []
-    prev = 0
-    for e in ends_of.unpack_from(buf, table):
-        strs.append(payload[prev:e])
-        prev = e
+    payload = bytes(buf[table + 4 * n:end])
+    e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10 = ends[:11]
+    # The strings before the path repeat from request to request: one
+    # lookup finds them decoded. The key is their concatenation, so the
+    # entry also records where they split.
+    key = payload[:e2]
+    fixed = _FIXED.get(key)
+    if fixed is None or fixed[0] != e0 or fixed[1] != e1:
+        if len(_FIXED) > 64:
+            _FIXED.clear()
+        fixed = _FIXED[key] = (e0, e1, payload[:e0].decode("latin-1"),
+                               payload[e0:e1].decode("latin-1"), payload[e1:e2].decode("latin-1"))
+    _, _, version, method, scheme = fixed
+    headers = []
+    pairs = iter(ends[11:])
+    prev = e10
+    for name_end in pairs:
+        value_end = next(pairs)
+        headers.append((payload[prev:name_end], payload[name_end:value_end]))
+        prev = value_end
+    client = server = None
+    if e7 > e6:
+        hosts = _HOSTS
+        host = payload[e6:e7]
+        decoded = hosts.get(host)
+        if decoded is None:
+            if len(hosts) >= 512:
+                hosts.clear()  # many clients' addresses: start again
+            decoded = hosts[host] = host.decode("latin-1")
+        client = (decoded, int(payload[e7:e8]))
+    if e9 > e8:
+        # The listener's address: the same tuple for every request. The
+        # key is host and port together; the entry records their split.
+        key = payload[e8:e10]
+        got = _SERVERS.get(key)
+        if got is None or got[0] != e9 - e8:
+            if len(_SERVERS) >= 64:
+                _SERVERS.clear()
+            got = _SERVERS[key] = (e9 - e8, (payload[e8:e9].decode("latin-1"), int(payload[e9:e10])))
+        server = got[1]
     body = payload[prev:]
-    websocket = kind == 2
-    latin = _LATIN
-    if len(latin) > 512:
-        latin.clear()  # many clients' addresses: start again
-    version, method, scheme, chost, shost = strs[0], strs[1], strs[2], strs[7], strs[9]
-    version = latin.get(version) or latin.setdefault(version, version.decode("latin-1"))
-    method = latin.get(method) or latin.setdefault(method, method.decode("latin-1"))
-    scheme = latin.get(scheme) or latin.setdefault(scheme, scheme.decode("latin-1"))
-    client = (latin.get(chost) or latin.setdefault(chost, chost.decode("latin-1")), int(strs[8])) if chost else None
-    server = (latin.get(shost) or latin.setdefault(shost, shost.decode("latin-1")), int(strs[10])) if shost else None
-    headers = list(zip(strs[11::2], strs[12::2]))
     scope = {
         "type": "http",
         "asgi": _ASGI,
         "http_version": version,
         "method": method,
         "scheme": scheme,
-        "path": strs[3].decode("utf-8", "replace"),
-        "raw_path": strs[4],
-        "query_string": strs[5],
-        "root_path": strs[6].decode("utf-8", "replace"),
+        "path": payload[e2:e3].decode("utf-8", "replace"),
+        "raw_path": payload[e3:e4],
+        "query_string": payload[e4:e5],
+        "root_path": payload[e5:e6].decode("utf-8", "replace") if e6 > e5 else "",
         "headers": headers,
         "client": client,
         "server": server,
         "extensions": {"http.response.pathsend": {}},
     }
-    if websocket:
+    if kind == 2:
         scope["type"] = "websocket"
         scope["scheme"] = "wss" if scheme == "https" else "ws"
         del scope["method"]
@@ -353,19 +408,26 @@ class Conn(asyncio.Protocol):
 
     def data_received(self, data):
         buf = self.buf
-        buf += data
+        if buf:
+            buf += data
+            data = buf
+        # else the frames are parsed from data as it came, without a
+        # copy: most reads end on a frame boundary.
         pos = 0
-        n = len(buf)
+        n = len(data)
         while n - pos >= 9:
-            typ, sid, length = _HDR.unpack_from(buf, pos)
+            typ, sid, length = _HDR.unpack_from(data, pos)
             if length > _MAX_FRAME:
                 raise ProtocolError("frame too large")
             end = pos + 9 + length
             if end > n:
                 break
-            self.dispatch(typ, sid, buf, pos + 9, end)
+            self.dispatch(typ, sid, data, pos + 9, end)
             pos = end
-        del buf[:pos]
+        if data is buf:
+            del buf[:pos]
+        elif pos < n:
+            buf += memoryview(data)[pos:]
 
     def dispatch(self, typ, sid, buf, start, end):
         if typ == 0x53:  # 'S'

@@ -91,6 +91,13 @@ async def noresponse(scope, receive, send):
     return
 
 
+async def badheader(scope, receive, send):
+    """A field the worker must refuse beside one it has passed before
+    (content-type, as every route sends it): ?name for a bad name."""
+    bad = (b"x bad", b"1") if scope["query_string"] == b"name" else (b"x-bad", b"a\r\nInjected: 1")
+    await respond(send, 200, b"sent", [(b"x-ok", b"1"), bad])
+
+
 async def trailers(scope, receive, send):
     await send({"type": "http.response.start", "status": 200, "headers": [], "trailers": True})
 
@@ -153,7 +160,7 @@ async def state(scope, receive, send):
 
 ROUTES = {
     "scope": scope_, "echo": echo, "stream": stream, "big": big, "crash": crash,
-    "crashmid": crashmid, "noresponse": noresponse, "trailers": trailers,
+    "crashmid": crashmid, "noresponse": noresponse, "trailers": trailers, "badheader": badheader,
     "wait_disconnect": wait_disconnect, "disconnects": disconnects, "sleep": sleep,
     "block": block, "die": die, "pid": pid, "state": state, "sched": sched,
 }
