@@ -159,6 +159,10 @@ func TestResponses(t *testing.T) {
 		{path: "/stream?3", status: 200, body: "data: 0\n\ndata: 1\n\ndata: 2\n\n"},
 		{path: "/big?3", status: 200, body: strings.Repeat("x", 3<<20)},
 		{path: "/pathsend", status: 200, body: string(rawappSource)},
+		// A body of wider items than bytes (an array's memoryview):
+		// its frames count bytes, not items.
+		{path: "/wide", status: 200, body: strings.Repeat("ABCD", 2004)},
+		{path: "/wide?big", status: 200, body: strings.Repeat("ABCD", 1<<19)},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			r := g.get(t, tc.path)

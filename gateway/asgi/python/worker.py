@@ -181,6 +181,10 @@ class HTTPStream:
             if self.done:
                 raise RuntimeError("http.response.body after the response ended")
             body = message.get("body", b"")
+            if type(body) is not bytes:
+                # Any bytes-like body as its bytes: len() of a memoryview
+                # counts items, which may be wider than a byte.
+                body = bytes(body)
             more = message.get("more_body", False)
             n = len(body)
             if n <= self.credit:
@@ -195,18 +199,16 @@ class HTTPStream:
                     elif n <= 4096:
                         conn.write(_HDR.pack(0x44, sid, n) + body + _HDR.pack(0x45, sid, 0))  # 'D', 'E'
                     else:
-                        data = body if type(body) is bytes else bytes(body)
                         conn.write(_HDR.pack(0x44, sid, n))  # 'D'
-                        conn.write(data)
+                        conn.write(body)
                         conn.write(_HDR.pack(0x45, sid, 0))  # 'E'
                     self.credit -= n
                     self.done = True
                     conn.finish(self)
                 elif n:
-                    data = body if type(body) is bytes else bytes(body)
                     self.credit -= n
                     conn.write(_HDR.pack(0x44, sid, n))  # 'D'
-                    conn.write(data)
+                    conn.write(body)
                 return
             out = []
             mv = memoryview(body)

@@ -77,6 +77,20 @@ async def big(scope, receive, send):
     await send({"type": "http.response.body", "body": b"x" * (n << 20)})
 
 
+async def wide(scope, receive, send):
+    """A body that is a memoryview of 4-byte items ("ABCD" * n, n items):
+    its length in bytes is not len() of it. ?big sends 2 MiB, past the
+    credit, in one send; otherwise 1, 2000 (8000 bytes) and a last piece."""
+    import array
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    item = int.from_bytes(b"ABCD", "little")
+    if scope["query_string"] == b"big":
+        await send({"type": "http.response.body", "body": memoryview(array.array("I", [item] * (1 << 19)))})
+        return
+    for n, more in ((1, True), (2000, True), (3, False)):
+        await send({"type": "http.response.body", "body": memoryview(array.array("I", [item] * n)), "more_body": more})
+
+
 async def crash(scope, receive, send):
     raise RuntimeError("boom before start")
 
@@ -162,7 +176,7 @@ ROUTES = {
     "scope": scope_, "echo": echo, "stream": stream, "big": big, "crash": crash,
     "crashmid": crashmid, "noresponse": noresponse, "trailers": trailers, "badheader": badheader,
     "wait_disconnect": wait_disconnect, "disconnects": disconnects, "sleep": sleep,
-    "block": block, "die": die, "pid": pid, "state": state, "sched": sched,
+    "block": block, "die": die, "pid": pid, "state": state, "sched": sched, "wide": wide,
 }
 
 
