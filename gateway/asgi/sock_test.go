@@ -5,14 +5,15 @@ import (
 	"io"
 	"os"
 	"sync"
-	"syscall"
 	"testing"
+
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 )
 
 // sockPair returns a sock and the worker's end of its socket pair.
 func sockPair(t *testing.T) (*sock, *os.File) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := pyproc.SocketPair()
 	if err != nil {
 		t.Fatal(err)
 	}

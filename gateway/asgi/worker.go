@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/brick-server/brick/gateway/internal/pyproc"
@@ -50,7 +49,7 @@ func (e *errStartup) Error() string {
 
 // spawn starts a worker and waits until it is ready or has failed.
 func (p *Pool) spawn(gen int) (*worker, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := pyproc.SocketPair()
 	if err != nil {
 		return nil, fmt.Errorf("asgi: socketpair: %w", err)
 	}

@@ -59,7 +59,7 @@ const exitReportWait = 300 * time.Millisecond
 // adopt watches the process pid, just forked, whose output arrives on
 // out (which adopt owns), delivering lines to output.
 func adopt(pid int, out *os.File, output func([]byte)) (*forkedProc, error) {
-	fd, err := unix.PidfdOpen(pid, 0)
+	fd, err := pidfdOpen(pid)
 	if err != nil {
 		out.Close()
 		return nil, fmt.Errorf("wsgi: pidfd_open of forked worker %d: %w (Linux 5.3 or later is needed for preload)", pid, err)
@@ -163,7 +163,7 @@ func (p *forkedProc) Signal(sig syscall.Signal) error {
 	if p.pidfd < 0 {
 		return nil
 	}
-	err := unix.PidfdSendSignal(p.pidfd, sig, nil, 0)
+	err := pidfdSignal(p.pidfd, sig)
 	if err == unix.ESRCH {
 		return nil
 	}

@@ -33,7 +33,7 @@ func startRawWorker(t *testing.T, env ...string) *rawWorker {
 	if err := os.WriteFile(script, wsgi.WorkerSource(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := pyproc.SocketPair()
 	if err != nil {
 		t.Fatal(err)
 	}

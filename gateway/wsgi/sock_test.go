@@ -8,13 +8,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 )
 
 // sockPair returns a sock and the raw descriptor of its peer, which
 // stands for the worker.
 func sockPair(t *testing.T) (*sock, int) {
 	t.Helper()
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := pyproc.SocketPair()
 	if err != nil {
 		t.Fatal(err)
 	}

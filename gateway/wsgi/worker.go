@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/brick-server/brick/gateway/internal/coalesce"
@@ -104,7 +103,7 @@ func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 		}
 		w.conn, proc = conn, fp
 	} else {
-		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		fds, err := pyproc.SocketPair()
 		if err != nil {
 			return nil, fmt.Errorf("wsgi: socketpair: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/internal/procpool"
 )
 
@@ -113,7 +114,7 @@ func (z *zygote) stopWhenIdle(closing <-chan struct{}) {
 // startZygote starts the zygote of generation gen and waits until it has
 // imported the application.
 func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := pyproc.SocketPair()
 	if err != nil {
 		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
 	}
@@ -191,7 +192,7 @@ func (z *zygote) read() {
 // fork asks the zygote for a worker whose end of the socket is conn and
 // whose output goes to output.
 func (z *zygote) fork(output func([]byte), timeout time.Duration) (*forkedProc, *sock, error) {
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	fds, err := pyproc.SocketPair()
 	if err != nil {
 		return nil, nil, fmt.Errorf("wsgi: socketpair: %w", err)
 	}

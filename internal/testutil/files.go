@@ -16,10 +16,10 @@ func NeedOpenFiles(t testing.TB, n uint64) {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		t.Fatalf("reading the open-files limit: %v", err)
 	}
-	if lim.Cur >= n {
+	if uint64(lim.Cur) >= n {
 		return
 	}
-	if lim.Max < n {
+	if uint64(lim.Max) < n {
 		t.Fatalf("this test opens about %d descriptors; the limit is %d (hard %d): raise it first, e.g. `ulimit -n %d`", n, lim.Cur, lim.Max, n)
 	}
 	lim.Cur = lim.Max
