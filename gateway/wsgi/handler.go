@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/gateway/cgienv"
+	"github.com/brick-server/brick/gateway/internal/coalesce"
 	"github.com/brick-server/brick/web"
 )
 
@@ -66,9 +67,10 @@ type call struct {
 	// the channels.
 	grant  chan *worker
 	turn   chan bool
-	pipe   bool   // it may be queued behind another request
-	queued bool   // it was
-	seq    uint32 // its number on the worker, for a cancel frame
+	pipe   bool            // it may be queued behind another request
+	queued bool            // it was
+	seq    uint32          // its number on the worker, for a cancel frame
+	sent   coalesce.Ticket // its frame in the worker's batches (worker.send)
 	// Timers for the waits (made once per call, reset per wait): the
 	// client check and the queue's timeout.
 	check, qtimer *time.Timer
@@ -136,7 +138,7 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		}
 		h.pool.sent(wk)
 		if err == nil && (lead || !c.queued) {
-			if err = wk.conn.out.Flush(); err != nil {
+			if err = wk.conn.out.Sent(c.sent); err != nil {
 				h.pool.discard(wk)
 			}
 		}
@@ -153,7 +155,15 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 		gone := false
 		if c.queued {
 			var ok bool
-			if ok, gone = h.awaitTurn(w, wk, c); !ok {
+			ok, gone = h.awaitTurn(w, wk, c)
+			if ok && wk.conn.out.Sent(c.sent) != nil {
+				// Its frame went out in a batch whose write failed (led
+				// by a cancel, whose failure no request saw): the worker
+				// never had it.
+				h.pool.discard(wk)
+				ok = false
+			}
+			if !ok {
 				if attempt < 2 {
 					h.log.Warn("wsgi: worker failed before the request queued on it started; trying another", "pid", wk.proc.Pid())
 					continue

@@ -228,32 +228,33 @@ func (w *worker) stop(grace time.Duration) {
 	}
 }
 
-// send numbers c's request frame for the worker and queues it, or writes
-// it when it is too large to copy or carries the body's descriptor; the
-// caller holds sendMu, so that frames are queued in the order of their
-// places. lead says the caller leads the batch: it must call
-// w.conn.out.Flush, after giving sendMu back (Pool.sent) so that the
-// requests runnable meanwhile can be queued behind it and join the batch.
+// send numbers c's request frame for the worker and queues it (c.sent
+// names it), or writes it when it is too large to copy or carries the
+// body's descriptor; the caller holds sendMu, so that frames are queued in
+// the order of their places. lead says the caller leads the batch: it must
+// call w.conn.out.Sent(c.sent), after giving sendMu back (Pool.sent) so
+// that the requests runnable meanwhile can be queued behind it and join
+// the batch.
 //
-// A follower's frame is written by the leader, whose failure the leader
-// sees (and discards the worker) as does the worker's reader. A follower
-// queued behind another request is told through its turn (discard says
-// false) and goes to another worker, as it did when its own write failed.
-// A request at the head of the worker has no turn to be told through, so
-// it flushes even as a follower (the handler): Flush returns once its
-// frame is written, or with the error that kept it from the worker. It is
-// seldom a follower: only a cancel from a stream's client, queued while the
-// stream ends and the worker comes free, leads before it.
+// A follower's frame is written by the leader, which may be a cancel,
+// whose failure no request sees. So every request learns from Sent
+// whether its own frame reached the worker before it reads an answer: one
+// at the head of the worker at once, one queued behind another when its
+// turn comes (the request before it may have been answered whole before
+// the write failed). A request whose frame did not reach the worker goes
+// to another, as it did when its own write failed.
 func (w *worker) send(c *call, body *os.File) (lead bool, err error) {
 	w.seq++
 	c.seq = w.seq
+	c.sent = 0
 	switch {
 	case body != nil:
 		return false, w.conn.writeDirect(c.frame, int(body.Fd()))
 	case len(c.frame) > coalesce.MaxQueued:
 		return false, w.conn.writeDirect(c.frame, -1)
 	}
-	return w.conn.out.Add(c.frame, nil)
+	c.sent, lead, err = w.conn.out.Add(c.frame, nil)
+	return lead, err
 }
 
 // cancel tells the worker to stop request seq, or to skip it if it has
@@ -263,7 +264,7 @@ func (w *worker) send(c *call, body *os.File) (lead bool, err error) {
 // out with the batch being gathered, if there is one.
 func (w *worker) cancel(seq uint32) {
 	var buf [cancelFrameLen]byte
-	if lead, err := w.conn.out.Add(AppendCancel(buf[:0], seq), nil); lead && err == nil {
+	if _, lead, err := w.conn.out.Add(AppendCancel(buf[:0], seq), nil); lead && err == nil {
 		w.conn.out.Flush()
 	}
 }

@@ -43,6 +43,8 @@ type Writer struct {
 	spare   []byte // the other buffer, reused for the next batch
 	leading bool   // a leader has promised to write queued
 	err     error  // the write that failed, if one did: sticky
+	added   Ticket // the last frame queued
+	written Ticket // the last frame written whole (frames go out in order)
 
 	wmu sync.Mutex // one write at a time, in the order batches were taken
 }
@@ -54,29 +56,59 @@ func New(write func(p []byte) error) *Writer {
 	return &Writer{write: write}
 }
 
+// Ticket names a frame queued by Add, for Sent. The zero Ticket names no
+// frame: Sent reports it written.
+type Ticket uint64
+
 // Add queues a frame in two pieces (payload may be nil), copied. lead
 // reports whether the caller is the batch's leader, which must call Flush
 // (at once: the others rely on it); a follower's frame is written by the
-// leader. err is a write that failed before: the frame was not queued.
-func (w *Writer) Add(head, payload []byte) (lead bool, err error) {
+// leader, and Sent(t) tells whether it was. err is a write that failed
+// before: the frame was not queued.
+func (w *Writer) Add(head, payload []byte) (t Ticket, lead bool, err error) {
 	w.qmu.Lock()
 	if w.err != nil {
 		err = w.err
 		w.qmu.Unlock()
-		return false, err
+		return 0, false, err
 	}
 	w.queued = append(append(w.queued, head...), payload...)
+	w.added++
+	t = w.added
 	lead = !w.leading
 	w.leading = true
 	w.qmu.Unlock()
-	return lead, nil
+	return t, lead, nil
+}
+
+// Sent returns once frame t was written whole (nil), or with the error
+// that kept it from the socket, writing it first if its batch's leader has
+// not yet. A failure after t was written is not t's: its reader may take
+// its answer. A leader calls Sent rather than Flush to learn about its own
+// frame; so does a follower that must know before it goes on (one whose
+// turn to read its answer came).
+func (w *Writer) Sent(t Ticket) error {
+	if w.wrote(t) {
+		return nil
+	}
+	err := w.Flush()
+	if err == nil || w.wrote(t) {
+		return nil
+	}
+	return err
+}
+
+// wrote reports whether frame t was written whole.
+func (w *Writer) wrote(t Ticket) bool {
+	w.qmu.Lock()
+	defer w.qmu.Unlock()
+	return t <= w.written
 }
 
 // Flush lets the goroutines runnable now add their frames, then writes
-// everything queued with one write. The leader of a batch calls it; a
-// follower may, to learn whether its frame went out: Flush returns once
-// every frame added before it was written, or with the error that kept
-// them from the socket.
+// everything queued with one write. It returns once every frame added
+// before it was written, or with the error that kept one of them from the
+// socket (perhaps a later one's: Sent tells a frame's own fate).
 func (w *Writer) Flush() error {
 	runtime.Gosched()
 	w.wmu.Lock()
@@ -100,11 +132,11 @@ func (w *Writer) Queue(head, payload []byte) error {
 			return write(payload)
 		})
 	}
-	lead, err := w.Add(head, payload)
+	t, lead, err := w.Add(head, payload)
 	if err != nil || !lead {
 		return err
 	}
-	return w.Flush()
+	return w.Sent(t)
 }
 
 // Exclusive writes what is queued, then calls fn with the write lock
@@ -133,7 +165,7 @@ func (w *Writer) Exclusive(fn func(write func([]byte) error) error) error {
 // flushLocked writes what is queued; w.wmu is held.
 func (w *Writer) flushLocked() error {
 	w.qmu.Lock()
-	b, err := w.queued, w.err
+	b, err, last := w.queued, w.err, w.added
 	w.queued, w.spare, w.leading = w.spare[:0], nil, false
 	w.qmu.Unlock()
 	if len(b) > 0 && err == nil {
@@ -141,7 +173,7 @@ func (w *Writer) flushLocked() error {
 			w.fail(err)
 		}
 	}
-	w.keep(b)
+	w.keep(b, last, err == nil)
 	return err
 }
 
@@ -154,14 +186,15 @@ func (w *Writer) fail(err error) {
 	w.qmu.Unlock()
 }
 
-// keep gives a written batch's buffer back for reuse, unless it grew
-// large (a burst must not cost its size for the worker's life).
-func (w *Writer) keep(b []byte) {
-	if cap(b) > 4*MaxQueued {
-		return
-	}
+// keep records a batch's frames up to last as written when ok, and gives
+// its buffer back for reuse, unless it grew large (a burst must not cost
+// its size for the worker's life).
+func (w *Writer) keep(b []byte, last Ticket, ok bool) {
 	w.qmu.Lock()
-	if w.spare == nil {
+	if ok {
+		w.written = last
+	}
+	if w.spare == nil && cap(b) <= 4*MaxQueued {
 		w.spare = b[:0]
 	}
 	w.qmu.Unlock()

@@ -95,7 +95,7 @@ func TestBroken(t *testing.T) {
 		name  string
 		after func(w *Writer) error
 	}{
-		{"add", func(w *Writer) error { _, err := w.Add([]byte("x"), nil); return err }},
+		{"add", func(w *Writer) error { _, _, err := w.Add([]byte("x"), nil); return err }},
 		{"queue", func(w *Writer) error { return w.Queue([]byte("x"), nil) }},
 		{"exclusive", func(w *Writer) error {
 			return w.Exclusive(func(write func([]byte) error) error { return write([]byte("x")) })
@@ -141,11 +141,11 @@ func TestFollowerFlush(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := sink{failAt: tc.failAt}
 			w := New(s.write)
-			lead, err := w.Add([]byte("leader"), nil)
+			_, lead, err := w.Add([]byte("leader"), nil)
 			if !lead || err != nil {
 				t.Fatalf("first Add = %v, %v; want the lead", lead, err)
 			}
-			if lead, err := w.Add([]byte("follower"), nil); lead || err != nil {
+			if _, lead, err := w.Add([]byte("follower"), nil); lead || err != nil {
 				t.Fatalf("second Add = %v, %v; want a follower", lead, err)
 			}
 			var leaderErr error
@@ -164,6 +164,59 @@ func TestFollowerFlush(t *testing.T) {
 			}
 			if !errors.Is(err, syscall.EPIPE) || !errors.Is(leaderErr, syscall.EPIPE) {
 				t.Errorf("Flush = %v (leader %v); want EPIPE for both", err, leaderErr)
+			}
+		})
+	}
+}
+
+// TestSent: Sent tells a frame written whole from one whose batch failed,
+// whoever wrote the batch, and a failure after a frame was written is not
+// that frame's.
+func TestSent(t *testing.T) {
+	tests := []struct {
+		name     string
+		failAt   int  // as sink's: the second batch fails when 6
+		leader   bool // the second batch's leader flushes before Sent
+		wantLast bool // the second batch's follower was written
+	}{
+		{"written by the leader", 0, true, true},
+		{"written by Sent", 0, false, true},
+		{"failed, written by the leader", 6, true, false},
+		{"failed, written by Sent", 6, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sink{failAt: tc.failAt}
+			w := New(s.write)
+			first, lead, err := w.Add([]byte("one"), nil)
+			if !lead || err != nil {
+				t.Fatalf("first Add = %v, %v; want the lead", lead, err)
+			}
+			if err := w.Sent(first); err != nil {
+				t.Fatalf("the first batch: %v", err)
+			}
+			if _, lead, err := w.Add([]byte("two"), nil); !lead || err != nil {
+				t.Fatalf("second batch's Add = %v, %v; want the lead", lead, err)
+			}
+			last, lead, err := w.Add([]byte("three"), nil)
+			if lead || err != nil {
+				t.Fatalf("follower's Add = %v, %v; want a follower", lead, err)
+			}
+			if tc.leader {
+				w.Flush()
+			}
+			if err := w.Sent(first); err != nil {
+				t.Errorf("Sent(first) = %v after it was written", err)
+			}
+			if err := w.Sent(0); err != nil {
+				t.Errorf("Sent(0) = %v, want nil", err)
+			}
+			err = w.Sent(last)
+			if tc.wantLast && err != nil {
+				t.Errorf("Sent(follower) = %v, written %q", err, s.got)
+			}
+			if !tc.wantLast && !errors.Is(err, syscall.EPIPE) {
+				t.Errorf("Sent(follower) = %v in a failed batch, want EPIPE", err)
 			}
 		})
 	}

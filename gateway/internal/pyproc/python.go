@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,9 +22,12 @@ import (
 )
 
 // Env is the workers' environment: Brick's, unbuffered output (so an
-// application's prints reach the log as they happen), and --env.
+// application's prints reach the log as they happen), the scheduling
+// policy, and --env. A scheduling request in Brick's own environment
+// (left by whatever started it) is dropped: the setting alone decides.
 func Env(cfg Spec) []string {
-	env := append(os.Environ(), "PYTHONUNBUFFERED=1")
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, SchedEnv+"=") })
+	env = append(env, "PYTHONUNBUFFERED=1")
 	if cfg.Scheduling == SchedBatch {
 		env = append(env, SchedEnv+"="+SchedBatch)
 	}
