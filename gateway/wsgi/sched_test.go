@@ -2,6 +2,9 @@ package wsgi_test
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/brick-server/brick/gateway/internal/pyproc"
@@ -36,6 +39,42 @@ func TestScheduling(t *testing.T) {
 			want := fmt.Sprintf("%d,%d", tc.want, tc.want)
 			if got := g.mustGet(t, "/sched", 200).body; got != want {
 				t.Errorf("policies (worker thread, new thread) = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+// TestSchedulingOverridesInherited runs worker.py's set_scheduling in a
+// process that is under SCHED_BATCH already, as a worker of a Brick
+// started with `chrt -b` is: the setting decides, not what was inherited.
+func TestSchedulingOverridesInherited(t *testing.T) {
+	t.Parallel()
+	needPython(t)
+	for _, tc := range []struct {
+		scheduling string
+		want       int
+	}{
+		{pyproc.SchedNormal, schedOther},
+		{pyproc.SchedBatch, schedBatch},
+	} {
+		t.Run(tc.scheduling, func(t *testing.T) {
+			t.Parallel()
+			script := `import os, sys
+os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+sys.path.insert(0, "python")
+import worker
+worker.set_scheduling()
+print(os.sched_getscheduler(0), os.environ.get("` + pyproc.SchedEnv + `"))`
+			cmd := exec.Command(python, "-c", script)
+			cmd.Env = append(os.Environ(), pyproc.SchedEnv+"="+tc.scheduling)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			// The variable is gone once taken: the application's own
+			// children do not see it.
+			if got, want := strings.TrimSpace(string(out)), fmt.Sprintf("%d None", tc.want); got != want {
+				t.Errorf("policy and variable after set_scheduling: %q, want %q", got, want)
 			}
 		})
 	}

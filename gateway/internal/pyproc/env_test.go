@@ -17,8 +17,8 @@ func TestEnvScheduling(t *testing.T) {
 		want       []string // the SchedEnv entries the workers get
 	}{
 		{"batch", "", SchedBatch, []string{SchedEnv + "=" + SchedBatch}},
-		{"normal", "", SchedNormal, nil},
-		{"normal, batch inherited", SchedBatch, SchedNormal, nil},
+		{"normal", "", SchedNormal, []string{SchedEnv + "=" + SchedNormal}},
+		{"normal, batch inherited", SchedBatch, SchedNormal, []string{SchedEnv + "=" + SchedNormal}},
 		{"batch, batch inherited", SchedBatch, SchedBatch, []string{SchedEnv + "=" + SchedBatch}},
 	}
 	for _, tc := range tests {

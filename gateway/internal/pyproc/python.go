@@ -28,8 +28,10 @@ import (
 func Env(cfg Spec) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, SchedEnv+"=") })
 	env = append(env, "PYTHONUNBUFFERED=1")
-	if cfg.Scheduling == SchedBatch {
-		env = append(env, SchedEnv+"="+SchedBatch)
+	if cfg.Scheduling != "" {
+		// Normal too: a Brick started under SCHED_BATCH (chrt -b, a
+		// systemd unit) would otherwise pass its own policy on.
+		env = append(env, SchedEnv+"="+cfg.Scheduling)
 	}
 	return append(env, cfg.Env...)
 }

@@ -652,15 +652,22 @@ def load(spec):
 
 def set_scheduling():
     """Takes the CPU scheduling policy Brick asks for (its scheduling
-    setting) before anything starts a thread or a process, which inherit
-    it. Under SCHED_BATCH a worker woken by a request does not preempt
-    Brick on a busy CPU, so Brick hands over what is ready first."""
+    setting: batch or normal) before anything starts a thread or a
+    process, which inherit it. Under SCHED_BATCH a worker woken by a
+    request does not preempt Brick on a busy CPU, so Brick hands over what
+    is ready first."""
     policy = os.environ.pop("BRICK_WORKER_SCHEDULING", None)
-    if policy == "batch" and hasattr(os, "SCHED_BATCH"):
-        try:
-            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-        except OSError as e:
-            sys.stderr.write("worker: cannot set SCHED_BATCH (%s); running under the default policy\n" % e)
+    if not hasattr(os, "SCHED_BATCH"):
+        return
+    want = {"batch": os.SCHED_BATCH, "normal": os.SCHED_OTHER}.get(policy)
+    # "normal" is set too: Brick may itself run under another policy (chrt,
+    # a systemd unit), which its workers would otherwise inherit.
+    if want is None or os.sched_getscheduler(0) == want:
+        return
+    try:
+        os.sched_setscheduler(0, want, os.sched_param(0))
+    except OSError as e:
+        sys.stderr.write("worker: cannot set the %s scheduling policy (%s); running under the one inherited\n" % (policy, e))
 
 
 def main():
