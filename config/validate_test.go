@@ -94,7 +94,7 @@ func TestParseErrors(t *testing.T) {
 		{"size negative", route(`path = "/"` + "\nwsgi = { app = \"a\", max_memory = -1 }"),
 			[]string{`brick.toml:4:21: max_memory must not be negative`}},
 		{"scheduling unknown", route(`path = "/"` + "\nasgi = { app = \"a:app\", scheduling = \"fifo\" }"),
-			[]string{`brick.toml:4:21: asgi scheduling "fifo" is not a policy: give "batch" (the default) or "normal"`}},
+			[]string{`brick.toml:4:25: asgi scheduling "fifo" is not a policy: give "batch" (the default) or "normal"`}},
 		{"size float", route(`path = "/"` + "\nhandler = \"h\"\nmax_body = 1.5"),
 			[]string{`brick.toml:5:1: max_body must be a size such as "10MiB" or a number of bytes, not a float`}},
 		{"size overflow", route(`path = "/"` + "\nhandler = \"h\"\nmax_body = \"9999999999T\""),
