@@ -577,7 +577,14 @@ access = "off"
 // nameless) file.
 func deploy(t *testing.T, path string, content []byte) {
 	t.Helper()
-	if err := os.WriteFile(path+".new", content, 0o755); err != nil {
+	// No process may be forked while the file is open for writing: the
+	// child would hold the descriptor until its exec, and an exec of the
+	// binary meanwhile (a parallel test's start, or an upgrade) would fail
+	// with ETXTBSY ("text file busy"; seen in CI).
+	syscall.ForkLock.RLock()
+	err := os.WriteFile(path+".new", content, 0o755)
+	syscall.ForkLock.RUnlock()
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(path+".new", path); err != nil {

@@ -1,6 +1,9 @@
 package wsgi
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // WorkerPIDs returns the process ids of the workers in service, sorted,
 // so that tests can tell a worker that kept serving from its replacement.
@@ -25,4 +28,14 @@ func ZygotePIDs(p *Pool) []int {
 	}
 	slices.Sort(pids)
 	return pids
+}
+
+// SetPipelineWindow sets the time a worker's requests may take and still
+// have requests queued behind them (pipelineWindow). Tests of what
+// pipelining does widen it: on a loaded machine a quick request's answer
+// may take longer than the 5 ms, and nothing would be queued.
+func SetPipelineWindow(p *Pool, d time.Duration) {
+	p.mu.Lock()
+	p.window = d
+	p.mu.Unlock()
 }

@@ -71,7 +71,7 @@ func (p *Pool) canQueueLocked(wk *worker, c *call, now time.Time) bool {
 		depth = max(maxPipeline, maxPipelineSmall/len(p.slots))
 	}
 	return c.pipe && wk.inflight > 0 && wk.inflight < depth && !wk.streaming && !wk.broken &&
-		wk.usual < pipelineWindow && now.Sub(wk.headSince) < pipelineWindow &&
+		wk.usual < p.window && now.Sub(wk.headSince) < p.window &&
 		!wk.retiring && !wk.recycleAsked && wk.gen == p.gen && p.live[wk]
 }
 

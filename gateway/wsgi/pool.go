@@ -26,6 +26,10 @@ import (
 // worker serving and retries with a growing backoff, never at once.
 type Pool struct {
 	cfg    Config
+	// window is pipelineWindow; tests of what pipelining does widen it
+	// (SetPipelineWindow), so that a loaded machine's slow answers do not
+	// keep requests from being queued. Under mu.
+	window time.Duration
 	log    *slog.Logger
 	python string
 	script string // worker.py, written to a private directory
@@ -70,7 +74,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Pool{cfg: cfg, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}}
+	p := &Pool{cfg: cfg, window: pipelineWindow, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}}
 	if err := checkDir(cfg); err != nil {
 		return nil, err
 	}
