@@ -25,7 +25,7 @@ import (
 // requests, max memory) whose replacement cannot start keeps the old
 // worker serving and retries with a growing backoff, never at once.
 type Pool struct {
-	cfg    Config
+	cfg Config
 	// window is pipelineWindow; tests of what pipelining does widen it
 	// (SetPipelineWindow), so that a loaded machine's slow answers do not
 	// keep requests from being queued. Under mu.
