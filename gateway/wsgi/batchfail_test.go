@@ -63,7 +63,7 @@ func fakeWorker(t *testing.T, p *Pool) (*worker, int) {
 func TestQueuedRequestInFailedBatch(t *testing.T) {
 	cfg := Config{QueueSize: 4, QueueTimeout: 5 * time.Second}
 	cfg.Timeout = 5 * time.Second
-	p := &Pool{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), closing: make(chan struct{}),
+	p := &Pool{cfg: cfg, window: pipelineWindow, log: slog.New(slog.NewTextHandler(io.Discard, nil)), closing: make(chan struct{}),
 		live: map[*worker]bool{}, slots: []*slot{{}, {}}}
 	h, err := NewHandler(p)
 	if err != nil {
