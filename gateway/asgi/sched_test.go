@@ -2,6 +2,7 @@ package asgi_test
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/brick-server/brick/gateway/asgi"
@@ -29,5 +30,17 @@ func TestScheduling(t *testing.T) {
 				t.Errorf("policies (event loop, executor thread) = %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// TestWorkerFreezesStartup: once the application is loaded (and, for
+// ASGI, started), the worker moves what that made into the permanent
+// generation, so that the collector's full passes skip it.
+func TestWorkerFreezesStartup(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, asgi.Config{Settings: pyproc.Settings{App: "rawapp:app"}})
+	body := g.mustGet(t, "/frozen", 200).body
+	if n, err := strconv.Atoi(body); err != nil || n < 1000 {
+		t.Errorf("objects in the permanent generation: %q, want the application's (thousands)", body)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,5 +78,17 @@ print(os.sched_getscheduler(0), os.environ.get("` + pyproc.SchedEnv + `"))`
 				t.Errorf("policy and variable after set_scheduling: %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestWorkerFreezesStartup: once the application is loaded (and, for
+// ASGI, started), the worker moves what that made into the permanent
+// generation, so that the collector's full passes skip it.
+func TestWorkerFreezesStartup(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
+	body := g.mustGet(t, "/frozen", 200).body
+	if n, err := strconv.Atoi(body); err != nil || n < 1000 {
+		t.Errorf("objects in the permanent generation: %q, want the application's (thousands)", body)
 	}
 }

@@ -158,6 +158,12 @@ async def pid(scope, receive, send):
     await respond(send, 200, str(os.getpid()).encode())
 
 
+async def frozen(scope, receive, send):
+    # How many objects the worker moved to the permanent generation.
+    import gc
+    await respond(send, 200, str(gc.get_freeze_count()).encode())
+
+
 async def sched(scope, receive, send):
     # The scheduling policy of the event loop's thread and of the
     # executor's threads.
@@ -176,7 +182,7 @@ ROUTES = {
     "scope": scope_, "echo": echo, "stream": stream, "big": big, "crash": crash,
     "crashmid": crashmid, "noresponse": noresponse, "trailers": trailers, "badheader": badheader,
     "wait_disconnect": wait_disconnect, "disconnects": disconnects, "sleep": sleep,
-    "block": block, "die": die, "pid": pid, "state": state, "sched": sched, "wide": wide,
+    "block": block, "die": die, "pid": pid, "state": state, "sched": sched, "wide": wide, "frozen": frozen,
 }
 
 

@@ -89,6 +89,11 @@ def application(environ, start_response):
     if path == "/pid":
         return text(start_response, str(os.getpid()))
 
+    if path == "/frozen":
+        # How many objects the worker moved to the permanent generation.
+        import gc
+        return text(start_response, str(gc.get_freeze_count()))
+
     if path == "/sched":
         # The scheduling policy of this thread and of a thread it starts.
         import threading
