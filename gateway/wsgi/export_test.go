@@ -39,3 +39,11 @@ func SetPipelineWindow(p *Pool, d time.Duration) {
 	p.window = d
 	p.mu.Unlock()
 }
+
+// SetCPUs sets the number of CPUs the pool packs requests for (pack.go),
+// so that a test on any machine can see packing happen, or not.
+func SetCPUs(p *Pool, n int) {
+	p.mu.Lock()
+	p.cpus = n
+	p.mu.Unlock()
+}

@@ -43,7 +43,8 @@ func (e errWaitEnded) Error() string {
 
 func (e errWaitEnded) Unwrap() error { return e.cause }
 
-// acquire gives c a worker: an idle one; else, when c may be queued
+// acquire gives c a worker: a busy one it may be packed onto (packLocked:
+// the CPUs are all taken by busy workers already); else an idle one; else, when c may be queued
 // (c.pipe) and nothing waits before it, a busy one with room in its
 // pipeline; else the first that frees up, after waiting in the queue. A
 // request that waited is given up when its client leaves (w tells). The
@@ -55,6 +56,14 @@ func (p *Pool) acquire(ctx context.Context, w web.ResponseWriter, c *call) (*wor
 	if p.closed {
 		p.mu.Unlock()
 		return nil, errPoolClosed
+	}
+	if len(p.waiters) == 0 {
+		if wk := p.packLocked(c); wk != nil {
+			p.grantLocked(wk, c)
+			p.observeWaitLocked(0)
+			p.mu.Unlock()
+			return wk, nil
+		}
 	}
 	if n := len(p.idle); n > 0 {
 		wk := p.idle[n-1]
@@ -222,11 +231,16 @@ func (p *Pool) fillLocked(wk *worker) {
 // queued next on it, if any, reads its response now.
 func (p *Pool) finished(wk *worker) {
 	wk.frames.shrink()
-	if n := wk.served.Add(1); wk.limit > 0 && n >= int64(wk.limit) {
+	n := wk.served.Add(1)
+	if wk.limit > 0 && n >= int64(wk.limit) {
 		p.askRecycle(wk, "max requests")
 	}
+	runs, sampled := wk.sample(n)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if sampled {
+		p.judgeLocked(wk, runs)
+	}
 	now := time.Now()
 	// An average over the last few answers, so one slow request does not
 	// stop the pipelining of a quick application for long.

@@ -70,6 +70,11 @@ func (p *Pool) canQueueLocked(wk *worker, c *call, now time.Time) bool {
 	if len(c.frame) <= smallFrame {
 		depth = max(maxPipeline, maxPipelineSmall/len(p.slots))
 	}
+	return p.mayQueueLocked(wk, c, now, depth)
+}
+
+// mayQueueLocked is canQueueLocked with the pipeline's depth given.
+func (p *Pool) mayQueueLocked(wk *worker, c *call, now time.Time, depth int) bool {
 	return c.pipe && wk.inflight > 0 && wk.inflight < depth && !wk.streaming && !wk.broken &&
 		wk.usual < p.window && now.Sub(wk.headSince) < p.window &&
 		!wk.retiring && !wk.recycleAsked && wk.gen == p.gen && p.live[wk]

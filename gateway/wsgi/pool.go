@@ -4,9 +4,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/brick-server/brick/gateway/internal/pyproc"
 )
 
 // Pool supervises the Python worker processes and lends them to requests
@@ -26,6 +29,9 @@ import (
 // worker serving and retries with a growing backoff, never at once.
 type Pool struct {
 	cfg Config
+	// cpus is how many CPUs the server and its workers may run on: with
+	// as many workers busy, requests are packed (pack.go). Under mu.
+	cpus int
 	// window is pipelineWindow; tests of what pipelining does widen it
 	// (SetPipelineWindow), so that a loaded machine's slow answers do not
 	// keep requests from being queued. Under mu.
@@ -74,7 +80,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Pool{cfg: cfg, window: pipelineWindow, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}}
+	p := &Pool{cfg: cfg, cpus: runtime.NumCPU(), window: pipelineWindow, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}}
 	if err := checkDir(cfg); err != nil {
 		return nil, err
 	}
@@ -85,6 +91,9 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	p.python = python.Path
 	log.Info(python.Why)
 	p.env = workerEnv(cfg)
+	if err := pyproc.ShareOneCPU(cfg.Scheduling); err != nil {
+		log.Warn("cannot put the server's threads under the batch scheduling policy beside its workers on one CPU; they keep theirs", "err", err)
+	}
 	p.tmp, err = os.MkdirTemp("", "brick-wsgi-")
 	if err != nil {
 		return nil, err

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package pyproc
+
+// ShareOneCPU does nothing where the scheduling policies of Linux do not
+// exist (see onecpu_linux.go).
+func ShareOneCPU(policy string) error { return nil }
