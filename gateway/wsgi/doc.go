@@ -96,7 +96,9 @@
 //	    separated by NUL: status, name, value, name, value...
 //	'D' data: response body bytes.
 //	'E' end: the response is complete; the worker takes the next request.
-//	    Its payload is empty.
+//	    Its payload is empty, or on one request in sixteen a sample of
+//	    one byte: 'b' if the application's thread blocked in the kernel
+//	    while it ran, 'r' if not (see pack.go).
 //	'A' abort: the application failed. Payload: its traceback (UTF-8).
 //	    The worker takes the next request. Before any 'D' the client gets
 //	    a 500; after, its connection is cut so it cannot take a truncated

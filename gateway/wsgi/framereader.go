@@ -25,6 +25,9 @@ type frameReader struct {
 	size int
 	// limit bounds a frame held whole; data frames streamed are not.
 	limit uint32
+	// sample is what the last sampled end frame said (sampleBlocked or
+	// sampleRan), 0 once taken (takeSample).
+	sample byte
 }
 
 // maxControlFrame bounds frames that are held whole: head, ready, fatal
@@ -35,9 +38,17 @@ const maxControlFrame = 16 << 20
 // responses fit whole, so the worker is free before the client is served.
 const frameBufferSize = 64 << 10
 
-// errEndPayload is an end frame that carries bytes: the worker and Brick
-// disagree on where the response ends.
+// errEndPayload is an end frame that carries more than a sample: the
+// worker and Brick disagree on where the response ends.
 var errEndPayload = errors.New("wsgi: end frame with a payload")
+
+// What the one byte of a sampled end frame says (see doc.go): the
+// application blocked in the kernel while it ran (waited for a database,
+// a file, a lock), or it did not.
+const (
+	sampleBlocked byte = 'b'
+	sampleRan     byte = 'r'
+)
 
 func newFrameReader(src io.Reader, size int, limit uint32) frameReader {
 	return frameReader{src: src, buf: make([]byte, size), size: size, limit: limit}
@@ -82,7 +93,7 @@ func (f *frameReader) fill(k int) error {
 // frame is read.
 func (f *frameReader) check(typ byte, n uint32, whole bool) error {
 	switch {
-	case typ == FrameEnd && n != 0:
+	case typ == FrameEnd && n > 1:
 		return errEndPayload
 	case (whole || typ != FrameData) && n > f.limit:
 		return fmt.Errorf("wsgi: %d-byte %q frame", n, typ)
@@ -105,7 +116,18 @@ func (f *frameReader) readFrame() (typ byte, payload []byte, err error) {
 	}
 	start := f.r + FrameHeaderLen
 	f.r = start + int(n)
+	if typ == FrameEnd && n == 1 {
+		f.sample = f.buf[start]
+		return typ, nil, nil
+	}
 	return typ, f.buf[start:f.r:f.r], nil
+}
+
+// takeSample returns what the last sampled end frame said, once.
+func (f *frameReader) takeSample() byte {
+	s := f.sample
+	f.sample = 0
+	return s
 }
 
 // header reads the next frame's header, for a frame read in pieces: its
@@ -117,6 +139,16 @@ func (f *frameReader) header() (typ byte, n uint32, err error) {
 	typ, n = ParseFrameHeader(f.buf[f.r:])
 	if err := f.check(typ, n, false); err != nil {
 		return 0, 0, err
+	}
+	if typ == FrameEnd && n == 1 {
+		// A sample: taken here, so that an end frame reads the same
+		// either way.
+		if err := f.fill(FrameHeaderLen + 1); err != nil {
+			return 0, 0, err
+		}
+		f.sample = f.buf[f.r+FrameHeaderLen]
+		f.r++
+		n = 0
 	}
 	f.r += FrameHeaderLen
 	return typ, n, nil

@@ -92,6 +92,9 @@ func FuzzFrameStream(f *testing.F) {
 		head + frame(FrameData, "partial") + frame(FrameAbort, "Traceback: boom"),
 		frame(FrameAbort, "Traceback: boom"),
 		head + frame(FrameEnd, "abc") + head + end,
+		head + frame(FrameData, "sampled") + frame(FrameEnd, "b"),
+		head + frame(FrameEnd, "r") + head + end,
+		head + frame(FrameEnd, "br"),
 		head + frame(FrameData, "cut sh"),
 		head + frame('Z', "?") + end,
 		head + frame(FrameAbort, strings.Repeat("t", 50)),
@@ -142,6 +145,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 type streamOutcome struct {
 	head, body, abort string
 	end               string // "end", "abort" or "broken"
+	sample            byte   // the end frame's sample, 0 if none
 	consumed          int    // bytes of the stream it took, when not broken
 }
 
@@ -170,7 +174,7 @@ func readStream(fr *frameReader) (o streamOutcome) {
 			case typ == FrameData:
 				o.body += string(p)
 			case typ == FrameEnd:
-				o.end = "end"
+				o.end, o.sample = "end", fr.takeSample()
 				return o
 			case typ == FrameAbort:
 				o.abort, o.end = string(p), "abort"
@@ -196,7 +200,7 @@ func readStream(fr *frameReader) (o streamOutcome) {
 				left -= len(b)
 			}
 		case FrameEnd:
-			o.end = "end"
+			o.end, o.sample = "end", fr.takeSample()
 			return o
 		case FrameAbort:
 			p, err := fr.payload(n)
@@ -212,8 +216,9 @@ func readStream(fr *frameReader) (o streamOutcome) {
 }
 
 // decodeStream is the protocol as doc.go states it, decoded from the
-// whole stream at once: a head (or an abort), data frames, and an empty
-// end frame or an abort; control frames are at most limit bytes.
+// whole stream at once: a head (or an abort), data frames, and an end
+// frame (empty, or a one-byte sample) or an abort; control frames are at
+// most limit bytes.
 func decodeStream(b []byte, limit uint32) (o streamOutcome) {
 	o.end = "broken"
 	off := 0
@@ -247,8 +252,11 @@ func decodeStream(b []byte, limit uint32) (o streamOutcome) {
 			return o
 		case typ == FrameData:
 			o.body += string(p)
-		case typ == FrameEnd && len(p) == 0:
+		case typ == FrameEnd && len(p) <= 1:
 			o.end, o.consumed = "end", off
+			if len(p) == 1 {
+				o.sample = p[0]
+			}
 			return o
 		case typ == FrameAbort:
 			o.abort, o.end, o.consumed = string(p), "abort", off

@@ -231,16 +231,13 @@ func (p *Pool) fillLocked(wk *worker) {
 // queued next on it, if any, reads its response now.
 func (p *Pool) finished(wk *worker) {
 	wk.frames.shrink()
-	n := wk.served.Add(1)
-	if wk.limit > 0 && n >= int64(wk.limit) {
+	if n := wk.served.Add(1); wk.limit > 0 && n >= int64(wk.limit) {
 		p.askRecycle(wk, "max requests")
 	}
-	runs, sampled := wk.sample(n)
+	sample := wk.frames.takeSample()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if sampled {
-		p.judgeLocked(wk, runs)
-	}
+	p.judgeLocked(wk, sample)
 	now := time.Now()
 	// An average over the last few answers, so one slow request does not
 	// stop the pipelining of a quick application for long.

@@ -57,14 +57,12 @@ type worker struct {
 	// from headSince to their end. Under pool.mu.
 	headSince time.Time
 	usual     time.Duration
-	// sleeps: wk's requests may sleep (a database, a network call), or
-	// its load is light, so nothing is packed onto it (pack.go); true
-	// until its first samples say otherwise. Under pool.mu.
-	sleeps bool
-	// The last reading of wk's scheduling count, and whether the system
-	// has none: the reader's (worker.sample).
-	lastRuns    uint64
-	noSchedstat bool
+	// sleeps: wk's requests may sleep (a database, a network call), so
+	// nothing is packed onto it (pack.go); samples holds the last four
+	// samples its end frames carried, a bit each, set when blocked.
+	// Under pool.mu.
+	sleeps  bool
+	samples uint8
 
 	// retiring marks a worker to leave service once idle: its slot has
 	// started its replacement. Set under pool.mu.
@@ -98,7 +96,7 @@ var errStartAborted = errors.New("wsgi: worker start aborted")
 // With Preload the worker is forked by the generation's zygote.
 func (p *Pool) spawn(gen int, abort <-chan struct{}) (*worker, error) {
 	// No answer yet: not known to be quick, nor not to sleep.
-	w := &worker{pool: p, gen: gen, usual: pipelineWindow, sleeps: true}
+	w := &worker{pool: p, gen: gen, usual: pipelineWindow, sleeps: true, samples: sampleHistory}
 	w.out = pyproc.Output{Log: p.log, Kind: "wsgi"}
 	var proc process
 	if p.cfg.Preload {

@@ -17,6 +17,7 @@ import importlib
 import io
 import os
 import re
+import resource
 import select
 import signal
 import socket
@@ -33,6 +34,14 @@ _SCM_SPACE = socket.CMSG_SPACE(4)
 
 # Response frame types, already packed with their type byte.
 _END = _FRAME.pack(ord("E"), 0)
+# Once every _SAMPLE_EVERY requests the end frame carries a byte: whether
+# the application blocked in the kernel while it ran (a voluntary context
+# switch of its thread: a database, a file, a lock). Brick packs requests
+# only onto a worker whose requests do not (gateway/wsgi/pack.go).
+_SAMPLE_EVERY = 16
+_END_BLOCKED = _FRAME.pack(ord("E"), 1) + b"b"
+_END_RAN = _FRAME.pack(ord("E"), 1) + b"r"
+_RUSAGE = getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF)
 _SKIPPED = b"cancelled before it started"
 _SKIP = _FRAME.pack(ord("A"), len(_SKIPPED)) + _SKIPPED
 
@@ -355,6 +364,9 @@ class Worker:
         self.length = None  # the Content-Length the application declared
         self.ended = False  # the end frame went out with the last chunk
         self.head_sent = False
+        # The thread's voluntary context switches when a sampled request
+        # began; -1 when the request is not sampled.
+        self.switches = -1
         # Finished answers not sent yet (finish), and whether send or
         # finish is at work on them: the alarm that bounds the hold then
         # leaves them be.
@@ -444,6 +456,14 @@ class Worker:
             self.sendv(bufs)
         finally:
             self.out_busy = False
+
+    def end(self):
+        """The end frame: a sample for a sampled request."""
+        if self.switches < 0:
+            return _END
+        blocked = resource.getrusage(_RUSAGE).ru_nvcsw > self.switches
+        self.switches = -1
+        return _END_BLOCKED if blocked else _END_RAN
 
     def release(self):
         held, self.held = self.held, []
@@ -537,9 +557,9 @@ class Worker:
                 head = b"" if self.head_sent else self.head
                 self.head_sent = True
                 if body:
-                    self.finish([head, _FRAME.pack(ord("D"), len(body)), body, _END])
+                    self.finish([head, _FRAME.pack(ord("D"), len(body)), body, self.end()])
                 else:
-                    self.finish([head, _END])
+                    self.finish([head, self.end()])
                 return
             self.ended = False
             if isinstance(result, FileWrapper) and self.send_file(result):
@@ -559,7 +579,7 @@ class Worker:
                         # declared: end the response in the same write, so
                         # Brick has it whole at once (Flask and Django
                         # return iterables, not lists, with a length).
-                        self.write(data, _END)
+                        self.write(data, self.end())
                         self.ended = True
                         continue
                     self.write(data)
@@ -570,10 +590,10 @@ class Worker:
             if self.ended:
                 pass
             elif self.head_sent:
-                self.finish([_END])
+                self.finish([self.end()])
             else:
                 self.head_sent = True
-                self.finish([self.head, _END])
+                self.finish([self.head, self.end()])
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise
         except Exception:
@@ -606,6 +626,7 @@ class Worker:
             if kind != 0x51:  # 'Q'
                 raise ProtocolError("unexpected frame %r" % chr(kind))
             chan.seq += 1
+            self.switches = -1 if chan.seq % _SAMPLE_EVERY else resource.getrusage(_RUSAGE).ru_nvcsw
             environ, flags, body_start = decode_environ(chan.buf, chan.mv, start, end)
             environ.update(base)
             if flags & 1:

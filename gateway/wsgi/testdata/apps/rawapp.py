@@ -87,6 +87,9 @@ def application(environ, start_response):
         return text(start_response, "Hello, World!")
 
     if path == "/pid":
+        # ?sleep=S: an application that waits (for a database, say).
+        if "sleep" in q:
+            time.sleep(float(q["sleep"]))
         return text(start_response, str(os.getpid()))
 
     if path == "/frozen":
