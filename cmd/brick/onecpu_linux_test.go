@@ -1,0 +1,103 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/brick-server/brick/internal/testutil"
+)
+
+// TestShareOneCPU: a server that may run on one CPU only puts its own
+// threads under SCHED_BATCH beside its workers, unless the workers run
+// under the normal policy; with more CPUs it keeps the default policy.
+func TestShareOneCPU(t *testing.T) {
+	python := testutil.NeedPython(t)
+	apps, err := filepath.Abs(wsgiApps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const other, batch = 0, 3 // SCHED_OTHER, SCHED_BATCH
+	tests := []struct {
+		name      string
+		oneCPU    bool
+		args      []string
+		wantBrick int
+	}{
+		{"one CPU", true, nil, batch},
+		{"one CPU, normal workers", true, []string{"--scheduling", "normal"}, other},
+		{"all CPUs", false, nil, other},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.oneCPU && runtime.NumCPU() == 1 {
+				tc.wantBrick = batch // this machine has one CPU
+			}
+			args := append([]string{"wsgi", "rawapp:application", "--chdir", apps, "--python", python,
+				"--workers", "1", "-addr", "127.0.0.1:0"}, tc.args...)
+			var p *proc
+			if tc.oneCPU {
+				p = startOnCPU0(t, args...)
+			} else {
+				p = start(t, args...)
+			}
+			if status, _, _ := get(t, "http://"+p.addr+"/hello"); status != 200 {
+				t.Fatalf("GET /hello = %d", status)
+			}
+			pid := p.cmd.Process.Pid
+			tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, task := range tasks {
+				if got := policy(t, "/proc/"+strconv.Itoa(pid)+"/task/"+task.Name()+"/stat"); got != tc.wantBrick {
+					t.Errorf("brick thread %s runs under policy %d, want %d", task.Name(), got, tc.wantBrick)
+				}
+			}
+		})
+	}
+}
+
+// startOnCPU0 is start with the process allowed on CPU 0 only, as taskset
+// -c 0 would start it: a child inherits the affinity of the thread that
+// starts it.
+func startOnCPU0(t *testing.T, args ...string) *proc {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var all, one unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Fatal(err)
+	}
+	one.Set(0)
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SchedSetaffinity(0, &all)
+	return start(t, args...)
+}
+
+// policy reads the scheduling policy of a thread from its stat file (the
+// 41st field; the second, the command, may hold spaces).
+func policy(t *testing.T, stat string) int {
+	t.Helper()
+	b, err := os.ReadFile(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(after)
+	if len(f) < 39 {
+		t.Fatalf("%s: %q", stat, b)
+	}
+	n, err := strconv.Atoi(f[38])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
