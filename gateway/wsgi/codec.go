@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 
 	"github.com/brick-server/brick/wire"
 )
@@ -23,9 +24,17 @@ const (
 // FrameHeaderLen is the length of a frame's type and length fields.
 const FrameHeaderLen = 5
 
-// FlagBodyFD marks a request frame whose body travels as a file
-// descriptor instead of inline.
-const FlagBodyFD uint32 = 1
+// Flags of a request frame.
+const (
+	// FlagBodyFD marks a request frame whose body travels as a file
+	// descriptor instead of inline.
+	FlagBodyFD uint32 = 1
+	// FlagNoNul marks a request frame none of whose strings holds a NUL
+	// (only a percent-decoded path can): the worker splits the strings
+	// at the NUL that follows each, in one call, instead of slicing them
+	// by the table.
+	FlagNoNul uint32 = 2
+)
 
 // Errors of the codec. Each means the worker broke the protocol; the
 // gateway answers 502 and replaces the worker.
@@ -59,38 +68,45 @@ func AppendCancel(dst []byte, seq uint32) []byte {
 
 // RequestEncoder builds request frames. It is a cgienv.Sink: the environ
 // builder adds the CGI variables to it, then AppendFrame lays them out as
-// a table of end offsets followed by the string bytes, which the worker
-// splits in one pass. An encoder is reused from request to request, so a
-// steady state allocates nothing.
+// a table of end offsets followed by the string bytes, each string
+// followed by a NUL, which the worker splits in one pass. An encoder is
+// reused from request to request, so a steady state allocates nothing.
 type RequestEncoder struct {
 	ends []uint32
 	strs []byte
+	nul  bool // a string holds a NUL: FlagNoNul is not set
 }
 
 // Reset forgets the strings added so far.
 func (e *RequestEncoder) Reset() {
-	e.ends, e.strs = e.ends[:0], e.strs[:0]
+	e.ends, e.strs, e.nul = e.ends[:0], e.strs[:0], false
 }
 
 // Add adds one environ entry. key and value are copied.
 func (e *RequestEncoder) Add(key, value []byte) {
-	e.strs = append(e.strs, key...)
+	e.nul = e.nul || bytes.IndexByte(key, 0) >= 0 || bytes.IndexByte(value, 0) >= 0
+	e.strs = append(append(e.strs, key...), 0)
 	e.ends = append(e.ends, uint32(len(e.strs)))
-	e.strs = append(e.strs, value...)
+	e.strs = append(append(e.strs, value...), 0)
 	e.ends = append(e.ends, uint32(len(e.strs)))
 }
 
 // AddString is Add for strings.
 func (e *RequestEncoder) AddString(key, value string) {
-	e.strs = append(e.strs, key...)
+	e.nul = e.nul || strings.IndexByte(key, 0) >= 0 || strings.IndexByte(value, 0) >= 0
+	e.strs = append(append(e.strs, key...), 0)
 	e.ends = append(e.ends, uint32(len(e.strs)))
-	e.strs = append(e.strs, value...)
+	e.strs = append(append(e.strs, value...), 0)
 	e.ends = append(e.ends, uint32(len(e.strs)))
 }
 
 // AppendFrame appends a request frame holding the entries added so far,
-// flags, and body inline (nil when the body travels as a descriptor).
+// flags (FlagNoNul is added when it holds), and body inline (nil when the
+// body travels as a descriptor).
 func (e *RequestEncoder) AppendFrame(dst []byte, flags uint32, body []byte) []byte {
+	if !e.nul {
+		flags |= FlagNoNul
+	}
 	n := 8 + 4*len(e.ends) + len(e.strs) + len(body)
 	dst = AppendFrameHeader(dst, FrameRequest, n)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(e.ends)))
@@ -120,10 +136,14 @@ func DecodeRequest(p []byte) (strs [][]byte, flags uint32, body []byte, err erro
 	strs = make([][]byte, 0, n)
 	for i := uint32(0); i < n; i++ {
 		end := binary.LittleEndian.Uint32(table[4*i:])
-		if end < prev || int64(end) > int64(len(rest)) {
+		if end <= prev || int64(end) > int64(len(rest)) || rest[end-1] != 0 {
 			return nil, 0, nil, ErrBadRequest
 		}
-		strs = append(strs, rest[prev:end])
+		s := rest[prev : end-1]
+		if flags&FlagNoNul != 0 && bytes.IndexByte(s, 0) >= 0 {
+			return nil, 0, nil, ErrBadRequest
+		}
+		strs = append(strs, s)
 		prev = end
 	}
 	return strs, flags, rest[prev:], nil

@@ -2,6 +2,7 @@ package wsgi
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -36,7 +37,11 @@ func TestRequestFrameRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if flags != tc.flags || string(body) != tc.body || len(strs) != len(tc.pairs) {
+			want := tc.flags
+			if !strings.Contains(strings.Join(tc.pairs, ""), "\x00") {
+				want |= FlagNoNul // the worker may split at the NULs
+			}
+			if flags != want || string(body) != tc.body || len(strs) != len(tc.pairs) {
 				t.Fatalf("got flags %d body %q %d strings", flags, body, len(strs))
 			}
 			for i, s := range strs {

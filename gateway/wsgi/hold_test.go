@@ -1,6 +1,7 @@
 package wsgi_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,10 @@ func TestWorkerHoldsAnswers(t *testing.T) {
 	}{
 		{"answers wait for the batch's end", "30",
 			[][]byte{requestAs("GET", "/hello"), requestAs("GET", "/hello"), requestAs("GET", "/sleep?s=0.4")},
+			400 * time.Millisecond, 10 * time.Second},
+		// _HOLD_MAX counts answers, not the buffers each is made of.
+		{"up to sixteen answers wait", "30",
+			append(slices.Repeat([][]byte{requestAs("GET", "/hello")}, 16), requestAs("GET", "/sleep?s=0.4")),
 			400 * time.Millisecond, 10 * time.Second},
 		{"a slow request does not keep them past the bound", "",
 			[][]byte{requestAs("GET", "/hello"), requestAs("GET", "/hello"), requestAs("GET", "/sleep?s=1")},

@@ -64,11 +64,18 @@ _HOP_BY_HOP = frozenset(
 
 _MAX_FRAME = 1 << 30
 
+try:
+    # signal.getsignal wraps the handler in an enum conversion, which
+    # costs more than the rest of holding an answer.
+    from _signal import getsignal as _getsignal
+except ImportError:
+    _getsignal = signal.getsignal
+
 # Holding finished answers (Worker.finish): at most _HOLD_MAX of them, for
 # at most _HOLD_BOUND seconds, and only ahead of requests whose method is
 # idempotent (RFC 9110 section 9.2.2), since Brick sends a request queued
 # behind one whose answer never came to another worker.
-_HOLD_MAX = 16
+_HOLD_MAX = 16  # answers, not buffers
 _HOLD_BOUND = float(os.environ.get("BRICK_WSGI_HOLD_BOUND", 0.001))  # tests raise it
 _IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS"))
 
@@ -262,24 +269,30 @@ class Channel:
 
 
 _offset_structs = {}
+_NO_NUL = 2  # codec.go's FlagNoNul
 
 
 def decode_environ(buf, mv, start, end):
     """Splits a request frame's payload into the environ dict and the
-    inline body, in one pass over a table of end offsets."""
+    inline body. Each string is followed by a NUL, and a table gives where
+    each ends: when no string holds a NUL (the flag says so), one split at
+    the NULs cuts them all; else the table does."""
     n, flags = _QUERY.unpack_from(buf, start)
+    base = start + 8 + 4 * n
+    strings_end = base + (_SEQ.unpack_from(buf, base - 4)[0] if n else 0)
+    if strings_end > end:
+        raise ProtocolError("environ table runs past its frame")
+    s = str(mv[base:strings_end], "latin-1")
+    if flags & _NO_NUL:
+        # n strings and the empty one after the last NUL, which zip leaves.
+        it = iter(s.split("\0"))
+        return dict(zip(it, it)), flags, strings_end
     table = _offset_structs.get(n)
     if table is None:
         table = _offset_structs[n] = struct.Struct("<%dI" % n)
     offs = table.unpack_from(buf, start + 8)
-    base = start + 8 + 4 * n
-    strings_end = base + (offs[-1] if n else 0)
-    if strings_end > end:
-        raise ProtocolError("environ table runs past its frame")
-    s = str(mv[base:strings_end], "latin-1")
-    parts = [s[a:b] for a, b in zip((0,) + offs, offs)]
-    environ = dict(zip(parts[0::2], parts[1::2]))
-    return environ, flags, strings_end
+    parts = [s[a : b - 1] for a, b in zip((0,) + offs, offs)]
+    return dict(zip(parts[0::2], parts[1::2])), flags, strings_end
 
 
 _heads = {}  # (status, headers as a tuple) -> check_head's result
@@ -371,6 +384,7 @@ class Worker:
         # finish is at work on them: the alarm that bounds the hold then
         # leaves them be.
         self.held = []
+        self.held_n = 0  # the answers in held
         self.out_busy = False
         signal.signal(signal.SIGALRM, self.alarm)
 
@@ -442,12 +456,13 @@ class Worker:
         frame is already buffered (see above)."""
         self.out_busy = True
         try:
-            if len(self.held) < _HOLD_MAX and self.chan.whole():
+            if self.held_n < _HOLD_MAX and self.chan.whole():
                 first = not self.held
-                if first and signal.getsignal(signal.SIGALRM) != self.alarm:
+                if first and _getsignal(signal.SIGALRM) != self.alarm:
                     self.sendv(bufs)
                     return
                 self.held += bufs
+                self.held_n += 1
                 if first:
                     signal.setitimer(signal.ITIMER_REAL, _HOLD_BOUND)
                 return
@@ -466,7 +481,7 @@ class Worker:
         return _END_BLOCKED if blocked else _END_RAN
 
     def release(self):
-        held, self.held = self.held, []
+        held, self.held, self.held_n = self.held, [], 0
         signal.setitimer(signal.ITIMER_REAL, 0)
         return held
 
