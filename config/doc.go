@@ -120,7 +120,8 @@
 //     name files), preload (false: true imports the application once and
 //     forks the workers from it), scheduling ("batch": the workers run
 //     under SCHED_BATCH, so that one woken by a request does not preempt
-//     Brick on a busy CPU; "normal": the default policy).
+//     Brick on a busy CPU, and Brick's own threads too when it may run on
+//     one CPU only; "normal": the default policy).
 //   - asgi: decodes into asgi.Config, keys the flags of `brick asgi`:
 //     app (required, "module:callable", or "module" for module:app, or
 //     "module:factory()"), chdir, python, workers, env, mount (root_path),

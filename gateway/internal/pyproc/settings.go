@@ -55,7 +55,8 @@ type Settings struct {
 	// the front goes on reading and handing over the requests that are
 	// ready, and each worker then serves several per wake-up instead of
 	// one per context switch. With a CPU to spare the worker runs at
-	// once either way.
+	// once either way. When the server may run on one CPU only, its own
+	// threads run under batch too (ShareOneCPU).
 	Scheduling string
 }
 
