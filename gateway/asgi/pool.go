@@ -84,7 +84,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	}
 	log.Info(py.Why)
 	if err := pyproc.ShareOneCPU(cfg.Scheduling); err != nil {
-		log.Warn("cannot put the server's threads under the batch scheduling policy beside its workers on one CPU; they keep theirs", "err", err)
+		log.Warn("cannot put all of the server's threads under the batch scheduling policy beside its workers on one CPU; some keep the one they had", "err", err)
 	}
 	p := &Pool{cfg: cfg, log: log, python: py.Path, env: pyproc.Env(cfg.pySpec()), closing: make(chan struct{}), installed: make(chan struct{})}
 	if p.tmp, err = os.MkdirTemp("", "brick-asgi-"); err != nil {

@@ -65,11 +65,14 @@
 //
 //	'Q' request. Payload: u32 n (an even number of strings), u32 flags,
 //	    n u32 end offsets (cumulative, from the start of the string bytes),
-//	    the string bytes, then the request body inline. The strings are
+//	    the string bytes, each string followed by a NUL (counted in its
+//	    end offset), then the request body inline. The strings are
 //	    environ keys and values, alternately, as latin-1: Python decodes
-//	    them once and slices them apart in one pass. Flag 1 means the body
-//	    is not inline but in a file whose descriptor travels with the
-//	    frame's first byte (SCM_RIGHTS), CONTENT_LENGTH bytes from offset 0.
+//	    them once and, when flag 2 says no string holds a NUL, splits
+//	    them at the NULs in one call; else it slices them apart by the
+//	    offsets. Flag 1 means the body is not inline but in a file whose
+//	    descriptor travels with the frame's first byte (SCM_RIGHTS),
+//	    CONTENT_LENGTH bytes from offset 0.
 //	'C' cancel. Payload: u32, the number of the request cancelled (the
 //	    worker numbers the request frames it receives from 1). The client
 //	    went away, or the response ran past --max-stream: the worker stops
@@ -79,9 +82,10 @@
 //	    answered is ignored.
 //
 // Requests may be pipelined: while a worker answers one request, Brick
-// may send it up to three more (only whole requests with a small inline
-// body, never behind a streamed response), which the worker reads with
-// the same recv and answers in order, back to back. This saves a round
+// may send it more (at most three, or fifteen small ones; only whole
+// requests with a small inline body, never behind a streamed response;
+// see pipeline.go and pack.go), which the worker reads with the same recv
+// and answers in order, back to back. This saves a round
 // trip of thread wake-ups per request when workers are saturated. The
 // worker starts a request only after it sent the previous one's end, so
 // one that dies or times out cost only the request it ran: those queued

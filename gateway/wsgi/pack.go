@@ -35,25 +35,31 @@ const sampleHistory = 0xf
 
 // packLocked returns the busy worker a request may be packed onto, with
 // its sendMu held, or nil: the fullest quick worker with room, when the
-// busy workers are at least as many as the CPUs. Under p.mu.
+// workers running on a CPU (onCPULocked) are at least as many as the
+// CPUs. While a worker is idle, only a worker whose request began within
+// about its usual time (packAgeLocked) is packed onto: one that has run
+// longer may be in a rare slow request (a remote call), and a request
+// queued behind it cannot move to the idle worker. Under p.mu.
 func (p *Pool) packLocked(c *call) *worker {
 	if !c.pipe || len(c.frame) > smallFrame || len(p.slots) <= p.cpus {
 		return nil
 	}
+	now := time.Now()
 	busy := 0
 	for _, s := range p.slots {
-		if s.w != nil && s.w.inflight > 0 {
+		if s.w != nil && p.onCPULocked(s.w, now) {
 			busy++
 		}
 	}
 	if busy < p.cpus {
 		return nil
 	}
+	idle := len(p.idle) > 0
 	var best *worker
-	now := time.Now()
 	for _, s := range p.slots {
 		wk := s.w
-		if wk == nil || wk.sleeps || (best != nil && wk.inflight <= best.inflight) {
+		if wk == nil || wk.sleeps || (best != nil && wk.inflight <= best.inflight) ||
+			(idle && now.Sub(wk.headSince) >= packAge(wk.usual)) {
 			continue
 		}
 		if p.mayQueueLocked(wk, c, now, packDepth) {
@@ -65,6 +71,27 @@ func (p *Pool) packLocked(c *call) *worker {
 	}
 	return best
 }
+
+// onCPULocked says whether wk counts as running on a CPU: it has a
+// request that began within the pipeline window, is not a stream, and its
+// requests do not sleep. A worker waiting in a long request, or sleeping
+// in its requests, leaves its CPU to others. Under p.mu.
+func (p *Pool) onCPULocked(wk *worker, now time.Time) bool {
+	return wk.inflight > 0 && !wk.streaming && !wk.sleeps && now.Sub(wk.headSince) < p.window
+}
+
+// packAge is how long a worker's request may have run, with a worker
+// idle, and still have a request packed behind it: twice the worker's
+// usual answer time, and no less than packAgeFloor, since a packed
+// worker's answers are read in bursts and their times are short.
+func packAge(usual time.Duration) time.Duration {
+	return max(2*usual, packAgeFloor)
+}
+
+// packAgeFloor is packAge's least: short beside pipelineWindow, so that a
+// rare slow request is seldom caught young, and long beside a quick
+// application's request (a Flask hello takes about 70 µs of CPU).
+const packAgeFloor = 500 * time.Microsecond
 
 // judgeLocked records a worker's sample (sampleBlocked or sampleRan;
 // 0: the response was not sampled). Under p.mu.

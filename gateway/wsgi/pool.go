@@ -92,7 +92,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	log.Info(python.Why)
 	p.env = workerEnv(cfg)
 	if err := pyproc.ShareOneCPU(cfg.Scheduling); err != nil {
-		log.Warn("cannot put the server's threads under the batch scheduling policy beside its workers on one CPU; they keep theirs", "err", err)
+		log.Warn("cannot put all of the server's threads under the batch scheduling policy beside its workers on one CPU; some keep the one they had", "err", err)
 	}
 	p.tmp, err = os.MkdirTemp("", "brick-wsgi-")
 	if err != nil {

@@ -29,28 +29,34 @@ import (
 // needs no worker (a static file) at once on a busy machine.
 //
 // Threads started later inherit the policy of the thread that starts
-// them, so one pass over the threads that exist suffices; a second one
-// catches a thread started during the first.
+// them, so passes over the threads that exist, until one finds no thread
+// the one before did not, leave none behind.
 func ShareOneCPU(policy string) error {
 	if policy != SchedBatch || runtime.NumCPU() != 1 {
 		return nil
 	}
-	for range 2 {
+	done := map[int]bool{}
+	for {
 		tasks, err := os.ReadDir("/proc/self/task")
 		if err != nil {
 			return err
 		}
+		fresh := false
 		for _, t := range tasks {
 			tid, err := strconv.Atoi(t.Name())
-			if err != nil {
+			if err != nil || done[tid] {
 				continue
 			}
+			fresh = true
+			done[tid] = true
 			if err := setScheduler(tid, schedBatch); err != nil && err != syscall.ESRCH {
 				return err
 			}
 		}
+		if !fresh {
+			return nil
+		}
 	}
-	return nil
 }
 
 // schedBatch is Linux's SCHED_BATCH (sched.h).

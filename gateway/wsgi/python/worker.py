@@ -385,6 +385,10 @@ class Worker:
         # leaves them be.
         self.held = []
         self.held_n = 0  # the answers in held
+        # The request being answered is idempotent: only its answer may be
+        # held, since a worker that dies with answers held costs them, and
+        # a POST that was applied must not be answered 502.
+        self.idem = True
         self.out_busy = False
         signal.signal(signal.SIGALRM, self.alarm)
 
@@ -456,7 +460,7 @@ class Worker:
         frame is already buffered (see above)."""
         self.out_busy = True
         try:
-            if self.held_n < _HOLD_MAX and self.chan.whole():
+            if self.held_n < _HOLD_MAX and self.idem and self.chan.whole():
                 first = not self.held
                 if first and _getsignal(signal.SIGALRM) != self.alarm:
                     self.sendv(bufs)
@@ -656,7 +660,8 @@ class Worker:
                 inp.close()
                 self.finish([_SKIP])
                 continue
-            if self.held and environ.get("REQUEST_METHOD") not in _IDEMPOTENT:
+            self.idem = environ.get("REQUEST_METHOD") in _IDEMPOTENT
+            if self.held and not self.idem:
                 self.flush()
             environ["wsgi.input"] = inp
             try:
