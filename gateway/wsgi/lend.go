@@ -59,6 +59,7 @@ func (p *Pool) acquire(ctx context.Context, w web.ResponseWriter, c *call) (*wor
 	}
 	if len(p.waiters) == 0 {
 		if wk := p.packLocked(c); wk != nil {
+			p.stats.packed++
 			p.grantLocked(wk, c)
 			p.observeWaitLocked(0)
 			p.mu.Unlock()

@@ -59,7 +59,7 @@ func (p *Pool) packLocked(c *call) *worker {
 	for _, s := range p.slots {
 		wk := s.w
 		if wk == nil || wk.sleeps || (best != nil && wk.inflight <= best.inflight) ||
-			(idle && now.Sub(wk.headSince) >= packAge(wk.usual)) {
+			(idle && now.Sub(wk.headSince) >= packAge(wk.usual, p.window)) {
 			continue
 		}
 		if p.mayQueueLocked(wk, c, now, packDepth) {
@@ -82,16 +82,14 @@ func (p *Pool) onCPULocked(wk *worker, now time.Time) bool {
 
 // packAge is how long a worker's request may have run, with a worker
 // idle, and still have a request packed behind it: twice the worker's
-// usual answer time, and no less than packAgeFloor, since a packed
-// worker's answers are read in bursts and their times are short.
-func packAge(usual time.Duration) time.Duration {
-	return max(2*usual, packAgeFloor)
-}
-
-// packAgeFloor is packAge's least: short beside pipelineWindow, so that a
-// rare slow request is seldom caught young, and long beside a quick
+// usual answer time, and no less than a tenth of the pipeline window
+// (500 µs), since a packed worker's answers are read in bursts and their
+// times are short. The floor is short beside the window, so that a rare
+// slow request is seldom caught young, and long beside a quick
 // application's request (a Flask hello takes about 70 µs of CPU).
-const packAgeFloor = 500 * time.Microsecond
+func packAge(usual, window time.Duration) time.Duration {
+	return max(2*usual, window/10)
+}
 
 // judgeLocked records a worker's sample (sampleBlocked or sampleRan;
 // 0: the response was not sampled). Under p.mu.

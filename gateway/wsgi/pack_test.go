@@ -73,6 +73,9 @@ func TestPacking(t *testing.T) {
 			if packed := top*4 >= 16*30*3; packed != tc.packed {
 				t.Errorf("requests per worker %v (of %d): packed %v, want %v", counts, 16*30, packed, tc.packed)
 			}
+			if n := g.pool.Snapshot().Packed; (n > 0) != tc.packed {
+				t.Errorf("the pool counts %d requests packed; want some: %v", n, tc.packed)
+			}
 		})
 	}
 }

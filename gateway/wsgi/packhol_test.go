@@ -15,12 +15,17 @@ import (
 // request would wait the slow one out for nothing. The sampling (one
 // request in 16, per worker) cannot see a rare slow endpoint, and the
 // pipeline window sees only the first 5 ms of the request at the head.
-// (Review finding; the 5 ms window is the production one.)
+// (Review finding.)
 func TestPackingKeepsIdleWorkersForRequestsBehindASlowOne(t *testing.T) {
 	t.Parallel()
 	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Workers: 2}})
 	wsgi.SetCPUs(g.pool, 1)
-	const slow = 600 * time.Millisecond
+	// A wide window, so that on a loaded machine the quick requests' own
+	// times (and twice their usual, packAge) stay far below the age of
+	// the slow request when the quick one comes, and that age below the
+	// window.
+	wsgi.SetPipelineWindow(g.pool, 2*time.Second)
+	const slow = 1200 * time.Millisecond
 	for trial := range 3 {
 		// One client at a time: the last worker to finish is the next one
 		// lent (the idle list is a stack), so one worker serves these; its
@@ -35,11 +40,11 @@ func TestPackingKeepsIdleWorkersForRequestsBehindASlowOne(t *testing.T) {
 			pid = g.mustGet(t, "/pid", 200).body
 		}
 		slowDone := make(chan result, 1)
-		go func() { slowDone <- g.get(t, "/pid?sleep=0.6") }()
+		go func() { slowDone <- g.get(t, "/pid?sleep=1.2") }()
 		// The slow request takes its worker first, and has run longer than
-		// a quick one would (packAge) when the next comes, yet less than
-		// the pipeline window.
-		time.Sleep(3 * time.Millisecond)
+		// a quick one would (packAge: here a tenth of the window) when the
+		// next comes, yet less than the window.
+		time.Sleep(300 * time.Millisecond)
 		start := time.Now()
 		r := g.mustGet(t, "/pid", 200)
 		took := time.Since(start)

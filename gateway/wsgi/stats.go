@@ -38,8 +38,11 @@ type PoolStats struct {
 	QueueWaitCount uint64
 	QueueWaitSum   float64
 	// Pipelined counts the requests queued on a busy worker, behind the
-	// request it ran, rather than in the pool's queue.
+	// request it ran, rather than in the pool's queue; Packed counts
+	// those of them packed onto a worker while another was idle or could
+	// have been (pack.go).
 	Pipelined uint64
+	Packed    uint64
 }
 
 // WorkerStats describes one live worker.
@@ -60,6 +63,7 @@ type counters struct {
 	waitCount uint64
 	waitSum   float64
 	pipelined uint64
+	packed    uint64
 }
 
 func (p *Pool) countRestart(reason string) {
@@ -103,7 +107,7 @@ func (p *Pool) Snapshot() PoolStats {
 	p.mu.Lock()
 	st := PoolStats{Idle: len(p.idle), Busy: len(p.live) - len(p.idle), QueueLength: len(p.waiters),
 		Restarts: map[string]uint64{}, Timeouts: p.stats.timeouts, QueueWaitCount: p.stats.waitCount, QueueWaitSum: p.stats.waitSum,
-		Pipelined: p.stats.pipelined}
+		Pipelined: p.stats.pipelined, Packed: p.stats.packed}
 	for k, v := range p.stats.restarts {
 		st.Restarts[k] = v
 	}
