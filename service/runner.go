@@ -132,6 +132,10 @@ type Runner struct {
 	// Upgraded is set, before AfterDrain runs, when the process drains
 	// because a new binary took its sockets over.
 	Upgraded bool
+	// Started runs once the signals are caught, before serving begins:
+	// the place to say Brick serves, so that whoever waits for that line
+	// may signal it at once.
+	Started func()
 
 	hupMu sync.Mutex
 }
@@ -147,6 +151,9 @@ func (r *Runner) Run() int {
 		signal.Notify(sigs, syscall.SIGUSR1)
 	}
 	defer signal.Stop(sigs)
+	if r.Started != nil {
+		r.Started()
+	}
 
 	errc := make(chan error, 8)
 	n := 0

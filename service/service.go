@@ -490,8 +490,6 @@ func (s *Service) Run() int {
 		idle = func() int { n, _ := s.main.IdleConns(); return n }
 	}
 	metrics.RegisterConns(s.reg, s.main.OpenConns, idle)
-	LogServing(s.log, main.Listeners, "http", s.try, s.Expose, s.attrs...)
-	LogServing(s.log, main.TLSListeners, "https", s.try, s.Expose, s.attrs...)
 	// The listeners are bound: the CA's challenges reach Brick, and
 	// certmagic's solvers, finding the ports taken, start none.
 	s.logAuto(opts)
@@ -509,6 +507,11 @@ func (s *Service) Run() int {
 			}
 		},
 		OnUSR1: s.ReopenLogs,
+		// Tests and scripts that wait for this line send SIGHUP next.
+		Started: func() {
+			LogServing(s.log, main.Listeners, "http", s.try, s.Expose, s.attrs...)
+			LogServing(s.log, main.TLSListeners, "https", s.try, s.Expose, s.attrs...)
+		},
 		BeforeDrain: func() {
 			s.healthy.Store(false)
 			// No obtain may outlive the listeners that answer it.
