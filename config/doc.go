@@ -109,7 +109,8 @@
 //   - wsgi: app (required, "module:callable", or "module" for
 //     module:application, or "module:factory()"), chdir (default: the
 //     file's directory), python (default:
-//     a python3 that can import the app), workers (0: one per CPU), env (a
+//     a python3 that can import the app), workers (0: one per CPU,
+//     bounded by a cgroup CPU quota), env (a
 //     table of variables), mount (SCRIPT_NAME; default the route's path
 //     without its last "/"), timeout (the route's timeout, else 30s; to
 //     the response head, then between two parts of a stream), max_stream

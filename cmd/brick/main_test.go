@@ -108,7 +108,14 @@ var addrRE = regexp.MustCompile(`addr=(\S+)`)
 // start runs brick with args and waits for its "serving" log line.
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(binary(t), args...), done: make(chan struct{})}
+	return startCmd(t, exec.Command(binary(t), args...))
+}
+
+// startCmd is start with the command given: brick behind a wrapper that
+// execs it.
+func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	p.cmd.Stderr = pw
 	p.cmd.Stdout = stdoutWriter{p}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"runtime"
 	"time"
 
 	"github.com/brick-server/brick/gateway/internal/pyproc"
@@ -100,7 +99,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("asgi: %w", err)
 	}
 	if c.Workers == 0 {
-		c.Workers = runtime.NumCPU()
+		c.Workers = pyproc.CPUs()
 	}
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -132,7 +131,7 @@ func (c *Config) validate() error {
 		return fmt.Errorf("wsgi: %w", err)
 	}
 	if c.Workers == 0 {
-		c.Workers = runtime.NumCPU()
+		c.Workers = pyproc.CPUs()
 	}
 	return nil
 }

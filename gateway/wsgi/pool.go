@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -29,7 +28,7 @@ import (
 // worker serving and retries with a growing backoff, never at once.
 type Pool struct {
 	cfg Config
-	// cpus is how many CPUs the server and its workers may run on: with
+	// cpus is how many CPUs the server and its workers may use (pyproc.CPUs): with
 	// as many workers busy, requests are packed (pack.go). Under mu.
 	cpus int
 	// window is pipelineWindow; tests of what pipelining does widen it
@@ -80,7 +79,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Pool{cfg: cfg, cpus: runtime.NumCPU(), window: pipelineWindow, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}}
+	p := &Pool{cfg: cfg, cpus: pyproc.CPUs(), window: pipelineWindow, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}}
 	if err := checkDir(cfg); err != nil {
 		return nil, err
 	}

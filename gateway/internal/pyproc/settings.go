@@ -23,7 +23,8 @@ type Settings struct {
 	// module imports (see Find); else python3.
 	Python string
 	// Workers is the number of Python processes. Default: the number of
-	// CPUs.
+	// CPUs the server may use (CPUs: the ones it may run on, bounded by a
+	// cgroup CPU quota).
 	Workers int
 	// Env adds NAME=value variables to the workers' environment.
 	Env []string
