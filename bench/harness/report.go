@@ -119,7 +119,7 @@ func title(sc scenario) string {
 	case sc.tls:
 		return fmt.Sprintf("%s: HTTPS, wrk -t1 -c%d keep-alive, %s x %d runs (median)", sc.name, sc.conns, sc.dur, sc.runs)
 	case sc.slow > 0:
-		return fmt.Sprintf("%s: %s, %d Python worker%s each, wrk -t1 -c%d for %s alone, then beside %d slow clients (GET /big, 1 MiB read at %d B/s)",
+		return fmt.Sprintf("%s: %s, %d Python worker%s each, wrk -t1 -c%d for %s alone, then beside %d slow clients (GET /big, 1 MiB read at %d B/s) once their responses have started and the server has settled (under a tenth of a CPU, at most 5s)",
 			sc.name, appTitle[sc.app], sc.workers, plural(sc.workers), sc.conns, sc.dur, sc.slow, slowRate)
 	case sc.app != "":
 		return fmt.Sprintf("%s: %s, %d Python worker%s each, wrk -t1 -c%d, %s x %d runs (median)",

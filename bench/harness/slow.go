@@ -40,7 +40,8 @@ type slowRow struct {
 var slowStatsRE = regexp.MustCompile(`^slow: conns=\d+ bytes=(\d+) responses=\d+ errors=(\d+)`)
 
 // measureSlow starts the slow clients, waits until they are served (or
-// stuck), runs wrk for sc.dur beside them, and stops them.
+// stuck) and the server has settled, runs wrk for sc.dur beside them, and
+// stops them.
 func (h *harness) measureSlow(ctx context.Context, pid, port int, sc scenario) (*slowRow, error) {
 	rssBefore := rssKiB(pid)
 	readyWait := "5s"
@@ -108,6 +109,11 @@ func (h *harness) measureSlow(ctx context.Context, pid, port int, sc scenario) (
 		return nil, err
 	}
 	out.ready, _ = strconv.Atoi(strings.TrimPrefix(l, "ready "))
+	settleLimit := 5 * time.Second
+	if sc.smoke {
+		settleLimit = time.Second
+	}
+	settle(ctx, pid, settleLimit)
 	before, err := bytesNow()
 	if err != nil {
 		return nil, err
@@ -128,4 +134,27 @@ func (h *harness) measureSlow(ctx context.Context, pid, port int, sc scenario) (
 	out.rssGrowth = rssKiB(pid) - rssBefore
 	out.bytesPerSec = float64(after-before) / time.Since(began).Seconds()
 	return &out, nil
+}
+
+// settle waits, at most limit, until pid's process tree spends less than
+// a tenth of a CPU over a quarter of a second. The slow clients say ready
+// once each has its first bytes, while the server may still be pulling
+// the rest of 200 large responses out of its application into buffers:
+// wrk measures the server beside slow clients, not that burst.
+func settle(ctx context.Context, pid int, limit time.Duration) {
+	const window = 250 * time.Millisecond
+	deadline := time.Now().Add(limit)
+	prev := cpuTicks(pid)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(window):
+		}
+		now := cpuTicks(pid)
+		if float64(now-prev)/ticksPerSecond < window.Seconds()/10 {
+			return
+		}
+		prev = now
+	}
 }
