@@ -182,3 +182,33 @@ func TestFileWrapperBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestFileWrapperNonRegular: wsgi.file_wrapper over what is not a regular
+// file (a device that never ends, a pipe whose writer stays open) sends
+// what the application's Content-Length allows and stops reading there,
+// as PEP 3333 asks: the worker is free for the next request at once, and
+// the bound is the server's doing, not the application's fault to warn of.
+func TestFileWrapperNonRegular(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: 3 * time.Second}})
+	for _, tc := range []struct {
+		name, path string
+		want       string
+	}{
+		{"/dev/zero, a bound inside a block", "/file?path=/dev/zero&length=100000", strings.Repeat("\x00", 100000)},
+		{"a pipe held open, all it holds", "/file?pipe=5000&length=5000", strings.Repeat("p", 5000)},
+		{"a pipe held open, less than it holds", "/file?pipe=5000&length=3000", strings.Repeat("p", 3000)},
+	} {
+		r := g.get(t, tc.path)
+		if r.err != nil || r.status != 200 || r.body != tc.want {
+			t.Errorf("%s: %d, %d bytes, %v; want 200 and %d bytes", tc.name, r.status, len(r.body), r.err, len(tc.want))
+		}
+		start := time.Now()
+		if r := g.get(t, "/hello"); r.status != 200 || time.Since(start) > time.Second {
+			t.Errorf("%s: the next request got %d after %v: the worker is still reading the file", tc.name, r.status, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	if line := g.log.line("more than its Content-Length"); line != "" {
+		t.Errorf("a wrapped file cut at the Content-Length is logged as the application's error: %s", line)
+	}
+}

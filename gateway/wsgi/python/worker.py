@@ -585,22 +585,30 @@ class Worker:
                 pass
             else:
                 sent = 0
+                wrapped = isinstance(result, FileWrapper)
                 for data in result:
                     if not data:
                         if self.head is None:
                             raise AssertionError("the application yielded before start_response")
                         continue
-                    if self.ended:
-                        continue  # past the declared Content-Length: Brick would drop it
-                    sent += len(data)
-                    if self.length is not None and sent >= self.length:
+                    if self.length is not None and sent + len(data) >= self.length:
                         # This chunk completes the body the application
                         # declared: end the response in the same write, so
                         # Brick has it whole at once (Flask and Django
                         # return iterables, not lists, with a length).
-                        self.write(data, self.end())
-                        self.ended = True
-                        continue
+                        # Iteration stops here, as PEP 3333 asks: what
+                        # follows would be dropped, and a wrapped device
+                        # or pipe may never end. A wrapped file ends at
+                        # the length by definition; any other iterable
+                        # that overshoots is left for Brick to cut (and
+                        # report).
+                        if wrapped:
+                            data = data[: self.length - sent]
+                        if data:
+                            self.write(data, self.end())
+                            self.ended = True
+                        break
+                    sent += len(data)
                     self.write(data)
                     if self.chan.cancelled():
                         break
@@ -616,11 +624,6 @@ class Worker:
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise
         except Exception:
-            if self.ended:
-                # The response went out whole; the error came after (from
-                # the iterable past its Content-Length): log it only.
-                traceback.print_exc()
-                return
             tb = traceback.format_exc().encode("utf-8", "replace")
             self.send([_FRAME.pack(ord("A"), len(tb)), tb])
         finally:
