@@ -143,3 +143,95 @@ func TestFileOffload(t *testing.T) {
 		t.Errorf("the worker stayed busy while a slow client downloaded the file it named")
 	}
 }
+
+// edgeApp names a file with X-Sendfile, with an empty body (/send), with
+// a body that never ends (/endless), or with a large file of its own
+// (/wrapped), as an application that returns a streamed file response
+// and adds the field does (Django's FileResponse goes through
+// wsgi.file_wrapper).
+const edgeApp = `from urllib.parse import parse_qs
+def application(environ, start_response):
+    q = parse_qs(environ["QUERY_STRING"])
+    start_response("200 OK", [("X-Sendfile", q["p"][0]), ("Content-Type", "text/plain")])
+    if environ["PATH_INFO"] == "/endless":
+        def body():
+            while True:
+                yield b"the application's own body " * 1000
+        return body()
+    if environ["PATH_INFO"] == "/wrapped":
+        return environ["wsgi.file_wrapper"](open(q["own"][0], "rb"))
+    return []
+`
+
+const edgeConf = `
+[server]
+listen = ["127.0.0.1:0"]
+
+[log]
+access = "off"
+
+[[site]]
+
+  [[site.route]]
+  path = "/"
+  wsgi = { app = "edgeapp", chdir = ".", python = "{{python}}", workers = 1, timeout = "2s", sendfile_root = "{{media}}" }
+`
+
+// TestFileOffloadEdges: X-Sendfile under a sendfile_root that is a
+// symbolic link takes the root's real path too (Django resolves its
+// MEDIA_ROOT); a directory is not a file to send (404, logged, never a
+// redirect to a path of the client's site); a body sent beside the field
+// is dropped without making the client wait for its end: the worker is
+// told to stop.
+func TestFileOffloadEdges(t *testing.T) {
+	needFlask(t)
+	tmp := t.TempDir()
+	real := filepath.Join(tmp, "releases", "2026-12-06", "media")
+	media := filepath.Join(tmp, "media") // the configured root: a link to real
+	f := load(t, strings.ReplaceAll(edgeConf, "{{media}}", media), func(d string) {
+		os.MkdirAll(filepath.Join(real, "sub"), 0o755)
+		os.WriteFile(filepath.Join(real, "x.bin"), []byte("the file"), 0o644)
+		os.WriteFile(filepath.Join(real, "sub", "index.html"), []byte("an index"), 0o644)
+		os.Symlink(real, media)
+		os.Mkdir(real+"2", 0o755)
+		os.WriteFile(filepath.Join(real+"2", "x.bin"), []byte("beside the root"), 0o644)
+		os.WriteFile(filepath.Join(d, "edgeapp.py"), []byte(edgeApp), 0o644)
+	})
+	big := filepath.Join(tmp, "big") // sparse: as long as a film, no disk
+	if err := os.WriteFile(big, nil, 0o644); err != nil || os.Truncate(big, 8<<30) != nil {
+		t.Fatal("cannot make a sparse file")
+	}
+	for _, tc := range []struct {
+		name, path string
+		status     int
+		body, log  string
+	}{
+		{"under the root as configured", "/send?p=" + media + "/x.bin", 200, "the file", ""},
+		{"under the root's real path", "/send?p=" + real + "/x.bin", 200, "the file", ""},
+		{"beside the real root, same prefix", "/send?p=" + real + "2/x.bin", 500, "", "outside sendfile_root"},
+		{"out of the real root by ..", "/send?p=" + real + "/../media2/x.bin", 500, "", "outside sendfile_root"},
+		{"a directory", "/send?p=" + media + "/sub", 404, "", "is a directory"},
+		{"a directory, with a slash", "/send?p=" + real + "/sub/", 404, "", "is a directory"},
+		{"the root itself", "/send?p=" + media, 404, "", "is a directory"},
+		{"a body that never ends", "/endless?p=" + media + "/x.bin", 200, "the file", ""},
+		{"a wrapped file of 8 GiB", "/wrapped?p=" + media + "/x.bin&own=" + big, 200, "the file", ""},
+	} {
+		start := time.Now()
+		resp, err := noRedirect.Get(f.base + tc.path)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || tc.body != "" && string(b) != tc.body || resp.Header.Get("Location") != "" {
+			t.Errorf("%s: %d %q Location %q, want %d %q", tc.name, resp.StatusCode, b, resp.Header.Get("Location"), tc.status, tc.body)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("%s: answered after %v", tc.name, took.Round(time.Millisecond))
+		}
+		if tc.log != "" && !strings.Contains(f.log.String(), tc.log) {
+			t.Errorf("%s: the log lacks %q", tc.name, tc.log)
+		}
+	}
+}

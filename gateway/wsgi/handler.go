@@ -28,6 +28,8 @@ type Handler struct {
 	// Set before serving.
 	Dispatch web.Handler
 
+	sendRoots []string // SendfileRoot's spellings (sendfileRoots)
+
 	pool  *Pool
 	cfg   *Config
 	log   *slog.Logger
@@ -43,7 +45,7 @@ var _ web.Handler = (*Handler)(nil)
 // NewHandler returns a handler that serves requests with p's workers.
 func NewHandler(p *Pool) (*Handler, error) {
 	h := &Handler{pool: p, cfg: &p.cfg, log: p.log,
-		env: cgienv.Options{ScriptName: p.cfg.Mount}}
+		env: cgienv.Options{ScriptName: p.cfg.Mount}, sendRoots: sendfileRoots(p.cfg.SendfileRoot)}
 	if err := h.env.Validate(); err != nil {
 		return nil, err
 	}

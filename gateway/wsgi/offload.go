@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -42,6 +43,12 @@ func offloadHeader(h *Head) (name string, value []byte) {
 // worker's body (ignored) is read to its end first and the worker given
 // back, so it serves others while the file goes out.
 func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *call, name string, value []byte) error {
+	if !wk.frames.buffered() {
+		// A body still coming (a streamed file response beside the
+		// field, or one that never ends) is the worker's to stop, as
+		// for a client that left: the client waits for the drain.
+		wk.cancel(c.seq)
+	}
 	if err := h.drain(wk); err != nil {
 		var ab appAborted
 		if errors.As(err, &ab) {
@@ -92,18 +99,41 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 		h.log.Error("wsgi: X-Sendfile refused: "+why, "request", requestLine(r), "path", string(value), "sendfile_root", h.cfg.SendfileRoot)
 		return plain(w, 500, "Internal Server Error\n")
 	}
+	if fi, err := os.Stat(filepath.Join(h.sendRoots[0], rel)); err == nil && fi.IsDir() {
+		// Files would answer a directory as a static route does (a
+		// redirect to its slash form, an index), at a path that means
+		// nothing on the client's site: nothing to send, as a missing
+		// file.
+		h.log.Error("wsgi: X-Sendfile refused: the path is a directory; name a file", "request", requestLine(r), "path", string(value))
+		return plain(w, 404, "Not Found\n")
+	}
 	n.Target = []byte((&url.URL{Path: rel}).EscapedPath())
 	n.Form = wire.OriginForm
 	n.Path, n.Query = n.Target, nil
 	return h.Files.ServeHTTP(ow, n)
 }
 
+// sendfileRoots returns the spellings of SendfileRoot an X-Sendfile path
+// may start with: as configured, and with its symbolic links resolved,
+// which is the directory Files opened. An application often names files
+// by their real path (Django resolves its BASE_DIR, so MEDIA_ROOT is
+// real) while the operator configures a stable link (/srv/app/current).
+func sendfileRoots(root string) []string {
+	if root == "" {
+		return nil
+	}
+	roots := []string{filepath.Clean(root)}
+	if real, err := filepath.EvalSymlinks(root); err == nil && real != roots[0] {
+		roots = append(roots, real)
+	}
+	return roots
+}
+
 // sendfilePath maps an X-Sendfile path to the URL path of the file under
 // SendfileRoot, which Files serves; why says why it is refused.
 func (h *Handler) sendfilePath(p string) (rel, why string) {
-	root := h.cfg.SendfileRoot
 	switch {
-	case root == "":
+	case len(h.sendRoots) == 0:
 		return "", "no sendfile_root is set; set it to the directory the application may send files from"
 	case h.Files == nil:
 		return "", "the handler has no Files to serve sendfile_root with (set wsgi.Handler.Files)"
@@ -111,13 +141,15 @@ func (h *Handler) sendfilePath(p string) (rel, why string) {
 		return "", "the path is not absolute"
 	}
 	clean := filepath.Clean(p)
-	r, err := filepath.Rel(filepath.Clean(root), clean)
-	if err != nil || r == ".." || strings.HasPrefix(r, "../") {
-		return "", "the path is outside sendfile_root"
+	for _, root := range h.sendRoots {
+		r, err := filepath.Rel(root, clean)
+		if err == nil && r != ".." && !strings.HasPrefix(r, "../") {
+			// Symbolic links that lead out of the root are Files' to
+			// refuse (403), as for any static route.
+			return "/" + filepath.ToSlash(r), ""
+		}
 	}
-	// Symbolic links that lead out of the root are Files' to refuse
-	// (403), as for any static route.
-	return "/" + filepath.ToSlash(r), ""
+	return "", "the path is outside sendfile_root"
 }
 
 // offloadWriter puts the application's fields on the file's response.
