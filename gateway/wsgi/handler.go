@@ -358,12 +358,21 @@ func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *ca
 	}
 
 	wrote := false
+	head := string(r.Method) == "HEAD"
 	for {
 		data, state := s.take()
 		if len(data) > 0 {
 			if !wrote {
 				writeHead(w, &c.head)
 				wrote = true
+				if head {
+					// No body goes out: the worker is told to stop
+					// making one, as for a client that left, rather
+					// than read a wrapped file of gigabytes to the end.
+					s.cancel(wk)
+					s.discard()
+					continue
+				}
 			}
 			if _, err := w.Write(data); err != nil {
 				// Past its Content-Length, or a body its status (204,

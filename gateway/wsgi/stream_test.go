@@ -2,6 +2,7 @@ package wsgi_test
 
 import (
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -210,5 +211,33 @@ func TestFileWrapperNonRegular(t *testing.T) {
 	}
 	if line := g.log.line("more than its Content-Length"); line != "" {
 		t.Errorf("a wrapped file cut at the Content-Length is logged as the application's error: %s", line)
+	}
+}
+
+// TestHeadStopsTheBody: a HEAD answer has no body, so the worker is told
+// to stop producing one once the head is out, as for a client that left:
+// a HEAD of a wrapped file of gigabytes, or of a long stream, held the
+// worker (and the client, and every request queued behind it) for as long
+// as the whole body took to make.
+func TestHeadStopsTheBody(t *testing.T) {
+	t.Parallel()
+	big := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(big, nil, 0o644); err != nil || os.Truncate(big, 5<<30) != nil {
+		t.Fatal("cannot make a sparse file")
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
+	for _, tc := range []struct{ name, path string }{
+		{"a wrapped file of 5 GiB", "/file?path=" + big},
+		{"a stream of 5 s", "/ticks?n=500&every=0.01"},
+	} {
+		start := time.Now()
+		req, _ := http.NewRequest("HEAD", g.url+tc.path, nil)
+		if r := g.do(req); r.err != nil || r.status != 200 || r.body != "" {
+			t.Errorf("HEAD %s: %d %q %v", tc.name, r.status, r.body, r.err)
+		}
+		g.mustGet(t, "/hello", 200)
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("HEAD %s, then GET /hello: %v; the worker made the whole body", tc.name, took.Round(time.Millisecond))
+		}
 	}
 }
