@@ -235,3 +235,57 @@ func TestFileOffloadEdges(t *testing.T) {
 		}
 	}
 }
+
+const accelHeadersConf = `
+[server]
+listen = ["127.0.0.1:0"]
+
+[log]
+access = "off"
+
+[[site]]
+
+  [[site.route]]
+  path = "/protected/"
+  internal = true
+  static = { root = "private" }
+  headers = { X-Frame-Options = "SAMEORIGIN", X-Inner = "inner" }
+
+  [[site.route]]
+  path = "/"
+  wsgi = { app = "offapp", chdir = ".", python = "{{python}}", workers = 1 }
+  headers = { X-Frame-Options = "DENY", X-Outer = "outer" }
+`
+
+// TestAccelRedirectRouteHeaders: the internal route that serves an
+// X-Accel-Redirect sets its fields in place of the same fields of the
+// route that ran the application, as nginx applies only the internal
+// location's add_header: two X-Frame-Options ("DENY, SAMEORIGIN") are
+// invalid, and a browser then enforces neither.
+func TestAccelRedirectRouteHeaders(t *testing.T) {
+	needFlask(t)
+	f := load(t, accelHeadersConf, func(d string) {
+		os.Mkdir(filepath.Join(d, "private"), 0o755)
+		os.WriteFile(filepath.Join(d, "private", "x.bin"), []byte("private"), 0o644)
+		os.WriteFile(filepath.Join(d, "offapp.py"), []byte(offApp), 0o644)
+	})
+	for _, tc := range []struct {
+		path, field string
+		want        []string
+	}{
+		{"/accel?p=/protected/x.bin", "X-Frame-Options", []string{"SAMEORIGIN"}},
+		{"/accel?p=/protected/x.bin", "X-Inner", []string{"inner"}},
+		{"/accel?p=/protected/x.bin", "X-Outer", []string{"outer"}}, // a field of its own stays
+		{"/hello", "X-Frame-Options", []string{"DENY"}},
+	} {
+		resp, err := noRedirect.Get(f.base + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Values(tc.field); resp.StatusCode != 200 || strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("GET %s: %d, %s %q; want 200 and %q", tc.path, resp.StatusCode, tc.field, got, tc.want)
+		}
+	}
+}
