@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ def application(environ, start_response):
         return [b"hello %d" % os.getpid()]
     field = {"/send": "X-Sendfile", "/accel": "X-Accel-Redirect"}[path]
     target = environ["QUERY_STRING"][2:]
-    start_response("200 OK", [(field, target), ("Content-Type", "text/html; charset=utf-8"),
+    start_response("200 OK", [(field, target), ("Content-Type", "application/x-download"),
         ("Content-Disposition", "attachment; filename=x.bin"), ("Cache-Control", "private"),
         ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
     return [b"the application's own body"]
@@ -92,8 +93,8 @@ func TestFileOffload(t *testing.T) {
 		h := resp.Header
 		if h.Get("Content-Disposition") != "attachment; filename=x.bin" || h.Get("Cache-Control") != "private" ||
 			len(h.Values("Set-Cookie")) != 2 || h.Get("X-Sendfile") != "" || h.Get("X-Accel-Redirect") != "" ||
-			h.Get("Content-Type") != "application/octet-stream" {
-			t.Errorf("%s: fields %v; want the application's kept, the file's type, no offload field", via.name, h)
+			h.Get("Content-Type") != "application/x-download" {
+			t.Errorf("%s: fields %v; want the application's kept (its type too), no offload field", via.name, h)
 		}
 		resp, b = get(via.path, "Range", "bytes=10-19")
 		if resp.StatusCode != 206 || !bytes.Equal(b, data[10:20]) {
@@ -286,6 +287,95 @@ func TestAccelRedirectRouteHeaders(t *testing.T) {
 		resp.Body.Close()
 		if got := resp.Header.Values(tc.field); resp.StatusCode != 200 || strings.Join(got, "|") != strings.Join(tc.want, "|") {
 			t.Errorf("GET %s: %d, %s %q; want 200 and %q", tc.path, resp.StatusCode, tc.field, got, tc.want)
+		}
+	}
+}
+
+// typeApp offloads to the file f names with the field h, with the
+// Content-Type t when given.
+const typeApp = `from urllib.parse import parse_qs
+def application(environ, start_response):
+    q = parse_qs(environ["QUERY_STRING"])
+    start_response("200 OK", [(q["h"][0], q["f"][0])] + [("Content-Type", t) for t in q.get("t", [])])
+    return []
+`
+
+const typeConf = `
+[server]
+listen = ["127.0.0.1:0"]
+
+[log]
+access = "off"
+
+[[site]]
+
+  [[site.route]]
+  path = "/protected/"
+  internal = true
+  static = { root = "{{media}}" }
+
+  [[site.route]]
+  path = "/"
+  wsgi = { app = "typeapp", chdir = ".", python = "{{python}}", workers = 1, sendfile_root = "{{media}}" }
+`
+
+// TestOffloadContentType: the application's Content-Type is the file's,
+// as nginx (which copies it before the internal redirect and does not
+// guess over it), Apache's mod_xsendfile and lighttpd keep it: an
+// application that serves an uploaded page as text/plain, or a stored
+// file without an extension as the type it recorded, means it. Without
+// one the file's name decides. A multipart/byteranges envelope and a 304
+// keep the file server's.
+func TestOffloadContentType(t *testing.T) {
+	needFlask(t)
+	media := t.TempDir()
+	os.WriteFile(filepath.Join(media, "upload.html"), []byte("<script>alert(document.cookie)</script>"), 0o644)
+	os.WriteFile(filepath.Join(media, "3f2a9c"), []byte("PK\x03\x04 a document stored without an extension"), 0o644)
+	f := load(t, strings.ReplaceAll(typeConf, "{{media}}", media), func(d string) {
+		os.WriteFile(filepath.Join(d, "typeapp.py"), []byte(typeApp), 0o644)
+	})
+	send := func(file, typ string) string {
+		v := url.Values{"h": {"X-Sendfile"}, "f": {filepath.Join(media, file)}}
+		if typ != "" {
+			v.Set("t", typ)
+		}
+		return "/?" + v.Encode()
+	}
+	accel := func(file, typ string) string {
+		v := url.Values{"h": {"X-Accel-Redirect"}, "f": {"/protected/" + file}}
+		if typ != "" {
+			v.Set("t", typ)
+		}
+		return "/?" + v.Encode()
+	}
+	const docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	for _, tc := range []struct {
+		name, path, header string
+		status             int
+		want               string
+	}{
+		{"X-Sendfile, a page sent as text", send("upload.html", "text/plain; charset=utf-8"), "", 200, "text/plain; charset=utf-8"},
+		{"X-Accel-Redirect, a page sent as text", accel("upload.html", "text/plain; charset=utf-8"), "", 200, "text/plain; charset=utf-8"},
+		{"X-Accel-Redirect, a recorded type", accel("3f2a9c", docx), "", 200, docx},
+		{"a recorded type, one range", send("3f2a9c", docx), "Range: bytes=0-3", 206, docx},
+		{"no type: the file's name", send("upload.html", ""), "", 200, "text/html; charset=utf-8"},
+		{"two ranges: the envelope", send("3f2a9c", docx), "Range: bytes=0-1,3-4", 206, "multipart/byteranges; boundary="},
+		{"not modified", send("3f2a9c", docx), "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT", 304, ""},
+	} {
+		req, _ := http.NewRequest("GET", f.base+tc.path, nil)
+		if k, v, ok := strings.Cut(tc.header, ": "); ok {
+			req.Header.Set(k, v)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got := resp.Header.Values("Content-Type")
+		ok := len(got) == 1 && strings.HasPrefix(got[0], tc.want) && tc.want != "" || len(got) == 0 && tc.want == ""
+		if resp.StatusCode != tc.status || !ok {
+			t.Errorf("%s: %d, Content-Type %q; want %d and %q", tc.name, resp.StatusCode, got, tc.status, tc.want)
 		}
 	}
 }

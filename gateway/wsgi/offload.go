@@ -18,9 +18,10 @@ import (
 // "X-Accel-Redirect: /protected/a.iso" with an empty body, and Brick
 // serves the file itself (sendfile, ranges, conditional requests) once the
 // worker is free again, as nginx does for uWSGI and gunicorn. The
-// application's other fields are kept, except those that describe the
-// body, which are the file's: Content-Length, Content-Type, Content-Range,
-// Content-Encoding, Accept-Ranges, ETag and Last-Modified.
+// application's other fields are kept, its Content-Type too (the file's
+// name decides only without one, as in nginx), except those that
+// describe the bytes sent, which are the file's: Content-Length,
+// Content-Range, Content-Encoding, Accept-Ranges, ETag and Last-Modified.
 
 // maxOffloads bounds X-Accel-Redirects that lead to further ones.
 const maxOffloads = 10
@@ -162,14 +163,23 @@ type offloadWriter struct {
 func (o *offloadWriter) Unwrap() web.ResponseWriter { return o.ResponseWriter }
 
 // bodyFields are the file's to describe, whatever the application said.
-var bodyFields = [...]string{"Content-Length", "Content-Type", "Content-Range", "Content-Encoding",
+var bodyFields = [...]string{"Content-Length", "Content-Range", "Content-Encoding",
 	"Accept-Ranges", "ETag", "Last-Modified", "X-Sendfile", "X-Accel-Redirect"}
 
 func (o *offloadWriter) WriteHeader(status int) {
 	if status >= 200 && status < 300 || status == 304 {
 		dst := o.ResponseWriter.Header()
 		fields := o.app.Fields()
+		// The application's Content-Type is the file's, as nginx keeps
+		// it (and guesses none over it): an uploaded page it sends as
+		// text/plain, or a stored file's recorded type, is meant. A 304
+		// has no body to type, and a multipart/byteranges type is the
+		// envelope's, not the file's.
+		appType := status != 304 && !bytes.HasPrefix(dst.Get("Content-Type"), []byte("multipart/byteranges"))
 		keep := func(name []byte) bool {
+			if wire.EqualFold(name, "Content-Type") {
+				return appType
+			}
 			for _, b := range bodyFields {
 				if wire.EqualFold(name, b) {
 					return false
