@@ -321,7 +321,7 @@ access = "off"
 
 // TestOffloadContentType: the application's Content-Type is the file's,
 // as nginx (which copies it before the internal redirect and does not
-// guess over it), Apache's mod_xsendfile and lighttpd keep it: an
+// guess over it) and lighttpd (which sets one only when none is) keep it: an
 // application that serves an uploaded page as text/plain, or a stored
 // file without an extension as the type it recorded, means it. Without
 // one the file's name decides. A multipart/byteranges envelope and a 304

@@ -596,23 +596,29 @@ class Worker:
                         if self.head is None:
                             raise AssertionError("the application yielded before start_response")
                         continue
+                    if self.ended:
+                        # Past the declared Content-Length: Brick would drop
+                        # it. The iterable still runs to its end, as under
+                        # gunicorn: code after its last yield runs.
+                        continue
                     if self.length is not None and sent + len(data) >= self.length:
                         # This chunk completes the body the application
                         # declared: end the response in the same write, so
                         # Brick has it whole at once (Flask and Django
                         # return iterables, not lists, with a length).
-                        # Iteration stops here, as PEP 3333 asks: what
-                        # follows would be dropped, and a wrapped device
-                        # or pipe may never end. A wrapped file ends at
-                        # the length by definition; any other iterable
-                        # that overshoots is left for Brick to cut (and
-                        # report).
+                        # A wrapped file ends there (PEP 3333), and is
+                        # read no further: what follows is only its bytes
+                        # past the length, and a device or a pipe may
+                        # never end. Any other iterable that overshoots is
+                        # left for Brick to cut (and report).
                         if wrapped:
                             data = data[: self.length - sent]
                         if data:
                             self.write(data, self.end())
                             self.ended = True
-                        break
+                        if wrapped:
+                            break
+                        continue
                     sent += len(data)
                     self.write(data)
                     if self.chan.cancelled():
@@ -629,6 +635,11 @@ class Worker:
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise
         except Exception:
+            if self.ended:
+                # The response went out whole; the error came after (from
+                # the iterable past its Content-Length): log it only.
+                traceback.print_exc()
+                return
             tb = traceback.format_exc().encode("utf-8", "replace")
             self.send([_FRAME.pack(ord("A"), len(tb)), tb])
         finally:
