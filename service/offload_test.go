@@ -292,11 +292,12 @@ func TestAccelRedirectRouteHeaders(t *testing.T) {
 }
 
 // typeApp offloads to the file f names with the field h, with the
-// Content-Type t when given.
+// Content-Type t and the status s when given.
 const typeApp = `from urllib.parse import parse_qs
 def application(environ, start_response):
     q = parse_qs(environ["QUERY_STRING"])
-    start_response("200 OK", [(q["h"][0], q["f"][0])] + [("Content-Type", t) for t in q.get("t", [])])
+    status = q.get("s", ["200 OK"])[0]
+    start_response(status, [(q["h"][0], q["f"][0])] + [("Content-Type", t) for t in q.get("t", [])])
     return []
 `
 
@@ -376,6 +377,58 @@ func TestOffloadContentType(t *testing.T) {
 		ok := len(got) == 1 && strings.HasPrefix(got[0], tc.want) && tc.want != "" || len(got) == 0 && tc.want == ""
 		if resp.StatusCode != tc.status || !ok {
 			t.Errorf("%s: %d, Content-Type %q; want %d and %q", tc.name, resp.StatusCode, got, tc.status, tc.want)
+		}
+	}
+}
+
+// TestSendfileStatus: X-Sendfile keeps the application's status, as
+// lighttpd does (the server that defined the field): a custom error page
+// sent with 404 or 410 must not become a 200 (a soft error, cached and
+// indexed as content). The file is then that status's whole body, with no
+// range or validator applied. X-Accel-Redirect answers with the internal
+// route's status, as nginx does; a status that has no body (204) cannot
+// carry the file and is ignored.
+func TestSendfileStatus(t *testing.T) {
+	needFlask(t)
+	media := t.TempDir()
+	page := []byte("<h1>This page is gone</h1>")
+	os.WriteFile(filepath.Join(media, "gone.html"), page, 0o644)
+	f := load(t, strings.ReplaceAll(typeConf, "{{media}}", media), func(d string) {
+		os.WriteFile(filepath.Join(d, "typeapp.py"), []byte(typeApp), 0o644)
+	})
+	etag := ""
+	for _, tc := range []struct {
+		name, field, status, header string
+		want                        int
+		body                        string
+	}{
+		{"X-Sendfile, 200", "X-Sendfile", "200 OK", "", 200, string(page)},
+		{"X-Sendfile, 200, a range", "X-Sendfile", "200 OK", "Range: bytes=0-3", 206, string(page[:4])},
+		{"X-Sendfile, 410", "X-Sendfile", "410 Gone", "", 410, string(page)},
+		{"X-Sendfile, 404, a range", "X-Sendfile", "404 Not Found", "Range: bytes=0-3", 404, string(page)},
+		{"X-Sendfile, 404, a matching validator", "X-Sendfile", "404 Not Found", "If-None-Match: ETAG", 404, string(page)},
+		{"X-Sendfile, 204", "X-Sendfile", "204 No Content", "", 200, string(page)},
+		{"X-Accel-Redirect, 404", "X-Accel-Redirect", "404 Not Found", "", 200, string(page)},
+	} {
+		v := url.Values{"h": {tc.field}, "s": {tc.status}, "f": {filepath.Join(media, "gone.html")}}
+		if tc.field == "X-Accel-Redirect" {
+			v.Set("f", "/protected/gone.html")
+		}
+		req, _ := http.NewRequest("GET", f.base+"/?"+v.Encode(), nil)
+		if k, val, ok := strings.Cut(tc.header, ": "); ok {
+			req.Header.Set(k, strings.ReplaceAll(val, "ETAG", etag))
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if etag == "" {
+			etag = resp.Header.Get("ETag")
+		}
+		if resp.StatusCode != tc.want || string(b) != tc.body {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, resp.StatusCode, b, tc.want, tc.body)
 		}
 	}
 }

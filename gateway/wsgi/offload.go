@@ -22,6 +22,8 @@ import (
 // name decides only without one, as in nginx), except those that
 // describe the bytes sent, which are the file's: Content-Length,
 // Content-Range, Content-Encoding, Accept-Ranges, ETag and Last-Modified.
+// X-Sendfile keeps the application's status (lighttpd's rule);
+// X-Accel-Redirect is answered by the internal route (nginx's).
 
 // maxOffloads bounds X-Accel-Redirects that lead to further ones.
 const maxOffloads = 10
@@ -108,6 +110,16 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 		h.log.Error("wsgi: X-Sendfile refused: the path is a directory; name a file", "request", requestLine(r), "path", string(value))
 		return plain(w, 404, "Not Found\n")
 	}
+	if st := c.head.Status; st != 200 && st >= 200 && wire.BodyAllowed(st) {
+		// The application's status stands, as lighttpd keeps it for
+		// X-Sendfile: a custom error page sent with 404 or 410 must not
+		// become a 200. The file is that status's whole body, so no
+		// range or validator of the client's applies to it.
+		for _, f := range [...]string{"Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+			n.Header.Del(f)
+		}
+		ow.status, ow.reason = st, c.head.Reason
+	}
 	n.Target = []byte((&url.URL{Path: rel}).EscapedPath())
 	n.Form = wire.OriginForm
 	n.Path, n.Query = n.Target, nil
@@ -153,10 +165,13 @@ func (h *Handler) sendfilePath(p string) (rel, why string) {
 	return "", "the path is outside sendfile_root"
 }
 
-// offloadWriter puts the application's fields on the file's response.
+// offloadWriter puts the application's fields on the file's response,
+// and its status in place of a 200 when status is set.
 type offloadWriter struct {
 	web.ResponseWriter
-	app *wire.Header
+	app    *wire.Header
+	status int
+	reason []byte
 }
 
 // Unwrap lets SendFile and Flush find the server's writer.
@@ -199,6 +214,10 @@ func (o *offloadWriter) WriteHeader(status int) {
 				dst.AddBytes(f.Name, f.Value)
 			}
 		}
+	}
+	if status == 200 && o.status != 0 {
+		status = o.status
+		web.SetReason(o.ResponseWriter, o.reason)
 	}
 	o.ResponseWriter.WriteHeader(status)
 }
