@@ -432,3 +432,67 @@ func TestSendfileStatus(t *testing.T) {
 		}
 	}
 }
+
+const unsafeConf = `
+[server]
+listen = ["127.0.0.1:0"]
+
+[log]
+access = "off"
+
+[[site]]
+
+  [[site.route]]
+  path = "/protected/"
+  internal = true
+  static = { root = "private" }
+
+  [[site.route]]
+  path = "/admin/"
+  internal = true
+  respond = { body = "the internal admin route" }
+
+  [[site.route]]
+  path = "/"
+  wsgi = { app = "offapp", chdir = ".", python = "{{python}}", workers = 1 }
+`
+
+// TestAccelRedirectUnsafe: an X-Accel-Redirect with a ".." segment, as
+// written or percent-encoded, is refused 404 as nginx refuses an unsafe
+// URI: an application that appends a name from the client to
+// "/protected/" must not be led to another internal route
+// ("/protected/../admin/"). "." segments and names that only contain
+// dots stay.
+func TestAccelRedirectUnsafe(t *testing.T) {
+	needFlask(t)
+	f := load(t, unsafeConf, func(d string) {
+		os.Mkdir(filepath.Join(d, "private"), 0o755)
+		os.WriteFile(filepath.Join(d, "private", "x.bin"), []byte("private"), 0o644)
+		os.WriteFile(filepath.Join(d, "private", "a..b"), []byte("dots"), 0o644)
+		os.WriteFile(filepath.Join(d, "offapp.py"), []byte(offApp), 0o644)
+	})
+	for _, tc := range []struct {
+		target string
+		status int
+		body   string
+	}{
+		{"/protected/x.bin", 200, "private"},
+		{"/protected/./x.bin", 200, "private"},
+		{"/protected/a..b", 200, "dots"},
+		{"/protected/../admin/", 404, ""},
+		{"/protected/%2e%2e/admin/", 404, ""},
+		{"/protected/%2E%2e%2fadmin/", 404, ""},
+		{"/protected/x/..", 404, ""},
+		{"/protected/..%2fadmin/", 404, ""},
+	} {
+		resp, err := noRedirect.Get(f.base + "/accel?p=" + tc.target) // the application takes the query as it is
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || tc.body != "" && string(b) != tc.body || strings.Contains(string(b), "admin") {
+			t.Errorf("X-Accel-Redirect: %s = %d %q, want %d %q", tc.target, resp.StatusCode, b, tc.status, tc.body)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/brick-server/brick/web"
@@ -92,6 +93,14 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 		if i := bytes.IndexByte(n.Target, '?'); i >= 0 {
 			n.Path, n.Query = n.Target[:i], n.Target[i+1:]
 		}
+		if climbs(n.Path) {
+			// nginx refuses such an "unsafe URI" 404: an application
+			// that appends a name from the client to /protected/ must
+			// not be led to another internal route by "../".
+			h.log.Warn("wsgi: X-Accel-Redirect refused: its path has a .. segment (as written or percent-encoded); answering 404",
+				"request", requestLine(r), "to", string(value))
+			return plain(w, 404, "Not Found\n")
+		}
 		return h.Dispatch.ServeHTTP(ow, n)
 	}
 
@@ -124,6 +133,37 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 	n.Form = wire.OriginForm
 	n.Path, n.Query = n.Target, nil
 	return h.Files.ServeHTTP(ow, n)
+}
+
+// climbs reports whether a percent-encoded path has a ".." segment, as
+// written or once decoded ("%2e%2e", "..%2f"), or a NUL, which nginx's
+// ngx_http_parse_unsafe_uri refuses in an X-Accel-Redirect.
+func climbs(p []byte) bool {
+	var dec []byte
+	if bytes.IndexByte(p, '%') >= 0 {
+		dec = make([]byte, 0, len(p))
+		for i := 0; i < len(p); i++ {
+			if p[i] == '%' && i+2 < len(p) {
+				if v, err := strconv.ParseUint(string(p[i+1:i+3]), 16, 8); err == nil {
+					dec = append(dec, byte(v))
+					i += 2
+					continue
+				}
+			}
+			dec = append(dec, p[i])
+		}
+	}
+	for _, q := range [...][]byte{p, dec} {
+		if bytes.IndexByte(q, 0) >= 0 {
+			return true
+		}
+		for seg := range bytes.SplitSeq(q, []byte("/")) {
+			if string(seg) == ".." {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sendfileRoots returns the spellings of SendfileRoot an X-Sendfile path
