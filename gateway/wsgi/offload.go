@@ -97,7 +97,7 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 			// nginx refuses such an "unsafe URI" 404: an application
 			// that appends a name from the client to /protected/ must
 			// not be led to another internal route by "../".
-			h.log.Warn("wsgi: X-Accel-Redirect refused: its path has a .. segment (as written or percent-encoded); answering 404",
+			h.log.Warn("wsgi: X-Accel-Redirect refused (404): its path has a .. segment, as written or percent-encoded; if a client's input is in it, check that input",
 				"request", requestLine(r), "to", string(value))
 			return plain(w, 404, "Not Found\n")
 		}
