@@ -251,16 +251,26 @@ func (rt *Router) serve(w web.ResponseWriter, r *web.Request, internal bool) err
 		return errNoRoute
 	}
 	r.Route = ro.r.Name
-	return ro.serve(w, r)
+	return ro.serve(w, r, internal)
 }
 
 // testHookRoute, set only by tests, runs each time a request is routed
 // (ServeHTTP or Match looks its site up).
 var testHookRoute func()
 
-func (ro *route) serve(w web.ResponseWriter, r *web.Request) error {
+func (ro *route) serve(w web.ResponseWriter, r *web.Request, internal bool) error {
 	if hs := ro.r.Headers; len(hs) > 0 {
 		h := w.Header()
+		if internal {
+			// Through an X-Accel-Redirect the response is this route's:
+			// its fields replace those the route that ran the
+			// application set, as nginx applies only the internal
+			// location's add_header. Repeating them could make a field
+			// invalid ("X-Frame-Options: DENY, SAMEORIGIN").
+			for i := range hs {
+				h.Del(hs[i].Name)
+			}
+		}
 		for i := range hs {
 			h.Add(hs[i].Name, hs[i].Value)
 		}

@@ -42,8 +42,8 @@
 // fork.
 //
 // An application may answer "X-Sendfile: /path" (under SendfileRoot) or
-// "X-Accel-Redirect: /uri" (to a route marked internal): its body is read
-// and dropped, the worker given back, and the file served by Brick
+// "X-Accel-Redirect: /uri" (to a route marked internal): its body is
+// cancelled, read and dropped, the worker given back, and the file served by Brick
 // (Handler.Files, Handler.Dispatch; see offload.go).
 //
 // # Why a protocol of our own

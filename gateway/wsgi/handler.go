@@ -28,6 +28,8 @@ type Handler struct {
 	// Set before serving.
 	Dispatch web.Handler
 
+	sendRoots []string // SendfileRoot's spellings (sendfileRoots)
+
 	pool  *Pool
 	cfg   *Config
 	log   *slog.Logger
@@ -43,7 +45,7 @@ var _ web.Handler = (*Handler)(nil)
 // NewHandler returns a handler that serves requests with p's workers.
 func NewHandler(p *Pool) (*Handler, error) {
 	h := &Handler{pool: p, cfg: &p.cfg, log: p.log,
-		env: cgienv.Options{ScriptName: p.cfg.Mount}}
+		env: cgienv.Options{ScriptName: p.cfg.Mount}, sendRoots: sendfileRoots(p.cfg.SendfileRoot)}
 	if err := h.env.Validate(); err != nil {
 		return nil, err
 	}
@@ -356,12 +358,21 @@ func (h *Handler) stream(w web.ResponseWriter, r *web.Request, wk *worker, c *ca
 	}
 
 	wrote := false
+	head := string(r.Method) == "HEAD"
 	for {
 		data, state := s.take()
 		if len(data) > 0 {
 			if !wrote {
 				writeHead(w, &c.head)
 				wrote = true
+				if head {
+					// No body goes out: the worker is told to stop
+					// making one, as for a client that left, rather
+					// than read a wrapped file of gigabytes to the end.
+					s.cancel(wk)
+					s.discard()
+					continue
+				}
 			}
 			if _, err := w.Write(data); err != nil {
 				// Past its Content-Length, or a body its status (204,

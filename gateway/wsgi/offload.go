@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/brick-server/brick/web"
@@ -17,9 +19,12 @@ import (
 // "X-Accel-Redirect: /protected/a.iso" with an empty body, and Brick
 // serves the file itself (sendfile, ranges, conditional requests) once the
 // worker is free again, as nginx does for uWSGI and gunicorn. The
-// application's other fields are kept, except those that describe the
-// body, which are the file's: Content-Length, Content-Type, Content-Range,
-// Content-Encoding, Accept-Ranges, ETag and Last-Modified.
+// application's other fields are kept, its Content-Type too (the file's
+// name decides only without one, as in nginx), except those that
+// describe the bytes sent, which are the file's: Content-Length,
+// Content-Range, Content-Encoding, Accept-Ranges, ETag and Last-Modified.
+// X-Sendfile keeps the application's status (lighttpd's rule);
+// X-Accel-Redirect is answered by the internal route (nginx's).
 
 // maxOffloads bounds X-Accel-Redirects that lead to further ones.
 const maxOffloads = 10
@@ -42,6 +47,12 @@ func offloadHeader(h *Head) (name string, value []byte) {
 // worker's body (ignored) is read to its end first and the worker given
 // back, so it serves others while the file goes out.
 func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *call, name string, value []byte) error {
+	if !wk.frames.buffered() {
+		// A body still coming (a streamed file response beside the
+		// field, or one that never ends) is the worker's to stop, as
+		// for a client that left: the client waits for the drain.
+		wk.cancel(c.seq)
+	}
 	if err := h.drain(wk); err != nil {
 		var ab appAborted
 		if errors.As(err, &ab) {
@@ -82,6 +93,14 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 		if i := bytes.IndexByte(n.Target, '?'); i >= 0 {
 			n.Path, n.Query = n.Target[:i], n.Target[i+1:]
 		}
+		if climbs(n.Path) {
+			// nginx refuses such an "unsafe URI" 404: an application
+			// that appends a name from the client to /protected/ must
+			// not be led to another internal route by "../".
+			h.log.Warn("wsgi: X-Accel-Redirect refused (404): its path has a .. segment, as written or percent-encoded; if a client's input is in it, check that input",
+				"request", requestLine(r), "to", string(value))
+			return plain(w, 404, "Not Found\n")
+		}
 		return h.Dispatch.ServeHTTP(ow, n)
 	}
 
@@ -92,18 +111,82 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 		h.log.Error("wsgi: X-Sendfile refused: "+why, "request", requestLine(r), "path", string(value), "sendfile_root", h.cfg.SendfileRoot)
 		return plain(w, 500, "Internal Server Error\n")
 	}
+	if fi, err := os.Stat(filepath.Join(h.sendRoots[0], rel)); err == nil && fi.IsDir() {
+		// Files would answer a directory as a static route does (a
+		// redirect to its slash form, an index), at a path that means
+		// nothing on the client's site: nothing to send, as a missing
+		// file.
+		h.log.Error("wsgi: X-Sendfile refused: the path is a directory; name a file", "request", requestLine(r), "path", string(value))
+		return plain(w, 404, "Not Found\n")
+	}
+	if st := c.head.Status; st != 200 && st >= 200 && wire.BodyAllowed(st) {
+		// The application's status stands, as lighttpd keeps it for
+		// X-Sendfile: a custom error page sent with 404 or 410 must not
+		// become a 200. The file is that status's whole body, so no
+		// range or validator of the client's applies to it.
+		for _, f := range [...]string{"Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
+			n.Header.Del(f)
+		}
+		ow.status, ow.reason = st, c.head.Reason
+	}
 	n.Target = []byte((&url.URL{Path: rel}).EscapedPath())
 	n.Form = wire.OriginForm
 	n.Path, n.Query = n.Target, nil
 	return h.Files.ServeHTTP(ow, n)
 }
 
+// climbs reports whether a percent-encoded path has a ".." segment, as
+// written or once decoded ("%2e%2e", "..%2f"), or a NUL, which nginx's
+// ngx_http_parse_unsafe_uri refuses in an X-Accel-Redirect.
+func climbs(p []byte) bool {
+	var dec []byte
+	if bytes.IndexByte(p, '%') >= 0 {
+		dec = make([]byte, 0, len(p))
+		for i := 0; i < len(p); i++ {
+			if p[i] == '%' && i+2 < len(p) {
+				if v, err := strconv.ParseUint(string(p[i+1:i+3]), 16, 8); err == nil {
+					dec = append(dec, byte(v))
+					i += 2
+					continue
+				}
+			}
+			dec = append(dec, p[i])
+		}
+	}
+	for _, q := range [...][]byte{p, dec} {
+		if bytes.IndexByte(q, 0) >= 0 {
+			return true
+		}
+		for seg := range bytes.SplitSeq(q, []byte("/")) {
+			if string(seg) == ".." {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sendfileRoots returns the spellings of SendfileRoot an X-Sendfile path
+// may start with: as configured, and with its symbolic links resolved,
+// which is the directory Files opened. An application often names files
+// by their real path (Django resolves its BASE_DIR, so MEDIA_ROOT is
+// real) while the operator configures a stable link (/srv/app/current).
+func sendfileRoots(root string) []string {
+	if root == "" {
+		return nil
+	}
+	roots := []string{filepath.Clean(root)}
+	if real, err := filepath.EvalSymlinks(root); err == nil && real != roots[0] {
+		roots = append(roots, real)
+	}
+	return roots
+}
+
 // sendfilePath maps an X-Sendfile path to the URL path of the file under
 // SendfileRoot, which Files serves; why says why it is refused.
 func (h *Handler) sendfilePath(p string) (rel, why string) {
-	root := h.cfg.SendfileRoot
 	switch {
-	case root == "":
+	case len(h.sendRoots) == 0:
 		return "", "no sendfile_root is set; set it to the directory the application may send files from"
 	case h.Files == nil:
 		return "", "the handler has no Files to serve sendfile_root with (set wsgi.Handler.Files)"
@@ -111,33 +194,47 @@ func (h *Handler) sendfilePath(p string) (rel, why string) {
 		return "", "the path is not absolute"
 	}
 	clean := filepath.Clean(p)
-	r, err := filepath.Rel(filepath.Clean(root), clean)
-	if err != nil || r == ".." || strings.HasPrefix(r, "../") {
-		return "", "the path is outside sendfile_root"
+	for _, root := range h.sendRoots {
+		r, err := filepath.Rel(root, clean)
+		if err == nil && r != ".." && !strings.HasPrefix(r, "../") {
+			// Symbolic links that lead out of the root are Files' to
+			// refuse (403), as for any static route.
+			return "/" + filepath.ToSlash(r), ""
+		}
 	}
-	// Symbolic links that lead out of the root are Files' to refuse
-	// (403), as for any static route.
-	return "/" + filepath.ToSlash(r), ""
+	return "", "the path is outside sendfile_root"
 }
 
-// offloadWriter puts the application's fields on the file's response.
+// offloadWriter puts the application's fields on the file's response,
+// and its status in place of a 200 when status is set.
 type offloadWriter struct {
 	web.ResponseWriter
-	app *wire.Header
+	app    *wire.Header
+	status int
+	reason []byte
 }
 
 // Unwrap lets SendFile and Flush find the server's writer.
 func (o *offloadWriter) Unwrap() web.ResponseWriter { return o.ResponseWriter }
 
 // bodyFields are the file's to describe, whatever the application said.
-var bodyFields = [...]string{"Content-Length", "Content-Type", "Content-Range", "Content-Encoding",
+var bodyFields = [...]string{"Content-Length", "Content-Range", "Content-Encoding",
 	"Accept-Ranges", "ETag", "Last-Modified", "X-Sendfile", "X-Accel-Redirect"}
 
 func (o *offloadWriter) WriteHeader(status int) {
 	if status >= 200 && status < 300 || status == 304 {
 		dst := o.ResponseWriter.Header()
 		fields := o.app.Fields()
+		// The application's Content-Type is the file's, as nginx keeps
+		// it (and guesses none over it): an uploaded page it sends as
+		// text/plain, or a stored file's recorded type, is meant. A 304
+		// has no body to type, and a multipart/byteranges type is the
+		// envelope's, not the file's.
+		appType := status != 304 && !bytes.HasPrefix(dst.Get("Content-Type"), []byte("multipart/byteranges"))
 		keep := func(name []byte) bool {
+			if wire.EqualFold(name, "Content-Type") {
+				return appType
+			}
 			for _, b := range bodyFields {
 				if wire.EqualFold(name, b) {
 					return false
@@ -157,6 +254,10 @@ func (o *offloadWriter) WriteHeader(status int) {
 				dst.AddBytes(f.Name, f.Value)
 			}
 		}
+	}
+	if status == 200 && o.status != 0 {
+		status = o.status
+		web.SetReason(o.ResponseWriter, o.reason)
 	}
 	o.ResponseWriter.WriteHeader(status)
 }

@@ -2,6 +2,7 @@ package wsgi_test
 
 import (
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -179,6 +180,64 @@ func TestFileWrapperBounds(t *testing.T) {
 		r := g.get(t, tc.path)
 		if r.err != nil || r.status != 200 || r.body != string(tc.want) {
 			t.Errorf("%s: %d, %d bytes, %v; want 200 and %d bytes", tc.name, r.status, len(r.body), r.err, len(tc.want))
+		}
+	}
+}
+
+// TestFileWrapperNonRegular: wsgi.file_wrapper over what is not a regular
+// file (a device that never ends, a pipe whose writer stays open) sends
+// what the application's Content-Length allows and stops reading there,
+// as PEP 3333 asks: the worker is free for the next request at once, and
+// the bound is the server's doing, not the application's fault to warn of.
+func TestFileWrapperNonRegular(t *testing.T) {
+	t.Parallel()
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: 3 * time.Second}})
+	for _, tc := range []struct {
+		name, path string
+		want       string
+	}{
+		{"/dev/zero, a bound inside a block", "/file?path=/dev/zero&length=100000", strings.Repeat("\x00", 100000)},
+		{"a pipe held open, all it holds", "/file?pipe=5000&length=5000", strings.Repeat("p", 5000)},
+		{"a pipe held open, less than it holds", "/file?pipe=5000&length=3000", strings.Repeat("p", 3000)},
+	} {
+		r := g.get(t, tc.path)
+		if r.err != nil || r.status != 200 || r.body != tc.want {
+			t.Errorf("%s: %d, %d bytes, %v; want 200 and %d bytes", tc.name, r.status, len(r.body), r.err, len(tc.want))
+		}
+		start := time.Now()
+		if r := g.get(t, "/hello"); r.status != 200 || time.Since(start) > time.Second {
+			t.Errorf("%s: the next request got %d after %v: the worker is still reading the file", tc.name, r.status, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	if line := g.log.line("more than its Content-Length"); line != "" {
+		t.Errorf("a wrapped file cut at the Content-Length is logged as the application's error: %s", line)
+	}
+}
+
+// TestHeadStopsTheBody: a HEAD answer has no body, so the worker is told
+// to stop producing one once the head is out, as for a client that left:
+// a HEAD of a wrapped file of gigabytes, or of a long stream, held the
+// worker (and the client, and every request queued behind it) for as long
+// as the whole body took to make.
+func TestHeadStopsTheBody(t *testing.T) {
+	t.Parallel()
+	big := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(big, nil, 0o644); err != nil || os.Truncate(big, 5<<30) != nil {
+		t.Fatal("cannot make a sparse file")
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
+	for _, tc := range []struct{ name, path string }{
+		{"a wrapped file of 5 GiB", "/file?path=" + big},
+		{"a stream of 5 s", "/ticks?n=500&every=0.01"},
+	} {
+		start := time.Now()
+		req, _ := http.NewRequest("HEAD", g.url+tc.path, nil)
+		if r := g.do(req); r.err != nil || r.status != 200 || r.body != "" {
+			t.Errorf("HEAD %s: %d %q %v", tc.name, r.status, r.body, r.err)
+		}
+		g.mustGet(t, "/hello", 200)
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("HEAD %s, then GET /hello: %v; the worker made the whole body", tc.name, took.Round(time.Millisecond))
 		}
 	}
 }

@@ -80,8 +80,10 @@ _HOLD_BOUND = float(os.environ.get("BRICK_WSGI_HOLD_BOUND", 0.001))  # tests rai
 _IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS"))
 
 # The largest data frame a file goes out in: a frame's length is 32 bits,
-# and files may be larger. The environment may lower it, for tests.
-_SENDFILE_FRAME = int(os.environ.get("BRICK_WSGI_SENDFILE_FRAME", 1 << 30))
+# and files may be larger; between two frames the worker looks for a
+# cancel (a client that left, a body Brick drops), so a frame is also
+# what it sends in vain at most. The environment may lower it, for tests.
+_SENDFILE_FRAME = int(os.environ.get("BRICK_WSGI_SENDFILE_FRAME", 16 << 20))
 
 # What the Go side accepts (wire.IsToken, wire.IsFieldValue); anything else
 # must fail here, as the application's error, and not there, as a protocol
@@ -521,7 +523,8 @@ class Worker:
         """Sends a FileWrapper around a regular file with os.sendfile, in
         data frames whose bytes go from the file to the socket unseen. The
         application's Content-Length bounds what is sent (PEP 3333), and a
-        file of any size goes out in frames of at most _SENDFILE_FRAME."""
+        file of any size goes out in frames of at most _SENDFILE_FRAME,
+        until Brick cancels the response."""
         f = wrapper.filelike
         try:
             fd = f.fileno()
@@ -541,6 +544,8 @@ class Worker:
             raise AssertionError("the application returned before start_response")
         out = self.sock.fileno()
         while count > 0:
+            if self.head_sent and self.chan.cancelled():
+                break  # the end frame follows (handle)
             n = min(count, _SENDFILE_FRAME)
             frame = _FRAME.pack(ord("D"), n)
             if not self.head_sent:
@@ -585,22 +590,36 @@ class Worker:
                 pass
             else:
                 sent = 0
+                wrapped = isinstance(result, FileWrapper)
                 for data in result:
                     if not data:
                         if self.head is None:
                             raise AssertionError("the application yielded before start_response")
                         continue
                     if self.ended:
-                        continue  # past the declared Content-Length: Brick would drop it
-                    sent += len(data)
-                    if self.length is not None and sent >= self.length:
+                        # Past the declared Content-Length: Brick would drop
+                        # it. The iterable still runs to its end, as under
+                        # gunicorn: code after its last yield runs.
+                        continue
+                    if self.length is not None and sent + len(data) >= self.length:
                         # This chunk completes the body the application
                         # declared: end the response in the same write, so
                         # Brick has it whole at once (Flask and Django
                         # return iterables, not lists, with a length).
-                        self.write(data, self.end())
-                        self.ended = True
+                        # A wrapped file ends there (PEP 3333), and is
+                        # read no further: what follows is only its bytes
+                        # past the length, and a device or a pipe may
+                        # never end. Any other iterable that overshoots is
+                        # left for Brick to cut (and report).
+                        if wrapped:
+                            data = data[: self.length - sent]
+                        if data:
+                            self.write(data, self.end())
+                            self.ended = True
+                        if wrapped:
+                            break
                         continue
+                    sent += len(data)
                     self.write(data)
                     if self.chan.cancelled():
                         break

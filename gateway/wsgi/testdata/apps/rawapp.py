@@ -178,6 +178,16 @@ def application(environ, start_response):
         if "path" in q:
             f = open(q["path"], "rb")
             f.seek(int(q.get("seek", "0")))
+        elif "pipe" in q:
+            # A pipe holding that many bytes whose writer stays open while
+            # the response is sent: a read past them would wait forever.
+            r, w = os.pipe()
+            os.write(w, b"p" * int(q["pipe"]))
+            f = os.fdopen(r, "rb", buffering=0)
+            wrapper = wrap(f, 8192)
+            wrapper.close = lambda: (f.close(), os.close(w))
+            start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", q["length"])])
+            return wrapper
         else:  # not a real file: the wrapper is iterated
             f = io.BytesIO(BIG)
         headers = [("Content-Type", "application/octet-stream")]
