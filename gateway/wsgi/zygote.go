@@ -40,28 +40,103 @@ type zygote struct {
 	early map[int]string // exits reported before their fork was adopted
 }
 
+// zygoteStart is a zygote being started: those who need the same
+// generation's zygote meanwhile wait for its outcome.
+type zygoteStart struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// errGenRetired is a worker asked for a generation that a Reload has
+// replaced since: the slot has a worker of the new one already.
+var errGenRetired = errors.New("wsgi: the generation was replaced by a reload")
+
 // zygoteFor returns the live zygote of generation gen, starting it when
 // there is none (the first worker of a generation, or after the zygote
 // died). An application that fails to import fails here, once for the
-// whole generation, and the zygotes of other generations are untouched.
+// whole generation: those who waited for the same start share its error.
+// A start holds up no other generation: while a Reload's new zygote
+// imports, the old one forks replacements for the workers that die. No
+// zygote is started for a generation a Reload retired (errGenRetired), nor
+// once the pool closes.
 func (p *Pool) zygoteFor(gen int, abort <-chan struct{}) (*zygote, error) {
-	p.zmu.Lock()
-	defer p.zmu.Unlock()
-	if z := p.zygotes[gen]; z != nil {
-		select {
-		case <-z.dead:
-			p.log.Warn("wsgi zygote exited; starting another", "pid", z.proc.Pid(), "exit", z.proc.Exit())
-			delete(p.zygotes, gen)
-		default:
-			return z, nil
+	for {
+		p.zmu.Lock()
+		if z := p.zygotes[gen]; z != nil {
+			select {
+			case <-z.dead:
+				p.log.Warn("wsgi zygote exited; starting another", "pid", z.proc.Pid(), "exit", z.proc.Exit())
+				delete(p.zygotes, gen)
+			default:
+				p.zmu.Unlock()
+				return z, nil
+			}
 		}
+		if st := p.zstarts[gen]; st != nil {
+			p.zmu.Unlock()
+			select {
+			case <-st.done:
+				if st.err != nil {
+					return nil, st.err
+				}
+				continue
+			case <-abort:
+				return nil, errStartAborted
+			case <-p.closing:
+				return nil, errPoolClosed
+			}
+		}
+		p.mu.Lock()
+		retired := gen < p.gen
+		p.mu.Unlock()
+		var err error
+		switch {
+		case p.stopping():
+			err = errPoolClosed
+		case retired:
+			err = errGenRetired
+		case closed(abort):
+			err = errStartAborted
+		}
+		if err != nil {
+			p.zmu.Unlock()
+			return nil, err
+		}
+		st := &zygoteStart{done: make(chan struct{})}
+		p.zstarts[gen] = st
+		p.zmu.Unlock()
+
+		z, err := p.startZygote(gen, abort)
+		p.zmu.Lock()
+		delete(p.zstarts, gen)
+		if err == nil && p.stopping() {
+			// Close took the zygotes already, or is about to find this
+			// one gone: it is stopped here.
+			err = errPoolClosed
+		} else if err == nil {
+			p.zygotes[gen] = z
+		}
+		st.err = err
+		close(st.done)
+		p.zmu.Unlock()
+		if err != nil {
+			if z != nil {
+				z.stop()
+			}
+			return nil, err
+		}
+		return z, nil
 	}
-	z, err := p.startZygote(gen, abort)
-	if err != nil {
-		return nil, err
+}
+
+// closed reports whether c (nil: never) is closed.
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
-	p.zygotes[gen] = z
-	return z, nil
 }
 
 // dropZygotes retires the zygotes of the generations keep says no to:

@@ -1,0 +1,136 @@
+package wsgi_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/brick-server/brick/gateway/internal/pyproc"
+	"github.com/brick-server/brick/gateway/wsgi"
+)
+
+// stallApp is an application whose import, once the file "stall" beside
+// it exists, notes that it began (the file "importing") and sleeps for the
+// seconds the stall file gives, then raises if the file says "fail".
+const stallApp = `import os, time
+HERE = os.path.dirname(os.path.abspath(__file__))
+STALL = os.path.join(HERE, "stall")
+if os.path.exists(STALL):
+    how = open(STALL).read().split()
+    open(os.path.join(HERE, "importing"), "w").close()
+    time.sleep(float(how[0]))
+    if "fail" in how:
+        raise RuntimeError("the new version does not import")
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+`
+
+// childrenIn returns the pids of this process's children (zygotes and
+// workers it started itself) whose working directory is dir.
+func childrenIn(dir string) []int {
+	me := strconv.Itoa(os.Getpid())
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) < 2 || f[1] != me || f[0] == "Z" {
+			continue
+		}
+		if cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd"); err == nil && cwd == dir {
+			pids = append(pids, pid)
+		}
+	}
+	slices.Sort(pids)
+	return pids
+}
+
+// TestPreloadReloadStalls: while a Reload's new zygote imports the new
+// code (slowly, past the start timeout, or only to fail), the old
+// generation serves on whole: a worker of it that dies is forked again at
+// once by the old zygote, not after the new zygote's import ends. A
+// Reload that fails leaves no zygote of the new code behind.
+func TestPreloadReloadStalls(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		stall  string // what the stall file says: seconds, and "fail"
+		reload string // in Reload's error; "" for none
+	}{
+		{name: "import past the start timeout", stall: "30", reload: "not ready after"},
+		{name: "slow import", stall: "2"},
+		{name: "import fails late", stall: "2 fail", reload: "the new version does not import"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "stallapp.py"), []byte(stallApp), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "stallapp", Dir: dir, Workers: 2,
+				StartTimeout: 2500 * time.Millisecond}, Preload: true})
+			old := waitPIDs(t, g.pool, 2, nil)
+			zyg := wsgi.ZygotePIDs(g.pool)
+			os.WriteFile(filepath.Join(dir, "stall"), []byte(tc.stall), 0o644)
+			reloaded := make(chan error, 1)
+			go func() { reloaded <- g.pool.Reload() }()
+			waitUntil(t, 10*time.Second, "the new code importing", func() bool {
+				_, err := os.Stat(filepath.Join(dir, "importing"))
+				return err == nil
+			})
+
+			syscall.Kill(old[0], syscall.SIGKILL)
+			killed := time.Now()
+			var now []int
+			waitUntil(t, 10*time.Second, "the dead worker replaced", func() bool {
+				now = wsgi.WorkerPIDs(g.pool)
+				return len(now) == 2 && !slices.Contains(now, old[0])
+			})
+			if took := time.Since(killed); took > time.Second {
+				t.Errorf("the dead worker was replaced after %v, while the new code imported; want at once", took)
+			}
+			for _, pid := range now {
+				if pp := ppid(t, pid); pp != zyg[0] {
+					t.Errorf("worker %d is a child of %d, want the old zygote %d", pid, pp, zyg[0])
+				}
+			}
+
+			err := <-reloaded
+			if tc.reload == "" {
+				if err != nil {
+					t.Fatalf("Reload: %v", err)
+				}
+				if z := wsgi.ZygotePIDs(g.pool); len(z) != 1 || z[0] == zyg[0] {
+					t.Errorf("after the reload the zygotes are %v (the old one %v)", z, zyg)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.reload) {
+				t.Fatalf("Reload: %v, want %q", err, tc.reload)
+			}
+			if z := wsgi.ZygotePIDs(g.pool); !slices.Equal(z, zyg) {
+				t.Errorf("after the failed reload the zygotes are %v, want %v", z, zyg)
+			}
+			// Of the processes started here, only the old zygote is left:
+			// no half-started zygote of the new code.
+			waitUntil(t, 5*time.Second, "only the old zygote left", func() bool { return slices.Equal(childrenIn(dir), zyg) })
+			g.mustGet(t, "/", 200)
+		})
+	}
+	noZombies(t)
+}
