@@ -61,7 +61,7 @@ type Pool struct {
 	zmu          sync.Mutex
 	zygotes      map[int]*zygote
 	zstarts      map[int]*zygoteStart // zygotes being started, by generation
-	zwg          sync.WaitGroup // zygotes retired, until they have stopped
+	zwg          sync.WaitGroup       // zygotes retired, until they have stopped
 }
 
 // closeGrace is how long Close lets a worker leave by itself once its
