@@ -134,3 +134,48 @@ func TestPreloadReloadStalls(t *testing.T) {
 	}
 	noZombies(t)
 }
+
+// TestPreloadZygoteFails: the workers of a zygote that died or hangs
+// serve on, and the next worker needed comes from a new zygote: one that
+// does not answer a fork within the start timeout is killed (it would
+// otherwise be asked again and again, and its late answer taken for the
+// next fork's).
+func TestPreloadZygoteFails(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		sig  syscall.Signal
+		logs []string
+	}{
+		{name: "killed", sig: syscall.SIGKILL, logs: []string{"wsgi zygote exited; starting another"}},
+		{name: "stuck", sig: syscall.SIGSTOP, logs: []string{"the zygote did not fork a worker within 1s; killed it"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Workers: 2, StartTimeout: time.Second}, Preload: true})
+			old := waitPIDs(t, g.pool, 2, nil)
+			zyg := wsgi.ZygotePIDs(g.pool)
+			syscall.Kill(zyg[0], tc.sig)
+			syscall.Kill(old[0], syscall.SIGKILL)
+			now := waitPIDs(t, g.pool, 2, old)
+			z := wsgi.ZygotePIDs(g.pool)
+			if len(z) != 1 || z[0] == zyg[0] {
+				t.Fatalf("zygotes %v, want a new one in place of %d", z, zyg[0])
+			}
+			for _, pid := range now {
+				if pid != old[1] && ppid(t, pid) != z[0] {
+					t.Errorf("replacement %d is not the new zygote's child", pid)
+				}
+			}
+			if !slices.Contains(now, old[1]) {
+				t.Errorf("workers %v: the old zygote's surviving worker %d is gone", now, old[1])
+			}
+			waitUntil(t, 5*time.Second, "the old zygote gone", func() bool { return !isAlive(zyg[0]) })
+			g.log.waitFor(t, 5*time.Second, tc.logs...)
+			for range 4 {
+				g.mustGet(t, "/pid", 200)
+			}
+		})
+	}
+	noZombies(t)
+}

@@ -289,7 +289,13 @@ func (z *zygote) fork(output func([]byte), timeout time.Duration) (*forkedProc, 
 		case <-z.dead:
 			err = errors.New("wsgi: the zygote died")
 		case <-time.After(timeout):
-			err = errors.New("wsgi: the zygote did not fork in time")
+			// A zygote that does not answer is stuck (a fork hook, a
+			// lock taken at import), and a late answer would be taken
+			// for the next fork's: it is killed, and the next worker
+			// needed comes from a new one.
+			err = fmt.Errorf("wsgi: the zygote did not fork a worker within %v; killed it, a new one starts for the next worker", timeout)
+			z.proc.Kill()
+			<-z.dead
 		}
 	}
 	z.forkMu.Unlock()
