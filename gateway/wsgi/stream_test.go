@@ -1,7 +1,11 @@
 package wsgi_test
 
 import (
+	"context"
+	"crypto/tls"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +16,7 @@ import (
 	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/web"
+	"golang.org/x/net/http2"
 )
 
 // TestLongStream: Timeout bounds the wait for the head and each silence
@@ -101,43 +106,85 @@ func TestReasonPhrase(t *testing.T) {
 }
 
 // TestClientLeavesQueue: a client that leaves while its request waits
-// for a worker is reported as 499 (client closed), not as a 503 it never
-// saw; the application never runs its request and no "busy" 503 is
-// logged.
+// for a worker, over HTTP/1.1 or HTTP/2 (resetting its stream or closing
+// the connection), is reported as 499 (client closed), not as a 503 it
+// never saw; the application never runs its request and no 503 is logged,
+// for a full pool or for a shutdown.
 func TestClientLeavesQueue(t *testing.T) {
 	t.Parallel()
-	notes := filepath.Join(t.TempDir(), "notes")
-	codes := make(chan string, 8)
-	obs := web.ObserverFunc(func(r *web.Request, c web.Completion) { codes <- string(r.Path) + " " + itoa(c.Code()) })
-	g := startGatewayObserved(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, QueueTimeout: 2 * time.Second}, obs)
-	busy := make(chan result, 1)
-	go func() { busy <- g.get(t, "/sleep?s=3&note=busy") }()
-	waitUntil(t, 10*time.Second, "the worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
+	for _, tc := range []struct {
+		name string
+		// send sends GET path and returns what makes the client leave.
+		send func(t *testing.T, g *gateway, path string) (leave func())
+	}{
+		{name: "HTTP/1.1 connection closed", send: func(t *testing.T, g *gateway, path string) func() {
+			c, _ := g.rawConn(t)
+			io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			return func() { c.Close() }
+		}},
+		{name: "HTTP/2 stream reset", send: func(t *testing.T, g *gateway, path string) func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://h2.test"+path, nil)
+			go h2Client(g, nil).Do(req)
+			return cancel
+		}},
+		{name: "HTTP/2 connection closed", send: func(t *testing.T, g *gateway, path string) func() {
+			conns := make(chan net.Conn, 1)
+			go h2Client(g, conns).Get("http://h2.test" + path)
+			c := <-conns
+			return func() { c.Close() }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			notes := filepath.Join(t.TempDir(), "notes")
+			codes := make(chan string, 8)
+			obs := web.ObserverFunc(func(r *web.Request, c web.Completion) { codes <- string(r.Path) + " " + itoa(c.Code()) })
+			g := startGatewayObserved(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, QueueTimeout: 2 * time.Second}, obs)
+			busy := make(chan result, 1)
+			go func() { busy <- g.get(t, "/sleep?s=3&note=busy") }()
+			waitUntil(t, 10*time.Second, "the worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
 
-	c, _ := g.rawConn(t)
-	io.WriteString(c, "GET /sleep?s=0&note=queued HTTP/1.1\r\nHost: x\r\n\r\n")
-	waitUntil(t, 10*time.Second, "a request queued", func() bool { return g.pool.Snapshot().QueueLength == 1 })
-	c.Close()
-	select {
-	case got := <-codes:
-		if got != "/sleep 499" {
-			t.Errorf("reported %q, want the queued request as 499", got)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatalf("the queued request was not reported within 2 s of its client leaving")
+			leave := tc.send(t, g, "/sleep?s=0&note=queued")
+			waitUntil(t, 10*time.Second, "a request queued", func() bool { return g.pool.Snapshot().QueueLength == 1 })
+			leave()
+			select {
+			case got := <-codes:
+				if got != "/sleep 499" {
+					t.Errorf("reported %q, want the queued request as 499", got)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatalf("the queued request was not reported within 2 s of its client leaving")
+			}
+			if r := <-busy; r.status != 200 {
+				t.Errorf("the busy request got %d, %v", r.status, r.err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if b, _ := os.ReadFile(notes); strings.Contains(string(b), "queued") {
+				t.Errorf("the application ran the request of a client that had left")
+			}
+			for _, bad := range []string{"no worker free", "answering 503", "shutting down"} {
+				if line := g.log.line(bad); line != "" {
+					t.Errorf("the log says %q: %s", bad, line)
+				}
+			}
+		})
 	}
-	if r := <-busy; r.status != 200 {
-		t.Errorf("the busy request got %d, %v", r.status, r.err)
-	}
-	time.Sleep(200 * time.Millisecond)
-	if b, _ := os.ReadFile(notes); strings.Contains(string(b), "queued") {
-		t.Errorf("the application ran the request of a client that had left")
-	}
-	for _, bad := range []string{"no worker free", "answering 503"} {
-		if line := g.log.line(bad); line != "" {
-			t.Errorf("the log says %q: %s", bad, line)
-		}
-	}
+}
+
+// h2Client is an HTTP/2 client (h2c, prior knowledge) of g; the
+// connections it makes are sent to conns, if not nil.
+func h2Client(g *gateway, conns chan<- net.Conn) *http.Client {
+	return &http.Client{Transport: &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, _ string, _ *tls.Config) (net.Conn, error) {
+			c, err := net.Dial(network, g.addr)
+			if err == nil && conns != nil {
+				conns <- c
+			}
+			return c, err
+		},
+	}}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
