@@ -1,7 +1,9 @@
 package wsgi_test
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -178,4 +180,54 @@ func TestPreloadZygoteFails(t *testing.T) {
 		})
 	}
 	noZombies(t)
+}
+
+// TestBrickDies: when Brick dies without stopping its workers (killed, or
+// crashed), none of them outlives it, idle or busy in a request, forked
+// by a zygote or not. A stand-in Brick (this test binary, as a helper)
+// starts a pool, gives one worker a long request and exits.
+func TestBrickDies(t *testing.T) {
+	if os.Getenv("WSGI_TEST_HELPER") == "brick-dies" {
+		g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Workers: 2}, Preload: os.Getenv("PRELOAD") == "1"})
+		go g.get(t, "/sleep?s=30")
+		waitUntil(t, 10*time.Second, "a worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
+		pids := append(wsgi.WorkerPIDs(g.pool), wsgi.ZygotePIDs(g.pool)...)
+		for _, pid := range pids {
+			os.Stdout.WriteString(strconv.Itoa(pid) + "\n")
+		}
+		os.Exit(3) // a crash, as far as the workers can tell
+	}
+	t.Parallel()
+	for _, preload := range []bool{false, true} {
+		t.Run("preload="+strconv.FormatBool(preload), func(t *testing.T) {
+			t.Parallel()
+			needPython(t)
+			cmd := exec.Command(os.Args[0], "-test.run=^TestBrickDies$")
+			cmd.Env = append(os.Environ(), "WSGI_TEST_HELPER=brick-dies", "PRELOAD="+map[bool]string{true: "1"}[preload])
+			out, err := cmd.Output()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+				t.Fatalf("helper: %v, output %q", err, out)
+			}
+			var pids []int
+			for _, f := range strings.Fields(string(out)) {
+				pid, err := strconv.Atoi(f)
+				if err != nil {
+					t.Fatalf("helper output %q", out)
+				}
+				pids = append(pids, pid)
+			}
+			if want := map[bool]int{false: 2, true: 3}[preload]; len(pids) != want {
+				t.Fatalf("helper reported %v, want %d processes", pids, want)
+			}
+			waitUntil(t, 5*time.Second, "every worker gone with Brick", func() bool {
+				for _, pid := range pids {
+					if isAlive(pid) {
+						return false
+					}
+				}
+				return true
+			})
+		})
+	}
 }

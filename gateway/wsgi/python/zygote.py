@@ -93,15 +93,83 @@ def worker(app, hook, multiprocess, sock_fd, out_fd, spec):
         os._exit(code)
 
 
+# The workers forked and not yet reaped, for brick_died.
+children = set()
+
+
 def reap(ctl):
+    """Reaps the workers that ended and tells Brick (not when ctl is
+    None: Brick is gone)."""
     while True:
+        # A pid leaves children as it is reaped, with brick_died held
+        # off: it must never signal a pid that is no longer its child's.
+        signal.pthread_sigmask(signal.SIG_BLOCK, (_BRICK_DIED,))
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
+            children.discard(pid)
         except ChildProcessError:
             return
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, (_BRICK_DIED,))
         if pid == 0:
             return
-        send(ctl, "W", _PID.pack(pid) + describe(status).encode())
+        if ctl is not None:
+            send(ctl, "W", _PID.pack(pid) + describe(status).encode())
+
+
+def linger(wake_r):
+    """Waits for the workers still running to end, reaping them: SIGCHLD
+    writes to the wakeup pipe wake_r reads from."""
+    poller = select.poll()
+    poller.register(wake_r, select.POLLIN)
+    while True:
+        reap(None)
+        if not children:
+            return
+        poller.poll(1000)
+        try:
+            os.read(wake_r, 512)
+        except BlockingIOError:
+            pass
+
+
+# Brick starts the zygote with a parent-death signal of SIGKILL, as every
+# worker it starts itself, so that none outlives a Brick that crashed. The
+# workers the zygote forks are its children, not Brick's: the zygote asks
+# for this signal instead, and takes them with it.
+_BRICK_DIED = signal.SIGUSR2
+_PR_SET_PDEATHSIG = 1
+
+
+def follow_brick(brick):
+    """Makes the zygote's parent-death signal _BRICK_DIED, once the
+    application is imported: an import stuck in C code would never run
+    the handler, where SIGKILL needs none. brick is the parent's pid,
+    taken at start. Where the signal cannot be set (no ctypes), the zygote
+    dies alone, and its workers when they next find their socket closed."""
+
+    def brick_died(signum, frame):
+        if os.getppid() == brick:
+            return  # sent by someone else: Brick lives
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(1)
+
+    signal.signal(_BRICK_DIED, brick_died)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(_BRICK_DIED), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (ImportError, OSError, AttributeError) as e:
+        sys.stderr.write("zygote: cannot follow Brick's death (%s); a worker busy when Brick dies finishes its request first\n" % e)
+        return
+    if os.getppid() != brick:
+        brick_died(_BRICK_DIED, None)  # Brick died before the signal was set
 
 
 def main():
@@ -109,6 +177,7 @@ def main():
     spec = sys.argv[1]
     multiprocess = len(sys.argv) > 2 and sys.argv[2] == "multiprocess"
     ctl = socket.socket(fileno=3)
+    brick = os.getppid()
     faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
@@ -126,6 +195,7 @@ def main():
         send(ctl, "X", tb)
         sys.exit(1)
     gc.freeze()
+    follow_brick(brick)
 
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
@@ -152,11 +222,17 @@ def main():
                 try:
                     kind, start, end = chan.frame()
                 except EOFError:
-                    return  # Brick closed the socket; the workers live on.
+                    # Brick closed the socket: it stopped this zygote,
+                    # or died. The workers live on; the zygote stays
+                    # their parent until they end, so that it reaps them
+                    # and, if Brick died, takes them with it.
+                    linger(wake_r)
+                    return
                 chan.done(end)
                 if kind != ord("F") or len(chan.fds) < 2:
                     raise W.ProtocolError("unexpected frame %r with %d descriptors" % (chr(kind), len(chan.fds)))
                 sock_fd, out_fd = chan.fds.pop(0), chan.fds.pop(0)
+                signal.pthread_sigmask(signal.SIG_BLOCK, (_BRICK_DIED,))
                 pid = os.fork()
                 if pid == 0:
                     ctl.close()
@@ -164,7 +240,11 @@ def main():
                     os.close(wake_w)
                     signal.set_wakeup_fd(-1)
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    signal.signal(_BRICK_DIED, signal.SIG_DFL)
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, (_BRICK_DIED,))
                     worker(app, hook, multiprocess, sock_fd, out_fd, spec)
+                children.add(pid)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, (_BRICK_DIED,))
                 os.close(sock_fd)
                 os.close(out_fd)
                 send(ctl, "P", _PID.pack(pid))
