@@ -71,7 +71,13 @@ def worker(app, hook, multiprocess, sock_fd, out_fd, spec):
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
         os.close(out_fd)
-        sock = socket.socket(fileno=sock_fd)
+        # The socket becomes descriptor 3 (the zygote's, closed in the
+        # child), as in a worker Brick starts itself: a worker of either
+        # kind has 0 to 3 open, and what Brick inherited.
+        if sock_fd != 3:
+            os.dup2(sock_fd, 3)
+            os.close(sock_fd)
+        sock = socket.socket(fileno=3)
         gc.enable()
         try:
             if hook is not None:
