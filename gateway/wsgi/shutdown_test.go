@@ -32,7 +32,7 @@ func TestShutdown(t *testing.T) {
 		// pool closes under a running server, as an old configuration's
 		// pool does after a reload.
 		serverFirst bool
-		preload     bool // the workers are forked by a zygote
+		preload     bool     // the workers are forked by a zygote
 		finished    bool     // the application finishes its request
 		busyStatus  int      // what the busy request's client gets; 0: cut off
 		queuedGets  int      // what the waiting request's client gets; 0: cut off
