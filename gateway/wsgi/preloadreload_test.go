@@ -189,7 +189,7 @@ func TestPreloadZygoteFails(t *testing.T) {
 func TestBrickDies(t *testing.T) {
 	if os.Getenv("WSGI_TEST_HELPER") == "brick-dies" {
 		g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Workers: 2}, Preload: os.Getenv("PRELOAD") == "1"})
-		go g.get(t, "/sleep?s=30")
+		go g.client.Get(g.url + "/sleep?s=30")
 		waitUntil(t, 10*time.Second, "a worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
 		pids := append(wsgi.WorkerPIDs(g.pool), wsgi.ZygotePIDs(g.pool)...)
 		for _, pid := range pids {
@@ -230,4 +230,61 @@ func TestBrickDies(t *testing.T) {
 			})
 		})
 	}
+}
+
+// forkFailApp counts its imports in the file "imports" beside it, and
+// makes os.fork fail (EAGAIN, as at a process limit) as many times as
+// the file "fail" says, once it exists.
+const forkFailApp = `import errno, os
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "imports"), "a") as f:
+    f.write("import\n")
+_fork = os.fork
+
+def fork():
+    path = os.path.join(HERE, "fail")
+    try:
+        left = int(open(path).read())
+    except (OSError, ValueError):
+        left = 0
+    if left > 0:
+        open(path, "w").write(str(left - 1))
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+    return _fork()
+
+os.fork = fork
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(os.getpid()).encode()]
+`
+
+// TestPreloadForkFails: a zygote whose fork fails (a process limit, no
+// memory) says why and serves on: the worker is asked for again after a
+// backoff, from the same zygote, without importing the application again.
+func TestPreloadForkFails(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "forkfail.py"), []byte(forkFailApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "forkfail", Dir: dir, Workers: 2}, Preload: true})
+	old := waitPIDs(t, g.pool, 2, nil)
+	zyg := wsgi.ZygotePIDs(g.pool)
+	os.WriteFile(filepath.Join(dir, "fail"), []byte("2"), 0o644)
+	syscall.Kill(old[0], syscall.SIGKILL)
+	now := waitPIDs(t, g.pool, 2, old)
+	if z := wsgi.ZygotePIDs(g.pool); !slices.Equal(z, zyg) {
+		t.Errorf("zygotes %v after failed forks, want %v serving on", z, zyg)
+	}
+	for _, pid := range now {
+		if pp := ppid(t, pid); pp != zyg[0] {
+			t.Errorf("worker %d is a child of %d, want the zygote %d", pid, pp, zyg[0])
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "imports")); strings.Count(string(b), "import") != 1 {
+		t.Errorf("the application was imported %d times, want once", strings.Count(string(b), "import"))
+	}
+	g.log.waitFor(t, 5*time.Second, "the zygote could not fork a worker", "Resource temporarily unavailable")
+	g.mustGet(t, "/", 200)
 }

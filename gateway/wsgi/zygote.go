@@ -31,8 +31,8 @@ type zygote struct {
 	conn   *sock
 	frames frameReader
 
-	forkMu  sync.Mutex // one fork at a time, so replies pair with requests
-	replies chan int   // pids from 'P' frames
+	forkMu  sync.Mutex     // one fork at a time, so replies pair with requests
+	replies chan forkReply // from 'P' frames
 	dead    chan struct{}
 
 	mu    sync.Mutex
@@ -50,6 +50,13 @@ type zygoteStart struct {
 // errGenRetired is a worker asked for a generation that a Reload has
 // replaced since: the slot has a worker of the new one already.
 var errGenRetired = errors.New("wsgi: the generation was replaced by a reload")
+
+// forkReply is the zygote's answer to a fork frame: the worker's pid, or
+// 0 and why the fork failed (a process limit, no memory).
+type forkReply struct {
+	pid int
+	err string
+}
 
 // zygoteFor returns the live zygote of generation gen, starting it when
 // there is none (the first worker of a generation, or after the zygote
@@ -194,7 +201,7 @@ func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
 		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
 	}
 	theirs := os.NewFile(uintptr(fds[1]), "wsgi-zygote-peer")
-	z := &zygote{gen: gen, conn: newSock(fds[0]), replies: make(chan int, 1), dead: make(chan struct{}),
+	z := &zygote{gen: gen, conn: newSock(fds[0]), replies: make(chan forkReply, 1), dead: make(chan struct{}),
 		kids: map[int]*forkedProc{}, early: map[int]string{}}
 	z.frames = newFrameReader(z.conn, frameBufferSize, maxControlFrame)
 	var zpid atomic.Int64
@@ -247,7 +254,7 @@ func (z *zygote) read() {
 		}
 		pid := int(binary.LittleEndian.Uint32(payload))
 		if typ == frameForked {
-			z.replies <- pid
+			z.replies <- forkReply{pid: pid, err: string(payload[4:])}
 			continue
 		}
 		how := string(payload[4:])
@@ -285,7 +292,11 @@ func (z *zygote) fork(output func([]byte), timeout time.Duration) (*forkedProc, 
 	var pid int
 	if err == nil {
 		select {
-		case pid = <-z.replies:
+		case r := <-z.replies:
+			pid = r.pid
+			if pid == 0 {
+				err = fmt.Errorf("wsgi: the zygote could not fork a worker: %s", r.err)
+			}
 		case <-z.dead:
 			err = errors.New("wsgi: the zygote died")
 		case <-time.After(timeout):

@@ -17,7 +17,8 @@ Control frames (the format of worker.py's):
     Brick to zygote: 'F' fork; payload empty; two descriptors travel with
         it (SCM_RIGHTS): the worker's socket and its output pipe.
     Zygote to Brick: 'R' ready, 'X' fatal (the import failed: traceback),
-        'P' forked (u32 pid, one per 'F', in order), 'W' a child ended
+        'P' forked (u32 pid, one per 'F', in order; 0 and why when the fork
+        failed), 'W' a child ended
         (u32 pid, then how, as text).
 
 After the fork, a worker calls the application module's brick_post_fork(),
@@ -239,7 +240,18 @@ def main():
                     raise W.ProtocolError("unexpected frame %r with %d descriptors" % (chr(kind), len(chan.fds)))
                 sock_fd, out_fd = chan.fds.pop(0), chan.fds.pop(0)
                 signal.pthread_sigmask(signal.SIG_BLOCK, (_BRICK_DIED,))
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError as e:
+                    # A process limit, no memory: Brick asks again later;
+                    # the zygote, and what it imported, serve on.
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, (_BRICK_DIED,))
+                    os.close(sock_fd)
+                    os.close(out_fd)
+                    send(ctl, "P", _PID.pack(0) + str(e).encode("utf-8", "replace"))
+                    if chan.w == chan.r:
+                        break
+                    continue
                 if pid == 0:
                     ctl.close()
                     os.close(wake_r)
