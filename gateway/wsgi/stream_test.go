@@ -1,8 +1,10 @@
 package wsgi_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -85,7 +87,8 @@ func TestLongStream(t *testing.T) {
 }
 
 // TestReasonPhrase: the reason phrase the application gives reaches the
-// client on the wire, as gunicorn and uWSGI keep it, whole or streamed.
+// client on the wire, as gunicorn and uWSGI keep it, whole or streamed;
+// HTTP/2 has no reason phrases, and the status goes alone.
 func TestReasonPhrase(t *testing.T) {
 	t.Parallel()
 	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
@@ -102,6 +105,14 @@ func TestReasonPhrase(t *testing.T) {
 			t.Errorf("GET %s: status line %q, %v; want %q", tc.path, line, err, tc.line)
 		}
 		c.Close()
+	}
+	resp, err := h2Client(g, nil).Get("http://h2.test/status?s=299+Custom+Reason")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != 299 {
+		t.Errorf("over HTTP/2: %s %d, want HTTP/2 and 299", resp.Proto, resp.StatusCode)
 	}
 }
 
@@ -170,6 +181,97 @@ func TestClientLeavesQueue(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClientLeavesStream: a client that leaves in the middle of a
+// streamed response, closing or resetting its connection over HTTP/1.1,
+// or resetting its stream or closing its connection over HTTP/2, costs
+// the worker nothing: the application is told to stop (its close() runs),
+// nothing says the worker failed, and the same worker serves the next
+// request.
+func TestClientLeavesStream(t *testing.T) {
+	t.Parallel()
+	closes := closeLog(filepath.Join(t.TempDir(), "closes"))
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: 5 * time.Second, Env: []string{"RAWAPP_CLOSE_LOG=" + string(closes)}}})
+	pid := g.mustGet(t, "/pid", 200).body
+	http1 := func(linger bool) func(t *testing.T, path string) func() {
+		return func(t *testing.T, path string) func() {
+			c, br := g.rawConn(t)
+			io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			if _, body := readHead(t, br); body == "" {
+				t.Fatalf("GET %s: no body before leaving", path)
+			}
+			if linger {
+				c.(*net.TCPConn).SetLinger(0) // a reset, not a FIN
+			}
+			return func() { c.Close() }
+		}
+	}
+	http2 := func(closeConn bool) func(t *testing.T, path string) func() {
+		return func(t *testing.T, path string) func() {
+			conns := make(chan net.Conn, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://h2.test"+path, nil)
+			resp, err := h2Client(g, conns).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := resp.Body.Read(make([]byte, 10)); err != nil {
+				t.Fatalf("GET %s over HTTP/2: %v before leaving", path, err)
+			}
+			c := <-conns
+			if closeConn {
+				return func() { c.Close() }
+			}
+			t.Cleanup(func() { c.Close() })
+			return cancel
+		}
+	}
+	for i, tc := range []struct {
+		name  string
+		leave func(t *testing.T, path string) (leave func())
+	}{
+		{"HTTP/1.1 connection closed", http1(false)},
+		{"HTTP/1.1 connection reset", http1(true)},
+		{"HTTP/2 stream reset", http2(false)},
+		{"HTTP/2 connection closed", http2(true)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{"/close?mode=slow&name=slow", "/ticks?n=200&every=0.05&name=ticks"} {
+				name := fmt.Sprintf("%s%d", path[strings.Index(path, "name=")+5:], i)
+				path = path[:strings.Index(path, "name=")+5] + name
+				tc.leave(t, path)()
+				closes.waitFor(t, name)
+				if now := g.mustGet(t, "/pid", 200).body; now != pid {
+					t.Fatalf("after the client of %s left, worker %s serves, not %s", path, now, pid)
+				}
+			}
+			for _, bad := range []string{"worker failed", "replacing", "killing", "starting a replacement"} {
+				if line := g.log.line(bad); line != "" {
+					t.Errorf("the log says %q: %s", bad, line)
+				}
+			}
+		})
+	}
+}
+
+// readHead reads a response head from br, and what of the body has come.
+func readHead(t *testing.T, br *bufio.Reader) (head, body string) {
+	t.Helper()
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading a response head: %v", err)
+		}
+		head += line
+		if line == "\r\n" {
+			break
+		}
+	}
+	b := make([]byte, 64)
+	n, _ := br.Read(b)
+	return head, string(b[:n])
 }
 
 // h2Client is an HTTP/2 client (h2c, prior knowledge) of g; the
