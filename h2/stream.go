@@ -282,7 +282,11 @@ func (st *stream) handlerError(err error) {
 			"target", string(st.req.Target), "status", status, "err", err)
 	}
 	if gone {
-		st.c.resetStream(st.id, http2.ErrCodeCancel)
+		// A stream the client reset is not reset back (RFC 9113
+		// §5.4.2); one the handler found gone otherwise is cancelled.
+		if !st.isReset() {
+			st.c.resetStream(st.id, http2.ErrCodeCancel)
+		}
 		st.report(true, true)
 		return
 	}
