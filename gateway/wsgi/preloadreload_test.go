@@ -185,16 +185,25 @@ func TestPreloadZygoteFails(t *testing.T) {
 // TestBrickDies: when Brick dies without stopping its workers (killed, or
 // crashed), none of them outlives it, idle or busy in a request, forked
 // by a zygote or not. A stand-in Brick (this test binary, as a helper)
-// starts a pool, gives one worker a long request and exits.
+// starts a pool, gives one worker a request that starts a child process
+// and hangs, and exits. With preload the zygote takes the worker's
+// process group, the child too; without, Brick's parent-death signal
+// reaches the worker only.
 func TestBrickDies(t *testing.T) {
 	if os.Getenv("WSGI_TEST_HELPER") == "brick-dies" {
-		g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Workers: 2}, Preload: os.Getenv("PRELOAD") == "1"})
-		go g.client.Get(g.url + "/sleep?s=30")
-		waitUntil(t, 10*time.Second, "a worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
+		dir := os.Getenv("APP_DIR")
+		g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "spawnapp", Dir: dir, Workers: 2}, Preload: os.Getenv("PRELOAD") == "1"})
+		go g.client.Get(g.url + "/")
+		var child []byte
+		waitUntil(t, 10*time.Second, "a worker busy with a child", func() bool {
+			child, _ = os.ReadFile(filepath.Join(dir, "child"))
+			return len(child) > 0
+		})
 		pids := append(wsgi.WorkerPIDs(g.pool), wsgi.ZygotePIDs(g.pool)...)
 		for _, pid := range pids {
 			os.Stdout.WriteString(strconv.Itoa(pid) + "\n")
 		}
+		os.Stdout.WriteString("child " + string(child) + "\n")
 		os.Exit(3) // a crash, as far as the workers can tell
 	}
 	t.Parallel()
@@ -202,15 +211,25 @@ func TestBrickDies(t *testing.T) {
 		t.Run("preload="+strconv.FormatBool(preload), func(t *testing.T) {
 			t.Parallel()
 			needPython(t)
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "spawnapp.py"), []byte(spawnApp), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			cmd := exec.Command(os.Args[0], "-test.run=^TestBrickDies$")
-			cmd.Env = append(os.Environ(), "WSGI_TEST_HELPER=brick-dies", "PRELOAD="+map[bool]string{true: "1"}[preload])
+			cmd.Env = append(os.Environ(), "WSGI_TEST_HELPER=brick-dies", "APP_DIR="+dir, "PRELOAD="+map[bool]string{true: "1"}[preload])
 			out, err := cmd.Output()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != 3 {
 				t.Fatalf("helper: %v, output %q", err, out)
 			}
+			procs, childLine, _ := strings.Cut(string(out), "child ")
+			child, err := strconv.Atoi(strings.TrimSpace(childLine))
+			if err != nil {
+				t.Fatalf("helper output %q", out)
+			}
+			t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
 			var pids []int
-			for _, f := range strings.Fields(string(out)) {
+			for _, f := range strings.Fields(procs) {
 				pid, err := strconv.Atoi(f)
 				if err != nil {
 					t.Fatalf("helper output %q", out)
@@ -219,6 +238,9 @@ func TestBrickDies(t *testing.T) {
 			}
 			if want := map[bool]int{false: 2, true: 3}[preload]; len(pids) != want {
 				t.Fatalf("helper reported %v, want %d processes", pids, want)
+			}
+			if preload {
+				pids = append(pids, child)
 			}
 			waitUntil(t, 5*time.Second, "every worker gone with Brick", func() bool {
 				for _, pid := range pids {

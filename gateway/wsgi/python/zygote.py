@@ -159,10 +159,15 @@ def follow_brick(brick):
         if os.getppid() == brick:
             return  # sent by someone else: Brick lives
         for pid in children:
+            # Each worker leads a process group of its own, with what its
+            # application started; unreaped, its pid names that group.
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.killpg(pid, signal.SIGKILL)
             except OSError:
-                pass
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
         os._exit(1)
 
     signal.signal(_BRICK_DIED, brick_died)
