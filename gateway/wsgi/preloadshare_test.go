@@ -127,7 +127,7 @@ func TestWorkerShares(t *testing.T) {
 }
 
 // spawnApp starts a child process (sleep) for each request, notes its
-// pid in the file "child" beside it, and then hangs.
+// pid in the file "child" beside it, and then hangs, or at /crash exits.
 const spawnApp = `import os, subprocess, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -135,34 +135,46 @@ def application(environ, start_response):
     child = subprocess.Popen(["sleep", "60"])
     with open(os.path.join(HERE, "child"), "w") as f:
         f.write(str(child.pid))
+    if environ["PATH_INFO"] == "/crash":
+        os._exit(3)
     time.sleep(60)
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"late"]
 `
 
-// TestKilledWorkerTakesItsChildren: a worker killed for running past the
-// timeout takes the processes its application started with it (they are
-// in its process group), forked by a zygote or not.
-func TestKilledWorkerTakesItsChildren(t *testing.T) {
+// TestDeadWorkerTakesItsChildren: a worker killed for running past the
+// timeout, or that exits on its own, takes the processes its application
+// started with it (they are in its process group), forked by a zygote or
+// not.
+func TestDeadWorkerTakesItsChildren(t *testing.T) {
 	t.Parallel()
-	for _, preload := range []bool{false, true} {
-		t.Run(fmt.Sprintf("preload=%v", preload), func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "spawnapp.py"), []byte(spawnApp), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "spawnapp", Dir: dir, Timeout: time.Second}, Preload: preload})
-			if r := g.get(t, "/"); r.status != 504 {
-				t.Fatalf("GET / = %d %v, want 504", r.status, r.err)
-			}
-			b, err := os.ReadFile(filepath.Join(dir, "child"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			child, _ := strconv.Atoi(string(b))
-			t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
-			waitUntil(t, 5*time.Second, "the application's child gone with its worker", func() bool { return !isAlive(child) })
-		})
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{{"/", 504}, {"/crash", 502}} {
+		for _, preload := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s preload=%v", tc.path, preload), func(t *testing.T) {
+				t.Parallel()
+				deadWorkerTakesItsChildren(t, tc.path, tc.status, preload)
+			})
+		}
 	}
+}
+
+func deadWorkerTakesItsChildren(t *testing.T, path string, status int, preload bool) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "spawnapp.py"), []byte(spawnApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "spawnapp", Dir: dir, Timeout: time.Second}, Preload: preload})
+	if r := g.get(t, path); r.status != status {
+		t.Fatalf("GET %s = %d %v, want %d", path, r.status, r.err, status)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "child"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, _ := strconv.Atoi(string(b))
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
+	waitUntil(t, 5*time.Second, "the application's child gone with its worker", func() bool { return !isAlive(child) })
 }

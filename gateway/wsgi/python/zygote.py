@@ -112,14 +112,23 @@ def reap(ctl):
         # off: it must never signal a pid that is no longer its child's.
         signal.pthread_sigmask(signal.SIG_BLOCK, (_BRICK_DIED,))
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            if info is None:
+                return
+            pid = info.si_pid
+            # Until it is reaped the worker's pid names its process
+            # group: what its application started and left behind dies
+            # with it, as for a worker Brick starts itself (procpool).
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _, status = os.waitpid(pid, 0)
             children.discard(pid)
         except ChildProcessError:
             return
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, (_BRICK_DIED,))
-        if pid == 0:
-            return
         if ctl is not None:
             send(ctl, "W", _PID.pack(pid) + describe(status).encode())
 
