@@ -44,7 +44,9 @@
 // killed. The forked workers are the zygote's children, beyond the reach
 // of Brick's parent-death signal: the zygote takes one of its own
 // (SIGUSR2) and kills them with it, and on its socket's end stays their
-// parent until they end.
+// parent until they end. Each forked worker leads a process group, as the
+// workers Brick starts do: what its application started dies with it,
+// when it is killed and when it exits.
 //
 // An application may answer "X-Sendfile: /path" (under SendfileRoot) or
 // "X-Accel-Redirect: /uri" (to a route marked internal): its body is read
