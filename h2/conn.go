@@ -166,6 +166,9 @@ type Conn struct {
 	doneC     chan struct{}
 	shutOnce  sync.Once
 	hard      atomic.Bool // Close: no lingering
+	// peerClosed: the read loop ended at the client's end of the
+	// connection (EOF, reset), not at the server's close.
+	peerClosed atomic.Bool
 }
 
 // NewConn makes a connection over nc, which it owns from now on.
@@ -365,6 +368,9 @@ func (c *Conn) readFrames() (parked bool) {
 			return false
 		}
 		// EOF or a broken socket: nothing to tell the client.
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			c.peerClosed.Store(true)
+		}
 		return false
 	}
 }

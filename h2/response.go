@@ -36,7 +36,13 @@ const pendingMax = 32 << 10
 var (
 	_ web.ResponseWriter = (*response)(nil)
 	_ web.Flusher        = (*response)(nil)
+	_ web.GoneChecker    = (*response)(nil)
 )
+
+// ClientGone reports whether the client reset the stream or closed the
+// connection (web.ClientGone): a gateway that queued the request then
+// answers web.ErrClientGone, logged as 499.
+func (r *response) ClientGone() bool { return r.st.clientGone() }
 
 // errDone is a write after the response ended.
 var errDone = errors.New("h2: write after the response ended")

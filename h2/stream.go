@@ -275,10 +275,20 @@ func (st *stream) call() (err error, panicked bool) {
 // resetting the stream so the client cannot take the response for whole.
 func (st *stream) handlerError(err error) {
 	status := web.StatusOf(err)
-	abort := errors.Is(err, web.ErrAbortHandler)
+	gone := errors.Is(err, web.ErrClientGone)
+	abort := gone || errors.Is(err, web.ErrAbortHandler)
 	if status >= 500 && !abort {
 		st.c.log.Error("handler error", "method", string(st.req.Method),
 			"target", string(st.req.Target), "status", status, "err", err)
+	}
+	if gone {
+		// A stream the client reset is not reset back (RFC 9113
+		// §5.4.2); one the handler found gone otherwise is cancelled.
+		if !st.isReset() {
+			st.c.resetStream(st.id, http2.ErrCodeCancel)
+		}
+		st.report(true, true)
+		return
 	}
 	if abort || st.resp.headerSent {
 		st.abort(http2.ErrCodeInternal)
@@ -319,7 +329,11 @@ func (st *stream) abort(code http2.ErrCode) {
 }
 
 // complete tells the Observer how the request ended and traces it.
-func (st *stream) complete(cut bool) {
+func (st *stream) complete(cut bool) { st.report(cut, false) }
+
+// report is complete; gone says the handler found the client gone before
+// it answered (web.ErrClientGone), which logs as 499.
+func (st *stream) report(cut, gone bool) {
 	c := st.c
 	r := &st.resp
 	if c.cfg.Trace != nil && !cut {
@@ -331,8 +345,18 @@ func (st *stream) complete(cut bool) {
 	comp := web.Completion{Start: st.start, Duration: time.Since(st.start), Cut: cut || st.isReset()}
 	if r.headerSent {
 		comp.Status, comp.Bytes = r.status, r.bodyBytes()
+	} else {
+		comp.ClientGone = gone
 	}
 	c.cfg.Observer.Complete(&st.req, comp)
+}
+
+// clientGone reports whether the client reset the stream or closed the
+// connection.
+func (st *stream) clientGone() bool {
+	st.c.mu.Lock()
+	defer st.c.mu.Unlock()
+	return st.reset == errStreamReset || st.reset == errConnClosed && st.c.peerClosed.Load()
 }
 
 func (st *stream) isReset() bool {

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -466,71 +465,22 @@ func TestWSGI(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Run("serve and stop", func(t *testing.T) {
-		p := start(t, "wsgi", "flaskapp:app", "--chdir", apps, "--python", python, "--workers", "1", "-addr", "127.0.0.1:0")
-		if status, body, _ := get(t, "http://"+p.addr+"/hello"); status != 200 || body != "Hello, World!" {
-			t.Errorf("GET /hello = %d %q", status, body)
-		}
-		var workers []int
-		for _, m := range regexp.MustCompile(`msg="wsgi worker ready" (?:app=\S+ )?pid=(\d+)`).FindAllStringSubmatch(p.output(), -1) {
-			pid, _ := strconv.Atoi(m[1])
-			workers = append(workers, pid)
-		}
-		if len(workers) == 0 {
-			t.Fatalf("no worker in the log:\n%s", p.output())
-		}
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("brick wsgi did not exit after SIGTERM:\n%s", p.output())
-		}
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			t.Errorf("exit code %d after SIGTERM, want 0:\n%s", code, p.output())
-		}
-		// brick reaps its workers before it exits, so they are gone, not
-		// orphans left to init.
-		for _, pid := range workers {
-			if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
-				t.Errorf("worker %d outlived brick (kill 0: %v)", pid, err)
-			}
-		}
-	})
+	// With --preload the workers are forked by a zygote, which must be
+	// gone too.
+	for _, preload := range []string{"--preload=false", "--preload"} {
+		t.Run("serve and stop "+preload, func(t *testing.T) {
+			serveAndStop(t, python, apps, preload)
+		})
+	}
 
 	// SIGHUP applies the command line's settings again: the same pool,
-	// its workers replaced by ones importing the new code.
-	t.Run("SIGHUP reloads the code", func(t *testing.T) {
-		dir := t.TempDir()
-		write := func(v string) {
-			app := "def application(environ, start_response):\n" +
-				"    start_response('200 OK', [('Content-Type', 'text/plain')])\n" +
-				"    return [b'" + v + "']\n"
-			if err := os.WriteFile(filepath.Join(dir, "codeapp.py"), []byte(app), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		write("one")
-		p := start(t, "wsgi", "codeapp", "--chdir", dir, "--python", python, "--workers", "1", "-addr", "127.0.0.1:0")
-		if _, body, _ := get(t, "http://"+p.addr+"/"); body != "one" {
-			t.Fatalf("GET / = %q, want one", body)
-		}
-		write("two")
-		p.cmd.Process.Signal(syscall.SIGHUP)
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			if _, body, _ := get(t, "http://"+p.addr+"/"); body == "two" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the new code never answered after SIGHUP:\n%s", p.output())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		if !strings.Contains(p.output(), "wsgi_kept=1") {
-			t.Errorf("the reload did not keep the pool:\n%s", p.output())
-		}
-	})
-
+	// its workers replaced by ones importing the new code (forked by a new
+	// zygote, with --preload).
+	for _, preload := range []string{"--preload=false", "--preload"} {
+		t.Run("SIGHUP reloads the code "+preload, func(t *testing.T) {
+			reloadCode(t, python, preload)
+		})
+	}
 	t.Run("application fails to import", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "brokenapp.py"), []byte("raise RuntimeError('cannot import me')\n"), 0o644)

@@ -39,7 +39,14 @@
 // watches the forked workers, its grandchildren, through pidfds; the
 // zygote reaps them and says how each ended. A reload starts a new zygote;
 // the application module's brick_post_fork() runs in each worker after the
-// fork.
+// fork. Each generation's zygote starts on its own (a slow import holds up
+// no other), and one that does not answer a fork within StartTimeout is
+// killed. The forked workers are the zygote's children, beyond the reach
+// of Brick's parent-death signal: the zygote takes one of its own
+// (SIGUSR2) and kills them with it, and on its socket's end stays their
+// parent until they end. Each forked worker leads a process group, as the
+// workers Brick starts do: what its application started dies with it,
+// when it is killed and when it exits.
 //
 // An application may answer "X-Sendfile: /path" (under SendfileRoot) or
 // "X-Accel-Redirect: /uri" (to a route marked internal): its body is

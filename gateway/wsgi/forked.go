@@ -170,8 +170,24 @@ func (p *forkedProc) Signal(sig syscall.Signal) error {
 	return err
 }
 
-// Kill sends SIGKILL; the worker forked no children of its own to reach.
-func (p *forkedProc) Kill() { p.Signal(syscall.SIGKILL) }
+// Kill sends SIGKILL to the worker and to what its application started:
+// the worker leads a process group of its own (zygote.py), which a
+// worker Brick starts itself does too (procpool), and is killed with it.
+// The group is signalled only while the worker runs: its number, the
+// worker's pid, cannot name another group then. Once it has exited, the
+// zygote may reap it and the number be taken.
+func (p *forkedProc) Kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pidfd < 0 {
+		return
+	}
+	fds := []unix.PollFd{{Fd: int32(p.pidfd), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 0); err == nil && n == 0 {
+		syscall.Kill(-p.pid, syscall.SIGKILL)
+	}
+	pidfdSignal(p.pidfd, syscall.SIGKILL)
+}
 
 func (p *forkedProc) Uptime() time.Duration {
 	select {

@@ -188,7 +188,13 @@ func (h *Handler) ServeHTTP(w web.ResponseWriter, r *web.Request) error {
 // noWorker answers a request that got no worker, and logs why: every
 // worker busy, or the pool or the server stopping while it waited.
 func (h *Handler) noWorker(w web.ResponseWriter, r *web.Request, err error) error {
-	if errors.Is(err, errClientLeft) || errors.Is(err, ErrQueueTimeout) && web.ClientGone(w) {
+	// Over HTTP/1.1 the request's context is the server's, and ends only
+	// when it stops (the connection it closes then is not the client's
+	// leaving). Over HTTP/2 it is the stream's, which ends as well when
+	// the client resets the stream or closes the connection: the writer
+	// tells which.
+	var ended errWaitEnded
+	if errors.Is(err, errClientLeft) || (errors.Is(err, ErrQueueTimeout) || errors.As(err, &ended) && r.Major >= 2) && web.ClientGone(w) {
 		// Nobody to answer: the access log says 499, as nginx's does.
 		h.log.Debug("wsgi: the client left while its request waited for a worker", "request", requestLine(r))
 		return web.ErrClientGone

@@ -60,7 +60,8 @@ type Pool struct {
 	zygoteScript string
 	zmu          sync.Mutex
 	zygotes      map[int]*zygote
-	zwg          sync.WaitGroup // zygotes retired, until they have stopped
+	zstarts      map[int]*zygoteStart // zygotes being started, by generation
+	zwg          sync.WaitGroup       // zygotes retired, until they have stopped
 }
 
 // closeGrace is how long Close lets a worker leave by itself once its
@@ -79,7 +80,7 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	p := &Pool{cfg: cfg, cpus: pyproc.CPUs(), window: pipelineWindow, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}}
+	p := &Pool{cfg: cfg, cpus: pyproc.CPUs(), window: pipelineWindow, log: log, closing: make(chan struct{}), live: map[*worker]bool{}, zygotes: map[int]*zygote{}, zstarts: map[int]*zygoteStart{}}
 	if err := checkDir(cfg); err != nil {
 		return nil, err
 	}

@@ -215,6 +215,7 @@ func TestRawApp(t *testing.T) {
 			"/badheader?kind=negative-length", "/badheader?kind=two-lengths",
 			"/status?s=199+Early", "/status?s=600+Late", "/status?s=099+Low", "/status?s=2%C2%B20+Superscript",
 			"/status?s=200", "/status?s=200+OK%01", "/status?s=20+OK",
+			"/status?s=200+OK%0D%0AInjected:+yes", "/status?s=200+OK%0AInjected:+yes", "/status?s=200+OK%7F",
 		} {
 			r := g.get(t, path)
 			if r.err != nil || r.status != 500 || strings.Contains(r.body, "should not") || r.header.Get("Injected") != "" || r.header.Get("X-Bad") != "" {

@@ -32,6 +32,7 @@ func TestShutdown(t *testing.T) {
 		// pool closes under a running server, as an old configuration's
 		// pool does after a reload.
 		serverFirst bool
+		preload     bool     // the workers are forked by a zygote
 		finished    bool     // the application finishes its request
 		busyStatus  int      // what the busy request's client gets; 0: cut off
 		queuedGets  int      // what the waiting request's client gets; 0: cut off
@@ -54,11 +55,19 @@ func TestShutdown(t *testing.T) {
 			queuedGets: 503, closeWithin: 5 * time.Second,
 			logs: []string{"shutting down: worker still busy after the grace period; killing it",
 				"shutting down: request cut off; its worker ended and is not replaced"}},
+		{name: "busy past the grace period, preload", grace: 300 * time.Millisecond, sleep: "20", serverFirst: true, preload: true,
+			closeWithin: 5 * time.Second,
+			logs: []string{"shutting down: worker still busy after the grace period; killing it",
+				"shutting down: request cut off; its worker ended and is not replaced"}},
+		{name: "pool closes under a running server, preload", grace: 20 * time.Second, sleep: "1", preload: true,
+			finished: true, busyStatus: 200, queuedGets: 503, closeWithin: 10 * time.Second,
+			logs: []string{"waiting for busy workers to finish their request", "shutting down: request waiting for a worker dropped"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			notes := filepath.Join(t.TempDir(), "notes")
-			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Grace: tc.grace, Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}})
+			g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Grace: tc.grace, Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, Preload: tc.preload})
+			procs := append(wsgi.WorkerPIDs(g.pool), wsgi.ZygotePIDs(g.pool)...)
 			var wg sync.WaitGroup
 			var busy, queued result
 			path := "/sleep?note=finished&s=" + tc.sleep
@@ -86,6 +95,11 @@ func TestShutdown(t *testing.T) {
 				t.Errorf("Close took %v, want at most %v", took, tc.closeWithin)
 			}
 			wg.Wait()
+			for _, pid := range procs {
+				if isAlive(pid) {
+					t.Errorf("process %d of the pool (of %v) outlived Close", pid, procs)
+				}
+			}
 
 			b, _ := os.ReadFile(notes)
 			if got := strings.Contains(string(b), "finished"); got != tc.finished {

@@ -1,7 +1,12 @@
 package wsgi_test
 
 import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +18,7 @@ import (
 	"github.com/brick-server/brick/gateway/internal/pyproc"
 	"github.com/brick-server/brick/gateway/wsgi"
 	"github.com/brick-server/brick/web"
+	"golang.org/x/net/http2"
 )
 
 // TestLongStream: Timeout bounds the wait for the head and each silence
@@ -81,7 +87,8 @@ func TestLongStream(t *testing.T) {
 }
 
 // TestReasonPhrase: the reason phrase the application gives reaches the
-// client on the wire, as gunicorn and uWSGI keep it, whole or streamed.
+// client on the wire, as gunicorn and uWSGI keep it, whole or streamed;
+// HTTP/2 has no reason phrases, and the status goes alone.
 func TestReasonPhrase(t *testing.T) {
 	t.Parallel()
 	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
@@ -99,46 +106,187 @@ func TestReasonPhrase(t *testing.T) {
 		}
 		c.Close()
 	}
+	resp, err := h2Client(g, nil).Get("http://h2.test/status?s=299+Custom+Reason")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.StatusCode != 299 {
+		t.Errorf("over HTTP/2: %s %d, want HTTP/2 and 299", resp.Proto, resp.StatusCode)
+	}
 }
 
 // TestClientLeavesQueue: a client that leaves while its request waits
-// for a worker is reported as 499 (client closed), not as a 503 it never
-// saw; the application never runs its request and no "busy" 503 is
-// logged.
+// for a worker, over HTTP/1.1 or HTTP/2 (resetting its stream or closing
+// the connection), is reported as 499 (client closed), not as a 503 it
+// never saw; the application never runs its request and no 503 is logged,
+// for a full pool or for a shutdown.
 func TestClientLeavesQueue(t *testing.T) {
 	t.Parallel()
-	notes := filepath.Join(t.TempDir(), "notes")
-	codes := make(chan string, 8)
-	obs := web.ObserverFunc(func(r *web.Request, c web.Completion) { codes <- string(r.Path) + " " + itoa(c.Code()) })
-	g := startGatewayObserved(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, QueueTimeout: 2 * time.Second}, obs)
-	busy := make(chan result, 1)
-	go func() { busy <- g.get(t, "/sleep?s=3&note=busy") }()
-	waitUntil(t, 10*time.Second, "the worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
+	for _, tc := range []struct {
+		name string
+		// send sends GET path and returns what makes the client leave.
+		send func(t *testing.T, g *gateway, path string) (leave func())
+	}{
+		{name: "HTTP/1.1 connection closed", send: func(t *testing.T, g *gateway, path string) func() {
+			c, _ := g.rawConn(t)
+			io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			return func() { c.Close() }
+		}},
+		{name: "HTTP/2 stream reset", send: func(t *testing.T, g *gateway, path string) func() {
+			ctx, cancel := context.WithCancel(context.Background())
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://h2.test"+path, nil)
+			go h2Client(g, nil).Do(req)
+			return cancel
+		}},
+		{name: "HTTP/2 connection closed", send: func(t *testing.T, g *gateway, path string) func() {
+			conns := make(chan net.Conn, 1)
+			go h2Client(g, conns).Get("http://h2.test" + path)
+			c := <-conns
+			return func() { c.Close() }
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			notes := filepath.Join(t.TempDir(), "notes")
+			codes := make(chan string, 8)
+			obs := web.ObserverFunc(func(r *web.Request, c web.Completion) { codes <- string(r.Path) + " " + itoa(c.Code()) })
+			g := startGatewayObserved(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Env: []string{"RAWAPP_CLOSE_LOG=" + notes}}, QueueTimeout: 2 * time.Second}, obs)
+			busy := make(chan result, 1)
+			go func() { busy <- g.get(t, "/sleep?s=3&note=busy") }()
+			waitUntil(t, 10*time.Second, "the worker busy", func() bool { return g.pool.Snapshot().Busy == 1 })
 
-	c, _ := g.rawConn(t)
-	io.WriteString(c, "GET /sleep?s=0&note=queued HTTP/1.1\r\nHost: x\r\n\r\n")
-	waitUntil(t, 10*time.Second, "a request queued", func() bool { return g.pool.Snapshot().QueueLength == 1 })
-	c.Close()
-	select {
-	case got := <-codes:
-		if got != "/sleep 499" {
-			t.Errorf("reported %q, want the queued request as 499", got)
+			leave := tc.send(t, g, "/sleep?s=0&note=queued")
+			waitUntil(t, 10*time.Second, "a request queued", func() bool { return g.pool.Snapshot().QueueLength == 1 })
+			leave()
+			select {
+			case got := <-codes:
+				if got != "/sleep 499" {
+					t.Errorf("reported %q, want the queued request as 499", got)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatalf("the queued request was not reported within 2 s of its client leaving")
+			}
+			if r := <-busy; r.status != 200 {
+				t.Errorf("the busy request got %d, %v", r.status, r.err)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if b, _ := os.ReadFile(notes); strings.Contains(string(b), "queued") {
+				t.Errorf("the application ran the request of a client that had left")
+			}
+			for _, bad := range []string{"no worker free", "answering 503", "shutting down"} {
+				if line := g.log.line(bad); line != "" {
+					t.Errorf("the log says %q: %s", bad, line)
+				}
+			}
+		})
+	}
+}
+
+// TestClientLeavesStream: a client that leaves in the middle of a
+// streamed response, closing or resetting its connection over HTTP/1.1,
+// or resetting its stream or closing its connection over HTTP/2, costs
+// the worker nothing: the application is told to stop (its close() runs),
+// nothing says the worker failed, and the same worker serves the next
+// request.
+func TestClientLeavesStream(t *testing.T) {
+	t.Parallel()
+	closes := closeLog(filepath.Join(t.TempDir(), "closes"))
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application", Timeout: 5 * time.Second, Env: []string{"RAWAPP_CLOSE_LOG=" + string(closes)}}})
+	pid := g.mustGet(t, "/pid", 200).body
+	http1 := func(linger bool) func(t *testing.T, path string) func() {
+		return func(t *testing.T, path string) func() {
+			c, br := g.rawConn(t)
+			io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			if _, body := readHead(t, br); body == "" {
+				t.Fatalf("GET %s: no body before leaving", path)
+			}
+			if linger {
+				c.(*net.TCPConn).SetLinger(0) // a reset, not a FIN
+			}
+			return func() { c.Close() }
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatalf("the queued request was not reported within 2 s of its client leaving")
 	}
-	if r := <-busy; r.status != 200 {
-		t.Errorf("the busy request got %d, %v", r.status, r.err)
-	}
-	time.Sleep(200 * time.Millisecond)
-	if b, _ := os.ReadFile(notes); strings.Contains(string(b), "queued") {
-		t.Errorf("the application ran the request of a client that had left")
-	}
-	for _, bad := range []string{"no worker free", "answering 503"} {
-		if line := g.log.line(bad); line != "" {
-			t.Errorf("the log says %q: %s", bad, line)
+	http2 := func(closeConn bool) func(t *testing.T, path string) func() {
+		return func(t *testing.T, path string) func() {
+			conns := make(chan net.Conn, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://h2.test"+path, nil)
+			resp, err := h2Client(g, conns).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := resp.Body.Read(make([]byte, 10)); err != nil {
+				t.Fatalf("GET %s over HTTP/2: %v before leaving", path, err)
+			}
+			c := <-conns
+			if closeConn {
+				return func() { c.Close() }
+			}
+			t.Cleanup(func() { c.Close() })
+			return cancel
 		}
 	}
+	for i, tc := range []struct {
+		name  string
+		leave func(t *testing.T, path string) (leave func())
+	}{
+		{"HTTP/1.1 connection closed", http1(false)},
+		{"HTTP/1.1 connection reset", http1(true)},
+		{"HTTP/2 stream reset", http2(false)},
+		{"HTTP/2 connection closed", http2(true)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, path := range []string{"/close?mode=slow&name=slow", "/ticks?n=200&every=0.05&name=ticks"} {
+				name := fmt.Sprintf("%s%d", path[strings.Index(path, "name=")+5:], i)
+				path = path[:strings.Index(path, "name=")+5] + name
+				tc.leave(t, path)()
+				closes.waitFor(t, name)
+				if now := g.mustGet(t, "/pid", 200).body; now != pid {
+					t.Fatalf("after the client of %s left, worker %s serves, not %s", path, now, pid)
+				}
+			}
+			for _, bad := range []string{"worker failed", "replacing", "killing", "starting a replacement"} {
+				if line := g.log.line(bad); line != "" {
+					t.Errorf("the log says %q: %s", bad, line)
+				}
+			}
+		})
+	}
+}
+
+// readHead reads a response head from br, and what of the body has come.
+func readHead(t *testing.T, br *bufio.Reader) (head, body string) {
+	t.Helper()
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading a response head: %v", err)
+		}
+		head += line
+		if line == "\r\n" {
+			break
+		}
+	}
+	b := make([]byte, 64)
+	n, _ := br.Read(b)
+	return head, string(b[:n])
+}
+
+// h2Client is an HTTP/2 client (h2c, prior knowledge) of g; the
+// connections it makes are sent to conns, if not nil.
+func h2Client(g *gateway, conns chan<- net.Conn) *http.Client {
+	return &http.Client{Transport: &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, _ string, _ *tls.Config) (net.Conn, error) {
+			c, err := net.Dial(network, g.addr)
+			if err == nil && conns != nil {
+				conns <- c
+			}
+			return c, err
+		},
+	}}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -139,6 +139,10 @@ func (p *Pool) restart(s *slot, b *procpool.Backoff, delay time.Duration) bool {
 		if errors.Is(err, errPoolClosed) {
 			return false
 		}
+		if errors.Is(err, errGenRetired) {
+			delay = 0 // a Reload filled s meanwhile: the loop sees it
+			continue
+		}
 		if err != nil {
 			delay = b.Next(0)
 			p.log.Error("wsgi worker failed to start; retrying", "retry_in", delay.String(), "err", err)
@@ -199,6 +203,9 @@ func (p *Pool) replace(s *slot, w *worker) error {
 	gen := p.gen
 	p.mu.Unlock()
 	nw, err := p.spawn(gen, nil)
+	if errors.Is(err, errGenRetired) {
+		return nil // a Reload replaced w meanwhile
+	}
 	if err != nil {
 		return err
 	}

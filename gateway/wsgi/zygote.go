@@ -31,8 +31,8 @@ type zygote struct {
 	conn   *sock
 	frames frameReader
 
-	forkMu  sync.Mutex // one fork at a time, so replies pair with requests
-	replies chan int   // pids from 'P' frames
+	forkMu  sync.Mutex     // one fork at a time, so replies pair with requests
+	replies chan forkReply // from 'P' frames
 	dead    chan struct{}
 
 	mu    sync.Mutex
@@ -40,28 +40,110 @@ type zygote struct {
 	early map[int]string // exits reported before their fork was adopted
 }
 
+// zygoteStart is a zygote being started: those who need the same
+// generation's zygote meanwhile wait for its outcome.
+type zygoteStart struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// errGenRetired is a worker asked for a generation that a Reload has
+// replaced since: the slot has a worker of the new one already.
+var errGenRetired = errors.New("wsgi: the generation was replaced by a reload")
+
+// forkReply is the zygote's answer to a fork frame: the worker's pid, or
+// 0 and why the fork failed (a process limit, no memory).
+type forkReply struct {
+	pid int
+	err string
+}
+
 // zygoteFor returns the live zygote of generation gen, starting it when
 // there is none (the first worker of a generation, or after the zygote
 // died). An application that fails to import fails here, once for the
-// whole generation, and the zygotes of other generations are untouched.
+// whole generation: those who waited for the same start share its error.
+// A start holds up no other generation: while a Reload's new zygote
+// imports, the old one forks replacements for the workers that die. No
+// zygote is started for a generation a Reload retired (errGenRetired), nor
+// once the pool closes.
 func (p *Pool) zygoteFor(gen int, abort <-chan struct{}) (*zygote, error) {
-	p.zmu.Lock()
-	defer p.zmu.Unlock()
-	if z := p.zygotes[gen]; z != nil {
-		select {
-		case <-z.dead:
-			p.log.Warn("wsgi zygote exited; starting another", "pid", z.proc.Pid(), "exit", z.proc.Exit())
-			delete(p.zygotes, gen)
-		default:
-			return z, nil
+	for {
+		p.zmu.Lock()
+		if z := p.zygotes[gen]; z != nil {
+			select {
+			case <-z.dead:
+				p.log.Warn("wsgi zygote exited; starting another", "pid", z.proc.Pid(), "exit", z.proc.Exit())
+				delete(p.zygotes, gen)
+			default:
+				p.zmu.Unlock()
+				return z, nil
+			}
 		}
+		if st := p.zstarts[gen]; st != nil {
+			p.zmu.Unlock()
+			select {
+			case <-st.done:
+				if st.err != nil {
+					return nil, st.err
+				}
+				continue
+			case <-abort:
+				return nil, errStartAborted
+			case <-p.closing:
+				return nil, errPoolClosed
+			}
+		}
+		p.mu.Lock()
+		retired := gen < p.gen
+		p.mu.Unlock()
+		var err error
+		switch {
+		case p.stopping():
+			err = errPoolClosed
+		case retired:
+			err = errGenRetired
+		case closed(abort):
+			err = errStartAborted
+		}
+		if err != nil {
+			p.zmu.Unlock()
+			return nil, err
+		}
+		st := &zygoteStart{done: make(chan struct{})}
+		p.zstarts[gen] = st
+		p.zmu.Unlock()
+
+		z, err := p.startZygote(gen, abort)
+		p.zmu.Lock()
+		delete(p.zstarts, gen)
+		if err == nil && p.stopping() {
+			// Close took the zygotes already, or is about to find this
+			// one gone: it is stopped here.
+			err = errPoolClosed
+		} else if err == nil {
+			p.zygotes[gen] = z
+		}
+		st.err = err
+		close(st.done)
+		p.zmu.Unlock()
+		if err != nil {
+			if z != nil {
+				z.stop()
+			}
+			return nil, err
+		}
+		return z, nil
 	}
-	z, err := p.startZygote(gen, abort)
-	if err != nil {
-		return nil, err
+}
+
+// closed reports whether c (nil: never) is closed.
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
-	p.zygotes[gen] = z
-	return z, nil
 }
 
 // dropZygotes retires the zygotes of the generations keep says no to:
@@ -119,7 +201,7 @@ func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
 		return nil, fmt.Errorf("wsgi: socketpair: %w", err)
 	}
 	theirs := os.NewFile(uintptr(fds[1]), "wsgi-zygote-peer")
-	z := &zygote{gen: gen, conn: newSock(fds[0]), replies: make(chan int, 1), dead: make(chan struct{}),
+	z := &zygote{gen: gen, conn: newSock(fds[0]), replies: make(chan forkReply, 1), dead: make(chan struct{}),
 		kids: map[int]*forkedProc{}, early: map[int]string{}}
 	z.frames = newFrameReader(z.conn, frameBufferSize, maxControlFrame)
 	var zpid atomic.Int64
@@ -172,7 +254,7 @@ func (z *zygote) read() {
 		}
 		pid := int(binary.LittleEndian.Uint32(payload))
 		if typ == frameForked {
-			z.replies <- pid
+			z.replies <- forkReply{pid: pid, err: string(payload[4:])}
 			continue
 		}
 		how := string(payload[4:])
@@ -210,11 +292,21 @@ func (z *zygote) fork(output func([]byte), timeout time.Duration) (*forkedProc, 
 	var pid int
 	if err == nil {
 		select {
-		case pid = <-z.replies:
+		case r := <-z.replies:
+			pid = r.pid
+			if pid == 0 {
+				err = fmt.Errorf("wsgi: the zygote could not fork a worker: %s", r.err)
+			}
 		case <-z.dead:
 			err = errors.New("wsgi: the zygote died")
 		case <-time.After(timeout):
-			err = errors.New("wsgi: the zygote did not fork in time")
+			// A zygote that does not answer is stuck (a fork hook, a
+			// lock taken at import), and a late answer would be taken
+			// for the next fork's: it is killed, and the next worker
+			// needed comes from a new one.
+			err = fmt.Errorf("wsgi: the zygote did not fork a worker within %v; killed it, a new one starts for the next worker", timeout)
+			z.proc.Kill()
+			<-z.dead
 		}
 	}
 	z.forkMu.Unlock()

@@ -30,7 +30,10 @@ import traceback
 _FRAME = struct.Struct("<BI")
 _QUERY = struct.Struct("<II")
 _SEQ = struct.Struct("<I")
-_SCM_SPACE = socket.CMSG_SPACE(4)
+# Room for the most descriptors a frame carries: two, the socket and
+# output pipe of a zygote's fork frame (a request carries at most its body
+# file). CMSG_SPACE(4) holds two only where alignment pads it (64-bit).
+_SCM_SPACE = socket.CMSG_SPACE(8)
 
 # Response frame types, already packed with their type byte.
 _END = _FRAME.pack(ord("E"), 0)
