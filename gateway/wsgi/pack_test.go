@@ -62,19 +62,32 @@ func TestPacking(t *testing.T) {
 				warm = 40
 			}
 			burst(warm)
-			// ...then where the requests go is counted.
+			// ...then where the requests go is counted. Under load a
+			// request whose busy worker is being sent another's frame goes
+			// to an idle worker rather than wait, so a packed burst may
+			// gather on two workers: the two busiest are counted, and how
+			// many requests were packed.
+			before := g.pool.Snapshot().Packed
 			served := burst(30)
+			packedN := g.pool.Snapshot().Packed - before
 			counts := make([]int, 0, len(served))
 			for _, n := range served {
 				counts = append(counts, n)
 			}
 			slices.Sort(counts)
-			top := counts[len(counts)-1]
-			if packed := top*4 >= 16*30*3; packed != tc.packed {
-				t.Errorf("requests per worker %v (of %d): packed %v, want %v", counts, 16*30, packed, tc.packed)
+			slices.Reverse(counts)
+			const total = 16 * 30
+			top2 := counts[0]
+			if len(counts) > 1 {
+				top2 += counts[1]
 			}
-			if n := g.pool.Snapshot().Packed; (n > 0) != tc.packed {
-				t.Errorf("the pool counts %d requests packed; want some: %v", n, tc.packed)
+			t.Logf("requests per worker %v, %d packed", counts, packedN)
+			if tc.packed {
+				if top2*4 < total*3 || packedN*2 < total {
+					t.Errorf("requests per worker %v (of %d), %d packed: want the two busiest workers to serve 3/4 and half of them packed", counts, total, packedN)
+				}
+			} else if counts[0]*4 >= total*3 || packedN != 0 {
+				t.Errorf("requests per worker %v (of %d), %d packed: want them spread and none packed", counts, total, packedN)
 			}
 		})
 	}
