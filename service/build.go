@@ -45,7 +45,8 @@ type generation struct {
 
 // appPool is a pool of Python workers: *wsgi.Pool or *asgi.Pool.
 type appPool interface {
-	Reload() error
+	// Stage starts the pool's new code beside the old: see wsgi.Pool.Stage.
+	Stage() (commit func() error, abort func(), err error)
 	Close() error
 }
 

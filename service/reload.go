@@ -15,11 +15,12 @@ import (
 // flight finish under the old configuration, which is closed after them
 // (or after the reload grace period). Invalid options change nothing.
 //
-// A WSGI pool whose configuration did not change is kept (the same
-// *wsgi.Pool, its queue and counters), and its code reloaded in place:
-// wsgi.Pool.Reload starts a new set of workers beside the old ones and
-// swaps them in once all are ready. A changed pool is started anew and
-// swapped in once its workers are ready.
+// A WSGI or ASGI pool whose configuration did not change is kept (the
+// same pool, its queue and counters), and its code reloaded in place:
+// Stage starts a new set of workers beside the old ones, and every kept
+// pool swaps its set in once all of them, and the rest of the reload,
+// have succeeded. A changed pool is started anew and swapped in with the
+// configuration.
 func (s *Service) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -32,11 +33,25 @@ func (s *Service) Reload() error {
 	if err != nil {
 		return err
 	}
-	for _, np := range gen.carried() {
-		if err := np.pool.Reload(); err != nil {
-			gen.closeExcept(nil)
-			return fmt.Errorf("reloading the code of %s: %w", np.name, err)
+	// The kept pools' new code starts beside the old and is swapped in
+	// only once everything else has succeeded: a failure anywhere leaves
+	// every application on the code it served.
+	var commits []func() error
+	var aborts []func()
+	fail := func(err error) error {
+		for _, abort := range aborts {
+			abort()
 		}
+		gen.closeExcept(nil)
+		return err
+	}
+	carried := gen.carried()
+	for _, np := range carried {
+		commit, abort, err := np.pool.Stage()
+		if err != nil {
+			return fail(fmt.Errorf("reloading the code of %s: %w", np.name, err))
+		}
+		commits, aborts = append(commits, commit), append(aborts, abort)
 	}
 	if !sameListeners(old.gen.opts.Server, opts.Server) {
 		s.log.Warn("reload: listener changes take effect on restart or binary upgrade (SIGUSR2); keeping the current listeners")
@@ -50,25 +65,28 @@ func (s *Service) Reload() error {
 	// to tls = "auto" are obtained once the configuration is in force.
 	m, err := s.prepareACME(opts)
 	if err != nil {
-		gen.closeExcept(nil)
-		return err
+		return fail(err)
 	}
 	ca := s.certs.InternalCA()
 	if err := s.certs.Load(s.certSources(opts, m)); err != nil {
-		gen.closeExcept(nil)
 		s.dropACME(m)
-		return fmt.Errorf("certificates: %w", err)
+		return fail(fmt.Errorf("certificates: %w", err))
 	}
 	s.logInternalCA(ca)
 	if err := s.setAccessLog(opts.Log); err != nil {
-		gen.closeExcept(nil)
 		s.dropACME(m)
 		// The certificates were swapped with m's names: put back the
 		// running manager's.
 		s.certs.Load(s.certSources(old.gen.opts, s.acme.Load()))
-		return err
+		return fail(err)
 	}
 	s.commitACME(m, opts)
+	for i, commit := range commits {
+		// Only a pool closed meanwhile (Brick stopping) refuses.
+		if err := commit(); err != nil {
+			s.log.Warn("reload: an application's new code was not swapped in", "app", carried[i].name, "err", err)
+		}
+	}
 	s.cur.Store(newLive(gen))
 	old.retire()
 	if s.main != nil {

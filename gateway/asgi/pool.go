@@ -392,16 +392,47 @@ func (p *Pool) askRecycle(w *worker, why string) {
 // old worker finishes its scopes and leaves. When the new code fails to
 // start, the error is returned and the old workers serve on.
 func (p *Pool) Reload() error {
-	p.reloadMu.Lock()
-	defer p.reloadMu.Unlock()
-	gen := p.generation() + 1
-	ws, err := p.startAll(gen)
+	commit, _, err := p.Stage()
 	if err != nil {
 		return err
 	}
+	return commit()
+}
+
+// Stage is Reload in two steps, for a reload of several pools that must
+// change all or none: it starts the new generation beside the old one
+// and returns once every new worker is ready, while the old ones serve
+// on. Then exactly one of commit (swap the new generation in) and abort
+// (stop it; the old one serves on) must be called; no other Reload or
+// Stage of p runs until then. On error nothing changed and neither is
+// called.
+func (p *Pool) Stage() (commit func() error, abort func(), err error) {
+	p.reloadMu.Lock()
+	gen := p.generation() + 1
+	ws, err := p.startAll(gen)
+	if err != nil {
+		p.reloadMu.Unlock()
+		return nil, nil, err
+	}
+	commit = func() error {
+		defer p.reloadMu.Unlock()
+		return p.swapIn(gen, ws)
+	}
+	abort = func() {
+		defer p.reloadMu.Unlock()
+		for _, w := range ws {
+			go w.stop(time.Second)
+		}
+	}
+	return commit, abort, nil
+}
+
+// swapIn swaps the generation gen, whose workers ws are ready, in for
+// the one serving.
+func (p *Pool) swapIn(gen int, ws []*worker) error {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed {
-		p.mu.Unlock()
 		for _, w := range ws {
 			go w.stop(time.Second)
 		}
@@ -414,7 +445,6 @@ func (p *Pool) Reload() error {
 		p.countRestartLocked("reload")
 	}
 	p.announceLocked()
-	p.mu.Unlock()
 	return nil
 }
 

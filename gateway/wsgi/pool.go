@@ -183,8 +183,22 @@ func (p *Pool) Python() string { return p.python }
 // when its request is done. When the new code fails to start, Reload
 // returns the error and every old worker keeps serving.
 func (p *Pool) Reload() error {
+	commit, _, err := p.Stage()
+	if err != nil {
+		return err
+	}
+	return commit()
+}
+
+// Stage is Reload in two steps, for a reload of several pools that must
+// change all or none: it starts the new generation beside the old one
+// and returns once every new worker is ready, while the old ones serve
+// on. Then exactly one of commit (swap the new generation in) and abort
+// (stop it; the old one serves on) must be called; no other Reload or
+// Stage of p runs until then. On error nothing changed and neither is
+// called.
+func (p *Pool) Stage() (commit func() error, abort func(), err error) {
 	p.reloadMu.Lock()
-	defer p.reloadMu.Unlock()
 	p.mu.Lock()
 	gen := p.gen + 1
 	p.mu.Unlock()
@@ -193,8 +207,26 @@ func (p *Pool) Reload() error {
 		// With Preload, a zygote whose import failed never started; one
 		// whose workers failed goes: the old generation serves on.
 		p.dropZygotes(func(g int) bool { return g != gen })
-		return err
+		p.reloadMu.Unlock()
+		return nil, nil, err
 	}
+	commit = func() error {
+		defer p.reloadMu.Unlock()
+		return p.install(gen, ws)
+	}
+	abort = func() {
+		defer p.reloadMu.Unlock()
+		for _, w := range ws {
+			go w.stop(time.Second)
+		}
+		p.dropZygotes(func(g int) bool { return g != gen })
+	}
+	return commit, abort, nil
+}
+
+// install swaps the generation gen, whose workers ws are ready, in for
+// the one serving.
+func (p *Pool) install(gen int, ws []*worker) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
