@@ -276,6 +276,18 @@ func (h *Handler) relay(w web.ResponseWriter, r *web.Request, s *stream, wk *wor
 			}
 			w.WriteHeader(s.head.Status)
 			started = true
+			if !done && string(r.Method) == "HEAD" {
+				// A HEAD's response ends with its head. The body the
+				// application goes on streaming is nobody's, and an
+				// endless one (server-sent events) would hold the
+				// connection forever: the application learns of it as
+				// of a client that left, and the connection serves on.
+				wk.control(FrameDisconnect, s.id)
+				if data != nil {
+					s.giveBack(data)
+				}
+				return nil
+			}
 		}
 		if file != nil {
 			if fi, err := file.Stat(); err == nil {
