@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -64,9 +68,17 @@ func TestShareOneCPU(t *testing.T) {
 }
 
 // startOnCPU0 is start with the process allowed on CPU 0 only, as taskset
-// -c 0 would start it: a child inherits the affinity of the thread that
-// starts it.
+// -c 0 would start it.
 func startOnCPU0(t *testing.T, args ...string) *proc {
+	t.Helper()
+	var p *proc
+	onCPU0(t, func() { p = start(t, args...) })
+	return p
+}
+
+// onCPU0 runs start, which starts a process, on a thread allowed on CPU
+// 0 only: a child inherits the affinity of the thread that starts it.
+func onCPU0(t *testing.T, start func()) {
 	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -79,7 +91,7 @@ func startOnCPU0(t *testing.T, args ...string) *proc {
 		t.Fatal(err)
 	}
 	defer unix.SchedSetaffinity(0, &all)
-	return start(t, args...)
+	start()
 }
 
 // policy reads the scheduling policy of a thread from its stat file (the
@@ -100,4 +112,70 @@ func policy(t *testing.T, stat string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// schedConf is a file serving a WSGI app whose workers run under the
+// policy {{sched}}.
+const schedConf = `
+[server]
+listen = ["127.0.0.1:0"]
+reload_grace = "2s"
+
+[log]
+access = "off"
+
+[[site]]
+  [[site.route]]
+  path = "/"
+  wsgi = { app = "rawapp:application", chdir = "{{apps}}", python = "{{python}}", workers = 1, scheduling = "{{sched}}" }
+`
+
+// TestShareOneCPUFollowsReload: on one CPU, a reload that moves the
+// workers to the normal policy gives Brick's threads their own back once
+// the old pool has closed, and one back to batch takes them under batch
+// again.
+func TestShareOneCPUFollowsReload(t *testing.T) {
+	testutil.NeedPython(t)
+	bin := binary(t)
+	dir := t.TempDir()
+	conf := func(sched string) string { return strings.ReplaceAll(schedConf, "{{sched}}", sched) }
+	const other, batch = 0, 3 // SCHED_OTHER, SCHED_BATCH
+	writeConf(t, dir, conf("batch"))
+	var p *runProc
+	onCPU0(t, func() { p = startRun(t, bin, dir, nil) })
+	waitPolicy(t, p.cmd.Process.Pid, batch)
+	for i, tc := range []struct {
+		sched string
+		want  int
+	}{{"normal", other}, {"batch", batch}} {
+		writeConf(t, dir, conf(tc.sched))
+		p.cmd.Process.Signal(syscall.SIGHUP)
+		p.waitLog(t, regexp.MustCompile(`msg="reloaded the configuration"`), i+1, 30*time.Second)
+		waitPolicy(t, p.cmd.Process.Pid, tc.want)
+	}
+}
+
+// waitPolicy waits until every thread of pid runs under policy.
+func waitPolicy(t *testing.T, pid, want int) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrong := ""
+		for _, task := range tasks {
+			if got := policy(t, "/proc/"+strconv.Itoa(pid)+"/task/"+task.Name()+"/stat"); got != want {
+				wrong = fmt.Sprintf("thread %s runs under policy %d", task.Name(), got)
+			}
+		}
+		if wrong == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s, want %d", wrong, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

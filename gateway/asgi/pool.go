@@ -60,6 +60,9 @@ type Pool struct {
 	closing  chan struct{}
 	wg       sync.WaitGroup
 	reloadMu sync.Mutex
+	// releaseFront gives back the server's threads' policy
+	// (pyproc.ShareOneCPU) when the pool closes.
+	releaseFront func()
 }
 
 var errPoolClosed = errors.New("asgi: the worker pool is closed")
@@ -83,9 +86,6 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 		return nil, err
 	}
 	log.Info(py.Why)
-	if err := pyproc.ShareOneCPU(cfg.Scheduling); err != nil {
-		log.Warn("cannot put all of the server's threads under the batch scheduling policy beside its workers on one CPU; some keep the one they had", "err", err)
-	}
 	p := &Pool{cfg: cfg, log: log, python: py.Path, env: pyproc.Env(cfg.pySpec()), closing: make(chan struct{}), installed: make(chan struct{})}
 	if p.tmp, err = os.MkdirTemp("", "brick-asgi-"); err != nil {
 		return nil, err
@@ -102,6 +102,11 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	if p.workers, err = p.startAll(0); err != nil {
 		os.RemoveAll(p.tmp)
 		return nil, err
+	}
+	// Once the workers serve: the server's threads share their CPU the
+	// way they do (pyproc.ShareOneCPU) until the pool closes.
+	if p.releaseFront, err = pyproc.ShareOneCPU(cfg.Scheduling); err != nil {
+		log.Warn("cannot put all of the server's threads under the batch scheduling policy beside its workers on one CPU; some keep the one they had", "err", err)
 	}
 	p.wakes = make([]chan struct{}, cfg.Workers)
 	for i := range p.wakes {
@@ -483,6 +488,7 @@ func (p *Pool) Close() error {
 	p.wg.Wait()
 	p.retired.Wait()
 	os.RemoveAll(p.tmp)
+	p.releaseFront()
 	return nil
 }
 

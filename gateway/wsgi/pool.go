@@ -52,6 +52,9 @@ type Pool struct {
 	closing  chan struct{}
 	wg       sync.WaitGroup
 	reloadMu sync.Mutex // one Reload at a time
+	// releaseFront gives back the server's threads' policy
+	// (pyproc.ShareOneCPU) when the pool closes.
+	releaseFront func()
 
 	stats counters
 
@@ -91,9 +94,6 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 	p.python = python.Path
 	log.Info(python.Why)
 	p.env = workerEnv(cfg)
-	if err := pyproc.ShareOneCPU(cfg.Scheduling); err != nil {
-		log.Warn("cannot put all of the server's threads under the batch scheduling policy beside its workers on one CPU; some keep the one they had", "err", err)
-	}
 	p.tmp, err = os.MkdirTemp("", "brick-wsgi-")
 	if err != nil {
 		return nil, err
@@ -114,6 +114,11 @@ func NewPool(cfg Config, log *slog.Logger) (*Pool, error) {
 		p.zwg.Wait()
 		os.RemoveAll(p.tmp)
 		return nil, err
+	}
+	// Once the workers serve: the server's threads share their CPU the
+	// way they do (pyproc.ShareOneCPU) until the pool closes.
+	if p.releaseFront, err = pyproc.ShareOneCPU(cfg.Scheduling); err != nil {
+		log.Warn("cannot put all of the server's threads under the batch scheduling policy beside its workers on one CPU; some keep the one they had", "err", err)
 	}
 	p.slots = make([]*slot, cfg.Workers)
 	p.mu.Lock()
@@ -316,6 +321,7 @@ func (p *Pool) Close() error {
 	}
 	p.zwg.Wait()
 	os.RemoveAll(p.tmp)
+	p.releaseFront()
 	return nil
 }
 

@@ -4,4 +4,4 @@ package pyproc
 
 // ShareOneCPU does nothing where the scheduling policies of Linux do not
 // exist (see onecpu_linux.go).
-func ShareOneCPU(policy string) error { return nil }
+func ShareOneCPU(policy string) (release func(), err error) { return func() {}, nil }
