@@ -67,6 +67,7 @@ func TestLayering(t *testing.T) {
 		{"internal/procpool", []string{mod + "/wire", mod + "/web", mod + "/server"}},
 		{"internal/listenfd", []string{mod + "/wire", mod + "/web", mod + "/server"}},
 		{"internal/bufpool", []string{mod + "/wire", mod + "/web", mod + "/server"}},
+		{"internal/schedfront", []string{mod + "/wire", mod + "/web", mod + "/server"}},
 		{"", []string{mod + "/cmd/brick"}},
 	}
 	// via lists, per package, packages whose own dependencies are not held

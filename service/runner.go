@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/brick-server/brick/internal/listenfd"
+	"github.com/brick-server/brick/internal/schedfront"
 	"github.com/brick-server/brick/server"
 	"github.com/brick-server/brick/websocket"
 )
@@ -265,7 +266,12 @@ func (r *Runner) upgrade() bool {
 	r.Log.Info("SIGUSR2: starting a new binary with the listening sockets")
 	// The new process imports every WSGI application before it serves;
 	// this one keeps serving meanwhile, so waiting long costs nothing.
-	pid, err := listenfd.Upgrade(all, 5*time.Minute)
+	// The new process starts with the scheduling policy this one was
+	// started with, not the one its Python pools hold it under: its own
+	// pools decide that anew.
+	var pid int
+	var err error
+	schedfront.Unheld(func() { pid, err = listenfd.Upgrade(all, 5*time.Minute) })
 	if err != nil {
 		r.Log.Error("upgrade failed; this process keeps serving", "err", err)
 		return false

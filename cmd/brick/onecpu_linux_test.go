@@ -179,3 +179,25 @@ func waitPolicy(t *testing.T, pid, want int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestShareOneCPUUpgrade: on one CPU, the process a binary upgrade
+// starts has the scheduling policy Brick was started with, not the batch
+// its pools held it under: with the file now asking for normal workers,
+// its threads keep the default policy.
+func TestShareOneCPUUpgrade(t *testing.T) {
+	testutil.NeedPython(t)
+	bin := binary(t)
+	dir := t.TempDir()
+	conf := func(sched string) string { return strings.ReplaceAll(schedConf, "{{sched}}", sched) }
+	const other, batch = 0, 3 // SCHED_OTHER, SCHED_BATCH
+	writeConf(t, dir, conf("batch"))
+	var p *runProc
+	onCPU0(t, func() { p = startRun(t, bin, dir, nil) })
+	waitPolicy(t, p.cmd.Process.Pid, batch)
+	writeConf(t, dir, conf("normal"))
+	p.cmd.Process.Signal(syscall.SIGUSR2)
+	m := p.waitLog(t, regexp.MustCompile(`msg="the new process serves; draining this one" new_pid=(\d+)`), 1, 60*time.Second)
+	newPID, _ := strconv.Atoi(m[1])
+	t.Cleanup(func() { syscall.Kill(newPID, syscall.SIGKILL) })
+	waitPolicy(t, newPID, other)
+}

@@ -1,12 +1,9 @@
 package pyproc
 
 import (
-	"os"
 	"runtime"
-	"strconv"
-	"sync"
-	"syscall"
-	"unsafe"
+
+	"github.com/brick-server/brick/internal/schedfront"
 )
 
 // ShareOneCPU puts the server's own threads under SCHED_BATCH when the
@@ -34,99 +31,5 @@ func ShareOneCPU(policy string) (release func(), err error) {
 	if policy != SchedBatch || runtime.NumCPU() != 1 {
 		return func() {}, nil
 	}
-	front.mu.Lock()
-	defer front.mu.Unlock()
-	if front.pools == 0 {
-		front.saved, front.prio, err = getScheduler(0)
-		if err != nil {
-			return func() {}, err
-		}
-		if err := setThreads(schedBatch, 0); err != nil {
-			// Some threads may be batch already: the release puts them back.
-			front.pools++
-			return releaseFront(), err
-		}
-	}
-	front.pools++
-	return releaseFront(), nil
-}
-
-// front counts the pools that hold the server's threads under batch, and
-// the policy (and static priority) they had before the first.
-var front struct {
-	mu          sync.Mutex
-	pools       int
-	saved, prio int
-}
-
-// releaseFront returns a pool's release, which runs once.
-func releaseFront() func() {
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			front.mu.Lock()
-			defer front.mu.Unlock()
-			if front.pools--; front.pools == 0 {
-				setThreads(front.saved, front.prio)
-			}
-		})
-	}
-}
-
-// setThreads sets the policy of every thread of the process. Threads
-// started later inherit the policy of the thread that starts them, so
-// passes over the threads that exist, until one finds no thread the one
-// before did not, leave none behind.
-func setThreads(policy, prio int) error {
-	done := map[int]bool{}
-	for {
-		tasks, err := os.ReadDir("/proc/self/task")
-		if err != nil {
-			return err
-		}
-		fresh := false
-		for _, t := range tasks {
-			tid, err := strconv.Atoi(t.Name())
-			if err != nil || done[tid] {
-				continue
-			}
-			fresh = true
-			done[tid] = true
-			if err := setScheduler(tid, policy, prio); err != nil && err != syscall.ESRCH {
-				return err
-			}
-		}
-		if !fresh {
-			return nil
-		}
-	}
-}
-
-// schedBatch is Linux's SCHED_BATCH (sched.h).
-const schedBatch = 3
-
-// setScheduler sets thread tid's policy and static priority (0 for
-// SCHED_OTHER and SCHED_BATCH).
-func setScheduler(tid, policy, prio int) error {
-	param := struct{ priority int32 }{int32(prio)}
-	_, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETSCHEDULER, uintptr(tid), uintptr(policy), uintptr(unsafe.Pointer(&param)))
-	if e != 0 {
-		return e
-	}
-	return nil
-}
-
-// getScheduler returns thread tid's policy and static priority (0: the
-// calling thread).
-func getScheduler(tid int) (policy, prio int, err error) {
-	r, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETSCHEDULER, uintptr(tid), 0, 0)
-	if e != 0 {
-		return 0, 0, e
-	}
-	var param struct{ priority int32 }
-	if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETPARAM, uintptr(tid), uintptr(unsafe.Pointer(&param)), 0); e != 0 {
-		return 0, 0, e
-	}
-	// SCHED_RESET_ON_FORK is ORed into the policy read back.
-	return int(r) &^ 0x40000000, int(param.priority), nil
+	return schedfront.Hold(schedfront.Batch)
 }
