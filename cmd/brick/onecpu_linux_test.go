@@ -135,15 +135,8 @@ access = "off"
 // the old pool has closed, and one back to batch takes them under batch
 // again.
 func TestShareOneCPUFollowsReload(t *testing.T) {
-	testutil.NeedPython(t)
-	bin := binary(t)
-	dir := t.TempDir()
-	conf := func(sched string) string { return strings.ReplaceAll(schedConf, "{{sched}}", sched) }
 	const other, batch = 0, 3 // SCHED_OTHER, SCHED_BATCH
-	writeConf(t, dir, conf("batch"))
-	var p *runProc
-	onCPU0(t, func() { p = startRun(t, bin, dir, nil) })
-	waitPolicy(t, p.cmd.Process.Pid, batch)
+	p, dir, conf := startBatchOnCPU0(t)
 	for i, tc := range []struct {
 		sched string
 		want  int
@@ -153,6 +146,22 @@ func TestShareOneCPUFollowsReload(t *testing.T) {
 		p.waitLog(t, regexp.MustCompile(`msg="reloaded the configuration"`), i+1, 30*time.Second)
 		waitPolicy(t, p.cmd.Process.Pid, tc.want)
 	}
+}
+
+// startBatchOnCPU0 runs `brick run` on CPU 0 with schedConf's workers
+// under batch, and waits until Brick's threads are under it too. It
+// returns the process, its directory and schedConf for a policy.
+func startBatchOnCPU0(t *testing.T) (p *runProc, dir string, conf func(sched string) string) {
+	t.Helper()
+	testutil.NeedPython(t)
+	bin := binary(t)
+	dir = t.TempDir()
+	conf = func(sched string) string { return strings.ReplaceAll(schedConf, "{{sched}}", sched) }
+	writeConf(t, dir, conf("batch"))
+	onCPU0(t, func() { p = startRun(t, bin, dir, nil) })
+	const batch = 3 // SCHED_BATCH
+	waitPolicy(t, p.cmd.Process.Pid, batch)
+	return p, dir, conf
 }
 
 // waitPolicy waits until every thread of pid runs under policy.
@@ -185,15 +194,8 @@ func waitPolicy(t *testing.T, pid, want int) {
 // its pools held it under: with the file now asking for normal workers,
 // its threads keep the default policy.
 func TestShareOneCPUUpgrade(t *testing.T) {
-	testutil.NeedPython(t)
-	bin := binary(t)
-	dir := t.TempDir()
-	conf := func(sched string) string { return strings.ReplaceAll(schedConf, "{{sched}}", sched) }
-	const other, batch = 0, 3 // SCHED_OTHER, SCHED_BATCH
-	writeConf(t, dir, conf("batch"))
-	var p *runProc
-	onCPU0(t, func() { p = startRun(t, bin, dir, nil) })
-	waitPolicy(t, p.cmd.Process.Pid, batch)
+	const other = 0 // SCHED_OTHER
+	p, dir, conf := startBatchOnCPU0(t)
 	writeConf(t, dir, conf("normal"))
 	p.cmd.Process.Signal(syscall.SIGUSR2)
 	m := p.waitLog(t, regexp.MustCompile(`msg="the new process serves; draining this one" new_pid=(\d+)`), 1, 60*time.Second)
