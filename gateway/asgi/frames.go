@@ -25,6 +25,17 @@ func newFrameReader(r io.Reader) *frameReader {
 	return &frameReader{br: bufio.NewReaderSize(r, 64<<10)}
 }
 
+// whole reports whether a whole frame is buffered: reading it will not
+// wait for the worker.
+func (f *frameReader) whole() bool {
+	b, _ := f.br.Peek(min(f.br.Buffered(), FrameHeaderLen))
+	if len(b) < FrameHeaderLen {
+		return false
+	}
+	_, _, n := ParseFrameHeader(b)
+	return f.br.Buffered()-FrameHeaderLen >= int(n)
+}
+
 // errFrame is a frame that breaks the protocol.
 var errFrame = errors.New("asgi: protocol error")
 

@@ -425,9 +425,15 @@ func (p *Pool) Stage() (commit func() error, abort func(), err error) {
 	}
 	abort = func() {
 		defer p.reloadMu.Unlock()
+		// The staged workers are gone when abort returns, as they are
+		// when Stage fails: a Close right after (Brick stopping after a
+		// failed reload) reaps every process it started, and an ASGI
+		// worker's lifespan shutdown is not cut by the exit.
+		var wg sync.WaitGroup
 		for _, w := range ws {
-			go w.stop(time.Second)
+			wg.Go(func() { w.stop(time.Second) })
 		}
+		wg.Wait()
 	}
 	return commit, abort, nil
 }

@@ -33,6 +33,11 @@ type worker struct {
 	retiring bool          // out of service: finishes its streams, then leaves
 	drained  chan struct{} // closed when retiring with no stream left
 
+	// woken: the streams the frames routed since the reader last found
+	// its buffer without a whole frame, to wake once it does (wakeLater).
+	// The reader's alone.
+	woken []*stream
+
 	served   atomic.Int64
 	lastPong atomic.Int64 // unix ns of the last heartbeat answer
 	recycle  atomic.Bool  // a replacement was asked for
@@ -225,7 +230,11 @@ func (w *worker) read(fr *frameReader) {
 }
 
 func (w *worker) readLoop(fr *frameReader) error {
+	defer w.wakeAll()
 	for {
+		if len(w.woken) > 0 && !fr.whole() {
+			w.wakeAll()
+		}
 		typ, id, n, err := fr.next()
 		if err != nil {
 			return err
@@ -272,7 +281,7 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 		}
 		s.pending, err = fr.into(s.pending, n)
 		s.mu.Unlock()
-		poke(s.wake)
+		w.wakeLater(s)
 		return err
 	case FrameCredit:
 		b, err := fr.payload(n)
@@ -324,7 +333,7 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 	if end {
 		w.closeStream(id)
 	}
-	poke(s.wake)
+	w.wakeLater(s)
 	if end {
 		// What waits on credit (a request body's pump, a WebSocket
 		// message to the worker) waits for window or for the end; a
@@ -332,6 +341,28 @@ func (w *worker) route(fr *frameReader, s *stream, typ byte, n uint32) error {
 		poke(s.credit)
 	}
 	return nil
+}
+
+// wakeLater wakes s's handler once the frames the worker sent with this
+// one are routed too: what the worker sent in one write (a head, its body
+// and its end) reaches the handler together, so that what it does does
+// not depend on where the reader happened to be when it woke. A HEAD's
+// response ends at its head unless the body's end came with it (relay):
+// woken at the head alone, a complete response lost its Content-Length
+// now and then. The wait is for bytes already read, never for the socket.
+func (w *worker) wakeLater(s *stream) {
+	if n := len(w.woken); n == 0 || w.woken[n-1] != s {
+		w.woken = append(w.woken, s)
+	}
+}
+
+// wakeAll wakes the streams wakeLater listed.
+func (w *worker) wakeAll() {
+	for i, s := range w.woken {
+		poke(s.wake)
+		w.woken[i] = nil
+	}
+	w.woken = w.woken[:0]
 }
 
 // heartbeatEvery is how often a worker's event loop is asked to answer.

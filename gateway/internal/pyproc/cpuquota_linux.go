@@ -54,7 +54,11 @@ func quotaCPUs(root string) int {
 			limit = min(limit, dirQuota(filepath.Join(root, m.point), dir, v2))
 		}
 	}
-	if math.IsInf(limit, 1) {
+	// A bound of more CPUs than an int32 counts bounds nothing; the
+	// kernel caps a quota far below (2^44 µs a millisecond), but the
+	// conversion of a larger float is undefined, and on a 32-bit machine
+	// a real quota could exceed an int.
+	if limit >= math.MaxInt32 {
 		return 0
 	}
 	return max(1, int(math.Ceil(limit)))
@@ -114,6 +118,11 @@ func unescapeMount(s string) string {
 // cgroupDir is the directory, under root, of the cgroup at path (as
 // /proc/self/cgroup names it) in mount m; false when the mount does not
 // show it (a mount of another part of the tree).
+//
+// A process moved out of its cgroup namespace's root sees its path
+// begin with "/.." (cgroup_namespaces(7)); a mount of the namespace's
+// root does not show that cgroup, and joining the path would climb out
+// of the mount to directories that are no cgroup's.
 func cgroupDir(root string, m cgroupMount, path string) (string, bool) {
 	rel := path
 	if m.root != "/" {
@@ -121,6 +130,9 @@ func cgroupDir(root string, m cgroupMount, path string) (string, bool) {
 		if rel, ok = strings.CutPrefix(path, m.root); !ok || rel != "" && rel[0] != '/' {
 			return "", false
 		}
+	}
+	if rel == "/.." || strings.HasPrefix(rel, "/../") {
+		return "", false
 	}
 	return filepath.Join(root, m.point, rel), true
 }

@@ -63,6 +63,18 @@ func TestQuotaCPUs(t *testing.T) {
 				"sys/fs/cgroup/cpu/t/cpu.cfs_quota_us":  "50000\n",
 				"sys/fs/cgroup/cpu/t/cpu.cfs_period_us": "100000\n",
 			}, 1},
+		// cgroup_namespaces(7): outside the namespace's root the path
+		// climbs; the mount shows the namespace's root, not that cgroup.
+		{"v2, a cgroup outside the namespace's root is not under the mount", "0::/../other\n", v2Mount,
+			map[string]string{
+				"sys/fs/cgroup/cpu.max": "max 100000\n",
+				"sys/fs/other/cpu.max":  "100000 100000\n",
+			}, 0},
+		{"v2, a mount of the parent shows a cgroup outside the namespace", "0::/../other\n",
+			"30 22 0:27 /.. /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+			map[string]string{"sys/fs/cgroup/other/cpu.max": "200000 100000\n"}, 2},
+		{"a quota of more CPUs than an int holds bounds nothing", "0::/app\n", v2Mount,
+			map[string]string{"sys/fs/cgroup/app/cpu.max": "9223372036854775807 1\n"}, 0},
 		{"unreadable quota files count as none", "0::/app\n", v2Mount,
 			map[string]string{"sys/fs/cgroup/app/cpu.max": "garbage\n"}, 0},
 		{"no cgroup mounts", "0::/app\n", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n",
