@@ -347,6 +347,7 @@ func TestFileWrapperNonRegular(t *testing.T) {
 		{"/dev/zero, a bound inside a block", "/file?path=/dev/zero&length=100000", strings.Repeat("\x00", 100000)},
 		{"a pipe held open, all it holds", "/file?pipe=5000&length=5000", strings.Repeat("p", 5000)},
 		{"a pipe held open, less than it holds", "/file?pipe=5000&length=3000", strings.Repeat("p", 3000)},
+		{"a pipe held open, a Content-Length of 0", "/file?pipe=0&length=0", ""},
 	} {
 		r := g.get(t, tc.path)
 		if r.err != nil || r.status != 200 || r.body != tc.want {

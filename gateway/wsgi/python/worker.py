@@ -594,7 +594,9 @@ class Worker:
             else:
                 sent = 0
                 wrapped = isinstance(result, FileWrapper)
-                for data in result:
+                # A wrapped file with a Content-Length of 0 has nothing to
+                # send: not a read, which a pipe or device may never end.
+                for data in () if wrapped and self.length == 0 else result:
                     if not data:
                         if self.head is None:
                             raise AssertionError("the application yielded before start_response")
