@@ -231,6 +231,7 @@ func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
 	case typ == FrameReady:
 		p.log.Info("wsgi zygote ready: the application is imported once, workers are forked from it", "pid", proc.Pid(), "generation", gen, "info", string(payload))
 		go z.read()
+		go z.watchExit()
 		return z, nil
 	case typ == FrameFatal:
 		err = &errStartup{module: p.cfg.App, traceback: string(payload)}
@@ -241,6 +242,16 @@ func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
 	proc.Kill()
 	<-proc.Done()
 	return nil, err
+}
+
+// watchExit ends the zygote's reports (read, and so dead) once it has
+// exited. The end of its socket alone may never come: a process the
+// application started at import, and that left the zygote's process group
+// (a daemon: procpool's kill of the group misses it), holds the zygote's
+// end open. The reports already sent are read first.
+func (z *zygote) watchExit() {
+	<-z.proc.Done()
+	z.conn.shutdownRead()
 }
 
 // read takes the zygote's reports until its socket ends.
