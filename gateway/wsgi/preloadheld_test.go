@@ -79,3 +79,40 @@ func TestPreloadZygoteDiesHeld(t *testing.T) {
 	}
 	g.mustGet(t, "/", 200)
 }
+
+// hookLaterApp's brick_post_fork raises once the file "fail" beside it
+// exists.
+const hookLaterApp = `import os
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+def brick_post_fork():
+    if os.path.exists(os.path.join(HERE, "fail")):
+        raise ValueError("no database here")
+
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"x"]
+`
+
+// TestPreloadQuickDeath: a forked worker that fails at once (its
+// brick_post_fork raises) may be gone, reaped by its zygote, before Brick
+// watches it: the start still fails with the hook's traceback, not with
+// an error about pidfds that sent the operator to upgrade Linux.
+func TestPreloadQuickDeath(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hooklater.py"), []byte(hookLaterApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "hooklater", Dir: dir, Workers: 1}, Preload: true})
+	// The worker is reaped while Brick looks away.
+	wsgi.SetForkedHook(g.pool, func() { time.Sleep(300 * time.Millisecond) })
+	if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := g.pool.Reload()
+	if err == nil || !strings.Contains(err.Error(), "brick_post_fork failed") || !strings.Contains(err.Error(), "no database here") {
+		t.Errorf("Reload: %v; want the hook's traceback", err)
+	}
+	g.mustGet(t, "/", 200)
+}

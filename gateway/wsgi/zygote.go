@@ -38,6 +38,10 @@ type zygote struct {
 	mu    sync.Mutex
 	kids  map[int]*forkedProc
 	early map[int]string // exits reported before their fork was adopted
+
+	// testForked runs between a fork's answer and the adoption of its
+	// worker, a window tests widen (Pool.testForked; nil in production).
+	testForked func()
 }
 
 // zygoteStart is a zygote being started: those who need the same
@@ -202,7 +206,7 @@ func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
 	}
 	theirs := os.NewFile(uintptr(fds[1]), "wsgi-zygote-peer")
 	z := &zygote{gen: gen, conn: newSock(fds[0]), replies: make(chan forkReply, 1), dead: make(chan struct{}),
-		kids: map[int]*forkedProc{}, early: map[int]string{}}
+		kids: map[int]*forkedProc{}, early: map[int]string{}, testForked: p.testForked}
 	z.frames = newFrameReader(z.conn, frameBufferSize, maxControlFrame)
 	var zpid atomic.Int64
 	proc, err := procpool.Start(procpool.Spec{
@@ -325,6 +329,9 @@ func (z *zygote) fork(output func([]byte), timeout time.Duration) (*forkedProc, 
 		pr.Close()
 		conn.Close()
 		return nil, nil, err
+	}
+	if z.testForked != nil {
+		z.testForked()
 	}
 	fp, err := adopt(pid, pr, output)
 	if err != nil {
