@@ -332,6 +332,35 @@ func TestFileWrapperBounds(t *testing.T) {
 	}
 }
 
+// TestFileWrapperShort: a wrapped file that holds less than the
+// application's Content-Length fails as the application's error (500,
+// its traceback in the log, the connection kept), before anything is sent:
+// it went out as a 200 cut short, the connection closed under the client
+// and nothing logged.
+func TestFileWrapperShort(t *testing.T) {
+	t.Parallel()
+	small := filepath.Join(t.TempDir(), "small")
+	if err := os.WriteFile(small, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
+	for _, tc := range []struct {
+		name, path string
+		status     int
+		body       string
+	}{
+		{"the whole file", "/file?path=" + small + "&length=10", 200, "0123456789"},
+		{"more than the file", "/file?path=" + small + "&length=20", 500, "Internal Server Error\n"},
+		{"more than is left past the offset", "/file?path=" + small + "&length=5&seek=8", 500, "Internal Server Error\n"},
+	} {
+		r := g.get(t, tc.path)
+		if r.err != nil || r.status != tc.status || r.body != tc.body {
+			t.Errorf("%s: %d %q %v; want %d %q", tc.name, r.status, r.body, r.err, tc.status, tc.body)
+		}
+	}
+	g.log.waitFor(t, 5*time.Second, "Content-Length 20 is more than the 10 bytes the wrapped file holds")
+}
+
 // TestFileWrapperNonRegular: wsgi.file_wrapper over what is not a regular
 // file (a device that never ends, a pipe whose writer stays open) sends
 // what the application's Content-Length allows and stops reading there,

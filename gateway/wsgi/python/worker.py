@@ -542,6 +542,14 @@ class Worker:
             offset = os.lseek(fd, 0, os.SEEK_CUR)
         count = max(0, st.st_size - offset)
         if self.length is not None:
+            if self.length > count and not self.head_sent:
+                # The response would end short of its Content-Length, a
+                # 200 cut off that Brick could only close the connection
+                # on, and log nothing: the application's error, said now.
+                raise ValueError(
+                    "Content-Length %d is more than the %d bytes the wrapped file holds from offset %d"
+                    % (self.length, count, offset)
+                )
             count = min(count, self.length)
         if self.head is None:
             raise AssertionError("the application returned before start_response")
