@@ -361,6 +361,42 @@ func TestFileWrapperShort(t *testing.T) {
 	g.log.waitFor(t, 5*time.Second, "Content-Length 20 is more than the 10 bytes the wrapped file holds")
 }
 
+// TestHeadSendsNoFile: a HEAD of a wrapped file sends the head alone: the
+// worker writes none of the file to Brick, which had read and dropped a
+// whole data frame (16 MiB) of it before its cancel was seen.
+func TestHeadSendsNoFile(t *testing.T) {
+	t.Parallel()
+	big := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(big, nil, 0o644); err != nil || os.Truncate(big, 1<<30) != nil {
+		t.Fatal("cannot make a sparse file")
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
+	pid := waitPIDs(t, g.pool, 1, nil)[0]
+	written := func() int64 { // what the worker wrote, sendfile(2) included
+		b, err := os.ReadFile("/proc/" + itoa(pid) + "/io")
+		if err != nil {
+			t.Skipf("no /proc/PID/io: %v", err)
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		t.Fatalf("no wchar in /proc/%d/io", pid)
+		return 0
+	}
+	before := written()
+	req, _ := http.NewRequest("HEAD", g.url+"/file?path="+big, nil)
+	if r := g.do(req); r.err != nil || r.status != 200 || r.body != "" {
+		t.Fatalf("HEAD: %d %q %v", r.status, r.body, r.err)
+	}
+	g.mustGet(t, "/hello", 200)
+	if n := written() - before; n > 1<<20 {
+		t.Errorf("the worker wrote %d bytes for a HEAD and a hello", n)
+	}
+}
+
 // TestFileWrapperNonRegular: wsgi.file_wrapper over what is not a regular
 // file (a device that never ends, a pipe whose writer stays open) sends
 // what the application's Content-Length allows and stops reading there,

@@ -394,6 +394,8 @@ class Worker:
         # held, since a worker that dies with answers held costs them, and
         # a POST that was applied must not be answered 502.
         self.idem = True
+        # The request is a HEAD: a wrapped file's bytes have nowhere to go.
+        self.head_only = False
         self.out_busy = False
         signal.signal(signal.SIGALRM, self.alarm)
 
@@ -551,6 +553,8 @@ class Worker:
                     % (self.length, count, offset)
                 )
             count = min(count, self.length)
+        if self.head_only:
+            count = 0  # the head and the end, as the first frame would have been cancelled
         if self.head is None:
             raise AssertionError("the application returned before start_response")
         out = self.sock.fileno()
@@ -692,7 +696,9 @@ class Worker:
                 inp.close()
                 self.finish([_SKIP])
                 continue
-            self.idem = environ.get("REQUEST_METHOD") in _IDEMPOTENT
+            method = environ.get("REQUEST_METHOD")
+            self.idem = method in _IDEMPOTENT
+            self.head_only = method == "HEAD"
             if self.held and not self.idem:
                 self.flush()
             environ["wsgi.input"] = inp
