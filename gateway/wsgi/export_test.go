@@ -47,3 +47,11 @@ func SetCPUs(p *Pool, n int) {
 	p.cpus = n
 	p.mu.Unlock()
 }
+
+// SetForkedHook makes f run between each zygote fork's answer and the
+// adoption of its worker, from the next zygote started on.
+func SetForkedHook(p *Pool, f func()) {
+	p.zmu.Lock()
+	p.testForked = f
+	p.zmu.Unlock()
+}

@@ -58,11 +58,18 @@ const exitReportWait = 300 * time.Millisecond
 
 // adopt watches the process pid, just forked, whose output arrives on
 // out (which adopt owns), delivering lines to output.
+// A worker that no longer exists (ESRCH) ended at once and its zygote
+// reaped it already (a brick_post_fork that raised): it is adopted as
+// ended, so that what it said before (its traceback) is read and
+// reported, not an error about pidfds.
 func adopt(pid int, out *os.File, output func([]byte)) (*forkedProc, error) {
 	fd, err := pidfdOpen(pid)
-	if err != nil {
+	if err != nil && !errors.Is(err, unix.ESRCH) {
 		out.Close()
 		return nil, fmt.Errorf("wsgi: pidfd_open of forked worker %d: %w (Linux 5.3 or later is needed for preload)", pid, err)
+	}
+	if err != nil {
+		fd = -1
 	}
 	p := &forkedProc{pid: pid, start: time.Now(), done: make(chan struct{}), ended: make(chan struct{}), pidfd: fd}
 	pumped := make(chan struct{})
@@ -102,7 +109,7 @@ func trimNewline(b []byte) []byte {
 // zygote's report of how it ended (briefly), then closes done.
 func (p *forkedProc) watch(pumped <-chan struct{}) {
 	fds := []unix.PollFd{{Fd: int32(p.pidfd), Events: unix.POLLIN}}
-	for {
+	for p.pidfd >= 0 { // the only writer of pidfd, so read unlocked
 		_, err := unix.Poll(fds, -1)
 		if err == nil || err != unix.EINTR {
 			break
@@ -118,7 +125,9 @@ func (p *forkedProc) watch(pumped <-chan struct{}) {
 	case <-time.After(exitReportWait):
 	}
 	p.mu.Lock()
-	unix.Close(p.pidfd)
+	if p.pidfd >= 0 {
+		unix.Close(p.pidfd)
+	}
 	p.pidfd = -1
 	p.lifetime = lifetime
 	if p.exit == "" {

@@ -23,7 +23,7 @@ import (
 // name decides only without one, as in nginx), except those that
 // describe the bytes sent, which are the file's: Content-Length,
 // Content-Range, Content-Encoding, Accept-Ranges, ETag and Last-Modified.
-// X-Sendfile keeps the application's status (lighttpd's rule);
+// X-Sendfile keeps the application's status (lighttpd's rule) but a 206;
 // X-Accel-Redirect is answered by the internal route (nginx's).
 
 // maxOffloads bounds X-Accel-Redirects that lead to further ones.
@@ -119,11 +119,13 @@ func (h *Handler) offload(w web.ResponseWriter, r *web.Request, wk *worker, c *c
 		h.log.Error("wsgi: X-Sendfile refused: the path is a directory; name a file", "request", requestLine(r), "path", string(value))
 		return plain(w, 404, "Not Found\n")
 	}
-	if st := c.head.Status; st != 200 && st >= 200 && wire.BodyAllowed(st) {
+	if st := c.head.Status; st != 200 && st != 206 && st >= 200 && wire.BodyAllowed(st) {
 		// The application's status stands, as lighttpd keeps it for
 		// X-Sendfile: a custom error page sent with 404 or 410 must not
 		// become a 200. The file is that status's whole body, so no
-		// range or validator of the client's applies to it.
+		// range or validator of the client's applies to it. A 206 is
+		// not kept: it names the part sent (Content-Range, RFC 9110
+		// §15.3.7), which is Files' to choose from the client's Range.
 		for _, f := range [...]string{"Range", "If-Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since"} {
 			n.Header.Del(f)
 		}

@@ -65,6 +65,7 @@ type Pool struct {
 	zygotes      map[int]*zygote
 	zstarts      map[int]*zygoteStart // zygotes being started, by generation
 	zwg          sync.WaitGroup       // zygotes retired, until they have stopped
+	testForked   func()               // zygote.testForked, for tests; set before any fork
 }
 
 // closeGrace is how long Close lets a worker leave by itself once its

@@ -305,6 +305,14 @@ func (s *sock) Close() error {
 	return s.f.Close()
 }
 
+// shutdownRead ends what can be read once what is queued has been: a read
+// then returns io.EOF, whoever still holds the other end.
+func (s *sock) shutdownRead() {
+	if s.rc != nil {
+		s.rc.Control(func(fd uintptr) { syscall.Shutdown(int(fd), syscall.SHUT_RD) })
+	}
+}
+
 // directWait bounds a direct wait: how long a read may hold its thread
 // and processor (and delay a stop-the-world pause of the collector)
 // before it parks in the poller. A Flask request takes a few hundred

@@ -332,6 +332,71 @@ func TestFileWrapperBounds(t *testing.T) {
 	}
 }
 
+// TestFileWrapperShort: a wrapped file that holds less than the
+// application's Content-Length fails as the application's error (500,
+// its traceback in the log, the connection kept), before anything is sent:
+// it went out as a 200 cut short, the connection closed under the client
+// and nothing logged.
+func TestFileWrapperShort(t *testing.T) {
+	t.Parallel()
+	small := filepath.Join(t.TempDir(), "small")
+	if err := os.WriteFile(small, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
+	for _, tc := range []struct {
+		name, path string
+		status     int
+		body       string
+	}{
+		{"the whole file", "/file?path=" + small + "&length=10", 200, "0123456789"},
+		{"more than the file", "/file?path=" + small + "&length=20", 500, "Internal Server Error\n"},
+		{"more than is left past the offset", "/file?path=" + small + "&length=5&seek=8", 500, "Internal Server Error\n"},
+	} {
+		r := g.get(t, tc.path)
+		if r.err != nil || r.status != tc.status || r.body != tc.body {
+			t.Errorf("%s: %d %q %v; want %d %q", tc.name, r.status, r.body, r.err, tc.status, tc.body)
+		}
+	}
+	g.log.waitFor(t, 5*time.Second, "Content-Length 20 is more than the 10 bytes the wrapped file holds")
+}
+
+// TestHeadSendsNoFile: a HEAD of a wrapped file sends the head alone: the
+// worker writes none of the file to Brick, which had read and dropped a
+// whole data frame (16 MiB) of it before its cancel was seen.
+func TestHeadSendsNoFile(t *testing.T) {
+	t.Parallel()
+	big := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(big, nil, 0o644); err != nil || os.Truncate(big, 1<<30) != nil {
+		t.Fatal("cannot make a sparse file")
+	}
+	g := startGateway(t, wsgi.Config{Settings: pyproc.Settings{App: "rawapp:application"}})
+	pid := waitPIDs(t, g.pool, 1, nil)[0]
+	written := func() int64 { // what the worker wrote, sendfile(2) included
+		b, err := os.ReadFile("/proc/" + itoa(pid) + "/io")
+		if err != nil {
+			t.Skipf("no /proc/PID/io: %v", err)
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				return n
+			}
+		}
+		t.Fatalf("no wchar in /proc/%d/io", pid)
+		return 0
+	}
+	before := written()
+	req, _ := http.NewRequest("HEAD", g.url+"/file?path="+big, nil)
+	if r := g.do(req); r.err != nil || r.status != 200 || r.body != "" {
+		t.Fatalf("HEAD: %d %q %v", r.status, r.body, r.err)
+	}
+	g.mustGet(t, "/hello", 200)
+	if n := written() - before; n > 1<<20 {
+		t.Errorf("the worker wrote %d bytes for a HEAD and a hello", n)
+	}
+}
+
 // TestFileWrapperNonRegular: wsgi.file_wrapper over what is not a regular
 // file (a device that never ends, a pipe whose writer stays open) sends
 // what the application's Content-Length allows and stops reading there,
@@ -347,6 +412,7 @@ func TestFileWrapperNonRegular(t *testing.T) {
 		{"/dev/zero, a bound inside a block", "/file?path=/dev/zero&length=100000", strings.Repeat("\x00", 100000)},
 		{"a pipe held open, all it holds", "/file?pipe=5000&length=5000", strings.Repeat("p", 5000)},
 		{"a pipe held open, less than it holds", "/file?pipe=5000&length=3000", strings.Repeat("p", 3000)},
+		{"a pipe held open, a Content-Length of 0", "/file?pipe=0&length=0", ""},
 	} {
 		r := g.get(t, tc.path)
 		if r.err != nil || r.status != 200 || r.body != tc.want {

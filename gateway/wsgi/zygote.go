@@ -38,6 +38,10 @@ type zygote struct {
 	mu    sync.Mutex
 	kids  map[int]*forkedProc
 	early map[int]string // exits reported before their fork was adopted
+
+	// testForked runs between a fork's answer and the adoption of its
+	// worker, a window tests widen (Pool.testForked; nil in production).
+	testForked func()
 }
 
 // zygoteStart is a zygote being started: those who need the same
@@ -202,7 +206,7 @@ func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
 	}
 	theirs := os.NewFile(uintptr(fds[1]), "wsgi-zygote-peer")
 	z := &zygote{gen: gen, conn: newSock(fds[0]), replies: make(chan forkReply, 1), dead: make(chan struct{}),
-		kids: map[int]*forkedProc{}, early: map[int]string{}}
+		kids: map[int]*forkedProc{}, early: map[int]string{}, testForked: p.testForked}
 	z.frames = newFrameReader(z.conn, frameBufferSize, maxControlFrame)
 	var zpid atomic.Int64
 	proc, err := procpool.Start(procpool.Spec{
@@ -231,6 +235,7 @@ func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
 	case typ == FrameReady:
 		p.log.Info("wsgi zygote ready: the application is imported once, workers are forked from it", "pid", proc.Pid(), "generation", gen, "info", string(payload))
 		go z.read()
+		go z.watchExit()
 		return z, nil
 	case typ == FrameFatal:
 		err = &errStartup{module: p.cfg.App, traceback: string(payload)}
@@ -241,6 +246,16 @@ func (p *Pool) startZygote(gen int, abort <-chan struct{}) (*zygote, error) {
 	proc.Kill()
 	<-proc.Done()
 	return nil, err
+}
+
+// watchExit ends the zygote's reports (read, and so dead) once it has
+// exited. The end of its socket alone may never come: a process the
+// application started at import, and that left the zygote's process group
+// (a daemon: procpool's kill of the group misses it), holds the zygote's
+// end open. The reports already sent are read first.
+func (z *zygote) watchExit() {
+	<-z.proc.Done()
+	z.conn.shutdownRead()
 }
 
 // read takes the zygote's reports until its socket ends.
@@ -314,6 +329,9 @@ func (z *zygote) fork(output func([]byte), timeout time.Duration) (*forkedProc, 
 		pr.Close()
 		conn.Close()
 		return nil, nil, err
+	}
+	if z.testForked != nil {
+		z.testForked()
 	}
 	fp, err := adopt(pid, pr, output)
 	if err != nil {

@@ -394,6 +394,8 @@ class Worker:
         # held, since a worker that dies with answers held costs them, and
         # a POST that was applied must not be answered 502.
         self.idem = True
+        # The request is a HEAD: a wrapped file's bytes have nowhere to go.
+        self.head_only = False
         self.out_busy = False
         signal.signal(signal.SIGALRM, self.alarm)
 
@@ -542,7 +544,17 @@ class Worker:
             offset = os.lseek(fd, 0, os.SEEK_CUR)
         count = max(0, st.st_size - offset)
         if self.length is not None:
+            if self.length > count and not self.head_sent:
+                # The response would end short of its Content-Length, a
+                # 200 cut off that Brick could only close the connection
+                # on, and log nothing: the application's error, said now.
+                raise ValueError(
+                    "Content-Length %d is more than the %d bytes the wrapped file holds from offset %d"
+                    % (self.length, count, offset)
+                )
             count = min(count, self.length)
+        if self.head_only:
+            count = 0  # the head and the end, as the first frame would have been cancelled
         if self.head is None:
             raise AssertionError("the application returned before start_response")
         out = self.sock.fileno()
@@ -594,7 +606,9 @@ class Worker:
             else:
                 sent = 0
                 wrapped = isinstance(result, FileWrapper)
-                for data in result:
+                # A wrapped file with a Content-Length of 0 has nothing to
+                # send: not a read, which a pipe or device may never end.
+                for data in () if wrapped and self.length == 0 else result:
                     if not data:
                         if self.head is None:
                             raise AssertionError("the application yielded before start_response")
@@ -682,7 +696,9 @@ class Worker:
                 inp.close()
                 self.finish([_SKIP])
                 continue
-            self.idem = environ.get("REQUEST_METHOD") in _IDEMPOTENT
+            method = environ.get("REQUEST_METHOD")
+            self.idem = method in _IDEMPOTENT
+            self.head_only = method == "HEAD"
             if self.held and not self.idem:
                 self.flush()
             environ["wsgi.input"] = inp
