@@ -224,13 +224,19 @@ func (p *Process) RSS() (int64, error) {
 	return rss, err
 }
 
-// WaitQuiet returns once the child has written nothing for quiet, counted
-// from the later of the call and the child's last output; or once limit
-// has passed; or at Done. Counting from the call means that a caller who has
-// just signalled a long-silent child still waits for the answer to start.
+// WaitQuiet returns once the child has written nothing for quiet since
+// its last output; or, while it has written nothing since the call, once
+// firstWait times quiet has passed; or once limit has passed; or at Done.
+// A caller who has just signalled a long-silent child (a stack dump)
+// thus waits for the answer to start, and on a loaded machine a child may
+// take a while to be scheduled at all.
 func (p *Process) WaitQuiet(quiet, limit time.Duration) {
 	WaitQuiet(func() time.Time { return p.start.Add(time.Duration(p.lastIO.Load())) }, p.done, quiet, limit)
 }
+
+// firstWait is how many quiet periods WaitQuiet gives a child that has
+// written nothing since the call.
+const firstWait = 5
 
 // WaitQuiet is Process.WaitQuiet for a child that procpool did not start
 // (a worker forked by a zygote): lastOutput reports when the child last
@@ -241,10 +247,12 @@ func WaitQuiet(lastOutput func() time.Time, done <-chan struct{}, quiet, limit t
 	defer deadline.Stop()
 	for {
 		last := lastOutput()
+		var wait time.Duration
 		if last.Before(called) {
-			last = called
+			wait = time.Until(called.Add(firstWait * quiet))
+		} else {
+			wait = time.Until(last.Add(quiet))
 		}
-		wait := time.Until(last.Add(quiet))
 		if wait <= 0 {
 			return
 		}

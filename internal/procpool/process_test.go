@@ -216,8 +216,10 @@ time.sleep(30)'`
 		wantEnd    bool          // the output must be complete on return
 	}{
 		{"until silence", burst, 300 * time.Millisecond, 5 * time.Second, 400 * time.Millisecond, 3 * time.Second, true},
-		// Silent from the start: the quiet period counts from the call.
-		{"silent child", `echo ready; sleep 30`, 100 * time.Millisecond, 5 * time.Second, 100 * time.Millisecond, 2 * time.Second, false},
+		// Silent from the start: it is given five quiet periods to begin.
+		{"silent child", `echo ready; sleep 30`, 100 * time.Millisecond, 5 * time.Second, 500 * time.Millisecond, 2 * time.Second, false},
+		// An answer that starts late (a loaded machine) is waited for.
+		{"late answer", `echo ready; sleep 0.3; echo end; sleep 30`, 100 * time.Millisecond, 5 * time.Second, 400 * time.Millisecond, 2 * time.Second, true},
 		{"never silent", `echo ready; while :; do echo x; sleep 0.02; done`, 300 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second, false},
 		{"child exits", `echo ready; sleep 0.1`, 10 * time.Second, 10 * time.Second, 0, 2 * time.Second, false},
 	}
