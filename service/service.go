@@ -490,10 +490,6 @@ func (s *Service) Run() int {
 		idle = func() int { n, _ := s.main.IdleConns(); return n }
 	}
 	metrics.RegisterConns(s.reg, s.main.OpenConns, idle)
-	// The listeners are bound: the CA's challenges reach Brick, and
-	// certmagic's solvers, finding the ports taken, start none.
-	s.logAuto(opts)
-	s.manage(opts)
 	r := &Runner{Log: s.log, Servers: servers,
 		// As the configuration in force says: a reload may change them.
 		Graces: func() (time.Duration, time.Duration) {
@@ -511,6 +507,11 @@ func (s *Service) Run() int {
 		Started: func() {
 			LogServing(s.log, main.Listeners, "http", s.try, s.Expose, s.attrs...)
 			LogServing(s.log, main.TLSListeners, "https", s.try, s.Expose, s.attrs...)
+			s.logAuto(opts)
+			// The listeners are bound: the CA's challenges reach Brick
+			// (queued until it serves, a moment later), and certmagic's
+			// solvers, finding the ports taken, start none.
+			s.manage(opts)
 		},
 		BeforeDrain: func() {
 			s.healthy.Store(false)
