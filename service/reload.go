@@ -95,7 +95,7 @@ func (s *Service) Reload() error {
 		s.main.Update(mainSettings(opts.Server))
 	}
 	s.manage(opts)
-	s.log.Info("reloaded the configuration", "from", s.source.Name, "wsgi_kept", len(gen.carried()), "wsgi_started", len(gen.pools)-len(gen.carried()))
+	s.log.Info("reloaded the configuration", "from", s.source.Name, "pools_kept", len(gen.carried()), "pools_started", len(gen.pools)-len(gen.carried()))
 	s.retire(old, gen)
 	return nil
 }

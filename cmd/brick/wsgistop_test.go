@@ -85,7 +85,7 @@ func reloadCode(t *testing.T, python, preload string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if !strings.Contains(p.output(), "wsgi_kept=1") {
+	if !strings.Contains(p.output(), "pools_kept=1") {
 		t.Errorf("the reload did not keep the pool:\n%s", p.output())
 	}
 	if z := pidsLogged(p.output(), "wsgi zygote ready"); preload == "--preload" && len(z) != 2 {
