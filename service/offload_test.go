@@ -192,6 +192,8 @@ func TestFileOffloadEdges(t *testing.T) {
 	f := load(t, strings.ReplaceAll(edgeConf, "{{media}}", media), func(d string) {
 		os.MkdirAll(filepath.Join(real, "sub"), 0o755)
 		os.WriteFile(filepath.Join(real, "x.bin"), []byte("the file"), 0o644)
+		os.WriteFile(filepath.Join(real, `back\slash.bin`), []byte("a file"), 0o644)
+		os.WriteFile(filepath.Join(real, "tab\tname.bin"), []byte("a file"), 0o644)
 		os.WriteFile(filepath.Join(real, "sub", "index.html"), []byte("an index"), 0o644)
 		os.Symlink(real, media)
 		os.Mkdir(real+"2", 0o755)
@@ -216,6 +218,10 @@ func TestFileOffloadEdges(t *testing.T) {
 		{"the root itself", "/send?p=" + media, 404, "", "is a directory"},
 		{"a body that never ends", "/endless?p=" + media + "/x.bin", 200, "the file", ""},
 		{"a wrapped file of 8 GiB", "/wrapped?p=" + media + "/x.bin&own=" + big, 200, "the file", ""},
+		// Names the file server refuses as a client's bad path (400):
+		// the application's doing, a 500 and a log line that says so.
+		{"a backslash in the name", "/send?p=" + url.QueryEscape(media+`/back\slash.bin`), 500, "", "has a backslash"},
+		{"a tab in the name", "/send?p=" + url.QueryEscape(media+"/tab\tname.bin"), 500, "", "has a control byte"},
 	} {
 		start := time.Now()
 		resp, err := noRedirect.Get(f.base + tc.path)

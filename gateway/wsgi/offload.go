@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/brick-server/brick/web"
 	"github.com/brick-server/brick/wire"
@@ -199,12 +200,35 @@ func (h *Handler) sendfilePath(p string) (rel, why string) {
 	for _, root := range h.sendRoots {
 		r, err := filepath.Rel(root, clean)
 		if err == nil && r != ".." && !strings.HasPrefix(r, "../") {
+			if bad := unservedName(r); bad != "" {
+				// Files refuses such a name as a client's bad path
+				// (400): the application's doing, said as such.
+				return "", "the file's path has " + bad + ", which Brick's file server does not serve; rename the file"
+			}
 			// Symbolic links that lead out of the root are Files' to
 			// refuse (403), as for any static route.
 			return "/" + filepath.ToSlash(r), ""
 		}
 	}
 	return "", "the path is outside sendfile_root"
+}
+
+// unservedName names what in a path the static file server refuses
+// (static.cleanPath): a control byte, a backslash, bytes that are not
+// UTF-8; "" for none.
+func unservedName(p string) string {
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c < 0x20 || c == 0x7f:
+			return "a control byte"
+		case c == '\\':
+			return "a backslash"
+		}
+	}
+	if !utf8.ValidString(p) {
+		return "bytes that are not UTF-8"
+	}
+	return ""
 }
 
 // offloadWriter puts the application's fields on the file's response,
